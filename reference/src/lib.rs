@@ -1,0 +1,1 @@
+//! The reference interpreter (filled by the reference-interpreter issue).

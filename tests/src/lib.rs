@@ -1,0 +1,1 @@
+//! lockstep-tests: the conformance and differential suite (tests/README.md).
