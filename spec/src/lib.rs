@@ -16,6 +16,7 @@ pub mod instr;
 pub mod limits;
 pub mod module;
 pub mod num;
+pub mod outcome;
 pub mod schedule;
 pub mod trap;
 pub mod verify;

@@ -1,0 +1,1 @@
+//! (filled in by the reference work; see spec/README.md)
