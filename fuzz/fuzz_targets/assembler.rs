@@ -1,0 +1,11 @@
+//! Any text given to the assembler gives a module or an error with a position, never a panic.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(assembly) = lockstep_spec::asm::assemble(text, "fuzz.lsa") {
+            let _ = lockstep_spec::verify::verify(assembly.module);
+        }
+    }
+});
