@@ -212,6 +212,46 @@ proptest! {
     }
 }
 
+/// A file whose only variable part is `leb`, placed as an int constant (`signed`) or as the
+/// entry function index.
+fn file_with_leb(leb: &[u8], signed: bool) -> Vec<u8> {
+    let mut out = [&MAGIC[..], &VERSION.to_le_bytes()[..]].concat();
+    let (consts, entry) = if signed {
+        ([&[0x01, 0x00][..], leb].concat(), vec![0x00])
+    } else {
+        (vec![0x00], leb.to_vec())
+    };
+    let funcs = [0x01, 0x01, b'f', 0x00, 0x01, 0x01, 0x35, 0x00];
+    for (id, content) in [(1u8, &consts[..]), (2, &[0x00][..]), (3, &funcs[..]), (4, &entry[..])] {
+        out.push(id);
+        out.push(content.len() as u8);
+        out.extend_from_slice(content);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// [binary.leb128] Any well-terminated LEB128 of up to 11 bytes either is rejected or is the
+    /// one encoding of its value.
+    #[test]
+    fn leb128_decoding_accepts_only_canonical_encodings(
+        low in prop::collection::vec(0u8..0x80, 0..11),
+        signed in any::<bool>(),
+        interesting in 0u8..4,
+    ) {
+        // Bias the last byte towards the ones where overlong encodings hide.
+        let last = match interesting { 0 => 0x00, 1 => 0x7f, 2 => 0x40, _ => low.first().copied().unwrap_or(1) };
+        let mut leb: Vec<u8> = low.iter().map(|b| b | 0x80).collect();
+        leb.push(last);
+        let bytes = file_with_leb(&leb, signed);
+        if let Ok(m) = decode(&bytes) {
+            prop_assert_eq!(encode(&m), bytes);
+        }
+    }
+}
+
 /// Every single-bit change of a module using every opcode: exhaustive, not sampled.
 #[test]
 fn every_bit_flip_of_an_every_opcode_module() {
