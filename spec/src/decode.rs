@@ -14,8 +14,7 @@
 mod reader;
 
 use crate::encode::{
-    SECTION_CLASSES, SECTION_CONSTANTS, SECTION_ENTRY, SECTION_FUNCTIONS, TAG_FLOAT, TAG_INT,
-    TAG_STRING,
+    SECTION_CLASSES, SECTION_CONSTANTS, SECTION_ENTRY, SECTION_FUNCTIONS, TAG_FLOAT, TAG_INT, TAG_STRING,
 };
 use crate::instr::{ClassIdx, ConstIdx, FieldRef, FuncIdx, Instr, Label, Opcode, Operand, OperandKind, Reg};
 use crate::limits;
@@ -133,10 +132,7 @@ fn section<T>(r: &mut Reader<'_>, id: u8, body: impl FnOnce(&mut Reader<'_>) -> 
     if len > r.remaining() {
         return Err(DecodeError::new(
             len_at,
-            format!(
-                "the {name} section declares {len} bytes but only {} remain in the input",
-                r.remaining()
-            ),
+            format!("the {name} section declares {len} bytes but only {} remain in the input", r.remaining()),
         ));
     }
     r.enter_section(name, len);
@@ -161,10 +157,7 @@ fn count(r: &mut Reader<'_>, what: &str, limit: u64, limit_rule: &str, min_bytes
     let at = r.pos();
     let n = r.uleb(32, what)?;
     if n > limit {
-        return Err(DecodeError::new(
-            at,
-            format!("{what} is {n}, expected at most {limit} ({limit_rule})"),
-        ));
+        return Err(DecodeError::new(at, format!("{what} is {n}, expected at most {limit} ({limit_rule})")));
     }
     // n <= u32::MAX, so this cannot overflow a 64-bit usize, and saturates elsewhere.
     let needed = (n as usize).saturating_mul(min_bytes);
@@ -190,7 +183,8 @@ fn reg(r: &mut Reader<'_>, what: &str) -> Result<Reg> {
 
 /// [binary.name]
 fn name(r: &mut Reader<'_>, what: &str) -> Result<String> {
-    let len = count(r, &format!("the length of {what}"), u64::from(limits::MAX_NAME_LEN), "limit.name-len", 1)?;
+    let len =
+        count(r, &format!("the length of {what}"), u64::from(limits::MAX_NAME_LEN), "limit.name-len", 1)?;
     let at = r.pos();
     let bytes = r.take(len, what)?;
     match std::str::from_utf8(bytes) {
@@ -260,12 +254,24 @@ fn classes(r: &mut Reader<'_>) -> Result<Vec<Class>> {
                 ))
             }
         };
-        let nf = count(r, &format!("the field count of class {i}"), u64::from(limits::MAX_FIELDS), "limit.fields", 1)?;
+        let nf = count(
+            r,
+            &format!("the field count of class {i}"),
+            u64::from(limits::MAX_FIELDS),
+            "limit.fields",
+            1,
+        )?;
         let mut fields = Vec::with_capacity(nf);
         for j in 0..nf {
             fields.push(self::name(r, &format!("the name of field {j} of class {i}"))?);
         }
-        let nm = count(r, &format!("the method count of class {i}"), u64::from(limits::MAX_METHODS), "limit.methods", 2)?;
+        let nm = count(
+            r,
+            &format!("the method count of class {i}"),
+            u64::from(limits::MAX_METHODS),
+            "limit.methods",
+            2,
+        )?;
         let mut methods = Vec::with_capacity(nm);
         for j in 0..nm {
             let name = self::name(r, &format!("the name of method {j} of class {i}"))?;
@@ -313,7 +319,11 @@ fn instruction(r: &mut Reader<'_>, func: usize, pc: usize) -> Result<Instr> {
     };
     let mut operands = Vec::with_capacity(opcode.operands().len());
     for spec in opcode.operands() {
-        let what = format!("operand `{}` of `{}` (instruction {pc} of function {func})", spec.name, opcode.mnemonic());
+        let what = format!(
+            "operand `{}` of `{}` (instruction {pc} of function {func})",
+            spec.name,
+            opcode.mnemonic()
+        );
         let operand = match spec.kind {
             OperandKind::Reg => Operand::Reg(reg(r, &what)?),
             OperandKind::Imm => Operand::Imm(r.sleb(&what)?),
@@ -328,7 +338,13 @@ fn instruction(r: &mut Reader<'_>, func: usize, pc: usize) -> Result<Instr> {
             }
             OperandKind::Label => Operand::Label(Label(u32_(r, &what)?)),
             OperandKind::Args => {
-                let n = count(r, &format!("the argument count of {what}"), u64::from(limits::MAX_ARGS), "limit.args", 1)?;
+                let n = count(
+                    r,
+                    &format!("the argument count of {what}"),
+                    u64::from(limits::MAX_ARGS),
+                    "limit.args",
+                    1,
+                )?;
                 let mut args = Vec::with_capacity(n);
                 for k in 0..n {
                     args.push(reg(r, &format!("argument {k} of {what}"))?);

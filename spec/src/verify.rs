@@ -224,7 +224,8 @@ fn classes(m: &Module) -> Result<Vec<u32>> {
         // [verify.field-unique]
         let mut own: HashSet<&str> = HashSet::with_capacity(class.fields.len());
         for (j, field) in class.fields.iter().enumerate() {
-            check_name(field, || format!("field {j} of class `{cname}`")).map_err(|msg| err("verify.name", msg))?;
+            check_name(field, || format!("field {j} of class `{cname}`"))
+                .map_err(|msg| err("verify.name", msg))?;
             if !own.insert(field) {
                 return Err(err(
                     "verify.field-unique",
@@ -269,7 +270,8 @@ fn methods(m: &Module, i: usize, cname: &str) -> Result<()> {
     }
     let mut names: HashSet<&str> = HashSet::with_capacity(class.methods.len());
     for (j, method) in class.methods.iter().enumerate() {
-        check_name(&method.name, || format!("method {j} of class `{cname}`")).map_err(|msg| err("verify.name", msg))?;
+        check_name(&method.name, || format!("method {j} of class `{cname}`"))
+            .map_err(|msg| err("verify.name", msg))?;
         if !names.insert(&method.name) {
             return Err(err(
                 "verify.method-unique",
@@ -368,7 +370,10 @@ fn header(f: &Function) -> std::result::Result<(), Violation> {
         ));
     }
     if f.code.is_empty() {
-        return Err(("verify.code-nonempty", "the function has no instructions, expected at least one".to_string()));
+        return Err((
+            "verify.code-nonempty",
+            "the function has no instructions, expected at least one".to_string(),
+        ));
     }
     if f.code.len() > limits::MAX_CODE_LEN as usize {
         return Err((
@@ -384,7 +389,12 @@ fn header(f: &Function) -> std::result::Result<(), Violation> {
 }
 
 /// Checks one instruction's operands by kind, so no instruction is listed by hand.
-fn instruction(m: &Module, f: &Function, field_counts: &[u32], instr: &Instr) -> std::result::Result<(), Violation> {
+fn instruction(
+    m: &Module,
+    f: &Function,
+    field_counts: &[u32],
+    instr: &Instr,
+) -> std::result::Result<(), Violation> {
     let mnemonic = instr.opcode().mnemonic();
     let operands = instr.operands();
     let specs = instr.opcode().operands();

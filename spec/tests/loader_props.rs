@@ -7,7 +7,10 @@ use lockstep_spec::decode::decode;
 use lockstep_spec::encode::encode;
 use lockstep_spec::instr::{FieldRef, Label};
 use lockstep_spec::verify::verify;
-use lockstep_spec::{Class, ClassIdx, ConstIdx, Constant, FuncIdx, Function, Instr, Method, Module, Opcode, Operand, OperandKind, Reg};
+use lockstep_spec::{
+    Class, ClassIdx, ConstIdx, Constant, FuncIdx, Function, Instr, Method, Module, Opcode, Operand,
+    OperandKind, Reg,
+};
 use lockstep_spec::{MAGIC, VERSION};
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
@@ -65,8 +68,10 @@ fn valid_module(seed: &[u32], all_opcodes: bool) -> Module {
             _ => Constant::Str((0..d.below(6)).map(|_| d.next() as u8).collect()),
         });
     }
-    let string_consts: Vec<u32> =
-        (0..constants.len()).filter(|&i| matches!(constants[i], Constant::Str(_))).map(|i| i as u32).collect();
+    let string_consts: Vec<u32> = (0..constants.len())
+        .filter(|&i| matches!(constants[i], Constant::Str(_)))
+        .map(|i| i as u32)
+        .collect();
 
     let nfuncs = 1 + d.below(4);
     let arity: Vec<u32> = (0..nfuncs).map(|i| if i == 0 { 0 } else { d.below(3) as u32 }).collect();
@@ -80,7 +85,10 @@ fn valid_module(seed: &[u32], all_opcodes: bool) -> Module {
         let methods = match with_receiver.is_empty() {
             true => vec![],
             false => (0..d.below(3))
-                .map(|j| Method { name: format!("m{j}"), func: FuncIdx(with_receiver[d.below(with_receiver.len())]) })
+                .map(|j| Method {
+                    name: format!("m{j}"),
+                    func: FuncIdx(with_receiver[d.below(with_receiver.len())]),
+                })
                 .collect(),
         };
         classes.push(Class {
@@ -91,7 +99,8 @@ fn valid_module(seed: &[u32], all_opcodes: bool) -> Module {
         });
     }
     let shell = Module { constants, classes, functions: vec![], entry: FuncIdx(0) };
-    let field_counts: Vec<usize> = (0..shell.classes.len()).map(|c| shell.all_fields(ClassIdx(c as u32)).len()).collect();
+    let field_counts: Vec<usize> =
+        (0..shell.classes.len()).map(|c| shell.all_fields(ClassIdx(c as u32)).len()).collect();
 
     let mut functions = Vec::new();
     for f in 0..nfuncs {
@@ -124,7 +133,10 @@ fn valid_module(seed: &[u32], all_opcodes: bool) -> Module {
                         if field_counts[class] == 0 {
                             class = 0;
                         }
-                        Operand::Field(FieldRef { class: ClassIdx(class as u32), slot: d.below(field_counts[class]) as u32 })
+                        Operand::Field(FieldRef {
+                            class: ClassIdx(class as u32),
+                            slot: d.below(field_counts[class]) as u32,
+                        })
                     }
                     OperandKind::Label => Operand::Label(Label(d.below(len) as u32)),
                     OperandKind::Args => {
@@ -216,11 +228,8 @@ proptest! {
 /// entry function index.
 fn file_with_leb(leb: &[u8], signed: bool) -> Vec<u8> {
     let mut out = [&MAGIC[..], &VERSION.to_le_bytes()[..]].concat();
-    let (consts, entry) = if signed {
-        ([&[0x01, 0x00][..], leb].concat(), vec![0x00])
-    } else {
-        (vec![0x00], leb.to_vec())
-    };
+    let (consts, entry) =
+        if signed { ([&[0x01, 0x00][..], leb].concat(), vec![0x00]) } else { (vec![0x00], leb.to_vec()) };
     let funcs = [0x01, 0x01, b'f', 0x00, 0x01, 0x01, 0x35, 0x00];
     for (id, content) in [(1u8, &consts[..]), (2, &[0x00][..]), (3, &funcs[..]), (4, &entry[..])] {
         out.push(id);

@@ -49,10 +49,7 @@ impl<'a> Reader<'a> {
         if self.end == self.bytes.len() {
             DecodeError::new(self.end, format!("unexpected end of input, expected {what}"))
         } else {
-            DecodeError::new(
-                self.end,
-                format!("expected {what}, but the {} section ends here", self.section),
-            )
+            DecodeError::new(self.end, format!("expected {what}, but the {} section ends here", self.section))
         }
     }
 
@@ -149,10 +146,7 @@ impl<'a> Reader<'a> {
 
 #[cold]
 fn overlong(start: usize, what: &str) -> DecodeError {
-    DecodeError::new(
-        start,
-        format!("expected {what}: LEB128 encoding is not the shortest one (overlong)"),
-    )
+    DecodeError::new(start, format!("expected {what}: LEB128 encoding is not the shortest one (overlong)"))
 }
 
 #[cold]
