@@ -4,8 +4,8 @@
 //! constants, functions and classes without checking, and the optimized engine and the JIT
 //! compile that trust into unchecked accesses. So this pass checks everything such an engine
 //! relies on, for modules from any source (decoded bytes, the assembler, tests building a
-//! `Module` by hand). It reports the first violation it finds, in the order of
-//! `spec/verifier.md`: module counts, constants, classes, functions, entry.
+//! `Module` by hand). It reports the first violation it finds, checking module
+//! counts, then constants, classes, functions (header, then each instruction), then the entry.
 //!
 //! It runs in time linear in the module's size: uniqueness uses hash sets, inherited field
 //! counts and class depths are computed once per class from the superclass's (which precedes
