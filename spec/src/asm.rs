@@ -41,7 +41,7 @@ impl SourceMap {
     }
 }
 
-/// The input was not a valid `.lsa` program: the first error, with its position.
+/// The input was not a valid `.lsa` program: the first error, with its position. [text.errors]
 ///
 /// `line` and `column` are 1-based; the column counts characters (not bytes) of the line.
 /// `source_line` is the text of that line, for display.
@@ -98,6 +98,7 @@ impl Fail {
 
 /// Assembles `.lsa` source text. `file_name` is used only in error messages.
 pub fn assemble(source: &str, file_name: &str) -> Result<Assembly, AsmError> {
+    // [text.lines]
     let lines: Vec<&str> = source.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
     let result = parser::parse(&lines).and_then(resolve::resolve);
     result.map_err(|fail| AsmError {

@@ -16,7 +16,7 @@ use crate::module::{Constant, Function, Module};
 use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write;
 
-/// The text of `module`. Never panics.
+/// The text of `module`. Never panics. [text.disasm-total]
 pub fn disassemble(module: &Module) -> String {
     let printer = Printer { module, inline: pool_is_inline(module) };
     let mut out = String::new();

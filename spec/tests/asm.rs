@@ -500,3 +500,15 @@ fn every_opcode_of_the_table_assembles() {
     }
     assert_eq!(m.functions[1].regs, 3);
 }
+
+#[test]
+fn the_example_of_the_spec_assembles() {
+    let md = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/text-format.md")).unwrap();
+    let example = md.split("```").nth(1).expect("text-format.md starts with an example");
+    let m = asm(example);
+    let names: Vec<&str> = m.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["Point_norm2", "Point3_norm2", "main"]);
+    assert_eq!(m.entry, FuncIdx(2));
+    assert_eq!(m.classes[1].superclass, Some(ClassIdx(0)));
+    assert_eq!(m.functions[1].regs, 2);
+}

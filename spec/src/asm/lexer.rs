@@ -34,6 +34,7 @@ pub(super) struct LexedLine {
     pub end_col: u32,
 }
 
+// [text.identifier]
 fn is_ident_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_'
 }
@@ -101,6 +102,7 @@ impl Lexer<'_> {
             } else if c == '"' {
                 self.string(i)?
             } else if ",(){}:.=".contains(c) {
+                // [text.punctuation]
                 self.push(TokKind::Punct(c), i, i + 1);
                 i + 1
             } else {

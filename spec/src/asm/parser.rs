@@ -289,6 +289,7 @@ impl Parser<'_> {
         Ok(None)
     }
 
+    /// [text.items]
     fn file(&mut self) -> Result<(), Fail> {
         while let Some(mut cur) = self.next_line()? {
             let keyword = cur.ident("`class`, `const`, `func` or `entry`")?;
