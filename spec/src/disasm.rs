@@ -13,12 +13,13 @@
 use crate::instr::{ClassIdx, ConstIdx, FieldRef, FuncIdx, Instr, Operand};
 use crate::limits::MAX_ARGS;
 use crate::module::{Constant, Function, Module};
-use std::collections::{BTreeSet, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
 /// The text of `module`. Never panics. [text.disasm-total]
 pub fn disassemble(module: &Module) -> String {
-    let printer = Printer { module, inline: pool_is_inline(module) };
+    let printer = Printer { module, inline: pool_is_inline(module), fields: RefCell::default() };
     let mut out = String::new();
     if !printer.inline {
         for (i, c) in module.constants.iter().enumerate() {
@@ -142,6 +143,8 @@ fn string(bytes: &[u8]) -> String {
 struct Printer<'m> {
     module: &'m Module,
     inline: bool,
+    /// Printed field operands: naming one walks the class chain, so each is computed once.
+    fields: RefCell<HashMap<(u32, u32), String>>,
 }
 
 impl Printer<'_> {
@@ -170,6 +173,15 @@ impl Printer<'_> {
     /// `Class.name` when the name, looked up from the class, finds this slot (the nearest
     /// declaration wins); otherwise `Class.slot`. [text.field-operand]
     fn field(&self, f: FieldRef) -> String {
+        if let Some(s) = self.fields.borrow().get(&(f.class.0, f.slot)) {
+            return s.clone();
+        }
+        let s = self.field_uncached(f);
+        self.fields.borrow_mut().insert((f.class.0, f.slot), s.clone());
+        s
+    }
+
+    fn field_uncached(&self, f: FieldRef) -> String {
         let class = self.class(f.class);
         let all = self.all_fields(f.class);
         match all.get(f.slot as usize) {
