@@ -38,7 +38,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { fuel: limits::DEFAULT_FUEL, scheduler: Scheduler::RoundRobin, args: Vec::new() }
+        Config {
+            fuel: limits::DEFAULT_FUEL,
+            scheduler: Scheduler::RoundRobin,
+            args: Vec::new(),
+        }
     }
 }
 
