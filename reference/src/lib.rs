@@ -60,7 +60,8 @@ pub enum Scheduler {
 /// A run that could not happen as asked. Not a guest trap (those are outcomes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RunError {
-    /// Input was invalid: the replayed schedule does not fit the program's run. `entry` is
+    /// Input was invalid: the replayed schedule does not fit the program's run
+    /// (`[schedule.diverged]`). `entry` is
     /// the 1-based number of the schedule entry at fault.
     ScheduleDiverged { entry: usize, message: String },
 }

@@ -81,6 +81,7 @@ enum Flow {
     Blocked,
 }
 
+/// The whole state of a run. [exec.state]
 pub(crate) struct Machine<'m> {
     module: &'m Module,
     constants: Vec<Value>,
@@ -190,6 +191,7 @@ impl<'m> Machine<'m> {
                 (None, None) => scheduler::round_robin(last, &runnable),
             };
             let id = Rc::clone(&self.threads[chosen].id);
+            // [schedule.record]
             self.schedule.push_segment(&id);
             self.run_segment(chosen);
             last = Some(chosen);
@@ -284,6 +286,7 @@ impl<'m> Machine<'m> {
             let boundary_after = instr.flags().contains(Flags::BOUNDARY_AFTER)
                 || instr.jump_target().is_some_and(|target| target.0 <= pc);
             match self.exec(t, instr) {
+                // [thread.atomic-segment]: no boundary inside an atomic block.
                 Ok(Flow::Continue) => {
                     if boundary_after && self.threads[t].atomic_depth == 0 {
                         return;
@@ -356,7 +359,7 @@ impl<'m> Machine<'m> {
     }
 
     /// Executes one instruction of thread `t`. Checks happen in the order `semantics.md`
-    /// gives, and a failing check changes nothing.
+    /// gives, and a failing check changes nothing. [exec.step]
     fn exec(&mut self, t: usize, instr: &Instr) -> Result<Flow, Fault> {
         match instr {
             // [exec.nop]
@@ -464,7 +467,7 @@ impl<'m> Machine<'m> {
 
             // [exec.jmp]
             Instr::Jmp { target } => self.jump(t, *target),
-            // [exec.jmpif]
+            // [exec.jmpif], [value.bool-strict]
             Instr::JmpIf { cond, target } | Instr::JmpIfNot { cond, target } => {
                 let want = matches!(instr, Instr::JmpIf { .. });
                 match self.reg(t, *cond) {
@@ -710,6 +713,7 @@ impl<'m> Machine<'m> {
                 }
                 let args = self.args(t, args);
                 let parent = &mut self.threads[t];
+                // [thread.id]
                 let id = parent.id.child(parent.spawned);
                 parent.spawned += 1;
                 let handle = self.add_thread(id, *func, args);

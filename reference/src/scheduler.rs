@@ -101,8 +101,17 @@ impl Replay {
         (self.remaining, asked)
     }
 
-    /// After the run ended: an error when entries remain unused.
+    /// After the run ended: an error when the file asks for more segments.
     pub fn finish(&self) -> Result<(), RunError> {
+        if self.remaining > 0 {
+            return Err(RunError::diverged(
+                self.entry_number(),
+                format!(
+                    "the run ended with {} segment(s) of this entry not run",
+                    self.remaining
+                ),
+            ));
+        }
         if self.started < self.schedule.entries.len() {
             let n = self.schedule.entries.len() - self.started;
             return Err(RunError::diverged(

@@ -15,12 +15,14 @@ use std::rc::Rc;
 /// An array: shared, mutable, compared by identity.
 pub(crate) type ArrayRef = Rc<RefCell<Vec<Value>>>;
 
-/// A guest value. **Clone is cheap**: strings, arrays and objects are shared.
+/// A guest value. [value.types] **Clone is cheap**: strings, arrays and objects are shared.
 #[derive(Clone, Debug)]
 pub(crate) enum Value {
     Nil,
     Bool(bool),
     Int(i64),
+    /// NaN bits are whatever the float operations produced; no instruction can observe them.
+    /// [value.nan]
     Float(f64),
     /// Immutable bytes, so sharing them is unobservable.
     Str(Rc<[u8]>),

@@ -910,6 +910,23 @@ fn replay_divergence_errors() {
             Ok(o) => panic!("{schedule} replayed without diverging: {o:?}"),
         }
     }
+    // A deadlocked run: asking for one more segment of the last entry diverges at that entry.
+    let m = joiners(&[0]);
+    let mut recorded = run(&m).schedule;
+    let last = recorded.entries.len();
+    if let Some(e) = recorded.entries.last_mut() {
+        e.segments += 1;
+    }
+    match with_scheduler(&m, Scheduler::Replay(recorded)) {
+        Err(RunError::ScheduleDiverged { entry, message }) => {
+            assert_eq!(entry, last, "{message}");
+            assert!(
+                message.contains("1 segment(s) of this entry not run"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a divergence, got {other:?}"),
+    }
     // An entry split over two lines is the same schedule.
     let mut b = Builder::new();
     b.func(
