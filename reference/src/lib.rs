@@ -1,1 +1,97 @@
-//! The reference interpreter (filled by the reference-interpreter issue).
+//! `lockstep-reference`: the reference interpreter, the executable meaning of every lockstep
+//! program.
+//!
+//! It is written to be read next to the spec (`spec/values.md`, `spec/semantics.md`,
+//! `spec/concurrency.md`): each rule is cited where it is implemented (`// [exec.aget]`), there
+//! is no cache, no unsafe code and no cleverness. It is the oracle the optimized engine and the
+//! JIT are checked against, so it is kept free of asymptotic blow-ups but not tuned further.
+//!
+//! Modules: `value` (values, display, equality, ordering), `arith` (operand-only
+//! instructions), `machine` (threads, frames, segments, every other instruction), `scheduler`
+//! (round-robin, seeded and replayed scheduling decisions), `fault` (a trap before it has a
+//! location).
+
+mod arith;
+mod fault;
+mod machine;
+mod scheduler;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use lockstep_spec::limits;
+use lockstep_spec::outcome::Outcome;
+use lockstep_spec::schedule::Schedule;
+use lockstep_spec::{Module, VerifiedModule};
+use std::fmt;
+
+/// How to run a program.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The fuel each thread starts with (`spec/limits.md`).
+    pub fuel: u64,
+    pub scheduler: Scheduler,
+    /// The program's arguments, given to a main function of arity 1 as an array of strings.
+    pub args: Vec<Vec<u8>>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            fuel: limits::DEFAULT_FUEL,
+            scheduler: Scheduler::RoundRobin,
+            args: Vec::new(),
+        }
+    }
+}
+
+/// Which thread runs each segment (`spec/concurrency.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scheduler {
+    /// Threads in creation order, one segment each in turn.
+    RoundRobin,
+    /// Pseudo-random choices from SplitMix64 seeded with this number.
+    Seed(u64),
+    /// Exactly the segments a schedule file lists.
+    Replay(Schedule),
+}
+
+/// A run that could not happen as asked. Not a guest trap (those are outcomes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// Input was invalid: the replayed schedule does not fit the program's run
+    /// (`[schedule.diverged]`). `entry` is
+    /// the 1-based number of the schedule entry at fault.
+    ScheduleDiverged { entry: usize, message: String },
+}
+
+impl RunError {
+    #[cold]
+    pub(crate) fn diverged(entry: usize, message: String) -> RunError {
+        RunError::ScheduleDiverged { entry, message }
+    }
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::ScheduleDiverged { entry, message } => {
+                write!(f, "schedule diverged at entry {entry}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Runs a verified program to its outcome.
+pub fn run(module: &VerifiedModule, config: &Config) -> Result<Outcome, RunError> {
+    run_module(module.module(), config)
+}
+
+/// Runs a module that satisfies every verifier rule (the unit tests build such modules by
+/// hand; everyone else goes through [`run`]).
+fn run_module(module: &Module, config: &Config) -> Result<Outcome, RunError> {
+    machine::Machine::new(module, config).run(&config.scheduler)
+}

@@ -1,0 +1,970 @@
+//! The machine: threads, frames, the segment loop and the meaning of every instruction
+//! (`spec/semantics.md`, `spec/concurrency.md`).
+//!
+//! Threads are logical: exactly one segment runs at a time, chosen by the scheduler between
+//! segments, so the run *is* the schedule it records. Guest calls push frames on an explicit
+//! per-thread stack, never on the host stack, so deep guest recursion ends in `stack_overflow`
+//! rather than a host crash.
+//!
+//! Indexing into the module (functions, code, registers, constants, classes) relies on the
+//! verifier: a `VerifiedModule` has every index in range, every frame large enough for its
+//! registers, and no path that falls off the end of a function.
+
+use crate::arith::{self, ArithOp, CompareOp, LogicOp, ShiftOp};
+use crate::fault::Fault;
+use crate::scheduler::{self, Replay, SplitMix64};
+use crate::value::{self, ArrayRef, Object, ThreadHandle, Value};
+use crate::{Config, RunError, Scheduler};
+use lockstep_spec::limits::{MAX_ARRAY_LEN, MAX_CALL_DEPTH, MAX_STRING_LEN, MAX_THREADS};
+use lockstep_spec::outcome::{End, Outcome, TrapInfo};
+use lockstep_spec::schedule::{Schedule, ThreadId};
+use lockstep_spec::{ClassIdx, Constant, Flags, FuncIdx, Instr, Label, Module, Reg, TrapKind};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// One activation of a function.
+struct Frame {
+    func: FuncIdx,
+    /// The instruction about to execute.
+    pc: u32,
+    regs: Vec<Value>,
+    /// Where the caller wants the result (`None` for a thread's root frame).
+    ret_dst: Option<Reg>,
+}
+
+impl Frame {
+    /// [exec.frame]: arguments in registers `0..arity`, every other register nil.
+    fn new(module: &Module, func: FuncIdx, args: Vec<Value>, ret_dst: Option<Reg>) -> Frame {
+        let size = module.functions[func.0 as usize].regs as usize;
+        let mut regs = vec![Value::Nil; size];
+        for (slot, arg) in regs.iter_mut().zip(args) {
+            *slot = arg;
+        }
+        Frame {
+            func,
+            pc: 0,
+            regs,
+            ret_dst,
+        }
+    }
+}
+
+enum ThreadState {
+    Live,
+    Finished(Value),
+    Trapped(TrapInfo),
+}
+
+struct Thread {
+    id: Rc<ThreadId>,
+    /// The executing frame; `callers` holds the frames below it, so the depth is
+    /// `callers.len() + 1`.
+    frame: Frame,
+    callers: Vec<Frame>,
+    fuel: u64,
+    atomic_depth: u64,
+    /// How many threads this one has spawned: the next child is `id.k` with this `k`.
+    spawned: u32,
+    /// Whether the root function's entry has been charged (on the first segment).
+    started: bool,
+    state: ThreadState,
+}
+
+/// What executing one instruction did to the control flow of its thread.
+enum Flow {
+    /// The thread goes on (pc moved, or a call or return happened).
+    Continue,
+    /// The thread ended (its root frame returned).
+    Ended,
+    /// The thread is at a join whose target has not ended; pc did not move.
+    Blocked,
+}
+
+/// The whole state of a run. [exec.state]
+pub(crate) struct Machine<'m> {
+    module: &'m Module,
+    constants: Vec<Value>,
+    threads: Vec<Thread>,
+    /// Threads that have not ended, in creation order.
+    live: Vec<usize>,
+    by_id: HashMap<ThreadId, usize>,
+    fuel: u64,
+    stdout: Vec<u8>,
+    schedule: Schedule,
+}
+
+impl<'m> Machine<'m> {
+    pub fn new(module: &'m Module, config: &Config) -> Machine<'m> {
+        let constants = module
+            .constants
+            .iter()
+            .map(|c| match c {
+                Constant::Int(i) => Value::Int(*i),
+                Constant::Float(f) => Value::Float(*f),
+                Constant::Str(s) => Value::str(s),
+            })
+            .collect();
+        let mut machine = Machine {
+            module,
+            constants,
+            threads: Vec::new(),
+            live: Vec::new(),
+            by_id: HashMap::new(),
+            fuel: config.fuel,
+            stdout: Vec::new(),
+            schedule: Schedule::default(),
+        };
+        // [exec.main-args]: a main function of arity 1 receives the arguments as an array of
+        // strings.
+        let entry = module.entry;
+        let args = if module.functions[entry.0 as usize].arity == 1 {
+            vec![Value::array(
+                config.args.iter().map(|a| Value::str(a)).collect(),
+            )]
+        } else {
+            Vec::new()
+        };
+        machine.add_thread(ThreadId::main(), entry, args);
+        machine
+    }
+
+    fn add_thread(&mut self, id: ThreadId, func: FuncIdx, args: Vec<Value>) -> ThreadHandle {
+        let index = self.threads.len();
+        let id = Rc::new(id);
+        self.threads.push(Thread {
+            id: Rc::clone(&id),
+            frame: Frame::new(self.module, func, args, None),
+            callers: Vec::new(),
+            fuel: self.fuel,
+            atomic_depth: 0,
+            spawned: 0,
+            started: false,
+            state: ThreadState::Live,
+        });
+        self.live.push(index);
+        self.by_id.insert((*id).clone(), index);
+        ThreadHandle { index, id }
+    }
+
+    /// Runs segments until the main thread ends or no thread can run. [thread.run]
+    pub fn run(mut self, scheduler: &Scheduler) -> Result<Outcome, RunError> {
+        let mut last: Option<usize> = None;
+        let mut rng = match scheduler {
+            Scheduler::Seed(seed) => Some(SplitMix64::new(*seed)),
+            _ => None,
+        };
+        let mut replay = match scheduler {
+            Scheduler::Replay(s) => Some(Replay::new(s.clone())),
+            _ => None,
+        };
+        let end = loop {
+            // [thread.end-of-run]
+            match &self.threads[0].state {
+                ThreadState::Live => {}
+                ThreadState::Finished(v) => {
+                    break End::Finished {
+                        value: String::from_utf8_lossy(&v.display(self.module)).into_owned(),
+                    }
+                }
+                ThreadState::Trapped(t) => break End::Trapped(t.clone()),
+            }
+            let runnable: Vec<usize> = self
+                .live
+                .iter()
+                .copied()
+                .filter(|&t| self.is_runnable(t))
+                .collect();
+            // [thread.deadlock]
+            if runnable.is_empty() {
+                let mut blocked: Vec<ThreadId> = self
+                    .live
+                    .iter()
+                    .map(|&t| (*self.threads[t].id).clone())
+                    .collect();
+                blocked.sort();
+                break End::Deadlock { blocked };
+            }
+            let chosen = match (&mut rng, &mut replay) {
+                (Some(rng), _) => scheduler::seeded(rng, &runnable),
+                (None, Some(replay)) => self.replay_pick(replay, &runnable)?,
+                (None, None) => scheduler::round_robin(last, &runnable),
+            };
+            let id = Rc::clone(&self.threads[chosen].id);
+            // [schedule.record]
+            self.schedule.push_segment(&id);
+            self.run_segment(chosen);
+            last = Some(chosen);
+            if let Some(replay) = &mut replay {
+                replay.ran_segment();
+                let (remaining, asked) = replay.progress();
+                if remaining > 0 && !matches!(self.threads[chosen].state, ThreadState::Live) {
+                    return Err(RunError::diverged(
+                        replay.entry_number(),
+                        format!(
+                            "thread {id} ended after {} of the {asked} segments the entry asks for",
+                            asked - remaining
+                        ),
+                    ));
+                }
+            }
+        };
+        if let Some(replay) = &replay {
+            replay.finish()?;
+        }
+        Ok(Outcome {
+            stdout: self.stdout,
+            end,
+            schedule: self.schedule,
+        })
+    }
+
+    /// The thread the replayed schedule names, if it exists and is runnable. [schedule.replay]
+    fn replay_pick(&self, replay: &mut Replay, runnable: &[usize]) -> Result<usize, RunError> {
+        let id = replay.next_thread()?;
+        let entry = replay.entry_number();
+        let Some(&index) = self.by_id.get(&id) else {
+            return Err(RunError::diverged(
+                entry,
+                format!("thread {id} does not exist"),
+            ));
+        };
+        if !runnable.contains(&index) {
+            let why = match &self.threads[index].state {
+                ThreadState::Live => "it is blocked in a join",
+                ThreadState::Finished(_) => "it has returned",
+                ThreadState::Trapped(_) => "it has trapped",
+            };
+            return Err(RunError::diverged(
+                entry,
+                format!("thread {id} cannot run: {why}"),
+            ));
+        }
+        Ok(index)
+    }
+
+    /// A live thread is runnable unless it is at a join whose target is a thread that has not
+    /// ended. [thread.runnable]
+    fn is_runnable(&self, t: usize) -> bool {
+        let th = &self.threads[t];
+        if !matches!(th.state, ThreadState::Live) {
+            return false;
+        }
+        let code = &self.module.functions[th.frame.func.0 as usize].code;
+        match &code[th.frame.pc as usize] {
+            Instr::Join { thread, .. } => match &th.frame.regs[thread.0 as usize] {
+                Value::Thread(h) => !matches!(self.threads[h.index].state, ThreadState::Live),
+                _ => true,
+            },
+            _ => true,
+        }
+    }
+
+    /// Runs one segment of thread `t`: instructions up to the next boundary, or to the
+    /// thread's end. [thread.segment]
+    fn run_segment(&mut self, t: usize) {
+        let module = self.module;
+        if !self.threads[t].started {
+            self.threads[t].started = true;
+            // [exec.thread-entry]: the root function's entry charges fuel, at its pc 0.
+            if let Err(fault) = self.charge_fuel(t) {
+                self.end_trapped(t, fault);
+                return;
+            }
+        }
+        let mut first = true;
+        loop {
+            let th = &self.threads[t];
+            let pc = th.frame.pc;
+            let instr = &module.functions[th.frame.func.0 as usize].code[pc as usize];
+            // [thread.boundary-before]: a join outside atomic blocks starts a segment.
+            if matches!(instr, Instr::Join { .. }) && th.atomic_depth == 0 && !first {
+                return;
+            }
+            first = false;
+            // [thread.boundary-after]; a backward jump ends its segment whether taken or not.
+            let boundary_after = instr.flags().contains(Flags::BOUNDARY_AFTER)
+                || instr.jump_target().is_some_and(|target| target.0 <= pc);
+            match self.exec(t, instr) {
+                // [thread.atomic-segment]: no boundary inside an atomic block.
+                Ok(Flow::Continue) => {
+                    if boundary_after && self.threads[t].atomic_depth == 0 {
+                        return;
+                    }
+                }
+                Ok(Flow::Ended) | Ok(Flow::Blocked) => return,
+                Err(fault) => {
+                    self.end_trapped(t, fault);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// [exec.trap-location]: a trap ends its thread and is located at the thread's current
+    /// function and instruction. [thread.trap]
+    fn end_trapped(&mut self, t: usize, fault: Fault) {
+        let th = &self.threads[t];
+        let info = TrapInfo {
+            kind: fault.kind,
+            thread: (*th.id).clone(),
+            function: th.frame.func.0,
+            function_name: self.module.functions[th.frame.func.0 as usize].name.clone(),
+            pc: th.frame.pc,
+            message: fault.message,
+            detail: fault.detail,
+        };
+        self.end_thread(t, ThreadState::Trapped(info));
+    }
+
+    fn end_thread(&mut self, t: usize, state: ThreadState) {
+        self.threads[t].state = state;
+        self.live.retain(|&x| x != t);
+    }
+
+    /// [exec.fuel]: one unit, or `out_of_fuel` when none is left.
+    fn charge_fuel(&mut self, t: usize) -> Result<(), Fault> {
+        let th = &mut self.threads[t];
+        if th.fuel == 0 {
+            return Err(Fault::new(
+                TrapKind::OutOfFuel,
+                "the thread has no fuel left",
+            ));
+        }
+        th.fuel -= 1;
+        Ok(())
+    }
+
+    fn reg(&self, t: usize, r: Reg) -> &Value {
+        &self.threads[t].frame.regs[r.0 as usize]
+    }
+
+    fn set(&mut self, t: usize, r: Reg, v: Value) {
+        self.threads[t].frame.regs[r.0 as usize] = v;
+    }
+
+    /// Sets `dst` and moves to the next instruction: the common ending of most instructions.
+    fn put(&mut self, t: usize, dst: Reg, v: Value) -> Result<Flow, Fault> {
+        self.set(t, dst, v);
+        Ok(self.next(t))
+    }
+
+    fn next(&mut self, t: usize) -> Flow {
+        self.threads[t].frame.pc += 1;
+        Flow::Continue
+    }
+
+    fn args(&self, t: usize, args: &[Reg]) -> Vec<Value> {
+        args.iter().map(|r| self.reg(t, *r).clone()).collect()
+    }
+
+    /// Executes one instruction of thread `t`. Checks happen in the order `semantics.md`
+    /// gives, and a failing check changes nothing. [exec.step]
+    fn exec(&mut self, t: usize, instr: &Instr) -> Result<Flow, Fault> {
+        match instr {
+            // [exec.nop]
+            Instr::Nop {} => Ok(self.next(t)),
+            // [exec.load]
+            Instr::Mov { dst, src } => self.put(t, *dst, self.reg(t, *src).clone()),
+            Instr::LdNil { dst } => self.put(t, *dst, Value::Nil),
+            Instr::LdTrue { dst } => self.put(t, *dst, Value::Bool(true)),
+            Instr::LdFalse { dst } => self.put(t, *dst, Value::Bool(false)),
+            Instr::LdI { dst, value } => self.put(t, *dst, Value::Int(*value)),
+            Instr::LdK { dst, k } => self.put(t, *dst, self.constants[k.0 as usize].clone()),
+            Instr::LdFn { dst, func } => self.put(t, *dst, Value::Function(*func)),
+
+            // [exec.arith]
+            Instr::Add { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Add, x, y))
+            }
+            Instr::Sub { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Sub, x, y))
+            }
+            Instr::Mul { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Mul, x, y))
+            }
+            Instr::Div { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Div, x, y))
+            }
+            Instr::Rem { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Rem, x, y))
+            }
+            Instr::Neg { dst, a } => self.put(t, *dst, arith::neg(self.reg(t, *a))?),
+            // [exec.logic]
+            Instr::And { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::logic(LogicOp::And, x, y))
+            }
+            Instr::Or { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::logic(LogicOp::Or, x, y))
+            }
+            Instr::Xor { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::logic(LogicOp::Xor, x, y))
+            }
+            Instr::Not { dst, a } => self.put(t, *dst, arith::not(self.reg(t, *a))?),
+            // [exec.shift]
+            Instr::Shl { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::shift(ShiftOp::Shl, x, y))
+            }
+            Instr::Shr { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::shift(ShiftOp::Shr, x, y))
+            }
+            Instr::UShr { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::shift(ShiftOp::UShr, x, y))
+            }
+            // [exec.eq]
+            Instr::Eq { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| Ok(Value::Bool(value::equal(x, y))))
+            }
+            Instr::Ne { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| Ok(Value::Bool(!value::equal(x, y))))
+            }
+            // [exec.compare]
+            Instr::Lt { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Lt, x, y))
+            }
+            Instr::Le { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Le, x, y))
+            }
+            Instr::Gt { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Gt, x, y))
+            }
+            Instr::Ge { dst, a, b } => {
+                self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Ge, x, y))
+            }
+
+            // [exec.itof]
+            Instr::IToF { dst, a } => match self.reg(t, *a) {
+                Value::Int(i) => {
+                    self.put(t, *dst, Value::Float(lockstep_spec::num::int_to_float(*i)))
+                }
+                other => Err(Fault::type_error(format!(
+                    "itof expects an int, found {}",
+                    other.type_name()
+                ))),
+            },
+            // [exec.ftoi]
+            Instr::FToI { dst, a } => match self.reg(t, *a) {
+                Value::Float(f) => match lockstep_spec::num::float_to_int(*f) {
+                    Some(i) => self.put(t, *dst, Value::Int(i)),
+                    None => Err(Fault::new(
+                        TrapKind::InvalidConversion,
+                        format!(
+                            "ftoi of {}, which has no int value",
+                            lockstep_spec::num::format_float(*f)
+                        ),
+                    )),
+                },
+                other => Err(Fault::type_error(format!(
+                    "ftoi expects a float, found {}",
+                    other.type_name()
+                ))),
+            },
+            // [exec.typeof]
+            Instr::TypeOf { dst, a } => {
+                let name = self.reg(t, *a).type_name();
+                self.put(t, *dst, Value::str(name.as_bytes()))
+            }
+
+            // [exec.jmp]
+            Instr::Jmp { target } => self.jump(t, *target),
+            // [exec.jmpif], [value.bool-strict]
+            Instr::JmpIf { cond, target } | Instr::JmpIfNot { cond, target } => {
+                let want = matches!(instr, Instr::JmpIf { .. });
+                match self.reg(t, *cond) {
+                    Value::Bool(b) if *b == want => self.jump(t, *target),
+                    Value::Bool(_) => Ok(self.next(t)),
+                    other => Err(Fault::type_error(format!(
+                        "{} expects a bool condition, found {}",
+                        instr.opcode().mnemonic(),
+                        other.type_name()
+                    ))),
+                }
+            }
+            // [exec.call]
+            Instr::Call { dst, func, args } => {
+                let args = self.args(t, args);
+                self.enter(t, *func, args, *dst)
+            }
+            // [exec.callv]
+            Instr::CallV { dst, callee, args } => {
+                let Value::Function(func) = self.reg(t, *callee) else {
+                    let found = self.reg(t, *callee).type_name();
+                    return Err(Fault::type_error(format!(
+                        "callv expects a function, found {found}"
+                    )));
+                };
+                let func = *func;
+                let callee_def = &self.module.functions[func.0 as usize];
+                if callee_def.arity as usize != args.len() {
+                    return Err(Fault::new(
+                        TrapKind::ArityMismatch,
+                        format!(
+                            "callv passes {} arguments to {}, which takes {}",
+                            args.len(),
+                            callee_def.name,
+                            callee_def.arity
+                        ),
+                    ));
+                }
+                let args = self.args(t, args);
+                self.enter(t, func, args, *dst)
+            }
+            // [exec.ret]
+            Instr::Ret { src } => self.ret(t, *src),
+
+            // [exec.new]
+            Instr::New { dst, class } => {
+                let fields = vec![Value::Nil; self.module.all_fields(*class).len()];
+                let obj = Object {
+                    class: *class,
+                    fields: RefCell::new(fields),
+                };
+                self.put(t, *dst, Value::Object(Rc::new(obj)))
+            }
+            // [exec.getf]
+            Instr::GetF { dst, obj, field } => {
+                let obj = self.instance_for_field(t, *obj, field.class, "getf")?;
+                let v = obj.fields.borrow()[field.slot as usize].clone();
+                self.put(t, *dst, v)
+            }
+            // [exec.setf]
+            Instr::SetF { obj, field, src } => {
+                let obj = self.instance_for_field(t, *obj, field.class, "setf")?;
+                obj.fields.borrow_mut()[field.slot as usize] = self.reg(t, *src).clone();
+                Ok(self.next(t))
+            }
+            // [exec.send]
+            Instr::Send {
+                dst,
+                recv,
+                name,
+                args,
+            } => {
+                let receiver = self.reg(t, *recv).clone();
+                let Value::Object(obj) = &receiver else {
+                    return Err(Fault::type_error(format!(
+                        "send expects an object receiver, found {}",
+                        receiver.type_name()
+                    )));
+                };
+                let name = self.const_str(name.0);
+                let Some(func) = self.find_method(obj.class, name) else {
+                    return Err(Fault::new(
+                        TrapKind::NoSuchMethod,
+                        format!(
+                            "class {} has no method {}",
+                            self.module.classes[obj.class.0 as usize].name,
+                            String::from_utf8_lossy(name)
+                        ),
+                    ));
+                };
+                let callee_def = &self.module.functions[func.0 as usize];
+                if callee_def.arity as usize != args.len() + 1 {
+                    return Err(Fault::new(
+                        TrapKind::ArityMismatch,
+                        format!(
+                            "send passes the receiver and {} arguments to {}, which takes {} parameters",
+                            args.len(),
+                            callee_def.name,
+                            callee_def.arity
+                        ),
+                    ));
+                }
+                let mut values = vec![receiver.clone()];
+                values.extend(self.args(t, args));
+                self.enter(t, func, values, *dst)
+            }
+            // [exec.instanceof]
+            Instr::InstanceOf { dst, obj, class } => {
+                let is = match self.reg(t, *obj) {
+                    Value::Object(o) => self.is_subclass(o.class, *class),
+                    _ => false,
+                };
+                self.put(t, *dst, Value::Bool(is))
+            }
+
+            // [exec.anew]
+            Instr::ANew { dst, len } => {
+                let n = match self.reg(t, *len) {
+                    Value::Int(n) => *n,
+                    other => {
+                        return Err(Fault::type_error(format!(
+                            "anew expects an int length, found {}",
+                            other.type_name()
+                        )))
+                    }
+                };
+                if n < 0 || n as u64 > MAX_ARRAY_LEN {
+                    return Err(Fault::new(
+                        TrapKind::BadLength,
+                        format!("anew of length {n}, outside 0..={MAX_ARRAY_LEN}"),
+                    ));
+                }
+                self.put(t, *dst, Value::array(vec![Value::Nil; n as usize]))
+            }
+            // [exec.aget]
+            Instr::AGet { dst, arr, idx } => {
+                let (items, i) = self.array_index(t, *arr, *idx, "aget")?;
+                let v = items.borrow()[i].clone();
+                self.put(t, *dst, v)
+            }
+            // [exec.aset]
+            Instr::ASet { arr, idx, src } => {
+                let (items, i) = self.array_index(t, *arr, *idx, "aset")?;
+                items.borrow_mut()[i] = self.reg(t, *src).clone();
+                Ok(self.next(t))
+            }
+            // [exec.alen]
+            Instr::ALen { dst, arr } => {
+                let items = self.array(t, *arr, "alen")?;
+                let n = items.borrow().len() as i64;
+                self.put(t, *dst, Value::Int(n))
+            }
+            // [exec.apush]
+            Instr::APush { arr, src } => {
+                let items = self.array(t, *arr, "apush")?;
+                if items.borrow().len() as u64 >= MAX_ARRAY_LEN {
+                    return Err(Fault::new(
+                        TrapKind::BadLength,
+                        format!("apush onto an array of the maximum length {MAX_ARRAY_LEN}"),
+                    ));
+                }
+                items.borrow_mut().push(self.reg(t, *src).clone());
+                Ok(self.next(t))
+            }
+
+            // [exec.concat]
+            Instr::Concat { dst, a, b } => {
+                let (Value::Str(x), Value::Str(y)) = (self.reg(t, *a), self.reg(t, *b)) else {
+                    return Err(Fault::type_error(format!(
+                        "concat expects two strings, found {} and {}",
+                        self.reg(t, *a).type_name(),
+                        self.reg(t, *b).type_name()
+                    )));
+                };
+                let len = x.len() as u64 + y.len() as u64;
+                if len > MAX_STRING_LEN {
+                    return Err(Fault::new(
+                        TrapKind::BadLength,
+                        format!(
+                            "concat would make a string of {len} bytes, above {MAX_STRING_LEN}"
+                        ),
+                    ));
+                }
+                let joined: Vec<u8> = x.iter().chain(y.iter()).copied().collect();
+                self.put(t, *dst, Value::str(&joined))
+            }
+            // [exec.slen]
+            Instr::SLen { dst, s } => match self.reg(t, *s) {
+                Value::Str(s) => {
+                    let n = s.len() as i64;
+                    self.put(t, *dst, Value::Int(n))
+                }
+                other => Err(Fault::type_error(format!(
+                    "slen expects a string, found {}",
+                    other.type_name()
+                ))),
+            },
+            // [exec.tostr]
+            Instr::ToStr { dst, a } => {
+                let text = self.reg(t, *a).display(self.module);
+                self.put(t, *dst, Value::str(&text))
+            }
+            // [exec.stoi]
+            Instr::SToI { dst, s } => match self.reg(t, *s) {
+                Value::Str(s) => {
+                    let v = lockstep_spec::num::parse_int(s).map_or(Value::Nil, Value::Int);
+                    self.put(t, *dst, v)
+                }
+                other => Err(Fault::type_error(format!(
+                    "stoi expects a string, found {}",
+                    other.type_name()
+                ))),
+            },
+            // [exec.stof]
+            Instr::SToF { dst, s } => match self.reg(t, *s) {
+                Value::Str(s) => {
+                    let v = lockstep_spec::num::parse_float(s).map_or(Value::Nil, Value::Float);
+                    self.put(t, *dst, v)
+                }
+                other => Err(Fault::type_error(format!(
+                    "stof expects a string, found {}",
+                    other.type_name()
+                ))),
+            },
+
+            // [exec.print]
+            Instr::Print { src } | Instr::PrintLn { src } => {
+                let text = self.reg(t, *src).display(self.module);
+                self.stdout.extend_from_slice(&text);
+                if matches!(instr, Instr::PrintLn { .. }) {
+                    self.stdout.push(b'\n');
+                }
+                Ok(self.next(t))
+            }
+
+            // [thread.spawn]
+            Instr::Spawn { dst, func, args } => {
+                if self.threads.len() >= MAX_THREADS as usize {
+                    return Err(Fault::new(
+                        TrapKind::ThreadLimit,
+                        format!("spawn would create more than {MAX_THREADS} threads"),
+                    ));
+                }
+                let args = self.args(t, args);
+                let parent = &mut self.threads[t];
+                // [thread.id]
+                let id = parent.id.child(parent.spawned);
+                parent.spawned += 1;
+                let handle = self.add_thread(id, *func, args);
+                self.put(t, *dst, Value::Thread(handle))
+            }
+            // [thread.join]
+            Instr::Join { dst, thread } => {
+                let Value::Thread(target) = self.reg(t, *thread) else {
+                    let found = self.reg(t, *thread).type_name();
+                    return Err(Fault::type_error(format!(
+                        "join expects a thread, found {found}"
+                    )));
+                };
+                let target = target.clone();
+                if self.threads[t].atomic_depth > 0 {
+                    return Err(Fault::new(
+                        TrapKind::JoinInAtomic,
+                        "join inside an atomic block",
+                    ));
+                }
+                match &self.threads[target.index].state {
+                    ThreadState::Live => Ok(Flow::Blocked),
+                    ThreadState::Finished(v) => {
+                        let v = v.clone();
+                        self.put(t, *dst, v)
+                    }
+                    ThreadState::Trapped(info) => Err(Fault::with_message(
+                        TrapKind::ThreadTrapped,
+                        info.kind.name().to_string(),
+                        format!(
+                            "joined thread {} trapped {} in {} at instruction {}",
+                            target.id, info.kind, info.function_name, info.pc
+                        ),
+                    )),
+                }
+            }
+            // [thread.atomic]
+            Instr::AtomicBegin {} => {
+                let th = &mut self.threads[t];
+                // Saturating: reaching 2^64 nested blocks would take more steps than any run.
+                th.atomic_depth = th.atomic_depth.saturating_add(1);
+                Ok(self.next(t))
+            }
+            Instr::AtomicEnd {} => {
+                let th = &mut self.threads[t];
+                if th.atomic_depth == 0 {
+                    return Err(Fault::new(
+                        TrapKind::UnbalancedAtomic,
+                        "atomic_end outside an atomic block",
+                    ));
+                }
+                th.atomic_depth -= 1;
+                Ok(self.next(t))
+            }
+            // [thread.yield]
+            Instr::Yield {} => Ok(self.next(t)),
+
+            // [exec.trap]
+            Instr::Trap { msg } => {
+                let message = String::from_utf8_lossy(self.const_str(msg.0)).into_owned();
+                Err(Fault::with_message(
+                    TrapKind::ExplicitTrap,
+                    message,
+                    "the trap instruction",
+                ))
+            }
+            // [exec.assert]
+            Instr::Assert { cond, msg } => match self.reg(t, *cond) {
+                Value::Bool(true) => Ok(self.next(t)),
+                Value::Bool(false) => {
+                    let message = String::from_utf8_lossy(self.const_str(msg.0)).into_owned();
+                    Err(Fault::with_message(
+                        TrapKind::AssertionFailed,
+                        message,
+                        "assert of false",
+                    ))
+                }
+                other => Err(Fault::type_error(format!(
+                    "assert expects a bool, found {}",
+                    other.type_name()
+                ))),
+            },
+        }
+    }
+
+    fn binary(
+        &mut self,
+        t: usize,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+        op: impl FnOnce(&Value, &Value) -> Result<Value, Fault>,
+    ) -> Result<Flow, Fault> {
+        let v = op(self.reg(t, a), self.reg(t, b))?;
+        self.put(t, dst, v)
+    }
+
+    /// Jumps to `target`; a backward jump (target at or before the jump) charges fuel when
+    /// taken. [exec.backward-jump]
+    fn jump(&mut self, t: usize, target: Label) -> Result<Flow, Fault> {
+        if target.0 <= self.threads[t].frame.pc {
+            self.charge_fuel(t)?;
+        }
+        self.threads[t].frame.pc = target.0;
+        Ok(Flow::Continue)
+    }
+
+    /// Enters `func` with `args`, after the callee-specific checks of the calling instruction:
+    /// the depth limit, then fuel. [exec.call-entry]
+    fn enter(
+        &mut self,
+        t: usize,
+        func: FuncIdx,
+        args: Vec<Value>,
+        dst: Reg,
+    ) -> Result<Flow, Fault> {
+        let depth = self.threads[t].callers.len() + 1;
+        if depth + 1 > MAX_CALL_DEPTH as usize {
+            return Err(Fault::new(
+                TrapKind::StackOverflow,
+                format!("a call at depth {depth} would exceed the maximum depth {MAX_CALL_DEPTH}"),
+            ));
+        }
+        self.charge_fuel(t)?;
+        let frame = Frame::new(self.module, func, args, Some(dst));
+        let th = &mut self.threads[t];
+        th.frame.pc += 1;
+        let caller = std::mem::replace(&mut th.frame, frame);
+        th.callers.push(caller);
+        Ok(Flow::Continue)
+    }
+
+    /// [exec.ret]: returns to the caller, or ends the thread from its root frame, where an
+    /// open atomic block traps `unbalanced_atomic`. [thread.end]
+    fn ret(&mut self, t: usize, src: Reg) -> Result<Flow, Fault> {
+        let v = self.reg(t, src).clone();
+        let th = &mut self.threads[t];
+        match th.callers.pop() {
+            Some(caller) => {
+                let callee = std::mem::replace(&mut th.frame, caller);
+                if let Some(dst) = callee.ret_dst {
+                    th.frame.regs[dst.0 as usize] = v;
+                }
+                Ok(Flow::Continue)
+            }
+            None => {
+                if th.atomic_depth > 0 {
+                    return Err(Fault::new(
+                        TrapKind::UnbalancedAtomic,
+                        format!(
+                            "the thread returned inside {} open atomic block(s)",
+                            th.atomic_depth
+                        ),
+                    ));
+                }
+                self.end_thread(t, ThreadState::Finished(v));
+                Ok(Flow::Ended)
+            }
+        }
+    }
+
+    fn const_str(&self, k: u32) -> &'m [u8] {
+        match &self.module.constants[k as usize] {
+            Constant::Str(s) => s,
+            // The verifier guarantees a `Str` operand names a string constant.
+            _ => b"",
+        }
+    }
+
+    /// Whether `class` is `of` or a subclass of it.
+    fn is_subclass(&self, class: ClassIdx, of: ClassIdx) -> bool {
+        let mut cur = Some(class);
+        while let Some(c) = cur {
+            if c == of {
+                return true;
+            }
+            cur = self.module.classes[c.0 as usize].superclass;
+        }
+        false
+    }
+
+    /// The nearest method called `name` along the class chain. [exec.method-lookup]
+    fn find_method(&self, class: ClassIdx, name: &[u8]) -> Option<FuncIdx> {
+        let mut cur = Some(class);
+        while let Some(c) = cur {
+            let def = &self.module.classes[c.0 as usize];
+            if let Some(m) = def.methods.iter().find(|m| m.name.as_bytes() == name) {
+                return Some(m.func);
+            }
+            cur = def.superclass;
+        }
+        None
+    }
+
+    /// The object in `obj`, if it is an instance of `class` or of a subclass. [exec.field-access]
+    fn instance_for_field(
+        &self,
+        t: usize,
+        obj: Reg,
+        class: ClassIdx,
+        op: &str,
+    ) -> Result<Rc<Object>, Fault> {
+        let class_name = &self.module.classes[class.0 as usize].name;
+        match self.reg(t, obj) {
+            Value::Object(o) if self.is_subclass(o.class, class) => Ok(Rc::clone(o)),
+            Value::Object(o) => Err(Fault::type_error(format!(
+                "{op} of a {} field on an instance of {}, which is not a {}",
+                class_name, self.module.classes[o.class.0 as usize].name, class_name
+            ))),
+            other => Err(Fault::type_error(format!(
+                "{op} expects an object, found {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn array(&self, t: usize, arr: Reg, op: &str) -> Result<ArrayRef, Fault> {
+        match self.reg(t, arr) {
+            Value::Array(a) => Ok(Rc::clone(a)),
+            other => Err(Fault::type_error(format!(
+                "{op} expects an array, found {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// The array and the index, checked in order: array type, index type, range.
+    fn array_index(
+        &self,
+        t: usize,
+        arr: Reg,
+        idx: Reg,
+        op: &str,
+    ) -> Result<(ArrayRef, usize), Fault> {
+        let items = self.array(t, arr, op)?;
+        let i = match self.reg(t, idx) {
+            Value::Int(i) => *i,
+            other => {
+                return Err(Fault::type_error(format!(
+                    "{op} expects an int index, found {}",
+                    other.type_name()
+                )))
+            }
+        };
+        let len = items.borrow().len();
+        if i < 0 || i as u64 >= len as u64 {
+            return Err(Fault::new(
+                TrapKind::IndexOutOfBounds,
+                format!("{op} at index {i} of an array of length {len}"),
+            ));
+        }
+        Ok((items, i as usize))
+    }
+}
