@@ -1,1 +1,269 @@
-fn main() {}
+//! The `lockstep` command-line tool: assemble, disassemble, check and run programs.
+//!
+//! Exit status (README.md, spec/semantics.md): 0 the program finished; 1 the guest trapped or
+//! deadlocked; 2 bad usage, an invalid program file or a schedule that does not fit the
+//! program; 3 a host limit was reached (memory). Every message goes to stderr; only the
+//! program's own output (and what `disasm`/`check` print) goes to stdout.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use lockstep_spec::outcome::{End, Outcome};
+use lockstep_spec::program::{load_program, Program};
+use lockstep_spec::schedule::Schedule;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "lockstep", version, about = "The lockstep virtual machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Assemble a text program (.lsa) into a verified binary module (.lsb).
+    Asm {
+        /// The assembly file.
+        input: PathBuf,
+        /// Where to write the module (default: the input path with extension .lsb).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Print a program (binary or text) as assembly text that re-assembles to the same bytes.
+    Disasm {
+        file: PathBuf,
+    },
+    /// Load and verify a program, and print a summary.
+    Check {
+        file: PathBuf,
+    },
+    /// Run a program; ARGS are passed to `main` as an array of strings.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The engine that runs the program.
+    #[arg(long, value_enum, default_value_t = Engine::Reference)]
+    engine: Engine,
+    /// Fuel of each thread: one unit per function entry and per taken backward jump.
+    #[arg(long)]
+    fuel: Option<u64>,
+    /// How logical threads are interleaved: `round-robin`, `seed:N` or `replay:FILE`.
+    #[arg(long, default_value = "round-robin")]
+    schedule: String,
+    /// Write the schedule that ran (its serialization order) to this file.
+    #[arg(long)]
+    record_schedule: Option<PathBuf>,
+    /// Print the outcome on stdout after the program's output: `json`.
+    #[arg(long, value_enum)]
+    outcome: Option<OutcomeFormat>,
+    /// The program (binary or text, recognised by content).
+    file: PathBuf,
+    /// Arguments for the program's `main`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<OsString>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Engine {
+    /// The sequential reference interpreter (the executable semantics).
+    Reference,
+    /// The optimized engine (not built yet: see the optimized-engine issues).
+    Optimized,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutcomeFormat {
+    Json,
+}
+
+/// Exit statuses.
+const EXIT_TRAP: u8 = 1;
+const EXIT_INVALID: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Asm { input, output } => asm(&input, output),
+        Command::Disasm { file } => disasm(&file),
+        Command::Check { file } => check(&file),
+        Command::Run(args) => run(args),
+    }
+}
+
+/// Prints `error: ...` to stderr and returns exit status 2.
+fn invalid(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_INVALID)
+}
+
+fn load(path: &Path) -> Result<Program, ExitCode> {
+    let bytes = match read_bounded(path) {
+        Ok(bytes) => bytes,
+        Err(e) => return Err(invalid(format!("cannot read {}: {e}", path.display()))),
+    };
+    load_program(&bytes, &path.display().to_string()).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(EXIT_INVALID)
+    })
+}
+
+/// Reads a file, refusing anything larger than the largest module (so `/dev/zero` or a huge
+/// file is an error, not an unbounded allocation).
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let limit = lockstep_spec::limits::MAX_MODULE_BYTES as u64;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!("larger than the {limit}-byte module limit")));
+    }
+    Ok(bytes)
+}
+
+fn asm(input: &Path, output: Option<PathBuf>) -> ExitCode {
+    let program = match load(input) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let output = output.unwrap_or_else(|| input.with_extension("lsb"));
+    let bytes = lockstep_spec::encode::encode(program.module.module());
+    if let Err(e) = std::fs::write(&output, bytes) {
+        return invalid(format!("cannot write {}: {e}", output.display()));
+    }
+    ExitCode::SUCCESS
+}
+
+fn disasm(file: &Path) -> ExitCode {
+    match load(file) {
+        Ok(program) => {
+            print!("{}", lockstep_spec::disasm::disassemble(program.module.module()));
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn check(file: &Path) -> ExitCode {
+    let program = match load(file) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let m = program.module.module();
+    let instructions: usize = m.functions.iter().map(|f| f.code.len()).sum();
+    let entry = m.functions.get(m.entry.0 as usize).map_or("?", |f| f.name.as_str());
+    println!(
+        "{}: ok ({:?}): {} functions, {} classes, {} constants, {} instructions, entry `{}`",
+        file.display(),
+        program.format,
+        m.functions.len(),
+        m.classes.len(),
+        m.constants.len(),
+        instructions,
+        entry
+    );
+    ExitCode::SUCCESS
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let program = match load(&args.file) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let scheduler = match parse_scheduler(&args.schedule) {
+        Ok(s) => s,
+        Err(message) => return invalid(message),
+    };
+    let config = lockstep_reference::Config {
+        fuel: args.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL),
+        scheduler,
+        args: args.args.into_iter().map(OsString::into_encoded_bytes).collect(),
+    };
+    let outcome = match args.engine {
+        Engine::Reference => lockstep_reference::run(&program.module, &config),
+        Engine::Optimized => {
+            return invalid(
+                "the optimized engine is not built yet (it is the next issue); use --engine reference",
+            )
+        }
+    };
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return invalid(e),
+    };
+    report(&args.file, &program, &outcome, args.outcome, args.record_schedule.as_deref())
+}
+
+fn parse_scheduler(text: &str) -> Result<lockstep_reference::Scheduler, String> {
+    use lockstep_reference::Scheduler;
+    if text == "round-robin" {
+        return Ok(Scheduler::RoundRobin);
+    }
+    if let Some(seed) = text.strip_prefix("seed:") {
+        return seed
+            .parse()
+            .map(Scheduler::Seed)
+            .map_err(|_| format!("--schedule seed:N needs an unsigned integer N, found `{seed}`"));
+    }
+    if let Some(file) = text.strip_prefix("replay:") {
+        let bytes = read_bounded(Path::new(file)).map_err(|e| format!("cannot read schedule {file}: {e}"))?;
+        let text = String::from_utf8(bytes).map_err(|_| format!("schedule {file} is not UTF-8 text"))?;
+        return Schedule::parse(&text)
+            .map(Scheduler::Replay)
+            .map_err(|e| format!("schedule {file}: {e}"));
+    }
+    Err(format!("unknown --schedule `{text}`: expected round-robin, seed:N or replay:FILE"))
+}
+
+/// Writes the guest's output, the outcome and the recorded schedule; returns the exit status.
+fn report(
+    file: &Path,
+    program: &Program,
+    outcome: &Outcome,
+    format: Option<OutcomeFormat>,
+    record: Option<&Path>,
+) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout (for instance `| head`) is not the program's failure.
+    let _ = stdout.write_all(&outcome.stdout);
+    if let Some(OutcomeFormat::Json) = format {
+        let _ = writeln!(stdout, "{}", outcome.to_json());
+    }
+    let _ = stdout.flush();
+    if let Some(path) = record {
+        if let Err(e) = std::fs::write(path, outcome.schedule.to_text()) {
+            return invalid(format!("cannot write schedule {}: {e}", path.display()));
+        }
+    }
+    match &outcome.end {
+        End::Finished { .. } => ExitCode::SUCCESS,
+        End::Trapped(trap) => {
+            let line = program
+                .source_map
+                .as_ref()
+                .and_then(|map| map.line(trap.function, trap.pc))
+                .map(|line| format!(" ({}:{line})", file.display()))
+                .unwrap_or_default();
+            let message = trap.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+            eprintln!(
+                "trap: {}{message} in function `{}` at instruction {}{line}, thread {}",
+                trap.kind.name(),
+                trap.function_name,
+                trap.pc,
+                trap.thread
+            );
+            if !trap.detail.is_empty() {
+                eprintln!("  {}", trap.detail);
+            }
+            ExitCode::from(EXIT_TRAP)
+        }
+        End::Deadlock { blocked } => {
+            let threads: Vec<String> = blocked.iter().map(ToString::to_string).collect();
+            eprintln!("deadlock: no thread can run; blocked in join: {}", threads.join(", "));
+            ExitCode::from(EXIT_TRAP)
+        }
+    }
+}

@@ -1,1 +1,88 @@
-//! lockstep-tests: the conformance and differential suite (tests/README.md).
+//! `lockstep-tests`: the engine-independent test suites (see tests/README.md). This library
+//! holds what the suites share: finding files, loading programs, running them on an engine.
+
+pub mod script;
+
+use lockstep_spec::outcome::Outcome;
+use lockstep_spec::program::{load_program, Program};
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The example programs, sorted by name.
+pub fn example_programs() -> Vec<PathBuf> {
+    files_with_extension(&repo_root().join("examples"), "lsa")
+}
+
+/// The files in `dir` with extension `ext`, sorted.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Loads a program file, panicking with the loader's message (for tests of valid programs).
+pub fn load(path: &Path) -> Program {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    load_program(&bytes, &path.display().to_string())
+        .unwrap_or_else(|e| panic!("{} does not load:\n{e}", path.display()))
+}
+
+/// How to run a program: the arguments of `main`, fuel per thread, and the schedule
+/// (`round-robin`, `seed:N` or `replay:FILE` with FILE relative to the repository root; `None`
+/// is the engine's default).
+#[derive(Clone, Debug, Default)]
+pub struct RunSettings {
+    pub args: Vec<String>,
+    pub fuel: Option<u64>,
+    pub schedule: Option<String>,
+}
+
+/// The engines a suite runs on. Every suite runs on each of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Reference,
+}
+
+impl Engine {
+    pub const ALL: &'static [Engine] = &[Engine::Reference];
+
+    /// Runs `program` with the given arguments and default settings otherwise.
+    pub fn run(self, program: &Program, args: &[&str]) -> Outcome {
+        let settings = RunSettings { args: args.iter().map(|a| a.to_string()).collect(), ..RunSettings::default() };
+        self.run_with(program, &settings).unwrap_or_else(|e| panic!("{self:?} run failed: {e}"))
+    }
+
+    /// Runs `program` with `settings`; an error is a run that could not happen as asked (for
+    /// instance a schedule that does not fit the program), not a guest trap.
+    pub fn run_with(self, program: &Program, settings: &RunSettings) -> Result<Outcome, String> {
+        let scheduler = match settings.schedule.as_deref() {
+            None | Some("round-robin") => lockstep_reference::Scheduler::RoundRobin,
+            Some(s) if s.starts_with("replay:") => {
+                let path = repo_root().join(&s["replay:".len()..]);
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let schedule = lockstep_spec::schedule::Schedule::parse(&text).map_err(|e| e.to_string())?;
+                lockstep_reference::Scheduler::Replay(schedule)
+            }
+            Some(s) => match s.strip_prefix("seed:").and_then(|n| n.parse().ok()) {
+                Some(seed) => lockstep_reference::Scheduler::Seed(seed),
+                None => return Err(format!("unsupported schedule `{s}`")),
+            },
+        };
+        let config = lockstep_reference::Config {
+            fuel: settings.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL),
+            scheduler,
+            args: settings.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        };
+        match self {
+            Engine::Reference => lockstep_reference::run(&program.module, &config).map_err(|e| e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The `lockstep` command line: subcommands, file recognition by content, exit statuses and
+//! messages. Each case runs the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn lockstep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the lockstep binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lockstep-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, contents: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn run_prints_the_program_output_and_exits_0() {
+    let o = lockstep(&["run", "examples/hello.lsa"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "Hello, lockstep!\n");
+}
+
+#[test]
+fn run_passes_arguments_to_main() {
+    let o = lockstep(&["run", "examples/fib.lsa", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "55\n");
+    let o = lockstep(&["run", "--engine", "reference", "examples/fib.lsa", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("assertion_failed: usage: fib.lsa"), "{}", stderr(&o));
+}
+
+#[test]
+fn files_are_recognised_by_content_not_extension() {
+    let dir = scratch("content");
+    let out = dir.join("fib.whatever").display().to_string();
+    let o = lockstep(&["asm", "examples/fib.lsa", "-o", &out]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(std::fs::read(&out).unwrap().starts_with(b"\0lsb"));
+    let o = lockstep(&["run", &out, "12"]);
+    assert_eq!(stdout(&o), "144\n", "{}", stderr(&o));
+    // Text with a binary-looking extension is still text.
+    let text = write(&dir, "hello.lsb", &std::fs::read("examples/hello.lsa").unwrap());
+    let o = lockstep(&["run", &text]);
+    assert_eq!(stdout(&o), "Hello, lockstep!\n", "{}", stderr(&o));
+}
+
+#[test]
+fn disasm_output_reassembles_to_identical_bytes() {
+    let dir = scratch("disasm");
+    let first = dir.join("a.lsb").display().to_string();
+    assert_eq!(lockstep(&["asm", "examples/objects.lsa", "-o", &first]).status.code(), Some(0));
+    let o = lockstep(&["disasm", &first]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = write(&dir, "b.lsa", &o.stdout);
+    let second = dir.join("b.lsb").display().to_string();
+    assert_eq!(lockstep(&["asm", &text, "-o", &second]).status.code(), Some(0));
+    assert_eq!(std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap());
+}
+
+#[test]
+fn check_prints_a_summary() {
+    let o = lockstep(&["check", "examples/objects.lsa"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("ok") && s.contains("4 classes") && s.contains("entry `main`"), "{s}");
+}
+
+#[test]
+fn a_guest_trap_exits_1_naming_trap_function_instruction_and_line() {
+    let dir = scratch("trap");
+    let src = "func main() {\n    local a, b\n    ldi a, 1\n    ldk b, \"x\"\n    add a, a, b\n    ret a\n}\n";
+    let file = write(&dir, "trap.lsa", src.as_bytes());
+    let o = lockstep(&["run", &file]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("type_error"), "{e}");
+    assert!(e.contains("`main`") && e.contains("instruction 2"), "{e}");
+    assert!(e.contains("trap.lsa:5"), "{e}");
+}
+
+#[test]
+fn running_out_of_fuel_is_a_trap() {
+    let o = lockstep(&["run", "--fuel", "10", "examples/fib.lsa"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("out_of_fuel"), "{}", stderr(&o));
+}
+
+#[test]
+fn invalid_programs_exit_2_with_the_loader_or_assembler_message() {
+    let dir = scratch("invalid");
+    let bad_asm = write(&dir, "bad.lsa", b"func main() {\n    add r0, 5, r1\n}\n");
+    let o = lockstep(&["run", &bad_asm]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.lsa:2:"), "{}", stderr(&o));
+
+    let bad_bin = write(&dir, "bad.bin", b"\0lsb\x01\x00\x00\x00\x07");
+    let o = lockstep(&["check", &bad_bin]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("byte"), "{}", stderr(&o));
+
+    let garbage = write(&dir, "garbage", &[0xff, 0xfe, 0x00, 0x80]);
+    let o = lockstep(&["run", &garbage]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a lockstep program"), "{}", stderr(&o));
+
+    let o = lockstep(&["run", "does/not/exist.lsa"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot read"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    for args in [
+        &[][..],
+        &["run"][..],
+        &["frobnicate"][..],
+        &["run", "--fuel", "lots", "examples/hello.lsa"][..],
+        &["run", "--schedule", "seed:x", "examples/hello.lsa"][..],
+        &["run", "--schedule", "sometimes", "examples/hello.lsa"][..],
+        &["run", "--engine", "optimized", "examples/hello.lsa"][..],
+    ] {
+        let o = lockstep(args);
+        assert_eq!(o.status.code(), Some(2), "lockstep {args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty(), "lockstep {args:?} printed no message");
+    }
+}
+
+#[test]
+fn outcome_json_and_schedule_recording_and_replay() {
+    let dir = scratch("schedule");
+    let sched = dir.join("run.schedule").display().to_string();
+    let o = lockstep(&[
+        "run", "--schedule", "seed:7", "--record-schedule", &sched, "--outcome", "json",
+        "examples/parallel_sum.lsa", "5000",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("12497500\n"), "{out}");
+    assert!(out.contains("\"finished\""), "{out}");
+    let replay = format!("replay:{sched}");
+    let again = lockstep(&["run", "--schedule", &replay, "--outcome", "json", "examples/parallel_sum.lsa", "5000"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(stdout(&again), out);
+
+    let wrong = write(&dir, "wrong.schedule", b"lockstep-schedule 1\n0.5 1\n");
+    let o = lockstep(&["run", "--schedule", &format!("replay:{wrong}"), "examples/parallel_sum.lsa"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("schedule diverged at entry 1"), "{}", stderr(&o));
+}
