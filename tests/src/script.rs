@@ -241,7 +241,7 @@ fn parse_hex(lines: &[&str]) -> Result<Vec<u8>, String> {
         .flat_map(|l| l.split('#').next().unwrap_or("").chars())
         .filter(|c| !c.is_whitespace())
         .collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
     digits
