@@ -461,16 +461,19 @@ impl Vm {
                 Op::JmpIfNot { c, t } => {
                     pc = if cond!(c) { pc + 1 } else { t as usize };
                 }
+                // [thread.boundary-after]: a backward jump ends its segment even when not taken.
                 Op::JmpIfBack { c, t } => {
                     if cond!(c) {
                         back_jump!(t)
                     } else {
-                        pc += 1
+                        pc += 1;
+                        boundary!();
                     }
                 }
                 Op::JmpIfNotBack { c, t } => {
                     if cond!(c) {
-                        pc += 1
+                        pc += 1;
+                        boundary!();
                     } else {
                         back_jump!(t)
                     }
@@ -697,17 +700,18 @@ impl Vm {
                     boundary!();
                 }
                 Op::Join { d, t } => {
-                    if th.atomic > 0 {
-                        trap!(TrapKind::JoinInAtomic, "join inside an atomic block".into())
-                    }
-                    // [thread.join]: a boundary precedes join, so join starts a segment.
-                    if pc != seg_pc || th.frames.len() != seg_depth {
+                    // [thread.boundary-before]: outside atomic blocks, join starts a segment.
+                    if th.atomic == 0 && (pc != seg_pc || th.frames.len() != seg_depth) {
                         boundary!();
                     }
+                    // [thread.join]: the operand type, then the atomic block, then the target.
                     let v = w.get(t);
                     let Some(target) = as_thread(v) else {
                         trap!(TrapKind::TypeError, format!("join expects a thread, got {}", ops::type_name(heap, v)))
                     };
+                    if th.atomic > 0 {
+                        trap!(TrapKind::JoinInAtomic, "join inside an atomic block".into())
+                    }
                     let state = if target as usize == ti {
                         ThreadState::Running
                     } else {
@@ -730,7 +734,8 @@ impl Vm {
                     }
                 }
                 Op::AtomicBegin => {
-                    th.atomic += 1;
+                    // Saturating, as the reference: 2^64 nested blocks take longer than any run.
+                    th.atomic = th.atomic.saturating_add(1);
                     pc += 1;
                 }
                 Op::AtomicEnd => {

@@ -38,7 +38,7 @@ pub struct Thread {
     pub regs: Vec<Value>,
     pub frames: Vec<Frame>,
     pub fuel: u64,
-    pub atomic: u32,
+    pub atomic: u64,
     /// How many threads this one has spawned (the next child's last id component).
     pub spawned: u32,
     /// Whether the root function's entry has been charged.

@@ -90,9 +90,6 @@ impl Vm {
 
     fn blocked(&self, j: usize) -> bool {
         let t = &self.threads[j];
-        if !t.started {
-            return false;
-        }
         let Some(top) = t.frames.last() else { return false };
         let Some(Op::Join { t: reg, .. }) = self.prog.funcs[top.func as usize].code.get(top.pc as usize).copied() else {
             return false;
