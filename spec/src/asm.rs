@@ -1,1 +1,114 @@
-//! (filled in by the foundation work; see spec/README.md)
+//! The assembler: `.lsa` text to a [`Module`] (the language is `spec/text-format.md`).
+//!
+//! It exists so that people and tests can write programs by hand, and so that every module the
+//! disassembler prints can be read back. It works in two passes, because every name may be used
+//! before its declaration: [`parser`] reads the text line by line into declarations whose
+//! operands are still names (registers and literals are settled there, since they are local to a
+//! line or to the function header), and [`resolve`] turns names into indices and builds the
+//! constant pool. Operands are parsed by the kind the instruction table lists for them, and the
+//! instruction is built with [`Instr::from_operands`](crate::Instr::from_operands), so a new row
+//! in `isa.rs` needs no change here.
+//!
+//! The assembler does not verify: a module that names a jump target past the end, or a class
+//! whose superclass comes later, is produced as written and left to the verifier. It does report
+//! every error it can see at its source position, and it never panics, whatever the input.
+
+mod lexer;
+mod parser;
+mod resolve;
+
+use crate::module::Module;
+use std::fmt;
+
+/// The result of assembling: the module and where each of its instructions came from.
+#[derive(Clone, Debug)]
+pub struct Assembly {
+    pub module: Module,
+    pub source_map: SourceMap,
+}
+
+/// Source lines of instructions: `lines[f][pc]` is the 1-based source line of instruction `pc`
+/// of function `f`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceMap {
+    pub lines: Vec<Vec<u32>>,
+}
+
+impl SourceMap {
+    /// The source line of instruction `pc` of function `func`, if there is such an instruction.
+    pub fn line(&self, func: u32, pc: u32) -> Option<u32> {
+        self.lines.get(func as usize)?.get(pc as usize).copied()
+    }
+}
+
+/// The input was not a valid `.lsa` program: the first error, with its position. [text.errors]
+///
+/// `line` and `column` are 1-based; the column counts characters (not bytes) of the line.
+/// `source_line` is the text of that line, for display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AsmError {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    pub source_line: String,
+}
+
+impl fmt::Display for AsmError {
+    /// Three lines: `file:line:col: error: message`, the source line, a caret under the column.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let number = self.line.to_string();
+        let width = number.len().max(5);
+        writeln!(f, "{}:{}:{}: error: {}", self.file, self.line, self.column, self.message)?;
+        writeln!(f, "{number:>width$} | {}", self.source_line)?;
+        // Tabs are copied so that the caret lines up however the terminal expands them.
+        let pad: String = self
+            .source_line
+            .chars()
+            .chain(std::iter::repeat(' '))
+            .take(self.column.saturating_sub(1) as usize)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        write!(f, "{:width$} | {pad}^", "")
+    }
+}
+
+impl std::error::Error for AsmError {}
+
+/// A position in the source: 1-based line and character column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Pos {
+    line: u32,
+    col: u32,
+}
+
+/// An error before it is given its file name and source line.
+#[derive(Clone, Debug)]
+struct Fail {
+    pos: Pos,
+    message: String,
+}
+
+impl Fail {
+    #[cold]
+    fn new(pos: Pos, message: impl Into<String>) -> Fail {
+        Fail { pos, message: message.into() }
+    }
+}
+
+/// Assembles `.lsa` source text. `file_name` is used only in error messages.
+pub fn assemble(source: &str, file_name: &str) -> Result<Assembly, AsmError> {
+    // [text.lines]
+    let lines: Vec<&str> = source.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let result = parser::parse(&lines).and_then(resolve::resolve);
+    result.map_err(|fail| AsmError {
+        file: file_name.to_string(),
+        line: fail.pos.line,
+        column: fail.pos.col,
+        message: fail.message,
+        source_line: lines
+            .get((fail.pos.line as usize).wrapping_sub(1))
+            .map(|l| l.to_string())
+            .unwrap_or_default(),
+    })
+}

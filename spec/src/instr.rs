@@ -17,7 +17,7 @@ pub struct Reg(pub u16);
 pub struct ConstIdx(pub u32);
 
 /// An index into the module's function table. Verified: in range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FuncIdx(pub u32);
 
 /// An index into the module's class table. Verified: in range.
@@ -277,14 +277,9 @@ macro_rules! define_instructions {
             }
 
             /// The operands, in table order.
-            #[allow(unused_mut)]
             pub fn operands(&self) -> Vec<Operand> {
                 match self {
-                    $( Instr::$Name { $( $field, )* } => {
-                        let mut out = Vec::new();
-                        $( out.push(Operand::$Kind($field.clone())); )*
-                        out
-                    } )*
+                    $( Instr::$Name { $( $field, )* } => vec![ $( Operand::$Kind($field.clone()), )* ], )*
                 }
             }
 

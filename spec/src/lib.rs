@@ -17,6 +17,7 @@ pub mod limits;
 pub mod module;
 pub mod num;
 pub mod outcome;
+pub mod program;
 pub mod schedule;
 pub mod trap;
 pub mod verify;

@@ -2,7 +2,7 @@
 //! `spec/limits.md` states them as rules; this file is their single source in code.
 
 /// Largest module file the loader accepts, in bytes.
-pub const MAX_MODULE_BYTES: usize = 64 << 20;
+pub const MAX_MODULE_BYTES: usize = 32 << 20;
 /// Most constants in a module.
 pub const MAX_CONSTANTS: u32 = 1 << 20;
 /// Most classes in a module.

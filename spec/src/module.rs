@@ -15,12 +15,6 @@ pub struct Module {
     pub entry: FuncIdx,
 }
 
-impl Default for FuncIdx {
-    fn default() -> Self {
-        FuncIdx(0)
-    }
-}
-
 /// A constant-pool entry.
 #[derive(Clone, Debug)]
 pub enum Constant {

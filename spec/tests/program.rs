@@ -1,0 +1,53 @@
+//! `load_program`: formats recognised by content, and each kind of load error.
+
+use lockstep_spec::program::{load_program, Format, LoadError};
+
+fn examples() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "lsa"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_example_loads_as_text_and_as_binary() {
+    let all = examples();
+    assert!(all.len() >= 7);
+    for path in all {
+        let bytes = std::fs::read(&path).unwrap();
+        let text = load_program(&bytes, "x.lsb").unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
+        assert_eq!(text.format, Format::Text);
+        assert!(text.source_map.is_some());
+        let binary = lockstep_spec::encode::encode(text.module.module());
+        let again = load_program(&binary, "x.lsa").unwrap();
+        assert_eq!(again.format, Format::Binary);
+        assert!(again.source_map.is_none());
+        assert_eq!(again.module.module(), text.module.module());
+    }
+}
+
+#[test]
+fn each_load_error_says_what_went_wrong() {
+    let cases: [(&[u8], &str); 4] = [
+        (b"\0lsb\x02\0\0\0", "malformed module at byte"),
+        (&[0xff, 0xfe, 0x41], "not UTF-8 text (invalid byte at offset 0x0)"),
+        (b"func main() {\n  frob r0\n}\n", "p.lsa:2:3"),
+        (b"func main() {\n  ret r0\n}\nfunc main2(a) {\n  call r0, main, (a)\n  ret a\n}\n", "[verify.call-arity]"),
+    ];
+    for (input, fragment) in cases {
+        let err = load_program(input, "p.lsa").unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains(fragment), "{shown}");
+        let kind_matches = match &err {
+            LoadError::Decode(_) => fragment.starts_with("malformed"),
+            LoadError::NotText { .. } => fragment.starts_with("not UTF-8"),
+            LoadError::Asm(_) => fragment.starts_with("p.lsa"),
+            LoadError::Verify(_) => fragment.starts_with("[verify"),
+        };
+        assert!(kind_matches, "{err:?}");
+    }
+}
