@@ -71,8 +71,8 @@ const SIZE_CLASSES: [usize; 18] = [2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48,
 const N_CLASSES: usize = SIZE_CLASSES.len();
 /// Empty chunks kept for reuse instead of being returned to the system.
 const SPARE_CHUNKS: usize = 16;
-/// Allocation between collections never triggers one below this.
-const MIN_GC_THRESHOLD: usize = 8 << 20;
+/// By default, allocation between collections never triggers one below this.
+pub const DEFAULT_GC_THRESHOLD: usize = 8 << 20;
 
 const fn class_table() -> [u8; MAX_SMALL_WORDS + 1] {
     let mut t = [0u8; MAX_SMALL_WORDS + 1];
@@ -122,6 +122,7 @@ pub struct Heap {
     threshold: usize,
     heap_bytes: usize,
     max_heap_bytes: usize,
+    min_threshold: usize,
     /// Set when enough was allocated since the last collection; the VM collects at its next
     /// safepoint.
     pub gc_requested: bool,
@@ -149,7 +150,10 @@ fn chunk_layout() -> Layout {
 }
 
 impl Heap {
-    pub fn new(max_heap_bytes: usize) -> Heap {
+    /// A heap of at most `max_heap_bytes`, collecting after at least `min_threshold` bytes of
+    /// allocation (more when much is live: the next collection waits for as many bytes as
+    /// survived the last one).
+    pub fn new(max_heap_bytes: usize, min_threshold: usize) -> Heap {
         Heap {
             chunks: Vec::new(),
             large: Vec::new(),
@@ -157,7 +161,8 @@ impl Heap {
             free: [ptr::null_mut(); N_CLASSES],
             bump: [(ptr::null_mut(), ptr::null_mut()); N_CLASSES],
             bytes_since_gc: 0,
-            threshold: MIN_GC_THRESHOLD,
+            threshold: min_threshold,
+            min_threshold,
             heap_bytes: 0,
             max_heap_bytes,
             gc_requested: false,
@@ -460,7 +465,7 @@ impl Heap {
         self.mark_stack = stack;
         let live = self.sweep();
         self.bytes_since_gc = 0;
-        self.threshold = live.max(MIN_GC_THRESHOLD);
+        self.threshold = live.max(self.min_threshold);
         self.gc_requested = false;
         self.stats.collections += 1;
         self.stats.live_bytes_after_last_gc = live;
@@ -598,7 +603,7 @@ mod tests {
 
     #[test]
     fn unreachable_cells_are_reused_and_reachable_ones_survive() {
-        let mut heap = Heap::new(1 << 30);
+        let mut heap = Heap::new(1 << 30, DEFAULT_GC_THRESHOLD);
         let nfields = [2u32];
         let keep = heap.new_object(0, 2).unwrap();
         let inner = heap.new_string(b"kept").unwrap();
@@ -622,7 +627,7 @@ mod tests {
 
     #[test]
     fn repeated_garbage_keeps_the_heap_bounded() {
-        let mut heap = Heap::new(1 << 30);
+        let mut heap = Heap::new(1 << 30, DEFAULT_GC_THRESHOLD);
         let big = heap.new_array(100_000).unwrap(); // a large cell that stays live
         for round in 0..50 {
             for _ in 0..100_000 {
@@ -638,7 +643,7 @@ mod tests {
 
     #[test]
     fn exceeding_the_limit_is_an_error_not_a_crash() {
-        let mut heap = Heap::new(1 << 20);
+        let mut heap = Heap::new(1 << 20, DEFAULT_GC_THRESHOLD);
         assert_eq!(heap.new_array(1 << 20).err(), Some(OutOfMemory));
         assert!(heap.new_array(10).is_ok());
     }

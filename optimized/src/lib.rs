@@ -44,6 +44,9 @@ pub struct Config {
     /// The heap may not hold more than this many bytes; above it the run stops with
     /// [`RunError::OutOfMemory`].
     pub max_heap_bytes: usize,
+    /// Collect after at least this many bytes of allocation (tests set it tiny, so that the
+    /// collector runs at nearly every safepoint).
+    pub gc_threshold_bytes: usize,
 }
 
 impl Default for Config {
@@ -53,6 +56,7 @@ impl Default for Config {
             args: Vec::new(),
             stats: false,
             max_heap_bytes: 4 << 30,
+            gc_threshold_bytes: heap::DEFAULT_GC_THRESHOLD,
         }
     }
 }
@@ -134,7 +138,7 @@ pub fn run_with_stats(module: &VerifiedModule, config: &Config) -> Result<Report
 /// (which is why this is not public; tests build such modules by hand).
 pub(crate) fn run_module(module: &lockstep_spec::Module, config: &Config) -> Result<Report, RunError> {
     let oom = |_| RunError::OutOfMemory { limit_bytes: config.max_heap_bytes };
-    let mut vm = vm::Vm::new(module, config.fuel, &config.args, config.max_heap_bytes).map_err(oom)?;
+    let mut vm = vm::Vm::new(module, config).map_err(oom)?;
     if config.stats {
         vm.run::<true>().map_err(oom)?;
     } else {

@@ -54,8 +54,9 @@ pub(crate) fn collect(heap: &mut Heap, prog: &Program, threads: &[Thread], cur: 
 }
 
 impl Vm {
-    pub fn new(module: &Module, fuel: u64, args: &[Vec<u8>], max_heap_bytes: usize) -> Result<Vm, OutOfMemory> {
-        let mut heap = Heap::new(max_heap_bytes);
+    pub fn new(module: &Module, config: &crate::Config) -> Result<Vm, OutOfMemory> {
+        let (fuel, args) = (config.fuel, &config.args);
+        let mut heap = Heap::new(config.max_heap_bytes, config.gc_threshold_bytes);
         let prog = predecode(module, &mut heap)?;
         let mut type_names = [0; 9];
         for (slot, name) in type_names.iter_mut().zip(ops::TYPE_NAMES) {
