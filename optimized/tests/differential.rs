@@ -119,7 +119,8 @@ fn a_tiny_threshold_really_makes_the_collector_run_often_and_bounds_the_heap() {
     let config = opt::Config { stats: true, gc_threshold_bytes: 2048, ..opt::Config::default() };
     let report = opt::run_with_stats(&module, &config).expect("runs");
     let stats = report.stats.expect("stats were asked for");
-    assert!(stats.gc.collections > 1000, "{stats}");
+    // Each collection waits for as many bytes as survived the last (~300 KiB here).
+    assert!(stats.gc.collections > 40, "{stats}");
     // The live set is a few hundred KiB; 10 MB of garbage went through it.
     assert!(stats.gc.peak_heap_bytes < 8 << 20, "{stats}");
     assert!(stats.instructions > 1_000_000, "{stats}");
