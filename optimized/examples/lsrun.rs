@@ -1,5 +1,6 @@
-//! A minimal runner for the optimized engine, for benchmarking and debugging without the CLI:
-//! `cargo run --release -p lockstep-optimized --example lsrun -- [--stats] FILE.lsa [ARGS...]`.
+//! A minimal runner for benchmarking and debugging without the CLI:
+//! `cargo run --release -p lockstep-optimized --example lsrun -- [--engine reference] [--stats]
+//! FILE.lsa [ARGS...]`.
 //! The `lockstep` CLI (`lockstep run --engine optimized`) is the supported way to run programs.
 
 use lockstep_optimized::{run_with_stats, Config};
@@ -9,6 +10,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut argv: Vec<String> = std::env::args().skip(1).collect();
+    let reference = argv.len() >= 2 && argv[0] == "--engine" && argv[1] == "reference";
+    if argv.first().map(String::as_str) == Some("--engine") && argv.len() >= 2 {
+        argv.drain(..2);
+    }
     let stats = argv.first().map(String::as_str) == Some("--stats");
     if stats {
         argv.remove(0);
@@ -38,6 +43,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if reference {
+        let config = lockstep_reference::Config {
+            args: argv[1..].iter().map(|a| a.as_bytes().to_vec()).collect(),
+            ..lockstep_reference::Config::default()
+        };
+        return match lockstep_reference::run(&module, &config) {
+            Ok(o) => {
+                let _ = std::io::stdout().write_all(&o.stdout);
+                if matches!(o.end, End::Finished { .. }) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let config = Config { args: argv[1..].iter().map(|a| a.as_bytes().to_vec()).collect(), stats, ..Config::default() };
     match run_with_stats(&module, &config) {
         Ok(report) => {
