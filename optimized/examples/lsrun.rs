@@ -59,7 +59,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let config = Config { args: argv[1..].iter().map(|a| a.as_bytes().to_vec()).collect(), stats, ..Config::default() };
+    let config = Config { args: argv[1..].iter().map(|a| a.as_bytes().to_vec()).collect(), stats, record_schedule: false, ..Config::default() };
     match run_with_stats(&module, &config) {
         Ok(report) => {
             let _ = std::io::stdout().write_all(&report.outcome.stdout);

@@ -47,6 +47,11 @@ pub struct Config {
     /// Collect after at least this many bytes of allocation (tests set it tiny, so that the
     /// collector runs at nearly every safepoint).
     pub gc_threshold_bytes: usize,
+    /// Record the schedule in the outcome (the default). Round-robin switches threads at every
+    /// segment, so a long multithreaded run has a schedule entry per segment; a caller that
+    /// does not need it (a benchmark, a CLI run that records nothing) saves that memory.
+    /// With `false`, the outcome's schedule is empty.
+    pub record_schedule: bool,
 }
 
 impl Default for Config {
@@ -57,6 +62,7 @@ impl Default for Config {
             stats: false,
             max_heap_bytes: 4 << 30,
             gc_threshold_bytes: heap::DEFAULT_GC_THRESHOLD,
+            record_schedule: true,
         }
     }
 }

@@ -32,6 +32,7 @@ pub(crate) struct Vm {
     pub scratch: Vec<u8>,
     pub instructions: u64,
     schedule: Vec<(usize, u64)>,
+    record_schedule: bool,
 }
 
 impl ThreadNames for Vec<ThreadId> {
@@ -86,6 +87,7 @@ impl Vm {
             scratch: Vec::new(),
             instructions: 0,
             schedule: Vec::new(),
+            record_schedule: config.record_schedule,
         })
     }
 
@@ -120,7 +122,7 @@ impl Vm {
             let r = self.run_thread::<STATS>(j, &mut th, budget);
             self.threads[j] = th;
             let (_stop, segs): (Stop, u64) = r?;
-            if segs > 0 {
+            if segs > 0 && self.record_schedule {
                 match self.schedule.last_mut() {
                     Some((t, s)) if *t == j => *s += segs,
                     _ => self.schedule.push((j, segs)),
