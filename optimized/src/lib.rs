@@ -1,3 +1,160 @@
-//! `lockstep-optimized`: the engine people run. It is filled by the optimized-engine issues
-//! (compact values, tracing GC, inline-cached send, then threads under STM, then a JIT).
-//! Until then it is empty, and `lockstep run --engine optimized` says it is not built yet.
+//! `lockstep-optimized`: the engine people run. It must produce exactly the reference's
+//! [`Outcome`] (stdout, end, and, for the round-robin schedule, the schedule itself), only
+//! faster and in bounded memory. `optimized/DESIGN.md` documents the layouts, which are the
+//! contract of the STM engine (part 2) and the JIT to come.
+//!
+//! Map:
+//! - [`value`]: one 64-bit word per value (low-bit tags, SmallInt and SmallFloat immediates).
+//! - [`heap`]: cell layout, size-class allocation, non-moving mark-sweep collection.
+//! - [`code`]: pre-decoding of a verified module into 16-byte ops.
+//! - [`inline_cache`]: the per-site send caches and the global method cache.
+//! - `interp`: the dispatch loop; `ops`: its slow paths; `regs`: the unchecked register window.
+//! - `thread`, `vm`: guest threads, the round-robin scheduler, the run's roots.
+//!
+//! All `unsafe` of the crate is in `heap`, `regs` and the instruction fetch of `interp`; each
+//! block names the verifier rule or heap invariant it relies on.
+
+pub mod code;
+pub mod heap;
+pub mod inline_cache;
+mod interp;
+mod ops;
+mod regs;
+mod thread;
+pub mod value;
+mod vm;
+
+use lockstep_spec::outcome::Outcome;
+use lockstep_spec::VerifiedModule;
+use std::fmt;
+use std::time::Duration;
+
+pub use heap::GcStats;
+pub use inline_cache::IcStats;
+
+/// How to run a program.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Fuel each thread starts with (`spec/limits.md`).
+    pub fuel: u64,
+    /// The program's arguments, passed to the entry function as an array of strings.
+    pub args: Vec<Vec<u8>>,
+    /// Count instructions and report [`Stats`] (costs a counter increment per instruction).
+    pub stats: bool,
+    /// The heap may not hold more than this many bytes; above it the run stops with
+    /// [`RunError::OutOfMemory`].
+    pub max_heap_bytes: usize,
+    /// Collect after at least this many bytes of allocation (tests set it tiny, so that the
+    /// collector runs at nearly every safepoint).
+    pub gc_threshold_bytes: usize,
+    /// Record the schedule in the outcome (the default). Round-robin switches threads at every
+    /// segment, so a long multithreaded run has a schedule entry per segment; a caller that
+    /// does not need it (a benchmark, a CLI run that records nothing) saves that memory.
+    /// With `false`, the outcome's schedule is empty.
+    pub record_schedule: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            fuel: lockstep_spec::limits::DEFAULT_FUEL,
+            args: Vec::new(),
+            stats: false,
+            max_heap_bytes: 4 << 30,
+            gc_threshold_bytes: heap::DEFAULT_GC_THRESHOLD,
+            record_schedule: true,
+        }
+    }
+}
+
+/// A run that could not complete for a reason outside the program's semantics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// A limit was reached: the heap outgrew `Config::max_heap_bytes` (the one outcome allowed
+    /// to differ between engines; the CLI exits with status 3).
+    OutOfMemory { limit_bytes: usize },
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::OutOfMemory { limit_bytes } => {
+                write!(f, "out of memory: the heap would exceed its limit of {limit_bytes} bytes")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// What `--stats` reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub instructions: u64,
+    pub inline_caches: IcStats,
+    pub gc: GcStats,
+    pub threads: usize,
+}
+
+impl Stats {
+    pub fn gc_pause_total(&self) -> Duration {
+        self.gc.pause_total
+    }
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ic = &self.inline_caches;
+        writeln!(f, "instructions executed: {}", self.instructions)?;
+        writeln!(f, "threads: {}", self.threads)?;
+        writeln!(
+            f,
+            "send sites: {} (uninitialized {}, monomorphic {}, polymorphic {}, megamorphic {}); hits {}, misses {}",
+            ic.sites, ic.uninitialized, ic.monomorphic, ic.polymorphic, ic.megamorphic, ic.hits, ic.misses
+        )?;
+        writeln!(
+            f,
+            "gc: {} collections, {:.3} ms total pause, live after last {} bytes",
+            self.gc.collections,
+            self.gc.pause_total.as_secs_f64() * 1e3,
+            self.gc.live_bytes_after_last_gc
+        )?;
+        write!(f, "peak heap: {} bytes", self.gc.peak_heap_bytes)
+    }
+}
+
+/// An outcome and, when `Config::stats` was set, the statistics.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub outcome: Outcome,
+    pub stats: Option<Stats>,
+}
+
+/// Runs `module` with the round-robin schedule.
+pub fn run(module: &VerifiedModule, config: &Config) -> Result<Outcome, RunError> {
+    run_with_stats(module, config).map(|r| r.outcome)
+}
+
+/// Runs `module` and also returns [`Stats`] when `config.stats` is set.
+pub fn run_with_stats(module: &VerifiedModule, config: &Config) -> Result<Report, RunError> {
+    run_module(module.module(), config)
+}
+
+/// Runs a module the caller vouches for: it must satisfy every rule of `spec/verifier.md`
+/// (which is why this is not public; tests build such modules by hand).
+pub(crate) fn run_module(module: &lockstep_spec::Module, config: &Config) -> Result<Report, RunError> {
+    let oom = |_| RunError::OutOfMemory { limit_bytes: config.max_heap_bytes };
+    let mut vm = vm::Vm::new(module, config).map_err(oom)?;
+    if config.stats {
+        vm.run::<true>().map_err(oom)?;
+    } else {
+        vm.run::<false>().map_err(oom)?;
+    }
+    let stats = config.stats.then(|| Stats {
+        instructions: vm.instructions,
+        inline_caches: vm.ic.stats(),
+        gc: vm.heap.stats,
+        threads: vm.threads.len(),
+    });
+    Ok(Report { outcome: vm.outcome(), stats })
+}

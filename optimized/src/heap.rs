@@ -1,0 +1,650 @@
+//! The heap: cell layout, size-class allocation and a non-moving mark-sweep collector.
+//!
+//! **Layout** (the JIT's contract; every offset is in 64-bit words from the cell start, which is
+//! the address a heap [`Value`] holds):
+//!
+//! | word | every cell | object | array | array storage | string | boxed int / float |
+//! |---|---|---|---|---|---|---|
+//! | 0 | header | | | | | |
+//! | 1 | STM word (0 until part 2; free-list link while free) | | | | | |
+//! | 2.. | | slot i at 2+i | len | elements at 2.. | byte length | the i64 / f64 bits |
+//! | 3 | | | capacity | | bytes from word 3 | |
+//! | 4 | | | storage cell (0 = none) | | | |
+//!
+//! Header: bits 0..4 the [`Kind`], bit 4 the mark bit, bits 32..64 the class index of objects.
+//! Mutable words (object slots, array len/storage, elements, the STM word) are only accessed as
+//! `AtomicU64` with relaxed ordering, so part 2's optimistic reads by other OS threads are
+//! defined behaviour; strings and boxed numbers are immutable once published.
+//!
+//! **Allocation**: cells of up to [`MAX_SMALL_WORDS`] words come from 256 KiB chunks, each chunk
+//! holding cells of one size class; an allocator takes a cell from the class's free list, else
+//! bump-allocates in a fresh chunk. Bigger cells (long arrays and strings) are allocated one by
+//! one. In part 1 one allocator serves all guest threads; the free lists and bump cursors are
+//! exactly the state a per-OS-thread allocation buffer will own in part 2.
+//!
+//! **Collection**: precise and non-moving. The VM calls [`Heap::collect`] only at safepoints
+//! (function entry, taken backward jumps), when [`Heap::gc_requested`] is set, handing over every
+//! root: constants, each thread's live registers and results. Between safepoints no cell is ever
+//! freed. Marking uses an explicit stack (never host recursion); sweeping rebuilds the free lists,
+//! returns empty chunks and unmarked large cells to the system. Rejected alternative: a copying
+//! nursery, which would move objects under part 2's optimistic readers and the JIT's embedded
+//! constants; non-moving keeps both simple.
+//!
+//! **Heap invariant** (what makes the `unsafe` here sound): a word with tag `000` other than nil
+//! is only ever produced by this allocator, and every such word the VM holds is reachable from
+//! the roots it hands to `collect`, so it designates a live cell of the kind its header says.
+
+use crate::value::{is_heap, Value, NIL};
+use std::alloc::{self, Layout};
+use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+/// What a cell holds; stored in the low header bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    Free = 0,
+    Object = 1,
+    Array = 2,
+    Storage = 3,
+    Str = 4,
+    BoxInt = 5,
+    BoxFloat = 6,
+}
+
+pub const HEADER_WORDS: usize = 2;
+pub const MARK: u64 = 1 << 4;
+const KIND_MASK: u64 = 0xf;
+pub const ARRAY_LEN: usize = 2;
+pub const ARRAY_CAP: usize = 3;
+pub const ARRAY_STORAGE: usize = 4;
+const ARRAY_WORDS: usize = 5;
+const STR_LEN: usize = 2;
+const STR_BYTES: usize = 3;
+
+const CHUNK_BYTES: usize = 256 * 1024;
+const CHUNK_WORDS: usize = CHUNK_BYTES / 8;
+/// Cells above this many words are allocated individually.
+pub const MAX_SMALL_WORDS: usize = 256;
+const SIZE_CLASSES: [usize; 18] = [2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 192, 256];
+const N_CLASSES: usize = SIZE_CLASSES.len();
+/// Empty chunks kept for reuse instead of being returned to the system.
+const SPARE_CHUNKS: usize = 16;
+/// By default, allocation between collections never triggers one below this.
+pub const DEFAULT_GC_THRESHOLD: usize = 8 << 20;
+
+const fn class_table() -> [u8; MAX_SMALL_WORDS + 1] {
+    let mut t = [0u8; MAX_SMALL_WORDS + 1];
+    let mut w = 0;
+    let mut c = 0;
+    while w <= MAX_SMALL_WORDS {
+        while SIZE_CLASSES[c] < w {
+            c += 1;
+        }
+        t[w] = c as u8;
+        w += 1;
+    }
+    t
+}
+static CLASS_OF_WORDS: [u8; MAX_SMALL_WORDS + 1] = class_table();
+
+/// The heap ran over its configured size: the one outcome allowed to differ between engines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutOfMemory;
+
+/// Collector statistics, reported by `--stats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GcStats {
+    pub collections: u64,
+    pub pause_total: Duration,
+    pub peak_heap_bytes: usize,
+    pub live_bytes_after_last_gc: usize,
+}
+
+struct Chunk {
+    base: *mut u64,
+    class: u8,
+}
+
+struct Large {
+    base: *mut u64,
+    words: usize,
+}
+
+pub struct Heap {
+    chunks: Vec<Chunk>,
+    large: Vec<Large>,
+    spare: Vec<*mut u64>,
+    free: [*mut u64; N_CLASSES],
+    bump: [(*mut u64, *mut u64); N_CLASSES],
+    bytes_since_gc: usize,
+    threshold: usize,
+    heap_bytes: usize,
+    max_heap_bytes: usize,
+    min_threshold: usize,
+    /// Set when enough was allocated since the last collection; the VM collects at its next
+    /// safepoint.
+    pub gc_requested: bool,
+    pub stats: GcStats,
+    mark_stack: Vec<*mut u64>,
+}
+
+#[inline(always)]
+fn word<'a>(cell: *mut u64, i: usize) -> &'a AtomicU64 {
+    // SAFETY: callers pass a live cell (heap invariant, module doc) and an index inside it
+    // (object slots are bounded by the verified field slot [verify.field-slot] or by the class's
+    // field count; array and string words by the layout table). AtomicU64 has the alignment of
+    // u64 and every cell is 8-aligned.
+    unsafe { AtomicU64::from_ptr(cell.add(i)) }
+}
+
+#[inline(always)]
+fn cell(v: Value) -> *mut u64 {
+    v as usize as *mut u64
+}
+
+fn chunk_layout() -> Layout {
+    // A constant, valid layout: non-zero size, power-of-two alignment.
+    Layout::from_size_align(CHUNK_BYTES, 8).unwrap_or_else(|_| unreachable!())
+}
+
+impl Heap {
+    /// A heap of at most `max_heap_bytes`, collecting after at least `min_threshold` bytes of
+    /// allocation (more when much is live: the next collection waits for as many bytes as
+    /// survived the last one).
+    pub fn new(max_heap_bytes: usize, min_threshold: usize) -> Heap {
+        Heap {
+            chunks: Vec::new(),
+            large: Vec::new(),
+            spare: Vec::new(),
+            free: [ptr::null_mut(); N_CLASSES],
+            bump: [(ptr::null_mut(), ptr::null_mut()); N_CLASSES],
+            bytes_since_gc: 0,
+            threshold: min_threshold,
+            min_threshold,
+            heap_bytes: 0,
+            max_heap_bytes,
+            gc_requested: false,
+            stats: GcStats::default(),
+            mark_stack: Vec::new(),
+        }
+    }
+
+    /// Bytes the heap holds from the system now.
+    pub fn heap_bytes(&self) -> usize {
+        self.heap_bytes
+    }
+
+    fn grow(&mut self, bytes: usize) -> Result<(), OutOfMemory> {
+        let total = self.heap_bytes.checked_add(bytes).ok_or(OutOfMemory)?;
+        if total > self.max_heap_bytes {
+            return Err(OutOfMemory);
+        }
+        self.heap_bytes = total;
+        self.stats.peak_heap_bytes = self.stats.peak_heap_bytes.max(total);
+        Ok(())
+    }
+
+    /// A zeroed cell of `words` words (at least 2) with `header` in word 0.
+    fn alloc(&mut self, words: usize, header: u64) -> Result<*mut u64, OutOfMemory> {
+        debug_assert!(words >= HEADER_WORDS);
+        self.bytes_since_gc += words * 8;
+        if self.bytes_since_gc >= self.threshold {
+            self.gc_requested = true;
+        }
+        let p = if words > MAX_SMALL_WORDS { self.alloc_large(words)? } else { self.alloc_small(words)? };
+        // SAFETY: `p` is a fresh cell of at least `words` words that nothing else references.
+        unsafe {
+            ptr::write_bytes(p, 0, words);
+            *p = header;
+        }
+        Ok(p)
+    }
+
+    fn alloc_small(&mut self, words: usize) -> Result<*mut u64, OutOfMemory> {
+        let c = CLASS_OF_WORDS[words] as usize;
+        let head = self.free[c];
+        if !head.is_null() {
+            // SAFETY: free-list cells are live chunk memory; word 1 links to the next free cell.
+            self.free[c] = unsafe { *head.add(1) } as *mut u64;
+            return Ok(head);
+        }
+        let size = SIZE_CLASSES[c];
+        let (cur, end) = self.bump[c];
+        // SAFETY: `cur` and `end` delimit the unused tail of one chunk (or are both null).
+        if !cur.is_null() && unsafe { cur.add(size) } <= end {
+            self.bump[c].0 = unsafe { cur.add(size) };
+            return Ok(cur);
+        }
+        let base = match self.spare.pop() {
+            Some(b) => {
+                // SAFETY: a spare chunk is CHUNK_BYTES of memory owned by the heap, unused.
+                unsafe { ptr::write_bytes(b, 0, CHUNK_WORDS) };
+                b
+            }
+            None => {
+                self.grow(CHUNK_BYTES)?;
+                // SAFETY: the layout has a non-zero size.
+                let b = unsafe { alloc::alloc_zeroed(chunk_layout()) } as *mut u64;
+                if b.is_null() {
+                    return Err(OutOfMemory);
+                }
+                b
+            }
+        };
+        self.chunks.push(Chunk { base, class: c as u8 });
+        let cells = CHUNK_WORDS / size;
+        // SAFETY: both pointers stay inside (or one past) the chunk.
+        self.bump[c] = (unsafe { base.add(size) }, unsafe { base.add(cells * size) });
+        Ok(base)
+    }
+
+    fn alloc_large(&mut self, words: usize) -> Result<*mut u64, OutOfMemory> {
+        let layout = Layout::array::<u64>(words).map_err(|_| OutOfMemory)?;
+        self.grow(layout.size())?;
+        // SAFETY: the layout has a non-zero size (words > MAX_SMALL_WORDS).
+        let p = unsafe { alloc::alloc_zeroed(layout) } as *mut u64;
+        if p.is_null() {
+            return Err(OutOfMemory);
+        }
+        self.large.push(Large { base: p, words });
+        Ok(p)
+    }
+
+    // ---- constructors ----------------------------------------------------------------------
+
+    pub fn new_object(&mut self, class: u32, nslots: usize) -> Result<Value, OutOfMemory> {
+        let header = ((class as u64) << 32) | Kind::Object as u64;
+        Ok(self.alloc(HEADER_WORDS + nslots, header)? as Value)
+    }
+
+    pub fn new_array(&mut self, len: usize) -> Result<Value, OutOfMemory> {
+        let storage = if len == 0 { NIL } else { self.alloc(HEADER_WORDS + len, Kind::Storage as u64)? as Value };
+        let a = self.alloc(ARRAY_WORDS, Kind::Array as u64)?;
+        word(a, ARRAY_LEN).store(len as u64, Relaxed);
+        word(a, ARRAY_CAP).store(len as u64, Relaxed);
+        word(a, ARRAY_STORAGE).store(storage, Relaxed);
+        Ok(a as Value)
+    }
+
+    pub fn new_string(&mut self, bytes: &[u8]) -> Result<Value, OutOfMemory> {
+        self.new_string_from(&[bytes])
+    }
+
+    /// A string of the given parts concatenated. The parts may point into this heap: allocation
+    /// never frees a cell.
+    pub fn new_string_from(&mut self, parts: &[&[u8]]) -> Result<Value, OutOfMemory> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let p = self.alloc(STR_BYTES + len.div_ceil(8), Kind::Str as u64)?;
+        word(p, STR_LEN).store(len as u64, Relaxed);
+        let mut at = 0;
+        for part in parts {
+            // SAFETY: the cell has room for `len` bytes from word STR_BYTES; the source is
+            // another cell or host memory, never the fresh cell itself.
+            unsafe {
+                ptr::copy_nonoverlapping(part.as_ptr(), (p.add(STR_BYTES) as *mut u8).add(at), part.len());
+            }
+            at += part.len();
+        }
+        Ok(p as Value)
+    }
+
+    /// The concatenation of strings `x` and `y` (the caller checked both are strings).
+    pub fn concat_strings(&mut self, x: Value, y: Value) -> Result<Value, OutOfMemory> {
+        let (lx, ly) = match (self.str_bytes(x), self.str_bytes(y)) {
+            (Some(a), Some(b)) => (a.len(), b.len()),
+            _ => return self.new_string(b""),
+        };
+        let len = lx + ly;
+        let p = self.alloc(STR_BYTES + len.div_ceil(8), Kind::Str as u64)?;
+        word(p, STR_LEN).store(len as u64, Relaxed);
+        for (src, at, n) in [(cell(x), 0, lx), (cell(y), lx, ly)] {
+            // SAFETY: `src` is a live string cell of `n` bytes (checked above; allocation never
+            // frees a cell), and the fresh cell has room for `len` bytes; they do not overlap.
+            unsafe {
+                ptr::copy_nonoverlapping(src.add(STR_BYTES) as *const u8, (p.add(STR_BYTES) as *mut u8).add(at), n);
+            }
+        }
+        Ok(p as Value)
+    }
+
+    pub fn new_boxed_int(&mut self, i: i64) -> Result<Value, OutOfMemory> {
+        let p = self.alloc(3, Kind::BoxInt as u64)?;
+        word(p, 2).store(i as u64, Relaxed);
+        Ok(p as Value)
+    }
+
+    pub fn new_boxed_float(&mut self, f: f64) -> Result<Value, OutOfMemory> {
+        let p = self.alloc(3, Kind::BoxFloat as u64)?;
+        word(p, 2).store(f.to_bits(), Relaxed);
+        Ok(p as Value)
+    }
+
+    // ---- accessors (each checks the cell kind, so a wrong type is an Option, never UB) ------
+
+    #[inline(always)]
+    pub fn kind(&self, v: Value) -> Option<Kind> {
+        if !is_heap(v) {
+            return None;
+        }
+        Some(match word(cell(v), 0).load(Relaxed) & KIND_MASK {
+            1 => Kind::Object,
+            2 => Kind::Array,
+            3 => Kind::Storage,
+            4 => Kind::Str,
+            5 => Kind::BoxInt,
+            6 => Kind::BoxFloat,
+            _ => Kind::Free,
+        })
+    }
+
+    /// The class index of an object.
+    #[inline(always)]
+    pub fn object_class(&self, v: Value) -> Option<u32> {
+        if !is_heap(v) {
+            return None;
+        }
+        let h = word(cell(v), 0).load(Relaxed);
+        if h & KIND_MASK == Kind::Object as u64 {
+            Some((h >> 32) as u32)
+        } else {
+            None
+        }
+    }
+
+    /// Slot `slot` of object `v`. The caller has checked `v` is an object of a class with more
+    /// than `slot` fields (the verifier bounds the slot [verify.field-slot], the interpreter
+    /// checks the class).
+    #[inline(always)]
+    pub fn slot(&self, v: Value, slot: usize) -> Value {
+        word(cell(v), HEADER_WORDS + slot).load(Relaxed)
+    }
+
+    #[inline(always)]
+    pub fn set_slot(&self, v: Value, slot: usize, x: Value) {
+        word(cell(v), HEADER_WORDS + slot).store(x, Relaxed)
+    }
+
+    pub fn boxed_int(&self, v: Value) -> Option<i64> {
+        (self.kind(v)? == Kind::BoxInt).then(|| word(cell(v), 2).load(Relaxed) as i64)
+    }
+
+    pub fn boxed_float(&self, v: Value) -> Option<f64> {
+        (self.kind(v)? == Kind::BoxFloat).then(|| f64::from_bits(word(cell(v), 2).load(Relaxed)))
+    }
+
+    /// The bytes of a string. The borrow of the heap keeps the cell alive (collection needs
+    /// `&mut Heap`).
+    pub fn str_bytes(&self, v: Value) -> Option<&[u8]> {
+        if self.kind(v)? != Kind::Str {
+            return None;
+        }
+        let p = cell(v);
+        let len = word(p, STR_LEN).load(Relaxed) as usize;
+        // SAFETY: a string cell holds `len` initialised bytes from word STR_BYTES and is never
+        // written after construction; it is live while `self` is borrowed (no collection).
+        Some(unsafe { std::slice::from_raw_parts(p.add(STR_BYTES) as *const u8, len) })
+    }
+
+    #[inline(always)]
+    pub fn is_array(&self, v: Value) -> bool {
+        is_heap(v) && word(cell(v), 0).load(Relaxed) & KIND_MASK == Kind::Array as u64
+    }
+
+    /// Length of array `v` (the caller checked [`Heap::is_array`]).
+    #[inline(always)]
+    pub fn array_len(&self, v: Value) -> usize {
+        word(cell(v), ARRAY_LEN).load(Relaxed) as usize
+    }
+
+    /// Element `i < array_len(v)` of array `v`.
+    #[inline(always)]
+    pub fn array_get(&self, v: Value, i: usize) -> Value {
+        let storage = cell(word(cell(v), ARRAY_STORAGE).load(Relaxed));
+        word(storage, HEADER_WORDS + i).load(Relaxed)
+    }
+
+    #[inline(always)]
+    pub fn array_set(&self, v: Value, i: usize, x: Value) {
+        let storage = cell(word(cell(v), ARRAY_STORAGE).load(Relaxed));
+        word(storage, HEADER_WORDS + i).store(x, Relaxed)
+    }
+
+    /// Appends `x` to array `v`, growing its storage geometrically.
+    pub fn array_push(&mut self, v: Value, x: Value) -> Result<(), OutOfMemory> {
+        let a = cell(v);
+        let len = word(a, ARRAY_LEN).load(Relaxed) as usize;
+        let cap = word(a, ARRAY_CAP).load(Relaxed) as usize;
+        if len == cap {
+            let new_cap = (cap * 2).max(4);
+            let fresh = self.alloc(HEADER_WORDS + new_cap, Kind::Storage as u64)?;
+            let old = cell(word(a, ARRAY_STORAGE).load(Relaxed));
+            for i in 0..len {
+                word(fresh, HEADER_WORDS + i).store(word(old, HEADER_WORDS + i).load(Relaxed), Relaxed);
+            }
+            word(a, ARRAY_STORAGE).store(fresh as Value, Relaxed);
+            word(a, ARRAY_CAP).store(new_cap as u64, Relaxed);
+        }
+        let storage = cell(word(a, ARRAY_STORAGE).load(Relaxed));
+        word(storage, HEADER_WORDS + len).store(x, Relaxed);
+        word(a, ARRAY_LEN).store(len as u64 + 1, Relaxed);
+        Ok(())
+    }
+
+    // ---- collection ------------------------------------------------------------------------
+
+    /// Marks everything reachable from `roots` and frees the rest. `nfields[c]` is the number of
+    /// slots of class `c`'s instances.
+    pub fn collect(&mut self, nfields: &[u32], roots: impl IntoIterator<Item = Value>) {
+        let start = Instant::now();
+        let mut stack = std::mem::take(&mut self.mark_stack);
+        for v in roots {
+            mark(v, &mut stack);
+        }
+        while let Some(p) = stack.pop() {
+            let h = word(p, 0).load(Relaxed);
+            if h & KIND_MASK == Kind::Object as u64 {
+                let n = nfields.get((h >> 32) as usize).copied().unwrap_or(0) as usize;
+                for i in 0..n {
+                    mark(word(p, HEADER_WORDS + i).load(Relaxed), &mut stack);
+                }
+            } else {
+                let len = word(p, ARRAY_LEN).load(Relaxed) as usize;
+                let storage = word(p, ARRAY_STORAGE).load(Relaxed);
+                if storage != NIL {
+                    let s = cell(storage);
+                    let sh = word(s, 0).load(Relaxed);
+                    word(s, 0).store(sh | MARK, Relaxed);
+                    for i in 0..len {
+                        mark(word(s, HEADER_WORDS + i).load(Relaxed), &mut stack);
+                    }
+                }
+            }
+        }
+        self.mark_stack = stack;
+        let live = self.sweep();
+        self.bytes_since_gc = 0;
+        self.threshold = live.max(self.min_threshold);
+        self.gc_requested = false;
+        self.stats.collections += 1;
+        self.stats.live_bytes_after_last_gc = live;
+        self.stats.pause_total += start.elapsed();
+    }
+
+    /// Frees unmarked cells, clears marks, rebuilds the free lists; returns the live bytes.
+    fn sweep(&mut self) -> usize {
+        let mut live_bytes = 0;
+        self.free = [ptr::null_mut(); N_CLASSES];
+        self.bump = [(ptr::null_mut(), ptr::null_mut()); N_CLASSES];
+        let mut tails: [*mut u64; N_CLASSES] = [ptr::null_mut(); N_CLASSES];
+        let mut kept = Vec::with_capacity(self.chunks.len());
+        for chunk in std::mem::take(&mut self.chunks) {
+            let size = SIZE_CLASSES[chunk.class as usize];
+            let cells = CHUNK_WORDS / size;
+            let mut live = 0;
+            for i in 0..cells {
+                // SAFETY: i * size < CHUNK_WORDS: the cell lies inside the chunk.
+                let c = unsafe { chunk.base.add(i * size) };
+                let h = word(c, 0).load(Relaxed);
+                if h & KIND_MASK == Kind::Free as u64 {
+                    continue;
+                }
+                if h & MARK != 0 {
+                    word(c, 0).store(h & !MARK, Relaxed);
+                    live += 1;
+                } else {
+                    word(c, 0).store(0, Relaxed);
+                }
+            }
+            if live == 0 {
+                self.release_chunk(chunk.base);
+                continue;
+            }
+            live_bytes += live * size * 8;
+            let class = chunk.class as usize;
+            for i in 0..cells {
+                // SAFETY: as above.
+                let c = unsafe { chunk.base.add(i * size) };
+                if word(c, 0).load(Relaxed) == 0 {
+                    word(c, 1).store(0, Relaxed);
+                    if tails[class].is_null() {
+                        self.free[class] = c;
+                    } else {
+                        word(tails[class], 1).store(c as u64, Relaxed);
+                    }
+                    tails[class] = c;
+                }
+            }
+            kept.push(chunk);
+        }
+        self.chunks = kept;
+        let mut i = 0;
+        while i < self.large.len() {
+            let l = &self.large[i];
+            let h = word(l.base, 0).load(Relaxed);
+            if h & MARK != 0 {
+                word(l.base, 0).store(h & !MARK, Relaxed);
+                live_bytes += l.words * 8;
+                i += 1;
+            } else {
+                let l = self.large.swap_remove(i);
+                self.free_large(l);
+            }
+        }
+        live_bytes
+    }
+
+    fn release_chunk(&mut self, base: *mut u64) {
+        if self.spare.len() < SPARE_CHUNKS {
+            self.spare.push(base);
+        } else {
+            self.heap_bytes -= CHUNK_BYTES;
+            // SAFETY: `base` came from alloc_zeroed with this layout and is no longer used.
+            unsafe { alloc::dealloc(base as *mut u8, chunk_layout()) };
+        }
+    }
+
+    fn free_large(&mut self, l: Large) {
+        // The layout was valid when the cell was allocated.
+        if let Ok(layout) = Layout::array::<u64>(l.words) {
+            self.heap_bytes -= layout.size();
+            // SAFETY: `l.base` came from alloc_zeroed with this layout and is unreachable.
+            unsafe { alloc::dealloc(l.base as *mut u8, layout) };
+        }
+    }
+}
+
+#[inline(always)]
+fn mark(v: Value, stack: &mut Vec<*mut u64>) {
+    if !is_heap(v) {
+        return;
+    }
+    let p = cell(v);
+    let h = word(p, 0).load(Relaxed);
+    if h & MARK != 0 {
+        return;
+    }
+    word(p, 0).store(h | MARK, Relaxed);
+    let k = h & KIND_MASK;
+    if k == Kind::Object as u64 || k == Kind::Array as u64 {
+        stack.push(p);
+    }
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        for chunk in std::mem::take(&mut self.chunks) {
+            // SAFETY: every chunk came from alloc_zeroed with this layout; the heap is going away.
+            unsafe { alloc::dealloc(chunk.base as *mut u8, chunk_layout()) };
+        }
+        for base in std::mem::take(&mut self.spare) {
+            // SAFETY: as above.
+            unsafe { alloc::dealloc(base as *mut u8, chunk_layout()) };
+        }
+        for l in std::mem::take(&mut self.large) {
+            self.free_large(l);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::small_int;
+
+    #[test]
+    fn size_classes_cover_every_small_size() {
+        for (w, &c) in CLASS_OF_WORDS.iter().enumerate().skip(2) {
+            let c = c as usize;
+            assert!(SIZE_CLASSES[c] >= w && (c == 0 || SIZE_CLASSES[c - 1] < w), "{w}");
+        }
+    }
+
+    #[test]
+    fn unreachable_cells_are_reused_and_reachable_ones_survive() {
+        let mut heap = Heap::new(1 << 30, DEFAULT_GC_THRESHOLD);
+        let nfields = [2u32];
+        let keep = heap.new_object(0, 2).unwrap();
+        let inner = heap.new_string(b"kept").unwrap();
+        heap.set_slot(keep, 0, inner);
+        let arr = heap.new_array(0).unwrap();
+        for i in 0..100 {
+            let s = heap.new_string(format!("s{i}").as_bytes()).unwrap();
+            heap.array_push(arr, s).unwrap();
+        }
+        heap.set_slot(keep, 1, arr);
+        let garbage: Vec<Value> = (0..1000).map(|_| heap.new_object(0, 2).unwrap()).collect();
+        heap.collect(&nfields, [keep]);
+        assert_eq!(heap.str_bytes(heap.slot(keep, 0)), Some(&b"kept"[..]));
+        let arr = heap.slot(keep, 1);
+        assert_eq!(heap.array_len(arr), 100);
+        assert_eq!(heap.str_bytes(heap.array_get(arr, 99)), Some(&b"s99"[..]));
+        // The freed object cells are handed out again.
+        let again = heap.new_object(0, 2).unwrap();
+        assert!(garbage.contains(&again));
+    }
+
+    #[test]
+    fn repeated_garbage_keeps_the_heap_bounded() {
+        let mut heap = Heap::new(1 << 30, DEFAULT_GC_THRESHOLD);
+        let big = heap.new_array(100_000).unwrap(); // a large cell that stays live
+        for round in 0..50 {
+            for _ in 0..100_000 {
+                heap.new_object(0, 2).unwrap();
+            }
+            heap.new_array(50_000).unwrap(); // a large cell that dies
+            heap.array_set(big, round, small_int(round as i64).unwrap());
+            heap.collect(&[2], [big]);
+        }
+        assert!(heap.heap_bytes() < 8 << 20, "heap grew to {}", heap.heap_bytes());
+        assert_eq!(heap.array_get(big, 49), small_int(49).unwrap());
+    }
+
+    #[test]
+    fn exceeding_the_limit_is_an_error_not_a_crash() {
+        let mut heap = Heap::new(1 << 20, DEFAULT_GC_THRESHOLD);
+        assert_eq!(heap.new_array(1 << 20).err(), Some(OutOfMemory));
+        assert!(heap.new_array(10).is_ok());
+    }
+}

@@ -1,0 +1,142 @@
+//! Inline caches for `send`, kept outside the code (MoarVM style): one entry per send site in a
+//! side table, numbered in instruction order when the module is pre-decoded (the site number is
+//! stored in the `Send` op, so the table is indexed by instruction position without a search).
+//!
+//! A site goes uninitialised -> monomorphic -> polymorphic (up to [`POLY_MAX`] receiver classes,
+//! probed in insertion order) -> megamorphic, where it consults one global method cache (a
+//! direct-mapped table keyed by class and selector, as in Cog's open PICs). Only found methods
+//! are cached: a `no_such_method` lookup is repeated each time, which costs nothing that
+//! matters because it traps.
+//!
+//! Hit and miss counters are VM-internal state, never guest-visible. In part 2 they become
+//! relaxed atomics outside any transaction (a counter that every transaction bumped would make
+//! unrelated transactions conflict), and transitions become immutable entries installed by CAS.
+
+use crate::code::Program;
+
+pub const POLY_MAX: usize = 4;
+const GLOBAL_SIZE: usize = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcState {
+    Uninit,
+    Mono { class: u32, func: u32 },
+    Poly { n: u8, entries: [(u32, u32); POLY_MAX] },
+    Mega,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Site {
+    pub state: IcState,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+#[derive(Clone, Copy)]
+struct GlobalEntry {
+    class: u32,
+    selector: u32,
+    func: u32,
+}
+
+const EMPTY: GlobalEntry = GlobalEntry { class: u32::MAX, selector: u32::MAX, func: 0 };
+
+pub struct InlineCaches {
+    pub sites: Vec<Site>,
+    global: Box<[GlobalEntry]>,
+}
+
+/// Inline-cache figures for `--stats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IcStats {
+    pub sites: usize,
+    pub uninitialized: usize,
+    pub monomorphic: usize,
+    pub polymorphic: usize,
+    pub megamorphic: usize,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+impl InlineCaches {
+    pub fn new(sites: usize) -> InlineCaches {
+        InlineCaches {
+            sites: vec![Site { state: IcState::Uninit, hits: 0, misses: 0 }; sites],
+            global: vec![EMPTY; GLOBAL_SIZE].into_boxed_slice(),
+        }
+    }
+
+    /// The function `send` at `site` calls for a receiver of class `class`, or `None` when the
+    /// class has no such method.
+    #[inline(always)]
+    pub fn lookup(&mut self, prog: &Program, site: u32, class: u32) -> Option<u32> {
+        let s = &mut self.sites[site as usize];
+        match s.state {
+            IcState::Mono { class: c, func } if c == class => {
+                s.hits += 1;
+                return Some(func);
+            }
+            IcState::Poly { n, entries } => {
+                for &(c, func) in &entries[..n as usize] {
+                    if c == class {
+                        s.hits += 1;
+                        return Some(func);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.miss(prog, site, class)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn miss(&mut self, prog: &Program, site: u32, class: u32) -> Option<u32> {
+        let selector = prog.sites[site as usize].selector;
+        let s = &mut self.sites[site as usize];
+        if s.state == IcState::Mega {
+            let slot = (class.wrapping_mul(0x9e37_79b1) ^ selector) as usize % GLOBAL_SIZE;
+            let e = self.global[slot];
+            if e.class == class && e.selector == selector {
+                s.hits += 1;
+                return Some(e.func);
+            }
+            s.misses += 1;
+            let func = prog.lookup(class, selector)?;
+            self.global[slot] = GlobalEntry { class, selector, func };
+            return Some(func);
+        }
+        s.misses += 1;
+        let func = prog.lookup(class, selector)?;
+        s.state = match s.state {
+            IcState::Uninit => IcState::Mono { class, func },
+            IcState::Mono { class: c0, func: f0 } => {
+                let mut entries = [(0, 0); POLY_MAX];
+                entries[0] = (c0, f0);
+                entries[1] = (class, func);
+                IcState::Poly { n: 2, entries }
+            }
+            IcState::Poly { n, mut entries } if (n as usize) < POLY_MAX => {
+                entries[n as usize] = (class, func);
+                IcState::Poly { n: n + 1, entries }
+            }
+            _ => IcState::Mega,
+        };
+        Some(func)
+    }
+
+    pub fn stats(&self) -> IcStats {
+        let mut st = IcStats { sites: self.sites.len(), ..IcStats::default() };
+        for s in &self.sites {
+            match s.state {
+                IcState::Uninit => st.uninitialized += 1,
+                IcState::Mono { .. } => st.monomorphic += 1,
+                IcState::Poly { .. } => st.polymorphic += 1,
+                IcState::Mega => st.megamorphic += 1,
+            }
+            st.hits += s.hits;
+            st.misses += s.misses;
+        }
+        st
+    }
+}

@@ -1,0 +1,786 @@
+//! The dispatch loop: runs one guest thread until a segment ends (or for many segments when no
+//! other thread could run in between), with inline fast paths for SmallInts, SmallFloats,
+//! exact-class field access and cached sends, and the rest in [`crate::ops`].
+//!
+//! Accounting follows `spec/semantics.md` and `spec/concurrency.md`: one unit of fuel per
+//! function entry (including a thread's root, charged at its pc 0) and per taken backward
+//! jump, the call depth limit on entry, and segment boundaries after calls, sends, returns,
+//! spawns, prints, `atomic_end`, `yield` and taken backward jumps, and before `join`, none of
+//! them inside an atomic block. Safepoints (where the collector may run) are function entries
+//! and taken backward jumps: there every live value is in a register, never in a Rust local.
+
+use crate::code::Op;
+use crate::heap::OutOfMemory;
+use crate::ops::{self, Arith, Bits, Cmp, Fault};
+use crate::regs::Window;
+use crate::thread::{Frame, Thread, ThreadState, TrapRecord};
+use crate::value::*;
+use crate::vm::Vm;
+use lockstep_spec::limits::{MAX_ARRAY_LEN, MAX_CALL_DEPTH, MAX_STRING_LEN, MAX_THREADS};
+use lockstep_spec::{num, TrapKind};
+
+/// Why [`Vm::run_thread`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The budget of segments is used up; the thread can continue.
+    Boundary,
+    /// The thread finished or trapped.
+    Ended,
+    /// The thread's next instruction is a `join` on a thread that has not ended.
+    Blocked,
+}
+
+impl Vm {
+    /// Runs thread `ti` (moved out of the thread table into `th`) for at most `budget`
+    /// segments. Returns why it stopped and how many segments it completed.
+    pub(crate) fn run_thread<const STATS: bool>(
+        &mut self,
+        ti: usize,
+        th: &mut Thread,
+        budget: u64,
+    ) -> Result<(Stop, u64), OutOfMemory> {
+        let mut icount: u64 = 0;
+        let r = self.run_inner::<STATS>(ti, th, budget, &mut icount);
+        self.instructions += icount;
+        r
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn run_inner<const STATS: bool>(
+        &mut self,
+        ti: usize,
+        th: &mut Thread,
+        budget: u64,
+        icount: &mut u64,
+    ) -> Result<(Stop, u64), OutOfMemory> {
+        let prog = &self.prog;
+        let heap = &mut self.heap;
+        // Segments completed in this call, and how many may complete before returning.
+        let mut segs: u64 = 0;
+        let mut limit = budget;
+
+        if !th.started {
+            th.started = true;
+            // [exec.fuel]: the root function's entry charges one unit, located at its pc 0.
+            if th.fuel == 0 {
+                th.state = ThreadState::Trapped(TrapRecord {
+                    kind: TrapKind::OutOfFuel,
+                    func: th.frames[0].func,
+                    pc: 0,
+                    message: None,
+                    detail: "the thread has no fuel to enter its root function".into(),
+                });
+                return Ok((Stop::Ended, 1));
+            }
+            th.fuel -= 1;
+        }
+
+        let top = *th.frames.last().unwrap_or(&Frame { func: prog.entry, base: 0, pc: 0, dst: 0 });
+        let mut fi = top.func as usize;
+        let mut code: &[Op] = &prog.funcs[fi].code;
+        let mut base = top.base as usize;
+        let mut nregs = prog.funcs[fi].regs as usize;
+        let mut pc = top.pc as usize;
+        // SAFETY: the top frame's registers base..base+nregs lie inside `th.regs` (every frame
+        // entry grows the stack to cover them) and only this window accesses them meanwhile.
+        let mut w = unsafe { Window::new(th.regs.as_mut_ptr().add(base), nregs) };
+        // Where the current segment began: a `join` there is the segment's first instruction.
+        let mut seg_pc = pc;
+        let mut seg_depth = th.frames.len();
+
+        macro_rules! save_pc {
+            () => {
+                if let Some(f) = th.frames.last_mut() {
+                    f.pc = pc as u32;
+                }
+            };
+        }
+        macro_rules! done {
+            ($stop:expr) => {{
+                let n = segs + if $stop == Stop::Ended { 1 } else { 0 };
+                return Ok(($stop, n));
+            }};
+        }
+        macro_rules! trap {
+            ($kind:expr, $msg:expr, $detail:expr) => {{
+                save_pc!();
+                th.state = ThreadState::Trapped(TrapRecord {
+                    kind: $kind,
+                    func: fi as u32,
+                    pc: pc as u32,
+                    message: $msg,
+                    detail: $detail,
+                });
+                done!(Stop::Ended)
+            }};
+            ($kind:expr, $detail:expr) => {
+                trap!($kind, None, $detail)
+            };
+        }
+        macro_rules! check {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(Fault::Trap(kind, detail)) => trap!(kind, detail),
+                    Err(Fault::Oom) => return Err(OutOfMemory),
+                }
+            };
+        }
+        macro_rules! oom {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(OutOfMemory) => return Err(OutOfMemory),
+                }
+            };
+        }
+        // Re-derives the frame registers and code after a call or return.
+        macro_rules! reload {
+            () => {{
+                let f = th.frames[th.frames.len() - 1];
+                fi = f.func as usize;
+                code = &prog.funcs[fi].code;
+                base = f.base as usize;
+                nregs = prog.funcs[fi].regs as usize;
+                // SAFETY: as for the first window: the frame lies inside the register stack.
+                w = unsafe { Window::new(th.regs.as_mut_ptr().add(base), nregs) };
+            }};
+        }
+        // `pc` must already be the next instruction.
+        macro_rules! boundary {
+            () => {
+                if th.atomic == 0 {
+                    segs += 1;
+                    seg_pc = pc;
+                    seg_depth = th.frames.len();
+                    if segs >= limit {
+                        save_pc!();
+                        done!(Stop::Boundary)
+                    }
+                }
+            };
+        }
+        macro_rules! safepoint {
+            () => {
+                if heap.gc_requested {
+                    save_pc!();
+                    crate::vm::collect(heap, prog, &self.threads, th, &self.type_names);
+                }
+            };
+        }
+        macro_rules! charge_fuel {
+            ($what:expr) => {
+                if th.fuel == 0 {
+                    trap!(TrapKind::OutOfFuel, format!("no fuel left for {}", $what))
+                }
+                th.fuel -= 1;
+            };
+        }
+        // Enters function `$cf` with `$argc` arguments from the pool at `$args` (after `$recv`
+        // if given); the result goes to register `$d`.
+        macro_rules! enter {
+            ($cf:expr, $d:expr, $argc:expr, $args:expr, $recv:expr) => {{
+                let cf = $cf as usize;
+                let callee = &prog.funcs[cf];
+                // [exec.call-depth], then [exec.fuel]
+                if th.frames.len() >= MAX_CALL_DEPTH as usize {
+                    trap!(TrapKind::StackOverflow, format!("calling {} would exceed {} frames", callee.name, MAX_CALL_DEPTH))
+                }
+                charge_fuel!(format!("entering {}", callee.name));
+                let new_base = base + nregs;
+                let need = new_base + callee.regs as usize;
+                if th.regs.len() < need {
+                    let grown = need.max(th.regs.len() * 2);
+                    th.regs.resize(grown, NIL);
+                }
+                th.regs[new_base..need].fill(NIL);
+                let recv: Option<Value> = $recv;
+                let first = match recv {
+                    Some(r) => {
+                        th.regs[new_base] = r;
+                        1
+                    }
+                    None => 0,
+                };
+                let args = $args as usize;
+                for i in 0..$argc as usize {
+                    let src = base + prog.arg_pool[args + i] as usize;
+                    th.regs[new_base + first + i] = th.regs[src];
+                }
+                pc += 1;
+                save_pc!();
+                th.frames.push(Frame { func: cf as u32, base: new_base as u32, pc: 0, dst: $d });
+                reload!();
+                pc = 0;
+                safepoint!();
+                boundary!();
+            }};
+        }
+        macro_rules! binop {
+            ($d:expr, $a:expr, $b:expr, $fast:expr, $slow:expr) => {{
+                let (x, y) = (w.get($a), w.get($b));
+                let fast: Option<Value> = $fast(x, y);
+                let r = match fast {
+                    Some(r) => r,
+                    None => check!($slow(&mut *heap, x, y)),
+                };
+                w.set($d, r);
+                pc += 1;
+            }};
+        }
+        macro_rules! cmpop {
+            ($d:expr, $a:expr, $b:expr, $op:expr, $int:expr) => {{
+                let (x, y) = (w.get($a), w.get($b));
+                let r = if both_small_int(x, y) {
+                    bool_value($int(x as i64, y as i64))
+                } else if both_small_float(x, y) {
+                    bool_value($op.holds(decode_float(x).partial_cmp(&decode_float(y))))
+                } else {
+                    check!(ops::compare(heap, $op, x, y))
+                };
+                w.set($d, r);
+                pc += 1;
+            }};
+        }
+        macro_rules! cond {
+            ($c:expr) => {{
+                let v = w.get($c);
+                if v == TRUE {
+                    true
+                } else if v == FALSE {
+                    false
+                } else {
+                    trap!(TrapKind::TypeError, format!("a condition must be a bool, got {}", ops::type_name(heap, v)))
+                }
+            }};
+        }
+        macro_rules! back_jump {
+            ($t:expr) => {{
+                charge_fuel!("a backward jump");
+                pc = $t as usize;
+                safepoint!();
+                boundary!();
+            }};
+        }
+
+        loop {
+            // SAFETY: pc < code.len(): jump targets are in range [verify.label-range], the code
+            // never runs off its end [verify.fall-through], and calls and returns set pc to 0 or
+            // to the instruction after a call (which a call cannot be the last of, as a call is
+            // no terminator).
+            let op = unsafe { *code.get_unchecked(pc) };
+            if STATS {
+                *icount += 1;
+            }
+            match op {
+                Op::Nop => pc += 1,
+                Op::Mov { d, s } => {
+                    w.set(d, w.get(s));
+                    pc += 1;
+                }
+                Op::Ld { d, v } => {
+                    w.set(d, v);
+                    pc += 1;
+                }
+                Op::Add { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |x, y| if both_small_int(x, y) {
+                        small_add(x, y)
+                    } else if both_small_float(x, y) {
+                        encode_float(decode_float(x) + decode_float(y))
+                    } else {
+                        None
+                    },
+                    |h, x, y| ops::arith(h, Arith::Add, x, y)
+                ),
+                Op::Sub { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |x, y| if both_small_int(x, y) {
+                        small_sub(x, y)
+                    } else if both_small_float(x, y) {
+                        encode_float(decode_float(x) - decode_float(y))
+                    } else {
+                        None
+                    },
+                    |h, x, y| ops::arith(h, Arith::Sub, x, y)
+                ),
+                Op::Mul { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |x, y| if both_small_int(x, y) {
+                        small_int_value(x).checked_mul(small_int_value(y)).and_then(small_int)
+                    } else if both_small_float(x, y) {
+                        encode_float(decode_float(x) * decode_float(y))
+                    } else {
+                        None
+                    },
+                    |h, x, y| ops::arith(h, Arith::Mul, x, y)
+                ),
+                Op::Div { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |x, y| if both_small_int(x, y) && y != TAG_INT {
+                        small_int(small_int_value(x).wrapping_div(small_int_value(y)))
+                    } else if both_small_float(x, y) {
+                        encode_float(decode_float(x) / decode_float(y))
+                    } else {
+                        None
+                    },
+                    |h, x, y| ops::arith(h, Arith::Div, x, y)
+                ),
+                Op::Rem { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |x, y| if both_small_int(x, y) && y != TAG_INT {
+                        small_int(small_int_value(x).wrapping_rem(small_int_value(y)))
+                    } else {
+                        None
+                    },
+                    |h, x, y| ops::arith(h, Arith::Rem, x, y)
+                ),
+                Op::Neg { d, a } => {
+                    let x = w.get(a);
+                    let r = if is_small_float(x) {
+                        encode_float(-decode_float(x))
+                    } else if is_small_int(x) {
+                        small_int(small_int_value(x).wrapping_neg())
+                    } else {
+                        None
+                    };
+                    let r = match r {
+                        Some(r) => r,
+                        None => check!(ops::neg(heap, x)),
+                    };
+                    w.set(d, r);
+                    pc += 1;
+                }
+                Op::And { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |x, y| both_small_int(x, y).then_some(x & y),
+                    |h, x, y| ops::bits(h, Bits::And, x, y)
+                ),
+                Op::Or { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |x, y| both_small_int(x, y).then_some(x | y),
+                    |h, x, y| ops::bits(h, Bits::Or, x, y)
+                ),
+                Op::Xor { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |x, y| both_small_int(x, y).then_some((x ^ y) | TAG_INT),
+                    |h, x, y| ops::bits(h, Bits::Xor, x, y)
+                ),
+                Op::Not { d, a } => {
+                    let x = w.get(a);
+                    // The complement of SmallInt i is the SmallInt !i, whose word is (!x & !7) | 1.
+                    let r = if is_small_int(x) { (!x & !TAG_MASK) | TAG_INT } else { check!(ops::not(heap, x)) };
+                    w.set(d, r);
+                    pc += 1;
+                }
+                Op::Shl { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |x, y| if both_small_int(x, y) {
+                        small_int(small_int_value(x).wrapping_shl(num::shift_amount(small_int_value(y))))
+                    } else {
+                        None
+                    },
+                    |h, x, y| ops::bits(h, Bits::Shl, x, y)
+                ),
+                Op::Shr { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |x, y| if both_small_int(x, y) {
+                        small_int(small_int_value(x).wrapping_shr(num::shift_amount(small_int_value(y))))
+                    } else {
+                        None
+                    },
+                    |h, x, y| ops::bits(h, Bits::Shr, x, y)
+                ),
+                Op::UShr { d, a, b } => binop!(
+                    d,
+                    a,
+                    b,
+                    |_, _| None,
+                    |h, x, y| ops::bits(h, Bits::UShr, x, y)
+                ),
+                Op::Eq { d, a, b } => {
+                    let (x, y) = (w.get(a), w.get(b));
+                    let r = if both_small_int(x, y) { x == y } else { ops::equal(heap, x, y) };
+                    w.set(d, bool_value(r));
+                    pc += 1;
+                }
+                Op::Ne { d, a, b } => {
+                    let (x, y) = (w.get(a), w.get(b));
+                    let r = if both_small_int(x, y) { x == y } else { ops::equal(heap, x, y) };
+                    w.set(d, bool_value(!r));
+                    pc += 1;
+                }
+                // Tagged SmallInt words order like their values: compare the words directly.
+                Op::Lt { d, a, b } => cmpop!(d, a, b, Cmp::Lt, |x: i64, y: i64| x < y),
+                Op::Le { d, a, b } => cmpop!(d, a, b, Cmp::Le, |x: i64, y: i64| x <= y),
+                Op::Gt { d, a, b } => cmpop!(d, a, b, Cmp::Gt, |x: i64, y: i64| x > y),
+                Op::Ge { d, a, b } => cmpop!(d, a, b, Cmp::Ge, |x: i64, y: i64| x >= y),
+                Op::IToF { d, a } => {
+                    let x = w.get(a);
+                    let r = match is_small_int(x).then(|| encode_float(small_int_value(x) as f64)).flatten() {
+                        Some(r) => r,
+                        None => check!(ops::itof(heap, x)),
+                    };
+                    w.set(d, r);
+                    pc += 1;
+                }
+                Op::FToI { d, a } => {
+                    let r = check!(ops::ftoi(heap, w.get(a)));
+                    w.set(d, r);
+                    pc += 1;
+                }
+                Op::TypeOf { d, a } => {
+                    w.set(d, self.type_names[ops::type_index(heap, w.get(a))]);
+                    pc += 1;
+                }
+                Op::Jmp { t } => pc = t as usize,
+                Op::JmpBack { t } => back_jump!(t),
+                Op::JmpIf { c, t } => {
+                    pc = if cond!(c) { t as usize } else { pc + 1 };
+                }
+                Op::JmpIfNot { c, t } => {
+                    pc = if cond!(c) { pc + 1 } else { t as usize };
+                }
+                // [thread.boundary-after]: a backward jump ends its segment even when not taken.
+                Op::JmpIfBack { c, t } => {
+                    if cond!(c) {
+                        back_jump!(t)
+                    } else {
+                        pc += 1;
+                        boundary!();
+                    }
+                }
+                Op::JmpIfNotBack { c, t } => {
+                    if cond!(c) {
+                        pc += 1;
+                        boundary!();
+                    } else {
+                        back_jump!(t)
+                    }
+                }
+                Op::Call { d, argc, f, args } => enter!(f, d, argc, args, None),
+                Op::CallV { d, callee, argc, args } => {
+                    let v = w.get(callee);
+                    let Some(f) = as_func(v) else {
+                        trap!(TrapKind::TypeError, format!("callv expects a function, got {}", ops::type_name(heap, v)))
+                    };
+                    let arity = prog.funcs[f as usize].arity;
+                    if arity != argc as u32 {
+                        trap!(
+                            TrapKind::ArityMismatch,
+                            format!("{} takes {} arguments, callv passed {}", prog.funcs[f as usize].name, arity, argc)
+                        )
+                    }
+                    enter!(f, d, argc, args, None)
+                }
+                Op::Send { d, recv, argc, site, args } => {
+                    let r = w.get(recv);
+                    let Some(class) = heap.object_class(r) else {
+                        trap!(TrapKind::TypeError, format!("send to a {}, not an object", ops::type_name(heap, r)))
+                    };
+                    let Some(f) = self.ic.lookup(prog, site, class) else {
+                        trap!(TrapKind::NoSuchMethod, format!("class {} has no such method", prog.classes[class as usize].name))
+                    };
+                    let arity = prog.funcs[f as usize].arity;
+                    if arity != argc as u32 + 1 {
+                        trap!(
+                            TrapKind::ArityMismatch,
+                            format!(
+                                "method {} takes {} arguments with the receiver, send passed {}",
+                                prog.funcs[f as usize].name,
+                                arity,
+                                argc as u32 + 1
+                            )
+                        )
+                    }
+                    enter!(f, d, argc, args, Some(r))
+                }
+                Op::Ret { s } => {
+                    let v = w.get(s);
+                    if th.frames.len() == 1 {
+                        if th.atomic > 0 {
+                            trap!(TrapKind::UnbalancedAtomic, "the thread ends inside an atomic block".into())
+                        }
+                        save_pc!();
+                        th.state = ThreadState::Finished(v);
+                        done!(Stop::Ended)
+                    }
+                    let done_frame = th.frames.pop().unwrap_or(Frame { func: 0, base: 0, pc: 0, dst: 0 });
+                    reload!();
+                    pc = th.frames[th.frames.len() - 1].pc as usize;
+                    w.set(done_frame.dst, v);
+                    boundary!();
+                }
+                Op::New { d, class } => {
+                    let v = oom!(heap.new_object(class, prog.nfields[class as usize] as usize));
+                    w.set(d, v);
+                    pc += 1;
+                }
+                Op::GetF { d, o, slot, class } => {
+                    let v = w.get(o);
+                    match heap.object_class(v) {
+                        // The slot is below the field count of `class` [verify.field-slot], which
+                        // an instance of `class` or a subclass has at least.
+                        Some(c) if c == class || prog.is_subclass(c, class) => w.set(d, heap.slot(v, slot as usize)),
+                        _ => trap!(
+                            TrapKind::TypeError,
+                            format!("getf needs a {} object, got {}", prog.classes[class as usize].name, ops::type_name(heap, v))
+                        ),
+                    }
+                    pc += 1;
+                }
+                Op::SetF { o, s, slot, class } => {
+                    let v = w.get(o);
+                    match heap.object_class(v) {
+                        Some(c) if c == class || prog.is_subclass(c, class) => heap.set_slot(v, slot as usize, w.get(s)),
+                        _ => trap!(
+                            TrapKind::TypeError,
+                            format!("setf needs a {} object, got {}", prog.classes[class as usize].name, ops::type_name(heap, v))
+                        ),
+                    }
+                    pc += 1;
+                }
+                Op::InstanceOf { d, o, class } => {
+                    let r = match heap.object_class(w.get(o)) {
+                        Some(c) => c == class || prog.is_subclass(c, class),
+                        None => false,
+                    };
+                    w.set(d, bool_value(r));
+                    pc += 1;
+                }
+                Op::ANew { d, len } => {
+                    let v = w.get(len);
+                    let Some(n) = ops::int(heap, v) else {
+                        trap!(TrapKind::TypeError, format!("anew expects an int length, got {}", ops::type_name(heap, v)))
+                    };
+                    if n < 0 || n as u64 > MAX_ARRAY_LEN {
+                        trap!(TrapKind::BadLength, format!("array length {n} is outside 0..={MAX_ARRAY_LEN}"))
+                    }
+                    let a = oom!(heap.new_array(n as usize));
+                    w.set(d, a);
+                    pc += 1;
+                }
+                Op::AGet { d, a, i } => {
+                    let (av, iv) = (w.get(a), w.get(i));
+                    let k = check!(array_index(heap, "aget", av, iv));
+                    w.set(d, heap.array_get(av, k));
+                    pc += 1;
+                }
+                Op::ASet { a, i, s } => {
+                    let (av, iv) = (w.get(a), w.get(i));
+                    let k = check!(array_index(heap, "aset", av, iv));
+                    heap.array_set(av, k, w.get(s));
+                    pc += 1;
+                }
+                Op::ALen { d, a } => {
+                    let av = w.get(a);
+                    if !heap.is_array(av) {
+                        trap!(TrapKind::TypeError, format!("alen expects an array, got {}", ops::type_name(heap, av)))
+                    }
+                    w.set(d, small_int(heap.array_len(av) as i64).unwrap_or(NIL));
+                    pc += 1;
+                }
+                Op::APush { a, s } => {
+                    let av = w.get(a);
+                    if !heap.is_array(av) {
+                        trap!(TrapKind::TypeError, format!("apush expects an array, got {}", ops::type_name(heap, av)))
+                    }
+                    if heap.array_len(av) as u64 >= MAX_ARRAY_LEN {
+                        trap!(TrapKind::BadLength, format!("an array may hold at most {MAX_ARRAY_LEN} elements"))
+                    }
+                    oom!(heap.array_push(av, w.get(s)));
+                    pc += 1;
+                }
+                Op::Concat { d, a, b } => {
+                    let (x, y) = (w.get(a), w.get(b));
+                    let (lx, ly) = match (heap.str_bytes(x), heap.str_bytes(y)) {
+                        (Some(p), Some(q)) => (p.len(), q.len()),
+                        _ => trap!(
+                            TrapKind::TypeError,
+                            format!("concat expects two strings, got {} and {}", ops::type_name(heap, x), ops::type_name(heap, y))
+                        ),
+                    };
+                    if (lx + ly) as u64 > MAX_STRING_LEN {
+                        trap!(TrapKind::BadLength, format!("a string may hold at most {MAX_STRING_LEN} bytes"))
+                    }
+                    let r = oom!(concat(heap, x, y));
+                    w.set(d, r);
+                    pc += 1;
+                }
+                Op::SLen { d, s } => {
+                    let v = w.get(s);
+                    let Some(n) = heap.str_bytes(v).map(|b| b.len()) else {
+                        trap!(TrapKind::TypeError, format!("slen expects a string, got {}", ops::type_name(heap, v)))
+                    };
+                    w.set(d, small_int(n as i64).unwrap_or(NIL));
+                    pc += 1;
+                }
+                Op::ToStr { d, a } => {
+                    let v = w.get(a);
+                    let mut buf = std::mem::take(&mut self.scratch);
+                    buf.clear();
+                    ops::display(prog, heap, &self.ids, v, &mut buf);
+                    let r = heap.new_string(&buf);
+                    self.scratch = buf;
+                    w.set(d, oom!(r));
+                    pc += 1;
+                }
+                Op::SToI { d, s } => {
+                    let v = w.get(s);
+                    let Some(bytes) = heap.str_bytes(v) else {
+                        trap!(TrapKind::TypeError, format!("stoi expects a string, got {}", ops::type_name(heap, v)))
+                    };
+                    let r = match num::parse_int(bytes) {
+                        Some(i) => oom!(ops::make_int(heap, i)),
+                        None => NIL,
+                    };
+                    w.set(d, r);
+                    pc += 1;
+                }
+                Op::SToF { d, s } => {
+                    let v = w.get(s);
+                    let Some(bytes) = heap.str_bytes(v) else {
+                        trap!(TrapKind::TypeError, format!("stof expects a string, got {}", ops::type_name(heap, v)))
+                    };
+                    let r = match num::parse_float(bytes) {
+                        Some(f) => oom!(ops::make_float(heap, f)),
+                        None => NIL,
+                    };
+                    w.set(d, r);
+                    pc += 1;
+                }
+                Op::Print { s } => {
+                    ops::display(prog, heap, &self.ids, w.get(s), &mut self.out);
+                    pc += 1;
+                    boundary!();
+                }
+                Op::PrintLn { s } => {
+                    ops::display(prog, heap, &self.ids, w.get(s), &mut self.out);
+                    self.out.push(b'\n');
+                    pc += 1;
+                    boundary!();
+                }
+                Op::Spawn { d, argc, f, args } => {
+                    if self.threads.len() >= MAX_THREADS as usize {
+                        trap!(TrapKind::ThreadLimit, format!("a run may create at most {MAX_THREADS} threads"))
+                    }
+                    let argv: Vec<Value> = (0..argc as usize)
+                        .map(|i| w.get(prog.arg_pool[args as usize + i]))
+                        .collect();
+                    let child = Thread::new(prog, f, &argv, self.initial_fuel);
+                    let id = self.ids[ti].child(th.spawned);
+                    th.spawned += 1;
+                    let handle = thread_value(self.threads.len() as u32);
+                    self.threads.push(child);
+                    self.ids.push(id);
+                    w.set(d, handle);
+                    pc += 1;
+                    // Another thread can run now: end the segment at the next boundary.
+                    limit = limit.min(segs + 1);
+                    boundary!();
+                }
+                Op::Join { d, t } => {
+                    // [thread.boundary-before]: outside atomic blocks, join starts a segment.
+                    if th.atomic == 0 && (pc != seg_pc || th.frames.len() != seg_depth) {
+                        boundary!();
+                    }
+                    // [thread.join]: the operand type, then the atomic block, then the target.
+                    let v = w.get(t);
+                    let Some(target) = as_thread(v) else {
+                        trap!(TrapKind::TypeError, format!("join expects a thread, got {}", ops::type_name(heap, v)))
+                    };
+                    if th.atomic > 0 {
+                        trap!(TrapKind::JoinInAtomic, "join inside an atomic block".into())
+                    }
+                    let state = if target as usize == ti {
+                        ThreadState::Running
+                    } else {
+                        self.threads[target as usize].state.clone()
+                    };
+                    match state {
+                        ThreadState::Running => {
+                            save_pc!();
+                            done!(Stop::Blocked)
+                        }
+                        ThreadState::Finished(r) => {
+                            w.set(d, r);
+                            pc += 1;
+                        }
+                        ThreadState::Trapped(tr) => trap!(
+                            TrapKind::ThreadTrapped,
+                            Some(tr.kind.name().to_string()),
+                            format!("thread {} trapped: {}", self.ids[target as usize], tr.kind)
+                        ),
+                    }
+                }
+                Op::AtomicBegin => {
+                    // Saturating, as the reference: 2^64 nested blocks take longer than any run.
+                    th.atomic = th.atomic.saturating_add(1);
+                    pc += 1;
+                }
+                Op::AtomicEnd => {
+                    if th.atomic == 0 {
+                        trap!(TrapKind::UnbalancedAtomic, "atomic_end outside an atomic block".into())
+                    }
+                    th.atomic -= 1;
+                    pc += 1;
+                    boundary!();
+                }
+                Op::Yield => {
+                    pc += 1;
+                    boundary!();
+                }
+                Op::Trap { msg } => {
+                    let m = prog.messages.get(&msg).cloned().unwrap_or_default();
+                    trap!(TrapKind::ExplicitTrap, Some(m.clone()), m)
+                }
+                Op::Assert { c, msg } => {
+                    if cond!(c) {
+                        pc += 1;
+                    } else {
+                        let m = prog.messages.get(&msg).cloned().unwrap_or_default();
+                        trap!(TrapKind::AssertionFailed, Some(m.clone()), m)
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn array_index(heap: &crate::heap::Heap, what: &str, a: Value, i: Value) -> Result<usize, Fault> {
+    if !heap.is_array(a) {
+        return ops::trap(TrapKind::TypeError, format!("{what} expects an array, got {}", ops::type_name(heap, a)));
+    }
+    let Some(k) = ops::int(heap, i) else {
+        return ops::trap(TrapKind::TypeError, format!("{what} expects an int index, got {}", ops::type_name(heap, i)));
+    };
+    let len = heap.array_len(a);
+    if k < 0 || k as u64 >= len as u64 {
+        return ops::trap(TrapKind::IndexOutOfBounds, format!("index {k} outside an array of length {len}"));
+    }
+    Ok(k as usize)
+}
+
+fn concat(heap: &mut crate::heap::Heap, x: Value, y: Value) -> Result<Value, OutOfMemory> {
+    heap.concat_strings(x, y)
+}

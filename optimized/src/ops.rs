@@ -1,0 +1,355 @@
+//! The slow paths of the instructions: everything the interpreter's inline fast paths (two
+//! SmallInts, two SmallFloats, an object of the exact class) do not handle. Each follows the
+//! rules of `spec/values.md`; the shared number helpers of `lockstep_spec::num` do the parts
+//! that are easy to get subtly wrong.
+
+use crate::code::Program;
+use crate::heap::{Heap, Kind, OutOfMemory};
+use crate::value::*;
+use lockstep_spec::num;
+use lockstep_spec::TrapKind;
+use std::cmp::Ordering;
+
+/// Why an instruction did not produce its result.
+#[derive(Debug)]
+pub enum Fault {
+    Trap(TrapKind, String),
+    Oom,
+}
+
+impl From<OutOfMemory> for Fault {
+    fn from(_: OutOfMemory) -> Fault {
+        Fault::Oom
+    }
+}
+
+#[cold]
+pub fn trap<T>(kind: TrapKind, detail: String) -> Result<T, Fault> {
+    Err(Fault::Trap(kind, detail))
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Num {
+    I(i64),
+    F(f64),
+}
+
+#[inline]
+pub fn num(heap: &Heap, v: Value) -> Option<Num> {
+    if is_small_int(v) {
+        Some(Num::I(small_int_value(v)))
+    } else if is_small_float(v) {
+        Some(Num::F(decode_float(v)))
+    } else {
+        match heap.kind(v)? {
+            Kind::BoxInt => heap.boxed_int(v).map(Num::I),
+            Kind::BoxFloat => heap.boxed_float(v).map(Num::F),
+            _ => None,
+        }
+    }
+}
+
+pub fn int(heap: &Heap, v: Value) -> Option<i64> {
+    match num(heap, v)? {
+        Num::I(i) => Some(i),
+        Num::F(_) => None,
+    }
+}
+
+#[inline]
+pub fn make_int(heap: &mut Heap, i: i64) -> Result<Value, OutOfMemory> {
+    match small_int(i) {
+        Some(v) => Ok(v),
+        None => heap.new_boxed_int(i),
+    }
+}
+
+#[inline]
+pub fn make_float(heap: &mut Heap, f: f64) -> Result<Value, OutOfMemory> {
+    match encode_float(f) {
+        Some(v) => Ok(v),
+        None => heap.new_boxed_float(f),
+    }
+}
+
+/// The name `typeof` gives each type, in [`type_index`] order. (rule `value.typeof`)
+pub const TYPE_NAMES: [&str; 9] = ["nil", "bool", "int", "float", "string", "array", "object", "function", "thread"];
+
+pub fn type_index(heap: &Heap, v: Value) -> usize {
+    if v == NIL {
+        0
+    } else if v == TRUE || v == FALSE {
+        1
+    } else if is_small_int(v) {
+        2
+    } else if is_small_float(v) {
+        3
+    } else if as_func(v).is_some() {
+        7
+    } else if as_thread(v).is_some() {
+        8
+    } else {
+        match heap.kind(v) {
+            Some(Kind::BoxInt) => 2,
+            Some(Kind::BoxFloat) => 3,
+            Some(Kind::Str) => 4,
+            Some(Kind::Array) => 5,
+            _ => 6,
+        }
+    }
+}
+
+pub fn type_name(heap: &Heap, v: Value) -> &'static str {
+    TYPE_NAMES[type_index(heap, v)]
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl Arith {
+    fn name(self) -> &'static str {
+        match self {
+            Arith::Add => "add",
+            Arith::Sub => "sub",
+            Arith::Mul => "mul",
+            Arith::Div => "div",
+            Arith::Rem => "rem",
+        }
+    }
+}
+
+#[cold]
+fn type_error2<T>(heap: &Heap, what: &str, a: Value, b: Value) -> Result<T, Fault> {
+    trap(TrapKind::TypeError, format!("{what} got {} and {}", type_name(heap, a), type_name(heap, b)))
+}
+
+#[cold]
+fn type_error1<T>(heap: &Heap, what: &str, a: Value) -> Result<T, Fault> {
+    trap(TrapKind::TypeError, format!("{what} got {}", type_name(heap, a)))
+}
+
+/// `add`..`rem` on any operands. (rules `value.int-wrap`, `value.mixed`, `value.int-div`)
+pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, Fault> {
+    let (x, y) = match (num(heap, a), num(heap, b)) {
+        (Some(x), Some(y)) => (x, y),
+        _ => return type_error2(heap, &format!("{} expects two numbers,", op.name()), a, b),
+    };
+    match (x, y) {
+        (Num::I(x), Num::I(y)) => {
+            let r = match op {
+                Arith::Add => x.wrapping_add(y),
+                Arith::Sub => x.wrapping_sub(y),
+                Arith::Mul => x.wrapping_mul(y),
+                Arith::Div => match num::int_div(x, y) {
+                    Some(r) => r,
+                    None => return trap(TrapKind::DivisionByZero, format!("{x} div 0")),
+                },
+                Arith::Rem => match num::int_rem(x, y) {
+                    Some(r) => r,
+                    None => return trap(TrapKind::DivisionByZero, format!("{x} rem 0")),
+                },
+            };
+            Ok(make_int(heap, r)?)
+        }
+        (x, y) => {
+            let f = |n: Num| match n {
+                Num::I(i) => num::int_to_float(i),
+                Num::F(f) => f,
+            };
+            Ok(make_float(heap, float_op(op, f(x), f(y)))?)
+        }
+    }
+}
+
+#[inline(always)]
+pub fn float_op(op: Arith, x: f64, y: f64) -> f64 {
+    match op {
+        Arith::Add => x + y,
+        Arith::Sub => x - y,
+        Arith::Mul => x * y,
+        Arith::Div => x / y,
+        Arith::Rem => x % y,
+    }
+}
+
+pub fn neg(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
+    match num(heap, a) {
+        Some(Num::I(i)) => Ok(make_int(heap, i.wrapping_neg())?),
+        Some(Num::F(f)) => Ok(make_float(heap, -f)?),
+        None => type_error1(heap, "neg expects a number,", a),
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Bits {
+    And,
+    Or,
+    Xor,
+    Shl,
+    Shr,
+    UShr,
+}
+
+/// `and`, `or`, `xor` (bools or ints) and the shifts (ints only).
+pub fn bits(heap: &mut Heap, op: Bits, a: Value, b: Value) -> Result<Value, Fault> {
+    let is_bool = |v| v == TRUE || v == FALSE;
+    if matches!(op, Bits::And | Bits::Or | Bits::Xor) && is_bool(a) && is_bool(b) {
+        let (x, y) = (a == TRUE, b == TRUE);
+        return Ok(bool_value(match op {
+            Bits::And => x && y,
+            Bits::Or => x || y,
+            _ => x ^ y,
+        }));
+    }
+    let (x, y) = match (int(heap, a), int(heap, b)) {
+        (Some(x), Some(y)) => (x, y),
+        _ => {
+            let what = match op {
+                Bits::And => "and expects two bools or two ints,",
+                Bits::Or => "or expects two bools or two ints,",
+                Bits::Xor => "xor expects two bools or two ints,",
+                Bits::Shl => "shl expects two ints,",
+                Bits::Shr => "shr expects two ints,",
+                Bits::UShr => "ushr expects two ints,",
+            };
+            return type_error2(heap, what, a, b);
+        }
+    };
+    let r = match op {
+        Bits::And => x & y,
+        Bits::Or => x | y,
+        Bits::Xor => x ^ y,
+        Bits::Shl => x.wrapping_shl(num::shift_amount(y)),
+        Bits::Shr => x.wrapping_shr(num::shift_amount(y)),
+        Bits::UShr => ((x as u64) >> num::shift_amount(y)) as i64,
+    };
+    Ok(make_int(heap, r)?)
+}
+
+pub fn not(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
+    if a == TRUE || a == FALSE {
+        return Ok(bool_value(a == FALSE));
+    }
+    match int(heap, a) {
+        Some(i) => Ok(make_int(heap, !i)?),
+        None => type_error1(heap, "not expects a bool or an int,", a),
+    }
+}
+
+/// `eq`: defined on every pair. (rule `value.equality`)
+pub fn equal(heap: &Heap, a: Value, b: Value) -> bool {
+    if let (Some(x), Some(y)) = (num(heap, a), num(heap, b)) {
+        return match (x, y) {
+            (Num::I(x), Num::I(y)) => x == y,
+            (Num::F(x), Num::F(y)) => x == y,
+            (Num::I(i), Num::F(f)) | (Num::F(f), Num::I(i)) => num::int_eq_float(i, f),
+        };
+    }
+    if let (Some(x), Some(y)) = (heap.str_bytes(a), heap.str_bytes(b)) {
+        return x == y;
+    }
+    a == b
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    #[inline(always)]
+    pub fn holds(self, o: Option<Ordering>) -> bool {
+        match self {
+            Cmp::Lt => o == Some(Ordering::Less),
+            Cmp::Le => matches!(o, Some(Ordering::Less | Ordering::Equal)),
+            Cmp::Gt => o == Some(Ordering::Greater),
+            Cmp::Ge => matches!(o, Some(Ordering::Greater | Ordering::Equal)),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Cmp::Lt => "lt",
+            Cmp::Le => "le",
+            Cmp::Gt => "gt",
+            Cmp::Ge => "ge",
+        }
+    }
+}
+
+/// `lt`..`ge` on two numbers or two strings. (rule `value.ordering`)
+pub fn compare(heap: &Heap, op: Cmp, a: Value, b: Value) -> Result<Value, Fault> {
+    let o = match (num(heap, a), num(heap, b)) {
+        (Some(Num::I(x)), Some(Num::I(y))) => Some(x.cmp(&y)),
+        (Some(Num::F(x)), Some(Num::F(y))) => x.partial_cmp(&y),
+        (Some(Num::I(i)), Some(Num::F(f))) => num::cmp_int_float(i, f),
+        (Some(Num::F(f)), Some(Num::I(i))) => num::cmp_int_float(i, f).map(Ordering::reverse),
+        _ => match (heap.str_bytes(a), heap.str_bytes(b)) {
+            (Some(x), Some(y)) => Some(x.cmp(y)),
+            _ => {
+                return type_error2(heap, &format!("{} expects two numbers or two strings,", op.name()), a, b)
+            }
+        },
+    };
+    Ok(bool_value(op.holds(o)))
+}
+
+pub fn itof(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
+    match num(heap, a) {
+        Some(Num::I(i)) => Ok(make_float(heap, num::int_to_float(i))?),
+        _ => type_error1(heap, "itof expects an int,", a),
+    }
+}
+
+pub fn ftoi(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
+    match num(heap, a) {
+        Some(Num::F(f)) => match num::float_to_int(f) {
+            Some(i) => Ok(make_int(heap, i)?),
+            None => trap(TrapKind::InvalidConversion, format!("ftoi of {}", num::format_float(f))),
+        },
+        _ => type_error1(heap, "ftoi expects a float,", a),
+    }
+}
+
+/// Thread names, for displaying thread handles.
+pub trait ThreadNames {
+    fn thread_name(&self, index: u32) -> String;
+}
+
+/// Appends the display form of `v` to `out`. (rule `value.display`)
+pub fn display(prog: &Program, heap: &Heap, names: &dyn ThreadNames, v: Value, out: &mut Vec<u8>) {
+    use std::io::Write;
+    if v == NIL {
+        out.extend_from_slice(b"nil");
+    } else if v == TRUE {
+        out.extend_from_slice(b"true");
+    } else if v == FALSE {
+        out.extend_from_slice(b"false");
+    } else if let Some(f) = as_func(v) {
+        let _ = write!(out, "<function {}>", prog.funcs[f as usize].name);
+    } else if let Some(t) = as_thread(v) {
+        let _ = write!(out, "<thread {}>", names.thread_name(t));
+    } else if let Some(n) = num(heap, v) {
+        match n {
+            Num::I(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Num::F(f) => out.extend_from_slice(num::format_float(f).as_bytes()),
+        }
+    } else if let Some(s) = heap.str_bytes(v) {
+        out.extend_from_slice(s);
+    } else if heap.is_array(v) {
+        let _ = write!(out, "<array {}>", heap.array_len(v));
+    } else if let Some(c) = heap.object_class(v) {
+        let _ = write!(out, "<{}>", prog.classes[c as usize].name);
+    }
+}

@@ -1,0 +1,82 @@
+//! Guest threads: each owns a flat register stack and a frame stack (VM data, never the host
+//! stack), its fuel and its atomic-block depth.
+
+use crate::code::Program;
+use crate::value::Value;
+use lockstep_spec::TrapKind;
+
+/// One activation. `pc` is where the frame continues: for the running frame it is saved at
+/// segment ends and safepoints, for callers it is the return address. `dst` is the caller's
+/// register that receives this frame's result.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    pub func: u32,
+    pub base: u32,
+    pub pc: u32,
+    pub dst: u16,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrapRecord {
+    pub kind: TrapKind,
+    pub func: u32,
+    pub pc: u32,
+    pub message: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum ThreadState {
+    #[default]
+    Running,
+    Finished(Value),
+    Trapped(TrapRecord),
+}
+
+#[derive(Default)]
+pub struct Thread {
+    pub regs: Vec<Value>,
+    pub frames: Vec<Frame>,
+    pub fuel: u64,
+    pub atomic: u64,
+    /// How many threads this one has spawned (the next child's last id component).
+    pub spawned: u32,
+    /// Whether the root function's entry has been charged.
+    pub started: bool,
+    pub state: ThreadState,
+}
+
+impl Thread {
+    /// A thread about to run `func` with `args` in its first registers.
+    pub fn new(prog: &Program, func: u32, args: &[Value], fuel: u64) -> Thread {
+        let mut regs = vec![0; (prog.funcs[func as usize].regs as usize).max(16)];
+        regs[..args.len()].copy_from_slice(args);
+        Thread {
+            regs,
+            frames: vec![Frame { func, base: 0, pc: 0, dst: 0 }],
+            fuel,
+            atomic: 0,
+            spawned: 0,
+            started: false,
+            state: ThreadState::Running,
+        }
+    }
+
+    pub fn ended(&self) -> bool {
+        !matches!(self.state, ThreadState::Running)
+    }
+
+    /// Appends the thread's GC roots: the registers of every live frame, or its result.
+    pub fn roots(&self, prog: &Program, out: &mut Vec<Value>) {
+        match &self.state {
+            ThreadState::Finished(v) => out.push(*v),
+            ThreadState::Trapped(_) => {}
+            ThreadState::Running => {
+                if let Some(top) = self.frames.last() {
+                    let end = top.base as usize + prog.funcs[top.func as usize].regs as usize;
+                    out.extend_from_slice(&self.regs[..end.min(self.regs.len())]);
+                }
+            }
+        }
+    }
+}
