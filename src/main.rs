@@ -60,6 +60,10 @@ struct RunArgs {
     /// Print the outcome on stdout after the program's output: `json`.
     #[arg(long, value_enum)]
     outcome: Option<OutcomeFormat>,
+    /// Print statistics to stderr after the run (optimized engine): instructions executed,
+    /// inline-cache states, collections and their total pause, peak heap.
+    #[arg(long)]
+    stats: bool,
     /// The program (binary or text, recognised by content).
     file: PathBuf,
     /// Arguments for the program's `main`.
@@ -71,7 +75,8 @@ struct RunArgs {
 enum Engine {
     /// The sequential reference interpreter (the executable semantics).
     Reference,
-    /// The optimized engine (not built yet: see the optimized-engine issues).
+    /// The optimized engine (compact values, tracing GC, inline-cached send). Until its threads
+    /// run in parallel it interleaves them round-robin only.
     Optimized,
 }
 
@@ -83,6 +88,7 @@ enum OutcomeFormat {
 /// Exit statuses.
 const EXIT_TRAP: u8 = 1;
 const EXIT_INVALID: u8 = 2;
+const EXIT_HOST_LIMIT: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -177,24 +183,53 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(message) => return invalid(message),
     };
-    let config = lockstep_reference::Config {
-        fuel: args.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL),
-        scheduler,
-        args: args.args.into_iter().map(OsString::into_encoded_bytes).collect(),
-    };
+    let fuel = args.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL);
+    let guest_args: Vec<Vec<u8>> = args.args.into_iter().map(OsString::into_encoded_bytes).collect();
+    // A long multithreaded run has one schedule entry per segment: keep it only if asked for.
+    let record_schedule = args.record_schedule.is_some() || args.outcome.is_some();
+    let mut stats = None;
     let outcome = match args.engine {
-        Engine::Reference => lockstep_reference::run(&program.module, &config),
+        Engine::Reference => {
+            if args.stats {
+                return invalid("--stats needs --engine optimized (the reference keeps no statistics)");
+            }
+            let config = lockstep_reference::Config { fuel, scheduler, args: guest_args, record_schedule };
+            lockstep_reference::run(&program.module, &config).map_err(|e| (EXIT_INVALID, e.to_string()))
+        }
         Engine::Optimized => {
-            return invalid(
-                "the optimized engine is not built yet (it is the next issue); use --engine reference",
-            )
+            if scheduler != lockstep_reference::Scheduler::RoundRobin {
+                return invalid(
+                    "the optimized engine interleaves threads round-robin only (until its threads run in \
+                     parallel); use --engine reference for seed:N and replay:FILE",
+                );
+            }
+            let config = lockstep_optimized::Config {
+                fuel,
+                args: guest_args,
+                stats: args.stats,
+                record_schedule,
+                ..lockstep_optimized::Config::default()
+            };
+            lockstep_optimized::run_with_stats(&program.module, &config)
+                .map(|report| {
+                    stats = report.stats.map(|s| s.to_string());
+                    report.outcome
+                })
+                .map_err(|e| (EXIT_HOST_LIMIT, e.to_string()))
         }
     };
     let outcome = match outcome {
         Ok(o) => o,
-        Err(e) => return invalid(e),
+        Err((code, message)) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(code);
+        }
     };
-    report(&args.file, &program, &outcome, args.outcome, args.record_schedule.as_deref())
+    let status = report(&args.file, &program, &outcome, args.outcome, args.record_schedule.as_deref());
+    if let Some(stats) = stats {
+        eprintln!("{stats}");
+    }
+    status
 }
 
 fn parse_scheduler(text: &str) -> Result<lockstep_reference::Scheduler, String> {

@@ -139,7 +139,8 @@ fn bad_usage_exits_2() {
         &["run", "--fuel", "lots", "examples/hello.lsa"][..],
         &["run", "--schedule", "seed:x", "examples/hello.lsa"][..],
         &["run", "--schedule", "sometimes", "examples/hello.lsa"][..],
-        &["run", "--engine", "optimized", "examples/hello.lsa"][..],
+        &["run", "--engine", "optimized", "--schedule", "seed:1", "examples/hello.lsa"][..],
+        &["run", "--engine", "reference", "--stats", "examples/hello.lsa"][..],
     ] {
         let o = lockstep(args);
         assert_eq!(o.status.code(), Some(2), "lockstep {args:?}: {}", stderr(&o));
@@ -168,4 +169,19 @@ fn outcome_json_and_schedule_recording_and_replay() {
     let o = lockstep(&["run", "--schedule", &format!("replay:{wrong}"), "examples/parallel_sum.lsa"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("schedule diverged at entry 1"), "{}", stderr(&o));
+}
+
+#[test]
+fn both_engines_run_programs_and_the_optimized_one_reports_statistics() {
+    for engine in ["reference", "optimized"] {
+        let o = lockstep(&["run", "--engine", engine, "examples/objects.lsa"]);
+        assert_eq!(o.status.code(), Some(0), "{engine}: {}", stderr(&o));
+        assert_eq!(stdout(&o).as_bytes(), std::fs::read("examples/objects.stdout").unwrap(), "{engine}");
+    }
+    let o = lockstep(&["run", "--engine", "optimized", "--stats", "examples/objects.lsa"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    for word in ["instructions", "monomorphic", "polymorphic", "megamorphic", "gc:", "peak heap"] {
+        assert!(e.contains(word), "--stats output lacks {word:?}:\n{e}");
+    }
 }

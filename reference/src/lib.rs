@@ -34,6 +34,10 @@ pub struct Config {
     pub scheduler: Scheduler,
     /// The program's arguments, given to a main function of arity 1 as an array of strings.
     pub args: Vec<Vec<u8>>,
+    /// Record the schedule in the outcome (the default). A long multithreaded run under
+    /// round-robin has one entry per segment; a caller that needs no schedule saves that
+    /// memory with `false`, and the outcome's schedule is then empty.
+    pub record_schedule: bool,
 }
 
 impl Default for Config {
@@ -42,6 +46,7 @@ impl Default for Config {
             fuel: limits::DEFAULT_FUEL,
             scheduler: Scheduler::RoundRobin,
             args: Vec::new(),
+            record_schedule: true,
         }
     }
 }

@@ -92,6 +92,7 @@ pub(crate) struct Machine<'m> {
     fuel: u64,
     stdout: Vec<u8>,
     schedule: Schedule,
+    record_schedule: bool,
 }
 
 impl<'m> Machine<'m> {
@@ -114,6 +115,7 @@ impl<'m> Machine<'m> {
             fuel: config.fuel,
             stdout: Vec::new(),
             schedule: Schedule::default(),
+            record_schedule: config.record_schedule,
         };
         // [exec.main-args]: a main function of arity 1 receives the arguments as an array of
         // strings.
@@ -192,7 +194,9 @@ impl<'m> Machine<'m> {
             };
             let id = Rc::clone(&self.threads[chosen].id);
             // [schedule.record]
-            self.schedule.push_segment(&id);
+            if self.record_schedule {
+                self.schedule.push_segment(&id);
+            }
             self.run_segment(chosen);
             last = Some(chosen);
             if let Some(replay) = &mut replay {

@@ -49,10 +49,19 @@ pub struct RunSettings {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Reference,
+    Optimized,
 }
 
 impl Engine {
-    pub const ALL: &'static [Engine] = &[Engine::Reference];
+    pub const ALL: &'static [Engine] = &[Engine::Reference, Engine::Optimized];
+
+    /// Whether the engine can be told which schedule to follow (`seed:N`, `replay:FILE`). An
+    /// engine that cannot is checked by the schedule-replay oracle instead (see
+    /// [`replay_on_reference`]). The optimized engine runs round-robin only, until its threads
+    /// run in parallel (then its schedule is whatever the hardware did).
+    pub fn follows_schedules(self) -> bool {
+        matches!(self, Engine::Reference)
+    }
 
     /// Runs `program` with the given arguments and default settings otherwise.
     pub fn run(self, program: &Program, args: &[&str]) -> Outcome {
@@ -63,26 +72,58 @@ impl Engine {
     /// Runs `program` with `settings`; an error is a run that could not happen as asked (for
     /// instance a schedule that does not fit the program), not a guest trap.
     pub fn run_with(self, program: &Program, settings: &RunSettings) -> Result<Outcome, String> {
-        let scheduler = match settings.schedule.as_deref() {
-            None | Some("round-robin") => lockstep_reference::Scheduler::RoundRobin,
-            Some(s) if s.starts_with("replay:") => {
-                let path = repo_root().join(&s["replay:".len()..]);
-                let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                let schedule = lockstep_spec::schedule::Schedule::parse(&text).map_err(|e| e.to_string())?;
-                lockstep_reference::Scheduler::Replay(schedule)
-            }
-            Some(s) => match s.strip_prefix("seed:").and_then(|n| n.parse().ok()) {
-                Some(seed) => lockstep_reference::Scheduler::Seed(seed),
-                None => return Err(format!("unsupported schedule `{s}`")),
-            },
-        };
-        let config = lockstep_reference::Config {
-            fuel: settings.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL),
-            scheduler,
-            args: settings.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
-        };
+        let fuel = settings.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL);
+        let args: Vec<Vec<u8>> = settings.args.iter().map(|a| a.as_bytes().to_vec()).collect();
         match self {
-            Engine::Reference => lockstep_reference::run(&program.module, &config).map_err(|e| e.to_string()),
+            Engine::Reference => {
+                let config = lockstep_reference::Config {
+                    fuel,
+                    scheduler: reference_scheduler(settings.schedule.as_deref())?,
+                    args,
+                    record_schedule: true,
+                };
+                lockstep_reference::run(&program.module, &config).map_err(|e| e.to_string())
+            }
+            Engine::Optimized => {
+                if let Some(s) = settings.schedule.as_deref().filter(|s| *s != "round-robin") {
+                    return Err(format!("the optimized engine cannot follow schedule `{s}`"));
+                }
+                let config = lockstep_optimized::Config { fuel, args, ..lockstep_optimized::Config::default() };
+                lockstep_optimized::run(&program.module, &config).map_err(|e| e.to_string())
+            }
         }
+    }
+}
+
+fn reference_scheduler(schedule: Option<&str>) -> Result<lockstep_reference::Scheduler, String> {
+    Ok(match schedule {
+        None | Some("round-robin") => lockstep_reference::Scheduler::RoundRobin,
+        Some(s) if s.starts_with("replay:") => {
+            let path = repo_root().join(&s["replay:".len()..]);
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let schedule = lockstep_spec::schedule::Schedule::parse(&text).map_err(|e| e.to_string())?;
+            lockstep_reference::Scheduler::Replay(schedule)
+        }
+        Some(s) => match s.strip_prefix("seed:").and_then(|n| n.parse().ok()) {
+            Some(seed) => lockstep_reference::Scheduler::Seed(seed),
+            None => return Err(format!("unsupported schedule `{s}`")),
+        },
+    })
+}
+
+/// The schedule-replay oracle: the reference, replaying the schedule `outcome` recorded, must
+/// reach the same outcome (stdout, how the run ended, and the schedule itself).
+pub fn replay_on_reference(program: &Program, settings: &RunSettings, outcome: &Outcome) -> Result<(), String> {
+    let config = lockstep_reference::Config {
+        fuel: settings.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL),
+        scheduler: lockstep_reference::Scheduler::Replay(outcome.schedule.clone()),
+        args: settings.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        record_schedule: true,
+    };
+    let replayed = lockstep_reference::run(&program.module, &config).map_err(|e| format!("replay on the reference: {e}"))?;
+    if replayed.same_behaviour(outcome) && replayed.schedule == outcome.schedule {
+        Ok(())
+    } else {
+        Err(format!("the reference replaying the recorded schedule gave {}\nthe engine gave {}", replayed.to_json(), outcome.to_json()))
     }
 }
