@@ -361,6 +361,16 @@ impl Vm {
                     w.set(d, r);
                     pc += 1;
                 }
+                Op::Sqrt { d, a } => {
+                    let x = w.get(a);
+                    let r = if is_small_float(x) { encode_float(decode_float(x).sqrt()) } else { None };
+                    let r = match r {
+                        Some(r) => r,
+                        None => check!(ops::sqrt(heap, x)),
+                    };
+                    w.set(d, r);
+                    pc += 1;
+                }
                 Op::And { d, a, b } => binop!(
                     d,
                     a,

@@ -186,6 +186,15 @@ pub fn neg(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
     }
 }
 
+/// `sqrt`: the correctly rounded square root of a number, as a float. [exec.sqrt]
+pub fn sqrt(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
+    match num(heap, a) {
+        Some(Num::I(i)) => Ok(make_float(heap, lockstep_spec::num::int_to_float(i).sqrt())?),
+        Some(Num::F(f)) => Ok(make_float(heap, f.sqrt())?),
+        None => type_error1(heap, "sqrt expects a number,", a),
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub enum Bits {
     And,

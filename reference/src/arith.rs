@@ -85,6 +85,18 @@ pub(crate) fn neg(a: &Value) -> Result<Value, Fault> {
     }
 }
 
+/// `sqrt`: the correctly rounded square root of a number, as a float. [exec.sqrt]
+pub(crate) fn sqrt(a: &Value) -> Result<Value, Fault> {
+    match a {
+        Value::Int(x) => Ok(Value::Float(num::int_to_float(*x).sqrt())),
+        Value::Float(x) => Ok(Value::Float(x.sqrt())),
+        _ => Err(Fault::type_error(format!(
+            "sqrt expects a number, found {}",
+            a.type_name()
+        ))),
+    }
+}
+
 /// The logic instructions on two bools or two ints. [exec.logic]
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum LogicOp {

@@ -394,6 +394,7 @@ impl<'m> Machine<'m> {
                 self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Rem, x, y))
             }
             Instr::Neg { dst, a } => self.put(t, *dst, arith::neg(self.reg(t, *a))?),
+            Instr::Sqrt { dst, a } => self.put(t, *dst, arith::sqrt(self.reg(t, *a))?),
             // [exec.logic]
             Instr::And { dst, a, b } => {
                 self.binary(t, *dst, *a, *b, |x, y| arith::logic(LogicOp::And, x, y))

@@ -70,6 +70,8 @@ macro_rules! for_each_instruction {
                 "dst := a rem b (int: sign of a, traps on zero; float: fmod).";
             Neg         0x15 "neg"          { dst: Reg, a: Reg }                []
                 "dst := -a (int wraps).";
+            Sqrt        0x16 "sqrt"         { dst: Reg, a: Reg }                []
+                "dst := the square root of the number a, as a float (IEEE, correctly rounded).";
             // ---- logic and bits -----------------------------------------------------------------
             And         0x18 "and"          { dst: Reg, a: Reg, b: Reg }        []
                 "dst := a and b (bool: logical; int: bitwise).";
