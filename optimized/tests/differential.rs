@@ -102,6 +102,15 @@ const BENCHES: &[(&str, &[&str], &str)] = &[
     ("bench/loop_sum.lsa", &["1000"], "499500\n"),
     ("bench/mandelbrot.lsa", &["40", "20"], "687\n"),
     ("bench/parallel_sum.lsa", &["1000", "3"], "499500\n"),
+    ("bench/nbody.lsa", &["1000"], "-0.169075164\n-0.169087605\n"),
+    (
+        "bench/binary_trees.lsa",
+        &["6"],
+        "stretch tree of depth 7\t check: 255\n64\t trees of depth 4\t check: 1984\n\
+         16\t trees of depth 6\t check: 2032\nlong lived tree of depth 6\t check: 127\n",
+    ),
+    // One iteration: qpkt_count 23246 and hold_count 9297, as every peer's richards.
+    ("bench/richards.lsa", &["1"], "23246 9297\n"),
 ];
 
 #[test]
