@@ -77,21 +77,45 @@ impl Vm {
 
         let top = *th.frames.last().unwrap_or(&Frame { func: prog.entry, base: 0, pc: 0, dst: 0 });
         let mut fi = top.func as usize;
-        let mut code: &[Op] = &prog.funcs[fi].code;
+        // The code of the running function, and the instruction pointer into it. `ip` always
+        // points at an instruction of `cb`'s function (see the fetch below for why).
+        let mut cb: *const Op = prog.funcs[fi].code.as_ptr();
         let mut base = top.base as usize;
         let mut nregs = prog.funcs[fi].regs as usize;
-        let mut pc = top.pc as usize;
+        // SAFETY: a saved pc is an instruction index of its function (it is only ever set to 0,
+        // to a jump target, or to the instruction after a call), so it lies inside the code.
+        let mut ip: *const Op = unsafe { cb.add(top.pc as usize) };
+        macro_rules! pc {
+            () => {
+                // SAFETY: `ip` and `cb` point into the same code array (see above).
+                (unsafe { ip.offset_from(cb) }) as usize
+            };
+        }
+        // Moves to the next instruction; only after an instruction that is not a terminator, so
+        // the next one exists [verify.fall-through].
+        macro_rules! next {
+            () => {
+                // SAFETY: see above; the result is inside the code array.
+                ip = unsafe { ip.add(1) }
+            };
+        }
+        macro_rules! goto {
+            ($t:expr) => {
+                // SAFETY: jump targets are instruction indices of the function [verify.label-range].
+                ip = unsafe { cb.add($t as usize) }
+            };
+        }
         // SAFETY: the top frame's registers base..base+nregs lie inside `th.regs` (every frame
         // entry grows the stack to cover them) and only this window accesses them meanwhile.
         let mut w = unsafe { Window::new(th.regs.as_mut_ptr().add(base), nregs) };
         // Where the current segment began: a `join` there is the segment's first instruction.
-        let mut seg_pc = pc;
+        let mut seg_pc = pc!();
         let mut seg_depth = th.frames.len();
 
         macro_rules! save_pc {
             () => {
                 if let Some(f) = th.frames.last_mut() {
-                    f.pc = pc as u32;
+                    f.pc = pc!() as u32;
                 }
             };
         }
@@ -107,7 +131,7 @@ impl Vm {
                 th.state = ThreadState::Trapped(TrapRecord {
                     kind: $kind,
                     func: fi as u32,
-                    pc: pc as u32,
+                    pc: pc!() as u32,
                     message: $msg,
                     detail: $detail,
                 });
@@ -139,7 +163,7 @@ impl Vm {
             () => {{
                 let f = th.frames[th.frames.len() - 1];
                 fi = f.func as usize;
-                code = &prog.funcs[fi].code;
+                cb = prog.funcs[fi].code.as_ptr();
                 base = f.base as usize;
                 nregs = prog.funcs[fi].regs as usize;
                 // SAFETY: as for the first window: the frame lies inside the register stack.
@@ -151,7 +175,7 @@ impl Vm {
             () => {
                 if th.atomic == 0 {
                     segs += 1;
-                    seg_pc = pc;
+                    seg_pc = pc!();
                     seg_depth = th.frames.len();
                     if segs >= limit {
                         save_pc!();
@@ -207,11 +231,11 @@ impl Vm {
                     let src = base + prog.arg_pool[args + i] as usize;
                     th.regs[new_base + first + i] = th.regs[src];
                 }
-                pc += 1;
+                next!();
                 save_pc!();
                 th.frames.push(Frame { func: cf as u32, base: new_base as u32, pc: 0, dst: $d });
                 reload!();
-                pc = 0;
+                ip = cb;
                 safepoint!();
                 boundary!();
             }};
@@ -225,7 +249,7 @@ impl Vm {
                     None => check!($slow(&mut *heap, x, y)),
                 };
                 w.set($d, r);
-                pc += 1;
+                next!();
             }};
         }
         macro_rules! cmpop {
@@ -239,7 +263,53 @@ impl Vm {
                     check!(ops::compare(heap, $op, x, y))
                 };
                 w.set($d, r);
-                pc += 1;
+                next!();
+            }};
+        }
+        // The second half of a fused comparison and jump: `$r` is the comparison's result, `ip`
+        // still at the comparison. The jump's own accounting and trap location (its index) are
+        // kept: `ip` moves to the jump before anything the jump does.
+        macro_rules! fused_jump {
+            ($r:expr, $d:expr, $t:expr, $on:expr, $back:expr) => {{
+                let r: bool = $r;
+                w.set($d, bool_value(r));
+                if STATS {
+                    *icount += 1;
+                }
+                next!();
+                if r == $on {
+                    if $back {
+                        back_jump!($t)
+                    } else {
+                        goto!($t)
+                    }
+                } else {
+                    next!();
+                    if $back {
+                        // [thread.boundary-after]: also when not taken.
+                        boundary!();
+                    }
+                }
+            }};
+        }
+        macro_rules! cmpjmp {
+            ($d:expr, $a:expr, $b:expr, $op:expr, $int:expr, $t:expr, $on:expr, $back:expr) => {{
+                let (x, y) = (w.get($a), w.get($b));
+                let r = if both_small_int(x, y) {
+                    $int(x as i64, y as i64)
+                } else if both_small_float(x, y) {
+                    $op.holds(decode_float(x).partial_cmp(&decode_float(y)))
+                } else {
+                    check!(ops::compare(heap, $op, x, y)) == TRUE
+                };
+                fused_jump!(r, $d, $t, $on, $back)
+            }};
+        }
+        macro_rules! eqjmp {
+            ($d:expr, $a:expr, $b:expr, $ne:expr, $t:expr, $on:expr, $back:expr) => {{
+                let (x, y) = (w.get($a), w.get($b));
+                let r = if both_small_int(x, y) { x == y } else { ops::equal(heap, x, y) };
+                fused_jump!(r != $ne, $d, $t, $on, $back)
             }};
         }
         macro_rules! cond {
@@ -257,7 +327,7 @@ impl Vm {
         macro_rules! back_jump {
             ($t:expr) => {{
                 charge_fuel!("a backward jump");
-                pc = $t as usize;
+                goto!($t);
                 safepoint!();
                 boundary!();
             }};
@@ -268,19 +338,19 @@ impl Vm {
             // never runs off its end [verify.fall-through], and calls and returns set pc to 0 or
             // to the instruction after a call (which a call cannot be the last of, as a call is
             // no terminator).
-            let op = unsafe { *code.get_unchecked(pc) };
+            let op = unsafe { *ip };
             if STATS {
                 *icount += 1;
             }
             match op {
-                Op::Nop => pc += 1,
+                Op::Nop => next!(),
                 Op::Mov { d, s } => {
                     w.set(d, w.get(s));
-                    pc += 1;
+                    next!();
                 }
                 Op::Ld { d, v } => {
                     w.set(d, v);
-                    pc += 1;
+                    next!();
                 }
                 Op::Add { d, a, b } => binop!(
                     d,
@@ -359,7 +429,7 @@ impl Vm {
                         None => check!(ops::neg(heap, x)),
                     };
                     w.set(d, r);
-                    pc += 1;
+                    next!();
                 }
                 Op::Sqrt { d, a } => {
                     let x = w.get(a);
@@ -369,7 +439,7 @@ impl Vm {
                         None => check!(ops::sqrt(heap, x)),
                     };
                     w.set(d, r);
-                    pc += 1;
+                    next!();
                 }
                 Op::And { d, a, b } => binop!(
                     d,
@@ -397,7 +467,7 @@ impl Vm {
                     // The complement of SmallInt i is the SmallInt !i, whose word is (!x & !7) | 1.
                     let r = if is_small_int(x) { (!x & !TAG_MASK) | TAG_INT } else { check!(ops::not(heap, x)) };
                     w.set(d, r);
-                    pc += 1;
+                    next!();
                 }
                 Op::Shl { d, a, b } => binop!(
                     d,
@@ -432,13 +502,13 @@ impl Vm {
                     let (x, y) = (w.get(a), w.get(b));
                     let r = if both_small_int(x, y) { x == y } else { ops::equal(heap, x, y) };
                     w.set(d, bool_value(r));
-                    pc += 1;
+                    next!();
                 }
                 Op::Ne { d, a, b } => {
                     let (x, y) = (w.get(a), w.get(b));
                     let r = if both_small_int(x, y) { x == y } else { ops::equal(heap, x, y) };
                     w.set(d, bool_value(!r));
-                    pc += 1;
+                    next!();
                 }
                 // Tagged SmallInt words order like their values: compare the words directly.
                 Op::Lt { d, a, b } => cmpop!(d, a, b, Cmp::Lt, |x: i64, y: i64| x < y),
@@ -452,37 +522,45 @@ impl Vm {
                         None => check!(ops::itof(heap, x)),
                     };
                     w.set(d, r);
-                    pc += 1;
+                    next!();
                 }
                 Op::FToI { d, a } => {
                     let r = check!(ops::ftoi(heap, w.get(a)));
                     w.set(d, r);
-                    pc += 1;
+                    next!();
                 }
                 Op::TypeOf { d, a } => {
                     w.set(d, self.type_names[ops::type_index(heap, w.get(a))]);
-                    pc += 1;
+                    next!();
                 }
-                Op::Jmp { t } => pc = t as usize,
+                Op::Jmp { t } => goto!(t),
                 Op::JmpBack { t } => back_jump!(t),
                 Op::JmpIf { c, t } => {
-                    pc = if cond!(c) { t as usize } else { pc + 1 };
+                    if cond!(c) {
+                        goto!(t)
+                    } else {
+                        next!()
+                    }
                 }
                 Op::JmpIfNot { c, t } => {
-                    pc = if cond!(c) { pc + 1 } else { t as usize };
+                    if cond!(c) {
+                        next!()
+                    } else {
+                        goto!(t)
+                    }
                 }
                 // [thread.boundary-after]: a backward jump ends its segment even when not taken.
                 Op::JmpIfBack { c, t } => {
                     if cond!(c) {
                         back_jump!(t)
                     } else {
-                        pc += 1;
+                        next!();
                         boundary!();
                     }
                 }
                 Op::JmpIfNotBack { c, t } => {
                     if cond!(c) {
-                        pc += 1;
+                        next!();
                         boundary!();
                     } else {
                         back_jump!(t)
@@ -537,14 +615,16 @@ impl Vm {
                     }
                     let done_frame = th.frames.pop().unwrap_or(Frame { func: 0, base: 0, pc: 0, dst: 0 });
                     reload!();
-                    pc = th.frames[th.frames.len() - 1].pc as usize;
+                    // SAFETY: a caller's saved pc is the instruction after its call, which exists
+                    // because a call is not a terminator [verify.fall-through].
+                    ip = unsafe { cb.add(th.frames[th.frames.len() - 1].pc as usize) };
                     w.set(done_frame.dst, v);
                     boundary!();
                 }
                 Op::New { d, class } => {
                     let v = oom!(heap.new_object(class, prog.nfields[class as usize] as usize));
                     w.set(d, v);
-                    pc += 1;
+                    next!();
                 }
                 Op::GetF { d, o, slot, class } => {
                     let v = w.get(o);
@@ -557,7 +637,7 @@ impl Vm {
                             format!("getf needs a {} object, got {}", prog.classes[class as usize].name, ops::type_name(heap, v))
                         ),
                     }
-                    pc += 1;
+                    next!();
                 }
                 Op::SetF { o, s, slot, class } => {
                     let v = w.get(o);
@@ -568,7 +648,7 @@ impl Vm {
                             format!("setf needs a {} object, got {}", prog.classes[class as usize].name, ops::type_name(heap, v))
                         ),
                     }
-                    pc += 1;
+                    next!();
                 }
                 Op::InstanceOf { d, o, class } => {
                     let r = match heap.object_class(w.get(o)) {
@@ -576,7 +656,7 @@ impl Vm {
                         None => false,
                     };
                     w.set(d, bool_value(r));
-                    pc += 1;
+                    next!();
                 }
                 Op::ANew { d, len } => {
                     let v = w.get(len);
@@ -588,19 +668,19 @@ impl Vm {
                     }
                     let a = oom!(heap.new_array(n as usize));
                     w.set(d, a);
-                    pc += 1;
+                    next!();
                 }
                 Op::AGet { d, a, i } => {
                     let (av, iv) = (w.get(a), w.get(i));
                     let k = check!(array_index(heap, "aget", av, iv));
                     w.set(d, heap.array_get(av, k));
-                    pc += 1;
+                    next!();
                 }
                 Op::ASet { a, i, s } => {
                     let (av, iv) = (w.get(a), w.get(i));
                     let k = check!(array_index(heap, "aset", av, iv));
                     heap.array_set(av, k, w.get(s));
-                    pc += 1;
+                    next!();
                 }
                 Op::ALen { d, a } => {
                     let av = w.get(a);
@@ -608,7 +688,7 @@ impl Vm {
                         trap!(TrapKind::TypeError, format!("alen expects an array, got {}", ops::type_name(heap, av)))
                     }
                     w.set(d, small_int(heap.array_len(av) as i64).unwrap_or(NIL));
-                    pc += 1;
+                    next!();
                 }
                 Op::APush { a, s } => {
                     let av = w.get(a);
@@ -619,7 +699,7 @@ impl Vm {
                         trap!(TrapKind::BadLength, format!("an array may hold at most {MAX_ARRAY_LEN} elements"))
                     }
                     oom!(heap.array_push(av, w.get(s)));
-                    pc += 1;
+                    next!();
                 }
                 Op::Concat { d, a, b } => {
                     let (x, y) = (w.get(a), w.get(b));
@@ -635,7 +715,7 @@ impl Vm {
                     }
                     let r = oom!(concat(heap, x, y));
                     w.set(d, r);
-                    pc += 1;
+                    next!();
                 }
                 Op::SLen { d, s } => {
                     let v = w.get(s);
@@ -643,7 +723,7 @@ impl Vm {
                         trap!(TrapKind::TypeError, format!("slen expects a string, got {}", ops::type_name(heap, v)))
                     };
                     w.set(d, small_int(n as i64).unwrap_or(NIL));
-                    pc += 1;
+                    next!();
                 }
                 Op::ToStr { d, a } => {
                     let v = w.get(a);
@@ -653,7 +733,7 @@ impl Vm {
                     let r = heap.new_string(&buf);
                     self.scratch = buf;
                     w.set(d, oom!(r));
-                    pc += 1;
+                    next!();
                 }
                 Op::SToI { d, s } => {
                     let v = w.get(s);
@@ -665,7 +745,7 @@ impl Vm {
                         None => NIL,
                     };
                     w.set(d, r);
-                    pc += 1;
+                    next!();
                 }
                 Op::SToF { d, s } => {
                     let v = w.get(s);
@@ -677,17 +757,17 @@ impl Vm {
                         None => NIL,
                     };
                     w.set(d, r);
-                    pc += 1;
+                    next!();
                 }
                 Op::Print { s } => {
                     ops::display(prog, heap, &self.ids, w.get(s), &mut self.out);
-                    pc += 1;
+                    next!();
                     boundary!();
                 }
                 Op::PrintLn { s } => {
                     ops::display(prog, heap, &self.ids, w.get(s), &mut self.out);
                     self.out.push(b'\n');
-                    pc += 1;
+                    next!();
                     boundary!();
                 }
                 Op::Spawn { d, argc, f, args } => {
@@ -704,14 +784,14 @@ impl Vm {
                     self.threads.push(child);
                     self.ids.push(id);
                     w.set(d, handle);
-                    pc += 1;
+                    next!();
                     // Another thread can run now: end the segment at the next boundary.
                     limit = limit.min(segs + 1);
                     boundary!();
                 }
                 Op::Join { d, t } => {
                     // [thread.boundary-before]: outside atomic blocks, join starts a segment.
-                    if th.atomic == 0 && (pc != seg_pc || th.frames.len() != seg_depth) {
+                    if th.atomic == 0 && (pc!() != seg_pc || th.frames.len() != seg_depth) {
                         boundary!();
                     }
                     // [thread.join]: the operand type, then the atomic block, then the target.
@@ -734,7 +814,7 @@ impl Vm {
                         }
                         ThreadState::Finished(r) => {
                             w.set(d, r);
-                            pc += 1;
+                            next!();
                         }
                         ThreadState::Trapped(tr) => trap!(
                             TrapKind::ThreadTrapped,
@@ -746,27 +826,39 @@ impl Vm {
                 Op::AtomicBegin => {
                     // Saturating, as the reference: 2^64 nested blocks take longer than any run.
                     th.atomic = th.atomic.saturating_add(1);
-                    pc += 1;
+                    next!();
                 }
                 Op::AtomicEnd => {
                     if th.atomic == 0 {
                         trap!(TrapKind::UnbalancedAtomic, "atomic_end outside an atomic block".into())
                     }
                     th.atomic -= 1;
-                    pc += 1;
+                    next!();
                     boundary!();
                 }
                 Op::Yield => {
-                    pc += 1;
+                    next!();
                     boundary!();
                 }
                 Op::Trap { msg } => {
                     let m = prog.messages.get(&msg).cloned().unwrap_or_default();
                     trap!(TrapKind::ExplicitTrap, Some(m.clone()), m)
                 }
+                Op::LtJmp { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Lt, |x: i64, y: i64| x < y, t, on, false),
+                Op::LeJmp { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Le, |x: i64, y: i64| x <= y, t, on, false),
+                Op::GtJmp { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Gt, |x: i64, y: i64| x > y, t, on, false),
+                Op::GeJmp { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Ge, |x: i64, y: i64| x >= y, t, on, false),
+                Op::EqJmp { d, a, b, t, on } => eqjmp!(d, a, b, false, t, on, false),
+                Op::NeJmp { d, a, b, t, on } => eqjmp!(d, a, b, true, t, on, false),
+                Op::LtJmpBack { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Lt, |x: i64, y: i64| x < y, t, on, true),
+                Op::LeJmpBack { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Le, |x: i64, y: i64| x <= y, t, on, true),
+                Op::GtJmpBack { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Gt, |x: i64, y: i64| x > y, t, on, true),
+                Op::GeJmpBack { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Ge, |x: i64, y: i64| x >= y, t, on, true),
+                Op::EqJmpBack { d, a, b, t, on } => eqjmp!(d, a, b, false, t, on, true),
+                Op::NeJmpBack { d, a, b, t, on } => eqjmp!(d, a, b, true, t, on, true),
                 Op::Assert { c, msg } => {
                     if cond!(c) {
-                        pc += 1;
+                        next!();
                     } else {
                         let m = prog.messages.get(&msg).cloned().unwrap_or_default();
                         trap!(TrapKind::AssertionFailed, Some(m.clone()), m)
