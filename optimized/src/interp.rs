@@ -55,9 +55,11 @@ impl Vm {
     ) -> Result<(Stop, u64), OutOfMemory> {
         let prog = &self.prog;
         let heap = &mut self.heap;
-        // Segments completed in this call, and how many may complete before returning.
-        let mut segs: u64 = 0;
+        // How many segments may complete before returning (`limit`), and how many of them are
+        // left: `limit - left` have completed. Counting down keeps the hot boundary check to a
+        // decrement and a test of one register.
         let mut limit = budget;
+        let mut left = budget;
 
         if !th.started {
             th.started = true;
@@ -76,12 +78,12 @@ impl Vm {
         }
 
         let top = *th.frames.last().unwrap_or(&Frame { func: prog.entry, base: 0, pc: 0, dst: 0 });
-        let mut fi = top.func as usize;
+        let fi = top.func as usize;
         // The code of the running function, and the instruction pointer into it. `ip` always
         // points at an instruction of `cb`'s function (see the fetch below for why).
         let mut cb: *const Op = prog.funcs[fi].code.as_ptr();
-        let mut base = top.base as usize;
-        let mut nregs = prog.funcs[fi].regs as usize;
+        let base = top.base as usize;
+        let nregs = prog.funcs[fi].regs as usize;
         // SAFETY: a saved pc is an instruction index of its function (it is only ever set to 0,
         // to a jump target, or to the instruction after a call), so it lies inside the code.
         let mut ip: *const Op = unsafe { cb.add(top.pc as usize) };
@@ -109,8 +111,11 @@ impl Vm {
         // entry grows the stack to cover them) and only this window accesses them meanwhile.
         let mut w = unsafe { Window::new(th.regs.as_mut_ptr().add(base), nregs) };
         // Where the current segment began: a `join` there is the segment's first instruction.
-        let mut seg_pc = pc!();
-        let mut seg_depth = th.frames.len();
+        // Where the current segment began: a `join` there is the segment's first instruction.
+        // The instruction pointer alone identifies it: returning to the same instruction needs
+        // a backward jump, a call or a return, each a boundary, except inside an atomic block,
+        // whose end is a boundary too (and a `join` inside one traps before this matters).
+        let mut seg_start: *const Op = ip;
 
         macro_rules! save_pc {
             () => {
@@ -121,7 +126,7 @@ impl Vm {
         }
         macro_rules! done {
             ($stop:expr) => {{
-                let n = segs + if $stop == Stop::Ended { 1 } else { 0 };
+                let n = (limit - left) + if $stop == Stop::Ended { 1 } else { 0 };
                 return Ok(($stop, n));
             }};
         }
@@ -130,7 +135,7 @@ impl Vm {
                 save_pc!();
                 th.state = ThreadState::Trapped(TrapRecord {
                     kind: $kind,
-                    func: fi as u32,
+                    func: th.frames.last().map_or(0, |f| f.func),
                     pc: pc!() as u32,
                     message: $msg,
                     detail: $detail,
@@ -161,23 +166,23 @@ impl Vm {
         // Re-derives the frame registers and code after a call or return.
         macro_rules! reload {
             () => {{
-                let f = th.frames[th.frames.len() - 1];
-                fi = f.func as usize;
-                cb = prog.funcs[fi].code.as_ptr();
-                base = f.base as usize;
-                nregs = prog.funcs[fi].regs as usize;
+                // SAFETY: a running thread has at least one frame (the last `ret` ends the thread
+                // instead of popping it).
+                let f = unsafe { *th.frames.last().unwrap_unchecked() };
+                // SAFETY: frames hold function indices the verifier checked [verify.func-range].
+                let func = unsafe { prog.funcs.get_unchecked(f.func as usize) };
+                cb = func.code.as_ptr();
                 // SAFETY: as for the first window: the frame lies inside the register stack.
-                w = unsafe { Window::new(th.regs.as_mut_ptr().add(base), nregs) };
+                w = unsafe { Window::new(th.regs.as_mut_ptr().add(f.base as usize), func.regs as usize) };
             }};
         }
         // `pc` must already be the next instruction.
         macro_rules! boundary {
             () => {
                 if th.atomic == 0 {
-                    segs += 1;
-                    seg_pc = pc!();
-                    seg_depth = th.frames.len();
-                    if segs >= limit {
+                    left -= 1;
+                    seg_start = ip;
+                    if left == 0 {
                         save_pc!();
                         done!(Stop::Boundary)
                     }
@@ -205,31 +210,47 @@ impl Vm {
         macro_rules! enter {
             ($cf:expr, $d:expr, $argc:expr, $args:expr, $recv:expr) => {{
                 let cf = $cf as usize;
-                let callee = &prog.funcs[cf];
+                // SAFETY: `call` and `spawn` name functions the verifier checked
+                // [verify.func-range]; `callv` and `send` take indices from function values and
+                // method tables, which only hold checked indices.
+                let callee = unsafe { prog.funcs.get_unchecked(cf) };
                 // [exec.call-depth], then [exec.fuel]
                 if th.frames.len() >= MAX_CALL_DEPTH as usize {
                     trap!(TrapKind::StackOverflow, format!("calling {} would exceed {} frames", callee.name, MAX_CALL_DEPTH))
                 }
                 charge_fuel!(format!("entering {}", callee.name));
-                let new_base = base + nregs;
-                let need = new_base + callee.regs as usize;
+                // SAFETY: as in `reload!`.
+                let caller = unsafe { *th.frames.last().unwrap_unchecked() };
+                // SAFETY: as in `reload!`.
+                let base = caller.base as usize;
+                let new_base = base + unsafe { prog.funcs.get_unchecked(caller.func as usize) }.regs as usize;
+                let nregs = callee.regs as usize;
+                let need = new_base + nregs;
                 if th.regs.len() < need {
                     let grown = need.max(th.regs.len() * 2);
                     th.regs.resize(grown, NIL);
                 }
-                th.regs[new_base..need].fill(NIL);
+                let p = th.regs.as_mut_ptr();
                 let recv: Option<Value> = $recv;
-                let first = match recv {
-                    Some(r) => {
-                        th.regs[new_base] = r;
-                        1
+                let argc = $argc as usize;
+                let first = recv.is_some() as usize;
+                // SAFETY: the callee's frame new_base..need lies inside the register stack (grown
+                // just above) and after the caller's frame base..new_base, so the argument
+                // registers (caller registers below its count [verify.reg-range]) do not overlap
+                // it; `args..args + argc` is the call's own slice of the argument pool (built at
+                // pre-decoding), and first + argc <= the callee's arity <= its register count
+                // ([verify.call-arity], [verify.arity-regs] for `call`, checked above for `callv` and `send`).
+                unsafe {
+                    let dst = p.add(new_base);
+                    if let Some(r) = recv {
+                        *dst = r;
                     }
-                    None => 0,
-                };
-                let args = $args as usize;
-                for i in 0..$argc as usize {
-                    let src = base + prog.arg_pool[args + i] as usize;
-                    th.regs[new_base + first + i] = th.regs[src];
+                    let pool = prog.arg_pool.as_ptr().add($args as usize);
+                    for i in 0..argc {
+                        *dst.add(first + i) = *p.add(base + *pool.add(i) as usize);
+                    }
+                    // [exec.call]: the other registers start as nil (the zero word).
+                    std::ptr::write_bytes(dst.add(first + argc), 0, nregs - first - argc);
                 }
                 next!();
                 save_pc!();
@@ -338,11 +359,12 @@ impl Vm {
             // never runs off its end [verify.fall-through], and calls and returns set pc to 0 or
             // to the instruction after a call (which a call cannot be the last of, as a call is
             // no terminator).
-            let op = unsafe { *ip };
+            // (A reference, not a copy: each arm then loads only the operands it uses.)
+            let op: &Op = unsafe { &*ip };
             if STATS {
                 *icount += 1;
             }
-            match op {
+            match *op {
                 Op::Nop => next!(),
                 Op::Mov { d, s } => {
                     w.set(d, w.get(s));
@@ -786,12 +808,15 @@ impl Vm {
                     w.set(d, handle);
                     next!();
                     // Another thread can run now: end the segment at the next boundary.
-                    limit = limit.min(segs + 1);
+                    if left > 1 {
+                        limit -= left - 1;
+                        left = 1;
+                    }
                     boundary!();
                 }
                 Op::Join { d, t } => {
                     // [thread.boundary-before]: outside atomic blocks, join starts a segment.
-                    if th.atomic == 0 && (pc!() != seg_pc || th.frames.len() != seg_depth) {
+                    if th.atomic == 0 && ip != seg_start {
                         boundary!();
                     }
                     // [thread.join]: the operand type, then the atomic block, then the target.
