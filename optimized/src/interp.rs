@@ -803,7 +803,7 @@ impl Vm {
                     let id = self.ids[ti].child(th.spawned);
                     th.spawned += 1;
                     let handle = thread_value(self.threads.len() as u32);
-                    self.threads.push(child);
+                    self.threads.push(Box::new(child));
                     self.ids.push(id);
                     w.set(d, handle);
                     next!();

@@ -97,13 +97,13 @@ const EXP_OFFSET: u64 = 896 << 53;
 #[inline(always)]
 pub fn encode_float(f: f64) -> Option<Value> {
     let rot = f.to_bits().rotate_left(1);
-    if rot <= 1 {
-        return Some((rot << 3) | TAG_FLOAT);
-    }
     let r = rot.wrapping_sub(EXP_OFFSET);
-    // r <= 1 would collide with the encodings of ±0.0 (that is ±2^-127 exactly): box those.
-    if r >> 61 == 0 && r > 1 {
+    // The common case first, in one unsigned compare: 2 <= r < 2^61. (r <= 1 would collide
+    // with the encodings of ±0.0, that is ±2^-127 exactly: box those.)
+    if r.wrapping_sub(2) < (1 << 61) - 2 {
         Some((r << 3) | TAG_FLOAT)
+    } else if rot <= 1 {
+        Some((rot << 3) | TAG_FLOAT)
     } else {
         None
     }

@@ -23,7 +23,12 @@ pub(crate) struct Vm {
     pub prog: Program,
     pub heap: Heap,
     pub ic: InlineCaches,
-    pub threads: Vec<Thread>,
+    /// Boxed, so that taking the running thread out of the table (the borrow checker's price
+    /// for running it while the interpreter also reads the table) moves a pointer, not the
+    /// thread: with two busy threads that happens at every segment.
+    pub threads: Vec<Box<Thread>>,
+    /// The empty thread that stands in the table for the running one (see `run`).
+    spare: Option<Box<Thread>>,
     pub ids: Vec<ThreadId>,
     pub out: Vec<u8>,
     pub initial_fuel: u64,
@@ -44,11 +49,11 @@ impl ThreadNames for Vec<ThreadId> {
 /// Collects garbage with every root of the run: the program's constants, the `typeof` names,
 /// every thread's live registers and results, and the running thread `cur` (which is moved out
 /// of `threads` while it runs).
-pub(crate) fn collect(heap: &mut Heap, prog: &Program, threads: &[Thread], cur: &Thread, extra: &[Value]) {
+pub(crate) fn collect(heap: &mut Heap, prog: &Program, threads: &[Box<Thread>], cur: &Thread, extra: &[Value]) {
     let mut roots: Vec<Value> = Vec::with_capacity(prog.heap_constants.len() + extra.len() + 64);
     roots.extend_from_slice(&prog.heap_constants);
     roots.extend_from_slice(extra);
-    for t in threads.iter().chain(std::iter::once(cur)) {
+    for t in threads.iter().map(|t| &**t).chain(std::iter::once(cur)) {
         t.roots(prog, &mut roots);
     }
     heap.collect(&prog.nfields, roots);
@@ -79,7 +84,8 @@ impl Vm {
             ic: InlineCaches::new(prog.sites.len()),
             prog,
             heap,
-            threads: vec![main],
+            threads: vec![Box::new(main)],
+            spare: Some(Box::default()),
             ids: vec![ThreadId::main()],
             out: Vec::new(),
             initial_fuel: fuel,
@@ -109,23 +115,62 @@ impl Vm {
     }
 
     /// Runs until the main thread ends or no thread can run.
+    ///
+    /// Which threads are runnable is cached (`runnable`, with `count` of them), because with
+    /// two busy threads round-robin switches at every segment and this loop is the switch. A
+    /// thread's runnability changes only when it runs (it may end, block, or stop just before a
+    /// `join`), when a thread is spawned, or when some thread ends (which may unblock a joiner);
+    /// exactly then the cache is refreshed.
     pub fn run<const STATS: bool>(&mut self) -> Result<(), OutOfMemory> {
+        let mut runnable: Vec<bool> = Vec::new();
+        let mut count = 0usize;
         let mut next = 0usize;
         while !self.threads[0].ended() {
+            while runnable.len() < self.threads.len() {
+                let r = self.runnable(runnable.len());
+                runnable.push(r);
+                count += r as usize;
+            }
             let n = self.threads.len();
-            let Some(j) = (0..n).map(|k| (next + k) % n).find(|&j| self.runnable(j)) else {
-                break;
+            let j = if next < n && runnable[next] {
+                next
+            } else {
+                match (0..n).map(|k| (next + k) % n).find(|&j| runnable[j]) {
+                    Some(j) => j,
+                    None => break,
+                }
             };
-            let alone = !(0..n).any(|k| k != j && self.runnable(k));
-            let budget = if alone { u64::MAX } else { 1 };
-            let mut th = std::mem::take(&mut self.threads[j]);
+            let budget = if count == 1 { u64::MAX } else { 1 };
+            // The running thread leaves an empty stand-in (no frames: no roots, never blocked)
+            // in its place; both moves are pointer swaps.
+            let mut th = self.spare.take().unwrap_or_default();
+            std::mem::swap(&mut th, &mut self.threads[j]);
             let r = self.run_thread::<STATS>(j, &mut th, budget);
-            self.threads[j] = th;
-            let (_stop, segs): (Stop, u64) = r?;
+            std::mem::swap(&mut th, &mut self.threads[j]);
+            self.spare = Some(th);
+            let (stop, segs): (Stop, u64) = r?;
             if segs > 0 && self.record_schedule {
                 match self.schedule.last_mut() {
                     Some((t, s)) if *t == j => *s += segs,
                     _ => self.schedule.push((j, segs)),
+                }
+            }
+            match stop {
+                // An end may unblock any joiner: look at every thread again.
+                Stop::Ended => {
+                    count = 0;
+                    for (k, r) in runnable.iter_mut().enumerate() {
+                        *r = !self.threads[k].ended() && !self.blocked(k);
+                        count += *r as usize;
+                    }
+                }
+                // Only this thread changed; it may now wait at a `join`.
+                Stop::Blocked | Stop::Boundary => {
+                    let r = self.runnable(j);
+                    if !r && runnable[j] {
+                        runnable[j] = false;
+                        count -= 1;
+                    }
                 }
             }
             next = j + 1;
