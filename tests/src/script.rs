@@ -30,7 +30,11 @@
 //!
 //! When `--- stdout` is absent the program must print nothing. `stdout: "..."` in the header
 //! gives output with escapes (`\n`, `\t`, `\\`, `\"`, `\xHH`) instead, for output without a
-//! final newline.
+//! final newline. In a trap expectation, `message -` says the trap carries no message.
+//!
+//! `--- json` (optional, one line) states the whole outcome in its JSON form
+//! (`spec/semantics.md`, `exec.outcome-json`) with the trap's engine-specific `detail` written
+//! as `""`: it checks the JSON encoding itself, byte for byte.
 
 use std::fmt;
 
@@ -47,6 +51,8 @@ pub struct Case {
     pub input: Input,
     pub stdout: Vec<u8>,
     pub expect: Expect,
+    /// The outcome's exact JSON form (with an empty `detail`), when the case states it.
+    pub json: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +64,8 @@ pub enum Input {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expect {
     Finished { value: String },
-    Trapped { kind: String, function: String, pc: u32, thread: Option<String>, message: Option<String> },
+    /// `message`: `None` when the case does not check it, `Some(None)` for "no message".
+    Trapped { kind: String, function: String, pc: u32, thread: Option<String>, message: Option<Option<String>> },
     Deadlock,
     Invalid { rule: String },
     MalformedText { line: u32, column: u32, fragment: String },
@@ -118,6 +125,7 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
         input: Input::Text(String::new()),
         stdout: Vec::new(),
         expect: Expect::Deadlock,
+        json: None,
     };
     let mut have_input = false;
     let mut have_expect = false;
@@ -166,6 +174,13 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
                 have_input = true;
             }
             "stdout" => case.stdout = content.iter().flat_map(|l| format!("{l}\n").into_bytes()).collect(),
+            "json" => {
+                let lines: Vec<&str> = content.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
+                let [line] = lines[..] else {
+                    return Err(err(file, at, "`--- json` takes exactly one line".into()));
+                };
+                case.json = Some(line.to_string());
+            }
             "expect" => {
                 let lines: Vec<&str> = content.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
                 let [line] = lines[..] else {
@@ -225,7 +240,8 @@ fn parse_expect(line: &str) -> Result<Expect, String> {
                 tail = more;
             }
             let message = match tail.strip_prefix("message ") {
-                Some(m) => Some(m.to_string()),
+                Some("-") => Some(None),
+                Some(m) => Some(Some(m.to_string())),
                 None if tail.is_empty() => None,
                 None => return Err(format!("unexpected `{tail}` after the trap location")),
             };
@@ -347,7 +363,7 @@ malformed byte 4 version
                 function: "main".into(),
                 pc: 4,
                 thread: Some("0.1".into()),
-                message: Some("hello there".into())
+                message: Some(Some("hello there".into()))
             }
         );
         assert_eq!(cases[1].input, Input::Bytes(vec![0, b'l', b's', b'b']));
@@ -356,6 +372,12 @@ malformed byte 4 version
         assert_eq!(parse_expect("malformed 3:9 expected a register").unwrap(),
             Expect::MalformedText { line: 3, column: 9, fragment: "expected a register".into() });
         assert_eq!(parse_expect("finished -0.0").unwrap(), Expect::Finished { value: "-0.0".into() });
+        assert!(matches!(
+            parse_expect("trapped type_error at main 0 message -").unwrap(),
+            Expect::Trapped { message: Some(None), .. }
+        ));
+        let with_json = parse("### j\nrules: a.b\n--- program\nf\n--- expect\ndeadlock\n--- json\n{\"x\":1}\n", "t.lsc").unwrap();
+        assert_eq!(with_json[0].json.as_deref(), Some("{\"x\":1}"));
         assert_eq!(parse_expect("invalid verify.reg-range").unwrap(), Expect::Invalid { rule: "verify.reg-range".into() });
     }
 

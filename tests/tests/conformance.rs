@@ -79,15 +79,25 @@ fn compare(case: &Case, outcome: &Outcome) -> Result<(), String> {
                 && &t.function_name == function
                 && t.pc == *pc
                 && thread.as_ref().is_none_or(|id| &t.thread.to_string() == id)
-                && message.as_ref().is_none_or(|m| t.message.as_ref() == Some(m))
+                && message.as_ref().is_none_or(|m| &t.message == m)
         }
         _ => false,
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("ended {}, expected {:?}", outcome.to_json(), case.expect))
+    if !ok {
+        return Err(format!("ended {}, expected {:?}", outcome.to_json(), case.expect));
     }
+    if let Some(expected) = &case.json {
+        // `detail` is each engine's own explanation, so the case states it as "".
+        let mut bare = outcome.clone();
+        if let End::Trapped(t) = &mut bare.end {
+            t.detail.clear();
+        }
+        let json = bare.to_json();
+        if &json != expected {
+            return Err(format!("JSON form\n  {json}\nexpected\n  {expected}"));
+        }
+    }
+    Ok(())
 }
 
 #[test]
