@@ -43,6 +43,8 @@ pub struct RunSettings {
     pub args: Vec<String>,
     pub fuel: Option<u64>,
     pub schedule: Option<String>,
+    /// The heap limit, for engines that have one (the optimized engine).
+    pub max_heap: Option<usize>,
 }
 
 /// The engines a suite runs on. Every suite runs on each of them.
@@ -88,7 +90,10 @@ impl Engine {
                 if let Some(s) = settings.schedule.as_deref().filter(|s| *s != "round-robin") {
                     return Err(format!("the optimized engine cannot follow schedule `{s}`"));
                 }
-                let config = lockstep_optimized::Config { fuel, args, ..lockstep_optimized::Config::default() };
+                let mut config = lockstep_optimized::Config { fuel, args, ..lockstep_optimized::Config::default() };
+                if let Some(limit) = settings.max_heap {
+                    config.max_heap_bytes = limit;
+                }
                 lockstep_optimized::run(&program.module, &config).map_err(|e| e.to_string())
             }
         }

@@ -26,7 +26,12 @@
 //! - `deadlock`;
 //! - `invalid RULE`: the program loads but the verifier rejects it under RULE;
 //! - `malformed LINE:COLUMN TEXT`: the assembler rejects it at that position, message containing TEXT;
-//! - `malformed byte OFFSET TEXT`: the decoder rejects the bytes at OFFSET (decimal), message containing TEXT.
+//! - `malformed byte OFFSET TEXT`: the decoder rejects the bytes at OFFSET (decimal), message containing TEXT;
+//! - `diverged ENTRY TEXT`: the replayed schedule (`schedule: replay:FILE`) does not fit the run:
+//!   "schedule diverged at entry ENTRY", the message containing TEXT (not a guest outcome);
+//! - `out-of-memory-or EXPECTATION`: the engine may stop with its clean out-of-memory error
+//!   (`limit.memory`: the one outcome allowed to differ), or else meet EXPECTATION. The header
+//!   `max-heap: BYTES` sets the heap limit of engines that have one.
 //!
 //! When `--- stdout` is absent the program must print nothing. `stdout: "..."` in the header
 //! gives output with escapes (`\n`, `\t`, `\\`, `\"`, `\xHH`) instead, for output without a
@@ -48,6 +53,7 @@ pub struct Case {
     pub args: Vec<String>,
     pub fuel: Option<u64>,
     pub schedule: Option<String>,
+    pub max_heap: Option<usize>,
     pub input: Input,
     pub stdout: Vec<u8>,
     pub expect: Expect,
@@ -70,6 +76,8 @@ pub enum Expect {
     Invalid { rule: String },
     MalformedText { line: u32, column: u32, fragment: String },
     MalformedBytes { offset: usize, fragment: String },
+    Diverged { entry: usize, fragment: String },
+    OutOfMemoryOr(Box<Expect>),
 }
 
 /// A script that cannot be parsed: a bug in the suite, reported with its place.
@@ -122,6 +130,7 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
         args: Vec::new(),
         fuel: None,
         schedule: None,
+        max_heap: None,
         input: Input::Text(String::new()),
         stdout: Vec::new(),
         expect: Expect::Deadlock,
@@ -149,6 +158,10 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
                 case.fuel = Some(value.parse().map_err(|_| err(file, at, format!("bad fuel `{value}`")))?)
             }
             "schedule" => case.schedule = Some(value.to_string()),
+            "max-heap" => {
+                case.max_heap =
+                    Some(value.parse().map_err(|_| err(file, at, format!("bad max-heap `{value}`")))?)
+            }
             "stdout" => case.stdout = unescape(value).map_err(|m| err(file, at, m))?,
             other => return Err(err(file, at, format!("unknown header `{other}`"))),
         }
@@ -210,6 +223,12 @@ fn parse_expect(line: &str) -> Result<Expect, String> {
     match word {
         "finished" => Ok(Expect::Finished { value: rest.to_string() }),
         "deadlock" if rest.is_empty() => Ok(Expect::Deadlock),
+        "out-of-memory-or" => Ok(Expect::OutOfMemoryOr(Box::new(parse_expect(rest)?))),
+        "diverged" => {
+            let (entry, fragment) = rest.split_once(' ').unwrap_or((rest, ""));
+            let entry = entry.parse().map_err(|_| format!("bad schedule entry `{entry}`"))?;
+            Ok(Expect::Diverged { entry, fragment: fragment.to_string() })
+        }
         "invalid" if !rest.is_empty() => Ok(Expect::Invalid { rule: rest.to_string() }),
         "malformed" => {
             let (place, fragment) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -379,6 +398,11 @@ malformed byte 4 version
         let with_json = parse("### j\nrules: a.b\n--- program\nf\n--- expect\ndeadlock\n--- json\n{\"x\":1}\n", "t.lsc").unwrap();
         assert_eq!(with_json[0].json.as_deref(), Some("{\"x\":1}"));
         assert_eq!(parse_expect("invalid verify.reg-range").unwrap(), Expect::Invalid { rule: "verify.reg-range".into() });
+        assert_eq!(parse_expect("diverged 3 not runnable").unwrap(), Expect::Diverged { entry: 3, fragment: "not runnable".into() });
+        assert_eq!(
+            parse_expect("out-of-memory-or finished 1").unwrap(),
+            Expect::OutOfMemoryOr(Box::new(Expect::Finished { value: "1".into() }))
+        );
     }
 
     #[test]

@@ -50,7 +50,12 @@ fn check(case: &Case, engine: Engine) -> Result<(), String> {
         }
         (_, Ok(program)) => program,
     };
-    let settings = RunSettings { args: case.args.clone(), fuel: case.fuel, schedule: case.schedule.clone() };
+    let settings = RunSettings {
+        args: case.args.clone(),
+        fuel: case.fuel,
+        schedule: case.schedule.clone(),
+        max_heap: case.max_heap,
+    };
     let wants_schedule = case.schedule.as_deref().is_some_and(|s| s != "round-robin");
     if wants_schedule && !engine.follows_schedules() {
         // The engine picks its own schedule, so the case's expectation (made for another
@@ -59,11 +64,30 @@ fn check(case: &Case, engine: Engine) -> Result<(), String> {
         let outcome = engine.run_with(&program, &own)?;
         return replay_on_reference(&program, &own, &outcome);
     }
-    let outcome = engine.run_with(&program, &settings)?;
-    compare(case, &outcome)
+    let (expect, may_run_out) = match &case.expect {
+        Expect::OutOfMemoryOr(inner) => (inner.as_ref(), true),
+        other => (other, false),
+    };
+    let outcome = match (engine.run_with(&program, &settings), expect) {
+        (Err(e), Expect::Diverged { entry, fragment }) => {
+            let head = format!("schedule diverged at entry {entry}");
+            return if e.contains(&head) && e.contains(fragment.as_str()) {
+                Ok(())
+            } else {
+                Err(format!("said `{e}`, expected `{head}: ...{fragment}...`"))
+            };
+        }
+        (Err(e), _) if may_run_out && e.contains("out of memory") => return Ok(()),
+        (Err(e), _) => return Err(e),
+        (Ok(outcome), _) => outcome,
+    };
+    if let Expect::Diverged { .. } = expect {
+        return Err(format!("ran to {} instead of diverging", outcome.to_json()));
+    }
+    compare(case, expect, &outcome)
 }
 
-fn compare(case: &Case, outcome: &Outcome) -> Result<(), String> {
+fn compare(case: &Case, expect: &Expect, outcome: &Outcome) -> Result<(), String> {
     if outcome.stdout != case.stdout {
         return Err(format!(
             "stdout {:?}, expected {:?}",
@@ -71,7 +95,7 @@ fn compare(case: &Case, outcome: &Outcome) -> Result<(), String> {
             String::from_utf8_lossy(&case.stdout)
         ));
     }
-    let ok = match (&case.expect, &outcome.end) {
+    let ok = match (expect, &outcome.end) {
         (Expect::Finished { value }, End::Finished { value: v }) => v == value,
         (Expect::Deadlock, End::Deadlock { .. }) => true,
         (Expect::Trapped { kind, function, pc, thread, message }, End::Trapped(t)) => {
@@ -84,7 +108,7 @@ fn compare(case: &Case, outcome: &Outcome) -> Result<(), String> {
         _ => false,
     };
     if !ok {
-        return Err(format!("ended {}, expected {:?}", outcome.to_json(), case.expect));
+        return Err(format!("ended {}, expected {:?}", outcome.to_json(), expect));
     }
     if let Some(expected) = &case.json {
         // `detail` is each engine's own explanation, so the case states it as "".
