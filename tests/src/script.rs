@@ -4,7 +4,8 @@
 //! A script file (`tests/conformance/*.lsc`) is a sequence of cases:
 //!
 //! ```text
-//! # a comment (only between cases and in header lines)
+//! # a comment (between cases and in header lines; comment and blank lines right before a
+//! # `###` line belong to no case)
 //! ### int-add-wraps                         <- case name, unique in the suite
 //! rules: exec.add value.int-wrap            <- the spec rules this case covers (required)
 //! args: 10 abc                              <- optional: main's arguments (split on spaces)
@@ -12,8 +13,9 @@
 //! schedule: seed:3                          <- optional: round-robin (default), seed:N
 //! --- program                               <- assembly text, up to the next `---`/`###`
 //! func main() { ... }
-//! --- bytes                                 <- or: a binary module as hex (whitespace ignored)
-//! 00 6c 73 62 ...
+//! --- bytes                                 <- or: a binary module as hex (whitespace ignored,
+//! 00 6c 73 62 ...                               `#` to end of line a comment, `*N HH` is the
+//!                                               byte HH repeated N times)
 //! --- stdout                                <- optional: exact output, every line ends in \n
 //! 5
 //! --- expect                                <- required: one line, the expected outcome
@@ -109,10 +111,14 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, ScriptError> {
         };
         let start = i;
         i += 1;
-        // The case runs to the next `###` line.
-        let end = (i..lines.len()).find(|&j| lines[j].starts_with("###")).unwrap_or(lines.len());
+        // The case runs to the next `###` line, less the comments and blank lines before it.
+        let next = (i..lines.len()).find(|&j| lines[j].starts_with("###")).unwrap_or(lines.len());
+        let mut end = next;
+        while end > i && (lines[end - 1].trim().is_empty() || lines[end - 1].starts_with('#')) {
+            end -= 1;
+        }
         cases.push(parse_case(name.trim(), &lines[start + 1..end], file, start + 1)?);
-        i = end;
+        i = next;
     }
     Ok(cases)
 }
@@ -271,21 +277,37 @@ fn parse_expect(line: &str) -> Result<Expect, String> {
 }
 
 fn parse_hex(lines: &[&str]) -> Result<Vec<u8>, String> {
-    let digits: Vec<char> = lines
-        .iter()
-        .flat_map(|l| l.split('#').next().unwrap_or("").chars())
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let mut out = Vec::new();
+    let mut digits = String::new();
+    for line in lines {
+        let mut tokens = line.split('#').next().unwrap_or("").split_whitespace();
+        while let Some(token) = tokens.next() {
+            let Some(count) = token.strip_prefix('*') else {
+                digits.push_str(token);
+                continue;
+            };
+            let count: usize = count.parse().map_err(|_| format!("bad repeat count `{token}`"))?;
+            let byte = tokens.next().ok_or_else(|| format!("`{token}` needs a byte to repeat"))?;
+            let byte = u8::from_str_radix(byte, 16).map_err(|_| format!("bad hex byte `{byte}`"))?;
+            flush_hex(&mut digits, &mut out)?;
+            out.resize(out.len() + count, byte);
+        }
+    }
+    flush_hex(&mut digits, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the bytes spelled by `digits` (pairs of hex digits) to `out`, and empties `digits`.
+fn flush_hex(digits: &mut String, out: &mut Vec<u8>) -> Result<(), String> {
     if !digits.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
-    digits
-        .chunks(2)
-        .map(|pair| {
-            let s: String = pair.iter().collect();
-            u8::from_str_radix(&s, 16).map_err(|_| format!("bad hex byte `{s}`"))
-        })
-        .collect()
+    for pair in digits.as_bytes().chunks(2) {
+        let s = String::from_utf8_lossy(pair);
+        out.push(u8::from_str_radix(&s, 16).map_err(|_| format!("bad hex byte `{s}`"))?);
+    }
+    digits.clear();
+    Ok(())
 }
 
 /// Decodes a double-quoted string with escapes `\n \t \r \0 \\ \" \xHH`.
@@ -366,8 +388,10 @@ rules: binary.magic
 stdout: \"no newline\\x21\"
 --- bytes
 00 6c 73 62  # magic
+*3 07 01
 --- expect
 malformed byte 4 version
+# a comment between cases
 ";
         let cases = parse(script, "t.lsc").unwrap();
         assert_eq!(cases.len(), 2);
@@ -385,7 +409,7 @@ malformed byte 4 version
                 message: Some(Some("hello there".into()))
             }
         );
-        assert_eq!(cases[1].input, Input::Bytes(vec![0, b'l', b's', b'b']));
+        assert_eq!(cases[1].input, Input::Bytes(vec![0, b'l', b's', b'b', 7, 7, 7, 1]));
         assert_eq!(cases[1].stdout, b"no newline!");
         assert_eq!(cases[1].expect, Expect::MalformedBytes { offset: 4, fragment: "version".into() });
         assert_eq!(parse_expect("malformed 3:9 expected a register").unwrap(),

@@ -887,7 +887,7 @@ fn replay_divergence_errors() {
         (
             format!("{recorded}0.0 1\n0 2\n"),
             13,
-            "the run ended but 2 schedule entries remain",
+            "the run ended but 2 schedule entries are left",
         ),
         // main ends before its entry's count is used up.
         (
