@@ -45,9 +45,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// The engine that runs the program.
-    #[arg(long, value_enum, default_value_t = Engine::Reference)]
-    engine: Engine,
+    /// The engine that runs the program: optimized by default, reference when the schedule is
+    /// `seed:N` or `replay:FILE` (the optimized engine interleaves threads round-robin only).
+    #[arg(long, value_enum)]
+    engine: Option<Engine>,
     /// Fuel of each thread: one unit per function entry and per taken backward jump.
     #[arg(long)]
     fuel: Option<u64>,
@@ -188,7 +189,12 @@ fn run(args: RunArgs) -> ExitCode {
     // A long multithreaded run has one schedule entry per segment: keep it only if asked for.
     let record_schedule = args.record_schedule.is_some() || args.outcome.is_some();
     let mut stats = None;
-    let outcome = match args.engine {
+    let engine = args.engine.unwrap_or(if scheduler == lockstep_reference::Scheduler::RoundRobin {
+        Engine::Optimized
+    } else {
+        Engine::Reference
+    });
+    let outcome = match engine {
         Engine::Reference => {
             if args.stats {
                 return invalid("--stats needs --engine optimized (the reference keeps no statistics)");
