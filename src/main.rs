@@ -199,8 +199,23 @@ fn run(args: RunArgs) -> ExitCode {
             if args.stats {
                 return invalid("--stats needs --engine optimized (the reference keeps no statistics)");
             }
-            let config = lockstep_reference::Config { fuel, scheduler, args: guest_args, record_schedule };
-            lockstep_reference::run(&program.module, &config).map_err(|e| (EXIT_INVALID, e.to_string()))
+            let config = lockstep_reference::Config {
+                fuel,
+                scheduler,
+                args: guest_args,
+                record_schedule,
+                // The JSON outcome carries stdout, so it needs the output captured.
+                stdout: if args.outcome.is_some() {
+                    lockstep_reference::Stdout::Capture
+                } else {
+                    lockstep_reference::Stdout::Inherit
+                },
+                ..lockstep_reference::Config::default()
+            };
+            lockstep_reference::run(&program.module, &config).map_err(|e| match e {
+                lockstep_reference::RunError::OutOfMemory { .. } => (EXIT_HOST_LIMIT, e.to_string()),
+                lockstep_reference::RunError::ScheduleDiverged { .. } => (EXIT_INVALID, e.to_string()),
+            })
         }
         Engine::Optimized => {
             if scheduler != lockstep_reference::Scheduler::RoundRobin {

@@ -907,6 +907,7 @@ fn replay_divergence_errors() {
                 );
                 assert!(shown.contains(needle), "{shown} lacks {needle}");
             }
+            Err(e) => panic!("{schedule}: {e} instead of diverging"),
             Ok(o) => panic!("{schedule} replayed without diverging: {o:?}"),
         }
     }
