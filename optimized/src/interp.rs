@@ -242,15 +242,33 @@ impl Vm {
                 // ([verify.call-arity], [verify.arity-regs] for `call`, checked above for `callv` and `send`).
                 unsafe {
                     let dst = p.add(new_base);
+                    let src = p.add(base);
                     if let Some(r) = recv {
                         *dst = r;
                     }
                     let pool = prog.arg_pool.as_ptr().add($args as usize);
-                    for i in 0..argc {
-                        *dst.add(first + i) = *p.add(base + *pool.add(i) as usize);
+                    let to = dst.add(first);
+                    // One or two arguments are the common case: straight-line copies.
+                    match argc {
+                        0 => {}
+                        1 => *to = *src.add(*pool as usize),
+                        2 => {
+                            *to = *src.add(*pool as usize);
+                            *to.add(1) = *src.add(*pool.add(1) as usize);
+                        }
+                        _ => {
+                            for i in 0..argc {
+                                *to.add(i) = *src.add(*pool.add(i) as usize);
+                            }
+                        }
                     }
-                    // [exec.call]: the other registers start as nil (the zero word).
-                    std::ptr::write_bytes(dst.add(first + argc), 0, nregs - first - argc);
+                    // [exec.call]: the other registers start as nil (the zero word). Frames
+                    // are small.
+                    let mut j = first + argc;
+                    while j < nregs {
+                        *dst.add(j) = NIL;
+                        j += 1;
+                    }
                 }
                 next!();
                 save_pc!();
