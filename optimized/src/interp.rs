@@ -271,10 +271,14 @@ impl Vm {
                     }
                 }
                 next!();
-                save_pc!();
+                // The return address, in the caller's frame (the last one, as above).
+                // SAFETY: as in `reload!`.
+                unsafe { th.frames.last_mut().unwrap_unchecked() }.pc = pc!() as u32;
                 th.frames.push(Frame { func: cf as u32, base: new_base as u32, pc: 0, dst: $d });
-                reload!();
+                cb = callee.code.as_ptr();
                 ip = cb;
+                // SAFETY: the callee's frame lies inside the register stack (grown above).
+                w = unsafe { Window::new(p.add(new_base), nregs) };
                 safepoint!();
                 boundary!();
             }};
@@ -653,11 +657,13 @@ impl Vm {
                         th.state = ThreadState::Finished(v);
                         done!(Stop::Ended)
                     }
-                    let done_frame = th.frames.pop().unwrap_or(Frame { func: 0, base: 0, pc: 0, dst: 0 });
+                    // SAFETY: there are at least two frames (checked just above).
+                    let done_frame = unsafe { th.frames.pop().unwrap_unchecked() };
                     reload!();
                     // SAFETY: a caller's saved pc is the instruction after its call, which exists
-                    // because a call is not a terminator [verify.fall-through].
-                    ip = unsafe { cb.add(th.frames[th.frames.len() - 1].pc as usize) };
+                    // because a call is not a terminator [verify.fall-through]; there is a frame
+                    // (as in `reload!`).
+                    ip = unsafe { cb.add(th.frames.last().unwrap_unchecked().pc as usize) };
                     w.set(done_frame.dst, v);
                     boundary!();
                 }
