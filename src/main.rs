@@ -65,6 +65,10 @@ struct RunArgs {
     /// inline-cache states, collections and their total pause, peak heap.
     #[arg(long)]
     stats: bool,
+    /// The heap limit in bytes ([limit.memory]; default 4 GiB): a run whose live data outgrows
+    /// it stops with an out-of-memory error and exit status 3.
+    #[arg(long, value_name = "BYTES")]
+    max_heap: Option<usize>,
     /// The program (binary or text, recognised by content).
     file: PathBuf,
     /// Arguments for the program's `main`.
@@ -204,6 +208,7 @@ fn run(args: RunArgs) -> ExitCode {
                 scheduler,
                 args: guest_args,
                 record_schedule,
+                max_heap_bytes: args.max_heap.unwrap_or(lockstep_reference::Config::default().max_heap_bytes),
                 // The JSON outcome carries stdout, so it needs the output captured.
                 stdout: if args.outcome.is_some() {
                     lockstep_reference::Stdout::Capture
@@ -229,6 +234,7 @@ fn run(args: RunArgs) -> ExitCode {
                 args: guest_args,
                 stats: args.stats,
                 record_schedule,
+                max_heap_bytes: args.max_heap.unwrap_or(lockstep_optimized::Config::default().max_heap_bytes),
                 ..lockstep_optimized::Config::default()
             };
             lockstep_optimized::run_with_stats(&program.module, &config)

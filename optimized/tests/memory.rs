@@ -1,0 +1,67 @@
+//! Memory exhaustion ([limit.memory]): a guest program that allocates without bound ends in
+//! the clean host error `RunError::OutOfMemory` (exit status 3 in the CLI), never a crash, an
+//! abort or a hang, whatever it grows (arrays, objects, strings, in any thread); and the same
+//! allocation volume as garbage does not fail under the same limit.
+
+use lockstep_optimized::{run, Config, RunError};
+use lockstep_spec::program::load_program;
+
+/// A small limit: every case reaches it within a fraction of a second.
+const LIMIT: usize = 4 << 20;
+
+/// (name, body of `grow()` looping forever, whether it keeps what it allocates)
+const CASES: &[(&str, &str, bool)] = &[
+    // An array that keeps growing by apush (storage replaced as it grows).
+    ("apush", "ldi n, 0\n anew keep, n\nloop:\n apush keep, keep\n jmp loop", true),
+    // A linked list of objects.
+    ("objects", "ldnil keep\nloop:\n new o, Cell\n setf o, Cell.next, keep\n mov keep, o\n jmp loop", true),
+    // A string that doubles.
+    ("strings", "ldk keep, \"x\"\nloop:\n concat keep, keep, keep\n jmp loop", true),
+    // Arrays of 1000 elements kept in an array.
+    ("arrays", "ldi n, 0\n anew keep, n\n ldi n, 1000\nloop:\n anew o, n\n apush keep, o\n jmp loop", true),
+    // The same, each dropped at once: only garbage, bounded by the limit check.
+    ("garbage", "ldi n, 1000\n ldi i, 0\n ldi one, 1\n ldi k, 20000\nloop:\n anew o, n\n add i, i, one\n lt t, i, k\n jmpif t, loop\n mov keep, i", false),
+];
+
+fn program(body: &str, in_thread: bool) -> lockstep_spec::program::Program {
+    let main = if in_thread {
+        "func main() {\n local h\n spawn h, grow, ()\n join h, h\n ret h\n}\n"
+    } else {
+        "func main() {\n local h\n call h, grow, ()\n ret h\n}\n"
+    };
+    let text = format!(
+        "class Cell {{\n field next\n}}\nfunc grow() {{\n local keep, n, o, i, one, k, t\n {body}\n ret keep\n}}\n{main}"
+    );
+    load_program(text.as_bytes(), "memory.lsa").unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+#[test]
+fn unbounded_allocation_ends_in_the_out_of_memory_error_and_garbage_does_not() {
+    for &(name, body, keeps) in CASES {
+        for in_thread in [false, true] {
+            let p = program(body, in_thread);
+            let config = Config { max_heap_bytes: LIMIT, ..Config::default() };
+            let got = run(&p.module, &config);
+            if keeps {
+                assert_eq!(
+                    got.map(|o| o.end),
+                    Err(RunError::OutOfMemory { limit_bytes: LIMIT }),
+                    "{name} (in a thread: {in_thread})"
+                );
+            } else {
+                let outcome = got.unwrap_or_else(|e| panic!("{name} (in a thread: {in_thread}): {e}"));
+                assert!(
+                    matches!(&outcome.end, lockstep_spec::outcome::End::Finished { value } if value == "20000"),
+                    "{name} (in a thread: {in_thread}): {:?}",
+                    outcome.end
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_out_of_memory_error_names_the_limit() {
+    let e = RunError::OutOfMemory { limit_bytes: LIMIT };
+    assert!(e.to_string().contains("out of memory") && e.to_string().contains(&LIMIT.to_string()), "{e}");
+}
