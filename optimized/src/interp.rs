@@ -426,10 +426,11 @@ impl Vm {
                     d,
                     a,
                     b,
-                    |x, y| if both_small_int(x, y) {
-                        small_int_value(x).checked_mul(small_int_value(y)).and_then(small_int)
-                    } else if both_small_float(x, y) {
+                    // Floats first: multiplication is mostly a float operation in hot loops.
+                    |x, y| if both_small_float(x, y) {
                         encode_float(decode_float(x) * decode_float(y))
+                    } else if both_small_int(x, y) {
+                        small_int_value(x).checked_mul(small_int_value(y)).and_then(small_int)
                     } else {
                         None
                     },

@@ -40,24 +40,27 @@ pub fn is_heap(v: Value) -> bool {
     v & TAG_MASK == 0 && v != NIL
 }
 
+// The tags are one-hot (001, 010, 100, and 000 for references): bit 0 alone says SmallInt and
+// bit 2 alone says SmallFloat, so the checks for two operands are one AND and one test.
+
 #[inline(always)]
 pub fn is_small_int(v: Value) -> bool {
-    v & TAG_MASK == TAG_INT
+    v & TAG_INT != 0
 }
 
 #[inline(always)]
 pub fn both_small_int(a: Value, b: Value) -> bool {
-    ((a ^ TAG_INT) | (b ^ TAG_INT)) & TAG_MASK == 0
+    a & b & TAG_INT != 0
 }
 
 #[inline(always)]
 pub fn is_small_float(v: Value) -> bool {
-    v & TAG_MASK == TAG_FLOAT
+    v & TAG_FLOAT != 0
 }
 
 #[inline(always)]
 pub fn both_small_float(a: Value, b: Value) -> bool {
-    ((a ^ TAG_FLOAT) | (b ^ TAG_FLOAT)) & TAG_MASK == 0
+    a & b & TAG_FLOAT != 0
 }
 
 /// The SmallInt for `i`, if it fits in 61 bits.
@@ -236,5 +239,21 @@ mod tests {
         assert_eq!(as_func(thread_value(7)), None);
         assert_eq!(as_thread(thread_value(65535)), Some(65535));
         assert!(!is_heap(NIL) && !is_heap(TRUE));
+    }
+
+    #[test]
+    fn the_one_bit_tag_tests_tell_every_kind_apart() {
+        let int = small_int(-5).unwrap();
+        let float = encode_float(2.5).unwrap();
+        let zero = encode_float(-0.0).unwrap();
+        let others = [NIL, FALSE, TRUE, func_value(3), thread_value(9), 0x1000, 0xffff_fff8];
+        for v in others {
+            assert!(!is_small_int(v) && !is_small_float(v), "{v:#x}");
+            assert!(!both_small_int(v, int) && !both_small_int(int, v) && !both_small_float(v, float), "{v:#x}");
+        }
+        assert!(is_small_int(int) && !is_small_float(int));
+        assert!(is_small_float(float) && !is_small_int(float) && is_small_float(zero));
+        assert!(both_small_int(int, int) && both_small_float(float, zero));
+        assert!(!both_small_int(int, float) && !both_small_float(int, float));
     }
 }
