@@ -351,7 +351,7 @@ impl Vm {
         macro_rules! eqjmp {
             ($d:expr, $a:expr, $b:expr, $ne:expr, $t:expr, $on:expr, $back:expr) => {{
                 let (x, y) = (w.get($a), w.get($b));
-                let r = if both_small_int(x, y) { x == y } else { ops::equal(heap, x, y) };
+                let r = equal(heap, x, y);
                 fused_jump!(r != $ne, $d, $t, $on, $back)
             }};
         }
@@ -545,13 +545,13 @@ impl Vm {
                 ),
                 Op::Eq { d, a, b } => {
                     let (x, y) = (w.get(a), w.get(b));
-                    let r = if both_small_int(x, y) { x == y } else { ops::equal(heap, x, y) };
+                    let r = equal(heap, x, y);
                     w.set(d, bool_value(r));
                     next!();
                 }
                 Op::Ne { d, a, b } => {
                     let (x, y) = (w.get(a), w.get(b));
-                    let r = if both_small_int(x, y) { x == y } else { ops::equal(heap, x, y) };
+                    let r = equal(heap, x, y);
                     w.set(d, bool_value(!r));
                     next!();
                 }
@@ -916,6 +916,19 @@ impl Vm {
                 }
             }
         }
+    }
+}
+
+/// [value.equality] with the cases decided by the words alone inline: two SmallInts, or any
+/// operand that is `nil`, a bool, a function or a thread (equal only to the same word; these
+/// are never equal to a value of another type). Strings, boxed numbers and floats (where
+/// -0.0 == 0.0 but the words differ) go to `ops::equal`.
+#[inline(always)]
+fn equal(heap: &crate::heap::Heap, x: Value, y: Value) -> bool {
+    if both_small_int(x, y) || x == NIL || y == NIL || (x | y) & TAG_IMM != 0 {
+        x == y
+    } else {
+        ops::equal(heap, x, y)
     }
 }
 
