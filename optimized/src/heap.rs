@@ -192,6 +192,12 @@ impl Heap {
     }
 
     /// A zeroed cell of `words` words (at least 2) with `header` in word 0.
+    ///
+    /// Cells come zeroed already (the *zeroed-free-memory* invariant: every free-list cell and
+    /// every bump region is zero except a free cell's link in word 1; fresh chunks and large
+    /// cells come from `alloc_zeroed`, spare chunks are cleared on reuse, and the sweep clears
+    /// each run of dead cells with one fill), so only the link word needs clearing here.
+    #[inline]
     fn alloc(&mut self, words: usize, header: u64) -> Result<*mut u64, OutOfMemory> {
         debug_assert!(words >= HEADER_WORDS);
         self.bytes_since_gc += words * 8;
@@ -199,9 +205,10 @@ impl Heap {
             self.gc_requested = true;
         }
         let p = if words > MAX_SMALL_WORDS { self.alloc_large(words)? } else { self.alloc_small(words)? };
-        // SAFETY: `p` is a fresh cell of at least `words` words that nothing else references.
+        // SAFETY: `p` is a fresh cell of at least `words` (>= 2) words that nothing else
+        // references, zero but for word 1 (zeroed-free-memory invariant above).
         unsafe {
-            ptr::write_bytes(p, 0, words);
+            *p.add(1) = 0;
             *p = header;
         }
         Ok(p)
@@ -508,11 +515,26 @@ impl Heap {
             }
             live_bytes += live * size * 8;
             let class = chunk.class as usize;
-            for i in 0..cells {
-                // SAFETY: as above.
-                let c = unsafe { chunk.base.add(i * size) };
-                if word(c, 0).load(Relaxed) == 0 {
-                    word(c, 1).store(0, Relaxed);
+            // Dead cells, in runs: each run is cleared with one fill (zeroed-free-memory
+            // invariant, see `alloc`), then linked into the free list in address order.
+            let mut run_start: Option<usize> = None;
+            for i in 0..=cells {
+                let free = i < cells && {
+                    // SAFETY: as above.
+                    let c = unsafe { chunk.base.add(i * size) };
+                    word(c, 0).load(Relaxed) == 0
+                };
+                if free {
+                    run_start.get_or_insert(i);
+                    continue;
+                }
+                let Some(from) = run_start.take() else { continue };
+                // SAFETY: cells from..i lie inside the chunk, are dead (unreachable) and not on
+                // any free list (the lists are being rebuilt), so nothing reads them meanwhile.
+                unsafe { ptr::write_bytes(chunk.base.add(from * size), 0, (i - from) * size) };
+                for k in from..i {
+                    // SAFETY: as above.
+                    let c = unsafe { chunk.base.add(k * size) };
                     if tails[class].is_null() {
                         self.free[class] = c;
                     } else {

@@ -19,6 +19,10 @@ use crate::vm::Vm;
 use lockstep_spec::limits::{MAX_ARRAY_LEN, MAX_CALL_DEPTH, MAX_STRING_LEN, MAX_THREADS};
 use lockstep_spec::{num, TrapKind};
 
+/// How many registers a call clears at once (see `enter!`); the register stack keeps this
+/// much room above the top frame.
+const FILL_SLACK: usize = 8;
+
 /// Why [`Vm::run_thread`] returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -226,8 +230,10 @@ impl Vm {
                 let new_base = base + unsafe { prog.funcs.get_unchecked(caller.func as usize) }.regs as usize;
                 let nregs = callee.regs as usize;
                 let need = new_base + nregs;
-                if th.regs.len() < need {
-                    let grown = need.max(th.regs.len() * 2);
+                // FILL_SLACK words of room above the frame: the nil fill below writes a whole
+                // block, past the frame when it is small (those words belong to no frame).
+                if th.regs.len() < need + FILL_SLACK {
+                    let grown = (need + FILL_SLACK).max(th.regs.len() * 2);
                     th.regs.resize(grown, NIL);
                 }
                 let p = th.regs.as_mut_ptr();
@@ -239,7 +245,8 @@ impl Vm {
                 // registers (caller registers below its count [verify.reg-range]) do not overlap
                 // it; `args..args + argc` is the call's own slice of the argument pool (built at
                 // pre-decoding), and first + argc <= the callee's arity <= its register count
-                // ([verify.call-arity], [verify.arity-regs] for `call`, checked above for `callv` and `send`).
+                // ([verify.call-arity], [verify.arity-regs] for `call`, checked above for `callv` and
+                // `send`); the block fill ends at most at need + FILL_SLACK, inside the stack too.
                 unsafe {
                     let dst = p.add(new_base);
                     let src = p.add(base);
@@ -263,8 +270,9 @@ impl Vm {
                         }
                     }
                     // [exec.call]: the other registers start as nil (the zero word). Frames
-                    // are small.
-                    let mut j = first + argc;
+                    // are small: one fixed-size block of stores covers most, a loop the rest.
+                    std::ptr::write_bytes(dst.add(first + argc), 0, FILL_SLACK);
+                    let mut j = first + argc + FILL_SLACK;
                     while j < nregs {
                         *dst.add(j) = NIL;
                         j += 1;
