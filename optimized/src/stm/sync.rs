@@ -24,6 +24,7 @@ pub use loom::thread;
 /// threads than cores, the thread we wait for may be descheduled).
 #[derive(Default)]
 pub struct Spin {
+    #[cfg(not(loom))]
     steps: u32,
 }
 
