@@ -26,6 +26,14 @@ impl Rng {
     }
 }
 
+/// Work inside a transaction between its reads and its commit: widens the windows in which
+/// another thread commits, so that protocol bugs show up in a short run.
+fn think(n: u64) {
+    for _ in 0..n {
+        std::hint::spin_loop();
+    }
+}
+
 fn words(n: usize, v: u64) -> Vec<AtomicU64> {
     (0..n).map(|_| AtomicU64::new(v)).collect()
 }
@@ -86,6 +94,7 @@ fn transfers(threads: u64, per_thread: u64, accounts: usize, inevitable_every: u
                         let n = acc.len() as u64;
                         let (a, b) = (rng.below(n) as usize, rng.below(n) as usize);
                         let amount = rng.below(50);
+                        let work = rng.below(200);
                         // Every 16th transaction also sums every account (a long reader).
                         let audit = k % 16 == 0;
                         let mut body = body_fn(|tx| {
@@ -107,6 +116,7 @@ fn transfers(threads: u64, per_thread: u64, accounts: usize, inevitable_every: u
                             let va = tx.read(&acc[a])?;
                             reads.push((a, va));
                             let mut writes = Vec::new();
+                            think(work);
                             if a != b && va >= amount {
                                 let vb = tx.read(&acc[b])?;
                                 reads.push((b, vb));
@@ -158,7 +168,7 @@ fn transfers_are_serializable_over_many_accounts() {
 
 #[test]
 fn inevitable_and_normal_transactions_mix() {
-    transfers(4, 10_000, 8, 5);
+    transfers(4, 20_000, 8, 3);
 }
 
 #[test]
@@ -182,6 +192,7 @@ fn readers_never_see_a_torn_snapshot() {
                             assert_eq!(tx.read(w)?, first, "torn snapshot");
                         }
                         torn_checks.fetch_add(1, Ordering::Relaxed);
+                        think(50);
                         if t % 2 == 0 {
                             for w in ws {
                                 tx.write(w, first + 1);

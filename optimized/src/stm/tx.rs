@@ -93,7 +93,7 @@ impl TxThread {
 
 /// Reuses a log's buffer under another lifetime. In-place collection keeps the allocation
 /// (same element layout) and the closure never runs: the vector is empty.
-fn recycle<'a, 'b>(mut v: Vec<(&'a AtomicU64, u64)>) -> Vec<(&'b AtomicU64, u64)> {
+fn recycle<'b>(mut v: Vec<(&AtomicU64, u64)>) -> Vec<(&'b AtomicU64, u64)> {
     v.clear();
     v.into_iter().map(|_| unreachable!("the vector was cleared")).collect()
 }
