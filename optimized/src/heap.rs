@@ -197,7 +197,8 @@ impl Heap {
     /// every bump region is zero except a free cell's link in word 1; fresh chunks and large
     /// cells come from `alloc_zeroed`, spare chunks are cleared on reuse, and the sweep clears
     /// each run of dead cells with one fill), so only the link word needs clearing here.
-    #[inline]
+    /// (Kept out of line: inlined into the interpreter loop it costs the loop registers.)
+    #[inline(never)]
     fn alloc(&mut self, words: usize, header: u64) -> Result<*mut u64, OutOfMemory> {
         debug_assert!(words >= HEADER_WORDS);
         self.bytes_since_gc += words * 8;
