@@ -205,12 +205,11 @@ fn run(args: RunArgs) -> ExitCode {
             if args.stats {
                 return invalid("--stats needs --engine optimized (the reference keeps no statistics)");
             }
-            let config = lockstep_reference::Config {
+            let mut config = lockstep_reference::Config {
                 fuel,
                 scheduler,
                 args: guest_args,
                 record_schedule,
-                max_heap_bytes: args.max_heap.unwrap_or(lockstep_reference::Config::default().max_heap_bytes),
                 // The JSON outcome carries stdout, so it needs the output captured.
                 stdout: if args.outcome.is_some() {
                     lockstep_reference::Stdout::Capture
@@ -219,6 +218,9 @@ fn run(args: RunArgs) -> ExitCode {
                 },
                 ..lockstep_reference::Config::default()
             };
+            if let Some(limit) = args.max_heap {
+                config.max_heap_bytes = limit;
+            }
             lockstep_reference::run(&program.module, &config).map_err(|e| match e {
                 lockstep_reference::RunError::OutOfMemory { .. } => (EXIT_HOST_LIMIT, e.to_string()),
                 lockstep_reference::RunError::ScheduleDiverged { .. } => (EXIT_INVALID, e.to_string()),
@@ -231,14 +233,16 @@ fn run(args: RunArgs) -> ExitCode {
                      parallel); use --engine reference for seed:N and replay:FILE",
                 );
             }
-            let config = lockstep_optimized::Config {
+            let mut config = lockstep_optimized::Config {
                 fuel,
                 args: guest_args,
                 stats: args.stats,
                 record_schedule,
-                max_heap_bytes: args.max_heap.unwrap_or(lockstep_optimized::Config::default().max_heap_bytes),
                 ..lockstep_optimized::Config::default()
             };
+            if let Some(limit) = args.max_heap {
+                config.max_heap_bytes = limit;
+            }
             lockstep_optimized::run_with_stats(&program.module, &config)
                 .map(|report| {
                     stats = report.stats.map(|s| s.to_string());

@@ -11,8 +11,9 @@
 //! - `interp`: the dispatch loop; `ops`: its slow paths; `regs`: the unchecked register window.
 //! - `thread`, `vm`: guest threads, the round-robin scheduler, the run's roots.
 //!
-//! All `unsafe` of the crate is in `heap`, `regs` and the instruction fetch of `interp`; each
-//! block names the verifier rule or heap invariant it relies on.
+//! The interpreter's `unsafe` is in `heap`, `regs` and `interp` (instruction pointer, frame
+//! setup on calls and returns); each block names the verifier rule or engine invariant it
+//! relies on.
 
 pub mod code;
 pub mod heap;

@@ -26,6 +26,7 @@ pub(crate) struct Vm {
     /// Boxed, so that taking the running thread out of the table (the borrow checker's price
     /// for running it while the interpreter also reads the table) moves a pointer, not the
     /// thread: with two busy threads that happens at every segment.
+    #[allow(clippy::vec_box)]
     pub threads: Vec<Box<Thread>>,
     /// The empty thread that stands in the table for the running one (see `run`).
     spare: Option<Box<Thread>>,
