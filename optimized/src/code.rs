@@ -93,6 +93,11 @@ pub enum Op {
     GeJmpBack { d: u16, a: u16, b: u16, t: u32, on: bool },
     EqJmpBack { d: u16, a: u16, b: u16, t: u32, on: bool },
     NeJmpBack { d: u16, a: u16, b: u16, t: u32, on: bool },
+    // A SmallInt constant loaded into `t` and added to / subtracted from `a` by the next
+    // instruction (`ldi t, K` then `add d, a, t`): both done here, the arithmetic located (for a
+    // trap) at its own index, which keeps its own op.
+    LdAdd { t: u16, d: u16, a: u16, k: Value },
+    LdSub { t: u16, d: u16, a: u16, k: Value },
 }
 
 /// Fuses each comparison that a conditional jump on its result register immediately follows
@@ -101,6 +106,15 @@ pub enum Op {
 /// its own index, so a jump to it, a trap at it (fuel) and saved pcs mean what they meant.
 pub fn fuse(code: &mut [Op]) {
     for pc in 0..code.len().saturating_sub(1) {
+        if let Op::Ld { d: t, v: k } = code[pc] {
+            let fused = match code[pc + 1] {
+                Op::Add { d, a, b } if b == t && a != t && crate::value::is_small_int(k) => Op::LdAdd { t, d, a, k },
+                Op::Sub { d, a, b } if b == t && a != t && crate::value::is_small_int(k) => Op::LdSub { t, d, a, k },
+                _ => continue,
+            };
+            code[pc] = fused;
+            continue;
+        }
         let (c, t, on, back) = match code[pc + 1] {
             Op::JmpIf { c, t } => (c, t, true, false),
             Op::JmpIfBack { c, t } => (c, t, true, true),

@@ -914,6 +914,34 @@ impl Vm {
                 Op::GeJmpBack { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Ge, |x: i64, y: i64| x >= y, t, on, true),
                 Op::EqJmpBack { d, a, b, t, on } => eqjmp!(d, a, b, false, t, on, true),
                 Op::NeJmpBack { d, a, b, t, on } => eqjmp!(d, a, b, true, t, on, true),
+                Op::LdAdd { t, d, a, k } => {
+                    w.set(t, k);
+                    if STATS {
+                        *icount += 1;
+                    }
+                    next!();
+                    let x = w.get(a);
+                    let r = match if is_small_int(x) { small_add(x, k) } else { None } {
+                        Some(r) => r,
+                        None => check!(ops::arith(heap, Arith::Add, x, k)),
+                    };
+                    w.set(d, r);
+                    next!();
+                }
+                Op::LdSub { t, d, a, k } => {
+                    w.set(t, k);
+                    if STATS {
+                        *icount += 1;
+                    }
+                    next!();
+                    let x = w.get(a);
+                    let r = match if is_small_int(x) { small_sub(x, k) } else { None } {
+                        Some(r) => r,
+                        None => check!(ops::arith(heap, Arith::Sub, x, k)),
+                    };
+                    w.set(d, r);
+                    next!();
+                }
                 Op::Assert { c, msg } => {
                     if cond!(c) {
                         next!();
