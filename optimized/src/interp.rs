@@ -26,8 +26,12 @@ const FILL_SLACK: usize = 8;
 /// Why [`Vm::run_thread`] returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
-    /// The budget of segments is used up; the thread can continue.
+    /// The budget of segments is used up; the thread can continue (its next instruction is
+    /// not a `join`).
     Boundary,
+    /// As `Boundary`, with a `join` next: whether the thread can continue depends on the
+    /// joined thread (the scheduler looks).
+    BeforeJoin,
     /// The thread finished or trapped.
     Ended,
     /// The thread's next instruction is a `join` on a thread that has not ended.
@@ -188,6 +192,10 @@ impl Vm {
                     seg_start = ip;
                     if left == 0 {
                         save_pc!();
+                        // SAFETY: `ip` points at the next instruction (see `next!`).
+                        if matches!(unsafe { &*ip }, Op::Join { .. }) {
+                            done!(Stop::BeforeJoin)
+                        }
                         done!(Stop::Boundary)
                     }
                 }

@@ -136,7 +136,7 @@ impl Vm {
             let j = if next < n && runnable[next] {
                 next
             } else {
-                match (0..n).map(|k| (next + k) % n).find(|&j| runnable[j]) {
+                match (next..n).chain(0..next.min(n)).find(|&j| runnable[j]) {
                     Some(j) => j,
                     None => break,
                 }
@@ -165,8 +165,10 @@ impl Vm {
                         count += *r as usize;
                     }
                 }
+                // Still runnable: its next instruction is not a `join`.
+                Stop::Boundary => {}
                 // Only this thread changed; it may now wait at a `join`.
-                Stop::Blocked | Stop::Boundary => {
+                Stop::Blocked | Stop::BeforeJoin => {
                     let r = self.runnable(j);
                     if !r && runnable[j] {
                         runnable[j] = false;
@@ -174,7 +176,7 @@ impl Vm {
                     }
                 }
             }
-            next = j + 1;
+            next = if j + 1 < self.threads.len() { j + 1 } else { 0 };
         }
         Ok(())
     }
