@@ -2,6 +2,7 @@
 //! holds what the suites share: finding files, loading programs, running them on an engine.
 
 pub mod script;
+pub mod smith;
 
 use lockstep_spec::outcome::Outcome;
 use lockstep_spec::program::{load_program, Program};
