@@ -402,3 +402,5 @@ fn generated_programs_reach_the_outcomes_they_aim_at() {
     assert!(stats.finished * 3 >= stats.runs, "too few programs finish: {stats}");
     assert!(stats.multithreaded > 0, "{stats}");
 }
+
+

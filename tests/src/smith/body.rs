@@ -889,7 +889,7 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
                 self.place(over);
             }
             Assert => {
-                let cond = if self.r.chance(3, 4) {
+                let cond = if !self.r.chance(1, 10) {
                     // Usually true; false for NaN, which equals nothing.
                     let ty = [Ty::Int, Ty::Str, Ty::Float, Ty::Bool][self.r.below(4)];
                     let x = self.value_of(ty);
@@ -1045,7 +1045,9 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
         let sig = plan.method_sigs[m as usize].clone();
         let mut args = self.args_for(&sig.params).into_vec();
         let mut name = format!("m{m}");
-        if self.chaotic() {
+        if self.plan.has(Family::Traps) && self.r.chance(1, 40) {
+            name = "nosuch".to_string(); // [exec.send] no_such_method, without chaos
+        } else if self.chaotic() {
             if self.r.chance(1, 2) {
                 args.push(recv); // arity_mismatch
             } else {

@@ -98,8 +98,8 @@ impl Plan {
         if threads && !families.contains(&Family::Atomic) && r.chance(2, 3) {
             families.push(Family::Atomic);
         }
-        let chaos = [0, 0, 5, 20, 60][r.below(5)];
-        let unguarded = [0, 20, 50, 200][r.below(4)];
+        let chaos = [0, 0, 0, 2, 5, 15][r.below(6)];
+        let unguarded = [0, 0, 10, 50][r.below(4)];
         let deep_recursion = families.contains(&Family::Calls) && r.chance(1, 6);
         let fuel = if deep_recursion {
             r.range(9_000, 25_000)
