@@ -32,10 +32,11 @@
 //! regardless of the families.
 //!
 //! Modules: `plan` decides the module's shape (classes, method names, function signatures),
-//! `body` writes each function's code, `shrink` reduces a failing program, `stats` counts
-//! outcomes for the fuzz targets and the properties.
+//! `body` writes each function's code, `oracle` holds the differential checks, `shrink` reduces
+//! a failing program, `stats` counts outcomes for the fuzz targets and the properties.
 
 mod body;
+pub mod oracle;
 mod plan;
 mod rng;
 pub mod shrink;

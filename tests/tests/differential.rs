@@ -19,11 +19,11 @@
 //! Case counts keep this file near 10 s in release mode on one core; each property prints its
 //! programs per second and the outcome mix (`cargo test -- --nocapture`).
 
-use lockstep_spec::outcome::Outcome;
-use lockstep_spec::program::{Format, Program};
+use lockstep_spec::program::Program;
 use lockstep_spec::Opcode;
+use lockstep_tests::smith::oracle::{self, Verdict};
 use lockstep_tests::smith::{self, Generated, Options, Stats};
-use lockstep_tests::{replay_on_reference, repo_root, Engine, RunSettings};
+use lockstep_tests::{repo_root, Engine, RunSettings};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use quickcheck::{QuickCheck, TestResult};
@@ -48,7 +48,7 @@ fn property(name: &str, cases: u32, check: impl Fn(u64, &mut Stats) -> Result<()
         let mut s = stats.lock().unwrap_or_else(|e| e.into_inner());
         match catch_unwind(AssertUnwindSafe(|| check(seed, &mut s))) {
             Ok(result) => result,
-            Err(panic) => Err(format!("smith seed {seed}: panicked: {}", panic_message(&panic))),
+            Err(panic) => Err(format!("smith seed {seed}: panicked: {}", oracle::panic_message(panic.as_ref()))),
         }
     };
     if let Some(seed) = env_u64("LOCKSTEP_SMITH_SEED") {
@@ -70,27 +70,20 @@ fn property(name: &str, cases: u32, check: impl Fn(u64, &mut Stats) -> Result<()
     }
 }
 
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "(no message)".to_string())
-}
-
 fn program_of(module: &lockstep_spec::Module) -> Program {
     let module = lockstep_spec::verify::verify(module.clone()).unwrap_or_else(|e| panic!("not valid: {e}"));
-    Program { module, format: Format::Binary, source_map: None }
+    oracle::program(&module)
 }
 
 fn settings(g: &Generated) -> RunSettings {
     RunSettings { fuel: Some(g.fuel), ..RunSettings::default() }
 }
 
-/// Runs an engine, turning a panic into an error message.
-fn run(engine: Engine, program: &Program, settings: &RunSettings) -> Result<Outcome, String> {
-    catch_unwind(AssertUnwindSafe(|| engine.run_with(program, settings)))
-        .unwrap_or_else(|p| Err(format!("{engine:?} panicked: {}", panic_message(&p))))
+fn record(stats: &mut Stats, verdict: &Verdict) {
+    match verdict {
+        Verdict::Agreed(outcomes) => outcomes.iter().for_each(|o| stats.record(o)),
+        Verdict::HostLimit => stats.record_host_error(),
+    }
 }
 
 /// The failure report: what went wrong, how to reproduce it, and the reduced program.
@@ -128,33 +121,17 @@ fn failure(
 
 // ---- (a) single-threaded: reference == optimized -------------------------------------------
 
-fn engines_agree(program: &Program, settings: &RunSettings) -> Result<Outcome, String> {
-    let reference = run(Engine::Reference, program, settings).map_err(|e| format!("reference: {e}"))?;
-    let optimized = match run(Engine::Optimized, program, settings) {
-        Ok(o) => o,
-        // Heap exhaustion is the one allowed divergence ([spec: memory exhaustion]); a panic
-        // is not.
-        Err(e) if e.contains("heap") && !e.contains("panicked") => return Ok(reference),
-        Err(e) => return Err(format!("optimized: {e}")),
-    };
-    if reference.same_behaviour(&optimized) {
-        Ok(reference)
-    } else {
-        Err(format!("the engines disagree\nreference: {}\noptimized: {}", reference.to_json(), optimized.to_json()))
-    }
-}
-
 fn single_threaded(seed: u64, stats: &mut Stats) -> Result<(), String> {
     let options = Options::SINGLE;
     let g = smith::from_seed(seed, options);
     let s = settings(&g);
-    match engines_agree(&program_of(&g.module), &s) {
-        Ok(outcome) => {
-            stats.record(&outcome);
+    match oracle::engines_agree(&program_of(&g.module), &s) {
+        Ok(verdict) => {
+            record(stats, &verdict);
             Ok(())
         }
         Err(what) => Err(failure("single_threaded_programs_agree_on_both_engines", seed, options, &g, &what, |m| {
-            engines_agree(&Program { module: m.clone(), format: Format::Binary, source_map: None }, &s).is_err()
+            oracle::engines_agree(&oracle::program(m), &s).is_err()
         })),
     }
 }
@@ -169,39 +146,19 @@ fn single_threaded_programs_agree_on_both_engines() {
 /// Schedule seeds per program for the reference.
 const SCHEDULE_SEEDS: u64 = 4;
 
-fn threads_check(program: &Program, base: &RunSettings, seed: u64, stats: Option<&mut Stats>) -> Result<(), String> {
-    let optimized = run(Engine::Optimized, program, base).map_err(|e| format!("optimized: {e}"))?;
-    replay_on_reference(program, base, &optimized).map_err(|e| {
-        format!("the optimized engine's schedule replayed on the reference differs\n{e}\nschedule:\n{}", optimized.schedule.to_text())
-    })?;
-    let mut stats = stats;
-    if let Some(s) = stats.as_deref_mut() {
-        s.record(&optimized);
-    }
-    for k in 0..SCHEDULE_SEEDS {
-        let schedule = format!("seed:{}", seed.wrapping_add(k));
-        let settings = RunSettings { schedule: Some(schedule.clone()), ..base.clone() };
-        let outcome = run(Engine::Reference, program, &settings).map_err(|e| format!("reference under {schedule}: {e}"))?;
-        replay_on_reference(program, base, &outcome).map_err(|e| {
-            format!("the reference does not reproduce its own run under {schedule}\n{e}\nschedule:\n{}", outcome.schedule.to_text())
-        })?;
-        if let Some(s) = stats.as_deref_mut() {
-            s.record(&outcome);
-        }
-    }
-    Ok(())
-}
-
 fn multithreaded(seed: u64, stats: &mut Stats) -> Result<(), String> {
     let options = Options::THREADED;
     let g = smith::from_seed(seed, options);
     let s = settings(&g);
-    threads_check(&program_of(&g.module), &s, seed, Some(stats)).map_err(|what| {
-        failure("multithreaded_programs_replay_and_end_in_defined_outcomes", seed, options, &g, &what, |m| {
-            let p = Program { module: m.clone(), format: Format::Binary, source_map: None };
-            threads_check(&p, &s, seed, None).is_err()
-        })
-    })
+    match oracle::threads_agree(&program_of(&g.module), &s, seed, SCHEDULE_SEEDS) {
+        Ok(verdict) => {
+            record(stats, &verdict);
+            Ok(())
+        }
+        Err(what) => Err(failure("multithreaded_programs_replay_and_end_in_defined_outcomes", seed, options, &g, &what, |m| {
+            oracle::threads_agree(&oracle::program(m), &s, seed, SCHEDULE_SEEDS).is_err()
+        })),
+    }
 }
 
 #[test]
@@ -248,7 +205,7 @@ fn generated_modules_round_trip_through_both_formats() {
 /// decodes re-encodes to the same bytes (the binary format has one encoding per module).
 fn load_total(bytes: &[u8]) -> Result<(), String> {
     let loaded = catch_unwind(|| lockstep_spec::program::load_program(bytes, "fuzz.lsb").is_ok())
-        .map_err(|p| format!("the loader panicked: {}", panic_message(&p)))?;
+        .map_err(|p| format!("the loader panicked: {}", oracle::panic_message(p.as_ref())))?;
     if let Ok(module) = lockstep_spec::decode::decode(bytes) {
         if lockstep_spec::encode::encode(&module) != bytes {
             return Err("decode then encode changed the bytes".to_string());
@@ -374,7 +331,7 @@ fn generated_programs_reach_classes_inheritance_threads_and_value_edges() {
 #[test]
 fn generated_programs_reach_the_outcomes_they_aim_at() {
     let mut stats = Stats::default();
-    for seed in 0..600 {
+    for seed in 0..1500 {
         let g = smith::from_seed(seed, Options::ANY);
         let p = program_of(&g.module);
         if let Ok(o) = Engine::Reference.run_with(&p, &settings(&g)) {
@@ -404,3 +361,85 @@ fn generated_programs_reach_the_outcomes_they_aim_at() {
 }
 
 
+
+
+// ---- regressions ---------------------------------------------------------------------------
+
+/// Replays `tests/regressions/`: `seeds.txt` (lines `single N` or `threaded N`, `#` comments)
+/// through the two engine properties, and every file in `differential/`,
+/// `differential_threads/` (fuzz inputs of the targets of those names) and `loader/` (raw
+/// loader inputs) as its fuzz target would.
+#[test]
+fn regressions_replay() {
+    let dir = repo_root().join("tests/regressions");
+    let seeds = std::fs::read_to_string(dir.join("seeds.txt")).expect("tests/regressions/seeds.txt");
+    let mut stats = Stats::default();
+    let mut replayed = 0;
+    for (n, line) in seeds.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (kind, seed) = line.split_once(' ').unwrap_or_else(|| panic!("seeds.txt:{}: expected `single N` or `threaded N`", n + 1));
+        let seed: u64 = seed.trim().parse().unwrap_or_else(|_| panic!("seeds.txt:{}: bad seed `{seed}`", n + 1));
+        let result = match kind {
+            "single" => single_threaded(seed, &mut stats),
+            "threaded" => multithreaded(seed, &mut stats),
+            other => panic!("seeds.txt:{}: unknown kind `{other}`", n + 1),
+        };
+        if let Err(e) = result {
+            panic!("regression seeds.txt:{}:\n{e}", n + 1);
+        }
+        replayed += 1;
+    }
+    for (sub, options) in [("differential", Options::SINGLE), ("differential_threads", Options::THREADED)] {
+        for path in files_in(&dir.join(sub)) {
+            let bytes = std::fs::read(&path).expect("regression input");
+            let g = smith::generate(&mut arbitrary::Unstructured::new(&bytes), options);
+            let program = program_of(&g.module);
+            let result = if options == Options::SINGLE {
+                oracle::engines_agree(&program, &settings(&g))
+            } else {
+                oracle::threads_agree(&program, &settings(&g), 0, SCHEDULE_SEEDS)
+            };
+            if let Err(e) = result {
+                panic!("regression {}:\n{e}\n{}", path.display(), lockstep_spec::disasm::disassemble(&g.module));
+            }
+            replayed += 1;
+        }
+    }
+    for path in files_in(&dir.join("programs")) {
+        let text = std::fs::read_to_string(&path).expect("regression program");
+        let fuel = text
+            .lines()
+            .take_while(|l| l.starts_with(';'))
+            .find_map(|l| l.split("--fuel ").nth(1)?.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("{}: the header must say `--fuel N`", path.display()));
+        let program = lockstep_tests::load(&path);
+        let s = RunSettings { fuel: Some(fuel), ..RunSettings::default() };
+        let threaded = program.module.functions.iter().any(|f| f.code.iter().any(|i| i.opcode() == Opcode::Spawn));
+        let result = if threaded { oracle::threads_agree(&program, &s, 0, SCHEDULE_SEEDS) } else { oracle::engines_agree(&program, &s) };
+        if let Err(e) = result {
+            panic!("regression {}:\n{e}", path.display());
+        }
+        replayed += 1;
+    }
+    for path in files_in(&dir.join("loader")) {
+        let bytes = std::fs::read(&path).expect("regression input");
+        load_total(&bytes).unwrap_or_else(|e| panic!("regression {}: {e}", path.display()));
+        replayed += 1;
+    }
+    assert!(replayed > 0, "tests/regressions/ is empty");
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    // Dot files (`.gitkeep`) keep empty directories in git; they are not cases.
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    files.sort();
+    files
+}

@@ -42,7 +42,7 @@ pub(crate) fn build(plan: &Plan, r: &mut Rng<'_, '_>) -> Module {
 
 /// Renumbers the constant pool in order of first use and drops unused entries, so that the
 /// disassembly can write constants inline (the most readable form of a reproducer).
-fn canonical_pool(module: &mut Module) {
+pub(crate) fn canonical_pool(module: &mut Module) {
     let old = std::mem::take(&mut module.constants);
     let mut map: Vec<Option<u32>> = vec![None; old.len()];
     for f in &mut module.functions {

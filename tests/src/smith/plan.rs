@@ -99,7 +99,7 @@ impl Plan {
             families.push(Family::Atomic);
         }
         let chaos = [0, 0, 0, 2, 5, 15][r.below(6)];
-        let unguarded = [0, 0, 10, 50][r.below(4)];
+        let unguarded = [0, 10, 40, 100][r.below(4)];
         let deep_recursion = families.contains(&Family::Calls) && r.chance(1, 6);
         let fuel = if deep_recursion {
             r.range(9_000, 25_000)

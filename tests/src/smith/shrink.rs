@@ -7,7 +7,8 @@
 //!
 //! Steps, each kept only when the program still fails: replace whole functions by a stub
 //! (`ldnil r0; ret r0`); replace ever smaller runs of instructions by `nop` (a `nop` keeps
-//! every label valid); finally delete the `nop`s, moving labels to the next instruction left.
+//! every label valid); finally delete the `nop`s, moving labels to the next instruction left, and the constants
+//! no instruction uses any more.
 
 use lockstep_spec::verify::verify;
 use lockstep_spec::{Instr, Label, Module, VerifiedModule};
@@ -62,7 +63,8 @@ pub fn shrink(module: &Module, mut fails: impl FnMut(&VerifiedModule) -> bool) -
             size /= 2;
         }
     }
-    let compacted = without_nops(&best);
+    let mut compacted = without_nops(&best);
+    super::body::canonical_pool(&mut compacted);
     attempt(compacted, &mut best);
     best
 }
