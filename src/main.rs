@@ -65,9 +65,10 @@ struct SmithArgs {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// The engine that runs the program.
-    #[arg(long, value_enum, default_value_t = Engine::Reference)]
-    engine: Engine,
+    /// The engine that runs the program: optimized by default, reference when the schedule is
+    /// `seed:N` or `replay:FILE` (the optimized engine interleaves threads round-robin only).
+    #[arg(long, value_enum)]
+    engine: Option<Engine>,
     /// Fuel of each thread: one unit per function entry and per taken backward jump.
     #[arg(long)]
     fuel: Option<u64>,
@@ -209,13 +210,33 @@ fn run(args: RunArgs) -> ExitCode {
     // A long multithreaded run has one schedule entry per segment: keep it only if asked for.
     let record_schedule = args.record_schedule.is_some() || args.outcome.is_some();
     let mut stats = None;
-    let outcome = match args.engine {
+    let engine = args.engine.unwrap_or(if scheduler == lockstep_reference::Scheduler::RoundRobin {
+        Engine::Optimized
+    } else {
+        Engine::Reference
+    });
+    let outcome = match engine {
         Engine::Reference => {
             if args.stats {
                 return invalid("--stats needs --engine optimized (the reference keeps no statistics)");
             }
-            let config = lockstep_reference::Config { fuel, scheduler, args: guest_args, record_schedule };
-            lockstep_reference::run(&program.module, &config).map_err(|e| (EXIT_INVALID, e.to_string()))
+            let config = lockstep_reference::Config {
+                fuel,
+                scheduler,
+                args: guest_args,
+                record_schedule,
+                // The JSON outcome carries stdout, so it needs the output captured.
+                stdout: if args.outcome.is_some() {
+                    lockstep_reference::Stdout::Capture
+                } else {
+                    lockstep_reference::Stdout::Inherit
+                },
+                ..lockstep_reference::Config::default()
+            };
+            lockstep_reference::run(&program.module, &config).map_err(|e| match e {
+                lockstep_reference::RunError::OutOfMemory { .. } => (EXIT_HOST_LIMIT, e.to_string()),
+                lockstep_reference::RunError::ScheduleDiverged { .. } => (EXIT_INVALID, e.to_string()),
+            })
         }
         Engine::Optimized => {
             if scheduler != lockstep_reference::Scheduler::RoundRobin {

@@ -183,6 +183,11 @@ impl Heap {
         }
         self.heap_bytes = total;
         self.stats.peak_heap_bytes = self.stats.peak_heap_bytes.max(total);
+        // Past half the limit, collect at the next safepoint whatever the threshold says, so
+        // that only live data, never uncollected garbage, makes a run fail [limit.memory].
+        if total > self.max_heap_bytes / 2 {
+            self.gc_requested = true;
+        }
         Ok(())
     }
 

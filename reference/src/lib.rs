@@ -38,6 +38,22 @@ pub struct Config {
     /// round-robin has one entry per segment; a caller that needs no schedule saves that
     /// memory with `false`, and the outcome's schedule is then empty.
     pub record_schedule: bool,
+    /// Where guest output goes (captured in the outcome by default).
+    pub stdout: Stdout,
+    /// The run stops with [`RunError::OutOfMemory`] when its strings, arrays and objects hold
+    /// more than this many bytes ([limit.memory]).
+    pub max_heap_bytes: usize,
+}
+
+/// Where a run's guest output goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdout {
+    /// Into `Outcome::stdout` (tests compare it).
+    Capture,
+    /// Straight to the process's stdout as the program prints (buffered); `Outcome::stdout`
+    /// stays empty. A long-running program's output then appears as it runs and does not
+    /// accumulate in memory.
+    Inherit,
 }
 
 impl Default for Config {
@@ -47,6 +63,8 @@ impl Default for Config {
             scheduler: Scheduler::RoundRobin,
             args: Vec::new(),
             record_schedule: true,
+            stdout: Stdout::Capture,
+            max_heap_bytes: 4 << 30,
         }
     }
 }
@@ -69,6 +87,8 @@ pub enum RunError {
     /// (`[schedule.diverged]`). `entry` is
     /// the 1-based number of the schedule entry at fault.
     ScheduleDiverged { entry: usize, message: String },
+    /// A limit was reached: the heap outgrew `Config::max_heap_bytes` ([limit.memory]).
+    OutOfMemory { limit_bytes: usize },
 }
 
 impl RunError {
@@ -83,6 +103,9 @@ impl fmt::Display for RunError {
         match self {
             RunError::ScheduleDiverged { entry, message } => {
                 write!(f, "schedule diverged at entry {entry}: {message}")
+            }
+            RunError::OutOfMemory { limit_bytes } => {
+                write!(f, "out of memory: the heap would exceed its limit of {limit_bytes} bytes")
             }
         }
     }

@@ -14,12 +14,11 @@ use crate::arith::{self, ArithOp, CompareOp, LogicOp, ShiftOp};
 use crate::fault::Fault;
 use crate::scheduler::{self, Replay, SplitMix64};
 use crate::value::{self, ArrayRef, Object, ThreadHandle, Value};
-use crate::{Config, RunError, Scheduler};
+use crate::{Config, RunError, Scheduler, Stdout};
 use lockstep_spec::limits::{MAX_ARRAY_LEN, MAX_CALL_DEPTH, MAX_STRING_LEN, MAX_THREADS};
 use lockstep_spec::outcome::{End, Outcome, TrapInfo};
 use lockstep_spec::schedule::{Schedule, ThreadId};
 use lockstep_spec::{ClassIdx, Constant, Flags, FuncIdx, Instr, Label, Module, Reg, TrapKind};
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -91,8 +90,11 @@ pub(crate) struct Machine<'m> {
     by_id: HashMap<ThreadId, usize>,
     fuel: u64,
     stdout: Vec<u8>,
+    /// Where guest output goes when it is not captured in the outcome.
+    inherited: Option<std::io::BufWriter<std::io::Stdout>>,
     schedule: Schedule,
     record_schedule: bool,
+    max_heap_bytes: usize,
 }
 
 impl<'m> Machine<'m> {
@@ -114,8 +116,13 @@ impl<'m> Machine<'m> {
             by_id: HashMap::new(),
             fuel: config.fuel,
             stdout: Vec::new(),
+            inherited: match config.stdout {
+                Stdout::Capture => None,
+                Stdout::Inherit => Some(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
+            },
             schedule: Schedule::default(),
             record_schedule: config.record_schedule,
+            max_heap_bytes: config.max_heap_bytes,
         };
         // [exec.main-args]: a main function of arity 1 receives the arguments as an array of
         // strings.
@@ -151,6 +158,8 @@ impl<'m> Machine<'m> {
 
     /// Runs segments until the main thread ends or no thread can run. [thread.run]
     pub fn run(mut self, scheduler: &Scheduler) -> Result<Outcome, RunError> {
+        // Values left by earlier runs on this host thread (cyclic garbage) are not this run's.
+        let heap_baseline = value::live_bytes();
         let mut last: Option<usize> = None;
         let mut rng = match scheduler {
             Scheduler::Seed(seed) => Some(SplitMix64::new(*seed)),
@@ -199,6 +208,12 @@ impl<'m> Machine<'m> {
             }
             self.run_segment(chosen);
             last = Some(chosen);
+            // [limit.memory]: checked between segments, so a run overshoots by at most what
+            // one segment allocates.
+            if value::live_bytes().saturating_sub(heap_baseline) > self.max_heap_bytes {
+                self.flush_output();
+                return Err(RunError::OutOfMemory { limit_bytes: self.max_heap_bytes });
+            }
             if let Some(replay) = &mut replay {
                 replay.ran_segment();
                 let (remaining, asked) = replay.progress();
@@ -213,6 +228,7 @@ impl<'m> Machine<'m> {
                 }
             }
         };
+        self.flush_output();
         if let Some(replay) = &replay {
             replay.finish()?;
         }
@@ -221,6 +237,25 @@ impl<'m> Machine<'m> {
             end,
             schedule: self.schedule,
         })
+    }
+
+    /// Guest output not captured in the outcome goes to the process's stdout. A stdout that no
+    /// longer accepts output (a closed pipe) is not the program's failure, so errors are dropped.
+    fn flush_output(&mut self) {
+        if let Some(out) = &mut self.inherited {
+            use std::io::Write;
+            let _ = out.flush();
+        }
+    }
+
+    fn write_output(&mut self, bytes: &[u8]) {
+        match &mut self.inherited {
+            Some(out) => {
+                use std::io::Write;
+                let _ = out.write_all(bytes);
+            }
+            None => self.stdout.extend_from_slice(bytes),
+        }
     }
 
     /// The thread the replayed schedule names, if it exists and is runnable. [schedule.replay]
@@ -519,11 +554,7 @@ impl<'m> Machine<'m> {
 
             // [exec.new]
             Instr::New { dst, class } => {
-                let fields = vec![Value::Nil; self.module.all_fields(*class).len()];
-                let obj = Object {
-                    class: *class,
-                    fields: RefCell::new(fields),
-                };
+                let obj = Object::new(*class, self.module.all_fields(*class).len());
                 self.put(t, *dst, Value::Object(Rc::new(obj)))
             }
             // [exec.getf]
@@ -700,11 +731,11 @@ impl<'m> Machine<'m> {
 
             // [exec.print]
             Instr::Print { src } | Instr::PrintLn { src } => {
-                let text = self.reg(t, *src).display(self.module);
-                self.stdout.extend_from_slice(&text);
+                let mut text = self.reg(t, *src).display(self.module);
                 if matches!(instr, Instr::PrintLn { .. }) {
-                    self.stdout.push(b'\n');
+                    text.push(b'\n');
                 }
+                self.write_output(&text);
                 Ok(self.next(t))
             }
 

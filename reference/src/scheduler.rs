@@ -117,8 +117,8 @@ impl Replay {
             return Err(RunError::diverged(
                 self.started + 1,
                 format!(
-                    "the run ended but {n} schedule entr{} remain",
-                    if n == 1 { "y" } else { "ies" }
+                    "the run ended but {n} schedule {} left",
+                    if n == 1 { "entry is" } else { "entries are" }
                 ),
             ));
         }

@@ -4,16 +4,110 @@
 //! Arrays and objects are `Rc<RefCell<..>>`: identity is `Rc::ptr_eq`, and reference counting
 //! reclaims acyclic garbage. A tracing collector was rejected as needless for an oracle; cyclic
 //! garbage lives until the run ends.
+//!
+//! The bytes held by strings, arrays and objects are counted while they are alive
+//! (`live_bytes`), so that the machine can stop a run whose heap outgrows its limit with a clean
+//! error instead of letting the host run out of memory ([limit.memory]).
 
 use lockstep_spec::num;
 use lockstep_spec::schedule::ThreadId;
 use lockstep_spec::{ClassIdx, FuncIdx, Module};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
+use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 
+thread_local! {
+    /// Bytes held by the live strings, arrays and objects of runs on this host thread. Per host
+    /// thread, because a run's values never leave the thread it runs on (they are `Rc`).
+    static LIVE_BYTES: Cell<usize> = const { Cell::new(0) };
+}
+
+/// What a heap value costs besides its contents: an estimate of the `Rc` and vector headers.
+const HEADER_BYTES: usize = 32;
+const VALUE_BYTES: usize = std::mem::size_of::<Value>();
+
+/// Bytes held by live heap values on this host thread. [limit.memory]
+pub(crate) fn live_bytes() -> usize {
+    LIVE_BYTES.with(Cell::get)
+}
+
+fn charge(bytes: usize) {
+    LIVE_BYTES.with(|live| live.set(live.get().saturating_add(bytes)));
+}
+
+fn release(bytes: usize) {
+    LIVE_BYTES.with(|live| live.set(live.get().saturating_sub(bytes)));
+}
+
+/// A string's bytes, counted in `live_bytes` while alive.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Bytes(Box<[u8]>);
+
+impl Bytes {
+    fn new(bytes: &[u8]) -> Bytes {
+        charge(HEADER_BYTES + bytes.len());
+        Bytes(bytes.into())
+    }
+}
+
+impl Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Bytes {
+    fn drop(&mut self) {
+        release(HEADER_BYTES + self.0.len());
+    }
+}
+
+/// An array's elements, counted in `live_bytes` (by capacity) while alive. Reads and element
+/// writes go through the slice; growing goes through [`Elems::push`], which keeps the count.
+#[derive(Debug)]
+pub(crate) struct Elems {
+    items: Vec<Value>,
+    counted: usize,
+}
+
+impl Elems {
+    fn new(items: Vec<Value>) -> Elems {
+        let counted = HEADER_BYTES + items.capacity() * VALUE_BYTES;
+        charge(counted);
+        Elems { items, counted }
+    }
+
+    pub fn push(&mut self, v: Value) {
+        self.items.push(v);
+        let now = HEADER_BYTES + self.items.capacity() * VALUE_BYTES;
+        charge(now - self.counted);
+        self.counted = now;
+    }
+}
+
+impl Deref for Elems {
+    type Target = [Value];
+    fn deref(&self) -> &[Value] {
+        &self.items
+    }
+}
+
+impl DerefMut for Elems {
+    fn deref_mut(&mut self) -> &mut [Value] {
+        &mut self.items
+    }
+}
+
+impl Drop for Elems {
+    fn drop(&mut self) {
+        release(self.counted);
+    }
+}
+
 /// An array: shared, mutable, compared by identity.
-pub(crate) type ArrayRef = Rc<RefCell<Vec<Value>>>;
+pub(crate) type ArrayRef = Rc<RefCell<Elems>>;
 
 /// A guest value. [value.types] **Clone is cheap**: strings, arrays and objects are shared.
 #[derive(Clone, Debug)]
@@ -25,18 +119,32 @@ pub(crate) enum Value {
     /// [value.nan]
     Float(f64),
     /// Immutable bytes, so sharing them is unobservable.
-    Str(Rc<[u8]>),
+    Str(Rc<Bytes>),
     Array(ArrayRef),
     Object(Rc<Object>),
     Function(FuncIdx),
     Thread(ThreadHandle),
 }
 
-/// An instance: its class and its fields, inherited ones first.
+/// An instance: its class and its fields, inherited ones first. Counted in `live_bytes` while
+/// alive (its field count never changes).
 #[derive(Debug)]
 pub(crate) struct Object {
     pub class: ClassIdx,
     pub fields: RefCell<Vec<Value>>,
+}
+
+impl Object {
+    pub fn new(class: ClassIdx, field_count: usize) -> Object {
+        charge(HEADER_BYTES + field_count * VALUE_BYTES);
+        Object { class, fields: RefCell::new(vec![Value::Nil; field_count]) }
+    }
+}
+
+impl Drop for Object {
+    fn drop(&mut self) {
+        release(HEADER_BYTES + self.fields.get_mut().len() * VALUE_BYTES);
+    }
 }
 
 /// A thread handle: the thread's index in creation order (its identity) and its id (its name).
@@ -48,11 +156,11 @@ pub(crate) struct ThreadHandle {
 
 impl Value {
     pub fn str(bytes: &[u8]) -> Value {
-        Value::Str(Rc::from(bytes))
+        Value::Str(Rc::new(Bytes::new(bytes)))
     }
 
     pub fn array(items: Vec<Value>) -> Value {
-        Value::Array(Rc::new(RefCell::new(items)))
+        Value::Array(Rc::new(RefCell::new(Elems::new(items))))
     }
 
     /// The name `typeof` gives. [value.typeof]

@@ -44,6 +44,8 @@ pub struct RunSettings {
     pub args: Vec<String>,
     pub fuel: Option<u64>,
     pub schedule: Option<String>,
+    /// The heap limit (`limit.memory`), for every engine.
+    pub max_heap: Option<usize>,
 }
 
 /// The engines a suite runs on. Every suite runs on each of them.
@@ -77,19 +79,25 @@ impl Engine {
         let args: Vec<Vec<u8>> = settings.args.iter().map(|a| a.as_bytes().to_vec()).collect();
         match self {
             Engine::Reference => {
-                let config = lockstep_reference::Config {
+                let mut config = lockstep_reference::Config {
                     fuel,
                     scheduler: reference_scheduler(settings.schedule.as_deref())?,
                     args,
-                    record_schedule: true,
+                    ..lockstep_reference::Config::default()
                 };
+                if let Some(limit) = settings.max_heap {
+                    config.max_heap_bytes = limit;
+                }
                 lockstep_reference::run(&program.module, &config).map_err(|e| e.to_string())
             }
             Engine::Optimized => {
                 if let Some(s) = settings.schedule.as_deref().filter(|s| *s != "round-robin") {
                     return Err(format!("the optimized engine cannot follow schedule `{s}`"));
                 }
-                let config = lockstep_optimized::Config { fuel, args, ..lockstep_optimized::Config::default() };
+                let mut config = lockstep_optimized::Config { fuel, args, ..lockstep_optimized::Config::default() };
+                if let Some(limit) = settings.max_heap {
+                    config.max_heap_bytes = limit;
+                }
                 lockstep_optimized::run(&program.module, &config).map_err(|e| e.to_string())
             }
         }
@@ -119,7 +127,7 @@ pub fn replay_on_reference(program: &Program, settings: &RunSettings, outcome: &
         fuel: settings.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL),
         scheduler: lockstep_reference::Scheduler::Replay(outcome.schedule.clone()),
         args: settings.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
-        record_schedule: true,
+        ..lockstep_reference::Config::default()
     };
     let replayed = lockstep_reference::run(&program.module, &config).map_err(|e| format!("replay on the reference: {e}"))?;
     if replayed.same_behaviour(outcome) && replayed.schedule == outcome.schedule {

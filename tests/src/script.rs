@@ -4,7 +4,8 @@
 //! A script file (`tests/conformance/*.lsc`) is a sequence of cases:
 //!
 //! ```text
-//! # a comment (only between cases and in header lines)
+//! # a comment (between cases and in header lines; comment and blank lines right before a
+//! # `###` line belong to no case)
 //! ### int-add-wraps                         <- case name, unique in the suite
 //! rules: exec.add value.int-wrap            <- the spec rules this case covers (required)
 //! args: 10 abc                              <- optional: main's arguments (split on spaces)
@@ -12,8 +13,9 @@
 //! schedule: seed:3                          <- optional: round-robin (default), seed:N
 //! --- program                               <- assembly text, up to the next `---`/`###`
 //! func main() { ... }
-//! --- bytes                                 <- or: a binary module as hex (whitespace ignored)
-//! 00 6c 73 62 ...
+//! --- bytes                                 <- or: a binary module as hex (whitespace ignored,
+//! 00 6c 73 62 ...                               `#` to end of line a comment, `*N HH` is the
+//!                                               byte HH repeated N times)
 //! --- stdout                                <- optional: exact output, every line ends in \n
 //! 5
 //! --- expect                                <- required: one line, the expected outcome
@@ -26,11 +28,20 @@
 //! - `deadlock`;
 //! - `invalid RULE`: the program loads but the verifier rejects it under RULE;
 //! - `malformed LINE:COLUMN TEXT`: the assembler rejects it at that position, message containing TEXT;
-//! - `malformed byte OFFSET TEXT`: the decoder rejects the bytes at OFFSET (decimal), message containing TEXT.
+//! - `malformed byte OFFSET TEXT`: the decoder rejects the bytes at OFFSET (decimal), message containing TEXT;
+//! - `diverged ENTRY TEXT`: the replayed schedule (`schedule: replay:FILE`) does not fit the run:
+//!   "schedule diverged at entry ENTRY", the message containing TEXT (not a guest outcome);
+//! - `out-of-memory-or EXPECTATION`: the engine may stop with its clean out-of-memory error
+//!   (`limit.memory`: the one outcome allowed to differ), or else meet EXPECTATION. The header
+//!   `max-heap: BYTES` sets the heap limit of engines that have one.
 //!
 //! When `--- stdout` is absent the program must print nothing. `stdout: "..."` in the header
 //! gives output with escapes (`\n`, `\t`, `\\`, `\"`, `\xHH`) instead, for output without a
-//! final newline.
+//! final newline. In a trap expectation, `message -` says the trap carries no message.
+//!
+//! `--- json` (optional, one line) states the whole outcome in its JSON form
+//! (`spec/semantics.md`, `exec.outcome-json`) with the trap's engine-specific `detail` written
+//! as `""`: it checks the JSON encoding itself, byte for byte.
 
 use std::fmt;
 
@@ -44,9 +55,12 @@ pub struct Case {
     pub args: Vec<String>,
     pub fuel: Option<u64>,
     pub schedule: Option<String>,
+    pub max_heap: Option<usize>,
     pub input: Input,
     pub stdout: Vec<u8>,
     pub expect: Expect,
+    /// The outcome's exact JSON form (with an empty `detail`), when the case states it.
+    pub json: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,11 +72,14 @@ pub enum Input {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expect {
     Finished { value: String },
-    Trapped { kind: String, function: String, pc: u32, thread: Option<String>, message: Option<String> },
+    /// `message`: `None` when the case does not check it, `Some(None)` for "no message".
+    Trapped { kind: String, function: String, pc: u32, thread: Option<String>, message: Option<Option<String>> },
     Deadlock,
     Invalid { rule: String },
     MalformedText { line: u32, column: u32, fragment: String },
     MalformedBytes { offset: usize, fragment: String },
+    Diverged { entry: usize, fragment: String },
+    OutOfMemoryOr(Box<Expect>),
 }
 
 /// A script that cannot be parsed: a bug in the suite, reported with its place.
@@ -94,10 +111,14 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, ScriptError> {
         };
         let start = i;
         i += 1;
-        // The case runs to the next `###` line.
-        let end = (i..lines.len()).find(|&j| lines[j].starts_with("###")).unwrap_or(lines.len());
+        // The case runs to the next `###` line, less the comments and blank lines before it.
+        let next = (i..lines.len()).find(|&j| lines[j].starts_with("###")).unwrap_or(lines.len());
+        let mut end = next;
+        while end > i && (lines[end - 1].trim().is_empty() || lines[end - 1].starts_with('#')) {
+            end -= 1;
+        }
         cases.push(parse_case(name.trim(), &lines[start + 1..end], file, start + 1)?);
-        i = end;
+        i = next;
     }
     Ok(cases)
 }
@@ -115,9 +136,11 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
         args: Vec::new(),
         fuel: None,
         schedule: None,
+        max_heap: None,
         input: Input::Text(String::new()),
         stdout: Vec::new(),
         expect: Expect::Deadlock,
+        json: None,
     };
     let mut have_input = false;
     let mut have_expect = false;
@@ -141,6 +164,10 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
                 case.fuel = Some(value.parse().map_err(|_| err(file, at, format!("bad fuel `{value}`")))?)
             }
             "schedule" => case.schedule = Some(value.to_string()),
+            "max-heap" => {
+                case.max_heap =
+                    Some(value.parse().map_err(|_| err(file, at, format!("bad max-heap `{value}`")))?)
+            }
             "stdout" => case.stdout = unescape(value).map_err(|m| err(file, at, m))?,
             other => return Err(err(file, at, format!("unknown header `{other}`"))),
         }
@@ -166,6 +193,13 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
                 have_input = true;
             }
             "stdout" => case.stdout = content.iter().flat_map(|l| format!("{l}\n").into_bytes()).collect(),
+            "json" => {
+                let lines: Vec<&str> = content.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
+                let [line] = lines[..] else {
+                    return Err(err(file, at, "`--- json` takes exactly one line".into()));
+                };
+                case.json = Some(line.to_string());
+            }
             "expect" => {
                 let lines: Vec<&str> = content.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
                 let [line] = lines[..] else {
@@ -195,6 +229,12 @@ fn parse_expect(line: &str) -> Result<Expect, String> {
     match word {
         "finished" => Ok(Expect::Finished { value: rest.to_string() }),
         "deadlock" if rest.is_empty() => Ok(Expect::Deadlock),
+        "out-of-memory-or" => Ok(Expect::OutOfMemoryOr(Box::new(parse_expect(rest)?))),
+        "diverged" => {
+            let (entry, fragment) = rest.split_once(' ').unwrap_or((rest, ""));
+            let entry = entry.parse().map_err(|_| format!("bad schedule entry `{entry}`"))?;
+            Ok(Expect::Diverged { entry, fragment: fragment.to_string() })
+        }
         "invalid" if !rest.is_empty() => Ok(Expect::Invalid { rule: rest.to_string() }),
         "malformed" => {
             let (place, fragment) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -225,7 +265,8 @@ fn parse_expect(line: &str) -> Result<Expect, String> {
                 tail = more;
             }
             let message = match tail.strip_prefix("message ") {
-                Some(m) => Some(m.to_string()),
+                Some("-") => Some(None),
+                Some(m) => Some(Some(m.to_string())),
                 None if tail.is_empty() => None,
                 None => return Err(format!("unexpected `{tail}` after the trap location")),
             };
@@ -236,21 +277,37 @@ fn parse_expect(line: &str) -> Result<Expect, String> {
 }
 
 fn parse_hex(lines: &[&str]) -> Result<Vec<u8>, String> {
-    let digits: Vec<char> = lines
-        .iter()
-        .flat_map(|l| l.split('#').next().unwrap_or("").chars())
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let mut out = Vec::new();
+    let mut digits = String::new();
+    for line in lines {
+        let mut tokens = line.split('#').next().unwrap_or("").split_whitespace();
+        while let Some(token) = tokens.next() {
+            let Some(count) = token.strip_prefix('*') else {
+                digits.push_str(token);
+                continue;
+            };
+            let count: usize = count.parse().map_err(|_| format!("bad repeat count `{token}`"))?;
+            let byte = tokens.next().ok_or_else(|| format!("`{token}` needs a byte to repeat"))?;
+            let byte = u8::from_str_radix(byte, 16).map_err(|_| format!("bad hex byte `{byte}`"))?;
+            flush_hex(&mut digits, &mut out)?;
+            out.resize(out.len() + count, byte);
+        }
+    }
+    flush_hex(&mut digits, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the bytes spelled by `digits` (pairs of hex digits) to `out`, and empties `digits`.
+fn flush_hex(digits: &mut String, out: &mut Vec<u8>) -> Result<(), String> {
     if !digits.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
-    digits
-        .chunks(2)
-        .map(|pair| {
-            let s: String = pair.iter().collect();
-            u8::from_str_radix(&s, 16).map_err(|_| format!("bad hex byte `{s}`"))
-        })
-        .collect()
+    for pair in digits.as_bytes().chunks(2) {
+        let s = String::from_utf8_lossy(pair);
+        out.push(u8::from_str_radix(&s, 16).map_err(|_| format!("bad hex byte `{s}`"))?);
+    }
+    digits.clear();
+    Ok(())
 }
 
 /// Decodes a double-quoted string with escapes `\n \t \r \0 \\ \" \xHH`.
@@ -331,8 +388,10 @@ rules: binary.magic
 stdout: \"no newline\\x21\"
 --- bytes
 00 6c 73 62  # magic
+*3 07 01
 --- expect
 malformed byte 4 version
+# a comment between cases
 ";
         let cases = parse(script, "t.lsc").unwrap();
         assert_eq!(cases.len(), 2);
@@ -347,16 +406,27 @@ malformed byte 4 version
                 function: "main".into(),
                 pc: 4,
                 thread: Some("0.1".into()),
-                message: Some("hello there".into())
+                message: Some(Some("hello there".into()))
             }
         );
-        assert_eq!(cases[1].input, Input::Bytes(vec![0, b'l', b's', b'b']));
+        assert_eq!(cases[1].input, Input::Bytes(vec![0, b'l', b's', b'b', 7, 7, 7, 1]));
         assert_eq!(cases[1].stdout, b"no newline!");
         assert_eq!(cases[1].expect, Expect::MalformedBytes { offset: 4, fragment: "version".into() });
         assert_eq!(parse_expect("malformed 3:9 expected a register").unwrap(),
             Expect::MalformedText { line: 3, column: 9, fragment: "expected a register".into() });
         assert_eq!(parse_expect("finished -0.0").unwrap(), Expect::Finished { value: "-0.0".into() });
+        assert!(matches!(
+            parse_expect("trapped type_error at main 0 message -").unwrap(),
+            Expect::Trapped { message: Some(None), .. }
+        ));
+        let with_json = parse("### j\nrules: a.b\n--- program\nf\n--- expect\ndeadlock\n--- json\n{\"x\":1}\n", "t.lsc").unwrap();
+        assert_eq!(with_json[0].json.as_deref(), Some("{\"x\":1}"));
         assert_eq!(parse_expect("invalid verify.reg-range").unwrap(), Expect::Invalid { rule: "verify.reg-range".into() });
+        assert_eq!(parse_expect("diverged 3 not runnable").unwrap(), Expect::Diverged { entry: 3, fragment: "not runnable".into() });
+        assert_eq!(
+            parse_expect("out-of-memory-or finished 1").unwrap(),
+            Expect::OutOfMemoryOr(Box::new(Expect::Finished { value: "1".into() }))
+        );
     }
 
     #[test]

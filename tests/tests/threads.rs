@@ -6,7 +6,7 @@ use lockstep_spec::outcome::End;
 use lockstep_tests::{load, replay_on_reference, repo_root, Engine, RunSettings};
 
 fn settings(n: &str, schedule: &str) -> RunSettings {
-    RunSettings { args: vec![n.to_string()], fuel: None, schedule: Some(schedule.to_string()) }
+    RunSettings { args: vec![n.to_string()], schedule: Some(schedule.to_string()), ..RunSettings::default() }
 }
 
 #[test]

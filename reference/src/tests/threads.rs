@@ -887,7 +887,7 @@ fn replay_divergence_errors() {
         (
             format!("{recorded}0.0 1\n0 2\n"),
             13,
-            "the run ended but 2 schedule entries remain",
+            "the run ended but 2 schedule entries are left",
         ),
         // main ends before its entry's count is used up.
         (
@@ -907,6 +907,7 @@ fn replay_divergence_errors() {
                 );
                 assert!(shown.contains(needle), "{shown} lacks {needle}");
             }
+            Err(e) => panic!("{schedule}: {e} instead of diverging"),
             Ok(o) => panic!("{schedule} replayed without diverging: {o:?}"),
         }
     }

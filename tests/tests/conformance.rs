@@ -1,0 +1,174 @@
+//! The conformance suite: every case of `tests/conformance/*.lsc` on every engine, and the
+//! mechanical check that the cases cover every rule of the spec and name no rule that does
+//! not exist. The script format is documented in `tests/src/script.rs`.
+
+use lockstep_spec::outcome::{End, Outcome};
+use lockstep_spec::program::{load_program, LoadError};
+use lockstep_tests::script::{self, Case, Expect, Input};
+use lockstep_tests::{files_with_extension, replay_on_reference, repo_root, Engine, RunSettings};
+use std::collections::{BTreeMap, BTreeSet};
+
+fn all_cases() -> Vec<Case> {
+    let dir = repo_root().join("tests").join("conformance");
+    let mut cases = Vec::new();
+    for path in files_with_extension(&dir, "lsc") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = format!("tests/conformance/{}", path.file_name().unwrap().to_string_lossy());
+        cases.extend(script::parse(&text, &name).unwrap_or_else(|e| panic!("{e}")));
+    }
+    cases
+}
+
+/// Checks one case on one engine; returns a description of the mismatch, if any.
+fn check(case: &Case, engine: Engine) -> Result<(), String> {
+    let (bytes, file) = match &case.input {
+        Input::Text(t) => (t.as_bytes().to_vec(), format!("{}.lsa", case.name)),
+        Input::Bytes(b) => (b.clone(), format!("{}.lsb", case.name)),
+    };
+    let loaded = load_program(&bytes, &file);
+    let program = match (&case.expect, loaded) {
+        (Expect::Invalid { rule }, Err(LoadError::Verify(e))) => {
+            return if e.rule == rule { Ok(()) } else { Err(format!("rejected under {} instead of {rule}: {e}", e.rule)) };
+        }
+        (Expect::MalformedText { line, column, fragment }, Err(LoadError::Asm(e))) => {
+            return if e.line == *line && e.column == *column && e.message.contains(fragment.as_str()) {
+                Ok(())
+            } else {
+                Err(format!("assembler said {}:{}: {} (expected {line}:{column}: ...{fragment}...)", e.line, e.column, e.message))
+            };
+        }
+        (Expect::MalformedBytes { offset, fragment }, Err(LoadError::Decode(e))) => {
+            return if e.offset == *offset && e.message.contains(fragment.as_str()) {
+                Ok(())
+            } else {
+                Err(format!("decoder said byte {}: {} (expected byte {offset}: ...{fragment}...)", e.offset, e.message))
+            };
+        }
+        (_, Err(e)) => return Err(format!("did not load: {e}")),
+        (Expect::Invalid { .. } | Expect::MalformedText { .. } | Expect::MalformedBytes { .. }, Ok(_)) => {
+            return Err("loaded, but the case expects it to be rejected".into());
+        }
+        (_, Ok(program)) => program,
+    };
+    let settings = RunSettings {
+        args: case.args.clone(),
+        fuel: case.fuel,
+        schedule: case.schedule.clone(),
+        max_heap: case.max_heap,
+    };
+    let wants_schedule = case.schedule.as_deref().is_some_and(|s| s != "round-robin");
+    if wants_schedule && !engine.follows_schedules() {
+        // The engine picks its own schedule, so the case's expectation (made for another
+        // schedule) does not apply; the schedule-replay oracle does.
+        let own = RunSettings { schedule: None, ..settings };
+        let outcome = engine.run_with(&program, &own)?;
+        return replay_on_reference(&program, &own, &outcome);
+    }
+    let (expect, may_run_out) = match &case.expect {
+        Expect::OutOfMemoryOr(inner) => (inner.as_ref(), true),
+        other => (other, false),
+    };
+    let outcome = match (engine.run_with(&program, &settings), expect) {
+        (Err(e), Expect::Diverged { entry, fragment }) => {
+            let head = format!("schedule diverged at entry {entry}");
+            return if e.contains(&head) && e.contains(fragment.as_str()) {
+                Ok(())
+            } else {
+                Err(format!("said `{e}`, expected `{head}: ...{fragment}...`"))
+            };
+        }
+        (Err(e), _) if may_run_out && e.contains("out of memory") => return Ok(()),
+        (Err(e), _) => return Err(e),
+        (Ok(outcome), _) => outcome,
+    };
+    if let Expect::Diverged { .. } = expect {
+        return Err(format!("ran to {} instead of diverging", outcome.to_json()));
+    }
+    compare(case, expect, &outcome)
+}
+
+fn compare(case: &Case, expect: &Expect, outcome: &Outcome) -> Result<(), String> {
+    if outcome.stdout != case.stdout {
+        return Err(format!(
+            "stdout {:?}, expected {:?}",
+            String::from_utf8_lossy(&outcome.stdout),
+            String::from_utf8_lossy(&case.stdout)
+        ));
+    }
+    let ok = match (expect, &outcome.end) {
+        (Expect::Finished { value }, End::Finished { value: v }) => v == value,
+        (Expect::Deadlock, End::Deadlock { .. }) => true,
+        (Expect::Trapped { kind, function, pc, thread, message }, End::Trapped(t)) => {
+            t.kind.name() == kind
+                && &t.function_name == function
+                && t.pc == *pc
+                && thread.as_ref().is_none_or(|id| &t.thread.to_string() == id)
+                && message.as_ref().is_none_or(|m| &t.message == m)
+        }
+        _ => false,
+    };
+    if !ok {
+        return Err(format!("ended {}, expected {:?}", outcome.to_json(), expect));
+    }
+    if let Some(expected) = &case.json {
+        // `detail` is each engine's own explanation, so the case states it as "".
+        let mut bare = outcome.clone();
+        if let End::Trapped(t) = &mut bare.end {
+            t.detail.clear();
+        }
+        let json = bare.to_json();
+        if &json != expected {
+            return Err(format!("JSON form\n  {json}\nexpected\n  {expected}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_conformance_case_passes_on_every_engine() {
+    let cases = all_cases();
+    assert!(!cases.is_empty(), "no conformance cases found");
+    let mut failures = Vec::new();
+    for case in &cases {
+        for &engine in Engine::ALL {
+            if let Err(why) = check(case, engine) {
+                failures.push(format!("{} `{}` on {engine:?}: {why}", case.location, case.name));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn case_names_are_unique() {
+    let mut seen = BTreeMap::new();
+    for case in all_cases() {
+        if let Some(first) = seen.insert(case.name.clone(), case.location.clone()) {
+            panic!("case `{}` at {} repeats the name of the case at {first}", case.name, case.location);
+        }
+    }
+}
+
+#[test]
+fn the_cases_cover_every_spec_rule_and_name_only_existing_rules() {
+    let defined = script::spec_rules(&repo_root().join("spec"));
+    let mut names = BTreeSet::new();
+    for (name, file) in &defined {
+        assert!(names.insert(name.clone()), "rule [{name}] is defined twice (again in spec/{file})");
+    }
+    assert!(names.len() > 50, "found only {} rules in spec/*.md", names.len());
+    let cases = all_cases();
+    let mut covered = BTreeSet::new();
+    for case in &cases {
+        for rule in &case.rules {
+            assert!(names.contains(rule), "{} `{}` names rule [{rule}], which spec/ does not define", case.location, case.name);
+            covered.insert(rule.clone());
+        }
+    }
+    let uncovered: Vec<String> = defined
+        .iter()
+        .filter(|(name, _)| !covered.contains(name))
+        .map(|(name, file)| format!("[{name}] (spec/{file})"))
+        .collect();
+    assert!(uncovered.is_empty(), "{} rules are covered by no conformance case:\n{}", uncovered.len(), uncovered.join("\n"));
+}

@@ -1,0 +1,46 @@
+//! [limit.memory] on every engine: a program that keeps growing its heap stops with the clean
+//! out-of-memory error, while one that allocates as much in total but lets it go finishes
+//! (garbage is not counted against the limit).
+
+use lockstep_spec::program::load_program;
+use lockstep_tests::{Engine, RunSettings};
+
+const LIMIT: usize = 8 << 20;
+
+fn program(keep: bool) -> lockstep_spec::program::Program {
+    // 400 arrays of 4096 elements (64 KiB or more each, about 26 MiB in all), either all kept
+    // alive in `keep` or each dropped when the next one replaces it.
+    let store = if keep { "apush keep, a" } else { "nop" };
+    let text = format!(
+        "func main() {{\n local a, keep, n, i, one, t\n ldi i, 0\n anew keep, i\n ldi one, 1\n \
+         ldi n, 4096\nloop:\n anew a, n\n {store}\n add i, i, one\n ldi t, 400\n lt t, i, t\n \
+         jmpif t, loop\n alen t, keep\n ret t\n}}\n"
+    );
+    load_program(text.as_bytes(), "memory.lsa").unwrap()
+}
+
+fn settings() -> RunSettings {
+    RunSettings { max_heap: Some(LIMIT), ..RunSettings::default() }
+}
+
+#[test]
+fn a_growing_heap_stops_with_the_out_of_memory_error() {
+    let program = program(true);
+    for &engine in Engine::ALL {
+        let err = engine.run_with(&program, &settings()).unwrap_err();
+        assert!(err.contains("out of memory") && err.contains(&LIMIT.to_string()), "{engine:?}: {err}");
+    }
+}
+
+#[test]
+fn garbage_does_not_count_against_the_limit() {
+    let program = program(false);
+    for &engine in Engine::ALL {
+        let outcome = engine.run_with(&program, &settings()).unwrap_or_else(|e| panic!("{engine:?}: {e}"));
+        assert!(
+            matches!(&outcome.end, lockstep_spec::outcome::End::Finished { value } if value == "0"),
+            "{engine:?}: {}",
+            outcome.to_json()
+        );
+    }
+}
