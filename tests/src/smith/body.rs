@@ -17,6 +17,8 @@ use lockstep_spec::{
 const REG_CAP: u32 = 800;
 /// Instructions above this end the body early.
 const CODE_CAP: usize = 1500;
+/// Deepest nesting of blocks.
+const MAX_NEST: u32 = 5;
 
 pub(crate) fn build(plan: &Plan, r: &mut Rng<'_, '_>) -> Module {
     let mut pool = Vec::new();
@@ -95,6 +97,8 @@ struct FnGen<'p, 'a, 'b> {
     random_jumps: Vec<(usize, u64)>,
     loop_depth: u32,
     atomic_depth: u32,
+    /// Nesting of blocks (if/else, loops, atomic blocks, skipped code).
+    depth: u32,
     spawns_left: u32,
     /// Thread handles (register, result type) spawned in the current scope or an enclosing one.
     handles: Vec<(Reg, Ty)>,
@@ -124,6 +128,7 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
             random_jumps: Vec::new(),
             loop_depth: 0,
             atomic_depth: 0,
+            depth: 0,
             spawns_left,
             handles: Vec::new(),
             ops,
@@ -473,6 +478,12 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
     // ---- statements -------------------------------------------------------------------------
 
     fn block(&mut self, n: u64) {
+        // Bounded nesting: short fuzz inputs run out, and an exhausted input makes the same
+        // choice forever, which must not be "nest again".
+        if self.depth >= MAX_NEST {
+            return;
+        }
+        self.depth += 1;
         let saved = self.handles.len();
         for _ in 0..n {
             if self.full() {
@@ -481,15 +492,17 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
             self.statement();
         }
         self.handles.truncate(saved);
+        self.depth -= 1;
     }
 
     fn statement(&mut self) {
         let control = self.plan.has(Family::Control);
+        // 0 (what an exhausted input gives) is a single instruction.
         match self.r.below(16) {
-            0 | 1 if control => self.if_else(),
-            2 if control && self.loop_depth < 2 => self.counted_loop(),
-            3 if self.plan.has(Family::Atomic) && self.atomic_depth < 3 => self.atomic_block(),
-            4 if self.plan.threads => self.shared_counter(),
+            11 | 12 if control => self.if_else(),
+            13 if control && self.loop_depth < 2 => self.counted_loop(),
+            14 if self.plan.has(Family::Atomic) && self.atomic_depth < 3 => self.atomic_block(),
+            15 if self.plan.threads => self.shared_counter(),
             _ => {
                 for _ in 0..4 {
                     let Some(op) = self.r.pick(&self.ops) else { return };
@@ -861,9 +874,14 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
                 if self.atomic_depth > 0 {
                     return false;
                 }
-                let Some((thread, ty)) = self.r.pick(&self.handles) else { return false };
-                let dst = self.dst_of(ty);
-                self.emit(Instr::Join { dst, thread });
+                match self.r.pick(&self.handles) {
+                    Some((thread, ty)) => {
+                        let dst = self.dst_of(ty);
+                        self.emit(Instr::Join { dst, thread });
+                    }
+                    None if self.plan.threads => self.join_shared(),
+                    None => return false,
+                }
             }
             AtomicBegin | AtomicEnd => {
                 if self.plan.has(Family::Traps) && self.r.chance(1, 30) {
@@ -1073,9 +1091,42 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
         let (params, ret, role) = (f.params.clone(), f.ret, f.role);
         let args = if role == Role::Recursive { vec![self.depth()].into() } else { self.args_for(&params) };
         let dst = self.fresh();
+        let shared: Vec<Reg> = args.iter().copied().filter(|a| self.tys.get(a.0 as usize) == Some(&Ty::Arr)).collect();
         self.emit(Instr::Spawn { dst, func: FuncIdx(g), args });
         self.handles.push((dst, ret));
+        if let Some(arr) = self.r.pick(&shared) {
+            if self.r.chance(1, 4) {
+                // Publish the handle: the worker (or a sibling) may join it, even itself.
+                self.emit(Instr::APush { arr, src: dst });
+            }
+        }
         true
+    }
+
+    /// Joins the thread whose handle a spawner published as the last element of a shared array,
+    /// if it is one: threads joining siblings, and deadlock when a thread finds its own handle.
+    fn join_shared(&mut self) {
+        let arr = self.value_of(Ty::Arr);
+        let (n, zero, c, x, t, s, skip) = (self.fresh(), self.fresh(), self.fresh(), self.fresh(), self.fresh(), self.fresh(), self.label());
+        self.emit(Instr::ALen { dst: n, arr });
+        self.emit(Instr::LdI { dst: zero, value: 0 });
+        self.emit(Instr::Gt { dst: c, a: n, b: zero });
+        self.jump(Instr::JmpIfNot { cond: c, target: Label(0) }, skip);
+        let (one, last) = (self.fresh(), self.fresh());
+        self.emit(Instr::LdI { dst: one, value: 1 });
+        self.emit(Instr::Sub { dst: last, a: n, b: one });
+        self.emit(Instr::AGet { dst: x, arr, idx: last });
+        self.emit(Instr::TypeOf { dst: t, a: x });
+        let k = self.str_const(b"thread");
+        self.emit(Instr::LdK { dst: s, k });
+        self.emit(Instr::Eq { dst: c, a: t, b: s });
+        self.jump(Instr::JmpIfNot { cond: c, target: Label(0) }, skip);
+        let dst = match self.any_dst() {
+            Some(d) => d,
+            None => self.fresh(),
+        };
+        self.emit(Instr::Join { dst, thread: x });
+        self.place(skip);
     }
 
     /// `op` with operands that ignore register types (its result goes to an `Any` register):
