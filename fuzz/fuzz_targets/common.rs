@@ -29,11 +29,12 @@ pub fn count(target: &str, valid: bool) {
 /// For the differential targets: the outcome mix.
 pub static STATS: Mutex<Option<Stats>> = Mutex::new(None);
 
-pub fn record(target: &str, f: impl FnOnce(&mut Stats)) {
+/// `every`: runs between two lines (the threads target is slow: every few hundred).
+pub fn record(target: &str, every: u64, f: impl FnOnce(&mut Stats)) {
     let mut guard = STATS.lock().unwrap_or_else(|e| e.into_inner());
     let stats = guard.get_or_insert_with(Stats::default);
     f(stats);
-    if stats.runs % EVERY == 0 {
+    if stats.runs % every == 0 {
         eprintln!("#stats {target}: valid 100% (generated); {stats}");
     }
 }

@@ -18,9 +18,9 @@ fuzz_target!(|data: &[u8]| {
     let settings = RunSettings { fuel: Some(g.fuel), ..RunSettings::default() };
     match oracle::threads_agree(&oracle::program(&module), &settings, seed, 2) {
         Ok(oracle::Verdict::Agreed(outcomes)) => {
-            common::record("differential_threads", |s| outcomes.iter().for_each(|o| s.record(o)))
+            common::record("differential_threads", 256, |s| outcomes.iter().for_each(|o| s.record(o)))
         }
-        Ok(oracle::Verdict::HostLimit) => common::record("differential_threads", |s| s.record_host_error()),
+        Ok(oracle::Verdict::HostLimit) => common::record("differential_threads", 256, |s| s.record_host_error()),
         Err(e) => panic!("{e}\nfuel {}\n{}", g.fuel, lockstep_spec::disasm::disassemble(&g.module)),
     }
 });
