@@ -5,6 +5,8 @@
 //! program; 3 a host limit was reached (memory). Every message goes to stderr; only the
 //! program's own output (and what `disasm`/`check` print) goes to stdout.
 
+#![forbid(unsafe_code)]
+
 use clap::{Parser, Subcommand, ValueEnum};
 use lockstep_spec::outcome::{End, Outcome};
 use lockstep_spec::program::{load_program, Program};

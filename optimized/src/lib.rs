@@ -20,6 +20,7 @@ pub mod inline_cache;
 mod interp;
 mod ops;
 mod regs;
+#[doc(hidden)] pub mod stm;
 mod thread;
 pub mod value;
 mod vm;

@@ -11,6 +11,8 @@
 //! (round-robin, seeded and replayed scheduling decisions), `fault` (a trap before it has a
 //! location).
 
+#![forbid(unsafe_code)]
+
 mod arith;
 mod fault;
 mod machine;

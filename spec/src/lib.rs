@@ -5,6 +5,8 @@
 //! Pipeline: bytes --[`decode`]--> [`Module`] --[`verify`]--> [`VerifiedModule`] --> engines;
 //! text --[`asm`]--> [`Module`]; [`Module`] --[`encode`]--> bytes; [`Module`] --[`disasm`]--> text.
 
+#![forbid(unsafe_code)]
+
 pub mod isa;
 
 pub mod asm;

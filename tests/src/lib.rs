@@ -1,6 +1,8 @@
 //! `lockstep-tests`: the engine-independent test suites (see tests/README.md). This library
 //! holds what the suites share: finding files, loading programs, running them on an engine.
 
+#![forbid(unsafe_code)]
+
 pub mod script;
 pub mod smith;
 

@@ -1,0 +1,425 @@
+//! One transaction: NOrec barriers (value-logged reads, redo-logged writes), validation,
+//! commit and rollback, inevitability. `STM.md` states the protocol and why it is correct;
+//! comments here name the step of that argument each line carries.
+
+use super::clock::{Stm, INEVITABLE, UNIT, WRITING};
+use super::sync::{fence, AtomicU64, Ordering, Spin};
+use std::collections::HashMap;
+
+/// Why a transaction must roll back. It has had no effect on shared memory; the caller
+/// discards it ([`Transaction::abort`]) and re-executes from the transaction's start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Abort {
+    pub kind: AbortKind,
+    /// Address of the word found changed (0 when none is to blame), for conflict reports.
+    pub word: usize,
+}
+
+/// Conflict kinds, as the conflict report groups them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbortKind {
+    /// A word this transaction read (and did not write) was changed by a commit.
+    WriteRead,
+    /// A word this transaction read and wrote was changed by a commit.
+    WriteWrite,
+    /// The inevitable token was busy when this transaction asked for it mid-way.
+    Inevitable,
+}
+
+/// What a successful commit tells the schedule recorder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// The serialization point. A writer (it wrote, or had effects) is the `serial`-th writer
+    /// commit, numbered from 1, unique. A read-only transaction serializes right after writer
+    /// `serial` (0: before every writer), in any order among read-only ones with the same serial.
+    pub serial: u64,
+    pub read_only: bool,
+    pub inevitable: bool,
+}
+
+impl CommitInfo {
+    /// Sorting committed transactions by this key (stably, so that each thread keeps its own
+    /// order) gives a serialization order: writer `k`, then the read-only ones that saw `k`.
+    pub fn order_key(&self) -> (u64, bool) {
+        (self.serial, self.read_only)
+    }
+}
+
+/// Per-OS-thread STM state that outlives transactions: the private-object tag source and the
+/// recycled log buffers.
+pub struct TxThread {
+    slot: u64,
+    epoch: u64,
+    reads: Vec<(&'static AtomicU64, u64)>,
+    writes: Vec<(&'static AtomicU64, u64)>,
+}
+
+/// Bits of a private tag below the epoch: the thread slot, shifted left once, and bit 0 set so
+/// that no tag is 0 (the STM word of a shared object).
+const SLOT_BITS: u32 = 16;
+
+impl TxThread {
+    /// `slot` must be unique among the run's live OS threads and below 2^15.
+    pub fn new(slot: u32) -> TxThread {
+        debug_assert!(slot < 1 << (SLOT_BITS - 1));
+        TxThread { slot: u64::from(slot), epoch: 0, reads: Vec::new(), writes: Vec::new() }
+    }
+
+    /// Restarts the epochs. Only when no object carries one of this thread's tags, which is
+    /// the case after a collection that reset every live STM word to 0 (shared).
+    pub fn reset_epoch(&mut self) {
+        self.epoch = 0;
+    }
+
+    /// Whether the epoch is close to running out (a collection must reset it first).
+    pub fn epoch_exhausted(&self) -> bool {
+        self.epoch >= (1 << (64 - SLOT_BITS)) - 2
+    }
+
+    fn next_tag(&mut self) -> u64 {
+        // [stm.private] A fresh tag per attempt: objects tagged by an earlier transaction of this
+        // thread are shared from the moment it committed (publication costs nothing).
+        #[cfg(not(lockstep_mutant = "stale_private_tag"))]
+        {
+            self.epoch += 1;
+        }
+        #[cfg(lockstep_mutant = "stale_private_tag")]
+        {
+            self.epoch = self.epoch.max(1);
+        }
+        (self.epoch << SLOT_BITS) | (self.slot << 1) | 1
+    }
+}
+
+/// Reuses a log's buffer under another lifetime. In-place collection keeps the allocation
+/// (same element layout) and the closure never runs: the vector is empty.
+fn recycle<'b>(mut v: Vec<(&AtomicU64, u64)>) -> Vec<(&'b AtomicU64, u64)> {
+    v.clear();
+    v.into_iter().map(|_| unreachable!("the vector was cleared")).collect()
+}
+
+/// Above this many writes, lookups go through a hash index instead of a scan.
+const INDEX_FROM: usize = if cfg!(loom) { 2 } else { 16 };
+
+/// A running transaction over words that live at least `'w`.
+pub struct Transaction<'s, 'w> {
+    stm: &'s Stm,
+    /// Clock value (without the token bit) at which every read so far was consistent.
+    snapshot: u64,
+    reads: Vec<(&'w AtomicU64, u64)>,
+    /// The redo log: the last value written to each word, in first-write order.
+    writes: Vec<(&'w AtomicU64, u64)>,
+    index: HashMap<usize, usize>,
+    tag: u64,
+    inevitable: bool,
+    effects: bool,
+    /// Set once the token is released, so that `Drop` does not release it twice.
+    done: bool,
+}
+
+fn addr(w: &AtomicU64) -> usize {
+    w as *const AtomicU64 as usize
+}
+
+impl<'s, 'w> Transaction<'s, 'w> {
+    /// Starts a normal (optimistic) transaction.
+    pub fn begin(stm: &'s Stm, th: &mut TxThread) -> Transaction<'s, 'w> {
+        let snapshot = stm.stable_snapshot();
+        Transaction {
+            stm,
+            snapshot,
+            reads: recycle(std::mem::take(&mut th.reads)),
+            writes: recycle(std::mem::take(&mut th.writes)),
+            index: HashMap::new(),
+            tag: th.next_tag(),
+            inevitable: false,
+            effects: false,
+            done: false,
+        }
+    }
+
+    /// Starts an inevitable transaction: waits for the token (FIFO among those waiting),
+    /// calling `wait` between checks. Call it at a transaction boundary only, with `wait`
+    /// polling the safepoint, so that a stop-the-world request is never held up by the wait.
+    pub fn begin_inevitable(stm: &'s Stm, th: &mut TxThread, wait: &mut dyn FnMut()) -> Transaction<'s, 'w> {
+        stm.acquire_token_queued(wait);
+        let mut tx = Transaction::begin(stm, th);
+        tx.inevitable = true;
+        tx
+    }
+
+    /// Whether this transaction holds the inevitable token (and so will not abort).
+    pub fn is_inevitable(&self) -> bool {
+        self.inevitable
+    }
+
+    /// The STM word value of objects allocated by this transaction: while an object's STM word
+    /// equals it, the object is private to this transaction and [`Self::read_in`] /
+    /// [`Self::write_in`] access it directly.
+    pub fn private_tag(&self) -> u64 {
+        self.tag
+    }
+
+    /// Records an effect (buffered output, a spawn, a thread end) that needs a unique place in
+    /// the serialization order even if nothing was written: the commit then takes the lock.
+    pub fn mark_effect(&mut self) {
+        self.effects = true;
+    }
+
+    fn lookup_write(&self, w: &AtomicU64) -> Option<usize> {
+        if self.writes.len() > INDEX_FROM {
+            self.index.get(&addr(w)).copied()
+        } else {
+            self.writes.iter().position(|(x, _)| std::ptr::eq(*x, w))
+        }
+    }
+
+    /// The read barrier of a shared word: the value this transaction sees, consistent with
+    /// every earlier read (opacity), or `Abort` if that is no longer possible.
+    pub fn read(&mut self, w: &'w AtomicU64) -> Result<u64, Abort> {
+        if let Some(i) = self.lookup_write(w) {
+            return Ok(self.writes[i].1);
+        }
+        if self.inevitable {
+            // No commit can happen while we hold the token: memory is our snapshot.
+            return Ok(w.load(Ordering::Relaxed));
+        }
+        let mut v = w.load(Ordering::Relaxed);
+        // [stm.read-consistent] If the value came from a write-back, this fence and the
+        // committer's release fence make its WRITING bit visible to the clock load below.
+        fence(Ordering::Acquire);
+        #[cfg(not(lockstep_mutant = "skip_read_validation"))]
+        while self.stm.clock.load(Ordering::Relaxed) & !INEVITABLE != self.snapshot {
+            self.snapshot = self.revalidate()?;
+            v = w.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+        }
+        self.reads.push((w, v));
+        Ok(v)
+    }
+
+    /// The write barrier of a shared word: buffers the value until commit.
+    pub fn write(&mut self, w: &'w AtomicU64, v: u64) {
+        #[cfg(lockstep_mutant = "write_in_place")]
+        w.store(v, Ordering::Relaxed);
+        if let Some(i) = self.lookup_write(w) {
+            self.writes[i].1 = v;
+            return;
+        }
+        self.writes.push((w, v));
+        if self.writes.len() > INDEX_FROM {
+            if self.index.is_empty() {
+                for (i, (x, _)) in self.writes.iter().enumerate() {
+                    self.index.insert(addr(x), i);
+                }
+            } else {
+                self.index.insert(addr(w), self.writes.len() - 1);
+            }
+        }
+    }
+
+    /// Whether an object whose STM word is `stm_word` is private to this transaction.
+    pub fn is_private(&self, stm_word: &AtomicU64) -> bool {
+        // Relaxed suffices: a tag equal to ours was stored by this thread (program order);
+        // any other value, however stale, is not ours.
+        stm_word.load(Ordering::Relaxed) == self.tag
+    }
+
+    /// Read barrier for a word of an object whose STM word is `stm_word`.
+    pub fn read_in(&mut self, stm_word: &AtomicU64, w: &'w AtomicU64) -> Result<u64, Abort> {
+        if self.is_private(stm_word) {
+            return Ok(w.load(Ordering::Relaxed));
+        }
+        self.read(w)
+    }
+
+    /// Write barrier for a word of an object whose STM word is `stm_word`.
+    pub fn write_in(&mut self, stm_word: &AtomicU64, w: &'w AtomicU64, v: u64) {
+        if self.is_private(stm_word) {
+            w.store(v, Ordering::Relaxed);
+        } else {
+            self.write(w, v);
+        }
+    }
+
+    /// Checks that the snapshot is still current, extending it if it is not but every read
+    /// still holds. Cheap when nothing committed: one load. Call it before any effect and at
+    /// backward jumps.
+    pub fn validate(&mut self) -> Result<(), Abort> {
+        if self.inevitable {
+            return Ok(());
+        }
+        if self.stm.clock.load(Ordering::Acquire) & !INEVITABLE != self.snapshot {
+            self.snapshot = self.revalidate()?;
+        }
+        Ok(())
+    }
+
+    /// Value-based validation: waits out a write-back, checks every logged read against
+    /// memory, and returns the clock at which they all held.
+    fn revalidate(&self) -> Result<u64, Abort> {
+        let mut spin = Spin::default();
+        loop {
+            #[cfg(not(lockstep_mutant = "missing_acquire"))]
+            let t = self.stm.clock.load(Ordering::Acquire) & !INEVITABLE;
+            #[cfg(lockstep_mutant = "missing_acquire")]
+            let t = self.stm.clock.load(Ordering::Relaxed) & !INEVITABLE;
+            if t & WRITING != 0 {
+                spin.wait();
+                continue;
+            }
+            for &(w, v) in &self.reads {
+                if w.load(Ordering::Relaxed) != v {
+                    return Err(self.conflict(w));
+                }
+            }
+            #[cfg(not(lockstep_mutant = "missing_acquire"))]
+            fence(Ordering::Acquire);
+            if self.stm.clock.load(Ordering::Relaxed) & !INEVITABLE == t {
+                return Ok(t);
+            }
+        }
+    }
+
+    #[cold]
+    fn conflict(&self, w: &AtomicU64) -> Abort {
+        let kind = if self.lookup_write(w).is_some() { AbortKind::WriteWrite } else { AbortKind::WriteRead };
+        Abort { kind, word: addr(w) }
+    }
+
+    /// Becomes inevitable mid-way, without waiting: fails with [`AbortKind::Inevitable`] when
+    /// the token is held or queued for, and with a conflict when a read no longer holds.
+    pub fn become_inevitable(&mut self) -> Result<(), Abort> {
+        if self.inevitable {
+            return Ok(());
+        }
+        if !self.stm.try_acquire_token() {
+            return Err(Abort { kind: AbortKind::Inevitable, word: 0 });
+        }
+        // No commit can start now, so this validation stays true until we commit.
+        let now = self.stm.stable_snapshot();
+        if now != self.snapshot {
+            for &(w, v) in &self.reads {
+                if w.load(Ordering::Relaxed) != v {
+                    self.stm.release_token();
+                    return Err(self.conflict(w));
+                }
+            }
+            self.snapshot = now;
+        }
+        self.inevitable = true;
+        Ok(())
+    }
+
+    /// Commits: publishes the redo log atomically and returns the serialization point, or
+    /// aborts (never for an inevitable transaction).
+    pub fn commit(self, th: &mut TxThread) -> Result<CommitInfo, Abort> {
+        self.commit_with(th, |_| ()).map(|(info, ())| info)
+    }
+
+    /// Commits like [`Self::commit`], running `on_commit` at the serialization point: for a
+    /// writer under the commit lock, so that what it appends (buffered output, schedule
+    /// entries) lands in serialization order. Keep it short: every other commit waits for it.
+    pub fn commit_with<R>(
+        mut self,
+        th: &mut TxThread,
+        on_commit: impl FnOnce(&CommitInfo) -> R,
+    ) -> Result<(CommitInfo, R), Abort> {
+        let result = if self.inevitable { Ok(self.commit_inevitable(on_commit)) } else { self.commit_normal(on_commit) };
+        self.done = true;
+        self.recycle_into(th);
+        result
+    }
+
+    fn commit_normal<R>(&mut self, on_commit: impl FnOnce(&CommitInfo) -> R) -> Result<(CommitInfo, R), Abort> {
+        if self.writes.is_empty() && !self.effects {
+            // [stm.read-only] Every read held at `snapshot`: serialize there, no lock.
+            let info = CommitInfo { serial: self.snapshot / UNIT, read_only: true, inevitable: false };
+            let r = on_commit(&info);
+            return Ok((info, r));
+        }
+        let clock = &self.stm.clock;
+        let mut spin = Spin::default();
+        loop {
+            // [stm.commit-lock] The lock is taken from our snapshot only: success proves no
+            // commit happened since every read was validated.
+            #[cfg(not(lockstep_mutant = "writeback_before_validate"))]
+            let expected = self.snapshot;
+            #[cfg(lockstep_mutant = "writeback_before_validate")]
+            let expected = clock.load(Ordering::Acquire) & !(WRITING | INEVITABLE);
+            match clock.compare_exchange(expected, expected | WRITING, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => {
+                    self.snapshot = expected;
+                    break;
+                }
+                Err(cur) if cur & (WRITING | INEVITABLE) != 0 => spin.wait(),
+                Err(_) => self.snapshot = self.revalidate()?,
+            }
+        }
+        let info = CommitInfo { serial: self.snapshot / UNIT + 1, read_only: false, inevitable: false };
+        #[cfg(lockstep_mutant = "release_before_writeback")]
+        clock.fetch_add(UNIT - WRITING, Ordering::Release);
+        // [stm.writeback] Readers that see any of these stores also see WRITING (fence pair).
+        fence(Ordering::Release);
+        for &(w, v) in &self.writes {
+            w.store(v, Ordering::Relaxed);
+        }
+        let r = on_commit(&info);
+        // Clears WRITING and counts the commit, keeping a token bit set meanwhile.
+        #[cfg(not(lockstep_mutant = "release_before_writeback"))]
+        clock.fetch_add(UNIT - WRITING, Ordering::Release);
+        Ok((info, r))
+    }
+
+    fn commit_inevitable<R>(&mut self, on_commit: impl FnOnce(&CommitInfo) -> R) -> (CommitInfo, R) {
+        let clock = &self.stm.clock;
+        if self.writes.is_empty() && !self.effects {
+            let info = CommitInfo { serial: self.snapshot / UNIT, read_only: true, inevitable: true };
+            let r = on_commit(&info);
+            self.stm.release_token();
+            return (info, r);
+        }
+        let info = CommitInfo { serial: self.snapshot / UNIT + 1, read_only: false, inevitable: true };
+        #[cfg(not(lockstep_mutant = "inevitable_skips_writing"))]
+        clock.fetch_or(WRITING, Ordering::Relaxed);
+        fence(Ordering::Release);
+        for &(w, v) in &self.writes {
+            w.store(v, Ordering::Relaxed);
+        }
+        let r = on_commit(&info);
+        // snapshot | INEVITABLE | WRITING + 1 = snapshot + UNIT: counts the commit, clears both.
+        #[cfg(not(lockstep_mutant = "inevitable_skips_writing"))]
+        clock.fetch_add(1, Ordering::Release);
+        #[cfg(lockstep_mutant = "inevitable_skips_writing")]
+        clock.fetch_add(UNIT - INEVITABLE, Ordering::Release);
+        self.stm.next_ticket();
+        (info, r)
+    }
+
+    /// Rolls back: nothing this transaction did is visible to anyone (writes were only
+    /// buffered; private objects it allocated are unreachable garbage once the caller restores
+    /// its registers). An inevitable transaction is never aborted by the STM; aborting one
+    /// explicitly (an abandoned thread at the end of a run) gives the token back.
+    pub fn abort(mut self, th: &mut TxThread) {
+        if self.inevitable && !self.done {
+            self.stm.release_token();
+        }
+        self.done = true;
+        self.recycle_into(th);
+    }
+
+    fn recycle_into(&mut self, th: &mut TxThread) {
+        th.reads = recycle(std::mem::take(&mut self.reads));
+        th.writes = recycle(std::mem::take(&mut self.writes));
+    }
+}
+
+impl Drop for Transaction<'_, '_> {
+    fn drop(&mut self) {
+        // A transaction dropped without commit or abort (a panic, an abandoned thread) must not
+        // keep the token, or every later commit would wait forever.
+        if self.inevitable && !self.done {
+            self.stm.release_token();
+        }
+    }
+}
