@@ -43,6 +43,26 @@ enum Command {
     },
     /// Run a program; ARGS are passed to `main` as an array of strings.
     Run(RunArgs),
+    /// Generate a random valid program (the differential tests' generator) from a seed.
+    /// Prints it as assembly text, or writes it to FILE: binary (.lsb) when FILE ends in
+    /// `.lsb`, assembly text otherwise. The text's header says which fuel to run it with.
+    Smith(SmithArgs),
+}
+
+#[derive(clap::Args)]
+struct SmithArgs {
+    /// The seed: the same seed always gives the same program.
+    #[arg(long)]
+    seed: u64,
+    /// Write the program to this file instead of stdout (`.lsb`: binary; else text).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Generate a program that never spawns threads (the single-threaded property's programs).
+    #[arg(long, conflicts_with = "threaded")]
+    single_threaded: bool,
+    /// Generate a program whose main thread forks workers (the threads property's programs).
+    #[arg(long)]
+    threaded: bool,
 }
 
 #[derive(clap::Args)]
@@ -104,6 +124,7 @@ fn main() -> ExitCode {
         Command::Disasm { file } => disasm(&file),
         Command::Check { file } => check(&file),
         Command::Run(args) => run(args),
+        Command::Smith(args) => smith(args),
     }
 }
 
@@ -263,6 +284,30 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("{stats}");
     }
     status
+}
+
+fn smith(args: SmithArgs) -> ExitCode {
+    use lockstep_tests::smith;
+    let options = match (args.single_threaded, args.threaded) {
+        (true, _) => smith::Options::SINGLE,
+        (_, true) => smith::Options::THREADED,
+        _ => smith::Options::ANY,
+    };
+    let generated = smith::from_seed(args.seed, options);
+    let text = smith::to_lsa(args.seed, options, &generated);
+    let Some(path) = args.output else {
+        print!("{text}");
+        return ExitCode::SUCCESS;
+    };
+    let bytes = if path.extension().is_some_and(|e| e == "lsb") {
+        lockstep_spec::encode::encode(&generated.module)
+    } else {
+        text.into_bytes()
+    };
+    match std::fs::write(&path, bytes) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => invalid(format!("cannot write {}: {e}", path.display())),
+    }
 }
 
 fn parse_scheduler(text: &str) -> Result<lockstep_reference::Scheduler, String> {

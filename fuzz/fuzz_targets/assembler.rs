@@ -2,10 +2,15 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common.rs"]
+mod common;
+
 fuzz_target!(|data: &[u8]| {
+    let mut valid = false;
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(assembly) = lockstep_spec::asm::assemble(text, "fuzz.lsa") {
-            let _ = lockstep_spec::verify::verify(assembly.module);
+            valid = lockstep_spec::verify::verify(assembly.module).is_ok();
         }
     }
+    common::count("assembler", valid);
 });

@@ -3,9 +3,14 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common.rs"]
+mod common;
+
 fuzz_target!(|data: &[u8]| {
     if let Ok(module) = lockstep_spec::decode::decode(data) {
         assert_eq!(lockstep_spec::encode::encode(&module), data, "decode then encode changed the bytes");
-        let _ = lockstep_spec::verify::verify(module);
+        common::count("loader", lockstep_spec::verify::verify(module).is_ok());
+    } else {
+        common::count("loader", false);
     }
 });

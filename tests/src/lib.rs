@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod script;
+pub mod smith;
 
 use lockstep_spec::outcome::Outcome;
 use lockstep_spec::program::{load_program, Program};

@@ -1,0 +1,79 @@
+//! The differential checks themselves, shared by the properties (`tests/tests/differential.rs`),
+//! the fuzz targets (`fuzz/`) and the regression replays, so that all three judge a program
+//! the same way.
+
+use crate::{replay_on_reference, Engine, RunSettings};
+use lockstep_spec::outcome::Outcome;
+use lockstep_spec::program::{Format, Program};
+use lockstep_spec::VerifiedModule;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// A verified module as a program (the generator makes modules, the engines run programs).
+pub fn program(module: &VerifiedModule) -> Program {
+    Program { module: module.clone(), format: Format::Binary, source_map: None }
+}
+
+/// The message of a caught panic.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "(no message)".to_string())
+}
+
+/// Runs an engine, turning a panic into an error message.
+pub fn run(engine: Engine, program: &Program, settings: &RunSettings) -> Result<Outcome, String> {
+    catch_unwind(AssertUnwindSafe(|| engine.run_with(program, settings)))
+        .unwrap_or_else(|p| Err(format!("{engine:?} panicked: {}", panic_message(p.as_ref()))))
+}
+
+/// What a check concluded about a program that did not fail it.
+pub enum Verdict {
+    /// The outcome every engine agreed on (or the reference's, for the thread check).
+    Agreed(Vec<Outcome>),
+    /// The optimized engine hit a host limit (heap exhaustion): the one divergence the spec
+    /// allows, so the program says nothing (wasmtime's "poisoned" runs).
+    HostLimit,
+}
+
+/// Single-threaded programs: the reference and the optimized engine behave identically.
+pub fn engines_agree(program: &Program, settings: &RunSettings) -> Result<Verdict, String> {
+    let reference = run(Engine::Reference, program, settings).map_err(|e| format!("reference: {e}"))?;
+    let optimized = match run(Engine::Optimized, program, settings) {
+        Ok(o) => o,
+        Err(e) if e.contains("panicked") => return Err(format!("optimized: {e}")),
+        // Heap exhaustion is the optimized engine's only run error.
+        Err(_) => return Ok(Verdict::HostLimit),
+    };
+    if reference.same_behaviour(&optimized) {
+        Ok(Verdict::Agreed(vec![reference]))
+    } else {
+        Err(format!("the engines disagree\nreference: {}\noptimized: {}", reference.to_json(), optimized.to_json()))
+    }
+}
+
+/// Multithreaded programs: the optimized run's schedule, replayed on the reference, gives the
+/// same outcome; and the reference under `seeds` schedule seeds (from `first_seed` on) ends in a
+/// defined outcome that replaying its own recorded schedule reproduces.
+pub fn threads_agree(program: &Program, settings: &RunSettings, first_seed: u64, seeds: u64) -> Result<Verdict, String> {
+    let optimized = match run(Engine::Optimized, program, settings) {
+        Ok(o) => o,
+        Err(e) if e.contains("panicked") => return Err(format!("optimized: {e}")),
+        Err(_) => return Ok(Verdict::HostLimit),
+    };
+    replay_on_reference(program, settings, &optimized).map_err(|e| {
+        format!("the optimized engine's schedule replayed on the reference differs\n{e}\nschedule:\n{}", optimized.schedule.to_text())
+    })?;
+    let mut outcomes = vec![optimized];
+    for k in 0..seeds {
+        let schedule = format!("seed:{}", first_seed.wrapping_add(k));
+        let seeded = RunSettings { schedule: Some(schedule.clone()), ..settings.clone() };
+        let outcome = run(Engine::Reference, program, &seeded).map_err(|e| format!("reference under {schedule}: {e}"))?;
+        replay_on_reference(program, settings, &outcome).map_err(|e| {
+            format!("the reference does not reproduce its own run under {schedule}\n{e}\nschedule:\n{}", outcome.schedule.to_text())
+        })?;
+        outcomes.push(outcome);
+    }
+    Ok(Verdict::Agreed(outcomes))
+}
