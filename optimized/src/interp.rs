@@ -506,14 +506,26 @@ impl Vm {
                     d,
                     a,
                     b,
-                    |x, y| both_small_int(x, y).then_some(x & y),
+                    |x, y| if both_small_int(x, y) {
+                        Some(x & y)
+                    } else if is_bool(x) && is_bool(y) {
+                        Some(bool_value(x == TRUE && y == TRUE))
+                    } else {
+                        None
+                    },
                     |h, x, y| ops::bits(h, Bits::And, x, y)
                 ),
                 Op::Or { d, a, b } => binop!(
                     d,
                     a,
                     b,
-                    |x, y| both_small_int(x, y).then_some(x | y),
+                    |x, y| if both_small_int(x, y) {
+                        Some(x | y)
+                    } else if is_bool(x) && is_bool(y) {
+                        Some(bool_value(x == TRUE || y == TRUE))
+                    } else {
+                        None
+                    },
                     |h, x, y| ops::bits(h, Bits::Or, x, y)
                 ),
                 Op::Xor { d, a, b } => binop!(
@@ -526,7 +538,13 @@ impl Vm {
                 Op::Not { d, a } => {
                     let x = w.get(a);
                     // The complement of SmallInt i is the SmallInt !i, whose word is (!x & !7) | 1.
-                    let r = if is_small_int(x) { (!x & !TAG_MASK) | TAG_INT } else { check!(ops::not(heap, x)) };
+                    let r = if is_small_int(x) {
+                        (!x & !TAG_MASK) | TAG_INT
+                    } else if is_bool(x) {
+                        x ^ (TRUE ^ FALSE)
+                    } else {
+                        check!(ops::not(heap, x))
+                    };
                     w.set(d, r);
                     next!();
                 }
@@ -961,6 +979,11 @@ impl Vm {
             }
         }
     }
+}
+
+#[inline(always)]
+fn is_bool(v: Value) -> bool {
+    v == TRUE || v == FALSE
 }
 
 /// [value.equality] with the cases decided by the words alone inline: two SmallInts, or any

@@ -80,6 +80,7 @@ const PROGRAMS: &[(&str, &[&str], &str)] = &[
     ("optimized/tests/programs/deadlock.lsa", &[], "deadlock"),
     ("optimized/tests/programs/fused.lsa", &[], "trap type_error"),
     ("optimized/tests/programs/ld_arith.lsa", &[], "trap type_error"),
+    ("optimized/tests/programs/logic.lsa", &[], "trap type_error"),
 ];
 
 fn end_kind(end: &End) -> String {
