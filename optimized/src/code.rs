@@ -183,9 +183,18 @@ pub struct Program {
 }
 
 impl Program {
+    /// Whether class `c` is `of` or a subclass of it. Both must be class indices of the module:
+    /// `of` is an operand the verifier checked [verify.class-range], `c` the class of an
+    /// object, which `new` created with such an operand.
+    #[inline]
     pub fn is_subclass(&self, c: u32, of: u32) -> bool {
-        let target = &self.classes[of as usize].display;
-        self.classes[c as usize].display.get(target.len() - 1) == Some(&of)
+        debug_assert!((c as usize) < self.classes.len() && (of as usize) < self.classes.len());
+        // SAFETY: both indices are in range (see above); a display is never empty (it ends
+        // with the class itself), so `len() - 1` does not wrap.
+        unsafe {
+            let depth = self.classes.get_unchecked(of as usize).display.len() - 1;
+            self.classes.get_unchecked(c as usize).display.get(depth) == Some(&of)
+        }
     }
 
     /// The method `selector` resolves to on class `c`, searching superclasses; the nearest
