@@ -47,6 +47,21 @@ enum Command {
     /// Prints it as assembly text, or writes it to FILE: binary (.lsb) when FILE ends in
     /// `.lsb`, assembly text otherwise. The text's header says which fuel to run it with.
     Smith(SmithArgs),
+    /// Run a program on the optimized engine, replay the schedule it recorded on the reference,
+    /// and report whether they agree (exit 0) or the first difference (exit 1).
+    Diff(DiffArgs),
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// Fuel of each thread, as for `run`.
+    #[arg(long)]
+    fuel: Option<u64>,
+    /// The program (binary or text).
+    file: PathBuf,
+    /// Arguments for the program's `main`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<OsString>,
 }
 
 #[derive(clap::Args)]
@@ -125,6 +140,7 @@ fn main() -> ExitCode {
         Command::Check { file } => check(&file),
         Command::Run(args) => run(args),
         Command::Smith(args) => smith(args),
+        Command::Diff(args) => diff(args),
     }
 }
 
@@ -284,6 +300,88 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("{stats}");
     }
     status
+}
+
+/// The schedule-replay oracle on one program: the optimized engine's run, replayed on the
+/// reference, must give the identical outcome (stdout, how it ended, and the schedule).
+fn diff(args: DiffArgs) -> ExitCode {
+    let program = match load(&args.file) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let fuel = args.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL);
+    let guest_args: Vec<Vec<u8>> = args.args.into_iter().map(OsString::into_encoded_bytes).collect();
+    let config = lockstep_optimized::Config {
+        fuel,
+        args: guest_args.clone(),
+        record_schedule: true,
+        ..lockstep_optimized::Config::default()
+    };
+    let optimized = match lockstep_optimized::run(&program.module, &config) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_HOST_LIMIT);
+        }
+    };
+    let config = lockstep_reference::Config {
+        fuel,
+        args: guest_args,
+        scheduler: lockstep_reference::Scheduler::Replay(optimized.schedule.clone()),
+        ..lockstep_reference::Config::default()
+    };
+    let reference = match lockstep_reference::run(&program.module, &config) {
+        Ok(o) => o,
+        Err(e) => {
+            println!("differ: the reference cannot replay the optimized engine's schedule: {e}");
+            return ExitCode::from(EXIT_TRAP);
+        }
+    };
+    match first_difference(&optimized, &reference) {
+        None => {
+            let segments: u64 = optimized.schedule.entries.iter().map(|e| e.segments).sum();
+            let end = match &optimized.end {
+                End::Finished { value } => format!("finished with {value}"),
+                End::Trapped(t) => format!("trapped {} in `{}` at instruction {}", t.kind, t.function_name, t.pc),
+                End::Deadlock { .. } => "deadlocked".to_string(),
+            };
+            println!(
+                "agree: {} bytes of output, {segments} segments in {} schedule entries, {end}",
+                optimized.stdout.len(),
+                optimized.schedule.entries.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Some(difference) => {
+            println!("differ: {difference}");
+            ExitCode::from(EXIT_TRAP)
+        }
+    }
+}
+
+/// Where two outcomes first differ, in words; `None` when they agree.
+fn first_difference(optimized: &Outcome, reference: &Outcome) -> Option<String> {
+    let (a, b) = (&optimized.stdout, &reference.stdout);
+    if a != b {
+        let at = a.iter().zip(b.iter()).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+        let show = |s: &[u8]| String::from_utf8_lossy(&s[at..s.len().min(at + 40)]).into_owned();
+        return Some(format!(
+            "stdout differs at byte {at}: optimized {:?}, reference {:?}",
+            show(a),
+            show(b)
+        ));
+    }
+    if !optimized.end.same_end(&reference.end) {
+        return Some(format!(
+            "the runs end differently:\n  optimized {}\n  reference {}",
+            optimized.to_json(),
+            reference.to_json()
+        ));
+    }
+    if optimized.schedule != reference.schedule {
+        return Some("the reference ran a different schedule than the one it replayed".to_string());
+    }
+    None
 }
 
 fn smith(args: SmithArgs) -> ExitCode {

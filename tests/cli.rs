@@ -211,3 +211,21 @@ fn smith_prints_a_program_that_runs_the_same_on_both_engines_and_writes_binary()
     assert!(std::fs::read(&bin).unwrap().starts_with(b"\0lsb"));
     assert_eq!(lockstep(&["check", &bin]).status.code(), Some(0));
 }
+
+#[test]
+fn diff_replays_the_optimized_schedule_on_the_reference_and_agrees_on_every_example() {
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "lsa") {
+            continue;
+        }
+        let file = path.display().to_string();
+        // Default arguments everywhere, except a smaller sum for the threaded example.
+        let args: &[&str] = if file.ends_with("parallel_sum.lsa") { &["2000"] } else { &[] };
+        let o = lockstep(&[&["diff", file.as_str()][..], args].concat());
+        assert_eq!(o.status.code(), Some(0), "{file}: {}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).starts_with("agree: "), "{file}: {}", stdout(&o));
+    }
+    let o = lockstep(&["diff", "does/not/exist.lsa"]);
+    assert_eq!(o.status.code(), Some(2));
+}
