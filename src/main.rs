@@ -275,6 +275,7 @@ fn run(args: RunArgs) -> ExitCode {
                 args: guest_args,
                 stats: args.stats,
                 record_schedule,
+                stream_stdout: args.outcome.is_none(),
                 ..lockstep_optimized::Config::default()
             };
             if let Some(limit) = args.max_heap {

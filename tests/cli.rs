@@ -229,3 +229,31 @@ fn diff_replays_the_optimized_schedule_on_the_reference_and_agrees_on_every_exam
     let o = lockstep(&["diff", "does/not/exist.lsa"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn a_heap_over_max_heap_exits_3_on_both_engines() {
+    let dir = scratch("max-heap");
+    let src = "func main() {\n local a, keep, n, z\n ldi z, 0\n anew keep, z\n ldi n, 65536\nloop:\n anew a, n\n apush keep, a\n jmp loop\n}\n";
+    let file = write(&dir, "grow.lsa", src.as_bytes());
+    for engine in ["reference", "optimized"] {
+        let o = lockstep(&["run", "--engine", engine, "--max-heap", "8000000", &file]);
+        assert_eq!(o.status.code(), Some(3), "{engine}: {}", stderr(&o));
+        assert!(stderr(&o).contains("out of memory"), "{engine}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn output_streams_and_what_was_printed_before_a_trap_is_kept() {
+    let dir = scratch("stream");
+    let src = "func main() {\n local i, one\n ldi i, 0\n ldi one, 1\nloop:\n println i\n add i, i, one\n jmp loop\n}\n";
+    let file = write(&dir, "count.lsa", src.as_bytes());
+    for engine in ["reference", "optimized"] {
+        // Fuel 100001: main's entry and 100000 backward jumps, so 100001 lines, then the trap.
+        let o = lockstep(&["run", "--engine", engine, "--fuel", "100001", &file]);
+        assert_eq!(o.status.code(), Some(1), "{engine}: {}", stderr(&o));
+        assert!(stderr(&o).contains("out_of_fuel"), "{engine}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert_eq!(out.lines().count(), 100001, "{engine}");
+        assert!(out.ends_with("99999\n100000\n"), "{engine}: {}", &out[out.len() - 20..]);
+    }
+}

@@ -19,6 +19,9 @@ use crate::vm::Vm;
 use lockstep_spec::limits::{MAX_ARRAY_LEN, MAX_CALL_DEPTH, MAX_STRING_LEN, MAX_THREADS};
 use lockstep_spec::{num, TrapKind};
 
+/// When guest output streams to stdout, it is written in chunks of about this many bytes.
+const STREAM_CHUNK: usize = 1 << 16;
+
 /// How many registers a call clears at once (see `enter!`); the register stack keeps this
 /// much room above the top frame.
 const FILL_SLACK: usize = 8;
@@ -842,12 +845,18 @@ impl Vm {
                 }
                 Op::Print { s } => {
                     ops::display(prog, heap, &self.ids, w.get(s), &mut self.out);
+                    if self.stream_stdout && self.out.len() >= STREAM_CHUNK {
+                        crate::vm::write_stdout(&mut self.out);
+                    }
                     next!();
                     boundary!();
                 }
                 Op::PrintLn { s } => {
                     ops::display(prog, heap, &self.ids, w.get(s), &mut self.out);
                     self.out.push(b'\n');
+                    if self.stream_stdout && self.out.len() >= STREAM_CHUNK {
+                        crate::vm::write_stdout(&mut self.out);
+                    }
                     next!();
                     boundary!();
                 }

@@ -54,6 +54,10 @@ pub struct Config {
     /// does not need it (a benchmark, a CLI run that records nothing) saves that memory.
     /// With `false`, the outcome's schedule is empty.
     pub record_schedule: bool,
+    /// Write guest output straight to the process's stdout as the program prints (in chunks),
+    /// instead of capturing it in `Outcome::stdout` (then empty). A long-running program's
+    /// output then appears as it runs and does not accumulate in memory.
+    pub stream_stdout: bool,
 }
 
 impl Default for Config {
@@ -65,6 +69,7 @@ impl Default for Config {
             max_heap_bytes: 4 << 30,
             gc_threshold_bytes: heap::DEFAULT_GC_THRESHOLD,
             record_schedule: true,
+            stream_stdout: false,
         }
     }
 }
@@ -147,11 +152,10 @@ pub fn run_with_stats(module: &VerifiedModule, config: &Config) -> Result<Report
 pub(crate) fn run_module(module: &lockstep_spec::Module, config: &Config) -> Result<Report, RunError> {
     let oom = |_| RunError::OutOfMemory { limit_bytes: config.max_heap_bytes };
     let mut vm = vm::Vm::new(module, config).map_err(oom)?;
-    if config.stats {
-        vm.run::<true>().map_err(oom)?;
-    } else {
-        vm.run::<false>().map_err(oom)?;
-    }
+    let ran = if config.stats { vm.run::<true>() } else { vm.run::<false>() };
+    // What the program printed before running out of memory is still its output.
+    vm.flush_stdout();
+    ran.map_err(oom)?;
     let stats = config.stats.then(|| Stats {
         instructions: vm.instructions,
         inline_caches: vm.ic.stats(),

@@ -31,7 +31,9 @@ pub(crate) struct Vm {
     /// The empty thread that stands in the table for the running one (see `run`).
     spare: Option<Box<Thread>>,
     pub ids: Vec<ThreadId>,
+    /// Guest output: all of it, or when `stream_stdout`, what is not yet written.
     pub out: Vec<u8>,
+    pub stream_stdout: bool,
     pub initial_fuel: u64,
     /// The strings `typeof` returns, allocated once (GC roots).
     pub type_names: [Value; 9],
@@ -89,6 +91,7 @@ impl Vm {
             spare: Some(Box::default()),
             ids: vec![ThreadId::main()],
             out: Vec::new(),
+            stream_stdout: config.stream_stdout,
             initial_fuel: fuel,
             type_names,
             scratch: Vec::new(),
@@ -213,4 +216,21 @@ impl Vm {
         };
         Outcome { stdout: self.out.clone(), end, schedule }
     }
+
+    /// When streaming, writes the pending guest output to the process's stdout. A stdout that
+    /// no longer accepts output (a closed pipe) is not the program's failure: errors are dropped.
+    pub fn flush_stdout(&mut self) {
+        if self.stream_stdout {
+            write_stdout(&mut self.out);
+        }
+    }
+}
+
+/// Writes `out` to the process's stdout and empties it (errors dropped: see `flush_stdout`).
+pub(crate) fn write_stdout(out: &mut Vec<u8>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out);
+    let _ = stdout.flush();
+    out.clear();
 }
