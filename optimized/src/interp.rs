@@ -593,7 +593,7 @@ impl Vm {
                     next!();
                 }
                 // Tagged SmallInt words order like their values: compare the words directly.
-                Op::Lt { d, a, b } => cmpop!(d, a, b, Cmp::Lt, |x: i64, y: i64| x < y),
+                Op::Lt { d, a, b } => cmpop!(d, a, b, Cmp::Lt, ops::small_int_lt),
                 Op::Le { d, a, b } => cmpop!(d, a, b, Cmp::Le, |x: i64, y: i64| x <= y),
                 Op::Gt { d, a, b } => cmpop!(d, a, b, Cmp::Gt, |x: i64, y: i64| x > y),
                 Op::Ge { d, a, b } => cmpop!(d, a, b, Cmp::Ge, |x: i64, y: i64| x >= y),
@@ -937,13 +937,13 @@ impl Vm {
                     let m = prog.messages.get(&msg).cloned().unwrap_or_default();
                     trap!(TrapKind::ExplicitTrap, Some(m.clone()), m)
                 }
-                Op::LtJmp { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Lt, |x: i64, y: i64| x < y, t, on, false),
+                Op::LtJmp { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Lt, ops::small_int_lt, t, on, false),
                 Op::LeJmp { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Le, |x: i64, y: i64| x <= y, t, on, false),
                 Op::GtJmp { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Gt, |x: i64, y: i64| x > y, t, on, false),
                 Op::GeJmp { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Ge, |x: i64, y: i64| x >= y, t, on, false),
                 Op::EqJmp { d, a, b, t, on } => eqjmp!(d, a, b, false, t, on, false),
                 Op::NeJmp { d, a, b, t, on } => eqjmp!(d, a, b, true, t, on, false),
-                Op::LtJmpBack { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Lt, |x: i64, y: i64| x < y, t, on, true),
+                Op::LtJmpBack { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Lt, ops::small_int_lt, t, on, true),
                 Op::LeJmpBack { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Le, |x: i64, y: i64| x <= y, t, on, true),
                 Op::GtJmpBack { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Gt, |x: i64, y: i64| x > y, t, on, true),
                 Op::GeJmpBack { d, a, b, t, on } => cmpjmp!(d, a, b, Cmp::Ge, |x: i64, y: i64| x >= y, t, on, true),

@@ -146,7 +146,7 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, Fa
                 Arith::Add => x.wrapping_add(y),
                 Arith::Sub => x.wrapping_sub(y),
                 Arith::Mul => x.wrapping_mul(y),
-                Arith::Div => match num::int_div(x, y) {
+                Arith::Div => match int_div(x, y) {
                     Some(r) => r,
                     None => return trap(TrapKind::DivisionByZero, format!("{x} div 0")),
                 },
@@ -360,5 +360,27 @@ pub fn display(prog: &Program, heap: &Heap, names: &dyn ThreadNames, v: Value, o
         let _ = write!(out, "<array {}>", heap.array_len(v));
     } else if let Some(c) = heap.object_class(v) {
         let _ = write!(out, "<{}>", prog.classes[c as usize].name);
+    }
+}
+
+// Planted bugs. Each `cfg(lockstep_mutant = "NAME")` below is a known bug that the differential
+// suite must catch (`tests/run-mutants`, results in tests/README.md); normal builds never set it.
+
+/// `lt` on two small ints (the planted bug `lt_off_by_one` makes it `le`).
+#[inline(always)]
+pub fn small_int_lt(x: i64, y: i64) -> bool {
+    if cfg!(lockstep_mutant = "lt_off_by_one") {
+        x <= y
+    } else {
+        x < y
+    }
+}
+
+/// Int division (the planted bug `div_min_overflow` traps on `MIN div -1`, which wraps).
+fn int_div(x: i64, y: i64) -> Option<i64> {
+    if cfg!(lockstep_mutant = "div_min_overflow") {
+        x.checked_div(y)
+    } else {
+        num::int_div(x, y)
     }
 }
