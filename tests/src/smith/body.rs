@@ -936,6 +936,17 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
         } else {
             (self.value_of(Ty::Int), self.value_of(Ty::Int), Ty::Int)
         };
+        if !float && matches!(op, Opcode::Div | Opcode::Rem) && self.r.chance(1, 16) {
+            // [value.int-div] The one quotient that overflows, MIN div -1 (and MIN rem -1), on
+            // purpose: random edge values pair them too rarely (the planted bug
+            // `div_min_overflow` survived 300 programs before this).
+            let (x, y) = (self.fresh(), self.fresh());
+            self.emit(Instr::LdI { dst: x, value: i64::MIN });
+            self.emit(Instr::LdI { dst: y, value: -1 });
+            let dst = self.dst_of(Ty::Int);
+            self.emit(mk(op, vec![reg(dst), reg(x), reg(y)]));
+            return;
+        }
         if !float && matches!(op, Opcode::Div | Opcode::Rem) && self.guarded() {
             // [value.int-div] Guarded: a zero divisor becomes 3.
             let (t, z, c, ok) = (self.fresh(), self.fresh(), self.fresh(), self.label());
