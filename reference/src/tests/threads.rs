@@ -451,23 +451,7 @@ fn joining_a_trapped_thread_traps_naming_its_trap() {
 
     // Joined directly, the message names the joined thread's own trap.
     let mut b = Builder::new();
-    b.func(
-        "main",
-        0,
-        1,
-        vec![
-            Instr::Spawn {
-                dst: r(0),
-                func: FuncIdx(1),
-                args: args(&[]),
-            },
-            Instr::Join {
-                dst: r(0),
-                thread: r(0),
-            },
-            ret(0),
-        ],
-    );
+    main_spawns_and_joins_function_1(&mut b);
     b.func(
         "bad",
         0,
@@ -609,23 +593,7 @@ fn fuel_is_per_thread() {
     assert_eq!(message.as_deref(), Some("out_of_fuel"));
     // A spawned thread's root entry is charged at its first segment, at (root, pc 0).
     let mut b = Builder::new();
-    b.func(
-        "main",
-        0,
-        1,
-        vec![
-            Instr::Spawn {
-                dst: r(0),
-                func: FuncIdx(1),
-                args: args(&[]),
-            },
-            Instr::Join {
-                dst: r(0),
-                thread: r(0),
-            },
-            ret(0),
-        ],
-    );
+    main_spawns_and_joins_function_1(&mut b);
     b.func("child", 0, 1, vec![ret(0)]);
     let o = run_config(
         &b.build(),
@@ -714,23 +682,7 @@ fn atomic_block_traps() {
     assert_eq!(finished(&run(&b.build())), "2");
     // A spawned thread that ends inside a block traps in that thread, at its ret.
     let mut b = Builder::new();
-    b.func(
-        "main",
-        0,
-        1,
-        vec![
-            Instr::Spawn {
-                dst: r(0),
-                func: FuncIdx(1),
-                args: args(&[]),
-            },
-            Instr::Join {
-                dst: r(0),
-                thread: r(0),
-            },
-            ret(0),
-        ],
-    );
+    main_spawns_and_joins_function_1(&mut b);
     b.func("child", 0, 1, vec![Instr::AtomicBegin {}, ret(0)]);
     let message = assert_trap(&run(&b.build()), TrapKind::ThreadTrapped, "0", "main", 1);
     assert_eq!(message.as_deref(), Some("unbalanced_atomic"));
@@ -946,4 +898,25 @@ fn replay_divergence_errors() {
     assert_eq!(o.schedule.to_text(), "lockstep-schedule 1\n0 3\n");
     let split = replay(&m, "lockstep-schedule 1\n0 1\n# a comment\n0 2\n").expect("replay");
     assert_eq!(split, o);
+}
+
+/// Adds `main`, which spawns function 1 with no arguments, joins it and returns its result.
+fn main_spawns_and_joins_function_1(b: &mut Builder) {
+    b.func(
+        "main",
+        0,
+        1,
+        vec![
+            Instr::Spawn {
+                dst: r(0),
+                func: FuncIdx(1),
+                args: args(&[]),
+            },
+            Instr::Join {
+                dst: r(0),
+                thread: r(0),
+            },
+            ret(0),
+        ],
+    );
 }
