@@ -58,6 +58,13 @@ pub struct Config {
     /// instead of capturing it in `Outcome::stdout` (then empty). A long-running program's
     /// output then appears as it runs and does not accumulate in memory.
     pub stream_stdout: bool,
+    /// Run guest threads in parallel on OS threads under the STM (the default). `false` runs
+    /// them one at a time on the calling OS thread with the round-robin schedule and no
+    /// barriers (`--stm=off`): the way to measure the STM's single-thread overhead, and a
+    /// deterministic mode whose schedule equals the reference's round-robin one.
+    pub stm: bool,
+    /// Collect conflict statistics for `--stm-report` (returned in [`Report::stm`]).
+    pub stm_report: bool,
 }
 
 impl Default for Config {
@@ -70,6 +77,8 @@ impl Default for Config {
             gc_threshold_bytes: heap::DEFAULT_GC_THRESHOLD,
             record_schedule: true,
             stream_stdout: false,
+            stm: true,
+            stm_report: false,
         }
     }
 }

@@ -54,18 +54,28 @@ pub struct RunSettings {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Reference,
+    /// The optimized engine as users run it: guest threads in parallel on OS threads under the
+    /// STM. Its schedule is whatever the hardware did.
     Optimized,
+    /// The optimized engine with `--stm=off`: one OS thread, round-robin, no barriers.
+    OptimizedSerial,
 }
 
 impl Engine {
-    pub const ALL: &'static [Engine] = &[Engine::Reference, Engine::Optimized];
+    pub const ALL: &'static [Engine] = &[Engine::Reference, Engine::Optimized, Engine::OptimizedSerial];
 
     /// Whether the engine can be told which schedule to follow (`seed:N`, `replay:FILE`). An
     /// engine that cannot is checked by the schedule-replay oracle instead (see
-    /// [`replay_on_reference`]). The optimized engine runs round-robin only, until its threads
-    /// run in parallel (then its schedule is whatever the hardware did).
+    /// [`replay_on_reference`]).
     pub fn follows_schedules(self) -> bool {
         matches!(self, Engine::Reference)
+    }
+
+    /// Whether the engine's own schedule is the round-robin one, so that expectations written
+    /// for round-robin hold for multithreaded programs too. The parallel engine's do not: a
+    /// multithreaded run of it is checked by the schedule-replay oracle.
+    pub fn follows_round_robin(self) -> bool {
+        !matches!(self, Engine::Optimized)
     }
 
     /// Runs `program` with the given arguments and default settings otherwise.
@@ -92,11 +102,12 @@ impl Engine {
                 }
                 lockstep_reference::run(&program.module, &config).map_err(|e| e.to_string())
             }
-            Engine::Optimized => {
+            Engine::Optimized | Engine::OptimizedSerial => {
                 if let Some(s) = settings.schedule.as_deref().filter(|s| *s != "round-robin") {
                     return Err(format!("the optimized engine cannot follow schedule `{s}`"));
                 }
-                let mut config = lockstep_optimized::Config { fuel, args, ..lockstep_optimized::Config::default() };
+                let stm = self == Engine::Optimized;
+                let mut config = lockstep_optimized::Config { fuel, args, stm, ..lockstep_optimized::Config::default() };
                 if let Some(limit) = settings.max_heap {
                     config.max_heap_bytes = limit;
                 }
