@@ -1,9 +1,18 @@
 //! The conformance suite: every case of `tests/conformance/*.lsc` on every engine, and the
 //! mechanical check that the cases cover every rule of the spec and name no rule that does
 //! not exist. The script format is documented in `tests/src/script.rs`.
+//!
+//! Expectations are written for one schedule (round-robin unless the case asks for `seed:N` or
+//! `replay:FILE`). A run under another schedule is checked by the schedule-replay oracle
+//! instead: a case that asks for a schedule on an engine that cannot follow one, and a
+//! multithreaded case (the program contains a `spawn`) on an engine that does not follow
+//! round-robin (`Engine::follows_round_robin`). Loader expectations (`invalid`, `malformed`)
+//! and single-threaded cases are checked exactly on every engine.
 
 use lockstep_spec::outcome::{End, Outcome};
-use lockstep_spec::program::{load_program, LoadError};
+use lockstep_spec::program::{load_program, LoadError, Program};
+use lockstep_spec::schedule::ThreadId;
+use lockstep_spec::Opcode;
 use lockstep_tests::script::{self, Case, Expect, Input};
 use lockstep_tests::{files_with_extension, replay_on_reference, repo_root, Engine, RunSettings};
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,17 +66,13 @@ fn check(case: &Case, engine: Engine) -> Result<(), String> {
         max_heap: case.max_heap,
     };
     let wants_schedule = case.schedule.as_deref().is_some_and(|s| s != "round-robin");
-    if wants_schedule && !engine.follows_schedules() {
-        // The engine picks its own schedule, so the case's expectation (made for another
-        // schedule) does not apply; the schedule-replay oracle does.
-        let own = RunSettings { schedule: None, ..settings };
-        let outcome = engine.run_with(&program, &own)?;
-        return replay_on_reference(&program, &own, &outcome);
-    }
     let (expect, may_run_out) = match &case.expect {
         Expect::OutOfMemoryOr(inner) => (inner.as_ref(), true),
         other => (other, false),
     };
+    if wants_schedule && !engine.follows_schedules() || !engine.follows_round_robin() && spawns(&program) {
+        return check_own_schedule(case, expect, engine, &program, settings, may_run_out);
+    }
     let outcome = match (engine.run_with(&program, &settings), expect) {
         (Err(e), Expect::Diverged { entry, fragment }) => {
             let head = format!("schedule diverged at entry {entry}");
@@ -81,10 +86,55 @@ fn check(case: &Case, engine: Engine) -> Result<(), String> {
         (Err(e), _) => return Err(e),
         (Ok(outcome), _) => outcome,
     };
+    if !engine.follows_round_robin() && names_other_threads(&outcome) {
+        // No `spawn` in the program, yet the engine reports other threads.
+        let oracle = replay_on_reference(&program, &settings, &outcome).err().unwrap_or_default();
+        return Err(format!("a program without `spawn` recorded the schedule\n{}{oracle}", outcome.schedule.to_text()));
+    }
     if let Expect::Diverged { .. } = expect {
         return Err(format!("ran to {} instead of diverging", outcome.to_json()));
     }
     compare(case, expect, &outcome)
+}
+
+/// A case on an engine that picks its own schedule, where the case's expectation (written for
+/// round-robin, or for the schedule the case asks for) need not hold: the engine runs under its
+/// own schedule, and the schedule-replay oracle must agree with what it did. Where the engine
+/// happened to follow exactly the schedule the expectation was written for, the expectation
+/// holds as well.
+fn check_own_schedule(
+    case: &Case,
+    expect: &Expect,
+    engine: Engine,
+    program: &Program,
+    settings: RunSettings,
+    may_run_out: bool,
+) -> Result<(), String> {
+    let own = RunSettings { schedule: None, ..settings.clone() };
+    let outcome = match engine.run_with(program, &own) {
+        Err(e) if may_run_out && e.contains("out of memory") => return Ok(()),
+        other => other?,
+    };
+    replay_on_reference(program, &own, &outcome)
+        .map_err(|e| format!("{e}\nrecorded schedule:\n{}", outcome.schedule.to_text()))?;
+    // The schedule the expectation was written for, as the reference follows it (none when the
+    // case expects a divergence or the reference cannot run it).
+    let expected_schedule = Engine::Reference.run_with(program, &settings).ok().map(|o| o.schedule);
+    if expected_schedule.as_ref() == Some(&outcome.schedule) {
+        compare(case, expect, &outcome).map_err(|e| format!("{e} (the engine followed the case's own schedule)"))?;
+    }
+    Ok(())
+}
+
+/// Whether any function of the program contains a `spawn`: a program without one has only the
+/// main thread under every schedule.
+fn spawns(program: &Program) -> bool {
+    program.module.module().functions.iter().any(|f| f.code.iter().any(|i| i.opcode() == Opcode::Spawn))
+}
+
+/// Whether the outcome's schedule names a thread other than main.
+fn names_other_threads(outcome: &Outcome) -> bool {
+    outcome.schedule.entries.iter().any(|e| e.thread != ThreadId::main())
 }
 
 fn compare(case: &Case, expect: &Expect, outcome: &Outcome) -> Result<(), String> {
