@@ -37,7 +37,8 @@
 use crate::value::{is_heap, Value, NIL};
 use std::alloc::{self, Layout};
 use std::ptr;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a cell holds; stored in the low header bits.
@@ -112,6 +113,18 @@ struct Large {
     words: usize,
 }
 
+/// What the allocators of one run share when guest threads run on several OS threads (each
+/// with its own [`Heap`], see `par.rs`): the byte budget of `max_heap_bytes` and the request
+/// for a collection. Allocators touch it only when they take memory from the system (a chunk
+/// or a large cell), never per cell.
+#[derive(Debug, Default)]
+pub struct Budget {
+    pub bytes: AtomicUsize,
+    pub peak: AtomicUsize,
+    /// Some allocator went past half the limit: collect at the next safepoint.
+    pub gc: AtomicBool,
+}
+
 pub struct Heap {
     chunks: Vec<Chunk>,
     large: Vec<Large>,
@@ -128,7 +141,16 @@ pub struct Heap {
     pub gc_requested: bool,
     pub stats: GcStats,
     mark_stack: Vec<*mut u64>,
+    /// Stored in word 1 (the STM word) of every new cell: the running transaction's private
+    /// tag under the STM (`[stm.private]`), 0 (shared) otherwise.
+    pub tag: u64,
+    budget: Option<Arc<Budget>>,
 }
+
+// SAFETY: a heap owns its chunks and large cells exclusively (its raw pointers point only into
+// memory it allocated); moving it to another OS thread moves that ownership. Cells are shared
+// between threads only through `AtomicU64` words.
+unsafe impl Send for Heap {}
 
 #[inline(always)]
 fn word<'a>(cell: *mut u64, i: usize) -> &'a AtomicU64 {
@@ -137,6 +159,15 @@ fn word<'a>(cell: *mut u64, i: usize) -> &'a AtomicU64 {
     // field count; array and string words by the layout table). AtomicU64 has the alignment of
     // u64 and every cell is 8-aligned.
     unsafe { AtomicU64::from_ptr(cell.add(i)) }
+}
+
+/// Word `i` of the cell `v` holds, as an atomic that lives as long as any caller needs: the
+/// caller must hold `v` live across the use (a register, or a word read in a transaction that
+/// has not ended: cells are freed only at safepoints between transactions) and `i` must lie
+/// inside the cell (the same contract as the accessors below).
+#[inline(always)]
+pub(crate) fn cell_word(v: Value, i: usize) -> &'static AtomicU64 {
+    word(cell(v), i)
 }
 
 #[inline(always)]
@@ -168,7 +199,27 @@ impl Heap {
             gc_requested: false,
             stats: GcStats::default(),
             mark_stack: Vec::new(),
+            tag: 0,
+            budget: None,
         }
+    }
+
+    /// A heap whose byte limit is shared with the other heaps of the run through `budget`.
+    pub fn shared(max_heap_bytes: usize, min_threshold: usize, budget: Arc<Budget>) -> Heap {
+        let mut h = Heap::new(max_heap_bytes, min_threshold);
+        h.budget = Some(budget);
+        h
+    }
+
+    /// Whether some allocator of the run asked for a collection.
+    #[inline]
+    pub fn wants_gc(&self) -> bool {
+        self.gc_requested || self.budget.as_ref().is_some_and(|b| b.gc.load(Relaxed))
+    }
+
+    /// The minimum bytes allocated between collections.
+    pub fn min_threshold(&self) -> usize {
+        self.min_threshold
     }
 
     /// Bytes the heap holds from the system now.
@@ -177,6 +228,19 @@ impl Heap {
     }
 
     fn grow(&mut self, bytes: usize) -> Result<(), OutOfMemory> {
+        if let Some(b) = &self.budget {
+            let total = b.bytes.fetch_add(bytes, Relaxed).saturating_add(bytes);
+            if total > self.max_heap_bytes {
+                b.bytes.fetch_sub(bytes, Relaxed);
+                return Err(OutOfMemory);
+            }
+            b.peak.fetch_max(total, Relaxed);
+            if total > self.max_heap_bytes / 2 {
+                b.gc.store(true, Relaxed);
+            }
+            self.heap_bytes += bytes;
+            return Ok(());
+        }
         let total = self.heap_bytes.checked_add(bytes).ok_or(OutOfMemory)?;
         if total > self.max_heap_bytes {
             return Err(OutOfMemory);
@@ -209,7 +273,7 @@ impl Heap {
         // SAFETY: `p` is a fresh cell of at least `words` (>= 2) words that nothing else
         // references, zero but for word 1 (zeroed-free-memory invariant above).
         unsafe {
-            *p.add(1) = 0;
+            *p.add(1) = self.tag;
             *p = header;
         }
         Ok(p)
@@ -279,6 +343,12 @@ impl Heap {
         word(a, ARRAY_CAP).store(len as u64, Relaxed);
         word(a, ARRAY_STORAGE).store(storage, Relaxed);
         Ok(a as Value)
+    }
+
+    /// A zeroed array storage cell with room for `cap` elements (for `apush` under the STM,
+    /// which moves the elements itself, through the barriers).
+    pub fn new_storage(&mut self, cap: usize) -> Result<Value, OutOfMemory> {
+        Ok(self.alloc(HEADER_WORDS + cap, Kind::Storage as u64)? as Value)
     }
 
     pub fn new_string(&mut self, bytes: &[u8]) -> Result<Value, OutOfMemory> {
@@ -450,8 +520,16 @@ impl Heap {
     /// Marks everything reachable from `roots` and frees the rest. `nfields[c]` is the number of
     /// slots of class `c`'s instances.
     pub fn collect(&mut self, nfields: &[u32], roots: impl IntoIterator<Item = Value>) {
+        Heap::collect_all(&mut [self], nfields, roots);
+    }
+
+    /// Collects several heaps at once (the heaps of one run's OS threads, whose cells point into
+    /// each other): marks from `roots` across all of them, then sweeps each. Every heap gets the
+    /// same threshold, the bytes that survived in all of them.
+    pub fn collect_all(heaps: &mut [&mut Heap], nfields: &[u32], roots: impl IntoIterator<Item = Value>) {
         let start = Instant::now();
-        let mut stack = std::mem::take(&mut self.mark_stack);
+        let Some(first) = heaps.first_mut() else { return };
+        let mut stack = std::mem::take(&mut first.mark_stack);
         for v in roots {
             mark(v, &mut stack);
         }
@@ -475,14 +553,21 @@ impl Heap {
                 }
             }
         }
-        self.mark_stack = stack;
-        let live = self.sweep();
-        self.bytes_since_gc = 0;
-        self.threshold = live.max(self.min_threshold);
-        self.gc_requested = false;
-        self.stats.collections += 1;
-        self.stats.live_bytes_after_last_gc = live;
-        self.stats.pause_total += start.elapsed();
+        heaps[0].mark_stack = stack;
+        let live: usize = heaps.iter_mut().map(|h| h.sweep()).sum();
+        if let Some(b) = heaps[0].budget.as_ref() {
+            b.gc.store(false, Relaxed);
+        }
+        let pause = start.elapsed();
+        for h in heaps.iter_mut() {
+            h.bytes_since_gc = 0;
+            h.threshold = live.max(h.min_threshold);
+            h.gc_requested = false;
+        }
+        let st = &mut heaps[0].stats;
+        st.collections += 1;
+        st.live_bytes_after_last_gc = live;
+        st.pause_total += pause;
     }
 
     /// Frees unmarked cells, clears marks, rebuilds the free lists; returns the live bytes.
@@ -568,6 +653,9 @@ impl Heap {
             self.spare.push(base);
         } else {
             self.heap_bytes -= CHUNK_BYTES;
+            if let Some(b) = &self.budget {
+                b.bytes.fetch_sub(CHUNK_BYTES, Relaxed);
+            }
             // SAFETY: `base` came from alloc_zeroed with this layout and is no longer used.
             unsafe { alloc::dealloc(base as *mut u8, chunk_layout()) };
         }
@@ -577,6 +665,9 @@ impl Heap {
         // The layout was valid when the cell was allocated.
         if let Ok(layout) = Layout::array::<u64>(l.words) {
             self.heap_bytes -= layout.size();
+            if let Some(b) = &self.budget {
+                b.bytes.fetch_sub(layout.size(), Relaxed);
+            }
             // SAFETY: `l.base` came from alloc_zeroed with this layout and is unreachable.
             unsafe { alloc::dealloc(l.base as *mut u8, layout) };
         }

@@ -10,7 +10,9 @@
 //! and taken backward jumps: there every live value is in a register, never in a Rust local.
 
 use crate::code::Op;
-use crate::heap::OutOfMemory;
+use crate::heap::{OutOfMemory, ARRAY_CAP, ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
+use crate::mode::{Mode, Spawned};
+use crate::stm::Abort;
 use crate::ops::{self, Arith, Bits, Cmp, Fault};
 use crate::regs::Window;
 use crate::thread::{Frame, Thread, ThreadState, TrapRecord};
@@ -39,30 +41,36 @@ pub enum Stop {
     Ended,
     /// The thread's next instruction is a `join` on a thread that has not ended.
     Blocked,
+    /// (Parallel runs) The transaction must roll back: a read no longer holds.
+    Aborted(Abort),
+    /// (Parallel runs) The run is over; the thread is abandoned where it is.
+    Abandoned,
 }
 
 impl Vm {
     /// Runs thread `ti` (moved out of the thread table into `th`) for at most `budget`
     /// segments. Returns why it stopped and how many segments it completed.
-    pub(crate) fn run_thread<const STATS: bool>(
+    pub(crate) fn run_thread<const STATS: bool, M: Mode>(
         &mut self,
         ti: usize,
         th: &mut Thread,
         budget: u64,
+        mode: &mut M,
     ) -> Result<(Stop, u64), OutOfMemory> {
         let mut icount: u64 = 0;
-        let r = self.run_inner::<STATS>(ti, th, budget, &mut icount);
+        let r = self.run_inner::<STATS, M>(ti, th, budget, &mut icount, mode);
         self.instructions += icount;
         r
     }
 
     #[allow(clippy::too_many_lines)]
-    fn run_inner<const STATS: bool>(
+    fn run_inner<const STATS: bool, M: Mode>(
         &mut self,
         ti: usize,
         th: &mut Thread,
         budget: u64,
         icount: &mut u64,
+        mode: &mut M,
     ) -> Result<(Stop, u64), OutOfMemory> {
         let prog = &self.prog;
         let heap = &mut self.heap;
@@ -141,8 +149,35 @@ impl Vm {
                 return Ok(($stop, n));
             }};
         }
+        // The location of the instruction executing, for conflict reports.
+        macro_rules! loc {
+            () => {
+                || (th.frames.last().map_or(0, |f| f.func), pc!() as u32)
+            };
+        }
+        // A rollback: the driver restores the thread as it was when the transaction began.
+        macro_rules! stm {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(a) => {
+                        save_pc!();
+                        return Ok((Stop::Aborted(a), 0));
+                    }
+                }
+            };
+        }
+        // [stm.validate] before an effect: a doomed transaction must not act on what it read.
+        macro_rules! validate {
+            () => {
+                if M::PARALLEL {
+                    stm!(mode.validate(loc!()));
+                }
+            };
+        }
         macro_rules! trap {
             ($kind:expr, $msg:expr, $detail:expr) => {{
+                validate!();
                 save_pc!();
                 th.state = ThreadState::Trapped(TrapRecord {
                     kind: $kind,
@@ -162,7 +197,10 @@ impl Vm {
                 match $e {
                     Ok(v) => v,
                     Err(Fault::Trap(kind, detail)) => trap!(kind, detail),
-                    Err(Fault::Oom) => return Err(OutOfMemory),
+                    Err(Fault::Oom) => {
+                        validate!();
+                        return Err(OutOfMemory);
+                    }
                 }
             };
         }
@@ -170,8 +208,17 @@ impl Vm {
             ($e:expr) => {
                 match $e {
                     Ok(v) => v,
-                    Err(OutOfMemory) => return Err(OutOfMemory),
+                    Err(OutOfMemory) => {
+                        validate!();
+                        return Err(OutOfMemory);
+                    }
                 }
+            };
+        }
+        // A mutable heap word, through the mode (the STM's barriers in a parallel run).
+        macro_rules! load {
+            ($obj:expr, $i:expr) => {
+                stm!(mode.load($obj, $i, loc!()))
             };
         }
         // Re-derives the frame registers and code after a call or return.
@@ -193,7 +240,7 @@ impl Vm {
                 if th.atomic == 0 {
                     left -= 1;
                     seg_start = ip;
-                    if left == 0 {
+                    if left == 0 || (M::PARALLEL && mode.should_end()) {
                         save_pc!();
                         // SAFETY: `ip` points at the next instruction (see `next!`).
                         if matches!(unsafe { &*ip }, Op::Join { .. }) {
@@ -204,9 +251,10 @@ impl Vm {
                 }
             };
         }
+        // (Parallel runs collect between transactions; `should_end` ends them for it.)
         macro_rules! safepoint {
             () => {
-                if heap.gc_requested {
+                if !M::PARALLEL && heap.gc_requested {
                     save_pc!();
                     crate::vm::collect(heap, prog, &self.threads, th, &self.type_names);
                 }
@@ -388,6 +436,15 @@ impl Vm {
         }
         macro_rules! back_jump {
             ($t:expr) => {{
+                if M::PARALLEL {
+                    // A loop inside an atomic block has no boundary: this is where a doomed
+                    // transaction notices, and an abandoned thread stops.
+                    validate!();
+                    if mode.over() {
+                        save_pc!();
+                        return Ok((Stop::Abandoned, 0));
+                    }
+                }
                 charge_fuel!("a backward jump");
                 goto!($t);
                 safepoint!();
@@ -715,7 +772,7 @@ impl Vm {
                     match heap.object_class(v) {
                         // The slot is below the field count of `class` [verify.field-slot], which
                         // an instance of `class` or a subclass has at least.
-                        Some(c) if c == class || prog.is_subclass(c, class) => w.set(d, heap.slot(v, slot as usize)),
+                        Some(c) if c == class || prog.is_subclass(c, class) => w.set(d, load!(v, HEADER_WORDS + slot as usize)),
                         _ => trap!(
                             TrapKind::TypeError,
                             format!("getf needs a {} object, got {}", prog.classes[class as usize].name, ops::type_name(heap, v))
@@ -726,7 +783,7 @@ impl Vm {
                 Op::SetF { o, s, slot, class } => {
                     let v = w.get(o);
                     match heap.object_class(v) {
-                        Some(c) if c == class || prog.is_subclass(c, class) => heap.set_slot(v, slot as usize, w.get(s)),
+                        Some(c) if c == class || prog.is_subclass(c, class) => mode.store(v, HEADER_WORDS + slot as usize, w.get(s)),
                         _ => trap!(
                             TrapKind::TypeError,
                             format!("setf needs a {} object, got {}", prog.classes[class as usize].name, ops::type_name(heap, v))
@@ -756,14 +813,18 @@ impl Vm {
                 }
                 Op::AGet { d, a, i } => {
                     let (av, iv) = (w.get(a), w.get(i));
-                    let k = check!(array_index(heap, "aget", av, iv));
-                    w.set(d, heap.array_get(av, k));
+                    let len = if heap.is_array(av) { load!(av, ARRAY_LEN) as usize } else { 0 };
+                    let k = check!(array_index(heap, "aget", av, iv, len));
+                    let storage = load!(av, ARRAY_STORAGE);
+                    w.set(d, load!(storage, HEADER_WORDS + k));
                     next!();
                 }
                 Op::ASet { a, i, s } => {
                     let (av, iv) = (w.get(a), w.get(i));
-                    let k = check!(array_index(heap, "aset", av, iv));
-                    heap.array_set(av, k, w.get(s));
+                    let len = if heap.is_array(av) { load!(av, ARRAY_LEN) as usize } else { 0 };
+                    let k = check!(array_index(heap, "aset", av, iv, len));
+                    let storage = load!(av, ARRAY_STORAGE);
+                    mode.store(storage, HEADER_WORDS + k, w.get(s));
                     next!();
                 }
                 Op::ALen { d, a } => {
@@ -771,7 +832,7 @@ impl Vm {
                     if !heap.is_array(av) {
                         trap!(TrapKind::TypeError, format!("alen expects an array, got {}", ops::type_name(heap, av)))
                     }
-                    w.set(d, small_int(heap.array_len(av) as i64).unwrap_or(NIL));
+                    w.set(d, small_int(load!(av, ARRAY_LEN) as i64).unwrap_or(NIL));
                     next!();
                 }
                 Op::APush { a, s } => {
@@ -779,10 +840,31 @@ impl Vm {
                     if !heap.is_array(av) {
                         trap!(TrapKind::TypeError, format!("apush expects an array, got {}", ops::type_name(heap, av)))
                     }
-                    if heap.array_len(av) as u64 >= MAX_ARRAY_LEN {
+                    let len = load!(av, ARRAY_LEN) as usize;
+                    if len as u64 >= MAX_ARRAY_LEN {
                         trap!(TrapKind::BadLength, format!("an array may hold at most {MAX_ARRAY_LEN} elements"))
                     }
-                    oom!(heap.array_push(av, w.get(s)));
+                    if !M::PARALLEL {
+                        oom!(heap.array_push(av, w.get(s)));
+                    } else {
+                        // The same steps as `Heap::array_push`, each word through the barriers
+                        // (fresh storage is private to the transaction: no log).
+                        let cap = load!(av, ARRAY_CAP) as usize;
+                        let mut storage = load!(av, ARRAY_STORAGE);
+                        if len == cap {
+                            let new_cap = (cap * 2).max(4);
+                            let fresh = oom!(heap.new_storage(new_cap));
+                            for j in 0..len {
+                                let e = load!(storage, HEADER_WORDS + j);
+                                mode.store(fresh, HEADER_WORDS + j, e);
+                            }
+                            mode.store(av, ARRAY_STORAGE, fresh);
+                            mode.store(av, ARRAY_CAP, new_cap as u64);
+                            storage = fresh;
+                        }
+                        mode.store(storage, HEADER_WORDS + len, w.get(s));
+                        mode.store(av, ARRAY_LEN, len as u64 + 1);
+                    }
                     next!();
                 }
                 Op::Concat { d, a, b } => {
@@ -813,7 +895,8 @@ impl Vm {
                     let v = w.get(a);
                     let mut buf = std::mem::take(&mut self.scratch);
                     buf.clear();
-                    ops::display(prog, heap, &self.ids, v, &mut buf);
+                    let alen = if heap.is_array(v) { Some(load!(v, ARRAY_LEN) as usize) } else { None };
+                    ops::display(prog, heap, mode.names(&self.ids), v, alen, &mut buf);
                     let r = heap.new_string(&buf);
                     self.scratch = buf;
                     w.set(d, oom!(r));
@@ -844,7 +927,10 @@ impl Vm {
                     next!();
                 }
                 Op::Print { s } => {
-                    ops::display(prog, heap, &self.ids, w.get(s), &mut self.out);
+                    let v = w.get(s);
+                    let alen = if heap.is_array(v) { Some(load!(v, ARRAY_LEN) as usize) } else { None };
+                    validate!();
+                    ops::display(prog, heap, mode.names(&self.ids), v, alen, &mut self.out);
                     if self.stream_stdout && self.out.len() >= STREAM_CHUNK {
                         crate::vm::write_stdout(&mut self.out);
                     }
@@ -852,10 +938,27 @@ impl Vm {
                     boundary!();
                 }
                 Op::PrintLn { s } => {
-                    ops::display(prog, heap, &self.ids, w.get(s), &mut self.out);
+                    let v = w.get(s);
+                    let alen = if heap.is_array(v) { Some(load!(v, ARRAY_LEN) as usize) } else { None };
+                    validate!();
+                    ops::display(prog, heap, mode.names(&self.ids), v, alen, &mut self.out);
                     self.out.push(b'\n');
                     if self.stream_stdout && self.out.len() >= STREAM_CHUNK {
                         crate::vm::write_stdout(&mut self.out);
+                    }
+                    next!();
+                    boundary!();
+                }
+                Op::Spawn { d, argc, f, args } if M::PARALLEL => {
+                    validate!();
+                    let argv: Vec<Value> = (0..argc as usize)
+                        .map(|i| w.get(prog.arg_pool[args as usize + i]))
+                        .collect();
+                    match stm!(mode.spawn(th, f, &argv, self.initial_fuel)) {
+                        Spawned::Handle(h) => w.set(d, h),
+                        Spawned::Limit => {
+                            trap!(TrapKind::ThreadLimit, format!("a run may create at most {MAX_THREADS} threads"))
+                        }
                     }
                     next!();
                     boundary!();
@@ -897,6 +1000,8 @@ impl Vm {
                     }
                     let state = if target as usize == ti {
                         ThreadState::Running
+                    } else if M::PARALLEL {
+                        stm!(mode.join_state(target, ti as u32))
                     } else {
                         self.threads[target as usize].state.clone()
                     };
@@ -912,7 +1017,7 @@ impl Vm {
                         ThreadState::Trapped(tr) => trap!(
                             TrapKind::ThreadTrapped,
                             Some(tr.kind.name().to_string()),
-                            format!("thread {} trapped: {}", self.ids[target as usize], tr.kind)
+                            format!("thread {} trapped: {}", mode.names(&self.ids).thread_name(target), tr.kind)
                         ),
                     }
                 }
@@ -1008,14 +1113,14 @@ fn equal(heap: &crate::heap::Heap, x: Value, y: Value) -> bool {
     }
 }
 
-fn array_index(heap: &crate::heap::Heap, what: &str, a: Value, i: Value) -> Result<usize, Fault> {
+/// The index `i` into array `a` of length `len` (read by the caller through its mode).
+fn array_index(heap: &crate::heap::Heap, what: &str, a: Value, i: Value, len: usize) -> Result<usize, Fault> {
     if !heap.is_array(a) {
         return ops::trap(TrapKind::TypeError, format!("{what} expects an array, got {}", ops::type_name(heap, a)));
     }
     let Some(k) = ops::int(heap, i) else {
         return ops::trap(TrapKind::TypeError, format!("{what} expects an int index, got {}", ops::type_name(heap, i)));
     };
-    let len = heap.array_len(a);
     if k < 0 || k as u64 >= len as u64 {
         return ops::trap(TrapKind::IndexOutOfBounds, format!("index {k} outside an array of length {len}"));
     }

@@ -19,6 +19,7 @@ pub mod code;
 pub mod heap;
 pub mod inline_cache;
 mod interp;
+mod mode;
 mod ops;
 mod regs;
 #[doc(hidden)] pub mod stm;

@@ -334,8 +334,16 @@ pub trait ThreadNames {
     fn thread_name(&self, index: u32) -> String;
 }
 
-/// Appends the display form of `v` to `out`. (rule `value.display`)
-pub fn display(prog: &Program, heap: &Heap, names: &dyn ThreadNames, v: Value, out: &mut Vec<u8>) {
+/// Appends the display form of `v` to `out`. (rule `value.display`) An array shows its length:
+/// `array_len` when given (read by the caller through the STM's barrier), else the heap's.
+pub fn display(
+    prog: &Program,
+    heap: &Heap,
+    names: &dyn ThreadNames,
+    v: Value,
+    array_len: Option<usize>,
+    out: &mut Vec<u8>,
+) {
     use std::io::Write;
     if v == NIL {
         out.extend_from_slice(b"nil");
@@ -357,7 +365,7 @@ pub fn display(prog: &Program, heap: &Heap, names: &dyn ThreadNames, v: Value, o
     } else if let Some(s) = heap.str_bytes(v) {
         out.extend_from_slice(s);
     } else if heap.is_array(v) {
-        let _ = write!(out, "<array {}>", heap.array_len(v));
+        let _ = write!(out, "<array {}>", array_len.unwrap_or_else(|| heap.array_len(v)));
     } else if let Some(c) = heap.object_class(v) {
         let _ = write!(out, "<{}>", prog.classes[c as usize].name);
     }

@@ -149,7 +149,7 @@ impl Vm {
             // in its place; both moves are pointer swaps.
             let mut th = self.spare.take().unwrap_or_default();
             std::mem::swap(&mut th, &mut self.threads[j]);
-            let r = self.run_thread::<STATS>(j, &mut th, budget);
+            let r = self.run_thread::<STATS, crate::mode::Serial>(j, &mut th, budget, &mut crate::mode::Serial);
             std::mem::swap(&mut th, &mut self.threads[j]);
             self.spare = Some(th);
             let (stop, segs): (Stop, u64) = r?;
@@ -168,8 +168,9 @@ impl Vm {
                         count += *r as usize;
                     }
                 }
-                // Still runnable: its next instruction is not a `join`.
-                Stop::Boundary => {}
+                // Still runnable: its next instruction is not a `join`. (The serial mode never
+                // aborts nor abandons.)
+                Stop::Boundary | Stop::Aborted(_) | Stop::Abandoned => {}
                 // Only this thread changed; it may now wait at a `join`.
                 Stop::Blocked | Stop::BeforeJoin => {
                     let r = self.runnable(j);
@@ -195,7 +196,7 @@ impl Vm {
         let end = match &self.threads[0].state {
             ThreadState::Finished(v) => {
                 let mut buf = Vec::new();
-                ops::display(&self.prog, &self.heap, &self.ids, *v, &mut buf);
+                ops::display(&self.prog, &self.heap, &self.ids, *v, None, &mut buf);
                 End::Finished { value: String::from_utf8_lossy(&buf).into_owned() }
             }
             ThreadState::Trapped(t) => End::Trapped(TrapInfo {
