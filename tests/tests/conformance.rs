@@ -12,10 +12,12 @@
 use lockstep_spec::outcome::{End, Outcome};
 use lockstep_spec::program::{load_program, LoadError, Program};
 use lockstep_spec::schedule::ThreadId;
-use lockstep_spec::Opcode;
 use lockstep_tests::script::{self, Case, Expect, Input};
 use lockstep_tests::{files_with_extension, replay_on_reference, repo_root, Engine, RunSettings};
 use std::collections::{BTreeMap, BTreeSet};
+
+mod common;
+use common::{replays_on_reference, spawns};
 
 fn all_cases() -> Vec<Case> {
     let dir = repo_root().join("tests").join("conformance");
@@ -115,8 +117,7 @@ fn check_own_schedule(
         Err(e) if may_run_out && e.contains("out of memory") => return Ok(()),
         other => other?,
     };
-    replay_on_reference(program, &own, &outcome)
-        .map_err(|e| format!("{e}\nrecorded schedule:\n{}", outcome.schedule.to_text()))?;
+    replays_on_reference(program, &own, &outcome, &format!("{}-{engine:?}", case.name))?;
     // The schedule the expectation was written for, as the reference follows it (none when the
     // case expects a divergence or the reference cannot run it).
     let expected_schedule = Engine::Reference.run_with(program, &settings).ok().map(|o| o.schedule);
@@ -124,12 +125,6 @@ fn check_own_schedule(
         compare(case, expect, &outcome).map_err(|e| format!("{e} (the engine followed the case's own schedule)"))?;
     }
     Ok(())
-}
-
-/// Whether any function of the program contains a `spawn`: a program without one has only the
-/// main thread under every schedule.
-fn spawns(program: &Program) -> bool {
-    program.module.module().functions.iter().any(|f| f.code.iter().any(|i| i.opcode() == Opcode::Spawn))
 }
 
 /// Whether the outcome's schedule names a thread other than main.

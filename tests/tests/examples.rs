@@ -1,13 +1,21 @@
 //! Every example runs to completion on every engine and prints exactly its `NAME.stdout`;
 //! every example survives the round trip asm -> lsb -> disasm -> asm with identical bytes.
+//!
+//! The multithreaded examples print the same under every schedule by construction (each says
+//! why in its header), so their `.stdout` holds on every engine, the parallel one included; on
+//! top of that, each run of one of them must pass the schedule-replay oracle (the reference,
+//! replaying the schedule the engine recorded, reaches the identical outcome).
 
 use lockstep_spec::outcome::End;
-use lockstep_tests::{example_programs, load, Engine};
+use lockstep_tests::{example_programs, load, Engine, RunSettings};
+
+mod common;
+use common::{replays_on_reference, spawns};
 
 #[test]
 fn examples_print_their_expected_output_on_every_engine() {
     let examples = example_programs();
-    assert!(examples.len() >= 7, "expected the seven examples, found {}", examples.len());
+    assert!(examples.len() >= 10, "expected the ten examples, found {}", examples.len());
     for path in &examples {
         let expected_path = path.with_extension("stdout");
         let expected = std::fs::read(&expected_path)
@@ -27,6 +35,11 @@ fn examples_print_their_expected_output_on_every_engine() {
                 "{} on {engine:?}",
                 path.display()
             );
+            if spawns(&program) {
+                let name = format!("{}-{engine:?}", path.file_stem().unwrap().to_string_lossy());
+                replays_on_reference(&program, &RunSettings::default(), &outcome, &name)
+                    .unwrap_or_else(|e| panic!("{} on {engine:?}: {e}", path.display()));
+            }
         }
     }
 }
