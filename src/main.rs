@@ -106,6 +106,15 @@ struct RunArgs {
     /// it stops with an out-of-memory error and exit status 3.
     #[arg(long, value_name = "BYTES")]
     max_heap: Option<usize>,
+    /// Optimized engine: `on` (default) runs guest threads in parallel on OS threads under
+    /// software transactional memory; `off` runs them one at a time on one OS thread,
+    /// round-robin, without barriers (to measure the STM's overhead, or for a deterministic run).
+    #[arg(long, value_enum, default_value = "on", require_equals = true)]
+    stm: OnOff,
+    /// Print a conflict report to stderr after the run (optimized engine, --stm=on): time lost
+    /// in aborts by conflict kind and location, sorted by time lost, and per-thread totals.
+    #[arg(long)]
+    stm_report: bool,
     /// The program (binary or text, recognised by content).
     file: PathBuf,
     /// Arguments for the program's `main`.
@@ -113,12 +122,18 @@ struct RunArgs {
     args: Vec<OsString>,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Engine {
     /// The sequential reference interpreter (the executable semantics).
     Reference,
-    /// The optimized engine (compact values, tracing GC, inline-cached send). Until its threads
-    /// run in parallel it interleaves them round-robin only.
+    /// The optimized engine (compact values, tracing GC, inline-cached send, guest threads in
+    /// parallel under software transactional memory).
     Optimized,
 }
 
@@ -232,6 +247,7 @@ fn run(args: RunArgs) -> ExitCode {
     // A long multithreaded run has one schedule entry per segment: keep it only if asked for.
     let record_schedule = args.record_schedule.is_some() || args.outcome.is_some();
     let mut stats = None;
+    let mut stm_report: Option<String> = None;
     let engine = args.engine.unwrap_or(if scheduler == lockstep_reference::Scheduler::RoundRobin {
         Engine::Optimized
     } else {
@@ -241,6 +257,9 @@ fn run(args: RunArgs) -> ExitCode {
         Engine::Reference => {
             if args.stats {
                 return invalid("--stats needs --engine optimized (the reference keeps no statistics)");
+            }
+            if args.stm_report || args.stm == OnOff::Off {
+                return invalid("--stm and --stm-report need --engine optimized");
             }
             let mut config = lockstep_reference::Config {
                 fuel,
@@ -266,9 +285,12 @@ fn run(args: RunArgs) -> ExitCode {
         Engine::Optimized => {
             if scheduler != lockstep_reference::Scheduler::RoundRobin {
                 return invalid(
-                    "the optimized engine interleaves threads round-robin only (until its threads run in \
-                     parallel); use --engine reference for seed:N and replay:FILE",
+                    "the optimized engine chooses its own schedule (the order in which its transactions \
+                     commit; round-robin with --stm=off); use --engine reference for seed:N and replay:FILE",
                 );
+            }
+            if args.stm_report && args.stm == OnOff::Off {
+                return invalid("--stm-report needs --stm=on");
             }
             let mut config = lockstep_optimized::Config {
                 fuel,
@@ -276,6 +298,8 @@ fn run(args: RunArgs) -> ExitCode {
                 stats: args.stats,
                 record_schedule,
                 stream_stdout: args.outcome.is_none(),
+                stm: args.stm == OnOff::On,
+                stm_report: args.stm_report,
                 ..lockstep_optimized::Config::default()
             };
             if let Some(limit) = args.max_heap {
@@ -284,6 +308,18 @@ fn run(args: RunArgs) -> ExitCode {
             lockstep_optimized::run_with_stats(&program.module, &config)
                 .map(|report| {
                     stats = report.stats.map(|s| s.to_string());
+                    stm_report = report.stm.map(|r| {
+                        r.render(&|func, pc| {
+                            let name = program.module.functions.get(func as usize).map_or("?", |f| f.name.as_str());
+                            let line = program
+                                .source_map
+                                .as_ref()
+                                .and_then(|map| map.line(func, pc))
+                                .map(|line| format!(" ({}:{line})", args.file.display()))
+                                .unwrap_or_default();
+                            format!("function `{name}` instruction {pc}{line}")
+                        })
+                    });
                     report.outcome
                 })
                 .map_err(|e| (EXIT_HOST_LIMIT, e.to_string()))
@@ -299,6 +335,9 @@ fn run(args: RunArgs) -> ExitCode {
     let status = report(&args.file, &program, &outcome, args.outcome, args.record_schedule.as_deref());
     if let Some(stats) = stats {
         eprintln!("{stats}");
+    }
+    if let Some(r) = stm_report {
+        eprint!("{r}");
     }
     status
 }

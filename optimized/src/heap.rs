@@ -268,6 +268,9 @@ impl Heap {
         self.bytes_since_gc += words * 8;
         if self.bytes_since_gc >= self.threshold {
             self.gc_requested = true;
+            if let Some(b) = &self.budget {
+                b.gc.store(true, Relaxed);
+            }
         }
         let p = if words > MAX_SMALL_WORDS { self.alloc_large(words)? } else { self.alloc_small(words)? };
         // SAFETY: `p` is a fresh cell of at least `words` (>= 2) words that nothing else
@@ -520,15 +523,22 @@ impl Heap {
     /// Marks everything reachable from `roots` and frees the rest. `nfields[c]` is the number of
     /// slots of class `c`'s instances.
     pub fn collect(&mut self, nfields: &[u32], roots: impl IntoIterator<Item = Value>) {
-        Heap::collect_all(&mut [self], nfields, roots);
+        let (live, pause) = Heap::collect_all(&mut [&mut *self], nfields, roots);
+        self.stats.collections += 1;
+        self.stats.live_bytes_after_last_gc = live;
+        self.stats.pause_total += pause;
     }
 
     /// Collects several heaps at once (the heaps of one run's OS threads, whose cells point into
     /// each other): marks from `roots` across all of them, then sweeps each. Every heap gets the
-    /// same threshold, the bytes that survived in all of them.
-    pub fn collect_all(heaps: &mut [&mut Heap], nfields: &[u32], roots: impl IntoIterator<Item = Value>) {
+    /// same threshold, the bytes that survived in all of them. Returns those bytes and the pause.
+    pub fn collect_all(
+        heaps: &mut [&mut Heap],
+        nfields: &[u32],
+        roots: impl IntoIterator<Item = Value>,
+    ) -> (usize, Duration) {
         let start = Instant::now();
-        let Some(first) = heaps.first_mut() else { return };
+        let Some(first) = heaps.first_mut() else { return (0, Duration::ZERO) };
         let mut stack = std::mem::take(&mut first.mark_stack);
         for v in roots {
             mark(v, &mut stack);
@@ -564,10 +574,7 @@ impl Heap {
             h.threshold = live.max(h.min_threshold);
             h.gc_requested = false;
         }
-        let st = &mut heaps[0].stats;
-        st.collections += 1;
-        st.live_bytes_after_last_gc = live;
-        st.pause_total += pause;
+        (live, pause)
     }
 
     /// Frees unmarked cells, clears marks, rebuilds the free lists; returns the live bytes.

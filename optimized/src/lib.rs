@@ -21,6 +21,8 @@ pub mod inline_cache;
 mod interp;
 mod mode;
 mod ops;
+#[cfg(not(loom))]
+mod par;
 mod regs;
 #[doc(hidden)] pub mod stm;
 mod thread;
@@ -34,6 +36,8 @@ use std::time::Duration;
 
 pub use heap::GcStats;
 pub use inline_cache::IcStats;
+#[cfg(not(loom))]
+pub use par::{StmReport, ThreadFigures};
 
 /// How to run a program.
 #[derive(Clone, Debug)]
@@ -145,6 +149,8 @@ impl fmt::Display for Stats {
 pub struct Report {
     pub outcome: Outcome,
     pub stats: Option<Stats>,
+    /// With `Config::stm_report` on a parallel run: the conflict report.
+    pub stm: Option<StmReport>,
 }
 
 /// Runs `module` with the round-robin schedule.
@@ -160,6 +166,10 @@ pub fn run_with_stats(module: &VerifiedModule, config: &Config) -> Result<Report
 /// Runs a module the caller vouches for: it must satisfy every rule of `spec/verifier.md`
 /// (which is why this is not public; tests build such modules by hand).
 pub(crate) fn run_module(module: &lockstep_spec::Module, config: &Config) -> Result<Report, RunError> {
+    #[cfg(not(loom))]
+    if config.stm {
+        return par::run(module, config);
+    }
     let oom = |_| RunError::OutOfMemory { limit_bytes: config.max_heap_bytes };
     let mut vm = vm::Vm::new(module, config).map_err(oom)?;
     let ran = if config.stats { vm.run::<true>() } else { vm.run::<false>() };
@@ -172,5 +182,5 @@ pub(crate) fn run_module(module: &lockstep_spec::Module, config: &Config) -> Res
         gc: vm.heap.stats,
         threads: vm.threads.len(),
     });
-    Ok(Report { outcome: vm.outcome(), stats })
+    Ok(Report { outcome: vm.outcome(), stats, stm: None })
 }

@@ -18,9 +18,11 @@ use crate::value::{as_thread, Value};
 use lockstep_spec::outcome::{End, Outcome, TrapInfo};
 use lockstep_spec::schedule::{Schedule, ScheduleEntry, ThreadId};
 use lockstep_spec::Module;
+use std::sync::Arc;
 
 pub(crate) struct Vm {
-    pub prog: Program,
+    /// Shared by the VMs of every OS thread of a parallel run (`par.rs`).
+    pub prog: Arc<Program>,
     pub heap: Heap,
     pub ic: InlineCaches,
     /// Boxed, so that taking the running thread out of the table (the borrow checker's price
@@ -64,8 +66,12 @@ pub(crate) fn collect(heap: &mut Heap, prog: &Program, threads: &[Box<Thread>], 
 
 impl Vm {
     pub fn new(module: &Module, config: &crate::Config) -> Result<Vm, OutOfMemory> {
+        Vm::with_heap(module, config, Heap::new(config.max_heap_bytes, config.gc_threshold_bytes))
+    }
+
+    /// As [`Vm::new`], allocating the constants and the arguments in `heap`.
+    pub fn with_heap(module: &Module, config: &crate::Config, mut heap: Heap) -> Result<Vm, OutOfMemory> {
         let (fuel, args) = (config.fuel, &config.args);
-        let mut heap = Heap::new(config.max_heap_bytes, config.gc_threshold_bytes);
         let prog = predecode(module, &mut heap)?;
         let mut type_names = [0; 9];
         for (slot, name) in type_names.iter_mut().zip(ops::TYPE_NAMES) {
@@ -85,7 +91,7 @@ impl Vm {
         let main = Thread::new(&prog, prog.entry, &main_args, fuel);
         Ok(Vm {
             ic: InlineCaches::new(prog.sites.len()),
-            prog,
+            prog: Arc::new(prog),
             heap,
             threads: vec![Box::new(main)],
             spare: Some(Box::default()),
@@ -99,6 +105,27 @@ impl Vm {
             schedule: Vec::new(),
             record_schedule: config.record_schedule,
         })
+    }
+
+    /// The VM of one more OS thread of a parallel run: the shared program, its own heap and
+    /// inline caches, no thread table (threads are the run's, see `par.rs`).
+    pub fn worker(prog: Arc<Program>, heap: Heap, type_names: [Value; 9], fuel: u64) -> Vm {
+        Vm {
+            ic: InlineCaches::new(prog.sites.len()),
+            prog,
+            heap,
+            threads: Vec::new(),
+            spare: None,
+            ids: Vec::new(),
+            out: Vec::new(),
+            stream_stdout: false,
+            initial_fuel: fuel,
+            type_names,
+            scratch: Vec::new(),
+            instructions: 0,
+            schedule: Vec::new(),
+            record_schedule: false,
+        }
     }
 
     fn blocked(&self, j: usize) -> bool {

@@ -1,6 +1,8 @@
 //! The optimized engine against the reference: every program here, in `examples/` and in
 //! `bench/` (at small sizes) runs on both engines with several fuel budgets, and must give the
-//! same behaviour (stdout, end, trap location and message) and the same round-robin schedule.
+//! same behaviour (stdout, end, trap location and message). With `--stm=off` the optimized
+//! engine runs round-robin and must report the reference's schedule too; with the STM (threads
+//! in parallel) its recorded schedule, replayed on the reference, must give the same outcome.
 //!
 //! The fuel budgets make the same programs end in `out_of_fuel` at many different points
 //! (function entries, backward jumps, inside threads), which checks the accounting and the
@@ -19,14 +21,20 @@ fn load(path: &Path) -> VerifiedModule {
     lockstep_spec::verify::verify(asm.module).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()))
 }
 
-fn run_both(module: &VerifiedModule, args: &[&str], fuel: u64) -> (Outcome, Outcome) {
+/// The reference's outcome (round-robin, or replaying `replay`) and the optimized engine's.
+fn run_both(module: &VerifiedModule, args: &[&str], fuel: u64, stm: bool) -> (Outcome, Outcome) {
     let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-    let want = reference::run(module, &reference::Config { fuel, args: args.clone(), ..reference::Config::default() })
-        .expect("the reference runs");
     // A tiny collection threshold: the collector runs at nearly every safepoint, so a live cell
     // it wrongly freed would show up as a wrong result.
-    let config = opt::Config { fuel, args, gc_threshold_bytes: 2048, ..opt::Config::default() };
+    let config = opt::Config { fuel, args: args.clone(), gc_threshold_bytes: 2048, stm, ..opt::Config::default() };
     let got = opt::run(module, &config).expect("the optimized engine runs");
+    let scheduler = if stm {
+        reference::Scheduler::Replay(got.schedule.clone())
+    } else {
+        reference::Scheduler::RoundRobin
+    };
+    let want = reference::run(module, &reference::Config { fuel, args, scheduler, ..reference::Config::default() })
+        .unwrap_or_else(|e| panic!("the reference runs: {e}\noptimized schedule {}", got.schedule.to_text()));
     (want, got)
 }
 
@@ -35,17 +43,17 @@ fn check(file: &str, args: &[&str], fuels: &[u64]) -> Outcome {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
     let module = load(&path);
     let mut full = None;
-    for &fuel in fuels.iter().chain([u64::MAX].iter()) {
-        let (want, got) = run_both(&module, args, fuel);
+    for (&fuel, stm) in fuels.iter().chain([u64::MAX].iter()).flat_map(|f| [(f, false), (f, true)]) {
+        let (want, got) = run_both(&module, args, fuel, stm);
         assert!(
             want.same_behaviour(&got),
-            "{file} {args:?} fuel {fuel}:\nreference {:?}\noptimized {:?}\nstdout {:?} vs {:?}",
+            "{file} {args:?} fuel {fuel} stm {stm}:\nreference {:?}\noptimized {:?}\nstdout {:?} vs {:?}",
             want.end,
             got.end,
             String::from_utf8_lossy(&want.stdout),
             String::from_utf8_lossy(&got.stdout)
         );
-        assert_eq!(want.schedule, got.schedule, "{file} {args:?} fuel {fuel}: schedules differ");
+        assert_eq!(want.schedule, got.schedule, "{file} {args:?} fuel {fuel} stm {stm}: schedules differ");
         full = Some(got);
     }
     full.expect("ran at least once")

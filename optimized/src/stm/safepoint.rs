@@ -40,6 +40,16 @@ impl Safepoints {
         st.running += 1;
     }
 
+    /// A running thread registers a thread it is about to start (a spawn). Unlike
+    /// [`Self::register`] it never waits: the caller is running, so no stop can be complete
+    /// (the collector waits for the caller too), and waiting here for the stop to end would
+    /// wait for ourselves. The new thread counts as running until it polls, which it must do
+    /// before running guest code.
+    pub fn register_by_running(&self) {
+        let mut st = lock(&self.state);
+        st.running += 1;
+    }
+
     /// A thread leaves the run (it ended); it no longer counts for stops.
     pub fn unregister(&self) {
         let mut st = lock(&self.state);

@@ -16,7 +16,7 @@ pub struct Abort {
 }
 
 /// Conflict kinds, as the conflict report groups them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AbortKind {
     /// A word this transaction read (and did not write) was changed by a commit.
     WriteRead,

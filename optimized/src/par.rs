@@ -1,0 +1,737 @@
+//! Parallel runs: every guest thread on its own OS thread, the shared heap under the STM of
+//! `stm/` (`STM.md`; this module follows its integration checklist, cited as "item N").
+//!
+//! A guest thread runs as a sequence of transactions, each covering one or more whole segments
+//! (`Contention::target_segments`, grown on commit, shrunk on abort). Before a transaction the
+//! thread's registers, frames and counters are saved; an abort restores them and discards the
+//! output buffered and the threads spawned since. At commit, the hook (run at the serialization
+//! point, under the commit lock for writers) appends the output, records (thread, segments,
+//! order key) for the schedule, publishes spawned threads and the thread's end. The schedule is
+//! the records sorted stably by order key (item 8).
+//!
+//! Collections happen between transactions: a thread whose allocator wants one stops the world
+//! (`Safepoints`), then marks from every thread's registers and sweeps every thread's heap.
+//! Each thread's state is behind its own mutex (`Local`), held only while it runs a
+//! transaction: never while it waits, so the collector can always take them all. That mutex is
+//! never contended outside a collection; it is not a GIL (each thread has its own).
+
+use crate::code::{Op, Program};
+use crate::heap::{cell_word, Budget, Heap, OutOfMemory};
+use crate::inline_cache::IcStats;
+use crate::interp::Stop;
+use crate::mode::{Loc, Mode, Spawned};
+use crate::ops::{self, ThreadNames};
+use crate::stm::{Abort, AbortKind, Contention, Policy, Retry, Safepoints, Stm, Transaction, TxThread};
+use crate::thread::{Frame, Thread, ThreadState};
+use crate::value::{as_thread, thread_value, Value};
+use crate::vm::Vm;
+use lockstep_spec::limits::MAX_THREADS;
+use lockstep_spec::outcome::{End, Outcome, TrapInfo};
+use lockstep_spec::schedule::{Schedule, ScheduleEntry, ThreadId};
+use lockstep_spec::Module;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::Scope;
+use std::time::{Duration, Instant};
+
+/// Streamed output is written to stdout once this much is pending.
+const STREAM_CHUNK: usize = 1 << 16;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The published state of the run's threads, in creation order (thread index = handle).
+/// Updated only by commit hooks (in serialization order) and by joiners that block.
+#[derive(Default)]
+struct Table {
+    ids: Vec<ThreadId>,
+    states: Vec<ThreadState>,
+    /// The thread each thread is blocked joining, if any.
+    waiting: Vec<Option<u32>>,
+    /// Threads that have not ended, and how many of them are blocked in a join.
+    live: usize,
+    blocked: usize,
+}
+
+impl ThreadNames for Table {
+    fn thread_name(&self, index: u32) -> String {
+        self.ids.get(index as usize).map(|t| t.to_string()).unwrap_or_default()
+    }
+}
+
+/// One guest thread's state, behind a mutex that its OS thread holds while it runs a
+/// transaction and the collector takes while the world is stopped.
+struct Local {
+    vm: Vm,
+    th: Thread,
+}
+
+/// Conflict figures for `--stm-report`, per thread and per (kind, location).
+#[derive(Clone, Debug, Default)]
+pub struct StmReport {
+    pub threads: Vec<ThreadFigures>,
+    /// (kind, function, pc) -> (count, time lost in the aborted attempts).
+    pub conflicts: HashMap<(AbortKind, u32, u32), (u64, Duration)>,
+    /// Time spent waiting for the inevitable token.
+    pub waiting: Duration,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ThreadFigures {
+    pub id: String,
+    pub committed: u64,
+    pub aborted: u64,
+    pub inevitable: u64,
+    pub segments: u64,
+    pub lost: Duration,
+}
+
+impl StmReport {
+    /// The report in the manner of PyPy's `print_stm_log`: totals, then conflicts sorted by
+    /// time lost, then per-thread figures. `where_` names a location (function, pc), for
+    /// instance with its .lsa line.
+    pub fn render(&self, where_: &dyn Fn(u32, u32) -> String) -> String {
+        let mut s = String::new();
+        let sum = |f: fn(&ThreadFigures) -> u64| self.threads.iter().map(f).sum::<u64>();
+        let (committed, aborted, inevitable) = (sum(|t| t.committed), sum(|t| t.aborted), sum(|t| t.inevitable));
+        let lost: Duration = self.threads.iter().map(|t| t.lost).sum();
+        let attempts = (committed + aborted).max(1);
+        let _ = writeln!(
+            s,
+            "stm: threads {}, committed {committed}, aborted {aborted} ({:.1}% of attempts), inevitable {inevitable}, lost in aborts {:.3}s, waiting {:.3}s",
+            self.threads.len(),
+            aborted as f64 * 100.0 / attempts as f64,
+            lost.as_secs_f64(),
+            self.waiting.as_secs_f64()
+        );
+        let mut rows: Vec<_> = self.conflicts.iter().collect();
+        rows.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(b.1 .0.cmp(&a.1 .0)).then(a.0 .1.cmp(&b.0 .1)).then(a.0 .2.cmp(&b.0 .2)));
+        for (&(kind, func, pc), &(n, t)) in rows {
+            let kind = match kind {
+                AbortKind::WriteRead => "write-read",
+                AbortKind::WriteWrite => "write-write",
+                AbortKind::Inevitable => "inevitable",
+            };
+            let _ = writeln!(s, "  {:.3}s lost in aborts ({n}x {kind}) at {}", t.as_secs_f64(), where_(func, pc));
+        }
+        let _ = writeln!(s, "per thread:");
+        for t in &self.threads {
+            let _ = writeln!(
+                s,
+                "  {:<8} committed {}, aborted {}, inevitable {}, average length {:.1} segments, lost {:.3}s",
+                t.id,
+                t.committed,
+                t.aborted,
+                t.inevitable,
+                t.segments as f64 / t.committed.max(1) as f64,
+                t.lost.as_secs_f64()
+            );
+        }
+        s
+    }
+}
+
+/// What the OS threads of one run share.
+struct Shared {
+    prog: Arc<Program>,
+    stm: Stm,
+    sp: Safepoints,
+    /// Threads created so far, main included: a word of shared memory read and written through
+    /// the STM, so `thread_limit` and thread indices follow the serialization order.
+    created: crate::stm::sync::AtomicU64,
+    table: Mutex<Table>,
+    table_cv: Condvar,
+    /// Main ended (or the run deadlocked, or failed): every thread stops where it is.
+    over: AtomicBool,
+    end: Mutex<Option<(End, Option<(u64, bool)>)>>,
+    error: Mutex<Option<OutOfMemory>>,
+    out: Mutex<Vec<u8>>,
+    stream: bool,
+    record: bool,
+    records: Mutex<Vec<(u32, u64, (u64, bool))>>,
+    registry: Mutex<Vec<(u32, Arc<Mutex<Local>>)>>,
+    pool: Mutex<Vec<Heap>>,
+    budget: Arc<Budget>,
+    type_names: [Value; 9],
+    config: crate::Config,
+    policy: Policy,
+    // Figures merged as threads end.
+    instructions: AtomicU64,
+    ic: Mutex<IcStats>,
+    gc: Mutex<crate::GcStats>,
+    report: Mutex<StmReport>,
+}
+
+impl Shared {
+    fn over(&self) -> bool {
+        self.over.load(Relaxed)
+    }
+
+    fn finish(&self, end: End, key: Option<(u64, bool)>) {
+        let mut e = lock(&self.end);
+        if e.is_none() {
+            *e = Some((end, key));
+        }
+        self.over.store(true, Relaxed);
+        self.table_cv.notify_all();
+    }
+
+    fn fail(&self, e: OutOfMemory) {
+        *lock(&self.error) = Some(e);
+        self.over.store(true, Relaxed);
+        self.table_cv.notify_all();
+    }
+
+    fn new_heap(&self) -> Heap {
+        lock(&self.pool).pop().unwrap_or_else(|| {
+            Heap::shared(self.config.max_heap_bytes, self.config.gc_threshold_bytes, self.budget.clone())
+        })
+    }
+}
+
+/// A thread spawned by the running transaction, started after it commits.
+struct Pending {
+    index: u32,
+    id: ThreadId,
+    thread: Option<Thread>,
+}
+
+/// The interpreter's [`Mode`] in a parallel run: every shared word through the transaction.
+struct TxMode<'s> {
+    tx: Transaction<'s, 's>,
+    sh: &'s Shared,
+    my_id: ThreadId,
+    pending: Vec<Pending>,
+    /// With `--stm-report`: where each shared word was first read, to name the location of a
+    /// conflict on it.
+    report: bool,
+    read_at: HashMap<usize, Loc>,
+    abort_at: Loc,
+}
+
+impl TxMode<'_> {
+    fn blame(&mut self, a: Abort, at: impl FnOnce() -> Loc) -> Abort {
+        if self.report {
+            self.abort_at = self.read_at.get(&a.word).copied().unwrap_or_else(at);
+        }
+        a
+    }
+}
+
+impl ThreadNames for TxMode<'_> {
+    fn thread_name(&self, index: u32) -> String {
+        match self.pending.iter().find(|p| p.index == index) {
+            Some(p) => p.id.to_string(),
+            None => lock(&self.sh.table).thread_name(index),
+        }
+    }
+}
+
+impl<'s> Mode for TxMode<'s> {
+    const PARALLEL: bool = true;
+
+    #[inline(always)]
+    fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort> {
+        let (stm_word, w) = (cell_word(obj, 1), cell_word(obj, i));
+        if self.report && !self.tx.is_private(stm_word) {
+            let loc = at();
+            self.read_at.entry(w as *const _ as usize).or_insert(loc);
+            return self.tx.read(w).map_err(|a| self.blame(a, || loc));
+        }
+        match self.tx.read_in(stm_word, w) {
+            Ok(v) => Ok(v),
+            Err(a) => Err(self.blame(a, at)),
+        }
+    }
+
+    #[inline(always)]
+    fn store(&mut self, obj: Value, i: usize, v: u64) {
+        #[cfg(not(lockstep_mutant = "missing_write_barrier"))]
+        self.tx.write_in(cell_word(obj, 1), cell_word(obj, i), v);
+        #[cfg(lockstep_mutant = "missing_write_barrier")]
+        cell_word(obj, i).store(v, Relaxed);
+    }
+
+    #[inline(always)]
+    fn validate(&mut self, at: impl FnOnce() -> Loc) -> Result<(), Abort> {
+        self.tx.validate().map_err(|a| self.blame(a, at))
+    }
+
+    #[inline(always)]
+    fn should_end(&self) -> bool {
+        self.sh.sp.stop_requested() || self.sh.budget.gc.load(Relaxed) || self.sh.over()
+    }
+
+    #[inline(always)]
+    fn over(&self) -> bool {
+        self.sh.over()
+    }
+
+    fn spawn(&mut self, th: &mut Thread, f: u32, args: &[Value], fuel: u64) -> Result<Spawned, Abort> {
+        let n = self.tx.read(&self.sh.created)?;
+        if n >= u64::from(MAX_THREADS) {
+            return Ok(Spawned::Limit);
+        }
+        self.tx.write(&self.sh.created, n + 1);
+        let id = self.my_id.child(th.spawned);
+        th.spawned += 1;
+        let thread = Thread::new(&self.sh.prog, f, args, fuel);
+        self.pending.push(Pending { index: n as u32, id, thread: Some(thread) });
+        Ok(Spawned::Handle(thread_value(n as u32)))
+    }
+
+    fn join_state(&mut self, target: u32, _me: u32) -> Result<ThreadState, Abort> {
+        if self.pending.iter().any(|p| p.index == target) {
+            return Ok(ThreadState::Running);
+        }
+        // Everything committed up to our snapshot is published once no write-back is in
+        // flight, which validation waits for.
+        self.tx.validate()?;
+        let state = lock(&self.sh.table).states.get(target as usize).cloned().unwrap_or_default();
+        if !matches!(state, ThreadState::Running) {
+            // The end was published before its commit finished: validating again moves our
+            // snapshot past it, so this transaction serializes after the end it saw.
+            self.tx.validate()?;
+        }
+        Ok(state)
+    }
+
+    fn names<'a>(&'a self, _: &'a dyn ThreadNames) -> &'a dyn ThreadNames {
+        self
+    }
+}
+
+/// What a transaction must restore when it aborts (item 6).
+#[derive(Default)]
+struct Saved {
+    regs: Vec<Value>,
+    frames: Vec<Frame>,
+    fuel: u64,
+    atomic: u64,
+    spawned: u32,
+    started: bool,
+}
+
+impl Saved {
+    fn take(&mut self, prog: &Program, th: &Thread) {
+        let live = th.frames.last().map_or(0, |f| f.base as usize + prog.funcs[f.func as usize].regs as usize);
+        self.regs.clear();
+        self.regs.extend_from_slice(&th.regs[..live.min(th.regs.len())]);
+        self.frames.clear();
+        self.frames.extend_from_slice(&th.frames);
+        (self.fuel, self.atomic, self.spawned, self.started) = (th.fuel, th.atomic, th.spawned, th.started);
+    }
+
+    fn restore(&self, th: &mut Thread) {
+        th.regs[..self.regs.len()].copy_from_slice(&self.regs);
+        th.frames.clear();
+        th.frames.extend_from_slice(&self.frames);
+        (th.fuel, th.atomic, th.spawned, th.started) = (self.fuel, self.atomic, self.spawned, self.started);
+        th.state = ThreadState::Running;
+    }
+}
+
+/// The thread a thread stopped at a `join` waits for.
+fn join_target(prog: &Program, th: &Thread) -> Option<u32> {
+    let top = th.frames.last()?;
+    let Some(Op::Join { t, .. }) = prog.funcs[top.func as usize].code.get(top.pc as usize).copied() else {
+        return None;
+    };
+    as_thread(th.regs.get(top.base as usize + t as usize).copied().unwrap_or(0))
+}
+
+/// Runs `module` with its guest threads in parallel.
+pub(crate) fn run(module: &Module, config: &crate::Config) -> Result<crate::Report, crate::RunError> {
+    let oom = |_| crate::RunError::OutOfMemory { limit_bytes: config.max_heap_bytes };
+    let budget = Arc::new(Budget::default());
+    let heap = Heap::shared(config.max_heap_bytes, config.gc_threshold_bytes, budget.clone());
+    let vm = Vm::with_heap(module, config, heap).map_err(oom)?;
+    let mut main = Thread::default();
+    // `Vm::with_heap` built the main thread in its (serial) table: take it out.
+    let mut vm = vm;
+    std::mem::swap(&mut main, &mut vm.threads[0]);
+    vm.threads.clear();
+    vm.stream_stdout = false;
+    let sh = Shared {
+        prog: vm.prog.clone(),
+        stm: Stm::new(),
+        sp: Safepoints::new(),
+        created: crate::stm::sync::AtomicU64::new(1),
+        table: Mutex::new(Table {
+            ids: vec![ThreadId::main()],
+            states: vec![ThreadState::Running],
+            waiting: vec![None],
+            live: 1,
+            blocked: 0,
+        }),
+        table_cv: Condvar::new(),
+        over: AtomicBool::new(false),
+        end: Mutex::new(None),
+        error: Mutex::new(None),
+        out: Mutex::new(Vec::new()),
+        stream: config.stream_stdout,
+        record: config.record_schedule,
+        records: Mutex::new(Vec::new()),
+        registry: Mutex::new(Vec::new()),
+        pool: Mutex::new(Vec::new()),
+        budget,
+        type_names: vm.type_names,
+        config: config.clone(),
+        policy: Policy::default(),
+        instructions: AtomicU64::new(0),
+        ic: Mutex::new(IcStats::default()),
+        gc: Mutex::new(crate::GcStats::default()),
+        report: Mutex::new(StmReport::default()),
+    };
+    let main_local = Arc::new(Mutex::new(Local { vm, th: *Box::new(main) }));
+    sh.sp.register();
+    lock(&sh.registry).push((0, main_local.clone()));
+    std::thread::scope(|s| {
+        if config.stats {
+            worker::<true>(s, &sh, 0, main_local)
+        } else {
+            worker::<false>(s, &sh, 0, main_local)
+        }
+    });
+    if config.stream_stdout {
+        crate::vm::write_stdout(&mut lock(&sh.out));
+    }
+    if let Some(e) = *lock(&sh.error) {
+        return Err(oom(e));
+    }
+    let (end, end_key) = lock(&sh.end).take().unwrap_or((End::Deadlock { blocked: Vec::new() }, None));
+    let table = lock(&sh.table);
+    let schedule = if sh.record {
+        let mut records = std::mem::take(&mut *lock(&sh.records));
+        records.sort_by_key(|r| r.2);
+        let mut entries: Vec<ScheduleEntry> = Vec::new();
+        for (t, segments, key) in records {
+            if end_key.is_some_and(|k| key > k) {
+                break;
+            }
+            match entries.last_mut() {
+                Some(e) if e.thread == table.ids[t as usize] => e.segments += segments,
+                _ => entries.push(ScheduleEntry { thread: table.ids[t as usize].clone(), segments }),
+            }
+        }
+        Schedule { entries }
+    } else {
+        Schedule::default()
+    };
+    let stdout = if config.stream_stdout { Vec::new() } else { std::mem::take(&mut *lock(&sh.out)) };
+    let stats = config.stats.then(|| {
+        let mut gc = *lock(&sh.gc);
+        gc.peak_heap_bytes = sh.budget.peak.load(Relaxed);
+        crate::Stats {
+            instructions: sh.instructions.load(Relaxed),
+            inline_caches: *lock(&sh.ic),
+            gc,
+            threads: table.ids.len(),
+        }
+    });
+    let stm = config.stm_report.then(|| {
+        let mut r = std::mem::take(&mut *lock(&sh.report));
+        r.threads.sort_by(|a, b| a.id.cmp(&b.id));
+        r
+    });
+    Ok(crate::Report { outcome: Outcome { stdout, end, schedule }, stats, stm })
+}
+
+/// Stops the world at a transaction boundary and collects every heap of the run (item 4).
+/// Returns without collecting when another thread collected meanwhile.
+fn collect(sh: &Shared) {
+    if !sh.sp.request_stop() {
+        return;
+    }
+    {
+        let registry = lock(&sh.registry);
+        let mut locals: Vec<MutexGuard<'_, Local>> = registry.iter().map(|(_, l)| lock(l)).collect();
+        let mut pool = lock(&sh.pool);
+        let table = lock(&sh.table);
+        let prog = &sh.prog;
+        let mut roots: Vec<Value> = Vec::with_capacity(prog.heap_constants.len() + 64);
+        roots.extend_from_slice(&prog.heap_constants);
+        roots.extend_from_slice(&sh.type_names);
+        for l in &locals {
+            l.th.roots(prog, &mut roots);
+        }
+        for s in &table.states {
+            if let ThreadState::Finished(v) = s {
+                roots.push(*v);
+            }
+        }
+        let mut heaps: Vec<&mut Heap> = locals.iter_mut().map(|l| &mut l.vm.heap).collect();
+        heaps.extend(pool.iter_mut());
+        let (live, pause) = Heap::collect_all(&mut heaps, &prog.nfields, roots);
+        let mut gc = lock(&sh.gc);
+        gc.collections += 1;
+        gc.pause_total += pause;
+        gc.live_bytes_after_last_gc = live;
+    }
+    sh.sp.resume();
+}
+
+/// One guest thread's OS thread: transactions until the thread ends or the run is over.
+fn worker<'scope, const STATS: bool>(
+    s: &'scope Scope<'scope, '_>,
+    sh: &'scope Shared,
+    ti: u32,
+    local: Arc<Mutex<Local>>,
+) {
+    // A thread spawned during a stop must not run before it ends.
+    sh.sp.poll();
+    let my_id = lock(&sh.table).ids[ti as usize].clone();
+    let mut txt = TxThread::new(ti);
+    let mut cm = Contention::new(sh.policy);
+    let mut retry = Retry::Normal;
+    let mut saved = Saved::default();
+    let mut fig = ThreadFigures { id: my_id.to_string(), ..ThreadFigures::default() };
+    let report = sh.config.stm_report;
+    let mut conflicts: Vec<(AbortKind, Loc, Duration)> = Vec::new();
+    let mut waiting = Duration::ZERO;
+    loop {
+        if sh.over() {
+            break;
+        }
+        // At a boundary, holding nothing: the place for collections and stops (item 5).
+        if sh.budget.gc.load(Relaxed) {
+            collect(sh);
+        }
+        sh.sp.poll();
+        let started = report.then(Instant::now);
+        let tx = match retry {
+            Retry::Normal => Transaction::begin(&sh.stm, &mut txt),
+            Retry::Inevitable => {
+                let t0 = Instant::now();
+                let tx = Transaction::begin_inevitable(&sh.stm, &mut txt, &mut || sh.sp.poll());
+                waiting += t0.elapsed();
+                fig.inevitable += 1;
+                tx
+            }
+        };
+        let mut g = lock(&local);
+        let Local { vm, th } = &mut *g;
+        vm.heap.tag = tx.private_tag();
+        saved.take(&sh.prog, th);
+        let mut mode = TxMode {
+            tx,
+            sh,
+            my_id: my_id.clone(),
+            pending: Vec::new(),
+            report,
+            read_at: HashMap::new(),
+            abort_at: (0, 0),
+        };
+        let budget = u64::from(cm.target_segments());
+        let ran = vm.run_thread::<STATS, TxMode<'_>>(ti as usize, th, budget, &mut mode);
+        let (stop, segs) = match ran {
+            Ok(r) => r,
+            Err(e) => {
+                sh.fail(e);
+                break;
+            }
+        };
+        let abort = match stop {
+            Stop::Abandoned => break,
+            Stop::Aborted(a) => Some(a),
+            _ => None,
+        };
+        let TxMode { tx, mut pending, abort_at, .. } = mode;
+        if let Some(a) = abort {
+            tx.abort(&mut txt);
+            saved.restore(th);
+            vm.out.clear();
+            fig.aborted += 1;
+            if let Some(t0) = started {
+                let lost = t0.elapsed();
+                fig.lost += lost;
+                conflicts.push((a.kind, abort_at, lost));
+            }
+            retry = cm.on_abort();
+            continue;
+        }
+        let ended = stop == Stop::Ended;
+        let mut tx = tx;
+        if ended || !vm.out.is_empty() || !pending.is_empty() {
+            tx.mark_effect();
+        }
+        let th_ref = &*th;
+        let committed = tx.commit_with(&mut txt, |info| {
+            // [thread.end-of-run]: past main's end nothing more happens.
+            if sh.over() {
+                return;
+            }
+            if !vm.out.is_empty() {
+                lock(&sh.out).extend_from_slice(&vm.out);
+            }
+            if sh.record && segs > 0 {
+                lock(&sh.records).push((ti, segs, info.order_key()));
+            }
+            if pending.is_empty() && !ended {
+                return;
+            }
+            let mut table = lock(&sh.table);
+            for p in &pending {
+                let i = p.index as usize;
+                if table.ids.len() <= i {
+                    table.ids.resize(i + 1, ThreadId::main());
+                    table.states.resize(i + 1, ThreadState::Running);
+                    table.waiting.resize(i + 1, None);
+                }
+                table.ids[i] = p.id.clone();
+                table.live += 1;
+            }
+            if ended {
+                table.states[ti as usize] = th_ref.state.clone();
+                table.live -= 1;
+                let mut woken = 0;
+                for w in table.waiting.iter_mut() {
+                    if *w == Some(ti) {
+                        *w = None;
+                        woken += 1;
+                    }
+                }
+                table.blocked -= woken;
+                if ti == 0 {
+                    let end = main_end(sh, &vm.heap, th_ref, &table);
+                    drop(table);
+                    sh.finish(end, Some(info.order_key()));
+                } else {
+                    drop(table);
+                }
+                sh.table_cv.notify_all();
+            }
+        });
+        let info = match committed {
+            Ok((info, ())) => info,
+            Err(a) => {
+                saved.restore(th);
+                vm.out.clear();
+                fig.aborted += 1;
+                if let Some(t0) = started {
+                    let lost = t0.elapsed();
+                    fig.lost += lost;
+                    conflicts.push((a.kind, (th.frames.last().map_or(0, |f| f.func), th.frames.last().map_or(0, |f| f.pc)), lost));
+                }
+                retry = cm.on_abort();
+                continue;
+            }
+        };
+        let _ = info;
+        vm.out.clear();
+        fig.committed += 1;
+        fig.segments += segs;
+        cm.on_commit();
+        retry = Retry::Normal;
+        if sh.stream && lock(&sh.out).len() >= STREAM_CHUNK {
+            let mut o = lock(&sh.out);
+            crate::vm::write_stdout(&mut o);
+        }
+        // Start the threads this transaction spawned (item 10): registered before this thread
+        // can next reach a safepoint, so no collection misses their roots.
+        for p in pending.iter_mut() {
+            let Some(thread) = p.thread.take() else { continue };
+            let heap = sh.new_heap();
+            let child = Vm::worker(sh.prog.clone(), heap, sh.type_names, sh.config.fuel);
+            let l = Arc::new(Mutex::new(Local { vm: child, th: thread }));
+            sh.sp.register_by_running();
+            lock(&sh.registry).push((p.index, l.clone()));
+            let index = p.index;
+            s.spawn(move || worker::<STATS>(s, sh, index, l));
+        }
+        if ended {
+            break;
+        }
+        if stop == Stop::Blocked {
+            let target = join_target(&sh.prog, th);
+            drop(g);
+            if let Some(target) = target {
+                block(sh, ti, target);
+            }
+        }
+    }
+    // Leave the run: the heap goes to the pool (its cells may be live), figures to the total.
+    let mut g = lock(&local);
+    lock(&sh.registry).retain(|(i, _)| *i != ti);
+    let heap = std::mem::replace(&mut g.vm.heap, Heap::new(0, 0));
+    lock(&sh.pool).push(heap);
+    g.th = Thread::default();
+    sh.instructions.fetch_add(g.vm.instructions, Relaxed);
+    {
+        let st = g.vm.ic.stats();
+        let mut ic = lock(&sh.ic);
+        ic.sites = st.sites;
+        ic.uninitialized += st.uninitialized;
+        ic.monomorphic += st.monomorphic;
+        ic.polymorphic += st.polymorphic;
+        ic.megamorphic += st.megamorphic;
+        ic.hits += st.hits;
+        ic.misses += st.misses;
+    }
+    drop(g);
+    if report {
+        let mut r = lock(&sh.report);
+        r.threads.push(fig);
+        r.waiting += waiting;
+        for (kind, (func, pc), lost) in conflicts {
+            let e = r.conflicts.entry((kind, func, pc)).or_default();
+            e.0 += 1;
+            e.1 += lost;
+        }
+    }
+    sh.sp.unregister();
+}
+
+/// Main's end as the outcome states it, computed in its commit hook: under the commit lock
+/// the heap holds exactly the state at main's serialization point (an array's length shown is
+/// the length then).
+fn main_end(sh: &Shared, heap: &Heap, main: &Thread, table: &Table) -> End {
+    match &main.state {
+        ThreadState::Finished(v) => {
+            let mut buf = Vec::new();
+            ops::display(&sh.prog, heap, table, *v, None, &mut buf);
+            End::Finished { value: String::from_utf8_lossy(&buf).into_owned() }
+        }
+        ThreadState::Trapped(t) => End::Trapped(TrapInfo {
+            kind: t.kind,
+            thread: ThreadId::main(),
+            function: t.func,
+            function_name: sh.prog.funcs[t.func as usize].name.clone(),
+            pc: t.pc,
+            message: t.message.clone(),
+            detail: t.detail.clone(),
+        }),
+        ThreadState::Running => End::Deadlock { blocked: Vec::new() },
+    }
+}
+
+/// Blocks thread `ti` in a `join` of `target` until the target ends or the run is over; the
+/// last thread to block when every live thread is blocked declares the deadlock (item 9).
+fn block(sh: &Shared, ti: u32, target: u32) {
+    sh.sp.park();
+    let mut table = lock(&sh.table);
+    let ended = |t: &Table| !matches!(t.states.get(target as usize), Some(ThreadState::Running) | None);
+    if !ended(&table) && !sh.over() {
+        table.waiting[ti as usize] = Some(target);
+        table.blocked += 1;
+        if table.blocked == table.live {
+            let mut blocked: Vec<ThreadId> = (0..table.ids.len())
+                .filter(|&j| matches!(table.states[j], ThreadState::Running))
+                .map(|j| table.ids[j].clone())
+                .collect();
+            blocked.sort();
+            drop(table);
+            sh.finish(End::Deadlock { blocked }, None);
+            sh.sp.unpark();
+            return;
+        }
+        while table.waiting[ti as usize].is_some() && !sh.over() {
+            table = sh.table_cv.wait(table).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+    drop(table);
+    sh.sp.unpark();
+}
