@@ -108,7 +108,9 @@ struct RunArgs {
     max_heap: Option<usize>,
     /// Optimized engine: `on` (default) runs guest threads in parallel on OS threads under
     /// software transactional memory; `off` runs them one at a time on one OS thread,
-    /// round-robin, without barriers (to measure the STM's overhead, or for a deterministic run).
+    /// round-robin, without barriers (to measure the STM's overhead, or for a deterministic run);
+    /// `barriers` is `on` with the barriers kept even while a thread runs alone (by default a
+    /// thread that is the only one of the run skips them): it measures their cost.
     #[arg(long, value_enum, default_value = "on", require_equals = true)]
     stm: OnOff,
     /// Print a conflict report to stderr after the run (optimized engine, --stm=on): time lost
@@ -126,6 +128,7 @@ struct RunArgs {
 enum OnOff {
     On,
     Off,
+    Barriers,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -298,7 +301,8 @@ fn run(args: RunArgs) -> ExitCode {
                 stats: args.stats,
                 record_schedule,
                 stream_stdout: args.outcome.is_none(),
-                stm: args.stm == OnOff::On,
+                stm: args.stm != OnOff::Off,
+                stm_solo: args.stm != OnOff::Barriers,
                 stm_report: args.stm_report,
                 ..lockstep_optimized::Config::default()
             };

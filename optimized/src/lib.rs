@@ -24,6 +24,7 @@ mod ops;
 #[cfg(not(loom))]
 mod par;
 mod regs;
+mod report;
 #[doc(hidden)] pub mod stm;
 mod thread;
 pub mod value;
@@ -36,8 +37,7 @@ use std::time::Duration;
 
 pub use heap::GcStats;
 pub use inline_cache::IcStats;
-#[cfg(not(loom))]
-pub use par::{StmReport, ThreadFigures};
+pub use report::{StmReport, ThreadFigures};
 
 /// How to run a program.
 #[derive(Clone, Debug)]
@@ -70,6 +70,11 @@ pub struct Config {
     pub stm: bool,
     /// Collect conflict statistics for `--stm-report` (returned in [`Report::stm`]).
     pub stm_report: bool,
+    /// Under the STM, a thread that is the only thread of the run (no other has been spawned,
+    /// or all others ended) runs its transactions without barriers: no other thread exists to
+    /// see its writes or to conflict with it (`STM.md`, [stm.solo]). `false` keeps the
+    /// barriers on, to measure their cost on single-threaded programs.
+    pub stm_solo: bool,
 }
 
 impl Default for Config {
@@ -84,6 +89,7 @@ impl Default for Config {
             stream_stdout: false,
             stm: true,
             stm_report: false,
+            stm_solo: true,
         }
     }
 }

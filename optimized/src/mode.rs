@@ -19,6 +19,7 @@ use std::sync::atomic::Ordering::Relaxed;
 pub(crate) type Loc = (u32, u32);
 
 /// What a `spawn` did.
+#[cfg_attr(loom, allow(dead_code))] // (parallel runs are not built under loom)
 pub(crate) enum Spawned {
     Handle(Value),
     /// The run already created `MAX_THREADS` threads.

@@ -21,6 +21,7 @@ use crate::inline_cache::IcStats;
 use crate::interp::Stop;
 use crate::mode::{Loc, Mode, Spawned};
 use crate::ops::{self, ThreadNames};
+use crate::report::{StmReport, ThreadFigures};
 use crate::stm::{Abort, AbortKind, Contention, Policy, Retry, Safepoints, Stm, Transaction, TxThread};
 use crate::thread::{Frame, Thread, ThreadState};
 use crate::value::{as_thread, thread_value, Value};
@@ -30,7 +31,6 @@ use lockstep_spec::outcome::{End, Outcome, TrapInfo};
 use lockstep_spec::schedule::{Schedule, ScheduleEntry, ThreadId};
 use lockstep_spec::Module;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::Scope;
@@ -67,71 +67,6 @@ impl ThreadNames for Table {
 struct Local {
     vm: Vm,
     th: Thread,
-}
-
-/// Conflict figures for `--stm-report`, per thread and per (kind, location).
-#[derive(Clone, Debug, Default)]
-pub struct StmReport {
-    pub threads: Vec<ThreadFigures>,
-    /// (kind, function, pc) -> (count, time lost in the aborted attempts).
-    pub conflicts: HashMap<(AbortKind, u32, u32), (u64, Duration)>,
-    /// Time spent waiting for the inevitable token.
-    pub waiting: Duration,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct ThreadFigures {
-    pub id: String,
-    pub committed: u64,
-    pub aborted: u64,
-    pub inevitable: u64,
-    pub segments: u64,
-    pub lost: Duration,
-}
-
-impl StmReport {
-    /// The report in the manner of PyPy's `print_stm_log`: totals, then conflicts sorted by
-    /// time lost, then per-thread figures. `where_` names a location (function, pc), for
-    /// instance with its .lsa line.
-    pub fn render(&self, where_: &dyn Fn(u32, u32) -> String) -> String {
-        let mut s = String::new();
-        let sum = |f: fn(&ThreadFigures) -> u64| self.threads.iter().map(f).sum::<u64>();
-        let (committed, aborted, inevitable) = (sum(|t| t.committed), sum(|t| t.aborted), sum(|t| t.inevitable));
-        let lost: Duration = self.threads.iter().map(|t| t.lost).sum();
-        let attempts = (committed + aborted).max(1);
-        let _ = writeln!(
-            s,
-            "stm: threads {}, committed {committed}, aborted {aborted} ({:.1}% of attempts), inevitable {inevitable}, lost in aborts {:.3}s, waiting {:.3}s",
-            self.threads.len(),
-            aborted as f64 * 100.0 / attempts as f64,
-            lost.as_secs_f64(),
-            self.waiting.as_secs_f64()
-        );
-        let mut rows: Vec<_> = self.conflicts.iter().collect();
-        rows.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(b.1 .0.cmp(&a.1 .0)).then(a.0 .1.cmp(&b.0 .1)).then(a.0 .2.cmp(&b.0 .2)));
-        for (&(kind, func, pc), &(n, t)) in rows {
-            let kind = match kind {
-                AbortKind::WriteRead => "write-read",
-                AbortKind::WriteWrite => "write-write",
-                AbortKind::Inevitable => "inevitable",
-            };
-            let _ = writeln!(s, "  {:.3}s lost in aborts ({n}x {kind}) at {}", t.as_secs_f64(), where_(func, pc));
-        }
-        let _ = writeln!(s, "per thread:");
-        for t in &self.threads {
-            let _ = writeln!(
-                s,
-                "  {:<8} committed {}, aborted {}, inevitable {}, average length {:.1} segments, lost {:.3}s",
-                t.id,
-                t.committed,
-                t.aborted,
-                t.inevitable,
-                t.segments as f64 / t.committed.max(1) as f64,
-                t.lost.as_secs_f64()
-            );
-        }
-        s
-    }
 }
 
 /// What the OS threads of one run share.
@@ -210,6 +145,8 @@ struct TxMode<'s> {
     report: bool,
     read_at: HashMap<usize, Loc>,
     abort_at: Loc,
+    /// [stm.solo] The thread is the only one of the run: plain loads and stores.
+    solo: bool,
 }
 
 impl TxMode<'_> {
@@ -235,6 +172,9 @@ impl<'s> Mode for TxMode<'s> {
 
     #[inline(always)]
     fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort> {
+        if self.solo {
+            return Ok(cell_word(obj, i).load(Relaxed));
+        }
         let (stm_word, w) = (cell_word(obj, 1), cell_word(obj, i));
         if self.report && !self.tx.is_private(stm_word) {
             let loc = at();
@@ -249,6 +189,9 @@ impl<'s> Mode for TxMode<'s> {
 
     #[inline(always)]
     fn store(&mut self, obj: Value, i: usize, v: u64) {
+        if self.solo {
+            return cell_word(obj, i).store(v, Relaxed);
+        }
         #[cfg(not(lockstep_mutant = "missing_write_barrier"))]
         self.tx.write_in(cell_word(obj, 1), cell_word(obj, i), v);
         #[cfg(lockstep_mutant = "missing_write_barrier")]
@@ -257,6 +200,9 @@ impl<'s> Mode for TxMode<'s> {
 
     #[inline(always)]
     fn validate(&mut self, at: impl FnOnce() -> Loc) -> Result<(), Abort> {
+        if self.solo {
+            return Ok(());
+        }
         self.tx.validate().map_err(|a| self.blame(a, at))
     }
 
@@ -512,6 +458,9 @@ fn worker<'scope, const STATS: bool>(
                 tx
             }
         };
+        // [stm.solo] Decided at the start: while this thread is the only live one, no other
+        // can appear before this transaction commits (its own spawns start after the commit).
+        let solo = sh.config.stm_solo && lock(&sh.table).live == 1;
         let mut g = lock(&local);
         let Local { vm, th } = &mut *g;
         vm.heap.tag = tx.private_tag();
@@ -524,6 +473,7 @@ fn worker<'scope, const STATS: bool>(
             report,
             read_at: HashMap::new(),
             abort_at: (0, 0),
+            solo,
         };
         let budget = u64::from(cm.target_segments());
         let ran = vm.run_thread::<STATS, TxMode<'_>>(ti as usize, th, budget, &mut mode);

@@ -109,6 +109,7 @@ impl Vm {
 
     /// The VM of one more OS thread of a parallel run: the shared program, its own heap and
     /// inline caches, no thread table (threads are the run's, see `par.rs`).
+    #[cfg_attr(loom, allow(dead_code))] // (parallel runs are not built under loom)
     pub fn worker(prog: Arc<Program>, heap: Heap, type_names: [Value; 9], fuel: u64) -> Vm {
         Vm {
             ic: InlineCaches::new(prog.sites.len()),

@@ -5,6 +5,29 @@
 use super::clock::{Stm, INEVITABLE, UNIT, WRITING};
 use super::sync::{fence, AtomicU64, Ordering, Spin};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The hash of the redo log's index: word addresses are 8-aligned and distinct, so one
+/// multiplication (Fibonacci hashing) spreads them well; SipHash would cost more than the
+/// lookup it serves, on every read of a transaction with many writes.
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(32);
+    }
+}
+
+type AddrMap = HashMap<usize, usize, BuildHasherDefault<AddrHasher>>;
 
 /// Why a transaction must roll back. It has had no effect on shared memory; the caller
 /// discards it ([`Transaction::abort`]) and re-executes from the transaction's start.
@@ -109,7 +132,7 @@ pub struct Transaction<'s, 'w> {
     reads: Vec<(&'w AtomicU64, u64)>,
     /// The redo log: the last value written to each word, in first-write order.
     writes: Vec<(&'w AtomicU64, u64)>,
-    index: HashMap<usize, usize>,
+    index: AddrMap,
     tag: u64,
     inevitable: bool,
     effects: bool,
@@ -130,7 +153,7 @@ impl<'s, 'w> Transaction<'s, 'w> {
             snapshot,
             reads: recycle(std::mem::take(&mut th.reads)),
             writes: recycle(std::mem::take(&mut th.writes)),
-            index: HashMap::new(),
+            index: AddrMap::default(),
             tag: th.next_tag(),
             inevitable: false,
             effects: false,
