@@ -211,7 +211,6 @@ impl<'s, 'w> Transaction<'s, 'w> {
         // [stm.read-consistent] If the value came from a write-back, this fence and the
         // committer's release fence make its WRITING bit visible to the clock load below.
         fence(Ordering::Acquire);
-        #[cfg(not(lockstep_mutant = "skip_read_validation"))]
         while self.stm.clock.load(Ordering::Relaxed) & !INEVITABLE != self.snapshot {
             self.snapshot = self.revalidate()?;
             v = w.load(Ordering::Relaxed);
@@ -291,6 +290,8 @@ impl<'s, 'w> Transaction<'s, 'w> {
                 spin.wait();
                 continue;
             }
+            // (The planted bug `skip_read_validation` trusts the read log without checking it.)
+            #[cfg(not(lockstep_mutant = "skip_read_validation"))]
             for &(w, v) in &self.reads {
                 if w.load(Ordering::Relaxed) != v {
                     return Err(self.conflict(w));
