@@ -549,6 +549,11 @@ fn worker<'scope, const STATS: bool>(
                     let end = main_end(sh, &vm.heap, th_ref, &table);
                     drop(table);
                     sh.finish(end, Some(info.order_key()));
+                } else if table.live > 0 && table.blocked == table.live {
+                    // [thread.deadlock] This end left only threads blocked on each other.
+                    let end = deadlock(&table);
+                    drop(table);
+                    sh.finish(end, None);
                 } else {
                     drop(table);
                 }
@@ -658,8 +663,19 @@ fn main_end(sh: &Shared, heap: &Heap, main: &Thread, table: &Table) -> End {
     }
 }
 
+/// [thread.deadlock] The outcome when every live thread is blocked: all of them, sorted.
+fn deadlock(table: &Table) -> End {
+    let mut blocked: Vec<ThreadId> = (0..table.ids.len())
+        .filter(|&j| matches!(table.states[j], ThreadState::Running))
+        .map(|j| table.ids[j].clone())
+        .collect();
+    blocked.sort();
+    End::Deadlock { blocked }
+}
+
 /// Blocks thread `ti` in a `join` of `target` until the target ends or the run is over; the
-/// last thread to block when every live thread is blocked declares the deadlock (item 9).
+/// last thread to block when every live thread is blocked declares the deadlock (item 9), as
+/// does a thread whose end leaves only blocked threads (in its commit hook).
 fn block(sh: &Shared, ti: u32, target: u32) {
     sh.sp.park();
     let mut table = lock(&sh.table);
@@ -668,13 +684,9 @@ fn block(sh: &Shared, ti: u32, target: u32) {
         table.waiting[ti as usize] = Some(target);
         table.blocked += 1;
         if table.blocked == table.live {
-            let mut blocked: Vec<ThreadId> = (0..table.ids.len())
-                .filter(|&j| matches!(table.states[j], ThreadState::Running))
-                .map(|j| table.ids[j].clone())
-                .collect();
-            blocked.sort();
+            let end = deadlock(&table);
             drop(table);
-            sh.finish(End::Deadlock { blocked }, None);
+            sh.finish(end, None);
             sh.sp.unpark();
             return;
         }

@@ -89,6 +89,8 @@ const PROGRAMS: &[(&str, &[&str], &str)] = &[
     ("optimized/tests/programs/deep.lsa", &[], "trap stack_overflow"),
     ("optimized/tests/programs/threads.lsa", &[], "trap thread_trapped"),
     ("optimized/tests/programs/deadlock.lsa", &[], "deadlock"),
+    // A parallel run must see the deadlock that a thread's end leaves behind (it once hung).
+    ("optimized/tests/programs/deadlock_by_end.lsa", &[], "deadlock"),
     ("optimized/tests/programs/fused.lsa", &[], "trap type_error"),
     ("optimized/tests/programs/ld_arith.lsa", &[], "trap type_error"),
     ("optimized/tests/programs/logic.lsa", &[], "trap type_error"),
