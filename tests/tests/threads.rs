@@ -1,9 +1,12 @@
-//! The multithreaded example under several schedules: round-robin, seeds, a hand-written
-//! replay file, and replays of recorded schedules. The documented result (the sum) is the same
-//! under every schedule; a replay file that does not fit gives the divergence error.
+//! The multithreaded examples under several schedules: round-robin, seeds, a hand-written
+//! replay file, and replays of recorded schedules. Each prints the same under every schedule
+//! (their headers say why); a replay file that does not fit gives the divergence error.
 
 use lockstep_spec::outcome::End;
-use lockstep_tests::{load, replay_on_reference, repo_root, Engine, RunSettings};
+use lockstep_tests::{example_programs, load, replay_on_reference, repo_root, Engine, RunSettings};
+
+mod common;
+use common::spawns;
 
 fn settings(n: &str, schedule: &str) -> RunSettings {
     RunSettings { args: vec![n.to_string()], schedule: Some(schedule.to_string()), ..RunSettings::default() }
@@ -71,4 +74,32 @@ fn every_recorded_schedule_replays_to_the_same_outcome() {
         assert!(again.same_behaviour(&first), "seed {seed}");
         assert_eq!(again.schedule, first.schedule, "seed {seed}");
     }
+}
+
+#[test]
+fn every_multithreaded_example_prints_its_output_under_round_robin_and_sixteen_seeds() {
+    let mut checked = 0;
+    for path in example_programs() {
+        let program = load(&path);
+        if !spawns(&program) {
+            continue;
+        }
+        checked += 1;
+        let expected = std::fs::read(path.with_extension("stdout")).unwrap();
+        let mut distinct = std::collections::BTreeSet::new();
+        for schedule in std::iter::once("round-robin".to_string()).chain((0..16).map(|seed| format!("seed:{seed}"))) {
+            let run = RunSettings { schedule: Some(schedule.clone()), ..RunSettings::default() };
+            let outcome = Engine::Reference.run_with(&program, &run).unwrap();
+            assert!(
+                matches!(outcome.end, End::Finished { .. }) && outcome.stdout == expected,
+                "{} under {schedule}: printed {:?}, ended {:?}",
+                path.display(),
+                String::from_utf8_lossy(&outcome.stdout),
+                outcome.end
+            );
+            distinct.insert(outcome.schedule.to_text());
+        }
+        assert!(distinct.len() > 10, "{}: only {} distinct schedules", path.display(), distinct.len());
+    }
+    assert!(checked >= 4, "expected parallel_sum, bank, counter and pipeline, found {checked}");
 }

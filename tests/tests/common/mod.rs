@@ -1,4 +1,5 @@
 //! Helpers shared by the suites in `tests/tests/` about multithreaded programs (`mod common;`).
+#![allow(dead_code)] // each suite uses some of these helpers
 
 use lockstep_spec::outcome::Outcome;
 use lockstep_spec::program::Program;
