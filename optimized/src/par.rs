@@ -489,18 +489,24 @@ fn worker<'scope, const STATS: bool>(
             Stop::Aborted(a) => Some(a),
             _ => None,
         };
-        let TxMode { tx, mut pending, abort_at, .. } = mode;
+        let TxMode { tx, mut pending, abort_at, read_at, .. } = mode;
+        // After an abort: the thread as it was at `begin`, the attempt's output dropped.
+        macro_rules! roll_back {
+            ($a:expr, $at:expr) => {{
+                saved.restore(th);
+                vm.out.clear();
+                fig.aborted += 1;
+                if let Some(t0) = started {
+                    let lost = t0.elapsed();
+                    fig.lost += lost;
+                    conflicts.push(($a.kind, $at, lost));
+                }
+                retry = cm.on_abort();
+            }};
+        }
         if let Some(a) = abort {
             tx.abort(&mut txt);
-            saved.restore(th);
-            vm.out.clear();
-            fig.aborted += 1;
-            if let Some(t0) = started {
-                let lost = t0.elapsed();
-                fig.lost += lost;
-                conflicts.push((a.kind, abort_at, lost));
-            }
-            retry = cm.on_abort();
+            roll_back!(a, abort_at);
             continue;
         }
         let ended = stop == Stop::Ended;
@@ -563,15 +569,9 @@ fn worker<'scope, const STATS: bool>(
         let info = match committed {
             Ok((info, ())) => info,
             Err(a) => {
-                saved.restore(th);
-                vm.out.clear();
-                fig.aborted += 1;
-                if let Some(t0) = started {
-                    let lost = t0.elapsed();
-                    fig.lost += lost;
-                    conflicts.push((a.kind, (th.frames.last().map_or(0, |f| f.func), th.frames.last().map_or(0, |f| f.pc)), lost));
-                }
-                retry = cm.on_abort();
+                // A conflict found at commit: blame the first read of the word that changed.
+                let here = th.frames.last().map_or((0, 0), |f| (f.func, f.pc));
+                roll_back!(a, read_at.get(&a.word).copied().unwrap_or(here));
                 continue;
             }
         };
