@@ -1001,7 +1001,7 @@ impl Vm {
                     let state = if target as usize == ti {
                         ThreadState::Running
                     } else if M::PARALLEL {
-                        stm!(mode.join_state(target, ti as u32))
+                        stm!(mode.join_state(target))
                     } else {
                         self.threads[target as usize].state.clone()
                     };

@@ -51,7 +51,7 @@ pub(crate) trait Mode {
     fn spawn(&mut self, th: &mut Thread, f: u32, args: &[Value], fuel: u64) -> Result<Spawned, Abort>;
 
     /// The state of thread `target` as the running transaction sees it, for `join`.
-    fn join_state(&mut self, target: u32, me: u32) -> Result<ThreadState, Abort>;
+    fn join_state(&mut self, target: u32) -> Result<ThreadState, Abort>;
 
     /// Names of thread handles, for display.
     fn names<'a>(&'a self, serial: &'a dyn ThreadNames) -> &'a dyn ThreadNames;
@@ -92,7 +92,7 @@ impl Mode for Serial {
         unreachable!("the serial interpreter spawns through its own thread table")
     }
 
-    fn join_state(&mut self, _: u32, _: u32) -> Result<ThreadState, Abort> {
+    fn join_state(&mut self, _: u32) -> Result<ThreadState, Abort> {
         unreachable!("the serial interpreter joins through its own thread table")
     }
 

@@ -229,7 +229,7 @@ impl<'s> Mode for TxMode<'s> {
         Ok(Spawned::Handle(thread_value(n as u32)))
     }
 
-    fn join_state(&mut self, target: u32, _me: u32) -> Result<ThreadState, Abort> {
+    fn join_state(&mut self, target: u32) -> Result<ThreadState, Abort> {
         if self.pending.iter().any(|p| p.index == target) {
             return Ok(ThreadState::Running);
         }
@@ -263,9 +263,8 @@ struct Saved {
 
 impl Saved {
     fn take(&mut self, prog: &Program, th: &Thread) {
-        let live = th.frames.last().map_or(0, |f| f.base as usize + prog.funcs[f.func as usize].regs as usize);
         self.regs.clear();
-        self.regs.extend_from_slice(&th.regs[..live.min(th.regs.len())]);
+        self.regs.extend_from_slice(th.live_regs(prog));
         self.frames.clear();
         self.frames.extend_from_slice(&th.frames);
         (self.fuel, self.atomic, self.spawned, self.started) = (th.fuel, th.atomic, th.spawned, th.started);
@@ -294,11 +293,9 @@ pub(crate) fn run(module: &Module, config: &crate::Config) -> Result<crate::Repo
     let oom = |_| crate::RunError::OutOfMemory { limit_bytes: config.max_heap_bytes };
     let budget = Arc::new(Budget::default());
     let heap = Heap::shared(config.max_heap_bytes, config.gc_threshold_bytes, budget.clone());
-    let vm = Vm::with_heap(module, config, heap).map_err(oom)?;
-    let mut main = Thread::default();
+    let mut vm = Vm::with_heap(module, config, heap).map_err(oom)?;
     // `Vm::with_heap` built the main thread in its (serial) table: take it out.
-    let mut vm = vm;
-    std::mem::swap(&mut main, &mut vm.threads[0]);
+    let main = std::mem::take(&mut *vm.threads[0]);
     vm.threads.clear();
     vm.stream_stdout = false;
     let sh = Shared {
@@ -332,7 +329,7 @@ pub(crate) fn run(module: &Module, config: &crate::Config) -> Result<crate::Repo
         gc: Mutex::new(crate::GcStats::default()),
         report: Mutex::new(StmReport::default()),
     };
-    let main_local = Arc::new(Mutex::new(Local { vm, th: *Box::new(main) }));
+    let main_local = Arc::new(Mutex::new(Local { vm, th: main }));
     sh.sp.register();
     lock(&sh.registry).push((0, main_local.clone()));
     std::thread::scope(|s| {
@@ -489,7 +486,7 @@ fn worker<'scope, const STATS: bool>(
             Stop::Aborted(a) => Some(a),
             _ => None,
         };
-        let TxMode { tx, mut pending, abort_at, read_at, .. } = mode;
+        let TxMode { mut tx, mut pending, abort_at, read_at, .. } = mode;
         // After an abort: the thread as it was at `begin`, the attempt's output dropped.
         macro_rules! roll_back {
             ($a:expr, $at:expr) => {{
@@ -510,7 +507,6 @@ fn worker<'scope, const STATS: bool>(
             continue;
         }
         let ended = stop == Stop::Ended;
-        let mut tx = tx;
         if ended || !vm.out.is_empty() || !pending.is_empty() {
             tx.mark_effect();
         }
@@ -566,8 +562,8 @@ fn worker<'scope, const STATS: bool>(
                 sh.table_cv.notify_all();
             }
         });
-        let info = match committed {
-            Ok((info, ())) => info,
+        match committed {
+            Ok(_) => {}
             Err(a) => {
                 // A conflict found at commit: blame the first read of the word that changed.
                 let here = th.frames.last().map_or((0, 0), |f| (f.func, f.pc));
@@ -575,15 +571,16 @@ fn worker<'scope, const STATS: bool>(
                 continue;
             }
         };
-        let _ = info;
         vm.out.clear();
         fig.committed += 1;
         fig.segments += segs;
         cm.on_commit();
         retry = Retry::Normal;
-        if sh.stream && lock(&sh.out).len() >= STREAM_CHUNK {
+        if sh.stream {
             let mut o = lock(&sh.out);
-            crate::vm::write_stdout(&mut o);
+            if o.len() >= STREAM_CHUNK {
+                crate::vm::write_stdout(&mut o);
+            }
         }
         // Start the threads this transaction spawned (item 10): registered before this thread
         // can next reach a safepoint, so no collection misses their roots.

@@ -71,12 +71,13 @@ impl Thread {
         match &self.state {
             ThreadState::Finished(v) => out.push(*v),
             ThreadState::Trapped(_) => {}
-            ThreadState::Running => {
-                if let Some(top) = self.frames.last() {
-                    let end = top.base as usize + prog.funcs[top.func as usize].regs as usize;
-                    out.extend_from_slice(&self.regs[..end.min(self.regs.len())]);
-                }
-            }
+            ThreadState::Running => out.extend_from_slice(self.live_regs(prog)),
         }
+    }
+
+    /// The registers of every live frame (the stack up to the top frame's last register).
+    pub fn live_regs(&self, prog: &Program) -> &[Value] {
+        let end = self.frames.last().map_or(0, |top| top.base as usize + prog.funcs[top.func as usize].regs as usize);
+        &self.regs[..end.min(self.regs.len())]
     }
 }
