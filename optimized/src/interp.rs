@@ -240,7 +240,9 @@ impl Vm {
                 if th.atomic == 0 {
                     left -= 1;
                     seg_start = ip;
-                    if left == 0 || (M::PARALLEL && mode.should_end()) {
+                    // A waiting collection or the run's end is noticed within 64 boundaries:
+                    // soon enough, and the flags stay off the path of most boundaries.
+                    if left == 0 || (M::PARALLEL && left % 64 == 0 && mode.should_end()) {
                         save_pc!();
                         // SAFETY: `ip` points at the next instruction (see `next!`).
                         if matches!(unsafe { &*ip }, Op::Join { .. }) {
@@ -440,7 +442,8 @@ impl Vm {
                     // A loop inside an atomic block has no boundary: this is where a doomed
                     // transaction notices, and an abandoned thread stops.
                     validate!();
-                    if mode.over() {
+                    // (Outside one, the boundary below notices the end of the run.)
+                    if th.atomic > 0 && mode.over() {
                         save_pc!();
                         return Ok((Stop::Abandoned, 0));
                     }

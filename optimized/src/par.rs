@@ -134,8 +134,11 @@ struct Pending {
     thread: Option<Thread>,
 }
 
-/// The interpreter's [`Mode`] in a parallel run: every shared word through the transaction.
-struct TxMode<'s> {
+/// The interpreter's [`Mode`] in a parallel run: every shared word through the transaction,
+/// unless `SOLO`: [stm.solo] the thread is the only one of the run, and loads and stores are
+/// plain. A constant, not a field, so that the barrier-free interpreter carries no test for it
+/// on every access.
+struct TxMode<'s, const SOLO: bool> {
     tx: Transaction<'s, 's>,
     sh: &'s Shared,
     my_id: ThreadId,
@@ -145,11 +148,13 @@ struct TxMode<'s> {
     report: bool,
     read_at: HashMap<usize, Loc>,
     abort_at: Loc,
-    /// [stm.solo] The thread is the only one of the run: plain loads and stores.
-    solo: bool,
 }
 
-impl TxMode<'_> {
+impl<'s, const SOLO: bool> TxMode<'s, SOLO> {
+    fn new(tx: Transaction<'s, 's>, sh: &'s Shared, my_id: ThreadId, report: bool) -> Self {
+        TxMode { tx, sh, my_id, pending: Vec::new(), report, read_at: HashMap::new(), abort_at: (0, 0) }
+    }
+
     fn blame(&mut self, a: Abort, at: impl FnOnce() -> Loc) -> Abort {
         if self.report {
             self.abort_at = self.read_at.get(&a.word).copied().unwrap_or_else(at);
@@ -158,7 +163,7 @@ impl TxMode<'_> {
     }
 }
 
-impl ThreadNames for TxMode<'_> {
+impl<const SOLO: bool> ThreadNames for TxMode<'_, SOLO> {
     fn thread_name(&self, index: u32) -> String {
         match self.pending.iter().find(|p| p.index == index) {
             Some(p) => p.id.to_string(),
@@ -167,12 +172,12 @@ impl ThreadNames for TxMode<'_> {
     }
 }
 
-impl<'s> Mode for TxMode<'s> {
+impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
     const PARALLEL: bool = true;
 
     #[inline(always)]
     fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort> {
-        if self.solo {
+        if SOLO {
             return Ok(cell_word(obj, i).load(Relaxed));
         }
         let (stm_word, w) = (cell_word(obj, 1), cell_word(obj, i));
@@ -189,7 +194,7 @@ impl<'s> Mode for TxMode<'s> {
 
     #[inline(always)]
     fn store(&mut self, obj: Value, i: usize, v: u64) {
-        if self.solo {
+        if SOLO {
             return cell_word(obj, i).store(v, Relaxed);
         }
         #[cfg(not(lockstep_mutant = "missing_write_barrier"))]
@@ -200,7 +205,7 @@ impl<'s> Mode for TxMode<'s> {
 
     #[inline(always)]
     fn validate(&mut self, at: impl FnOnce() -> Loc) -> Result<(), Abort> {
-        if self.solo {
+        if SOLO {
             return Ok(());
         }
         self.tx.validate().map_err(|a| self.blame(a, at))
@@ -248,6 +253,29 @@ impl<'s> Mode for TxMode<'s> {
     fn names<'a>(&'a self, _: &'a dyn ThreadNames) -> &'a dyn ThreadNames {
         self
     }
+}
+
+/// What one run of the interpreter inside a transaction leaves for the driver.
+struct Attempt<'s> {
+    ran: Result<(Stop, u64), OutOfMemory>,
+    tx: Transaction<'s, 's>,
+    pending: Vec<Pending>,
+    abort_at: Loc,
+    read_at: HashMap<usize, Loc>,
+    my_id: ThreadId,
+}
+
+/// Runs thread `th` (index `ti`) for up to `budget` segments inside `mode`'s transaction.
+fn attempt<'s, const STATS: bool, const SOLO: bool>(
+    vm: &mut Vm,
+    ti: u32,
+    th: &mut Thread,
+    budget: u64,
+    mut mode: TxMode<'s, SOLO>,
+) -> Attempt<'s> {
+    let ran = vm.run_thread::<STATS, TxMode<'s, SOLO>>(ti as usize, th, budget, &mut mode);
+    let TxMode { tx, pending, abort_at, read_at, my_id, .. } = mode;
+    Attempt { ran, tx, pending, abort_at, read_at, my_id }
 }
 
 /// What a transaction must restore when it aborts (item 6).
@@ -426,7 +454,7 @@ fn worker<'scope, const STATS: bool>(
 ) {
     // A thread spawned during a stop must not run before it ends.
     sh.sp.poll();
-    let my_id = lock(&sh.table).ids[ti as usize].clone();
+    let mut my_id = lock(&sh.table).ids[ti as usize].clone();
     let mut txt = TxThread::new(ti);
     let mut cm = Contention::new(sh.policy);
     let mut retry = Retry::Normal;
@@ -462,18 +490,15 @@ fn worker<'scope, const STATS: bool>(
         let Local { vm, th } = &mut *g;
         vm.heap.tag = tx.private_tag();
         saved.take(&sh.prog, th);
-        let mut mode = TxMode {
-            tx,
-            sh,
-            my_id: my_id.clone(),
-            pending: Vec::new(),
-            report,
-            read_at: HashMap::new(),
-            abort_at: (0, 0),
-            solo,
-        };
         let budget = u64::from(cm.target_segments());
-        let ran = vm.run_thread::<STATS, TxMode<'_>>(ti as usize, th, budget, &mut mode);
+        let id = std::mem::replace(&mut my_id, ThreadId(Vec::new()));
+        let run = if solo {
+            attempt::<STATS, true>(vm, ti, th, budget, TxMode::new(tx, sh, id, report))
+        } else {
+            attempt::<STATS, false>(vm, ti, th, budget, TxMode::new(tx, sh, id, report))
+        };
+        let Attempt { ran, mut tx, mut pending, abort_at, read_at, my_id: id } = run;
+        my_id = id;
         let (stop, segs) = match ran {
             Ok(r) => r,
             Err(e) => {
@@ -486,7 +511,6 @@ fn worker<'scope, const STATS: bool>(
             Stop::Aborted(a) => Some(a),
             _ => None,
         };
-        let TxMode { mut tx, mut pending, abort_at, read_at, .. } = mode;
         // After an abort: the thread as it was at `begin`, the attempt's output dropped.
         macro_rules! roll_back {
             ($a:expr, $at:expr) => {{

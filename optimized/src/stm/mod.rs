@@ -12,6 +12,8 @@
 
 mod clock;
 mod contention;
+mod read_filter;
+mod redo_index;
 mod retry;
 mod safepoint;
 pub mod sync;

@@ -4,30 +4,8 @@
 
 use super::clock::{Stm, INEVITABLE, UNIT, WRITING};
 use super::sync::{fence, AtomicU64, Ordering, Spin};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// The hash of the redo log's index: word addresses are 8-aligned and distinct, so one
-/// multiplication (Fibonacci hashing) spreads them well; SipHash would cost more than the
-/// lookup it serves, on every read of a transaction with many writes.
-#[derive(Default)]
-struct AddrHasher(u64);
-
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(32);
-    }
-}
-
-type AddrMap = HashMap<usize, usize, BuildHasherDefault<AddrHasher>>;
+use super::read_filter::ReadFilter;
+use super::redo_index::{Found, RedoIndex};
 
 /// Why a transaction must roll back. It has had no effect on shared memory; the caller
 /// discards it ([`Transaction::abort`]) and re-executes from the transaction's start.
@@ -75,6 +53,8 @@ pub struct TxThread {
     epoch: u64,
     reads: Vec<(&'static AtomicU64, u64)>,
     writes: Vec<(&'static AtomicU64, u64)>,
+    index: RedoIndex,
+    logged: ReadFilter,
 }
 
 /// Bits of a private tag below the epoch: the thread slot, shifted left once, and bit 0 set so
@@ -85,7 +65,7 @@ impl TxThread {
     /// `slot` must be unique among the run's live OS threads and below 2^15.
     pub fn new(slot: u32) -> TxThread {
         debug_assert!(slot < 1 << (SLOT_BITS - 1));
-        TxThread { slot: u64::from(slot), epoch: 0, reads: Vec::new(), writes: Vec::new() }
+        TxThread { slot: u64::from(slot), epoch: 0, reads: Vec::new(), writes: Vec::new(), index: RedoIndex::new(), logged: ReadFilter::new() }
     }
 
     /// Restarts the epochs. Only when no object carries one of this thread's tags, which is
@@ -121,9 +101,6 @@ fn recycle<'b>(mut v: Vec<(&AtomicU64, u64)>) -> Vec<(&'b AtomicU64, u64)> {
     v.into_iter().map(|_| unreachable!("the vector was cleared")).collect()
 }
 
-/// Above this many writes, lookups go through a hash index instead of a scan.
-const INDEX_FROM: usize = if cfg!(loom) { 2 } else { 16 };
-
 /// A running transaction over words that live at least `'w`.
 pub struct Transaction<'s, 'w> {
     stm: &'s Stm,
@@ -132,7 +109,10 @@ pub struct Transaction<'s, 'w> {
     reads: Vec<(&'w AtomicU64, u64)>,
     /// The redo log: the last value written to each word, in first-write order.
     writes: Vec<(&'w AtomicU64, u64)>,
-    index: AddrMap,
+    /// Word address → position in `writes`.
+    index: RedoIndex,
+    /// Words already in `reads` (some of them).
+    logged: ReadFilter,
     tag: u64,
     inevitable: bool,
     effects: bool,
@@ -153,7 +133,15 @@ impl<'s, 'w> Transaction<'s, 'w> {
             snapshot,
             reads: recycle(std::mem::take(&mut th.reads)),
             writes: recycle(std::mem::take(&mut th.writes)),
-            index: AddrMap::default(),
+            // (Left moved out only if the last transaction was dropped without commit or abort.)
+            index: match std::mem::replace(&mut th.index, RedoIndex::moved_out()) {
+                i if i.is_moved_out() => RedoIndex::new(),
+                i => i,
+            },
+            logged: match std::mem::replace(&mut th.logged, ReadFilter::moved_out()) {
+                f if f.is_moved_out() => ReadFilter::new(),
+                f => f,
+            },
             tag: th.next_tag(),
             inevitable: false,
             effects: false,
@@ -189,58 +177,68 @@ impl<'s, 'w> Transaction<'s, 'w> {
         self.effects = true;
     }
 
+    #[inline(always)]
     fn lookup_write(&self, w: &AtomicU64) -> Option<usize> {
-        if self.writes.len() > INDEX_FROM {
-            self.index.get(&addr(w)).copied()
-        } else {
-            self.writes.iter().position(|(x, _)| std::ptr::eq(*x, w))
-        }
+        self.index.get(addr(w))
     }
 
     /// The read barrier of a shared word: the value this transaction sees, consistent with
     /// every earlier read (opacity), or `Abort` if that is no longer possible.
+    #[inline(always)]
     pub fn read(&mut self, w: &'w AtomicU64) -> Result<u64, Abort> {
         if let Some(i) = self.lookup_write(w) {
             return Ok(self.writes[i].1);
         }
+        let v = w.load(Ordering::Relaxed);
+        // [stm.read-consistent] If the value came from a write-back, this fence and the
+        // committer's release fence make its WRITING bit visible to the clock load below.
+        fence(Ordering::Acquire);
+        if self.inevitable || self.stm.clock.load(Ordering::Relaxed) & !INEVITABLE != self.snapshot {
+            return self.read_moved(w);
+        }
+        self.log_read(w, v);
+        Ok(v)
+    }
+
+    /// The rest of [`Self::read`] when this transaction is inevitable or the clock moved since
+    /// its snapshot.
+    #[inline(never)]
+    fn read_moved(&mut self, w: &'w AtomicU64) -> Result<u64, Abort> {
         if self.inevitable {
             // No commit can happen while we hold the token: memory is our snapshot.
             return Ok(w.load(Ordering::Relaxed));
         }
         let mut v = w.load(Ordering::Relaxed);
-        // [stm.read-consistent] If the value came from a write-back, this fence and the
-        // committer's release fence make its WRITING bit visible to the clock load below.
         fence(Ordering::Acquire);
         while self.stm.clock.load(Ordering::Relaxed) & !INEVITABLE != self.snapshot {
             self.snapshot = self.revalidate()?;
             v = w.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
         }
-        self.reads.push((w, v));
+        self.log_read(w, v);
         Ok(v)
     }
 
+    #[inline(always)]
+    fn log_read(&mut self, w: &'w AtomicU64, v: u64) {
+        if !self.logged.check_and_set(addr(w)) {
+            self.reads.push((w, v));
+        }
+    }
+
     /// The write barrier of a shared word: buffers the value until commit.
+    #[inline(never)]
     pub fn write(&mut self, w: &'w AtomicU64, v: u64) {
         #[cfg(lockstep_mutant = "write_in_place")]
         w.store(v, Ordering::Relaxed);
-        if let Some(i) = self.lookup_write(w) {
-            self.writes[i].1 = v;
-            return;
-        }
-        self.writes.push((w, v));
-        if self.writes.len() > INDEX_FROM {
-            if self.index.is_empty() {
-                for (i, (x, _)) in self.writes.iter().enumerate() {
-                    self.index.insert(addr(x), i);
-                }
-            } else {
-                self.index.insert(addr(w), self.writes.len() - 1);
-            }
+        match self.index.find_or_insert(addr(w), self.writes.len()) {
+            Found::At(i) => self.writes[i].1 = v,
+            Found::Inserted => self.writes.push((w, v)),
         }
     }
 
     /// Whether an object whose STM word is `stm_word` is private to this transaction.
+    #[inline(always)]
     pub fn is_private(&self, stm_word: &AtomicU64) -> bool {
         // Relaxed suffices: a tag equal to ours was stored by this thread (program order);
         // any other value, however stale, is not ours.
@@ -248,6 +246,7 @@ impl<'s, 'w> Transaction<'s, 'w> {
     }
 
     /// Read barrier for a word of an object whose STM word is `stm_word`.
+    #[inline(always)]
     pub fn read_in(&mut self, stm_word: &AtomicU64, w: &'w AtomicU64) -> Result<u64, Abort> {
         if self.is_private(stm_word) {
             return Ok(w.load(Ordering::Relaxed));
@@ -256,6 +255,7 @@ impl<'s, 'w> Transaction<'s, 'w> {
     }
 
     /// Write barrier for a word of an object whose STM word is `stm_word`.
+    #[inline(always)]
     pub fn write_in(&mut self, stm_word: &AtomicU64, w: &'w AtomicU64, v: u64) {
         if self.is_private(stm_word) {
             w.store(v, Ordering::Relaxed);
@@ -279,6 +279,7 @@ impl<'s, 'w> Transaction<'s, 'w> {
 
     /// Value-based validation: waits out a write-back, checks every logged read against
     /// memory, and returns the clock at which they all held.
+    #[inline(never)]
     fn revalidate(&self) -> Result<u64, Abort> {
         let mut spin = Spin::default();
         loop {
@@ -433,8 +434,12 @@ impl<'s, 'w> Transaction<'s, 'w> {
     }
 
     fn recycle_into(&mut self, th: &mut TxThread) {
+        self.logged.clear(self.reads.iter().map(|&(w, _)| addr(w)));
         th.reads = recycle(std::mem::take(&mut self.reads));
         th.writes = recycle(std::mem::take(&mut self.writes));
+        self.index.clear();
+        th.index = std::mem::replace(&mut self.index, RedoIndex::moved_out());
+        th.logged = std::mem::replace(&mut self.logged, ReadFilter::moved_out());
     }
 }
 
@@ -444,6 +449,61 @@ impl Drop for Transaction<'_, '_> {
         // keep the token, or every later commit would wait forever.
         if self.inevitable && !self.done {
             self.stm.release_token();
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn words(n: usize) -> &'static [AtomicU64] {
+        Box::leak((0..n).map(|_| AtomicU64::new(0)).collect::<Vec<_>>().into_boxed_slice())
+    }
+
+    /// A word read twice is logged once, and that one entry still catches a commit that
+    /// changes it, however many reads of it the log left out.
+    #[test]
+    fn a_deduplicated_read_still_conflicts() {
+        let stm = Stm::new();
+        let w = words(300);
+        let (mut a, mut b) = (TxThread::new(0), TxThread::new(1));
+        for round in 0..3u64 {
+            let mut tx = Transaction::begin(&stm, &mut a);
+            // Enough distinct words to collide in the filter, each read several times.
+            for _ in 0..3 {
+                for x in w {
+                    assert_eq!(tx.read(x), Ok(round));
+                }
+            }
+            assert!(tx.reads.len() >= w.len() && tx.reads.len() < 2 * w.len(), "{} entries", tx.reads.len());
+            let mut other = Transaction::begin(&stm, &mut b);
+            for x in w {
+                other.write(x, round + 1);
+            }
+            other.commit(&mut b).unwrap();
+            assert_eq!(tx.validate().map_err(|e| e.kind), Err(AbortKind::WriteRead));
+            tx.abort(&mut a);
+        }
+    }
+
+    /// Reads see the transaction's own writes, through index growth and across transactions
+    /// whose logs were recycled.
+    #[test]
+    fn reads_see_own_writes_across_recycled_logs() {
+        let stm = Stm::new();
+        let w = words(1000);
+        let mut t = TxThread::new(0);
+        for n in [3usize, 1000, 5, 200] {
+            let mut tx = Transaction::begin(&stm, &mut t);
+            for (i, x) in w.iter().take(n).enumerate() {
+                tx.write(x, i as u64 + 7);
+            }
+            for (i, x) in w.iter().enumerate() {
+                let want = if i < n { i as u64 + 7 } else { x.load(Ordering::Relaxed) };
+                assert_eq!(tx.read(x), Ok(want));
+            }
+            tx.abort(&mut t);
         }
     }
 }
