@@ -442,8 +442,9 @@ impl Vm {
                     // A loop inside an atomic block has no boundary: this is where a doomed
                     // transaction notices, and an abandoned thread stops.
                     validate!();
-                    // (Outside one, the boundary below notices the end of the run.)
-                    if th.atomic > 0 && mode.over() {
+                    // (Testing `th.atomic > 0` first, as the boundary below would notice
+                    // outside an atomic block, measured slower on richards: layout.)
+                    if mode.over() {
                         save_pc!();
                         return Ok((Stop::Abandoned, 0));
                     }

@@ -59,10 +59,15 @@ pub enum Engine {
     Optimized,
     /// The optimized engine with `--stm=off`: one OS thread, round-robin, no barriers.
     OptimizedSerial,
+    /// The parallel engine with `--stm=barriers`: a thread that is alone still goes through
+    /// the barriers ([stm.solo] off), so single-threaded programs test the barrier path too,
+    /// which `Optimized` runs only while two threads are live.
+    OptimizedBarriers,
 }
 
 impl Engine {
-    pub const ALL: &'static [Engine] = &[Engine::Reference, Engine::Optimized, Engine::OptimizedSerial];
+    pub const ALL: &'static [Engine] =
+        &[Engine::Reference, Engine::Optimized, Engine::OptimizedSerial, Engine::OptimizedBarriers];
 
     /// Whether the engine can be told which schedule to follow (`seed:N`, `replay:FILE`). An
     /// engine that cannot is checked by the schedule-replay oracle instead (see
@@ -75,7 +80,7 @@ impl Engine {
     /// for round-robin hold for multithreaded programs too. The parallel engine's do not: a
     /// multithreaded run of it is checked by the schedule-replay oracle.
     pub fn follows_round_robin(self) -> bool {
-        !matches!(self, Engine::Optimized)
+        !matches!(self, Engine::Optimized | Engine::OptimizedBarriers)
     }
 
     /// Runs `program` with the given arguments and default settings otherwise.
@@ -102,12 +107,14 @@ impl Engine {
                 }
                 lockstep_reference::run(&program.module, &config).map_err(|e| e.to_string())
             }
-            Engine::Optimized | Engine::OptimizedSerial => {
+            Engine::Optimized | Engine::OptimizedSerial | Engine::OptimizedBarriers => {
                 if let Some(s) = settings.schedule.as_deref().filter(|s| *s != "round-robin") {
                     return Err(format!("the optimized engine cannot follow schedule `{s}`"));
                 }
-                let stm = self == Engine::Optimized;
-                let mut config = lockstep_optimized::Config { fuel, args, stm, ..lockstep_optimized::Config::default() };
+                let stm = self != Engine::OptimizedSerial;
+                let stm_solo = self != Engine::OptimizedBarriers;
+                let mut config =
+                    lockstep_optimized::Config { fuel, args, stm, stm_solo, ..lockstep_optimized::Config::default() };
                 if let Some(limit) = settings.max_heap {
                     config.max_heap_bytes = limit;
                 }
@@ -140,6 +147,7 @@ pub fn replay_on_reference(program: &Program, settings: &RunSettings, outcome: &
         fuel: settings.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL),
         scheduler: lockstep_reference::Scheduler::Replay(outcome.schedule.clone()),
         args: settings.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        max_heap_bytes: settings.max_heap.unwrap_or(lockstep_reference::Config::default().max_heap_bytes),
         ..lockstep_reference::Config::default()
     };
     let replayed = lockstep_reference::run(&program.module, &config).map_err(|e| format!("replay on the reference: {e}"))?;

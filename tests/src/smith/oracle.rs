@@ -37,20 +37,30 @@ pub enum Verdict {
     HostLimit,
 }
 
-/// Single-threaded programs: the reference and the optimized engine behave identically.
+/// The optimized engine's three interpreters: parallel without barriers (a thread alone),
+/// parallel with them, and serial.
+const OPTIMIZED: [Engine; 3] = [Engine::Optimized, Engine::OptimizedBarriers, Engine::OptimizedSerial];
+
+/// Single-threaded programs: the reference and each of the optimized engine's interpreters
+/// behave identically.
 pub fn engines_agree(program: &Program, settings: &RunSettings) -> Result<Verdict, String> {
     let reference = run(Engine::Reference, program, settings).map_err(|e| format!("reference: {e}"))?;
-    let optimized = match run(Engine::Optimized, program, settings) {
-        Ok(o) => o,
-        Err(e) if e.contains("panicked") => return Err(format!("optimized: {e}")),
-        // Heap exhaustion is the optimized engine's only run error.
-        Err(_) => return Ok(Verdict::HostLimit),
-    };
-    if reference.same_behaviour(&optimized) {
-        Ok(Verdict::Agreed(vec![reference]))
-    } else {
-        Err(format!("the engines disagree\nreference: {}\noptimized: {}", reference.to_json(), optimized.to_json()))
+    for engine in OPTIMIZED {
+        let optimized = match run(engine, program, settings) {
+            Ok(o) => o,
+            Err(e) if e.contains("panicked") => return Err(format!("{engine:?}: {e}")),
+            // Heap exhaustion is the optimized engine's only run error.
+            Err(_) => return Ok(Verdict::HostLimit),
+        };
+        if !reference.same_behaviour(&optimized) {
+            return Err(format!(
+                "the engines disagree\nreference: {}\n{engine:?}: {}",
+                reference.to_json(),
+                optimized.to_json()
+            ));
+        }
     }
+    Ok(Verdict::Agreed(vec![reference]))
 }
 
 /// Multithreaded programs: the optimized run's schedule, replayed on the reference, gives the
