@@ -135,6 +135,8 @@ impl Vm {
         // a backward jump, a call or a return, each a boundary, except inside an atomic block,
         // whose end is a boundary too (and a `join` inside one traps before this matters).
         let mut seg_start: *const Op = ip;
+        // Backward jumps taken in this call, for [stm.validate] (see `back_jump!`).
+        let mut back_jumps: u32 = 0;
 
         macro_rules! save_pc {
             () => {
@@ -438,15 +440,18 @@ impl Vm {
         }
         macro_rules! back_jump {
             ($t:expr) => {{
+                // A loop inside an atomic block has no boundary: this is where a doomed
+                // transaction notices, and an abandoned thread stops. Every 64th backward jump
+                // is as good a bound on a doomed loop as every one, and keeps the clock and the
+                // end flag out of tight loops (mandelbrot's inner loop is 17 instructions).
                 if M::PARALLEL {
-                    // A loop inside an atomic block has no boundary: this is where a doomed
-                    // transaction notices, and an abandoned thread stops.
-                    validate!();
-                    // (Testing `th.atomic > 0` first, as the boundary below would notice
-                    // outside an atomic block, measured slower on richards: layout.)
-                    if mode.over() {
-                        save_pc!();
-                        return Ok((Stop::Abandoned, 0));
+                    back_jumps = back_jumps.wrapping_add(1);
+                    if back_jumps % 64 == 0 {
+                        validate!();
+                        if mode.over() {
+                            save_pc!();
+                            return Ok((Stop::Abandoned, 0));
+                        }
                     }
                 }
                 charge_fuel!("a backward jump");
