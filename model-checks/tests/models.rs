@@ -349,3 +349,58 @@ fn safepoint_handshake() {
         assert_eq!(x.load(Ordering::Acquire), 1);
     });
 }
+
+/// A spawn racing a stop: P (main), running, ends a segment of guest code, registers a child
+/// K with `register_by_running` (never waits: P is running, so no stop can complete without
+/// it), starts K, then reaches its next safepoint; K polls before its guest code; C requests
+/// a stop and "collects". K counts as running from its registration, so a collection cannot
+/// begin until K has polled (stopped) or ended: no guest code runs during it, it happens, and
+/// nothing deadlocks (a register that waited for the stop would wait for itself).
+/// Catches: register_by_running_skips_count.
+#[test]
+fn spawn_during_stop() {
+    check(4, || {
+        let sp = Arc::new(Safepoints::new());
+        let world = Arc::new(Mutex::new(World::default()));
+        // P and C, registered before C starts (as spawn must).
+        sp.register();
+        sp.register();
+        let c = {
+            let (sp, world) = (sp.clone(), world.clone());
+            thread::spawn(move || {
+                sp.poll();
+                if sp.request_stop() {
+                    {
+                        let mut w = world.lock().expect("world lock");
+                        assert_eq!(w.in_guest, 0, "a thread is in guest code during the collection");
+                        w.collecting = true;
+                        w.collections += 1;
+                    }
+                    world.lock().expect("world lock").collecting = false;
+                    sp.resume();
+                }
+                sp.unregister();
+            })
+        };
+        sp.poll();
+        enter_guest(&world);
+        leave_guest(&world);
+        // Between transactions, before P's next safepoint (as par.rs does after a commit).
+        sp.register_by_running();
+        let k = {
+            let (sp, world) = (sp.clone(), world.clone());
+            thread::spawn(move || {
+                sp.poll();
+                enter_guest(&world);
+                leave_guest(&world);
+                sp.unregister();
+            })
+        };
+        sp.poll();
+        sp.unregister();
+        // P has left the run, so its joins need no park: no stop waits for it.
+        k.join().expect("K panicked");
+        c.join().expect("C panicked");
+        assert_eq!(world.lock().expect("world lock").collections, 1, "the collection did not happen");
+    });
+}

@@ -17,6 +17,18 @@ struct State {
     running: usize,
 }
 
+/// A registered thread stops counting as running.
+fn one_fewer(running: &mut usize) {
+    if cfg!(lockstep_mutant = "register_by_running_skips_count") {
+        // That mutant leaves the count one short from a spawn on, so a later decrement would
+        // underflow: saturating absorbs the missing one and keeps the model failing on the
+        // property it checks (guest code during a collection), not on an overflow panic.
+        *running = running.saturating_sub(1);
+    } else {
+        *running -= 1;
+    }
+}
+
 /// One run's safepoint handshake.
 #[derive(Debug, Default)]
 pub struct Safepoints {
@@ -47,13 +59,15 @@ impl Safepoints {
     /// before running guest code.
     pub fn register_by_running(&self) {
         let mut st = lock(&self.state);
-        st.running += 1;
+        if !cfg!(lockstep_mutant = "register_by_running_skips_count") {
+            st.running += 1;
+        }
     }
 
     /// A thread leaves the run (it ended); it no longer counts for stops.
     pub fn unregister(&self) {
         let mut st = lock(&self.state);
-        st.running -= 1;
+        one_fewer(&mut st.running);
         self.cv.notify_all();
     }
 
@@ -75,7 +89,7 @@ impl Safepoints {
 
     /// Counts the caller as stopped and waits for the stop to end.
     fn stopped_while(&self, mut st: super::sync::MutexGuard<'_, State>) {
-        st.running -= 1;
+        one_fewer(&mut st.running);
         self.cv.notify_all();
         while st.stop {
             st = wait(&self.cv, st);
@@ -95,7 +109,7 @@ impl Safepoints {
         }
         st.stop = true;
         self.stop_flag.store(true, Ordering::Release);
-        st.running -= 1;
+        one_fewer(&mut st.running);
         while st.running > 0 {
             st = wait(&self.cv, st);
         }
@@ -116,7 +130,7 @@ impl Safepoints {
     pub fn park(&self) {
         let mut st = lock(&self.state);
         if !cfg!(lockstep_mutant = "safepoint_ignores_parked") {
-            st.running -= 1;
+            one_fewer(&mut st.running);
         }
         self.cv.notify_all();
     }
