@@ -244,7 +244,7 @@ impl Vm {
                     seg_start = ip;
                     // A waiting collection or the run's end is noticed within 64 boundaries:
                     // soon enough, and the flags stay off the path of most boundaries.
-                    if left == 0 || (M::PARALLEL && left % 64 == 0 && mode.should_end()) {
+                    if left == 0 || (M::PARALLEL && (mode.wants_end() || (left % 64 == 0 && mode.should_end()))) {
                         save_pc!();
                         // SAFETY: `ip` points at the next instruction (see `next!`).
                         if matches!(unsafe { &*ip }, Op::Join { .. }) {

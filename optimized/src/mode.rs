@@ -44,6 +44,10 @@ pub(crate) trait Mode {
     /// end of the run is waiting for it).
     fn should_end(&self) -> bool;
 
+    /// Whether the running transaction asks to end at this boundary (contention policy:
+    /// `Contention::end_after_write`). Checked at every boundary, so it must be cheap.
+    fn wants_end(&self) -> bool;
+
     /// Whether the run is over (main ended): the thread is abandoned.
     fn over(&self) -> bool;
 
@@ -80,6 +84,11 @@ impl Mode for Serial {
 
     #[inline(always)]
     fn should_end(&self) -> bool {
+        false
+    }
+
+    #[inline(always)]
+    fn wants_end(&self) -> bool {
         false
     }
 

@@ -22,7 +22,7 @@ use crate::interp::Stop;
 use crate::mode::{Loc, Mode, Spawned};
 use crate::ops::{self, ThreadNames};
 use crate::report::{StmReport, ThreadFigures};
-use crate::stm::{Abort, AbortKind, Contention, Policy, Retry, Safepoints, Stm, Transaction, TxThread};
+use crate::stm::{Abort, AbortKind, Contention, HotWords, Policy, Retry, Safepoints, Stm, Transaction, TxThread};
 use crate::thread::{Frame, Thread, ThreadState};
 use crate::value::{as_thread, thread_value, Value};
 use crate::vm::Vm;
@@ -148,11 +148,24 @@ struct TxMode<'s, const SOLO: bool> {
     report: bool,
     read_at: HashMap<usize, Loc>,
     abort_at: Loc,
+    /// `Contention::hot_words` at the transaction's start, and whether it wrote one of them.
+    hot: HotWords,
+    wrote_hot: bool,
 }
 
 impl<'s, const SOLO: bool> TxMode<'s, SOLO> {
-    fn new(tx: Transaction<'s, 's>, sh: &'s Shared, my_id: ThreadId, report: bool) -> Self {
-        TxMode { tx, sh, my_id, pending: Vec::new(), report, read_at: HashMap::new(), abort_at: (0, 0) }
+    fn new(tx: Transaction<'s, 's>, sh: &'s Shared, my_id: ThreadId, report: bool, hot: HotWords) -> Self {
+        TxMode {
+            tx,
+            sh,
+            my_id,
+            pending: Vec::new(),
+            report,
+            read_at: HashMap::new(),
+            abort_at: (0, 0),
+            hot,
+            wrote_hot: false,
+        }
     }
 
     fn blame(&mut self, a: Abort, at: impl FnOnce() -> Loc) -> Abort {
@@ -197,8 +210,13 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
         if SOLO {
             return cell_word(obj, i).store(v, Relaxed);
         }
+        let w = cell_word(obj, i);
+        // (Contention policy, not correctness: see `Contention::hot_words`.)
+        if self.hot[0] != 0 && self.hot.contains(&(w as *const _ as usize)) {
+            self.wrote_hot = true;
+        }
         #[cfg(not(lockstep_mutant = "missing_write_barrier"))]
-        self.tx.write_in(cell_word(obj, 1), cell_word(obj, i), v);
+        self.tx.write_in(cell_word(obj, 1), w, v);
         #[cfg(lockstep_mutant = "missing_write_barrier")]
         cell_word(obj, i).store(v, Relaxed);
     }
@@ -214,6 +232,11 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
     #[inline(always)]
     fn should_end(&self) -> bool {
         self.sh.sp.stop_requested() || self.sh.budget.gc.load(Relaxed) || self.sh.over()
+    }
+
+    #[inline(always)]
+    fn wants_end(&self) -> bool {
+        !SOLO && self.wrote_hot
     }
 
     #[inline(always)]
@@ -492,10 +515,11 @@ fn worker<'scope, const STATS: bool>(
         saved.take(&sh.prog, th);
         let budget = u64::from(cm.target_segments());
         let id = std::mem::replace(&mut my_id, ThreadId(Vec::new()));
+        let hot = cm.hot_words();
         let run = if solo {
-            attempt::<STATS, true>(vm, ti, th, budget, TxMode::new(tx, sh, id, report))
+            attempt::<STATS, true>(vm, ti, th, budget, TxMode::new(tx, sh, id, report, hot))
         } else {
-            attempt::<STATS, false>(vm, ti, th, budget, TxMode::new(tx, sh, id, report))
+            attempt::<STATS, false>(vm, ti, th, budget, TxMode::new(tx, sh, id, report, hot))
         };
         let Attempt { ran, mut tx, mut pending, abort_at, read_at, my_id: id } = run;
         my_id = id;
@@ -522,6 +546,7 @@ fn worker<'scope, const STATS: bool>(
                     fig.lost += lost;
                     conflicts.push(($a.kind, $at, lost));
                 }
+                cm.note_conflict($a.word);
                 retry = cm.on_abort();
             }};
         }
@@ -535,10 +560,11 @@ fn worker<'scope, const STATS: bool>(
             tx.mark_effect();
         }
         let th_ref = &*th;
+        // The hook says whether it published the pending spawns: only then may they start.
         let committed = tx.commit_with(&mut txt, |info| {
             // [thread.end-of-run]: past main's end nothing more happens.
             if sh.over() {
-                return;
+                return false;
             }
             if !vm.out.is_empty() {
                 lock(&sh.out).extend_from_slice(&vm.out);
@@ -547,7 +573,7 @@ fn worker<'scope, const STATS: bool>(
                 lock(&sh.records).push((ti, segs, info.order_key()));
             }
             if pending.is_empty() && !ended {
-                return;
+                return true;
             }
             let mut table = lock(&sh.table);
             for p in &pending {
@@ -585,9 +611,10 @@ fn worker<'scope, const STATS: bool>(
                 }
                 sh.table_cv.notify_all();
             }
+            true
         });
-        match committed {
-            Ok(_) => {}
+        let published = match committed {
+            Ok((_, published)) => published,
             Err(a) => {
                 // A conflict found at commit: blame the first read of the word that changed.
                 let here = th.frames.last().map_or((0, 0), |f| (f.func, f.pc));
@@ -607,8 +634,10 @@ fn worker<'scope, const STATS: bool>(
             }
         }
         // Start the threads this transaction spawned (item 10): registered before this thread
-        // can next reach a safepoint, so no collection misses their roots.
-        for p in pending.iter_mut() {
+        // can next reach a safepoint, so no collection misses their roots. Not when the run
+        // ended before this commit: the table never learnt of them (the next iteration sees
+        // the end and leaves).
+        for p in pending.iter_mut().filter(|_| published) {
             let Some(thread) = p.thread.take() else { continue };
             let heap = sh.new_heap();
             let child = Vm::worker(sh.prog.clone(), heap, sh.type_names, sh.config.fuel);

@@ -91,6 +91,8 @@ const PROGRAMS: &[(&str, &[&str], &str)] = &[
     ("optimized/tests/programs/deadlock.lsa", &[], "deadlock"),
     // A parallel run must see the deadlock that a thread's end leaves behind (it once hung).
     ("optimized/tests/programs/deadlock_by_end.lsa", &[], "deadlock"),
+    // A spawn committed after main's end must not start (it once indexed past the table).
+    ("optimized/tests/programs/spawn_after_end.lsa", &[], "finished"),
     ("optimized/tests/programs/fused.lsa", &[], "trap type_error"),
     ("optimized/tests/programs/ld_arith.lsa", &[], "trap type_error"),
     ("optimized/tests/programs/logic.lsa", &[], "trap type_error"),

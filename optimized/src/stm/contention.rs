@@ -39,11 +39,21 @@ pub struct Contention {
     policy: Policy,
     aborts_in_row: u32,
     segments: u32,
+    /// Addresses of words recent aborts were blamed on (0: none), and the commits left before
+    /// they are forgotten.
+    hot_words: HotWords,
+    hot: u32,
 }
+
+/// Words that recently caused conflicts.
+pub type HotWords = [usize; 4];
+
+/// Commits without an abort after which the hot words are forgotten.
+const HOT_COMMITS: u32 = 64;
 
 impl Contention {
     pub fn new(policy: Policy) -> Contention {
-        Contention { policy, aborts_in_row: 0, segments: 1 }
+        Contention { policy, aborts_in_row: 0, segments: 1, hot_words: [0; 4], hot: 0 }
     }
 
     /// How many segments the next transaction should coalesce (atomic blocks are one segment
@@ -52,9 +62,34 @@ impl Contention {
         self.segments
     }
 
+    /// Words whose write should end the transaction at the next boundary. A word that keeps
+    /// causing conflicts (a shared queue's head, a counter) is then published as soon as it is
+    /// written, instead of staying exposed, with all the work coalesced after it, until the
+    /// transaction's length runs out. Only those words: ending after every write would commit
+    /// far more often, and under NOrec every commit makes the other threads revalidate (a
+    /// shared tree's inserts conflict at scattered words and got slower that way).
+    pub fn hot_words(&self) -> HotWords {
+        self.hot_words
+    }
+
+    /// Records the word an abort was blamed on (0: none) as hot.
+    pub fn note_conflict(&mut self, word: usize) {
+        if word != 0 && !self.hot_words.contains(&word) {
+            self.hot_words.rotate_right(1);
+            self.hot_words[0] = word;
+        }
+        self.hot = HOT_COMMITS;
+    }
+
     /// After a commit: grow the next transaction (as PyPy's check interval did).
     pub fn on_commit(&mut self) {
         self.aborts_in_row = 0;
+        if self.hot > 0 {
+            self.hot -= 1;
+            if self.hot == 0 {
+                self.hot_words = [0; 4];
+            }
+        }
         self.segments = (self.segments.saturating_mul(2)).min(self.policy.max_segments.max(1));
     }
 
@@ -69,5 +104,32 @@ impl Contention {
         }
         backoff(1 << self.aborts_in_row.min(12));
         Retry::Normal
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Blamed words become hot, each once, the latest four kept; they are forgotten after
+    /// `HOT_COMMITS` commits without a conflict, and a conflict restarts that count.
+    #[test]
+    fn hot_words_come_from_conflicts_and_cool_down() {
+        let mut cm = Contention::new(Policy::default());
+        assert_eq!(cm.hot_words(), [0; 4]);
+        for w in [8, 16, 8, 0, 24, 32, 40] {
+            cm.note_conflict(w);
+        }
+        assert_eq!(cm.hot_words(), [40, 32, 24, 16]);
+        for _ in 1..HOT_COMMITS {
+            cm.on_commit();
+        }
+        cm.note_conflict(48);
+        for _ in 1..HOT_COMMITS {
+            cm.on_commit();
+        }
+        assert_eq!(cm.hot_words(), [48, 40, 32, 24]);
+        cm.on_commit();
+        assert_eq!(cm.hot_words(), [0; 4]);
     }
 }

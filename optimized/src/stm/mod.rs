@@ -20,7 +20,7 @@ pub mod sync;
 mod tx;
 
 pub use clock::Stm;
-pub use contention::{Contention, Policy, Retry};
+pub use contention::{Contention, HotWords, Policy, Retry};
 pub use retry::atomically;
 pub use safepoint::Safepoints;
 pub use tx::{Abort, AbortKind, CommitInfo, Transaction, TxThread};
