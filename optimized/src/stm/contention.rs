@@ -39,21 +39,36 @@ pub struct Contention {
     policy: Policy,
     aborts_in_row: u32,
     segments: u32,
+    /// How far `segments` may grow: halved from the length that aborted, regrown by one per
+    /// commit (AIMD, as TCP's window). Under steady conflicts at scattered words (a shared tree) the length settles
+    /// where aborts stay cheap, instead of doubling back to the maximum after every abort and
+    /// losing hundreds of segments each time; without conflicts it stays at the maximum.
+    ceiling: u32,
     /// Addresses of words recent aborts were blamed on (0: none), and the commits left before
     /// they are forgotten.
     hot_words: HotWords,
     hot: u32,
+    /// The last abort was blamed on a word that was already hot.
+    known_hot: bool,
 }
 
 /// Words that recently caused conflicts.
 pub type HotWords = [usize; 4];
 
 /// Commits without an abort after which the hot words are forgotten.
-const HOT_COMMITS: u32 = 64;
+const HOT_COMMITS: u32 = 1024;
 
 impl Contention {
     pub fn new(policy: Policy) -> Contention {
-        Contention { policy, aborts_in_row: 0, segments: 1, hot_words: [0; 4], hot: 0 }
+        Contention {
+            policy,
+            aborts_in_row: 0,
+            segments: 1,
+            ceiling: policy.max_segments.max(1),
+            hot_words: [0; 4],
+            hot: 0,
+            known_hot: false,
+        }
     }
 
     /// How many segments the next transaction should coalesce (atomic blocks are one segment
@@ -72,9 +87,13 @@ impl Contention {
         self.hot_words
     }
 
-    /// Records the word an abort was blamed on (0: none) as hot.
+    /// Records the word an abort was blamed on (0: none) as hot. Call it before
+    /// [`Self::on_abort`]: a conflict on a word already hot is left to the hot-word policy and
+    /// does not lower the ceiling (a shared queue's head would otherwise keep every
+    /// transaction short, work included).
     pub fn note_conflict(&mut self, word: usize) {
-        if word != 0 && !self.hot_words.contains(&word) {
+        self.known_hot = word != 0 && self.hot_words.contains(&word);
+        if word != 0 && !self.known_hot {
             self.hot_words.rotate_right(1);
             self.hot_words[0] = word;
         }
@@ -90,13 +109,18 @@ impl Contention {
                 self.hot_words = [0; 4];
             }
         }
-        self.segments = (self.segments.saturating_mul(2)).min(self.policy.max_segments.max(1));
+        let max = self.policy.max_segments.max(1);
+        self.ceiling = (self.ceiling.saturating_add(1)).min(max);
+        self.segments = (self.segments.saturating_mul(2)).min(self.ceiling);
     }
 
     /// After an abort: shrink to one segment, back off (randomized by the thread's abort
     /// count), and say how to retry.
     pub fn on_abort(&mut self) -> Retry {
         self.aborts_in_row = self.aborts_in_row.saturating_add(1);
+        if !std::mem::take(&mut self.known_hot) {
+            self.ceiling = (self.segments / 2).max(1);
+        }
         self.segments = 1;
         if self.aborts_in_row >= self.policy.escalate_after {
             self.aborts_in_row = 0;
@@ -131,5 +155,30 @@ mod tests {
         assert_eq!(cm.hot_words(), [48, 40, 32, 24]);
         cm.on_commit();
         assert_eq!(cm.hot_words(), [0; 4]);
+    }
+
+    /// An abort on a new word halves how far the length may grow back, which then regrows by
+    /// one per commit; an abort on a word already hot leaves that ceiling alone.
+    #[test]
+    fn aborts_on_new_words_lower_the_ceiling() {
+        let mut cm = Contention::new(Policy { escalate_after: 100, max_segments: 1024 });
+        let commits = |cm: &mut Contention, n: usize| {
+            for _ in 0..n {
+                cm.on_commit();
+            }
+            cm.target_segments()
+        };
+        assert_eq!(commits(&mut cm, 10), 1024);
+        cm.note_conflict(8);
+        cm.on_abort();
+        assert_eq!(cm.target_segments(), 1);
+        // Doubling reaches 512 after 9 commits; the ceiling, 512 + 1 per commit, then binds.
+        assert_eq!(commits(&mut cm, 10), 522);
+        cm.note_conflict(8);
+        cm.on_abort();
+        assert_eq!(commits(&mut cm, 10), 532);
+        cm.note_conflict(16);
+        cm.on_abort();
+        assert_eq!(commits(&mut cm, 9), 532 / 2 + 9);
     }
 }
