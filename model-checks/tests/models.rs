@@ -287,6 +287,26 @@ fn leave_guest(world: &Mutex<World>) {
     world.lock().expect("world lock").in_guest -= 1;
 }
 
+/// C, a registered thread that polls, stops the world, "collects" (checking that no thread is
+/// in guest code) and resumes, then leaves the run.
+fn spawn_collector(sp: &Arc<Safepoints>, world: &Arc<Mutex<World>>) -> thread::JoinHandle<()> {
+    let (sp, world) = (sp.clone(), world.clone());
+    thread::spawn(move || {
+        sp.poll();
+        if sp.request_stop() {
+            {
+                let mut w = world.lock().expect("world lock");
+                assert_eq!(w.in_guest, 0, "a thread is in guest code during the collection");
+                w.collecting = true;
+                w.collections += 1;
+            }
+            world.lock().expect("world lock").collecting = false;
+            sp.resume();
+        }
+        sp.unregister();
+    })
+}
+
 /// The stop-the-world handshake: W runs a transaction (guest code) between polls; C requests
 /// a stop and "collects"; main parks around a join of W (a blocked thread), then runs guest
 /// code, then parks again to join C. No guest code runs during the collection, the collection
@@ -318,23 +338,7 @@ fn safepoint_handshake() {
                 sp.unregister();
             })
         };
-        let c = {
-            let (sp, world) = (sp.clone(), world.clone());
-            thread::spawn(move || {
-                sp.poll();
-                if sp.request_stop() {
-                    {
-                        let mut w = world.lock().expect("world lock");
-                        assert_eq!(w.in_guest, 0, "a thread is in guest code during the collection");
-                        w.collecting = true;
-                        w.collections += 1;
-                    }
-                    world.lock().expect("world lock").collecting = false;
-                    sp.resume();
-                }
-                sp.unregister();
-            })
-        };
+        let c = spawn_collector(&sp, &world);
         sp.park();
         w.join().expect("W panicked");
         sp.unpark();
@@ -365,23 +369,7 @@ fn spawn_during_stop() {
         // P and C, registered before C starts (as spawn must).
         sp.register();
         sp.register();
-        let c = {
-            let (sp, world) = (sp.clone(), world.clone());
-            thread::spawn(move || {
-                sp.poll();
-                if sp.request_stop() {
-                    {
-                        let mut w = world.lock().expect("world lock");
-                        assert_eq!(w.in_guest, 0, "a thread is in guest code during the collection");
-                        w.collecting = true;
-                        w.collections += 1;
-                    }
-                    world.lock().expect("world lock").collecting = false;
-                    sp.resume();
-                }
-                sp.unregister();
-            })
-        };
+        let c = spawn_collector(&sp, &world);
         sp.poll();
         enter_guest(&world);
         leave_guest(&world);
