@@ -34,13 +34,9 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Print a program (binary or text) as assembly text that re-assembles to the same bytes.
-    Disasm {
-        file: PathBuf,
-    },
+    Disasm { file: PathBuf },
     /// Load and verify a program, and print a summary.
-    Check {
-        file: PathBuf,
-    },
+    Check { file: PathBuf },
     /// Run a program; ARGS are passed to `main` as an array of strings.
     Run(RunArgs),
     /// Generate a random valid program (the differential tests' generator) from a seed.
@@ -409,11 +405,7 @@ fn first_difference(optimized: &Outcome, reference: &Outcome) -> Option<String> 
     if a != b {
         let at = a.iter().zip(b.iter()).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
         let show = |s: &[u8]| String::from_utf8_lossy(&s[at..s.len().min(at + 40)]).into_owned();
-        return Some(format!(
-            "stdout differs at byte {at}: optimized {:?}, reference {:?}",
-            show(a),
-            show(b)
-        ));
+        return Some(format!("stdout differs at byte {at}: optimized {:?}, reference {:?}", show(a), show(b)));
     }
     if !optimized.end.same_end(&reference.end) {
         return Some(format!(
@@ -466,9 +458,7 @@ fn parse_scheduler(text: &str) -> Result<lockstep_reference::Scheduler, String> 
     if let Some(file) = text.strip_prefix("replay:") {
         let bytes = read_bounded(Path::new(file)).map_err(|e| format!("cannot read schedule {file}: {e}"))?;
         let text = String::from_utf8(bytes).map_err(|_| format!("schedule {file} is not UTF-8 text"))?;
-        return Schedule::parse(&text)
-            .map(Scheduler::Replay)
-            .map_err(|e| format!("schedule {file}: {e}"));
+        return Schedule::parse(&text).map(Scheduler::Replay).map_err(|e| format!("schedule {file}: {e}"));
     }
     Err(format!("unknown --schedule `{text}`: expected round-robin, seed:N or replay:FILE"))
 }

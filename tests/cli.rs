@@ -153,8 +153,15 @@ fn outcome_json_and_schedule_recording_and_replay() {
     let dir = scratch("schedule");
     let sched = dir.join("run.schedule").display().to_string();
     let o = lockstep(&[
-        "run", "--schedule", "seed:7", "--record-schedule", &sched, "--outcome", "json",
-        "examples/parallel_sum.lsa", "5000",
+        "run",
+        "--schedule",
+        "seed:7",
+        "--record-schedule",
+        &sched,
+        "--outcome",
+        "json",
+        "examples/parallel_sum.lsa",
+        "5000",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);

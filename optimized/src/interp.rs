@@ -12,9 +12,9 @@
 use crate::code::Op;
 use crate::heap::{OutOfMemory, ARRAY_CAP, ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
 use crate::mode::{Mode, Spawned};
-use crate::stm::Abort;
 use crate::ops::{self, Arith, Bits, Cmp, Fault};
 use crate::regs::Window;
+use crate::stm::Abort;
 use crate::thread::{Frame, Thread, ThreadState, TrapRecord};
 use crate::value::*;
 use crate::vm::Vm;
@@ -283,7 +283,10 @@ impl Vm {
                 let callee = unsafe { prog.funcs.get_unchecked(cf) };
                 // [exec.call-depth], then [exec.fuel]
                 if th.frames.len() >= MAX_CALL_DEPTH as usize {
-                    trap!(TrapKind::StackOverflow, format!("calling {} would exceed {} frames", callee.name, MAX_CALL_DEPTH))
+                    trap!(
+                        TrapKind::StackOverflow,
+                        format!("calling {} would exceed {} frames", callee.name, MAX_CALL_DEPTH)
+                    )
                 }
                 charge_fuel!(format!("entering {}", callee.name));
                 // SAFETY: as in `reload!`.
@@ -639,13 +642,7 @@ impl Vm {
                     },
                     |h, x, y| ops::bits(h, Bits::Shr, x, y)
                 ),
-                Op::UShr { d, a, b } => binop!(
-                    d,
-                    a,
-                    b,
-                    |_, _| None,
-                    |h, x, y| ops::bits(h, Bits::UShr, x, y)
-                ),
+                Op::UShr { d, a, b } => binop!(d, a, b, |_, _| None, |h, x, y| ops::bits(h, Bits::UShr, x, y)),
                 Op::Eq { d, a, b } => {
                     let (x, y) = (w.get(a), w.get(b));
                     let r = equal(heap, x, y);
@@ -735,7 +732,10 @@ impl Vm {
                         trap!(TrapKind::TypeError, format!("send to a {}, not an object", ops::type_name(heap, r)))
                     };
                     let Some(f) = self.ic.lookup(prog, site, class) else {
-                        trap!(TrapKind::NoSuchMethod, format!("class {} has no such method", prog.classes[class as usize].name))
+                        trap!(
+                            TrapKind::NoSuchMethod,
+                            format!("class {} has no such method", prog.classes[class as usize].name)
+                        )
                     };
                     let arity = prog.funcs[f as usize].arity;
                     if arity != argc as u32 + 1 {
@@ -781,10 +781,16 @@ impl Vm {
                     match heap.object_class(v) {
                         // The slot is below the field count of `class` [verify.field-slot], which
                         // an instance of `class` or a subclass has at least.
-                        Some(c) if c == class || prog.is_subclass(c, class) => w.set(d, load!(v, HEADER_WORDS + slot as usize)),
+                        Some(c) if c == class || prog.is_subclass(c, class) => {
+                            w.set(d, load!(v, HEADER_WORDS + slot as usize))
+                        }
                         _ => trap!(
                             TrapKind::TypeError,
-                            format!("getf needs a {} object, got {}", prog.classes[class as usize].name, ops::type_name(heap, v))
+                            format!(
+                                "getf needs a {} object, got {}",
+                                prog.classes[class as usize].name,
+                                ops::type_name(heap, v)
+                            )
                         ),
                     }
                     next!();
@@ -792,10 +798,16 @@ impl Vm {
                 Op::SetF { o, s, slot, class } => {
                     let v = w.get(o);
                     match heap.object_class(v) {
-                        Some(c) if c == class || prog.is_subclass(c, class) => mode.store(v, HEADER_WORDS + slot as usize, w.get(s)),
+                        Some(c) if c == class || prog.is_subclass(c, class) => {
+                            mode.store(v, HEADER_WORDS + slot as usize, w.get(s))
+                        }
                         _ => trap!(
                             TrapKind::TypeError,
-                            format!("setf needs a {} object, got {}", prog.classes[class as usize].name, ops::type_name(heap, v))
+                            format!(
+                                "setf needs a {} object, got {}",
+                                prog.classes[class as usize].name,
+                                ops::type_name(heap, v)
+                            )
                         ),
                     }
                     next!();
@@ -811,7 +823,10 @@ impl Vm {
                 Op::ANew { d, len } => {
                     let v = w.get(len);
                     let Some(n) = ops::int(heap, v) else {
-                        trap!(TrapKind::TypeError, format!("anew expects an int length, got {}", ops::type_name(heap, v)))
+                        trap!(
+                            TrapKind::TypeError,
+                            format!("anew expects an int length, got {}", ops::type_name(heap, v))
+                        )
                     };
                     if n < 0 || n as u64 > MAX_ARRAY_LEN {
                         trap!(TrapKind::BadLength, format!("array length {n} is outside 0..={MAX_ARRAY_LEN}"))
@@ -882,7 +897,11 @@ impl Vm {
                         (Some(p), Some(q)) => (p.len(), q.len()),
                         _ => trap!(
                             TrapKind::TypeError,
-                            format!("concat expects two strings, got {} and {}", ops::type_name(heap, x), ops::type_name(heap, y))
+                            format!(
+                                "concat expects two strings, got {} and {}",
+                                ops::type_name(heap, x),
+                                ops::type_name(heap, y)
+                            )
                         ),
                     };
                     if (lx + ly) as u64 > MAX_STRING_LEN {
@@ -960,9 +979,8 @@ impl Vm {
                 }
                 Op::Spawn { d, argc, f, args } if M::PARALLEL => {
                     validate!();
-                    let argv: Vec<Value> = (0..argc as usize)
-                        .map(|i| w.get(prog.arg_pool[args as usize + i]))
-                        .collect();
+                    let argv: Vec<Value> =
+                        (0..argc as usize).map(|i| w.get(prog.arg_pool[args as usize + i])).collect();
                     match stm!(mode.spawn(th, f, &argv, self.initial_fuel)) {
                         Spawned::Handle(h) => w.set(d, h),
                         Spawned::Limit => {
@@ -976,9 +994,8 @@ impl Vm {
                     if self.threads.len() >= MAX_THREADS as usize {
                         trap!(TrapKind::ThreadLimit, format!("a run may create at most {MAX_THREADS} threads"))
                     }
-                    let argv: Vec<Value> = (0..argc as usize)
-                        .map(|i| w.get(prog.arg_pool[args as usize + i]))
-                        .collect();
+                    let argv: Vec<Value> =
+                        (0..argc as usize).map(|i| w.get(prog.arg_pool[args as usize + i])).collect();
                     let child = Thread::new(prog, f, &argv, self.initial_fuel);
                     let id = self.ids[ti].child(th.spawned);
                     th.spawned += 1;

@@ -25,7 +25,8 @@ mod ops;
 mod par;
 mod regs;
 mod report;
-#[doc(hidden)] pub mod stm;
+#[doc(hidden)]
+pub mod stm;
 mod thread;
 pub mod value;
 mod vm;

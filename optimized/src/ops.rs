@@ -304,9 +304,7 @@ pub fn compare(heap: &Heap, op: Cmp, a: Value, b: Value) -> Result<Value, Fault>
         (Some(Num::F(f)), Some(Num::I(i))) => num::cmp_int_float(i, f).map(Ordering::reverse),
         _ => match (heap.str_bytes(a), heap.str_bytes(b)) {
             (Some(x), Some(y)) => Some(x.cmp(y)),
-            _ => {
-                return type_error2(heap, &format!("{} expects two numbers or two strings,", op.name()), a, b)
-            }
+            _ => return type_error2(heap, &format!("{} expects two numbers or two strings,", op.name()), a, b),
         },
     };
     Ok(bool_value(op.holds(o)))

@@ -46,7 +46,9 @@ impl StmReport {
             self.waiting.as_secs_f64()
         );
         let mut rows: Vec<_> = self.conflicts.iter().collect();
-        rows.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(b.1 .0.cmp(&a.1 .0)).then(a.0 .1.cmp(&b.0 .1)).then(a.0 .2.cmp(&b.0 .2)));
+        rows.sort_by(|a, b| {
+            b.1 .1.cmp(&a.1 .1).then(b.1 .0.cmp(&a.1 .0)).then(a.0 .1.cmp(&b.0 .1)).then(a.0 .2.cmp(&b.0 .2))
+        });
         for (&(kind, func, pc), &(n, t)) in rows {
             let kind = match kind {
                 AbortKind::WriteRead => "write-read",

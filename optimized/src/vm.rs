@@ -132,7 +132,8 @@ impl Vm {
     fn blocked(&self, j: usize) -> bool {
         let t = &self.threads[j];
         let Some(top) = t.frames.last() else { return false };
-        let Some(Op::Join { t: reg, .. }) = self.prog.funcs[top.func as usize].code.get(top.pc as usize).copied() else {
+        let Some(Op::Join { t: reg, .. }) = self.prog.funcs[top.func as usize].code.get(top.pc as usize).copied()
+        else {
             return false;
         };
         let v = t.regs.get(top.base as usize + reg as usize).copied().unwrap_or(0);
@@ -237,8 +238,10 @@ impl Vm {
                 detail: t.detail.clone(),
             }),
             ThreadState::Running => {
-                let mut blocked: Vec<ThreadId> =
-                    (0..self.threads.len()).filter(|&j| !self.threads[j].ended()).map(|j| self.ids[j].clone()).collect();
+                let mut blocked: Vec<ThreadId> = (0..self.threads.len())
+                    .filter(|&j| !self.threads[j].ended())
+                    .map(|j| self.ids[j].clone())
+                    .collect();
                 blocked.sort();
                 End::Deadlock { blocked }
             }

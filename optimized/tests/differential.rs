@@ -31,11 +31,8 @@ fn run_both(module: &VerifiedModule, args: &[&str], fuel: u64, mode: u8) -> (Out
     let config =
         opt::Config { fuel, args: args.clone(), gc_threshold_bytes: 2048, stm, stm_solo, ..opt::Config::default() };
     let got = opt::run(module, &config).expect("the optimized engine runs");
-    let scheduler = if stm {
-        reference::Scheduler::Replay(got.schedule.clone())
-    } else {
-        reference::Scheduler::RoundRobin
-    };
+    let scheduler =
+        if stm { reference::Scheduler::Replay(got.schedule.clone()) } else { reference::Scheduler::RoundRobin };
     let want = reference::run(module, &reference::Config { fuel, args, scheduler, ..reference::Config::default() })
         .unwrap_or_else(|e| panic!("the reference runs: {e}\noptimized schedule {}", got.schedule.to_text()));
     (want, got)

@@ -227,9 +227,7 @@ fn private_objects_publish_safely() {
     let published = words(2, u64::MAX);
     let pools: Vec<Vec<Obj>> = (0..2)
         .map(|_| {
-            (0..POOL)
-                .map(|_| Obj { stm: AtomicU64::new(0), slots: [AtomicU64::new(0), AtomicU64::new(0)] })
-                .collect()
+            (0..POOL).map(|_| Obj { stm: AtomicU64::new(0), slots: [AtomicU64::new(0), AtomicU64::new(0)] }).collect()
         })
         .collect();
     thread::scope(|s| {

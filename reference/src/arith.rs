@@ -25,11 +25,7 @@ fn numbers(op: &str, a: &Value, b: &Value) -> Result<Numbers, Fault> {
 
 #[cold]
 fn operand_types(op: &str, expected: &str, a: &Value, b: &Value) -> Fault {
-    Fault::type_error(format!(
-        "{op} expects {expected}, found {} and {}",
-        a.type_name(),
-        b.type_name()
-    ))
+    Fault::type_error(format!("{op} expects {expected}, found {} and {}", a.type_name(), b.type_name()))
 }
 
 /// The binary arithmetic instructions. [exec.arith]
@@ -78,10 +74,7 @@ pub(crate) fn neg(a: &Value) -> Result<Value, Fault> {
     match a {
         Value::Int(x) => Ok(Value::Int(x.wrapping_neg())),
         Value::Float(x) => Ok(Value::Float(-*x)),
-        _ => Err(Fault::type_error(format!(
-            "neg expects a number, found {}",
-            a.type_name()
-        ))),
+        _ => Err(Fault::type_error(format!("neg expects a number, found {}", a.type_name()))),
     }
 }
 
@@ -90,10 +83,7 @@ pub(crate) fn sqrt(a: &Value) -> Result<Value, Fault> {
     match a {
         Value::Int(x) => Ok(Value::Float(num::int_to_float(*x).sqrt())),
         Value::Float(x) => Ok(Value::Float(x.sqrt())),
-        _ => Err(Fault::type_error(format!(
-            "sqrt expects a number, found {}",
-            a.type_name()
-        ))),
+        _ => Err(Fault::type_error(format!("sqrt expects a number, found {}", a.type_name()))),
     }
 }
 
@@ -129,10 +119,7 @@ pub(crate) fn not(a: &Value) -> Result<Value, Fault> {
     match a {
         Value::Bool(x) => Ok(Value::Bool(!*x)),
         Value::Int(x) => Ok(Value::Int(!*x)),
-        _ => Err(Fault::type_error(format!(
-            "not expects a bool or an int, found {}",
-            a.type_name()
-        ))),
+        _ => Err(Fault::type_error(format!("not expects a bool or an int, found {}", a.type_name()))),
     }
 }
 
@@ -178,8 +165,7 @@ pub(crate) fn compare(op: CompareOp, a: &Value, b: &Value) -> Result<Value, Faul
         CompareOp::Gt => "gt",
         CompareOp::Ge => "ge",
     };
-    let ord =
-        value::order(a, b).map_err(|()| operand_types(name, "two numbers or two strings", a, b))?;
+    let ord = value::order(a, b).map_err(|()| operand_types(name, "two numbers or two strings", a, b))?;
     // Unordered (NaN) makes every ordering false.
     Ok(Value::Bool(match (op, ord) {
         (_, None) => false,

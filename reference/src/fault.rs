@@ -16,20 +16,12 @@ pub(crate) struct Fault {
 impl Fault {
     #[cold]
     pub fn new(kind: TrapKind, detail: impl Into<String>) -> Fault {
-        Fault {
-            kind,
-            message: None,
-            detail: detail.into(),
-        }
+        Fault { kind, message: None, detail: detail.into() }
     }
 
     #[cold]
     pub fn with_message(kind: TrapKind, message: String, detail: impl Into<String>) -> Fault {
-        Fault {
-            kind,
-            message: Some(message),
-            detail: detail.into(),
-        }
+        Fault { kind, message: Some(message), detail: detail.into() }
     }
 
     #[cold]

@@ -40,12 +40,7 @@ impl Frame {
         for (slot, arg) in regs.iter_mut().zip(args) {
             *slot = arg;
         }
-        Frame {
-            func,
-            pc: 0,
-            regs,
-            ret_dst,
-        }
+        Frame { func, pc: 0, regs, ret_dst }
     }
 }
 
@@ -128,9 +123,7 @@ impl<'m> Machine<'m> {
         // strings.
         let entry = module.entry;
         let args = if module.functions[entry.0 as usize].arity == 1 {
-            vec![Value::array(
-                config.args.iter().map(|a| Value::str(a)).collect(),
-            )]
+            vec![Value::array(config.args.iter().map(|a| Value::str(a)).collect())]
         } else {
             Vec::new()
         };
@@ -174,25 +167,14 @@ impl<'m> Machine<'m> {
             match &self.threads[0].state {
                 ThreadState::Live => {}
                 ThreadState::Finished(v) => {
-                    break End::Finished {
-                        value: String::from_utf8_lossy(&v.display(self.module)).into_owned(),
-                    }
+                    break End::Finished { value: String::from_utf8_lossy(&v.display(self.module)).into_owned() }
                 }
                 ThreadState::Trapped(t) => break End::Trapped(t.clone()),
             }
-            let runnable: Vec<usize> = self
-                .live
-                .iter()
-                .copied()
-                .filter(|&t| self.is_runnable(t))
-                .collect();
+            let runnable: Vec<usize> = self.live.iter().copied().filter(|&t| self.is_runnable(t)).collect();
             // [thread.deadlock]
             if runnable.is_empty() {
-                let mut blocked: Vec<ThreadId> = self
-                    .live
-                    .iter()
-                    .map(|&t| (*self.threads[t].id).clone())
-                    .collect();
+                let mut blocked: Vec<ThreadId> = self.live.iter().map(|&t| (*self.threads[t].id).clone()).collect();
                 blocked.sort();
                 break End::Deadlock { blocked };
             }
@@ -232,11 +214,7 @@ impl<'m> Machine<'m> {
         if let Some(replay) = &replay {
             replay.finish()?;
         }
-        Ok(Outcome {
-            stdout: self.stdout,
-            end,
-            schedule: self.schedule,
-        })
+        Ok(Outcome { stdout: self.stdout, end, schedule: self.schedule })
     }
 
     /// Guest output not captured in the outcome goes to the process's stdout. A stdout that no
@@ -263,10 +241,7 @@ impl<'m> Machine<'m> {
         let id = replay.next_thread()?;
         let entry = replay.entry_number();
         let Some(&index) = self.by_id.get(&id) else {
-            return Err(RunError::diverged(
-                entry,
-                format!("thread {id} does not exist"),
-            ));
+            return Err(RunError::diverged(entry, format!("thread {id} does not exist")));
         };
         if !runnable.contains(&index) {
             let why = match &self.threads[index].state {
@@ -274,10 +249,7 @@ impl<'m> Machine<'m> {
                 ThreadState::Finished(_) => "it has returned",
                 ThreadState::Trapped(_) => "it has trapped",
             };
-            return Err(RunError::diverged(
-                entry,
-                format!("thread {id} cannot run: {why}"),
-            ));
+            return Err(RunError::diverged(entry, format!("thread {id} cannot run: {why}")));
         }
         Ok(index)
     }
@@ -365,10 +337,7 @@ impl<'m> Machine<'m> {
     fn charge_fuel(&mut self, t: usize) -> Result<(), Fault> {
         let th = &mut self.threads[t];
         if th.fuel == 0 {
-            return Err(Fault::new(
-                TrapKind::OutOfFuel,
-                "the thread has no fuel left",
-            ));
+            return Err(Fault::new(TrapKind::OutOfFuel, "the thread has no fuel left"));
         }
         th.fuel -= 1;
         Ok(())
@@ -413,74 +382,35 @@ impl<'m> Machine<'m> {
             Instr::LdFn { dst, func } => self.put(t, *dst, Value::Function(*func)),
 
             // [exec.arith]
-            Instr::Add { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Add, x, y))
-            }
-            Instr::Sub { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Sub, x, y))
-            }
-            Instr::Mul { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Mul, x, y))
-            }
-            Instr::Div { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Div, x, y))
-            }
-            Instr::Rem { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Rem, x, y))
-            }
+            Instr::Add { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Add, x, y)),
+            Instr::Sub { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Sub, x, y)),
+            Instr::Mul { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Mul, x, y)),
+            Instr::Div { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Div, x, y)),
+            Instr::Rem { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::arith(ArithOp::Rem, x, y)),
             Instr::Neg { dst, a } => self.put(t, *dst, arith::neg(self.reg(t, *a))?),
             Instr::Sqrt { dst, a } => self.put(t, *dst, arith::sqrt(self.reg(t, *a))?),
             // [exec.logic]
-            Instr::And { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::logic(LogicOp::And, x, y))
-            }
-            Instr::Or { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::logic(LogicOp::Or, x, y))
-            }
-            Instr::Xor { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::logic(LogicOp::Xor, x, y))
-            }
+            Instr::And { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::logic(LogicOp::And, x, y)),
+            Instr::Or { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::logic(LogicOp::Or, x, y)),
+            Instr::Xor { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::logic(LogicOp::Xor, x, y)),
             Instr::Not { dst, a } => self.put(t, *dst, arith::not(self.reg(t, *a))?),
             // [exec.shift]
-            Instr::Shl { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::shift(ShiftOp::Shl, x, y))
-            }
-            Instr::Shr { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::shift(ShiftOp::Shr, x, y))
-            }
-            Instr::UShr { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::shift(ShiftOp::UShr, x, y))
-            }
+            Instr::Shl { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::shift(ShiftOp::Shl, x, y)),
+            Instr::Shr { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::shift(ShiftOp::Shr, x, y)),
+            Instr::UShr { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::shift(ShiftOp::UShr, x, y)),
             // [exec.eq]
-            Instr::Eq { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| Ok(Value::Bool(value::equal(x, y))))
-            }
-            Instr::Ne { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| Ok(Value::Bool(!value::equal(x, y))))
-            }
+            Instr::Eq { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| Ok(Value::Bool(value::equal(x, y)))),
+            Instr::Ne { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| Ok(Value::Bool(!value::equal(x, y)))),
             // [exec.compare]
-            Instr::Lt { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Lt, x, y))
-            }
-            Instr::Le { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Le, x, y))
-            }
-            Instr::Gt { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Gt, x, y))
-            }
-            Instr::Ge { dst, a, b } => {
-                self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Ge, x, y))
-            }
+            Instr::Lt { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Lt, x, y)),
+            Instr::Le { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Le, x, y)),
+            Instr::Gt { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Gt, x, y)),
+            Instr::Ge { dst, a, b } => self.binary(t, *dst, *a, *b, |x, y| arith::compare(CompareOp::Ge, x, y)),
 
             // [exec.itof]
             Instr::IToF { dst, a } => match self.reg(t, *a) {
-                Value::Int(i) => {
-                    self.put(t, *dst, Value::Float(lockstep_spec::num::int_to_float(*i)))
-                }
-                other => Err(Fault::type_error(format!(
-                    "itof expects an int, found {}",
-                    other.type_name()
-                ))),
+                Value::Int(i) => self.put(t, *dst, Value::Float(lockstep_spec::num::int_to_float(*i))),
+                other => Err(Fault::type_error(format!("itof expects an int, found {}", other.type_name()))),
             },
             // [exec.ftoi]
             Instr::FToI { dst, a } => match self.reg(t, *a) {
@@ -488,16 +418,10 @@ impl<'m> Machine<'m> {
                     Some(i) => self.put(t, *dst, Value::Int(i)),
                     None => Err(Fault::new(
                         TrapKind::InvalidConversion,
-                        format!(
-                            "ftoi of {}, which has no int value",
-                            lockstep_spec::num::format_float(*f)
-                        ),
+                        format!("ftoi of {}, which has no int value", lockstep_spec::num::format_float(*f)),
                     )),
                 },
-                other => Err(Fault::type_error(format!(
-                    "ftoi expects a float, found {}",
-                    other.type_name()
-                ))),
+                other => Err(Fault::type_error(format!("ftoi expects a float, found {}", other.type_name()))),
             },
             // [exec.typeof]
             Instr::TypeOf { dst, a } => {
@@ -529,9 +453,7 @@ impl<'m> Machine<'m> {
             Instr::CallV { dst, callee, args } => {
                 let Value::Function(func) = self.reg(t, *callee) else {
                     let found = self.reg(t, *callee).type_name();
-                    return Err(Fault::type_error(format!(
-                        "callv expects a function, found {found}"
-                    )));
+                    return Err(Fault::type_error(format!("callv expects a function, found {found}")));
                 };
                 let func = *func;
                 let callee_def = &self.module.functions[func.0 as usize];
@@ -570,12 +492,7 @@ impl<'m> Machine<'m> {
                 Ok(self.next(t))
             }
             // [exec.send]
-            Instr::Send {
-                dst,
-                recv,
-                name,
-                args,
-            } => {
+            Instr::Send { dst, recv, name, args } => {
                 let receiver = self.reg(t, *recv).clone();
                 let Value::Object(obj) = &receiver else {
                     return Err(Fault::type_error(format!(
@@ -682,9 +599,7 @@ impl<'m> Machine<'m> {
                 if len > MAX_STRING_LEN {
                     return Err(Fault::new(
                         TrapKind::BadLength,
-                        format!(
-                            "concat would make a string of {len} bytes, above {MAX_STRING_LEN}"
-                        ),
+                        format!("concat would make a string of {len} bytes, above {MAX_STRING_LEN}"),
                     ));
                 }
                 let joined: Vec<u8> = x.iter().chain(y.iter()).copied().collect();
@@ -696,10 +611,7 @@ impl<'m> Machine<'m> {
                     let n = s.len() as i64;
                     self.put(t, *dst, Value::Int(n))
                 }
-                other => Err(Fault::type_error(format!(
-                    "slen expects a string, found {}",
-                    other.type_name()
-                ))),
+                other => Err(Fault::type_error(format!("slen expects a string, found {}", other.type_name()))),
             },
             // [exec.tostr]
             Instr::ToStr { dst, a } => {
@@ -712,10 +624,7 @@ impl<'m> Machine<'m> {
                     let v = lockstep_spec::num::parse_int(s).map_or(Value::Nil, Value::Int);
                     self.put(t, *dst, v)
                 }
-                other => Err(Fault::type_error(format!(
-                    "stoi expects a string, found {}",
-                    other.type_name()
-                ))),
+                other => Err(Fault::type_error(format!("stoi expects a string, found {}", other.type_name()))),
             },
             // [exec.stof]
             Instr::SToF { dst, s } => match self.reg(t, *s) {
@@ -723,10 +632,7 @@ impl<'m> Machine<'m> {
                     let v = lockstep_spec::num::parse_float(s).map_or(Value::Nil, Value::Float);
                     self.put(t, *dst, v)
                 }
-                other => Err(Fault::type_error(format!(
-                    "stof expects a string, found {}",
-                    other.type_name()
-                ))),
+                other => Err(Fault::type_error(format!("stof expects a string, found {}", other.type_name()))),
             },
 
             // [exec.print]
@@ -759,16 +665,11 @@ impl<'m> Machine<'m> {
             Instr::Join { dst, thread } => {
                 let Value::Thread(target) = self.reg(t, *thread) else {
                     let found = self.reg(t, *thread).type_name();
-                    return Err(Fault::type_error(format!(
-                        "join expects a thread, found {found}"
-                    )));
+                    return Err(Fault::type_error(format!("join expects a thread, found {found}")));
                 };
                 let target = target.clone();
                 if self.threads[t].atomic_depth > 0 {
-                    return Err(Fault::new(
-                        TrapKind::JoinInAtomic,
-                        "join inside an atomic block",
-                    ));
+                    return Err(Fault::new(TrapKind::JoinInAtomic, "join inside an atomic block"));
                 }
                 match &self.threads[target.index].state {
                     ThreadState::Live => Ok(Flow::Blocked),
@@ -796,10 +697,7 @@ impl<'m> Machine<'m> {
             Instr::AtomicEnd {} => {
                 let th = &mut self.threads[t];
                 if th.atomic_depth == 0 {
-                    return Err(Fault::new(
-                        TrapKind::UnbalancedAtomic,
-                        "atomic_end outside an atomic block",
-                    ));
+                    return Err(Fault::new(TrapKind::UnbalancedAtomic, "atomic_end outside an atomic block"));
                 }
                 th.atomic_depth -= 1;
                 Ok(self.next(t))
@@ -810,27 +708,16 @@ impl<'m> Machine<'m> {
             // [exec.trap]
             Instr::Trap { msg } => {
                 let message = String::from_utf8_lossy(self.const_str(msg.0)).into_owned();
-                Err(Fault::with_message(
-                    TrapKind::ExplicitTrap,
-                    message,
-                    "the trap instruction",
-                ))
+                Err(Fault::with_message(TrapKind::ExplicitTrap, message, "the trap instruction"))
             }
             // [exec.assert]
             Instr::Assert { cond, msg } => match self.reg(t, *cond) {
                 Value::Bool(true) => Ok(self.next(t)),
                 Value::Bool(false) => {
                     let message = String::from_utf8_lossy(self.const_str(msg.0)).into_owned();
-                    Err(Fault::with_message(
-                        TrapKind::AssertionFailed,
-                        message,
-                        "assert of false",
-                    ))
+                    Err(Fault::with_message(TrapKind::AssertionFailed, message, "assert of false"))
                 }
-                other => Err(Fault::type_error(format!(
-                    "assert expects a bool, found {}",
-                    other.type_name()
-                ))),
+                other => Err(Fault::type_error(format!("assert expects a bool, found {}", other.type_name()))),
             },
         }
     }
@@ -859,13 +746,7 @@ impl<'m> Machine<'m> {
 
     /// Enters `func` with `args`, after the callee-specific checks of the calling instruction:
     /// the depth limit, then fuel. [exec.call-entry]
-    fn enter(
-        &mut self,
-        t: usize,
-        func: FuncIdx,
-        args: Vec<Value>,
-        dst: Reg,
-    ) -> Result<Flow, Fault> {
+    fn enter(&mut self, t: usize, func: FuncIdx, args: Vec<Value>, dst: Reg) -> Result<Flow, Fault> {
         let depth = self.threads[t].callers.len() + 1;
         if depth + 1 > MAX_CALL_DEPTH as usize {
             return Err(Fault::new(
@@ -899,10 +780,7 @@ impl<'m> Machine<'m> {
                 if th.atomic_depth > 0 {
                     return Err(Fault::new(
                         TrapKind::UnbalancedAtomic,
-                        format!(
-                            "the thread returned inside {} open atomic block(s)",
-                            th.atomic_depth
-                        ),
+                        format!("the thread returned inside {} open atomic block(s)", th.atomic_depth),
                     ));
                 }
                 self.end_thread(t, ThreadState::Finished(v));
@@ -945,13 +823,7 @@ impl<'m> Machine<'m> {
     }
 
     /// The object in `obj`, if it is an instance of `class` or of a subclass. [exec.field-access]
-    fn instance_for_field(
-        &self,
-        t: usize,
-        obj: Reg,
-        class: ClassIdx,
-        op: &str,
-    ) -> Result<Rc<Object>, Fault> {
+    fn instance_for_field(&self, t: usize, obj: Reg, class: ClassIdx, op: &str) -> Result<Rc<Object>, Fault> {
         let class_name = &self.module.classes[class.0 as usize].name;
         match self.reg(t, obj) {
             Value::Object(o) if self.is_subclass(o.class, class) => Ok(Rc::clone(o)),
@@ -959,40 +831,23 @@ impl<'m> Machine<'m> {
                 "{op} of a {} field on an instance of {}, which is not a {}",
                 class_name, self.module.classes[o.class.0 as usize].name, class_name
             ))),
-            other => Err(Fault::type_error(format!(
-                "{op} expects an object, found {}",
-                other.type_name()
-            ))),
+            other => Err(Fault::type_error(format!("{op} expects an object, found {}", other.type_name()))),
         }
     }
 
     fn array(&self, t: usize, arr: Reg, op: &str) -> Result<ArrayRef, Fault> {
         match self.reg(t, arr) {
             Value::Array(a) => Ok(Rc::clone(a)),
-            other => Err(Fault::type_error(format!(
-                "{op} expects an array, found {}",
-                other.type_name()
-            ))),
+            other => Err(Fault::type_error(format!("{op} expects an array, found {}", other.type_name()))),
         }
     }
 
     /// The array and the index, checked in order: array type, index type, range.
-    fn array_index(
-        &self,
-        t: usize,
-        arr: Reg,
-        idx: Reg,
-        op: &str,
-    ) -> Result<(ArrayRef, usize), Fault> {
+    fn array_index(&self, t: usize, arr: Reg, idx: Reg, op: &str) -> Result<(ArrayRef, usize), Fault> {
         let items = self.array(t, arr, op)?;
         let i = match self.reg(t, idx) {
             Value::Int(i) => *i,
-            other => {
-                return Err(Fault::type_error(format!(
-                    "{op} expects an int index, found {}",
-                    other.type_name()
-                )))
-            }
+            other => return Err(Fault::type_error(format!("{op} expects an int index, found {}", other.type_name()))),
         };
         let len = items.borrow().len();
         if i < 0 || i as u64 >= len as u64 {

@@ -56,11 +56,7 @@ pub(crate) struct Replay {
 
 impl Replay {
     pub fn new(schedule: Schedule) -> Replay {
-        Replay {
-            schedule,
-            started: 0,
-            remaining: 0,
-        }
+        Replay { schedule, started: 0, remaining: 0 }
     }
 
     /// The 1-based number of the current entry (or of the missing one after the last).
@@ -75,8 +71,7 @@ impl Replay {
             let Some(entry) = self.schedule.entries.get(self.started) else {
                 return Err(RunError::diverged(
                     self.started + 1,
-                    "the schedule ended but the run did not (the main thread has not ended)"
-                        .to_string(),
+                    "the schedule ended but the run did not (the main thread has not ended)".to_string(),
                 ));
             };
             self.started += 1;
@@ -93,11 +88,7 @@ impl Replay {
 
     /// How many segments the current entry still asks for, and how many it asked for.
     pub fn progress(&self) -> (u64, u64) {
-        let asked = self
-            .started
-            .checked_sub(1)
-            .and_then(|i| self.schedule.entries.get(i))
-            .map_or(0, |e| e.segments);
+        let asked = self.started.checked_sub(1).and_then(|i| self.schedule.entries.get(i)).map_or(0, |e| e.segments);
         (self.remaining, asked)
     }
 
@@ -106,20 +97,14 @@ impl Replay {
         if self.remaining > 0 {
             return Err(RunError::diverged(
                 self.entry_number(),
-                format!(
-                    "the run ended with {} segment(s) of this entry not run",
-                    self.remaining
-                ),
+                format!("the run ended with {} segment(s) of this entry not run", self.remaining),
             ));
         }
         if self.started < self.schedule.entries.len() {
             let n = self.schedule.entries.len() - self.started;
             return Err(RunError::diverged(
                 self.started + 1,
-                format!(
-                    "the run ended but {n} schedule {} left",
-                    if n == 1 { "entry is" } else { "entries are" }
-                ),
+                format!("the run ended but {n} schedule {} left", if n == 1 { "entry is" } else { "entries are" }),
             ));
         }
         Ok(())

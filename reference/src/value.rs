@@ -193,12 +193,8 @@ impl Value {
             Value::Float(f) => num::format_float(*f).into_bytes(),
             Value::Str(s) => s.to_vec(),
             Value::Array(a) => format!("<array {}>", a.borrow().len()).into_bytes(),
-            Value::Object(o) => {
-                format!("<{}>", module.classes[o.class.0 as usize].name).into_bytes()
-            }
-            Value::Function(f) => {
-                format!("<function {}>", module.functions[f.0 as usize].name).into_bytes()
-            }
+            Value::Object(o) => format!("<{}>", module.classes[o.class.0 as usize].name).into_bytes(),
+            Value::Function(f) => format!("<function {}>", module.functions[f.0 as usize].name).into_bytes(),
             Value::Thread(t) => format!("<thread {}>", t.id).into_bytes(),
         }
     }
@@ -212,9 +208,7 @@ pub(crate) fn equal(a: &Value, b: &Value) -> bool {
         (Value::Int(x), Value::Int(y)) => x == y,
         // IEEE equality: NaN equals nothing, -0.0 equals 0.0.
         (Value::Float(x), Value::Float(y)) => x == y,
-        (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => {
-            num::int_eq_float(*i, *f)
-        }
+        (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) => num::int_eq_float(*i, *f),
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::Array(x), Value::Array(y)) => Rc::ptr_eq(x, y),
         (Value::Object(x), Value::Object(y)) => Rc::ptr_eq(x, y),

@@ -106,9 +106,6 @@ pub fn assemble(source: &str, file_name: &str) -> Result<Assembly, AsmError> {
         line: fail.pos.line,
         column: fail.pos.col,
         message: fail.message,
-        source_line: lines
-            .get((fail.pos.line as usize).wrapping_sub(1))
-            .map(|l| l.to_string())
-            .unwrap_or_default(),
+        source_line: lines.get((fail.pos.line as usize).wrapping_sub(1)).map(|l| l.to_string()).unwrap_or_default(),
     })
 }

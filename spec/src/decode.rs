@@ -84,8 +84,7 @@ fn header(r: &mut Reader<'_>) -> Result<()> {
             _ => {
                 return Err(DecodeError::new(
                     i,
-                    "expected the magic bytes `\\0lsb` (00 6c 73 62): not a lockstep binary module"
-                        .to_string(),
+                    "expected the magic bytes `\\0lsb` (00 6c 73 62): not a lockstep binary module".to_string(),
                 ))
             }
         };
@@ -140,10 +139,7 @@ fn section<T>(r: &mut Reader<'_>, id: u8, body: impl FnOnce(&mut Reader<'_>) -> 
     if r.remaining() > 0 {
         return Err(DecodeError::new(
             r.pos(),
-            format!(
-                "expected the end of the {name} section, found {} more bytes inside its length",
-                r.remaining()
-            ),
+            format!("expected the end of the {name} section, found {} more bytes inside its length", r.remaining()),
         ));
     }
     r.leave_section();
@@ -183,8 +179,7 @@ fn reg(r: &mut Reader<'_>, what: &str) -> Result<Reg> {
 
 /// [binary.name]
 fn name(r: &mut Reader<'_>, what: &str) -> Result<String> {
-    let len =
-        count(r, &format!("the length of {what}"), u64::from(limits::MAX_NAME_LEN), "limit.name-len", 1)?;
+    let len = count(r, &format!("the length of {what}"), u64::from(limits::MAX_NAME_LEN), "limit.name-len", 1)?;
     let at = r.pos();
     let bytes = r.take(len, what)?;
     match std::str::from_utf8(bytes) {
@@ -254,24 +249,13 @@ fn classes(r: &mut Reader<'_>) -> Result<Vec<Class>> {
                 ))
             }
         };
-        let nf = count(
-            r,
-            &format!("the field count of class {i}"),
-            u64::from(limits::MAX_FIELDS),
-            "limit.fields",
-            1,
-        )?;
+        let nf = count(r, &format!("the field count of class {i}"), u64::from(limits::MAX_FIELDS), "limit.fields", 1)?;
         let mut fields = Vec::with_capacity(nf);
         for j in 0..nf {
             fields.push(self::name(r, &format!("the name of field {j} of class {i}"))?);
         }
-        let nm = count(
-            r,
-            &format!("the method count of class {i}"),
-            u64::from(limits::MAX_METHODS),
-            "limit.methods",
-            2,
-        )?;
+        let nm =
+            count(r, &format!("the method count of class {i}"), u64::from(limits::MAX_METHODS), "limit.methods", 2)?;
         let mut methods = Vec::with_capacity(nm);
         for j in 0..nm {
             let name = self::name(r, &format!("the name of method {j} of class {i}"))?;
@@ -319,11 +303,7 @@ fn instruction(r: &mut Reader<'_>, func: usize, pc: usize) -> Result<Instr> {
     };
     let mut operands = Vec::with_capacity(opcode.operands().len());
     for spec in opcode.operands() {
-        let what = format!(
-            "operand `{}` of `{}` (instruction {pc} of function {func})",
-            spec.name,
-            opcode.mnemonic()
-        );
+        let what = format!("operand `{}` of `{}` (instruction {pc} of function {func})", spec.name, opcode.mnemonic());
         let operand = match spec.kind {
             OperandKind::Reg => Operand::Reg(reg(r, &what)?),
             OperandKind::Imm => Operand::Imm(r.sleb(&what)?),
@@ -338,13 +318,8 @@ fn instruction(r: &mut Reader<'_>, func: usize, pc: usize) -> Result<Instr> {
             }
             OperandKind::Label => Operand::Label(Label(u32_(r, &what)?)),
             OperandKind::Args => {
-                let n = count(
-                    r,
-                    &format!("the argument count of {what}"),
-                    u64::from(limits::MAX_ARGS),
-                    "limit.args",
-                    1,
-                )?;
+                let n =
+                    count(r, &format!("the argument count of {what}"), u64::from(limits::MAX_ARGS), "limit.args", 1)?;
                 let mut args = Vec::with_capacity(n);
                 for k in 0..n {
                     args.push(reg(r, &format!("argument {k} of {what}"))?);

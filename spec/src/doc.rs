@@ -23,8 +23,7 @@ pub fn instructions_markdown() -> String {
     out.push_str("| opcode | mnemonic | operands | flags | summary |\n");
     out.push_str("|---|---|---|---|---|\n");
     for &op in Opcode::ALL {
-        let operands: Vec<String> =
-            op.operands().iter().map(|o| format!("{}: {}", o.name, o.kind.name())).collect();
+        let operands: Vec<String> = op.operands().iter().map(|o| format!("{}: {}", o.name, o.kind.name())).collect();
         let flags = op.flags().names().join(", ");
         let _ = writeln!(
             out,

@@ -192,12 +192,7 @@ impl fmt::Display for OperandMismatch {
                 spec.name,
                 spec.kind.name()
             ),
-            None => write!(
-                f,
-                "`{}` takes {} operands",
-                self.opcode.mnemonic(),
-                self.opcode.operands().len()
-            ),
+            None => write!(f, "`{}` takes {} operands", self.opcode.mnemonic(), self.opcode.operands().len()),
         }
     }
 }
@@ -320,9 +315,7 @@ impl Instr {
     /// The jump target, if this is a jump.
     pub fn jump_target(&self) -> Option<Label> {
         match self {
-            Instr::Jmp { target } | Instr::JmpIf { target, .. } | Instr::JmpIfNot { target, .. } => {
-                Some(*target)
-            }
+            Instr::Jmp { target } | Instr::JmpIf { target, .. } | Instr::JmpIfNot { target, .. } => Some(*target),
             _ => None,
         }
     }
@@ -353,8 +346,7 @@ mod tests {
             assert_eq!(labels == 1, op.flags().contains(Flags::JUMP), "{}", op.mnemonic());
             assert!(labels <= 1);
         }
-        let jmp = Instr::from_operands(Opcode::JmpIf, vec![Operand::Reg(Reg(0)), Operand::Label(Label(7))])
-            .unwrap();
+        let jmp = Instr::from_operands(Opcode::JmpIf, vec![Operand::Reg(Reg(0)), Operand::Label(Label(7))]).unwrap();
         assert_eq!(jmp.jump_target(), Some(Label(7)));
     }
 
@@ -364,11 +356,9 @@ mod tests {
         assert_eq!(err.index, 1);
         let err = Instr::from_operands(Opcode::Mov, vec![Operand::Reg(Reg(0))]).unwrap_err();
         assert_eq!(err.index, 1);
-        let err = Instr::from_operands(
-            Opcode::Mov,
-            vec![Operand::Reg(Reg(0)), Operand::Reg(Reg(1)), Operand::Reg(Reg(2))],
-        )
-        .unwrap_err();
+        let err =
+            Instr::from_operands(Opcode::Mov, vec![Operand::Reg(Reg(0)), Operand::Reg(Reg(1)), Operand::Reg(Reg(2))])
+                .unwrap_err();
         assert_eq!(err.index, 2);
         let ok = Instr::from_operands(Opcode::Mov, vec![Operand::Reg(Reg(3)), Operand::Reg(Reg(4))]).unwrap();
         assert_eq!(ok, Instr::Mov { dst: Reg(3), src: Reg(4) });

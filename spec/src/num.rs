@@ -51,11 +51,7 @@ pub fn format_float(f: f64) -> String {
     } else {
         let (first, rest) = digits.split_at(1);
         let exp_sign = if exp < 0 { '-' } else { '+' };
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
+        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
         format!("{first}{frac}e{exp_sign}{:02}", exp.unsigned_abs())
     };
     format!("{sign}{body}")
@@ -80,11 +76,7 @@ pub fn parse_int(s: &[u8]) -> Option<i64> {
         }
         let d = i64::from(b - b'0');
         value = value.checked_mul(10)?;
-        value = if negative {
-            value.checked_sub(d)?
-        } else {
-            value.checked_add(d)?
-        };
+        value = if negative { value.checked_sub(d)? } else { value.checked_add(d)? };
     }
     Some(value)
 }

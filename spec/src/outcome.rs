@@ -185,21 +185,11 @@ mod tests {
     fn outcome(stdout: &[u8], end: End) -> Outcome {
         let schedule = Schedule {
             entries: vec![
-                ScheduleEntry {
-                    thread: ThreadId(vec![0]),
-                    segments: 3,
-                },
-                ScheduleEntry {
-                    thread: ThreadId(vec![0, 1]),
-                    segments: 1,
-                },
+                ScheduleEntry { thread: ThreadId(vec![0]), segments: 3 },
+                ScheduleEntry { thread: ThreadId(vec![0, 1]), segments: 1 },
             ],
         };
-        Outcome {
-            stdout: stdout.to_vec(),
-            end,
-            schedule,
-        }
+        Outcome { stdout: stdout.to_vec(), end, schedule }
     }
 
     #[test]
@@ -214,12 +204,7 @@ mod tests {
                 r#"{"stdout":"","end":{"kind":"trapped","trap":"assertion_failed","thread":"0.1","function":2,"function_name":"check","pc":7,"message":"x \"big\"","detail":"d"},"schedule":[["0",3],["0.1",1]]}"#,
             ),
             (
-                outcome(
-                    b"",
-                    End::Deadlock {
-                        blocked: vec![ThreadId(vec![0]), ThreadId(vec![0, 0])],
-                    },
-                ),
+                outcome(b"", End::Deadlock { blocked: vec![ThreadId(vec![0]), ThreadId(vec![0, 0])] }),
                 r#"{"stdout":"","end":{"kind":"deadlock","blocked":["0","0.0"]},"schedule":[["0",3],["0.1",1]]}"#,
             ),
         ];

@@ -66,9 +66,8 @@ impl FromStr for ThreadId {
         let err = || ThreadIdParseError(s.to_string());
         let mut parts = Vec::new();
         for part in s.split('.') {
-            let canonical = !part.is_empty()
-                && part.bytes().all(|b| b.is_ascii_digit())
-                && (part == "0" || !part.starts_with('0'));
+            let canonical =
+                !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) && (part == "0" || !part.starts_with('0'));
             if !canonical {
                 return Err(err());
             }
@@ -120,29 +119,19 @@ impl Schedule {
         if first != HEADER {
             return Err(ScheduleParseError {
                 line: 1,
-                message: format!(
-                    "expected the header `{HEADER}`, found `{}`",
-                    truncate(first)
-                ),
+                message: format!("expected the header `{HEADER}`, found `{}`", truncate(first)),
             });
         }
         let mut entries = Vec::new();
         for (i, line) in lines.enumerate() {
             let number = i + 2;
-            let err = |message: String| ScheduleParseError {
-                line: number,
-                message,
-            };
+            let err = |message: String| ScheduleParseError { line: number, message };
             let content = line.split('#').next().unwrap_or("");
             let mut words = content.split_ascii_whitespace();
             let Some(thread) = words.next() else { continue };
-            let thread: ThreadId = thread
-                .parse()
-                .map_err(|e: ThreadIdParseError| err(e.to_string()))?;
+            let thread: ThreadId = thread.parse().map_err(|e: ThreadIdParseError| err(e.to_string()))?;
             let Some(count) = words.next() else {
-                return Err(err(format!(
-                    "entry for thread {thread} has no segment count"
-                )));
+                return Err(err(format!("entry for thread {thread} has no segment count")));
             };
             let segments = match count.parse::<u64>() {
                 Ok(n) if n >= 1 && count.bytes().all(|b| b.is_ascii_digit()) => n,
@@ -155,10 +144,7 @@ impl Schedule {
                 }
             };
             if let Some(extra) = words.next() {
-                return Err(err(format!(
-                    "unexpected `{}` after the segment count",
-                    truncate(extra)
-                )));
+                return Err(err(format!("unexpected `{}` after the segment count", truncate(extra))));
             }
             entries.push(ScheduleEntry { thread, segments });
         }
@@ -180,18 +166,13 @@ impl Schedule {
     pub fn push_segment(&mut self, thread: &ThreadId) {
         match self.entries.last_mut() {
             Some(last) if last.thread == *thread => last.segments = last.segments.saturating_add(1),
-            _ => self.entries.push(ScheduleEntry {
-                thread: thread.clone(),
-                segments: 1,
-            }),
+            _ => self.entries.push(ScheduleEntry { thread: thread.clone(), segments: 1 }),
         }
     }
 
     /// The total number of segments.
     pub fn segment_count(&self) -> u64 {
-        self.entries
-            .iter()
-            .fold(0u64, |n, e| n.saturating_add(e.segments))
+        self.entries.iter().fold(0u64, |n, e| n.saturating_add(e.segments))
     }
 }
 

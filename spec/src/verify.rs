@@ -192,10 +192,7 @@ fn classes(m: &Module) -> Result<Vec<u32>> {
             Some(s) => {
                 return Err(err(
                     "verify.superclass",
-                    format!(
-                        "class `{cname}` (index {i}) has superclass index {}, expected an index below {i}",
-                        s.0
-                    ),
+                    format!("class `{cname}` (index {i}) has superclass index {}, expected an index below {i}", s.0),
                 ))
             }
         };
@@ -224,13 +221,9 @@ fn classes(m: &Module) -> Result<Vec<u32>> {
         // [verify.field-unique]
         let mut own: HashSet<&str> = HashSet::with_capacity(class.fields.len());
         for (j, field) in class.fields.iter().enumerate() {
-            check_name(field, || format!("field {j} of class `{cname}`"))
-                .map_err(|msg| err("verify.name", msg))?;
+            check_name(field, || format!("field {j} of class `{cname}`")).map_err(|msg| err("verify.name", msg))?;
             if !own.insert(field) {
-                return Err(err(
-                    "verify.field-unique",
-                    format!("class `{cname}` declares field `{field}` twice"),
-                ));
+                return Err(err("verify.field-unique", format!("class `{cname}` declares field `{field}` twice")));
             }
             let mut ancestor = class.superclass;
             while let Some(a) = ancestor {
@@ -270,13 +263,9 @@ fn methods(m: &Module, i: usize, cname: &str) -> Result<()> {
     }
     let mut names: HashSet<&str> = HashSet::with_capacity(class.methods.len());
     for (j, method) in class.methods.iter().enumerate() {
-        check_name(&method.name, || format!("method {j} of class `{cname}`"))
-            .map_err(|msg| err("verify.name", msg))?;
+        check_name(&method.name, || format!("method {j} of class `{cname}`")).map_err(|msg| err("verify.name", msg))?;
         if !names.insert(&method.name) {
-            return Err(err(
-                "verify.method-unique",
-                format!("class `{cname}` defines method `{}` twice", method.name),
-            ));
+            return Err(err("verify.method-unique", format!("class `{cname}` defines method `{}` twice", method.name)));
         }
         // [verify.method-function]
         match m.functions.get(method.func.0 as usize) {
@@ -370,31 +359,19 @@ fn header(f: &Function) -> std::result::Result<(), Violation> {
         ));
     }
     if f.code.is_empty() {
-        return Err((
-            "verify.code-nonempty",
-            "the function has no instructions, expected at least one".to_string(),
-        ));
+        return Err(("verify.code-nonempty", "the function has no instructions, expected at least one".to_string()));
     }
     if f.code.len() > limits::MAX_CODE_LEN as usize {
         return Err((
             "verify.code-len",
-            format!(
-                "the function has {} instructions, at most {} are allowed",
-                f.code.len(),
-                limits::MAX_CODE_LEN
-            ),
+            format!("the function has {} instructions, at most {} are allowed", f.code.len(), limits::MAX_CODE_LEN),
         ));
     }
     Ok(())
 }
 
 /// Checks one instruction's operands by kind, so no instruction is listed by hand.
-fn instruction(
-    m: &Module,
-    f: &Function,
-    field_counts: &[u32],
-    instr: &Instr,
-) -> std::result::Result<(), Violation> {
+fn instruction(m: &Module, f: &Function, field_counts: &[u32], instr: &Instr) -> std::result::Result<(), Violation> {
     let mnemonic = instr.opcode().mnemonic();
     let operands = instr.operands();
     let specs = instr.opcode().operands();
@@ -432,10 +409,7 @@ fn instruction(
                 if matches!(operand, Operand::Str(_)) && !matches!(c, Constant::Str(_)) {
                     return Err((
                         "verify.str-const",
-                        format!(
-                            "operand `{name}` of `{mnemonic}` is constant {}, which is not a string constant",
-                            k.0
-                        ),
+                        format!("operand `{name}` of `{mnemonic}` is constant {}, which is not a string constant", k.0),
                     ));
                 }
             }
@@ -534,19 +508,11 @@ fn entry(m: &Module) -> Result<()> {
     match m.functions.get(m.entry.0 as usize) {
         None => Err(err(
             "verify.entry",
-            format!(
-                "the entry function {} is out of range (module has {} functions)",
-                m.entry.0,
-                m.functions.len()
-            ),
+            format!("the entry function {} is out of range (module has {} functions)", m.entry.0, m.functions.len()),
         )),
         Some(f) if f.arity > 1 => Err(err(
             "verify.entry",
-            format!(
-                "the entry function `{}` has arity {}, expected arity 0 or 1",
-                f.name.escape_debug(),
-                f.arity
-            ),
+            format!("the entry function `{}` has arity {}, expected arity 0 or 1", f.name.escape_debug(), f.arity),
         )),
         Some(_) => Ok(()),
     }

@@ -68,7 +68,12 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     ("func main() { ret a", 1, 15, "expected end of line, found `ret`"),
     ("func main() {\n    nop\n", 1, 13, "missing `}`: function `main` is not closed"),
     ("class C {\n    field x\n", 1, 9, "missing `}`: class `C` is not closed"),
-    ("func main() {\n    nop\nfunc g() {\n}", 3, 1, "expected `}` to close function `main` (opened at line 1), found `func`"),
+    (
+        "func main() {\n    nop\nfunc g() {\n}",
+        3,
+        1,
+        "expected `}` to close function `main` (opened at line 1), found `func`",
+    ),
     ("class C {\nclass D {\n}", 2, 1, "expected `}` to close class `C`"),
     ("func main() {\n} x", 2, 3, "expected end of line, found `x`"),
     // ---- classes ----
@@ -227,7 +232,8 @@ fn header_forms_set_arity_and_register_count() {
 
 #[test]
 fn registers_are_named_in_declaration_order_or_raw() {
-    let m = asm("func main(a, r1, c) {\n    local x, y\n    add y, x, c\n    mov r7, r1\n    call a, main, (y, a, r3)\n}");
+    let m =
+        asm("func main(a, r1, c) {\n    local x, y\n    add y, x, c\n    mov r7, r1\n    call a, main, (y, a, r3)\n}");
     let f = &m.functions[0];
     assert_eq!((f.arity, f.regs), (3, 8));
     assert_eq!(
@@ -461,7 +467,10 @@ fn names_may_be_keywords_where_they_cannot_be_confused() {
     assert_eq!(m.functions[0].name, "func");
     assert_eq!(m.functions[0].arity, 2);
     assert_eq!(m.classes[0].methods[0].func, FuncIdx(0));
-    assert_eq!(m.functions[1].code[0], Instr::GetF { dst: Reg(0), obj: Reg(0), field: FieldRef { class: ClassIdx(0), slot: 0 } });
+    assert_eq!(
+        m.functions[1].code[0],
+        Instr::GetF { dst: Reg(0), obj: Reg(0), field: FieldRef { class: ClassIdx(0), slot: 0 } }
+    );
     let e = asm_err("func f() {\nlocal: local: nop\nx: x: nop\n}");
     assert_eq!((e.line, e.column), (2, 8));
 }

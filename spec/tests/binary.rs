@@ -6,8 +6,7 @@ use lockstep_spec::encode::encode;
 use lockstep_spec::instr::{FieldRef, Label};
 use lockstep_spec::{limits, MAGIC, VERSION};
 use lockstep_spec::{
-    Class, ClassIdx, ConstIdx, Constant, FuncIdx, Function, Instr, Method, Module, Opcode, Operand,
-    OperandKind, Reg,
+    Class, ClassIdx, ConstIdx, Constant, FuncIdx, Function, Instr, Method, Module, Opcode, Operand, OperandKind, Reg,
 };
 
 fn func(name: &str, arity: u32, regs: u32, code: Vec<Instr>) -> Function {
@@ -45,12 +44,7 @@ fn every_opcode() -> Module {
             Constant::Float(f64::NAN),
         ],
         classes: vec![
-            Class {
-                name: "Point".into(),
-                superclass: None,
-                fields: vec!["x".into(), "y".into()],
-                methods: vec![],
-            },
+            Class { name: "Point".into(), superclass: None, fields: vec!["x".into(), "y".into()], methods: vec![] },
             Class {
                 name: "Point3".into(),
                 superclass: Some(ClassIdx(0)),
@@ -114,9 +108,7 @@ fn edge_values() -> Module {
 
 #[test]
 fn modules_round_trip() {
-    for (what, m) in
-        [("every opcode", every_opcode()), ("edge values", edge_values()), ("empty", Module::default())]
-    {
+    for (what, m) in [("every opcode", every_opcode()), ("edge values", edge_values()), ("empty", Module::default())] {
         let bytes = encode(&m);
         match decode(&bytes) {
             Ok(back) => assert_eq!(back, m, "{what}: decode(encode(m)) != m"),
@@ -132,8 +124,7 @@ fn modules_round_trip() {
 fn documented_example() -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("binary-format.md");
     let text = std::fs::read_to_string(path).expect("spec/binary-format.md is readable");
-    let block =
-        text.split("```hex").nth(1).and_then(|rest| rest.split("```").next()).expect("a ```hex block");
+    let block = text.split("```hex").nth(1).and_then(|rest| rest.split("```").next()).expect("a ```hex block");
     let mut bytes = Vec::new();
     for line in block.lines() {
         for token in line.split_whitespace() {
@@ -194,11 +185,8 @@ fn encode_is_total_and_decode_names_the_limit() {
     let mut long_name = every_opcode();
     long_name.functions[1].name = "n".repeat(limits::MAX_NAME_LEN as usize + 1);
     let mut many_args = every_opcode();
-    many_args.functions[0].code[0] = Instr::CallV {
-        dst: Reg(0),
-        callee: Reg(0),
-        args: vec![Reg(1); limits::MAX_ARGS as usize + 1].into(),
-    };
+    many_args.functions[0].code[0] =
+        Instr::CallV { dst: Reg(0), callee: Reg(0), args: vec![Reg(1); limits::MAX_ARGS as usize + 1].into() };
     let mut big_string = every_opcode();
     big_string.constants[0] = Constant::Str(vec![b'a'; limits::MAX_STRING_LEN as usize + 1].into());
     for (what, m, limit) in [
@@ -286,19 +274,9 @@ fn malformed() -> Vec<Bad> {
         bad("wrong magic", cat(&[b"\0lsc", &h[4..]]), 3, &["magic bytes", "not a lockstep binary module"]),
         bad("short magic", b"\0ls".to_vec(), 3, &["magic bytes"]),
         bad("ELF file", b"\x7fELF\x02\x01\x01\x00".to_vec(), 0, &["magic bytes"]),
-        bad(
-            "version 2",
-            cat(&[&MAGIC, &[2, 0, 0, 0]]),
-            4,
-            &["unsupported format version 2, expected version 1"],
-        ),
+        bad("version 2", cat(&[&MAGIC, &[2, 0, 0, 0]]), 4, &["unsupported format version 2, expected version 1"]),
         bad("version 256", cat(&[&MAGIC, &[0, 1, 0, 0]]), 4, &["unsupported format version 256"]),
-        bad(
-            "truncated version",
-            cat(&[&MAGIC, &[1, 0]]),
-            6,
-            &["unexpected end of input, expected the format version"],
-        ),
+        bad("truncated version", cat(&[&MAGIC, &[1, 0]]), 6, &["unexpected end of input, expected the format version"]),
         bad("no sections", h.clone(), 8, &["unexpected end of input, expected section 1 (constants)"]),
         bad(
             "classes first",
@@ -393,12 +371,7 @@ fn malformed() -> Vec<Bad> {
             22,
             &["unknown opcode 0xff at instruction 0 of function 0"],
         ),
-        bad(
-            "unknown constant tag",
-            file(&[1, 7, 0], K, F, E),
-            11,
-            &["unknown constant tag 0x07 for constant 0"],
-        ),
+        bad("unknown constant tag", file(&[1, 7, 0], K, F, E), 11, &["unknown constant tag 0x07 for constant 0"]),
         bad(
             "constant count above the limit",
             file(&uleb(u32::MAX.into()), K, F, E),
@@ -479,10 +452,7 @@ fn malformed() -> Vec<Bad> {
             "args above the limit",
             file(C, K, &cat(&[&[1, 1, b'f', 0, 1, 2, 0x33, 0, 0], &uleb(256), &[0; 256], &[0x35, 0]]), E),
             26,
-            &[
-                "the argument count of operand `args` of `call` (instruction 0 of function 0) is 256",
-                "limit.args",
-            ],
+            &["the argument count of operand `args` of `call` (instruction 0 of function 0) is 256", "limit.args"],
         ),
         bad(
             "module above the size limit",

@@ -6,8 +6,8 @@ use lockstep_spec::asm::assemble;
 use lockstep_spec::disasm::disassemble;
 use lockstep_spec::limits::MAX_ARGS;
 use lockstep_spec::{
-    Class, ClassIdx, ConstIdx, Constant, FieldRef, FuncIdx, Function, Instr, Label, Method, Module, Opcode,
-    Operand, OperandKind, Reg,
+    Class, ClassIdx, ConstIdx, Constant, FieldRef, FuncIdx, Function, Instr, Label, Method, Module, Opcode, Operand,
+    OperandKind, Reg,
 };
 use proptest::prelude::*;
 
@@ -220,8 +220,8 @@ fn hand_written_sources_round_trip() {
 fn constants_print_inline_only_when_inline_assembly_rebuilds_the_pool() {
     // (source, whether the disassembly declares `const` lines)
     let cases: &[(&str, bool)] = &[
-        (EXAMPLE, true), // the inline "norm2" is used before the named `greeting`
-        (SHAPES, false), // no constants at all
+        (EXAMPLE, true),   // the inline "norm2" is used before the named `greeting`
+        (SHAPES, false),   // no constants at all
         (CONSTANTS, true), // unused and duplicate entries
         (FLOATS, false),
         ("const b = 2\nconst a = 1\nfunc main(r) {\n    ldk r, a\n    ldk r, b\n}", true), // out of order
@@ -372,9 +372,8 @@ fn random_module(seed: u64, wild: bool) -> Module {
             _ => Constant::Str(rng.bytes()),
         })
         .collect();
-    let strings: Vec<u32> = (0..constants.len() as u32)
-        .filter(|&i| matches!(constants[i as usize], Constant::Str(_)))
-        .collect();
+    let strings: Vec<u32> =
+        (0..constants.len() as u32).filter(|&i| matches!(constants[i as usize], Constant::Str(_))).collect();
     let nfuncs = 1 + rng.below(4);
     let mut classes: Vec<Class> = Vec::new();
     for i in 0..rng.below(4) {
@@ -415,7 +414,8 @@ fn random_module(seed: u64, wild: bool) -> Module {
             let op = *rng.pick(Opcode::ALL);
             let mut operands = Vec::new();
             for spec in op.operands() {
-                let reg = |rng: &mut Rng| Reg(if wild { rng.next() as u16 % 8 } else { rng.below(regs as usize) as u16 });
+                let reg =
+                    |rng: &mut Rng| Reg(if wild { rng.next() as u16 % 8 } else { rng.below(regs as usize) as u16 });
                 operands.push(match spec.kind {
                     OperandKind::Reg => Operand::Reg(reg(rng)),
                     OperandKind::Imm => Operand::Imm(rng.int()),
@@ -466,10 +466,54 @@ fn random_module(seed: u64, wild: bool) -> Module {
 
 /// Pieces of the language for mutating sources and for building token soup.
 const SNIPPETS: &[&str] = &[
-    "r0", "r1", "r65535", "r99999", ",", "(", ")", "{", "}", ":", ".", "=", "\n", "\"", "\\", "\\x", ";", "-",
-    "0x", "1e", "1.5", "nan", "-inf", "func", "class", "local", "regs 2", "regs 0", "entry main", "L0:", "loop",
-    "add r0, r0, r0", "9223372036854775808", " ", "é", "\t", "const k = 1\n", "field x\n", "method m main\n",
-    "Point.x", "Point.7", "()", "main", "helper", "self", "\r", "}\n}", "\nfunc f() {\n",
+    "r0",
+    "r1",
+    "r65535",
+    "r99999",
+    ",",
+    "(",
+    ")",
+    "{",
+    "}",
+    ":",
+    ".",
+    "=",
+    "\n",
+    "\"",
+    "\\",
+    "\\x",
+    ";",
+    "-",
+    "0x",
+    "1e",
+    "1.5",
+    "nan",
+    "-inf",
+    "func",
+    "class",
+    "local",
+    "regs 2",
+    "regs 0",
+    "entry main",
+    "L0:",
+    "loop",
+    "add r0, r0, r0",
+    "9223372036854775808",
+    " ",
+    "é",
+    "\t",
+    "const k = 1\n",
+    "field x\n",
+    "method m main\n",
+    "Point.x",
+    "Point.7",
+    "()",
+    "main",
+    "helper",
+    "self",
+    "\r",
+    "}\n}",
+    "\nfunc f() {\n",
 ];
 
 /// `src` with a few edits chosen by `seed`: character edits, which mostly make errors, and

@@ -8,8 +8,7 @@ use lockstep_spec::encode::encode;
 use lockstep_spec::instr::{FieldRef, Label};
 use lockstep_spec::verify::verify;
 use lockstep_spec::{
-    Class, ClassIdx, ConstIdx, Constant, FuncIdx, Function, Instr, Method, Module, Opcode, Operand,
-    OperandKind, Reg,
+    Class, ClassIdx, ConstIdx, Constant, FuncIdx, Function, Instr, Method, Module, Opcode, Operand, OperandKind, Reg,
 };
 use lockstep_spec::{MAGIC, VERSION};
 use proptest::prelude::*;
@@ -68,10 +67,8 @@ fn valid_module(seed: &[u32], all_opcodes: bool) -> Module {
             _ => Constant::Str((0..d.below(6)).map(|_| d.next() as u8).collect()),
         });
     }
-    let string_consts: Vec<u32> = (0..constants.len())
-        .filter(|&i| matches!(constants[i], Constant::Str(_)))
-        .map(|i| i as u32)
-        .collect();
+    let string_consts: Vec<u32> =
+        (0..constants.len()).filter(|&i| matches!(constants[i], Constant::Str(_))).map(|i| i as u32).collect();
 
     let nfuncs = 1 + d.below(4);
     let arity: Vec<u32> = (0..nfuncs).map(|i| if i == 0 { 0 } else { d.below(3) as u32 }).collect();
@@ -85,10 +82,7 @@ fn valid_module(seed: &[u32], all_opcodes: bool) -> Module {
         let methods = match with_receiver.is_empty() {
             true => vec![],
             false => (0..d.below(3))
-                .map(|j| Method {
-                    name: format!("m{j}"),
-                    func: FuncIdx(with_receiver[d.below(with_receiver.len())]),
-                })
+                .map(|j| Method { name: format!("m{j}"), func: FuncIdx(with_receiver[d.below(with_receiver.len())]) })
                 .collect(),
         };
         classes.push(Class {

@@ -72,12 +72,7 @@ fn parse_int_cases() {
         (b"\xd9\xa1", None),
     ];
     for &(s, want) in cases {
-        assert_eq!(
-            parse_int(s),
-            want,
-            "parse_int({:?})",
-            String::from_utf8_lossy(s)
-        );
+        assert_eq!(parse_int(s), want, "parse_int({:?})", String::from_utf8_lossy(s));
     }
 }
 
@@ -128,11 +123,7 @@ fn parse_float_cases() {
             (None, None) => true,
             _ => false,
         };
-        assert!(
-            same,
-            "parse_float({:?}) = {got:?}, want {want:?}",
-            String::from_utf8_lossy(s)
-        );
+        assert!(same, "parse_float({:?}) = {got:?}, want {want:?}", String::from_utf8_lossy(s));
     }
     assert!(parse_float(b"nan").is_some_and(f64::is_nan));
 }
@@ -199,15 +190,7 @@ fn integer_helpers() {
     for &(a, b, q, r) in div_cases {
         assert_eq!((int_div(a, b), int_rem(a, b)), (q, r), "{a} div/rem {b}");
     }
-    for (b, want) in [
-        (0, 0),
-        (1, 1),
-        (63, 63),
-        (64, 0),
-        (65, 1),
-        (-1, 63),
-        (i64::MIN, 0),
-    ] {
+    for (b, want) in [(0, 0), (1, 1), (63, 63), (64, 0), (65, 1), (-1, 63), (i64::MIN, 0)] {
         assert_eq!(shift_amount(b), want, "shift_amount({b})");
     }
 }

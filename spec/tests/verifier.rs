@@ -6,8 +6,7 @@ use lockstep_spec::instr::{FieldRef, Label};
 use lockstep_spec::limits;
 use lockstep_spec::verify::{verify, VerifyError};
 use lockstep_spec::{
-    Class, ClassIdx, ConstIdx, Constant, FuncIdx, Function, Instr, Method, Module, Opcode, Operand,
-    OperandKind, Reg,
+    Class, ClassIdx, ConstIdx, Constant, FuncIdx, Function, Instr, Method, Module, Opcode, Operand, OperandKind, Reg,
 };
 use std::collections::BTreeSet;
 
@@ -34,20 +33,14 @@ fn ret(r: u16) -> Instr {
 fn base() -> Module {
     Module {
         constants: vec![Constant::Str(b"msg"[..].into()), Constant::Int(1), Constant::Float(1.5)],
-        classes: vec![
-            class("Point", None, &["x", "y"], &[("get", 1)]),
-            class("Point3", Some(0), &["z"], &[]),
-        ],
+        classes: vec![class("Point", None, &["x", "y"], &[("get", 1)]), class("Point3", Some(0), &["z"], &[])],
         functions: vec![
             func("main", 0, 4, vec![Instr::LdI { dst: Reg(0), value: 7 }, ret(0)]),
             func(
                 "get",
                 1,
                 2,
-                vec![
-                    Instr::GetF { dst: Reg(1), obj: Reg(0), field: FieldRef { class: ClassIdx(0), slot: 0 } },
-                    ret(1),
-                ],
+                vec![Instr::GetF { dst: Reg(1), obj: Reg(0), field: FieldRef { class: ClassIdx(0), slot: 0 } }, ret(1)],
             ),
         ],
         entry: FuncIdx(0),
@@ -119,42 +112,26 @@ fn cases() -> Vec<Case> {
         case("verify.function-count", &["65537 functions", "at most 65536"], M, |m| {
             m.functions = vec![func("f", 0, 1, vec![ret(0)]); limits::MAX_FUNCTIONS as usize + 1]
         }),
-        case(
-            "verify.string-constant-len",
-            &["string constant 1", "16777217 bytes", "at most 16777216"],
-            M,
-            |m| m.constants[1] = Constant::Str(vec![b'a'; limits::MAX_STRING_LEN as usize + 1].into()),
-        ),
-        case(
-            "verify.nan",
-            &["float constant 2", "0x7ff8000000000001", "canonical NaN 0x7ff8000000000000"],
-            M,
-            |m| m.constants[2] = Constant::Float(f64::from_bits(0x7ff8_0000_0000_0001)),
-        ),
+        case("verify.string-constant-len", &["string constant 1", "16777217 bytes", "at most 16777216"], M, |m| {
+            m.constants[1] = Constant::Str(vec![b'a'; limits::MAX_STRING_LEN as usize + 1].into())
+        }),
+        case("verify.nan", &["float constant 2", "0x7ff8000000000001", "canonical NaN 0x7ff8000000000000"], M, |m| {
+            m.constants[2] = Constant::Float(f64::from_bits(0x7ff8_0000_0000_0001))
+        }),
         case("verify.nan", &["0xfff8000000000000"], M, |m| {
             m.constants[2] = Constant::Float(f64::from_bits(0xfff8_0000_0000_0000))
         }),
         case("verify.name", &["`1st`", "function 0", "not an identifier"], F(0, None), |m| {
             m.functions[0].name = "1st".into()
         }),
-        case("verify.name", &["``", "class 1", "not an identifier"], M, |m| {
-            m.classes[1].name = String::new()
-        }),
-        case("verify.name", &["`a-b`", "field 1 of class `Point`"], M, |m| {
-            m.classes[0].fields[1] = "a-b".into()
-        }),
-        case("verify.name", &["`é`", "method 0 of class `Point`"], M, |m| {
-            m.classes[0].methods[0].name = "é".into()
-        }),
-        case("verify.name", &["256 bytes long", "at most 255"], F(1, None), |m| {
-            m.functions[1].name = "g".repeat(256)
-        }),
+        case("verify.name", &["``", "class 1", "not an identifier"], M, |m| m.classes[1].name = String::new()),
+        case("verify.name", &["`a-b`", "field 1 of class `Point`"], M, |m| m.classes[0].fields[1] = "a-b".into()),
+        case("verify.name", &["`é`", "method 0 of class `Point`"], M, |m| m.classes[0].methods[0].name = "é".into()),
+        case("verify.name", &["256 bytes long", "at most 255"], F(1, None), |m| m.functions[1].name = "g".repeat(256)),
         case("verify.function-name-unique", &["function 1 is named `main`"], F(1, None), |m| {
             m.functions[1].name = "main".into()
         }),
-        case("verify.class-name-unique", &["class 1 is named `Point`"], M, |m| {
-            m.classes[1].name = "Point".into()
-        }),
+        case("verify.class-name-unique", &["class 1 is named `Point`"], M, |m| m.classes[1].name = "Point".into()),
         case("verify.superclass", &["class `Point` (index 0)", "superclass index 0", "below 0"], M, |m| {
             m.classes[0].superclass = Some(ClassIdx(0))
         }),
@@ -177,15 +154,11 @@ fn cases() -> Vec<Case> {
         case("verify.field-unique", &["class `Point` declares field `x` twice"], M, |m| {
             m.classes[0].fields[1] = "x".into()
         }),
-        case(
-            "verify.field-unique",
-            &["class `Point3` declares field `y`", "inherits from class `Point`"],
-            M,
-            |m| m.classes[1].fields[0] = "y".into(),
-        ),
+        case("verify.field-unique", &["class `Point3` declares field `y`", "inherits from class `Point`"], M, |m| {
+            m.classes[1].fields[0] = "y".into()
+        }),
         case("verify.method-count", &["4097 methods", "at most 4096"], M, |m| {
-            m.classes[0].methods =
-                (0..4097).map(|i| Method { name: format!("m{i}"), func: FuncIdx(1) }).collect()
+            m.classes[0].methods = (0..4097).map(|i| Method { name: format!("m{i}"), func: FuncIdx(1) }).collect()
         }),
         case("verify.method-unique", &["class `Point` defines method `get` twice"], M, |m| {
             m.classes[0].methods.push(Method { name: "get".into(), func: FuncIdx(1) })
@@ -193,22 +166,15 @@ fn cases() -> Vec<Case> {
         case("verify.method-function", &["method `get`", "function 5", "has 2 functions"], M, |m| {
             m.classes[0].methods[0].func = FuncIdx(5)
         }),
-        case(
-            "verify.method-function",
-            &["function `main` of arity 0", "at least 1 (the receiver)"],
-            M,
-            |m| m.classes[0].methods[0].func = FuncIdx(0),
-        ),
-        case("verify.regs-limit", &["1025 registers", "at most 1024"], F(0, None), |m| {
-            m.functions[0].regs = 1025
+        case("verify.method-function", &["function `main` of arity 0", "at least 1 (the receiver)"], M, |m| {
+            m.classes[0].methods[0].func = FuncIdx(0)
         }),
+        case("verify.regs-limit", &["1025 registers", "at most 1024"], F(0, None), |m| m.functions[0].regs = 1025),
         case("verify.arity-limit", &["arity 256", "at most 255"], F(1, None), |m| {
             m.functions[1].arity = 256;
             m.functions[1].regs = 1024;
         }),
-        case("verify.arity-regs", &["arity 3 but only 2 registers"], F(1, None), |m| {
-            m.functions[1].arity = 3
-        }),
+        case("verify.arity-regs", &["arity 3 but only 2 registers"], F(1, None), |m| m.functions[1].arity = 3),
         case("verify.code-nonempty", &["no instructions"], F(1, None), |m| m.functions[1].code.clear()),
         case("verify.code-len", &["1048577 instructions", "at most 1048576"], F(0, None), |m| {
             m.functions[0].code = vec![Instr::Nop {}; limits::MAX_CODE_LEN as usize + 1]
@@ -225,45 +191,26 @@ fn cases() -> Vec<Case> {
             F(0, Some(1)),
             |m| main_code(m, vec![Instr::Nop {}, Instr::Add { dst: Reg(0), a: Reg(1), b: Reg(9) }]),
         ),
-        case(
-            "verify.reg-range",
-            &["register r4 out of range", "operand `args` of `callv`"],
-            F(0, Some(0)),
-            |m| {
-                main_code(
-                    m,
-                    vec![Instr::CallV { dst: Reg(0), callee: Reg(1), args: vec![Reg(0), Reg(4)].into() }],
-                )
-            },
-        ),
-        case(
-            "verify.reg-range",
-            &["register r0 out of range (function has 0 registers)"],
-            F(0, Some(0)),
-            |m| m.functions[0].regs = 0,
-        ),
+        case("verify.reg-range", &["register r4 out of range", "operand `args` of `callv`"], F(0, Some(0)), |m| {
+            main_code(m, vec![Instr::CallV { dst: Reg(0), callee: Reg(1), args: vec![Reg(0), Reg(4)].into() }])
+        }),
+        case("verify.reg-range", &["register r0 out of range (function has 0 registers)"], F(0, Some(0)), |m| {
+            m.functions[0].regs = 0
+        }),
         case(
             "verify.const-range",
             &["constant 3 out of range (module has 3 constants)", "`ldk`"],
             F(0, Some(0)),
             |m| main_code(m, vec![Instr::LdK { dst: Reg(0), k: ConstIdx(3) }]),
         ),
-        case(
-            "verify.const-range",
-            &["constant 40 out of range", "operand `msg` of `trap`"],
-            F(0, Some(0)),
-            |m| m.functions[0].code = vec![Instr::Trap { msg: ConstIdx(40) }],
-        ),
+        case("verify.const-range", &["constant 40 out of range", "operand `msg` of `trap`"], F(0, Some(0)), |m| {
+            m.functions[0].code = vec![Instr::Trap { msg: ConstIdx(40) }]
+        }),
         case(
             "verify.str-const",
             &["operand `name` of `send`", "constant 1", "not a string constant"],
             F(0, Some(0)),
-            |m| {
-                main_code(
-                    m,
-                    vec![Instr::Send { dst: Reg(0), recv: Reg(1), name: ConstIdx(1), args: vec![].into() }],
-                )
-            },
+            |m| main_code(m, vec![Instr::Send { dst: Reg(0), recv: Reg(1), name: ConstIdx(1), args: vec![].into() }]),
         ),
         case("verify.str-const", &["operand `msg` of `assert`", "constant 2"], F(0, Some(0)), |m| {
             main_code(m, vec![Instr::Assert { cond: Reg(0), msg: ConstIdx(2) }])
@@ -277,57 +224,28 @@ fn cases() -> Vec<Case> {
         case("verify.func-range", &["function 9 out of range", "`spawn`"], F(0, Some(0)), |m| {
             main_code(m, vec![Instr::Spawn { dst: Reg(0), func: FuncIdx(9), args: vec![].into() }])
         }),
-        case(
-            "verify.class-range",
-            &["class 2 out of range (module has 2 classes)", "`new`"],
-            F(0, Some(0)),
-            |m| main_code(m, vec![Instr::New { dst: Reg(0), class: ClassIdx(2) }]),
-        ),
-        case(
-            "verify.class-range",
-            &["class 5 out of range", "operand `field` of `setf`"],
-            F(0, Some(0)),
-            |m| {
-                main_code(
-                    m,
-                    vec![Instr::SetF {
-                        obj: Reg(0),
-                        field: FieldRef { class: ClassIdx(5), slot: 0 },
-                        src: Reg(1),
-                    }],
-                )
-            },
-        ),
-        case(
-            "verify.field-slot",
-            &["field slot 3 out of range (class `Point3` has 3 fields)"],
-            F(0, Some(0)),
-            |m| {
-                main_code(
-                    m,
-                    vec![Instr::GetF {
-                        dst: Reg(0),
-                        obj: Reg(1),
-                        field: FieldRef { class: ClassIdx(1), slot: 3 },
-                    }],
-                )
-            },
-        ),
-        case(
-            "verify.field-slot",
-            &["field slot 2 out of range (class `Point` has 2 fields)"],
-            F(1, Some(0)),
-            |m| {
-                m.functions[1].code[0] =
-                    Instr::GetF { dst: Reg(1), obj: Reg(0), field: FieldRef { class: ClassIdx(0), slot: 2 } }
-            },
-        ),
-        case(
-            "verify.label-range",
-            &["jump target 2 out of range (function has 2 instructions)"],
-            F(0, Some(0)),
-            |m| m.functions[0].code[0] = Instr::JmpIfNot { cond: Reg(0), target: Label(2) },
-        ),
+        case("verify.class-range", &["class 2 out of range (module has 2 classes)", "`new`"], F(0, Some(0)), |m| {
+            main_code(m, vec![Instr::New { dst: Reg(0), class: ClassIdx(2) }])
+        }),
+        case("verify.class-range", &["class 5 out of range", "operand `field` of `setf`"], F(0, Some(0)), |m| {
+            main_code(
+                m,
+                vec![Instr::SetF { obj: Reg(0), field: FieldRef { class: ClassIdx(5), slot: 0 }, src: Reg(1) }],
+            )
+        }),
+        case("verify.field-slot", &["field slot 3 out of range (class `Point3` has 3 fields)"], F(0, Some(0)), |m| {
+            main_code(
+                m,
+                vec![Instr::GetF { dst: Reg(0), obj: Reg(1), field: FieldRef { class: ClassIdx(1), slot: 3 } }],
+            )
+        }),
+        case("verify.field-slot", &["field slot 2 out of range (class `Point` has 2 fields)"], F(1, Some(0)), |m| {
+            m.functions[1].code[0] =
+                Instr::GetF { dst: Reg(1), obj: Reg(0), field: FieldRef { class: ClassIdx(0), slot: 2 } }
+        }),
+        case("verify.label-range", &["jump target 2 out of range (function has 2 instructions)"], F(0, Some(0)), |m| {
+            m.functions[0].code[0] = Instr::JmpIfNot { cond: Reg(0), target: Label(2) }
+        }),
         case("verify.args-limit", &["`callv` passes 256 arguments", "at most 255"], F(0, Some(0)), |m| {
             main_code(m, vec![Instr::CallV { dst: Reg(0), callee: Reg(1), args: vec![Reg(2); 256].into() }])
         }),
@@ -341,12 +259,7 @@ fn cases() -> Vec<Case> {
             "verify.call-arity",
             &["`spawn` passes 2 arguments to function `main`, which has arity 0"],
             F(0, Some(0)),
-            |m| {
-                main_code(
-                    m,
-                    vec![Instr::Spawn { dst: Reg(0), func: FuncIdx(0), args: vec![Reg(1), Reg(2)].into() }],
-                )
-            },
+            |m| main_code(m, vec![Instr::Spawn { dst: Reg(0), func: FuncIdx(0), args: vec![Reg(1), Reg(2)].into() }]),
         ),
         case("verify.entry", &["entry function 2 is out of range (module has 2 functions)"], M, |m| {
             m.entry = FuncIdx(2)
@@ -405,8 +318,7 @@ fn valid_modules_pass() {
         m.classes[0].methods.clear();
         m.functions[0].arity = 1;
         // Unreachable code is allowed, and a backward jump may end a function.
-        m.functions[0].code =
-            vec![Instr::Jmp { target: Label(0) }, Instr::Nop {}, Instr::Jmp { target: Label(1) }];
+        m.functions[0].code = vec![Instr::Jmp { target: Label(0) }, Instr::Nop {}, Instr::Jmp { target: Label(1) }];
         m
     };
     let override_method = {

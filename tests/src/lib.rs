@@ -150,10 +150,15 @@ pub fn replay_on_reference(program: &Program, settings: &RunSettings, outcome: &
         max_heap_bytes: settings.max_heap.unwrap_or(lockstep_reference::Config::default().max_heap_bytes),
         ..lockstep_reference::Config::default()
     };
-    let replayed = lockstep_reference::run(&program.module, &config).map_err(|e| format!("replay on the reference: {e}"))?;
+    let replayed =
+        lockstep_reference::run(&program.module, &config).map_err(|e| format!("replay on the reference: {e}"))?;
     if replayed.same_behaviour(outcome) && replayed.schedule == outcome.schedule {
         Ok(())
     } else {
-        Err(format!("the reference replaying the recorded schedule gave {}\nthe engine gave {}", replayed.to_json(), outcome.to_json()))
+        Err(format!(
+            "the reference replaying the recorded schedule gave {}\nthe engine gave {}",
+            replayed.to_json(),
+            outcome.to_json()
+        ))
     }
 }

@@ -71,14 +71,34 @@ pub enum Input {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expect {
-    Finished { value: String },
+    Finished {
+        value: String,
+    },
     /// `message`: `None` when the case does not check it, `Some(None)` for "no message".
-    Trapped { kind: String, function: String, pc: u32, thread: Option<String>, message: Option<Option<String>> },
+    Trapped {
+        kind: String,
+        function: String,
+        pc: u32,
+        thread: Option<String>,
+        message: Option<Option<String>>,
+    },
     Deadlock,
-    Invalid { rule: String },
-    MalformedText { line: u32, column: u32, fragment: String },
-    MalformedBytes { offset: usize, fragment: String },
-    Diverged { entry: usize, fragment: String },
+    Invalid {
+        rule: String,
+    },
+    MalformedText {
+        line: u32,
+        column: u32,
+        fragment: String,
+    },
+    MalformedBytes {
+        offset: usize,
+        fragment: String,
+    },
+    Diverged {
+        entry: usize,
+        fragment: String,
+    },
     OutOfMemoryOr(Box<Expect>),
 }
 
@@ -160,13 +180,10 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
         match key.trim() {
             "rules" => case.rules = value.split_whitespace().map(str::to_string).collect(),
             "args" => case.args = value.split_whitespace().map(str::to_string).collect(),
-            "fuel" => {
-                case.fuel = Some(value.parse().map_err(|_| err(file, at, format!("bad fuel `{value}`")))?)
-            }
+            "fuel" => case.fuel = Some(value.parse().map_err(|_| err(file, at, format!("bad fuel `{value}`")))?),
             "schedule" => case.schedule = Some(value.to_string()),
             "max-heap" => {
-                case.max_heap =
-                    Some(value.parse().map_err(|_| err(file, at, format!("bad max-heap `{value}`")))?)
+                case.max_heap = Some(value.parse().map_err(|_| err(file, at, format!("bad max-heap `{value}`")))?)
             }
             "stdout" => case.stdout = unescape(value).map_err(|m| err(file, at, m))?,
             other => return Err(err(file, at, format!("unknown header `{other}`"))),
@@ -243,7 +260,8 @@ fn parse_expect(line: &str) -> Result<Expect, String> {
                 let offset = offset.parse().map_err(|_| format!("bad byte offset `{offset}`"))?;
                 return Ok(Expect::MalformedBytes { offset, fragment: fragment.to_string() });
             }
-            let (line, column) = place.split_once(':').ok_or_else(|| format!("expected LINE:COLUMN, found `{place}`"))?;
+            let (line, column) =
+                place.split_once(':').ok_or_else(|| format!("expected LINE:COLUMN, found `{place}`"))?;
             Ok(Expect::MalformedText {
                 line: line.parse().map_err(|_| format!("bad line `{line}`"))?,
                 column: column.parse().map_err(|_| format!("bad column `{column}`"))?,
@@ -412,17 +430,26 @@ malformed byte 4 version
         assert_eq!(cases[1].input, Input::Bytes(vec![0, b'l', b's', b'b', 7, 7, 7, 1]));
         assert_eq!(cases[1].stdout, b"no newline!");
         assert_eq!(cases[1].expect, Expect::MalformedBytes { offset: 4, fragment: "version".into() });
-        assert_eq!(parse_expect("malformed 3:9 expected a register").unwrap(),
-            Expect::MalformedText { line: 3, column: 9, fragment: "expected a register".into() });
+        assert_eq!(
+            parse_expect("malformed 3:9 expected a register").unwrap(),
+            Expect::MalformedText { line: 3, column: 9, fragment: "expected a register".into() }
+        );
         assert_eq!(parse_expect("finished -0.0").unwrap(), Expect::Finished { value: "-0.0".into() });
         assert!(matches!(
             parse_expect("trapped type_error at main 0 message -").unwrap(),
             Expect::Trapped { message: Some(None), .. }
         ));
-        let with_json = parse("### j\nrules: a.b\n--- program\nf\n--- expect\ndeadlock\n--- json\n{\"x\":1}\n", "t.lsc").unwrap();
+        let with_json =
+            parse("### j\nrules: a.b\n--- program\nf\n--- expect\ndeadlock\n--- json\n{\"x\":1}\n", "t.lsc").unwrap();
         assert_eq!(with_json[0].json.as_deref(), Some("{\"x\":1}"));
-        assert_eq!(parse_expect("invalid verify.reg-range").unwrap(), Expect::Invalid { rule: "verify.reg-range".into() });
-        assert_eq!(parse_expect("diverged 3 not runnable").unwrap(), Expect::Diverged { entry: 3, fragment: "not runnable".into() });
+        assert_eq!(
+            parse_expect("invalid verify.reg-range").unwrap(),
+            Expect::Invalid { rule: "verify.reg-range".into() }
+        );
+        assert_eq!(
+            parse_expect("diverged 3 not runnable").unwrap(),
+            Expect::Diverged { entry: 3, fragment: "not runnable".into() }
+        );
         assert_eq!(
             parse_expect("out-of-memory-or finished 1").unwrap(),
             Expect::OutOfMemoryOr(Box::new(Expect::Finished { value: "1".into() }))

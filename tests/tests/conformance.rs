@@ -39,13 +39,20 @@ fn check(case: &Case, engine: Engine) -> Result<(), String> {
     let loaded = load_program(&bytes, &file);
     let program = match (&case.expect, loaded) {
         (Expect::Invalid { rule }, Err(LoadError::Verify(e))) => {
-            return if e.rule == rule { Ok(()) } else { Err(format!("rejected under {} instead of {rule}: {e}", e.rule)) };
+            return if e.rule == rule {
+                Ok(())
+            } else {
+                Err(format!("rejected under {} instead of {rule}: {e}", e.rule))
+            };
         }
         (Expect::MalformedText { line, column, fragment }, Err(LoadError::Asm(e))) => {
             return if e.line == *line && e.column == *column && e.message.contains(fragment.as_str()) {
                 Ok(())
             } else {
-                Err(format!("assembler said {}:{}: {} (expected {line}:{column}: ...{fragment}...)", e.line, e.column, e.message))
+                Err(format!(
+                    "assembler said {}:{}: {} (expected {line}:{column}: ...{fragment}...)",
+                    e.line, e.column, e.message
+                ))
             };
         }
         (Expect::MalformedBytes { offset, fragment }, Err(LoadError::Decode(e))) => {
@@ -206,7 +213,12 @@ fn the_cases_cover_every_spec_rule_and_name_only_existing_rules() {
     let mut covered = BTreeSet::new();
     for case in &cases {
         for rule in &case.rules {
-            assert!(names.contains(rule), "{} `{}` names rule [{rule}], which spec/ does not define", case.location, case.name);
+            assert!(
+                names.contains(rule),
+                "{} `{}` names rule [{rule}], which spec/ does not define",
+                case.location,
+                case.name
+            );
             covered.insert(rule.clone());
         }
     }
@@ -215,5 +227,10 @@ fn the_cases_cover_every_spec_rule_and_name_only_existing_rules() {
         .filter(|(name, _)| !covered.contains(name))
         .map(|(name, file)| format!("[{name}] (spec/{file})"))
         .collect();
-    assert!(uncovered.is_empty(), "{} rules are covered by no conformance case:\n{}", uncovered.len(), uncovered.join("\n"));
+    assert!(
+        uncovered.is_empty(),
+        "{} rules are covered by no conformance case:\n{}",
+        uncovered.len(),
+        uncovered.join("\n")
+    );
 }

@@ -155,9 +155,11 @@ fn multithreaded(seed: u64, stats: &mut Stats) -> Result<(), String> {
             record(stats, &verdict);
             Ok(())
         }
-        Err(what) => Err(failure("multithreaded_programs_replay_and_end_in_defined_outcomes", seed, options, &g, &what, |m| {
-            oracle::threads_agree(&oracle::program(m), &s, seed, SCHEDULE_SEEDS).is_err()
-        })),
+        Err(what) => {
+            Err(failure("multithreaded_programs_replay_and_end_in_defined_outcomes", seed, options, &g, &what, |m| {
+                oracle::threads_agree(&oracle::program(m), &s, seed, SCHEDULE_SEEDS).is_err()
+            }))
+        }
     }
 }
 
@@ -171,13 +173,14 @@ fn multithreaded_programs_replay_and_end_in_defined_outcomes() {
 fn round_trips(seed: u64) -> Result<(), String> {
     let g = smith::from_seed(seed, Options::ANY);
     let bytes = lockstep_spec::encode::encode(&g.module);
-    let decoded = lockstep_spec::decode::decode(&bytes).map_err(|e| format!("seed {seed}: encoded module does not decode: {e}"))?;
+    let decoded = lockstep_spec::decode::decode(&bytes)
+        .map_err(|e| format!("seed {seed}: encoded module does not decode: {e}"))?;
     if decoded != g.module {
         return Err(format!("seed {seed}: decode(encode(m)) != m"));
     }
     let text = lockstep_spec::disasm::disassemble(&g.module);
-    let assembled =
-        lockstep_spec::asm::assemble(&text, "smith.lsa").map_err(|e| format!("seed {seed}: disassembly does not assemble: {e}\n{text}"))?;
+    let assembled = lockstep_spec::asm::assemble(&text, "smith.lsa")
+        .map_err(|e| format!("seed {seed}: disassembly does not assemble: {e}\n{text}"))?;
     if assembled.module != g.module {
         return Err(format!("seed {seed}: asm(disasm(m)) != m\n{text}"));
     }
@@ -272,8 +275,11 @@ fn generated_programs_use_every_opcode_of_the_table() {
             seen.extend(f.code.iter().map(|i| i.opcode()));
         }
     }
-    let missing: Vec<&str> =
-        Opcode::ALL.iter().filter(|op| !seen.contains(op) && !smith::DENY.contains(op)).map(|op| op.mnemonic()).collect();
+    let missing: Vec<&str> = Opcode::ALL
+        .iter()
+        .filter(|op| !seen.contains(op) && !smith::DENY.contains(op))
+        .map(|op| op.mnemonic())
+        .collect();
     assert!(missing.is_empty(), "no generated program uses: {missing:?}");
 }
 
@@ -360,9 +366,6 @@ fn generated_programs_reach_the_outcomes_they_aim_at() {
     assert!(stats.multithreaded > 0, "{stats}");
 }
 
-
-
-
 // ---- regressions ---------------------------------------------------------------------------
 
 /// Replays `tests/regressions/`: `seeds.txt` (lines `single N` or `threaded N`, `#` comments)
@@ -380,7 +383,8 @@ fn regressions_replay() {
         if line.is_empty() {
             continue;
         }
-        let (kind, seed) = line.split_once(' ').unwrap_or_else(|| panic!("seeds.txt:{}: expected `single N` or `threaded N`", n + 1));
+        let (kind, seed) =
+            line.split_once(' ').unwrap_or_else(|| panic!("seeds.txt:{}: expected `single N` or `threaded N`", n + 1));
         let seed: u64 = seed.trim().parse().unwrap_or_else(|_| panic!("seeds.txt:{}: bad seed `{seed}`", n + 1));
         let result = match kind {
             "single" => single_threaded(seed, &mut stats),
@@ -418,7 +422,11 @@ fn regressions_replay() {
         let program = lockstep_tests::load(&path);
         let s = RunSettings { fuel: Some(fuel), ..RunSettings::default() };
         let threaded = program.module.functions.iter().any(|f| f.code.iter().any(|i| i.opcode() == Opcode::Spawn));
-        let result = if threaded { oracle::threads_agree(&program, &s, 0, SCHEDULE_SEEDS) } else { oracle::engines_agree(&program, &s) };
+        let result = if threaded {
+            oracle::threads_agree(&program, &s, 0, SCHEDULE_SEEDS)
+        } else {
+            oracle::engines_agree(&program, &s)
+        };
         if let Err(e) = result {
             panic!("regression {}:\n{e}", path.display());
         }

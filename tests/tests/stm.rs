@@ -38,7 +38,8 @@ fn check_runs(name: &str, program: &Program, args: &[&str], expected: &[u8], run
     for run in 1..=runs {
         let what = format!("{name} {args:?}, run {run} of {runs}");
         let file = format!("{name}-{}-run-{run}", args.join("-"));
-        let outcome = Engine::Optimized.run_with(program, &settings).map_err(|e| format!("{what}: the run failed: {e}"))?;
+        let outcome =
+            Engine::Optimized.run_with(program, &settings).map_err(|e| format!("{what}: the run failed: {e}"))?;
         if !matches!(outcome.end, End::Finished { .. }) || outcome.stdout != expected {
             return Err(format!(
                 "{what}: printed {:?} and ended {:?}, expected {:?}\n{}",
@@ -69,7 +70,8 @@ fn stem(path: &Path) -> String {
 
 #[test]
 fn every_multithreaded_example_prints_its_output_and_replays_on_the_reference_run_after_run() {
-    let examples: Vec<_> = example_programs().into_iter().map(|path| (load(&path), path)).filter(|(p, _)| spawns(p)).collect();
+    let examples: Vec<_> =
+        example_programs().into_iter().map(|path| (load(&path), path)).filter(|(p, _)| spawns(p)).collect();
     assert!(examples.len() >= 4, "expected parallel_sum, bank, counter and pipeline, found {}", examples.len());
     let mut failures = Vec::new();
     for (program, path) in &examples {
@@ -101,7 +103,11 @@ fn high_contention_variants_print_the_reference_output_and_replay_on_it_run_afte
     for &(name, args) in CONTENDED {
         let program = load(&repo_root().join("examples").join(format!("{name}.lsa")));
         let expected = Engine::Reference.run(&program, args);
-        assert!(matches!(expected.end, End::Finished { .. }), "{name} {args:?} on the reference: {}", expected.to_json());
+        assert!(
+            matches!(expected.end, End::Finished { .. }),
+            "{name} {args:?} on the reference: {}",
+            expected.to_json()
+        );
         if let Err(e) = check_runs(name, &program, args, &expected.stdout, runs()) {
             failures.push(e);
         }

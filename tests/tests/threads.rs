@@ -41,9 +41,8 @@ fn parallel_sum_gives_the_same_sum_under_every_schedule() {
 #[test]
 fn parallel_sum_follows_the_hand_written_replay_file() {
     let program = load(&repo_root().join("examples/parallel_sum.lsa"));
-    let outcome = Engine::Reference
-        .run_with(&program, &settings("10", "replay:examples/parallel_sum.schedule"))
-        .unwrap();
+    let outcome =
+        Engine::Reference.run_with(&program, &settings("10", "replay:examples/parallel_sum.schedule")).unwrap();
     assert_eq!(outcome.stdout, b"45\n");
     let text = std::fs::read_to_string(repo_root().join("examples/parallel_sum.schedule")).unwrap();
     let written = lockstep_spec::schedule::Schedule::parse(&text).unwrap();
@@ -54,9 +53,8 @@ fn parallel_sum_follows_the_hand_written_replay_file() {
 fn a_replay_file_that_does_not_fit_diverges_instead_of_crashing() {
     let program = load(&repo_root().join("examples/parallel_sum.lsa"));
     // The file is written for N = 10; with N = 12 the workers need more segments.
-    let err = Engine::Reference
-        .run_with(&program, &settings("12", "replay:examples/parallel_sum.schedule"))
-        .unwrap_err();
+    let err =
+        Engine::Reference.run_with(&program, &settings("12", "replay:examples/parallel_sum.schedule")).unwrap_err();
     assert!(err.contains("schedule diverged at entry 4"), "{err}");
 }
 

@@ -79,11 +79,7 @@ impl Stm {
         #[cfg(not(lockstep_mutant = "second_inevitable"))]
         {
             let serving = self.inev_serving.load(Ordering::Acquire);
-            if self
-                .inev_next
-                .compare_exchange(serving, serving + 1, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
-            {
+            if self.inev_next.compare_exchange(serving, serving + 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
                 return false;
             }
         }

@@ -3,9 +3,9 @@
 //! comments here name the step of that argument each line carries.
 
 use super::clock::{Stm, INEVITABLE, UNIT, WRITING};
-use super::sync::{fence, AtomicU64, Ordering, Spin};
 use super::read_filter::ReadFilter;
 use super::redo_index::{Found, RedoIndex};
+use super::sync::{fence, AtomicU64, Ordering, Spin};
 
 /// Why a transaction must roll back. It has had no effect on shared memory; the caller
 /// discards it ([`Transaction::abort`]) and re-executes from the transaction's start.
@@ -65,7 +65,14 @@ impl TxThread {
     /// `slot` must be unique among the run's live OS threads and below 2^15.
     pub fn new(slot: u32) -> TxThread {
         debug_assert!(slot < 1 << (SLOT_BITS - 1));
-        TxThread { slot: u64::from(slot), epoch: 0, reads: Vec::new(), writes: Vec::new(), index: RedoIndex::new(), logged: ReadFilter::new() }
+        TxThread {
+            slot: u64::from(slot),
+            epoch: 0,
+            reads: Vec::new(),
+            writes: Vec::new(),
+            index: RedoIndex::new(),
+            logged: ReadFilter::new(),
+        }
     }
 
     /// Restarts the epochs. Only when no object carries one of this thread's tags, which is
@@ -350,7 +357,8 @@ impl<'s, 'w> Transaction<'s, 'w> {
         th: &mut TxThread,
         on_commit: impl FnOnce(&CommitInfo) -> R,
     ) -> Result<(CommitInfo, R), Abort> {
-        let result = if self.inevitable { Ok(self.commit_inevitable(on_commit)) } else { self.commit_normal(on_commit) };
+        let result =
+            if self.inevitable { Ok(self.commit_inevitable(on_commit)) } else { self.commit_normal(on_commit) };
         self.done = true;
         self.recycle_into(th);
         result

@@ -27,14 +27,8 @@ use Want::*;
 fn load(b: &mut Builder, dst: u16, lit: Lit) -> Instr {
     match lit {
         I(i) => ldi(dst, i),
-        F(f) => Instr::LdK {
-            dst: r(dst),
-            k: b.konst(Constant::Float(f)),
-        },
-        S(s) => Instr::LdK {
-            dst: r(dst),
-            k: b.str(s),
-        },
+        F(f) => Instr::LdK { dst: r(dst), k: b.konst(Constant::Float(f)) },
+        S(s) => Instr::LdK { dst: r(dst), k: b.str(s) },
         B(true) => Instr::LdTrue { dst: r(dst) },
         B(false) => Instr::LdFalse { dst: r(dst) },
         N => Instr::LdNil { dst: r(dst) },
@@ -44,14 +38,8 @@ fn load(b: &mut Builder, dst: u16, lit: Lit) -> Instr {
 /// Runs `op r0, r1[, r2]` with the literals in r1 and r2 and checks the expectation.
 fn check(op: Opcode, operands: &[Lit], want: Want) {
     let mut b = Builder::new();
-    let mut code: Vec<Instr> = operands
-        .iter()
-        .enumerate()
-        .map(|(i, &l)| load(&mut b, i as u16 + 1, l))
-        .collect();
-    let regs = (0..=operands.len() as u16)
-        .map(|i| Operand::Reg(r(i)))
-        .collect();
+    let mut code: Vec<Instr> = operands.iter().enumerate().map(|(i, &l)| load(&mut b, i as u16 + 1, l)).collect();
+    let regs = (0..=operands.len() as u16).map(|i| Operand::Reg(r(i))).collect();
     let pc = code.len() as u32;
     code.push(Instr::from_operands(op, regs).expect("register operands"));
     code.push(ret(0));
@@ -126,12 +114,7 @@ fn binary_instructions() {
         (O::Eq, I(1), F(1.0), V("true")),
         (O::Eq, I(0), F(-0.0), V("true")),
         (O::Eq, F(f64::NAN), F(f64::NAN), V("false")),
-        (
-            O::Eq,
-            I(9007199254740993),
-            F(9007199254740992.0),
-            V("false"),
-        ),
+        (O::Eq, I(9007199254740993), F(9007199254740992.0), V("false")),
         (O::Eq, S("a"), S("a"), V("true")),
         (O::Eq, S("1"), I(1), V("false")),
         (O::Eq, N, N, V("true")),
@@ -150,12 +133,7 @@ fn binary_instructions() {
         (O::Le, I(2), I(2), V("true")),
         (O::Le, F(f64::NAN), F(f64::NAN), V("false")),
         (O::Gt, I(9007199254740993), F(9007199254740992.0), V("true")),
-        (
-            O::Gt,
-            F(9007199254740992.0),
-            I(9007199254740993),
-            V("false"),
-        ),
+        (O::Gt, F(9007199254740992.0), I(9007199254740993), V("false")),
         (O::Ge, S("b"), S("ab"), V("true")),
         (O::Ge, B(true), B(false), TE),
         (O::Concat, S("ab"), S("cd"), V("abcd")),
@@ -184,17 +162,9 @@ fn unary_instructions() {
         (O::IToF, F(1.0), TE),
         (O::FToI, F(-1.9), V("-1")),
         (O::FToI, F(-9223372036854775808.0), V(MIN)),
-        (
-            O::FToI,
-            F(9223372036854775808.0),
-            T(TrapKind::InvalidConversion),
-        ),
+        (O::FToI, F(9223372036854775808.0), T(TrapKind::InvalidConversion)),
         (O::FToI, F(f64::NAN), T(TrapKind::InvalidConversion)),
-        (
-            O::FToI,
-            F(f64::NEG_INFINITY),
-            T(TrapKind::InvalidConversion),
-        ),
+        (O::FToI, F(f64::NEG_INFINITY), T(TrapKind::InvalidConversion)),
         (O::FToI, I(1), TE),
         (O::TypeOf, N, V("nil")),
         (O::TypeOf, B(false), V("bool")),
@@ -246,10 +216,7 @@ fn loads_and_display_forms() {
         Instr::Print { src: r(0) },
         Instr::LdK { dst: r(1), k: sep },
         Instr::Print { src: r(1) },
-        Instr::LdFn {
-            dst: r(0),
-            func: FuncIdx(0),
-        },
+        Instr::LdFn { dst: r(0), func: FuncIdx(0) },
         Instr::Print { src: r(0) },
         Instr::TypeOf { dst: r(0), a: r(0) },
         Instr::Print { src: r(0) },
@@ -268,10 +235,7 @@ fn loads_and_display_forms() {
     ];
     b.func("main", 0, 3, code);
     let o = run(&b.build());
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        "2.5-7s|<function main>function<Point>\nobject\nnil\nnil\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "2.5-7s|<function main>function<Point>\nobject\nnil\nnil\n");
     assert_eq!(finished(&o), "true");
 }
 
@@ -280,94 +244,41 @@ fn arrays() {
     let mut b = Builder::new();
     let code = vec![
         ldi(0, 2),
-        Instr::ANew {
-            dst: r(1),
-            len: r(0),
-        },
+        Instr::ANew { dst: r(1), len: r(0) },
         ldi(2, 1),
         ldi(3, 42),
-        Instr::ASet {
-            arr: r(1),
-            idx: r(2),
-            src: r(3),
-        },
-        Instr::APush {
-            arr: r(1),
-            src: r(2),
-        },
-        Instr::ALen {
-            dst: r(4),
-            arr: r(1),
-        },
+        Instr::ASet { arr: r(1), idx: r(2), src: r(3) },
+        Instr::APush { arr: r(1), src: r(2) },
+        Instr::ALen { dst: r(4), arr: r(1) },
         Instr::PrintLn { src: r(4) },
-        Instr::AGet {
-            dst: r(4),
-            arr: r(1),
-            idx: r(2),
-        },
+        Instr::AGet { dst: r(4), arr: r(1), idx: r(2) },
         Instr::PrintLn { src: r(4) },
-        Instr::AGet {
-            dst: r(4),
-            arr: r(1),
-            idx: r(0),
-        }, // index 2: the pushed 1
+        Instr::AGet { dst: r(4), arr: r(1), idx: r(0) }, // index 2: the pushed 1
         Instr::PrintLn { src: r(4) },
         ldi(0, 0),
-        Instr::AGet {
-            dst: r(4),
-            arr: r(1),
-            idx: r(0),
-        },
+        Instr::AGet { dst: r(4), arr: r(1), idx: r(0) },
         Instr::PrintLn { src: r(4) },
-        Instr::Mov {
-            dst: r(5),
-            src: r(1),
-        },
-        Instr::Eq {
-            dst: r(4),
-            a: r(5),
-            b: r(1),
-        }, // same array: identity
+        Instr::Mov { dst: r(5), src: r(1) },
+        Instr::Eq { dst: r(4), a: r(5), b: r(1) }, // same array: identity
         Instr::PrintLn { src: r(4) },
-        Instr::ANew {
-            dst: r(5),
-            len: r(0),
-        },
-        Instr::ANew {
-            dst: r(6),
-            len: r(0),
-        },
-        Instr::Eq {
-            dst: r(4),
-            a: r(5),
-            b: r(6),
-        }, // two empty arrays are different arrays
+        Instr::ANew { dst: r(5), len: r(0) },
+        Instr::ANew { dst: r(6), len: r(0) },
+        Instr::Eq { dst: r(4), a: r(5), b: r(6) }, // two empty arrays are different arrays
         Instr::PrintLn { src: r(4) },
         Instr::TypeOf { dst: r(4), a: r(1) },
         ret(4),
     ];
     b.func("main", 0, 7, code);
     let o = run(&b.build());
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        "3\n42\n1\nnil\ntrue\nfalse\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "3\n42\n1\nnil\ntrue\nfalse\n");
     assert_eq!(finished(&o), "array");
 }
 
 #[test]
 fn array_traps_in_check_order() {
     // (setup in r1 = array?, r2 = index, the instruction, the trap)
-    let aget = Instr::AGet {
-        dst: r(0),
-        arr: r(1),
-        idx: r(2),
-    };
-    let aset = Instr::ASet {
-        arr: r(1),
-        idx: r(2),
-        src: r(2),
-    };
+    let aget = Instr::AGet { dst: r(0), arr: r(1), idx: r(2) };
+    let aset = Instr::ASet { arr: r(1), idx: r(2), src: r(2) };
     let cases: &[(Lit, bool, Lit, &Instr, TrapKind)] = &[
         // Not an array and not an int index: the array is checked first.
         (I(0), false, S("x"), &aget, TrapKind::TypeError),
@@ -383,10 +294,7 @@ fn array_traps_in_check_order() {
         let mut b = Builder::new();
         let mut code = vec![load(&mut b, 1, len)];
         if is_array {
-            code.push(Instr::ANew {
-                dst: r(1),
-                len: r(1),
-            });
+            code.push(Instr::ANew { dst: r(1), len: r(1) });
         }
         code.push(load(&mut b, 2, idx));
         let pc = code.len() as u32;
@@ -396,19 +304,7 @@ fn array_traps_in_check_order() {
         assert_trap(&run(&b.build()), kind, "0", "main", pc);
     }
     let mut b = Builder::new();
-    b.func(
-        "main",
-        0,
-        2,
-        vec![
-            ldi(0, 1),
-            Instr::APush {
-                arr: r(0),
-                src: r(0),
-            },
-            ret(0),
-        ],
-    );
+    b.func("main", 0, 2, vec![ldi(0, 1), Instr::APush { arr: r(0), src: r(0) }, ret(0)]);
     assert_trap(&run(&b.build()), TrapKind::TypeError, "0", "main", 1);
 }
 
@@ -420,95 +316,32 @@ fn objects_fields_and_instanceof() {
     let circle = b.class("Circle", Some(shape), &["r"], &[]);
     let kname = b.str("box");
     let code = vec![
-        Instr::New {
-            dst: r(0),
-            class: rect,
-        },
-        Instr::LdK {
-            dst: r(1),
-            k: kname,
-        },
+        Instr::New { dst: r(0), class: rect },
+        Instr::LdK { dst: r(1), k: kname },
         // The inherited field through the superclass and through the subclass: one slot.
-        Instr::SetF {
-            obj: r(0),
-            field: FieldRef {
-                class: shape,
-                slot: 0,
-            },
-            src: r(1),
-        },
-        Instr::GetF {
-            dst: r(2),
-            obj: r(0),
-            field: FieldRef {
-                class: rect,
-                slot: 0,
-            },
-        },
+        Instr::SetF { obj: r(0), field: FieldRef { class: shape, slot: 0 }, src: r(1) },
+        Instr::GetF { dst: r(2), obj: r(0), field: FieldRef { class: rect, slot: 0 } },
         Instr::PrintLn { src: r(2) },
         ldi(1, 7),
-        Instr::SetF {
-            obj: r(0),
-            field: FieldRef {
-                class: rect,
-                slot: 2,
-            },
-            src: r(1),
-        },
-        Instr::GetF {
-            dst: r(2),
-            obj: r(0),
-            field: FieldRef {
-                class: rect,
-                slot: 2,
-            },
-        },
+        Instr::SetF { obj: r(0), field: FieldRef { class: rect, slot: 2 }, src: r(1) },
+        Instr::GetF { dst: r(2), obj: r(0), field: FieldRef { class: rect, slot: 2 } },
         Instr::PrintLn { src: r(2) },
-        Instr::GetF {
-            dst: r(2),
-            obj: r(0),
-            field: FieldRef {
-                class: rect,
-                slot: 1,
-            },
-        },
+        Instr::GetF { dst: r(2), obj: r(0), field: FieldRef { class: rect, slot: 1 } },
         Instr::PrintLn { src: r(2) },
-        Instr::InstanceOf {
-            dst: r(2),
-            obj: r(0),
-            class: shape,
-        },
+        Instr::InstanceOf { dst: r(2), obj: r(0), class: shape },
         Instr::PrintLn { src: r(2) },
-        Instr::InstanceOf {
-            dst: r(2),
-            obj: r(0),
-            class: circle,
-        },
+        Instr::InstanceOf { dst: r(2), obj: r(0), class: circle },
         Instr::PrintLn { src: r(2) },
-        Instr::New {
-            dst: r(3),
-            class: shape,
-        },
-        Instr::InstanceOf {
-            dst: r(2),
-            obj: r(3),
-            class: rect,
-        },
+        Instr::New { dst: r(3), class: shape },
+        Instr::InstanceOf { dst: r(2), obj: r(3), class: rect },
         Instr::PrintLn { src: r(2) },
-        Instr::InstanceOf {
-            dst: r(2),
-            obj: r(1),
-            class: shape,
-        },
+        Instr::InstanceOf { dst: r(2), obj: r(1), class: shape },
         Instr::PrintLn { src: r(2) },
         ret(0),
     ];
     b.func("main", 0, 4, code);
     let o = run(&b.build());
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        "box\n7\nnil\ntrue\nfalse\nfalse\nfalse\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "box\n7\nnil\ntrue\nfalse\nfalse\nfalse\n");
     assert_eq!(finished(&o), "<Rect>");
 }
 
@@ -520,60 +353,18 @@ fn field_access_traps() {
     let cases: Vec<(Instr, Instr)> = vec![
         // A Shape is not a Rect.
         (
-            Instr::New {
-                dst: r(0),
-                class: shape,
-            },
-            Instr::GetF {
-                dst: r(1),
-                obj: r(0),
-                field: FieldRef {
-                    class: rect,
-                    slot: 1,
-                },
-            },
+            Instr::New { dst: r(0), class: shape },
+            Instr::GetF { dst: r(1), obj: r(0), field: FieldRef { class: rect, slot: 1 } },
         ),
         (
-            Instr::New {
-                dst: r(0),
-                class: shape,
-            },
-            Instr::SetF {
-                obj: r(0),
-                field: FieldRef {
-                    class: rect,
-                    slot: 0,
-                },
-                src: r(0),
-            },
+            Instr::New { dst: r(0), class: shape },
+            Instr::SetF { obj: r(0), field: FieldRef { class: rect, slot: 0 }, src: r(0) },
         ),
-        (
-            ldi(0, 1),
-            Instr::GetF {
-                dst: r(1),
-                obj: r(0),
-                field: FieldRef {
-                    class: shape,
-                    slot: 0,
-                },
-            },
-        ),
-        (
-            Instr::LdNil { dst: r(0) },
-            Instr::SetF {
-                obj: r(0),
-                field: FieldRef {
-                    class: shape,
-                    slot: 0,
-                },
-                src: r(0),
-            },
-        ),
+        (ldi(0, 1), Instr::GetF { dst: r(1), obj: r(0), field: FieldRef { class: shape, slot: 0 } }),
+        (Instr::LdNil { dst: r(0) }, Instr::SetF { obj: r(0), field: FieldRef { class: shape, slot: 0 }, src: r(0) }),
     ];
     for (setup, instr) in cases {
-        let mut b = Builder {
-            module: b.module.clone(),
-        };
+        let mut b = Builder { module: b.module.clone() };
         b.module.functions.clear();
         b.func("main", 0, 2, vec![setup, instr, ret(0)]);
         assert_trap(&run(&b.build()), TrapKind::TypeError, "0", "main", 1);
@@ -595,25 +386,10 @@ fn control_flow_and_explicit_traps() {
             ldi(3, 1),
             jmp(6),
             ret(2),
-            Instr::Add {
-                dst: r(0),
-                a: r(0),
-                b: r(3),
-            },
-            Instr::Add {
-                dst: r(1),
-                a: r(1),
-                b: r(0),
-            },
-            Instr::Lt {
-                dst: r(4),
-                a: r(0),
-                b: r(2),
-            },
-            Instr::JmpIf {
-                cond: r(4),
-                target: Label(6),
-            },
+            Instr::Add { dst: r(0), a: r(0), b: r(3) },
+            Instr::Add { dst: r(1), a: r(1), b: r(0) },
+            Instr::Lt { dst: r(4), a: r(0), b: r(2) },
+            Instr::JmpIf { cond: r(4), target: Label(6) },
             ret(1),
         ],
     );
@@ -621,71 +397,27 @@ fn control_flow_and_explicit_traps() {
     let mut b = Builder::new();
     let msg = b.str("bad thing");
     let cases: Vec<(Vec<Instr>, TrapKind, Option<&str>)> = vec![
+        (vec![Instr::Trap { msg }], TrapKind::ExplicitTrap, Some("bad thing")),
         (
-            vec![Instr::Trap { msg }],
-            TrapKind::ExplicitTrap,
-            Some("bad thing"),
-        ),
-        (
-            vec![
-                Instr::LdFalse { dst: r(0) },
-                Instr::Assert { cond: r(0), msg },
-            ],
+            vec![Instr::LdFalse { dst: r(0) }, Instr::Assert { cond: r(0), msg }],
             TrapKind::AssertionFailed,
             Some("bad thing"),
         ),
-        (
-            vec![ldi(0, 1), Instr::Assert { cond: r(0), msg }],
-            TrapKind::TypeError,
-            None,
-        ),
-        (
-            vec![
-                Instr::LdNil { dst: r(0) },
-                Instr::JmpIf {
-                    cond: r(0),
-                    target: Label(0),
-                },
-            ],
-            TrapKind::TypeError,
-            None,
-        ),
-        (
-            vec![
-                ldi(0, 0),
-                Instr::JmpIfNot {
-                    cond: r(0),
-                    target: Label(3),
-                },
-            ],
-            TrapKind::TypeError,
-            None,
-        ),
+        (vec![ldi(0, 1), Instr::Assert { cond: r(0), msg }], TrapKind::TypeError, None),
+        (vec![Instr::LdNil { dst: r(0) }, Instr::JmpIf { cond: r(0), target: Label(0) }], TrapKind::TypeError, None),
+        (vec![ldi(0, 0), Instr::JmpIfNot { cond: r(0), target: Label(3) }], TrapKind::TypeError, None),
     ];
     for (mut code, kind, message) in cases {
         let pc = code.len() as u32 - 1;
         code.push(ret(0));
         code.push(ret(0));
-        let mut b = Builder {
-            module: b.module.clone(),
-        };
+        let mut b = Builder { module: b.module.clone() };
         b.func("main", 0, 1, code);
         let got = assert_trap(&run(&b.build()), kind, "0", "main", pc);
         assert_eq!(got.as_deref(), message);
     }
-    let mut b = Builder {
-        module: b.module.clone(),
-    };
-    b.func(
-        "main",
-        0,
-        1,
-        vec![
-            Instr::LdTrue { dst: r(0) },
-            Instr::Assert { cond: r(0), msg },
-            ret(0),
-        ],
-    );
+    let mut b = Builder { module: b.module.clone() };
+    b.func("main", 0, 1, vec![Instr::LdTrue { dst: r(0) }, Instr::Assert { cond: r(0), msg }, ret(0)]);
     assert_eq!(finished(&run(&b.build())), "true");
 }
 
@@ -697,24 +429,14 @@ fn main_receives_its_arguments() {
         1,
         3,
         vec![
-            Instr::ALen {
-                dst: r(1),
-                arr: r(0),
-            },
+            Instr::ALen { dst: r(1), arr: r(0) },
             Instr::PrintLn { src: r(1) },
             ldi(1, 1),
-            Instr::AGet {
-                dst: r(2),
-                arr: r(0),
-                idx: r(1),
-            },
+            Instr::AGet { dst: r(2), arr: r(0), idx: r(1) },
             ret(2),
         ],
     );
-    let config = Config {
-        args: vec![b"a".to_vec(), b"b\xff".to_vec()],
-        ..Config::default()
-    };
+    let config = Config { args: vec![b"a".to_vec(), b"b\xff".to_vec()], ..Config::default() };
     let o = run_config(&b.build(), &config);
     assert_eq!(o.stdout, b"2\n");
     assert_eq!(finished(&o), "b\u{fffd}");

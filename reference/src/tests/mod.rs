@@ -10,8 +10,7 @@ use crate::{run_module, Config, RunError, Scheduler};
 use lockstep_spec::outcome::{End, Outcome};
 use lockstep_spec::schedule::ThreadId;
 use lockstep_spec::{
-    Args, Class, ClassIdx, ConstIdx, Constant, FuncIdx, Function, Instr, Label, Method, Module,
-    Reg, TrapKind,
+    Args, Class, ClassIdx, ConstIdx, Constant, FuncIdx, Function, Instr, Label, Method, Module, Reg, TrapKind,
 };
 
 /// Builds a module one piece at a time; function indices follow the order of `func` calls, so
@@ -36,12 +35,7 @@ impl Builder {
     }
 
     pub fn func(&mut self, name: &str, arity: u32, regs: u32, code: Vec<Instr>) -> FuncIdx {
-        self.module.functions.push(Function {
-            name: name.to_string(),
-            arity,
-            regs,
-            code,
-        });
+        self.module.functions.push(Function { name: name.to_string(), arity, regs, code });
         FuncIdx(self.module.functions.len() as u32 - 1)
     }
 
@@ -56,23 +50,14 @@ impl Builder {
             name: name.to_string(),
             superclass,
             fields: fields.iter().map(|f| f.to_string()).collect(),
-            methods: methods
-                .iter()
-                .map(|(n, f)| Method {
-                    name: n.to_string(),
-                    func: *f,
-                })
-                .collect(),
+            methods: methods.iter().map(|(n, f)| Method { name: n.to_string(), func: *f }).collect(),
         });
         ClassIdx(self.module.classes.len() as u32 - 1)
     }
 
     /// The module, with `main` (by name) as its entry.
     pub fn build(mut self) -> Module {
-        self.module.entry = self
-            .module
-            .function_by_name("main")
-            .expect("test module has a main");
+        self.module.entry = self.module.function_by_name("main").expect("test module has a main");
         self.module
     }
 }
@@ -94,17 +79,11 @@ pub(crate) fn ret(src: u16) -> Instr {
 }
 
 pub(crate) fn jmp(target: u32) -> Instr {
-    Instr::Jmp {
-        target: Label(target),
-    }
+    Instr::Jmp { target: Label(target) }
 }
 
 pub(crate) fn call(dst: u16, func: FuncIdx, a: &[u16]) -> Instr {
-    Instr::Call {
-        dst: r(dst),
-        func,
-        args: args(a),
-    }
+    Instr::Call { dst: r(dst), func, args: args(a) }
 }
 
 pub(crate) fn run(module: &Module) -> Outcome {
@@ -119,13 +98,7 @@ pub(crate) fn run_config(module: &Module, config: &Config) -> Outcome {
 }
 
 pub(crate) fn with_scheduler(module: &Module, scheduler: Scheduler) -> Result<Outcome, RunError> {
-    run_module(
-        module,
-        &Config {
-            scheduler,
-            ..Config::default()
-        },
-    )
+    run_module(module, &Config { scheduler, ..Config::default() })
 }
 
 /// The display form main finished with; panics with the outcome otherwise.
@@ -137,13 +110,7 @@ pub(crate) fn finished(o: &Outcome) -> &str {
 }
 
 /// Asserts that the run trapped with `kind` in `thread` at (`function`, `pc`).
-pub(crate) fn assert_trap(
-    o: &Outcome,
-    kind: TrapKind,
-    thread: &str,
-    function: &str,
-    pc: u32,
-) -> Option<String> {
+pub(crate) fn assert_trap(o: &Outcome, kind: TrapKind, thread: &str, function: &str, pc: u32) -> Option<String> {
     match &o.end {
         End::Trapped(t) => {
             let thread: ThreadId = thread.parse().expect("valid thread id");

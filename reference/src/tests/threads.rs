@@ -30,35 +30,16 @@ fn printers() -> Module {
         0,
         3,
         vec![
-            Instr::Spawn {
-                dst: r(0),
-                func: FuncIdx(1),
-                args: args(&[]),
-            },
-            Instr::Spawn {
-                dst: r(1),
-                func: FuncIdx(2),
-                args: args(&[]),
-            },
-            Instr::Join {
-                dst: r(2),
-                thread: r(0),
-            },
-            Instr::Join {
-                dst: r(2),
-                thread: r(1),
-            },
+            Instr::Spawn { dst: r(0), func: FuncIdx(1), args: args(&[]) },
+            Instr::Spawn { dst: r(1), func: FuncIdx(2), args: args(&[]) },
+            Instr::Join { dst: r(2), thread: r(0) },
+            Instr::Join { dst: r(2), thread: r(1) },
             ret(2),
         ],
     );
     for (name, k) in [("A", ka), ("B", kb)] {
         let p = Instr::Print { src: r(0) };
-        b.func(
-            name,
-            0,
-            1,
-            vec![Instr::LdK { dst: r(0), k }, p.clone(), p.clone(), p, ret(0)],
-        );
+        b.func(name, 0, 1, vec![Instr::LdK { dst: r(0), k }, p.clone(), p.clone(), p, ret(0)]);
     }
     b.build()
 }
@@ -74,38 +55,13 @@ fn counter(n: i64, atomic: bool) -> Module {
         vec![
             ldi(4, 0),
             ldi(3, 1),
-            Instr::ANew {
-                dst: r(0),
-                len: r(3),
-            },
-            Instr::ASet {
-                arr: r(0),
-                idx: r(4),
-                src: r(4),
-            },
-            Instr::Spawn {
-                dst: r(1),
-                func: FuncIdx(1),
-                args: args(&[0]),
-            },
-            Instr::Spawn {
-                dst: r(2),
-                func: FuncIdx(1),
-                args: args(&[0]),
-            },
-            Instr::Join {
-                dst: r(3),
-                thread: r(1),
-            },
-            Instr::Join {
-                dst: r(3),
-                thread: r(2),
-            },
-            Instr::AGet {
-                dst: r(3),
-                arr: r(0),
-                idx: r(4),
-            },
+            Instr::ANew { dst: r(0), len: r(3) },
+            Instr::ASet { arr: r(0), idx: r(4), src: r(4) },
+            Instr::Spawn { dst: r(1), func: FuncIdx(1), args: args(&[0]) },
+            Instr::Spawn { dst: r(2), func: FuncIdx(1), args: args(&[0]) },
+            Instr::Join { dst: r(3), thread: r(1) },
+            Instr::Join { dst: r(3), thread: r(2) },
+            Instr::AGet { dst: r(3), arr: r(0), idx: r(4) },
             ret(3),
         ],
     );
@@ -114,50 +70,18 @@ fn counter(n: i64, atomic: bool) -> Module {
     if atomic {
         body.push(Instr::AtomicBegin {});
     }
-    body.push(Instr::AGet {
-        dst: r(3),
-        arr: r(0),
-        idx: r(5),
-    });
+    body.push(Instr::AGet { dst: r(3), arr: r(0), idx: r(5) });
     body.push(call(3, FuncIdx(2), &[3]));
-    body.push(Instr::ASet {
-        arr: r(0),
-        idx: r(5),
-        src: r(3),
-    });
+    body.push(Instr::ASet { arr: r(0), idx: r(5), src: r(3) });
     if atomic {
         body.push(Instr::AtomicEnd {});
     }
-    body.push(Instr::Add {
-        dst: r(1),
-        a: r(1),
-        b: r(4),
-    });
-    body.push(Instr::Lt {
-        dst: r(6),
-        a: r(1),
-        b: r(2),
-    });
-    body.push(Instr::JmpIf {
-        cond: r(6),
-        target: Label(top),
-    });
+    body.push(Instr::Add { dst: r(1), a: r(1), b: r(4) });
+    body.push(Instr::Lt { dst: r(6), a: r(1), b: r(2) });
+    body.push(Instr::JmpIf { cond: r(6), target: Label(top) });
     body.push(ret(1));
     b.func("worker", 1, 7, body);
-    b.func(
-        "inc",
-        1,
-        2,
-        vec![
-            ldi(1, 1),
-            Instr::Add {
-                dst: r(0),
-                a: r(0),
-                b: r(1),
-            },
-            ret(0),
-        ],
-    );
+    b.func("inc", 1, 2, vec![ldi(1, 1), Instr::Add { dst: r(0), a: r(0), b: r(1) }, ret(0)]);
     b.build()
 }
 
@@ -181,15 +105,7 @@ fn seeds_choose_other_interleavings_and_replay_reproduces_every_run() {
         let o = with_scheduler(&module, Scheduler::Seed(seed)).expect("seeded run");
         let out = text(&o);
         // Each thread's own prints stay in order; only the interleaving varies.
-        assert_eq!(
-            (
-                out.matches('a').count(),
-                out.matches('b').count(),
-                out.len()
-            ),
-            (3, 3, 6),
-            "{out}"
-        );
+        assert_eq!((out.matches('a').count(), out.matches('b').count(), out.len()), (3, 3, 6), "{out}");
         let again = with_scheduler(&module, Scheduler::Seed(seed)).expect("seeded run");
         assert_eq!(again, o, "seed {seed} is deterministic");
         let replayed = replay(&module, &o.schedule.to_text()).expect("recorded schedule replays");
@@ -205,10 +121,7 @@ fn seeded_scheduling_follows_splitmix64() {
     // The first draws of SplitMix64 seeded with 0 (reference values of the algorithm).
     let mut rng = crate::scheduler::SplitMix64::new(0);
     let draws: Vec<u64> = (0..3).map(|_| rng.next_u64()).collect();
-    assert_eq!(
-        draws,
-        vec![0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4, 0x06c45d188009454f]
-    );
+    assert_eq!(draws, vec![0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4, 0x06c45d188009454f]);
     // A draw per decision: seed 0 on `printers`. Decision 1 has one runnable thread (main),
     // decision 2 has two (main, 0.0): 0x6e78...f4 % 2 = 0, so main runs again.
     let o = with_scheduler(&printers(), Scheduler::Seed(0)).expect("seeded run");
@@ -219,19 +132,15 @@ fn seeded_scheduling_follows_splitmix64() {
 #[test]
 fn atomic_blocks_keep_updates_whole_under_every_schedule() {
     let n = 20;
-    let schedulers: Vec<Scheduler> = std::iter::once(Scheduler::RoundRobin)
-        .chain((0..16).map(Scheduler::Seed))
-        .collect();
+    let schedulers: Vec<Scheduler> =
+        std::iter::once(Scheduler::RoundRobin).chain((0..16).map(Scheduler::Seed)).collect();
     let mut lost = false;
     for s in &schedulers {
         let safe = with_scheduler(&counter(n, true), s.clone()).expect("run");
         assert_eq!(finished(&safe), "40", "{s:?}");
         let racy = with_scheduler(&counter(n, false), s.clone()).expect("run");
         lost |= finished(&racy) != "40";
-        assert_eq!(
-            replay(&counter(n, false), &racy.schedule.to_text()).expect("replay"),
-            racy
-        );
+        assert_eq!(replay(&counter(n, false), &racy.schedule.to_text()).expect("replay"), racy);
     }
     assert!(lost, "no schedule lost an update without atomic blocks");
 }
@@ -247,21 +156,10 @@ fn segments_end_at_boundaries_only_outside_atomic_blocks() {
             ldi(0, 0),
             ldi(1, 1),
             ldi(2, 3),
-            Instr::Add {
-                dst: r(0),
-                a: r(0),
-                b: r(1),
-            },
-            Instr::Lt {
-                dst: r(3),
-                a: r(0),
-                b: r(2),
-            },
-            Instr::JmpIf {
-                cond: r(3),
-                target: Label(3),
-            }, // 3 times: a boundary each, taken or not
-            Instr::Print { src: r(0) }, // boundary
+            Instr::Add { dst: r(0), a: r(0), b: r(1) },
+            Instr::Lt { dst: r(3), a: r(0), b: r(2) },
+            Instr::JmpIf { cond: r(3), target: Label(3) }, // 3 times: a boundary each, taken or not
+            Instr::Print { src: r(0) },                    // boundary
             Instr::AtomicBegin {},
             Instr::Print { src: r(0) }, // no boundary inside the block
             Instr::Yield {},
@@ -283,26 +181,16 @@ fn segments_end_at_boundaries_only_outside_atomic_blocks() {
         0,
         2,
         vec![
-            Instr::Spawn {
-                dst: r(0),
-                func: FuncIdx(1),
-                args: args(&[]),
-            },
+            Instr::Spawn { dst: r(0), func: FuncIdx(1), args: args(&[]) },
             ldi(1, 5),
-            Instr::Join {
-                dst: r(1),
-                thread: r(0),
-            },
+            Instr::Join { dst: r(1), thread: r(0) },
             ret(1),
         ],
     );
     b.func("child", 0, 1, vec![ldi(0, 9), ret(0)]);
     let o = run(&b.build());
     assert_eq!(finished(&o), "9");
-    assert_eq!(
-        o.schedule.to_text(),
-        "lockstep-schedule 1\n0 1\n0.0 1\n0 2\n"
-    );
+    assert_eq!(o.schedule.to_text(), "lockstep-schedule 1\n0 1\n0.0 1\n0 2\n");
 }
 
 #[test]
@@ -314,82 +202,30 @@ fn spawn_join_handles_and_thread_ids() {
         4,
         vec![
             ldi(1, 21),
-            Instr::Spawn {
-                dst: r(0),
-                func: FuncIdx(1),
-                args: args(&[1]),
-            },
-            Instr::Join {
-                dst: r(2),
-                thread: r(0),
-            },
+            Instr::Spawn { dst: r(0), func: FuncIdx(1), args: args(&[1]) },
+            Instr::Join { dst: r(2), thread: r(0) },
             Instr::PrintLn { src: r(0) },
             Instr::TypeOf { dst: r(3), a: r(0) },
             Instr::PrintLn { src: r(3) },
             // The child returned its own child's handle: thread 0.0.0.
             Instr::PrintLn { src: r(2) },
-            Instr::Join {
-                dst: r(3),
-                thread: r(2),
-            },
+            Instr::Join { dst: r(3), thread: r(2) },
             Instr::PrintLn { src: r(3) },
             // Joining again gives the same value.
-            Instr::Join {
-                dst: r(3),
-                thread: r(2),
-            },
+            Instr::Join { dst: r(3), thread: r(2) },
             Instr::PrintLn { src: r(3) },
-            Instr::Spawn {
-                dst: r(2),
-                func: FuncIdx(2),
-                args: args(&[1]),
-            },
+            Instr::Spawn { dst: r(2), func: FuncIdx(2), args: args(&[1]) },
             Instr::PrintLn { src: r(2) },
-            Instr::Eq {
-                dst: r(3),
-                a: r(0),
-                b: r(0),
-            },
+            Instr::Eq { dst: r(3), a: r(0), b: r(0) },
             Instr::PrintLn { src: r(3) },
-            Instr::Eq {
-                dst: r(3),
-                a: r(0),
-                b: r(2),
-            },
+            Instr::Eq { dst: r(3), a: r(0), b: r(2) },
             ret(3),
         ],
     );
-    b.func(
-        "parent",
-        1,
-        2,
-        vec![
-            Instr::Spawn {
-                dst: r(1),
-                func: FuncIdx(2),
-                args: args(&[0]),
-            },
-            ret(1),
-        ],
-    );
-    b.func(
-        "double",
-        1,
-        1,
-        vec![
-            Instr::Add {
-                dst: r(0),
-                a: r(0),
-                b: r(0),
-            },
-            ret(0),
-        ],
-    );
+    b.func("parent", 1, 2, vec![Instr::Spawn { dst: r(1), func: FuncIdx(2), args: args(&[0]) }, ret(1)]);
+    b.func("double", 1, 1, vec![Instr::Add { dst: r(0), a: r(0), b: r(0) }, ret(0)]);
     let o = run(&b.build());
-    assert_eq!(
-        text(&o),
-        "<thread 0.0>\nthread\n<thread 0.0.0>\n42\n42\n<thread 0.1>\ntrue\n"
-    );
+    assert_eq!(text(&o), "<thread 0.0>\nthread\n<thread 0.0.0>\n42\n42\n<thread 0.1>\ntrue\n");
     assert_eq!(finished(&o), "false");
 }
 
@@ -401,50 +237,15 @@ fn joining_a_trapped_thread_traps_naming_its_trap() {
         0,
         3,
         vec![
-            Instr::Spawn {
-                dst: r(0),
-                func: FuncIdx(1),
-                args: args(&[]),
-            },
-            Instr::Spawn {
-                dst: r(1),
-                func: FuncIdx(2),
-                args: args(&[0]),
-            },
-            Instr::Join {
-                dst: r(2),
-                thread: r(1),
-            },
+            Instr::Spawn { dst: r(0), func: FuncIdx(1), args: args(&[]) },
+            Instr::Spawn { dst: r(1), func: FuncIdx(2), args: args(&[0]) },
+            Instr::Join { dst: r(2), thread: r(1) },
             ret(2),
         ],
     );
-    b.func(
-        "bad",
-        0,
-        1,
-        vec![
-            ldi(0, 0),
-            Instr::Div {
-                dst: r(0),
-                a: r(0),
-                b: r(0),
-            },
-            ret(0),
-        ],
-    );
+    b.func("bad", 0, 1, vec![ldi(0, 0), Instr::Div { dst: r(0), a: r(0), b: r(0) }, ret(0)]);
     // The middle thread joins the bad one and traps in turn; main joins the middle one.
-    b.func(
-        "middle",
-        1,
-        1,
-        vec![
-            Instr::Join {
-                dst: r(0),
-                thread: r(0),
-            },
-            ret(0),
-        ],
-    );
+    b.func("middle", 1, 1, vec![Instr::Join { dst: r(0), thread: r(0) }, ret(0)]);
     let o = run(&b.build());
     let message = assert_trap(&o, TrapKind::ThreadTrapped, "0", "main", 2);
     assert_eq!(message.as_deref(), Some("thread_trapped"));
@@ -452,20 +253,7 @@ fn joining_a_trapped_thread_traps_naming_its_trap() {
     // Joined directly, the message names the joined thread's own trap.
     let mut b = Builder::new();
     main_spawns_and_joins_function_1(&mut b);
-    b.func(
-        "bad",
-        0,
-        1,
-        vec![
-            ldi(0, 0),
-            Instr::Div {
-                dst: r(0),
-                a: r(0),
-                b: r(0),
-            },
-            ret(0),
-        ],
-    );
+    b.func("bad", 0, 1, vec![ldi(0, 0), Instr::Div { dst: r(0), a: r(0), b: r(0) }, ret(0)]);
     let message = assert_trap(&run(&b.build()), TrapKind::ThreadTrapped, "0", "main", 1);
     assert_eq!(message.as_deref(), Some("division_by_zero"));
 }
@@ -473,19 +261,7 @@ fn joining_a_trapped_thread_traps_naming_its_trap() {
 #[test]
 fn join_of_a_non_thread_and_traps_in_threads_stay_in_their_thread() {
     let mut b = Builder::new();
-    b.func(
-        "main",
-        0,
-        1,
-        vec![
-            ldi(0, 3),
-            Instr::Join {
-                dst: r(0),
-                thread: r(0),
-            },
-            ret(0),
-        ],
-    );
+    b.func("main", 0, 1, vec![ldi(0, 3), Instr::Join { dst: r(0), thread: r(0) }, ret(0)]);
     assert_trap(&run(&b.build()), TrapKind::TypeError, "0", "main", 1);
 
     // A thread's trap ends only that thread; its earlier output remains and main finishes.
@@ -496,23 +272,14 @@ fn join_of_a_non_thread_and_traps_in_threads_stay_in_their_thread() {
         0,
         1,
         vec![
-            Instr::Spawn {
-                dst: r(0),
-                func: FuncIdx(1),
-                args: args(&[]),
-            },
+            Instr::Spawn { dst: r(0), func: FuncIdx(1), args: args(&[]) },
             Instr::Yield {},
             Instr::Yield {},
             ldi(0, 1),
             ret(0),
         ],
     );
-    b.func(
-        "child",
-        0,
-        1,
-        vec![ldi(0, 7), Instr::Print { src: r(0) }, Instr::Trap { msg }],
-    );
+    b.func("child", 0, 1, vec![ldi(0, 7), Instr::Print { src: r(0) }, Instr::Trap { msg }]);
     let o = run(&b.build());
     assert_eq!(text(&o), "7");
     assert_eq!(finished(&o), "1");
@@ -521,26 +288,8 @@ fn join_of_a_non_thread_and_traps_in_threads_stay_in_their_thread() {
 #[test]
 fn the_run_ends_when_main_ends_abandoning_other_threads() {
     let mut b = Builder::new();
-    b.func(
-        "main",
-        0,
-        1,
-        vec![
-            Instr::Spawn {
-                dst: r(0),
-                func: FuncIdx(1),
-                args: args(&[]),
-            },
-            ldi(0, 1),
-            ret(0),
-        ],
-    );
-    b.func(
-        "forever",
-        0,
-        1,
-        vec![ldi(0, 0), Instr::Print { src: r(0) }, jmp(1)],
-    );
+    b.func("main", 0, 1, vec![Instr::Spawn { dst: r(0), func: FuncIdx(1), args: args(&[]) }, ldi(0, 1), ret(0)]);
+    b.func("forever", 0, 1, vec![ldi(0, 0), Instr::Print { src: r(0) }, jmp(1)]);
     let o = run(&b.build());
     assert_eq!(text(&o), "0");
     assert_eq!(finished(&o), "1");
@@ -556,24 +305,10 @@ fn fuel_is_per_thread() {
             0,
             2,
             vec![
-                Instr::Spawn {
-                    dst: r(0),
-                    func: FuncIdx(1),
-                    args: args(&[]),
-                },
-                Instr::Spawn {
-                    dst: r(1),
-                    func: FuncIdx(1),
-                    args: args(&[]),
-                },
-                Instr::Join {
-                    dst: r(0),
-                    thread: r(0),
-                },
-                Instr::Join {
-                    dst: r(1),
-                    thread: r(1),
-                },
+                Instr::Spawn { dst: r(0), func: FuncIdx(1), args: args(&[]) },
+                Instr::Spawn { dst: r(1), func: FuncIdx(1), args: args(&[]) },
+                Instr::Join { dst: r(0), thread: r(0) },
+                Instr::Join { dst: r(1), thread: r(1) },
                 ret(1),
             ],
         );
@@ -583,10 +318,7 @@ fn fuel_is_per_thread() {
         b.func("leaf", 0, 1, vec![ldi(0, 4), ret(0)]);
         b.build()
     };
-    let config = Config {
-        fuel: 3,
-        ..Config::default()
-    };
+    let config = Config { fuel: 3, ..Config::default() };
     assert_eq!(finished(&run_config(&module(2), &config)), "4");
     let o = run_config(&module(3), &config);
     let message = assert_trap(&o, TrapKind::ThreadTrapped, "0", "main", 2);
@@ -595,69 +327,28 @@ fn fuel_is_per_thread() {
     let mut b = Builder::new();
     main_spawns_and_joins_function_1(&mut b);
     b.func("child", 0, 1, vec![ret(0)]);
-    let o = run_config(
-        &b.build(),
-        &Config {
-            fuel: 1,
-            ..Config::default()
-        },
-    );
+    let o = run_config(&b.build(), &Config { fuel: 1, ..Config::default() });
     assert_eq!(finished(&o), "nil");
 }
 
 #[test]
 fn atomic_block_traps() {
     let cases: Vec<(Vec<Instr>, TrapKind, u32)> = vec![
-        (
-            vec![Instr::AtomicEnd {}, ret(0)],
-            TrapKind::UnbalancedAtomic,
-            0,
-        ),
+        (vec![Instr::AtomicEnd {}, ret(0)], TrapKind::UnbalancedAtomic, 0),
+        (vec![Instr::AtomicBegin {}, Instr::AtomicEnd {}, Instr::AtomicEnd {}, ret(0)], TrapKind::UnbalancedAtomic, 2),
+        (vec![Instr::AtomicBegin {}, ret(0)], TrapKind::UnbalancedAtomic, 1),
         (
             vec![
+                Instr::Spawn { dst: r(0), func: FuncIdx(1), args: args(&[]) },
                 Instr::AtomicBegin {},
-                Instr::AtomicEnd {},
-                Instr::AtomicEnd {},
-                ret(0),
-            ],
-            TrapKind::UnbalancedAtomic,
-            2,
-        ),
-        (
-            vec![Instr::AtomicBegin {}, ret(0)],
-            TrapKind::UnbalancedAtomic,
-            1,
-        ),
-        (
-            vec![
-                Instr::Spawn {
-                    dst: r(0),
-                    func: FuncIdx(1),
-                    args: args(&[]),
-                },
-                Instr::AtomicBegin {},
-                Instr::Join {
-                    dst: r(0),
-                    thread: r(0),
-                },
+                Instr::Join { dst: r(0), thread: r(0) },
                 ret(0),
             ],
             TrapKind::JoinInAtomic,
             2,
         ),
         // The target is checked before the atomic depth.
-        (
-            vec![
-                Instr::AtomicBegin {},
-                Instr::Join {
-                    dst: r(0),
-                    thread: r(0),
-                },
-                ret(0),
-            ],
-            TrapKind::TypeError,
-            1,
-        ),
+        (vec![Instr::AtomicBegin {}, Instr::Join { dst: r(0), thread: r(0) }, ret(0)], TrapKind::TypeError, 1),
     ];
     for (code, kind, pc) in cases {
         let mut b = Builder::new();
@@ -667,18 +358,8 @@ fn atomic_block_traps() {
     }
     // A block may span calls and returns; only the root's return checks the depth.
     let mut b = Builder::new();
-    b.func(
-        "main",
-        0,
-        1,
-        vec![call(0, FuncIdx(1), &[]), Instr::AtomicEnd {}, ret(0)],
-    );
-    b.func(
-        "opens",
-        0,
-        1,
-        vec![Instr::AtomicBegin {}, ldi(0, 2), ret(0)],
-    );
+    b.func("main", 0, 1, vec![call(0, FuncIdx(1), &[]), Instr::AtomicEnd {}, ret(0)]);
+    b.func("opens", 0, 1, vec![Instr::AtomicBegin {}, ldi(0, 2), ret(0)]);
     assert_eq!(finished(&run(&b.build())), "2");
     // A spawned thread that ends inside a block traps in that thread, at its ret.
     let mut b = Builder::new();
@@ -692,57 +373,25 @@ fn atomic_block_traps() {
 /// child runs) in an array; child k joins the handle at `targets[k]`; main joins child 0.
 fn joiners(targets: &[i64]) -> Module {
     let mut b = Builder::new();
-    let mut code = vec![
-        ldi(1, targets.len() as i64),
-        Instr::ANew {
-            dst: r(0),
-            len: r(1),
-        },
-        Instr::AtomicBegin {},
-    ];
+    let mut code = vec![ldi(1, targets.len() as i64), Instr::ANew { dst: r(0), len: r(1) }, Instr::AtomicBegin {}];
     for (k, &target) in targets.iter().enumerate() {
         code.push(ldi(1, target));
-        code.push(Instr::Spawn {
-            dst: r(2),
-            func: FuncIdx(1),
-            args: args(&[0, 1]),
-        });
+        code.push(Instr::Spawn { dst: r(2), func: FuncIdx(1), args: args(&[0, 1]) });
         code.push(ldi(1, k as i64));
-        code.push(Instr::ASet {
-            arr: r(0),
-            idx: r(1),
-            src: r(2),
-        });
+        code.push(Instr::ASet { arr: r(0), idx: r(1), src: r(2) });
         if k == 0 {
-            code.push(Instr::Mov {
-                dst: r(3),
-                src: r(2),
-            });
+            code.push(Instr::Mov { dst: r(3), src: r(2) });
         }
     }
     code.push(Instr::AtomicEnd {});
-    code.push(Instr::Join {
-        dst: r(3),
-        thread: r(3),
-    });
+    code.push(Instr::Join { dst: r(3), thread: r(3) });
     code.push(ret(3));
     b.func("main", 0, 4, code);
     b.func(
         "child",
         2,
         3,
-        vec![
-            Instr::AGet {
-                dst: r(2),
-                arr: r(0),
-                idx: r(1),
-            },
-            Instr::Join {
-                dst: r(2),
-                thread: r(2),
-            },
-            ret(2),
-        ],
+        vec![Instr::AGet { dst: r(2), arr: r(0), idx: r(1) }, Instr::Join { dst: r(2), thread: r(2) }, ret(2)],
     );
     b.build()
 }
@@ -775,28 +424,15 @@ fn thread_limit() {
             ldi(0, 0),
             ldi(1, 1),
             ldi(2, MAX_THREADS as i64),
-            Instr::Spawn {
-                dst: r(3),
-                func: FuncIdx(1),
-                args: args(&[]),
-            },
-            Instr::Add {
-                dst: r(0),
-                a: r(0),
-                b: r(1),
-            },
+            Instr::Spawn { dst: r(3), func: FuncIdx(1), args: args(&[]) },
+            Instr::Add { dst: r(0), a: r(0), b: r(1) },
             jmp(3),
         ],
     );
     b.func("noop", 0, 1, vec![ret(0)]);
     let o = run(&b.build());
     assert_trap(&o, TrapKind::ThreadLimit, "0", "main", 3);
-    let threads: std::collections::BTreeSet<String> = o
-        .schedule
-        .entries
-        .iter()
-        .map(|e| e.thread.to_string())
-        .collect();
+    let threads: std::collections::BTreeSet<String> = o.schedule.entries.iter().map(|e| e.thread.to_string()).collect();
     // main and the MAX_THREADS - 1 children it could spawn.
     assert_eq!(threads.len(), MAX_THREADS as usize);
 }
@@ -806,41 +442,13 @@ fn replay_divergence_errors() {
     let m = printers();
     let recorded = run(&m).schedule.to_text();
     let cases: Vec<(String, usize, &str)> = vec![
-        (
-            "lockstep-schedule 1\n0 1\n0.5 1\n".into(),
-            2,
-            "thread 0.5 does not exist",
-        ),
-        (
-            "lockstep-schedule 1\n0 1\n0 1\n0 1\n".into(),
-            3,
-            "thread 0 cannot run: it is blocked in a join",
-        ),
-        (
-            "lockstep-schedule 1\n0 1\n0.0 4\n0.0 1\n".into(),
-            3,
-            "thread 0.0 cannot run: it has returned",
-        ),
-        (
-            "lockstep-schedule 1\n0 1\n0.0 5\n".into(),
-            2,
-            "thread 0.0 ended after 4 of the 5 segments",
-        ),
-        (
-            "lockstep-schedule 1\n0 1\n".into(),
-            2,
-            "the schedule ended but the run did not",
-        ),
-        (
-            "lockstep-schedule 1\n".into(),
-            1,
-            "the schedule ended but the run did not",
-        ),
-        (
-            format!("{recorded}0.0 1\n0 2\n"),
-            13,
-            "the run ended but 2 schedule entries are left",
-        ),
+        ("lockstep-schedule 1\n0 1\n0.5 1\n".into(), 2, "thread 0.5 does not exist"),
+        ("lockstep-schedule 1\n0 1\n0 1\n0 1\n".into(), 3, "thread 0 cannot run: it is blocked in a join"),
+        ("lockstep-schedule 1\n0 1\n0.0 4\n0.0 1\n".into(), 3, "thread 0.0 cannot run: it has returned"),
+        ("lockstep-schedule 1\n0 1\n0.0 5\n".into(), 2, "thread 0.0 ended after 4 of the 5 segments"),
+        ("lockstep-schedule 1\n0 1\n".into(), 2, "the schedule ended but the run did not"),
+        ("lockstep-schedule 1\n".into(), 1, "the schedule ended but the run did not"),
+        (format!("{recorded}0.0 1\n0 2\n"), 13, "the run ended but 2 schedule entries are left"),
         // main ends before its entry's count is used up.
         (
             format!("{}0 2\n", recorded.strip_suffix("0 1\n").unwrap_or("")),
@@ -853,10 +461,7 @@ fn replay_divergence_errors() {
             Err(e @ RunError::ScheduleDiverged { entry: got, .. }) => {
                 assert_eq!(got, entry, "{schedule}: {e}");
                 let shown = e.to_string();
-                assert!(
-                    shown.starts_with(&format!("schedule diverged at entry {entry}: ")),
-                    "{shown}"
-                );
+                assert!(shown.starts_with(&format!("schedule diverged at entry {entry}: ")), "{shown}");
                 assert!(shown.contains(needle), "{shown} lacks {needle}");
             }
             Err(e) => panic!("{schedule}: {e} instead of diverging"),
@@ -873,26 +478,13 @@ fn replay_divergence_errors() {
     match with_scheduler(&m, Scheduler::Replay(recorded)) {
         Err(RunError::ScheduleDiverged { entry, message }) => {
             assert_eq!(entry, last, "{message}");
-            assert!(
-                message.contains("1 segment(s) of this entry not run"),
-                "{message}"
-            );
+            assert!(message.contains("1 segment(s) of this entry not run"), "{message}");
         }
         other => panic!("expected a divergence, got {other:?}"),
     }
     // An entry split over two lines is the same schedule.
     let mut b = Builder::new();
-    b.func(
-        "main",
-        0,
-        1,
-        vec![
-            ldi(0, 1),
-            Instr::Print { src: r(0) },
-            Instr::Print { src: r(0) },
-            ret(0),
-        ],
-    );
+    b.func("main", 0, 1, vec![ldi(0, 1), Instr::Print { src: r(0) }, Instr::Print { src: r(0) }, ret(0)]);
     let m = b.build();
     let o = run(&m);
     assert_eq!(o.schedule.to_text(), "lockstep-schedule 1\n0 3\n");
@@ -907,15 +499,8 @@ fn main_spawns_and_joins_function_1(b: &mut Builder) {
         0,
         1,
         vec![
-            Instr::Spawn {
-                dst: r(0),
-                func: FuncIdx(1),
-                args: args(&[]),
-            },
-            Instr::Join {
-                dst: r(0),
-                thread: r(0),
-            },
+            Instr::Spawn { dst: r(0), func: FuncIdx(1), args: args(&[]) },
+            Instr::Join { dst: r(0), thread: r(0) },
             ret(0),
         ],
     );

@@ -167,17 +167,13 @@ impl Lexer<'_> {
         }
         if self.at(end).is_some_and(|c| is_ident_continue(c) || c == '.') {
             let bad_end = self.scan_ident(end).max(end + 1);
-            return Err(Fail::new(
-                self.pos(start),
-                format!("invalid number literal `{}`", self.text(start, bad_end)),
-            ));
+            return Err(Fail::new(self.pos(start), format!("invalid number literal `{}`", self.text(start, bad_end))));
         }
         let text = self.text(start, end);
         if is_float {
             // Rust's parser rounds correctly; the grammar checked above is a subset of its own.
-            let value: f64 = text
-                .parse()
-                .map_err(|_| Fail::new(self.pos(start), format!("invalid float literal `{text}`")))?;
+            let value: f64 =
+                text.parse().map_err(|_| Fail::new(self.pos(start), format!("invalid float literal `{text}`")))?;
             if value.is_infinite() {
                 return Err(Fail::new(
                     self.pos(start),

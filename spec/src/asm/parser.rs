@@ -500,10 +500,7 @@ impl Parser<'_> {
         let regs = match explicit_regs {
             // [text.regs]
             Some((n, pos)) if n < needed => {
-                return Err(Fail::new(
-                    pos,
-                    format!("`regs {n}` is too small: the function uses {needed} registers"),
-                ))
+                return Err(Fail::new(pos, format!("`regs {n}` is too small: the function uses {needed} registers")))
             }
             Some((n, _)) => n,
             None => needed,
@@ -552,10 +549,7 @@ impl Parser<'_> {
     }
 
     fn arity_error(cur: &Cursor, opcode: Opcode, given: usize) -> Fail {
-        Fail::new(
-            cur.pos(),
-            format!("`{}` takes {}, found {given}", opcode.mnemonic(), Self::signature(opcode)),
-        )
+        Fail::new(cur.pos(), format!("`{}` takes {}, found {given}", opcode.mnemonic(), Self::signature(opcode)))
     }
 
     /// One operand of the given kind. [text.operands]

@@ -111,9 +111,7 @@ impl<'a> Resolver<'a> {
         for decl in decls {
             let sup = decl.superclass.as_ref().map(|s| self.class(s)).transpose()?;
             self.superclass.push(sup);
-            self.own_fields.push(
-                decl.fields.iter().enumerate().map(|(i, f)| (f.text.as_str(), i as u32)).collect(),
-            );
+            self.own_fields.push(decl.fields.iter().enumerate().map(|(i, f)| (f.text.as_str(), i as u32)).collect());
         }
         self.check_chains(decls)?;
         let mut out = Vec::with_capacity(decls.len());

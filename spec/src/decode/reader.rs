@@ -86,10 +86,7 @@ impl<'a> Reader<'a> {
             let b = self.byte(what)?;
             let low = u64::from(b & 0x7f);
             if shift + 7 > bits && low >> (bits - shift) != 0 {
-                return Err(DecodeError::new(
-                    start,
-                    format!("expected {what}: value does not fit in {bits} bits"),
-                ));
+                return Err(DecodeError::new(start, format!("expected {what}: value does not fit in {bits} bits")));
             }
             value |= low << shift;
             if b & 0x80 == 0 {
@@ -120,10 +117,7 @@ impl<'a> Reader<'a> {
                     return Err(too_long(start, what, 64));
                 }
                 if low != 0 && low != 0x7f {
-                    return Err(DecodeError::new(
-                        start,
-                        format!("expected {what}: value does not fit in 64 bits"),
-                    ));
+                    return Err(DecodeError::new(start, format!("expected {what}: value does not fit in 64 bits")));
                 }
             }
             value |= u64::from(low) << shift;
@@ -153,9 +147,6 @@ fn overlong(start: usize, what: &str) -> DecodeError {
 fn too_long(start: usize, what: &str, bits: u32) -> DecodeError {
     DecodeError::new(
         start,
-        format!(
-            "expected {what}: LEB128 encoding longer than {} bytes for a {bits}-bit value",
-            bits.div_ceil(7)
-        ),
+        format!("expected {what}: LEB128 encoding longer than {} bytes for a {bits}-bit value", bits.div_ceil(7)),
     )
 }

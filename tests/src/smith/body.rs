@@ -410,7 +410,11 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
             done.push((i, ty));
             // Rebuild the visible file: parameters and the registers loaded so far, each at
             // its own index (unloaded ones are hidden behind an impossible type).
-            self.tys = saved.iter().enumerate().map(|(j, t)| if j < arity || done.iter().any(|d| d.0 == j) { *t } else { Ty::Fn(u32::MAX) }).collect();
+            self.tys = saved
+                .iter()
+                .enumerate()
+                .map(|(j, t)| if j < arity || done.iter().any(|d| d.0 == j) { *t } else { Ty::Fn(u32::MAX) })
+                .collect();
         }
         self.tys = saved;
     }
@@ -461,7 +465,11 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
                     let all = self.plan.classes[c as usize].all.len();
                     for slot in 0..all {
                         let dst = self.fresh();
-                        self.emit(Instr::GetF { dst, obj: src, field: FieldRef { class: ClassIdx(c), slot: slot as u32 } });
+                        self.emit(Instr::GetF {
+                            dst,
+                            obj: src,
+                            field: FieldRef { class: ClassIdx(c), slot: slot as u32 },
+                        });
                         self.emit(Instr::PrintLn { src: dst });
                     }
                 }
@@ -579,7 +587,11 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
             .iter()
             .enumerate()
             .filter_map(|(i, t)| match t {
-                Ty::Obj(c) => plan.classes[*c as usize].all.iter().position(|f| *f == Ty::Int).map(|s| (Reg(i as u16), *c, s as u32)),
+                Ty::Obj(c) => plan.classes[*c as usize]
+                    .all
+                    .iter()
+                    .position(|f| *f == Ty::Int)
+                    .map(|s| (Reg(i as u16), *c, s as u32)),
                 _ => None,
             })
             .collect();
@@ -802,7 +814,8 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
                 let arr = self.value_of(Ty::Arr);
                 let skip = self.label();
                 let idx = if self.guarded() {
-                    let (x, mask, n, c, idx) = (self.value_of(Ty::Int), self.fresh(), self.fresh(), self.fresh(), self.fresh());
+                    let (x, mask, n, c, idx) =
+                        (self.value_of(Ty::Int), self.fresh(), self.fresh(), self.fresh(), self.fresh());
                     self.emit(Instr::LdI { dst: mask, value: 7 });
                     self.emit(Instr::And { dst: idx, a: x, b: mask });
                     self.emit(Instr::ALen { dst: n, arr });
@@ -1033,7 +1046,8 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
         let callee = match self.r.pick(&fns) {
             Some(r) => r,
             None => {
-                let sigs: Vec<u32> = (0..self.plan.sigs.len() as u32).filter(|&s| !self.callable_with_sig(s).is_empty()).collect();
+                let sigs: Vec<u32> =
+                    (0..self.plan.sigs.len() as u32).filter(|&s| !self.callable_with_sig(s).is_empty()).collect();
                 let Some(s) = self.r.pick(&sigs) else { return false };
                 let r = self.fresh();
                 self.load(r, Ty::Fn(s));
@@ -1118,7 +1132,8 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
     /// if it is one: threads joining siblings, and deadlock when a thread finds its own handle.
     fn join_shared(&mut self) {
         let arr = self.value_of(Ty::Arr);
-        let (n, zero, c, x, t, s, skip) = (self.fresh(), self.fresh(), self.fresh(), self.fresh(), self.fresh(), self.fresh(), self.label());
+        let (n, zero, c, x, t, s, skip) =
+            (self.fresh(), self.fresh(), self.fresh(), self.fresh(), self.fresh(), self.fresh(), self.label());
         self.emit(Instr::ALen { dst: n, arr });
         self.emit(Instr::LdI { dst: zero, value: 0 });
         self.emit(Instr::Gt { dst: c, a: n, b: zero });
@@ -1180,8 +1195,9 @@ impl<'p, 'a, 'b> FnGen<'p, 'a, 'b> {
                     Operand::Class(ClassIdx(self.r.below(self.plan.classes.len()) as u32))
                 }
                 OperandKind::Field => {
-                    let with: Vec<u32> =
-                        (0..self.plan.classes.len() as u32).filter(|&c| !self.plan.classes[c as usize].all.is_empty()).collect();
+                    let with: Vec<u32> = (0..self.plan.classes.len() as u32)
+                        .filter(|&c| !self.plan.classes[c as usize].all.is_empty())
+                        .collect();
                     let Some(c) = self.r.pick(&with) else { return false };
                     let slot = self.r.below(self.plan.classes[c as usize].all.len()) as u32;
                     Operand::Field(FieldRef { class: ClassIdx(c), slot })

@@ -66,22 +66,34 @@ pub fn engines_agree(program: &Program, settings: &RunSettings) -> Result<Verdic
 /// Multithreaded programs: the optimized run's schedule, replayed on the reference, gives the
 /// same outcome; and the reference under `seeds` schedule seeds (from `first_seed` on) ends in a
 /// defined outcome that replaying its own recorded schedule reproduces.
-pub fn threads_agree(program: &Program, settings: &RunSettings, first_seed: u64, seeds: u64) -> Result<Verdict, String> {
+pub fn threads_agree(
+    program: &Program,
+    settings: &RunSettings,
+    first_seed: u64,
+    seeds: u64,
+) -> Result<Verdict, String> {
     let optimized = match run(Engine::Optimized, program, settings) {
         Ok(o) => o,
         Err(e) if e.contains("panicked") => return Err(format!("optimized: {e}")),
         Err(_) => return Ok(Verdict::HostLimit),
     };
     replay_on_reference(program, settings, &optimized).map_err(|e| {
-        format!("the optimized engine's schedule replayed on the reference differs\n{e}\nschedule:\n{}", optimized.schedule.to_text())
+        format!(
+            "the optimized engine's schedule replayed on the reference differs\n{e}\nschedule:\n{}",
+            optimized.schedule.to_text()
+        )
     })?;
     let mut outcomes = vec![optimized];
     for k in 0..seeds {
         let schedule = format!("seed:{}", first_seed.wrapping_add(k));
         let seeded = RunSettings { schedule: Some(schedule.clone()), ..settings.clone() };
-        let outcome = run(Engine::Reference, program, &seeded).map_err(|e| format!("reference under {schedule}: {e}"))?;
+        let outcome =
+            run(Engine::Reference, program, &seeded).map_err(|e| format!("reference under {schedule}: {e}"))?;
         replay_on_reference(program, settings, &outcome).map_err(|e| {
-            format!("the reference does not reproduce its own run under {schedule}\n{e}\nschedule:\n{}", outcome.schedule.to_text())
+            format!(
+                "the reference does not reproduce its own run under {schedule}\n{e}\nschedule:\n{}",
+                outcome.schedule.to_text()
+            )
         })?;
         outcomes.push(outcome);
     }

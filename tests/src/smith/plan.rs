@@ -50,7 +50,10 @@ pub(crate) enum Role {
     Recursive,
     /// Only ever spawned: it may spawn further threads itself.
     ThreadRoot,
-    Method { class: u32, name: u32 },
+    Method {
+        class: u32,
+        name: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -148,7 +151,9 @@ impl Plan {
         let n = r.range(1, 5) as usize;
         for i in 0..n {
             let superclass = if i > 0 && r.chance(2, 3) { Some(r.below(i) as u32) } else { None };
-            let own: Vec<Ty> = (0..r.below(4)).map(|_| [Ty::Int, Ty::Int, Ty::Float, Ty::Bool, Ty::Str, Ty::Arr, Ty::Any][r.below(7)]).collect();
+            let own: Vec<Ty> = (0..r.below(4))
+                .map(|_| [Ty::Int, Ty::Int, Ty::Float, Ty::Bool, Ty::Str, Ty::Arr, Ty::Any][r.below(7)])
+                .collect();
             let mut all = superclass.map(|s| self.classes[s as usize].all.clone()).unwrap_or_default();
             all.extend(own.iter().copied());
             self.classes.push(ClassPlan { superclass, own, all, methods: Vec::new() });
@@ -162,7 +167,13 @@ impl Plan {
 
     fn draw_functions(&mut self, r: &mut Rng<'_, '_>) {
         let main_params = if r.chance(1, 5) { vec![Ty::Arr] } else { vec![] };
-        self.funcs.push(FuncPlan { name: "main".into(), params: main_params, ret: self.value_ty(r), role: Role::Main, sig: None });
+        self.funcs.push(FuncPlan {
+            name: "main".into(),
+            params: main_params,
+            ret: self.value_ty(r),
+            role: Role::Main,
+            sig: None,
+        });
         for _ in 0..r.range(1, 3) {
             let sig = self.sig(r, 3);
             self.sigs.push(sig);
@@ -178,12 +189,24 @@ impl Plan {
             let mut sig = self.sig(r, 2);
             self.share_params(r, &mut sig);
             let i = self.funcs.len();
-            self.funcs.push(FuncPlan { name: format!("root{i}"), params: sig.params, ret: sig.ret, role: Role::ThreadRoot, sig: None });
+            self.funcs.push(FuncPlan {
+                name: format!("root{i}"),
+                params: sig.params,
+                ret: sig.ret,
+                role: Role::ThreadRoot,
+                sig: None,
+            });
         }
         for h in 0..helpers {
             let i = self.funcs.len();
             if recursive_at == Some(h) {
-                self.funcs.push(FuncPlan { name: format!("rec{i}"), params: vec![Ty::Int], ret: Ty::Int, role: Role::Recursive, sig: None });
+                self.funcs.push(FuncPlan {
+                    name: format!("rec{i}"),
+                    params: vec![Ty::Int],
+                    ret: Ty::Int,
+                    role: Role::Recursive,
+                    sig: None,
+                });
                 continue;
             }
             let s = r.below(self.sigs.len());
@@ -231,7 +254,11 @@ impl Plan {
 
     /// Gives a thread function at least one parameter through which it shares mutable state.
     fn share_params(&self, r: &mut Rng<'_, '_>, sig: &mut Sig) {
-        let shared = if !self.classes.is_empty() && r.chance(1, 2) { Ty::Obj(r.below(self.classes.len()) as u32) } else { Ty::Arr };
+        let shared = if !self.classes.is_empty() && r.chance(1, 2) {
+            Ty::Obj(r.below(self.classes.len()) as u32)
+        } else {
+            Ty::Arr
+        };
         sig.params.insert(0, shared);
     }
 
@@ -286,7 +313,8 @@ impl Plan {
 
     /// Method names that every instance of `class` understands.
     pub fn methods_of(&self, class: u32) -> Vec<u32> {
-        let mut out: Vec<u32> = self.chain(class).iter().flat_map(|&c| self.classes[c as usize].methods.iter().map(|&(m, _)| m)).collect();
+        let mut out: Vec<u32> =
+            self.chain(class).iter().flat_map(|&c| self.classes[c as usize].methods.iter().map(|&(m, _)| m)).collect();
         out.sort_unstable();
         out.dedup();
         out

@@ -14,7 +14,12 @@ pub fn spawns(program: &Program) -> bool {
 
 /// The schedule-replay oracle on `outcome`; the error shows the recorded schedule (see
 /// [`show_schedule`]) under the name `what`.
-pub fn replays_on_reference(program: &Program, settings: &RunSettings, outcome: &Outcome, what: &str) -> Result<(), String> {
+pub fn replays_on_reference(
+    program: &Program,
+    settings: &RunSettings,
+    outcome: &Outcome,
+    what: &str,
+) -> Result<(), String> {
     replay_on_reference(program, settings, outcome).map_err(|e| format!("{e}\n{}", show_schedule(outcome, what)))
 }
 
