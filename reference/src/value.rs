@@ -103,6 +103,7 @@ impl DerefMut for Elems {
 impl Drop for Elems {
     fn drop(&mut self) {
         release(self.counted);
+        drop_iteratively(std::mem::take(&mut self.items));
     }
 }
 
@@ -143,7 +144,32 @@ impl Object {
 
 impl Drop for Object {
     fn drop(&mut self) {
-        release(HEADER_BYTES + self.fields.get_mut().len() * VALUE_BYTES);
+        let fields = std::mem::take(self.fields.get_mut());
+        release(HEADER_BYTES + fields.len() * VALUE_BYTES);
+        drop_iteratively(fields);
+    }
+}
+
+/// Drops the elements or fields of an array or object being freed. Left to the compiler, freeing
+/// a chain (a linked list, arrays nested in arrays) recurses once per link and overflows the host
+/// stack on a long one. Here the values are a work list instead: an array or object that only the
+/// list holds is unwrapped and its own values join the list, so it is freed empty and the drops
+/// never nest more than one level. The list holds no more values than the garbage being freed.
+fn drop_iteratively(mut work: Vec<Value>) {
+    while let Some(v) = work.pop() {
+        match v {
+            Value::Array(a) => {
+                if let Some(cell) = Rc::into_inner(a) {
+                    work.append(&mut cell.into_inner().items);
+                }
+            }
+            Value::Object(o) => {
+                if let Some(mut obj) = Rc::into_inner(o) {
+                    work.append(obj.fields.get_mut());
+                }
+            }
+            _ => {}
+        }
     }
 }
 
