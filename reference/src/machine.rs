@@ -90,6 +90,9 @@ pub(crate) struct Machine<'m> {
     schedule: Schedule,
     record_schedule: bool,
     max_heap_bytes: usize,
+    /// `live_bytes` when the run started: values left by earlier runs on this host thread
+    /// (cyclic garbage) are not this run's.
+    heap_baseline: usize,
 }
 
 impl<'m> Machine<'m> {
@@ -118,6 +121,7 @@ impl<'m> Machine<'m> {
             schedule: Schedule::default(),
             record_schedule: config.record_schedule,
             max_heap_bytes: config.max_heap_bytes,
+            heap_baseline: 0,
         };
         // [exec.main-args]: a main function of arity 1 receives the arguments as an array of
         // strings.
@@ -151,8 +155,7 @@ impl<'m> Machine<'m> {
 
     /// Runs segments until the main thread ends or no thread can run. [thread.run]
     pub fn run(mut self, scheduler: &Scheduler) -> Result<Outcome, RunError> {
-        // Values left by earlier runs on this host thread (cyclic garbage) are not this run's.
-        let heap_baseline = value::live_bytes();
+        self.heap_baseline = value::live_bytes();
         let mut last: Option<usize> = None;
         let mut rng = match scheduler {
             Scheduler::Seed(seed) => Some(SplitMix64::new(*seed)),
@@ -188,14 +191,11 @@ impl<'m> Machine<'m> {
             if self.record_schedule {
                 self.schedule.push_segment(&id);
             }
-            self.run_segment(chosen);
-            last = Some(chosen);
-            // [limit.memory]: checked between segments, so a run overshoots by at most what
-            // one segment allocates.
-            if value::live_bytes().saturating_sub(heap_baseline) > self.max_heap_bytes {
+            if let Err(e) = self.run_segment(chosen) {
                 self.flush_output();
-                return Err(RunError::OutOfMemory { limit_bytes: self.max_heap_bytes });
+                return Err(e);
             }
+            last = Some(chosen);
             if let Some(replay) = &mut replay {
                 replay.ran_segment();
                 let (remaining, asked) = replay.progress();
@@ -272,15 +272,15 @@ impl<'m> Machine<'m> {
     }
 
     /// Runs one segment of thread `t`: instructions up to the next boundary, or to the
-    /// thread's end. [thread.segment]
-    fn run_segment(&mut self, t: usize) {
+    /// thread's end. [thread.segment] Fails only when the heap outgrows its limit.
+    fn run_segment(&mut self, t: usize) -> Result<(), RunError> {
         let module = self.module;
         if !self.threads[t].started {
             self.threads[t].started = true;
             // [exec.thread-entry]: the root function's entry charges fuel, at its pc 0.
             if let Err(fault) = self.charge_fuel(t) {
                 self.end_trapped(t, fault);
-                return;
+                return Ok(());
             }
         }
         let mut first = true;
@@ -290,23 +290,30 @@ impl<'m> Machine<'m> {
             let instr = &module.functions[th.frame.func.0 as usize].code[pc as usize];
             // [thread.boundary-before]: a join outside atomic blocks starts a segment.
             if matches!(instr, Instr::Join { .. }) && th.atomic_depth == 0 && !first {
-                return;
+                return Ok(());
             }
             first = false;
             // [thread.boundary-after]; a backward jump ends its segment whether taken or not.
             let boundary_after = instr.flags().contains(Flags::BOUNDARY_AFTER)
                 || instr.jump_target().is_some_and(|target| target.0 <= pc);
-            match self.exec(t, instr) {
+            let flow = self.exec(t, instr);
+            // [limit.memory]: checked after every instruction, not only between segments, since
+            // an atomic block is one segment however much it allocates. A run overshoots its
+            // limit by at most what one instruction allocates.
+            if value::live_bytes().saturating_sub(self.heap_baseline) > self.max_heap_bytes {
+                return Err(RunError::OutOfMemory { limit_bytes: self.max_heap_bytes });
+            }
+            match flow {
                 // [thread.atomic-segment]: no boundary inside an atomic block.
                 Ok(Flow::Continue) => {
                     if boundary_after && self.threads[t].atomic_depth == 0 {
-                        return;
+                        return Ok(());
                     }
                 }
-                Ok(Flow::Ended) | Ok(Flow::Blocked) => return,
+                Ok(Flow::Ended) | Ok(Flow::Blocked) => return Ok(()),
                 Err(fault) => {
                     self.end_trapped(t, fault);
-                    return;
+                    return Ok(());
                 }
             }
         }

@@ -4,6 +4,7 @@
 
 mod calls;
 mod instructions;
+mod memory;
 mod threads;
 
 use crate::{run_module, Config, RunError, Scheduler};
