@@ -521,3 +521,23 @@ fn the_example_of_the_spec_assembles() {
     assert_eq!(m.classes[1].superclass, Some(ClassIdx(0)));
     assert_eq!(m.functions[1].regs, 2);
 }
+
+/// A superclass chain deeper than `MAX_CLASS_DEPTH` is rejected at its first too deep class,
+/// before field names are looked up along it: a chain of n classes with a `getf` per class took
+/// n^2 lookups (65,536 classes: minutes), for a module the verifier rejects anyway.
+#[test]
+fn a_chain_deeper_than_the_limit_is_rejected_before_field_lookup() {
+    let n = 4096;
+    let mut src = format!("func main() {{\n    local o\n    new o, C{}\n", n - 1);
+    for i in 0..n {
+        src.push_str(&format!("    getf o, o, C{}.f{i}\n", n - 1));
+    }
+    src.push_str("    ret o\n}\nclass C0 {\n    field f0\n}\n");
+    for i in 1..n {
+        src.push_str(&format!("class C{i} : C{} {{\n    field f{i}\n}}\n", i - 1));
+    }
+    let e = asm_err(&src);
+    // `main` takes n + 5 lines and each class three: C64 is declared on line n + 6 + 64 * 3.
+    assert_eq!((e.line, e.column), (n + 6 + 64 * 3, 7), "{e}");
+    assert!(e.message.contains("class `C64` has 65 classes in its superclass chain"), "{e}");
+}

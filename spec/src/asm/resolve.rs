@@ -7,6 +7,7 @@
 use super::parser::{Ast, ClassDecl, ConstRef, FieldSel, FuncDecl, Lit, Name, Pending};
 use super::{Assembly, Fail, Pos, SourceMap};
 use crate::instr::{ClassIdx, ConstIdx, FieldRef, FuncIdx, Instr, Label, Operand};
+use crate::limits::MAX_CLASS_DEPTH;
 use crate::module::{Class, Constant, Function, Method, Module};
 use std::collections::HashMap;
 
@@ -130,8 +131,13 @@ impl<'a> Resolver<'a> {
         Ok(out)
     }
 
-    /// Rejects inheritance cycles and counts each class's inherited fields, in time linear in
-    /// the number of classes. [text.class]
+    /// Rejects inheritance cycles and chains longer than `MAX_CLASS_DEPTH`, and counts each
+    /// class's inherited fields, in time linear in the number of classes. [text.class]
+    ///
+    /// The depth limit is a verifier rule, checked here as well because field names are looked
+    /// up along the chain ([text.field-operand]): a chain of n classes with a field operand per
+    /// class would cost n^2 lookups, for a module the verifier rejects anyway. With it, each
+    /// lookup walks at most `MAX_CLASS_DEPTH` classes.
     fn check_chains(&mut self, decls: &[ClassDecl]) -> Result<(), Fail> {
         const TODO: u8 = 0;
         const ON_PATH: u8 = 1;
@@ -139,6 +145,7 @@ impl<'a> Resolver<'a> {
         let n = decls.len();
         let mut state = vec![TODO; n];
         self.base = vec![0; n];
+        let mut depth = vec![0u32; n];
         for start in 0..n {
             let mut path = Vec::new();
             let mut cur = Some(start);
@@ -158,14 +165,27 @@ impl<'a> Resolver<'a> {
             }
             for &c in path.iter().rev() {
                 state[c] = DONE;
-                self.base[c] = match self.superclass[c] {
+                (self.base[c], depth[c]) = match self.superclass[c] {
                     Some(s) => {
                         let s = s as usize;
-                        self.base[s].saturating_add(decls[s].fields.len() as u32)
+                        (self.base[s].saturating_add(decls[s].fields.len() as u32), depth[s].saturating_add(1))
                     }
-                    None => 0,
+                    None => (0, 1),
                 };
             }
+        }
+        // The first too deep class in file order, so that the error does not depend on the
+        // order the chains were walked in.
+        if let Some(c) = depth.iter().position(|&d| d > MAX_CLASS_DEPTH) {
+            let name = &decls[c].name;
+            return Err(Fail::new(
+                name.pos,
+                format!(
+                    "class `{}` has {} classes in its superclass chain (itself included), at most \
+                     {MAX_CLASS_DEPTH} are allowed",
+                    name.text, depth[c]
+                ),
+            ));
         }
         Ok(())
     }
@@ -178,7 +198,7 @@ impl<'a> Resolver<'a> {
         }
         let mut cur = Some(class);
         let mut slot = None;
-        // Chains are acyclic (checked), so this ends.
+        // Chains are acyclic and at most `MAX_CLASS_DEPTH` long (checked), so this ends soon.
         while let Some(c) = cur {
             if let Some(i) = self.own_fields.get(c as usize).and_then(|m| m.get(name)) {
                 slot = Some(self.base[c as usize].saturating_add(*i));
