@@ -264,3 +264,31 @@ fn output_streams_and_what_was_printed_before_a_trap_is_kept() {
         assert!(out.ends_with("99999\n100000\n"), "{engine}: {}", &out[out.len() - 20..]);
     }
 }
+
+/// Runs `lockstep` with its address space limited to `kib` KiB (`ulimit -v`), through the shell
+/// so that the test needs no unsafe code to set the limit.
+fn lockstep_limited(kib: u64, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_lockstep"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("sh runs")
+}
+
+/// [text.lines] The assembler holds a small multiple of its input: a 16 MiB line of one-character
+/// tokens used to take about 100 bytes per input byte (a heap string per token, four bytes per
+/// character of the line), 1.6 GB; it must now fit in 256 MiB of address space.
+#[test]
+fn the_assembler_needs_a_small_multiple_of_its_input() {
+    let dir = scratch("asm-memory");
+    for (name, token, message) in [("commas", ",", "expected a register"), ("words", "a ", "unknown register")] {
+        let text = format!("func main() {{\n    ret {}\n}}\n", token.repeat((16 << 20) / token.len()));
+        let file = write(&dir, &format!("{name}.lsa"), text.as_bytes());
+        let o = lockstep_limited(256 << 10, &["check", &file]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o).chars().take(300).collect::<String>());
+        assert!(stderr(&o).contains(message), "{name}: {}", stderr(&o).chars().take(300).collect::<String>());
+    }
+}

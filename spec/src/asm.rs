@@ -100,14 +100,16 @@ impl Fail {
 
 /// Assembles `.lsa` source text. `file_name` is used only in error messages.
 pub fn assemble(source: &str, file_name: &str) -> Result<Assembly, AsmError> {
-    // [text.lines]
-    let lines: Vec<&str> = source.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
-    let result = parser::parse(&lines).and_then(resolve::resolve);
-    result.map_err(|fail| AsmError {
-        file: file_name.to_string(),
-        line: fail.pos.line,
-        column: fail.pos.col,
-        message: fail.message,
-        source_line: lines.get((fail.pos.line as usize).wrapping_sub(1)).map(|l| l.to_string()).unwrap_or_default(),
+    let result = parser::parse(source).and_then(resolve::resolve);
+    result.map_err(|fail| {
+        // [text.lines] The line is found again only now: the parser keeps no list of lines.
+        let line = source.split('\n').nth((fail.pos.line as usize).wrapping_sub(1)).unwrap_or_default();
+        AsmError {
+            file: file_name.to_string(),
+            line: fail.pos.line,
+            column: fail.pos.col,
+            message: fail.message,
+            source_line: line.strip_suffix('\r').unwrap_or(line).to_string(),
+        }
     })
 }

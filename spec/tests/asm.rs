@@ -541,3 +541,17 @@ fn a_chain_deeper_than_the_limit_is_rejected_before_field_lookup() {
     assert_eq!((e.line, e.column), (n + 6 + 64 * 3, 7), "{e}");
     assert!(e.message.contains("class `C64` has 65 classes in its superclass chain"), "{e}");
 }
+
+/// A function longer than `MAX_CODE_LEN` is rejected at its first instruction past the limit, so
+/// that the assembler never holds more pending code than a valid module can have.
+#[test]
+fn a_function_longer_than_the_limit_is_rejected_as_it_is_read() {
+    let max = lockstep_spec::limits::MAX_CODE_LEN as usize;
+    let src = format!("func main() {{\n{}    ret r0\n}}\n", "    nop\n".repeat(max));
+    let e = asm_err(&src);
+    assert_eq!((e.line, e.column), (max as u32 + 2, 5), "{e}");
+    assert!(e.message.contains("function `main` has more than 1048576 instructions"), "{e}");
+    // One fewer fits.
+    let src = format!("func main() {{\n{}    ret r0\n}}\n", "    nop\n".repeat(max - 1));
+    assert_eq!(asm(&src).functions[0].code.len(), max);
+}

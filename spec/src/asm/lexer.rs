@@ -8,9 +8,9 @@
 use super::{Fail, Pos};
 
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum TokKind {
+pub(super) enum TokKind<'a> {
     /// `[A-Za-z_][A-Za-z0-9_]*`, and the one signed word `-inf`.
-    Ident(String),
+    Ident(&'a str),
     Int(i64),
     Float(f64),
     Str(Vec<u8>),
@@ -18,20 +18,15 @@ pub(super) enum TokKind {
     Punct(char),
 }
 
+/// A token borrows its text from the source: a line of many one-character tokens must not cost
+/// an allocation per token.
 #[derive(Clone, Debug)]
-pub(super) struct Tok {
-    pub kind: TokKind,
+pub(super) struct Tok<'a> {
+    pub kind: TokKind<'a>,
     /// 1-based character column of the token's first character.
     pub col: u32,
     /// The token as written, for messages.
-    pub text: String,
-}
-
-/// What a line holds: its tokens, and the column just past its last character (where an
-/// "end of line" error points).
-pub(super) struct LexedLine {
-    pub tokens: Vec<Tok>,
-    pub end_col: u32,
+    pub text: &'a str,
 }
 
 // [text.identifier]
@@ -43,73 +38,97 @@ fn is_ident_continue(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-fn col_of(index: usize) -> u32 {
-    u32::try_from(index + 1).unwrap_or(u32::MAX)
+/// Checks that line number `line` (1-based), whose text is `text` (without its newline), is
+/// made of valid tokens, so that a lexical error anywhere on a line is reported before a
+/// grammar error on it. The parser then lexes the line again, one token at a time
+/// ([`Lexer::next_token`]): a line is never held as a list of tokens, which would take tens of
+/// bytes per one-byte token.
+pub(super) fn check_line(text: &str, line: u32) -> Result<(), Fail> {
+    let mut lexer = Lexer::new(text, line);
+    while lexer.next_token()?.is_some() {}
+    Ok(())
 }
 
-/// Lexes line number `line` (1-based), whose text is `text` (without its newline).
-pub(super) fn lex_line(text: &str, line: u32) -> Result<LexedLine, Fail> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut lexer = Lexer { chars: &chars, line, tokens: Vec::new() };
-    lexer.run()?;
-    Ok(LexedLine { tokens: lexer.tokens, end_col: col_of(chars.len()) })
-}
-
-struct Lexer<'a> {
-    chars: &'a [char],
+/// The tokens of one line, one at a time. Positions are byte offsets into the line; columns
+/// count characters, kept up to date as the lexer moves forward so that a long line costs no
+/// more than its length.
+pub(super) struct Lexer<'a> {
+    text: &'a str,
     line: u32,
-    tokens: Vec<Tok>,
+    /// Where the next token is looked for.
+    next: usize,
+    /// The number of characters in `text[..counted_to]`.
+    counted_to: usize,
+    counted_chars: usize,
 }
 
-impl Lexer<'_> {
+impl<'a> Lexer<'a> {
+    pub fn new(text: &'a str, line: u32) -> Lexer<'a> {
+        Lexer { text, line, next: 0, counted_to: 0, counted_chars: 0 }
+    }
+
+    /// The 1-based character column of byte offset `i` (a character boundary).
+    pub fn col(&mut self, i: usize) -> u32 {
+        let chars = if i >= self.counted_to {
+            self.counted_chars += self.text.get(self.counted_to..i).map_or(0, |s| s.chars().count());
+            self.counted_to = i;
+            self.counted_chars
+        } else {
+            // Only error positions look back, once.
+            self.text.get(..i).map_or(0, |s| s.chars().count())
+        };
+        u32::try_from(chars + 1).unwrap_or(u32::MAX)
+    }
+
     fn at(&self, i: usize) -> Option<char> {
-        self.chars.get(i).copied()
+        self.text.get(i..)?.chars().next()
     }
 
-    fn pos(&self, i: usize) -> Pos {
-        Pos { line: self.line, col: col_of(i) }
+    fn pos(&mut self, i: usize) -> Pos {
+        Pos { line: self.line, col: self.col(i) }
     }
 
-    fn text(&self, from: usize, to: usize) -> String {
-        self.chars.get(from..to).unwrap_or_default().iter().collect()
+    fn text(&self, from: usize, to: usize) -> &'a str {
+        self.text.get(from..to).unwrap_or_default()
     }
 
-    fn push(&mut self, kind: TokKind, from: usize, to: usize) {
+    fn tok(&mut self, kind: TokKind<'a>, from: usize, to: usize) -> Tok<'a> {
         let text = self.text(from, to);
-        self.tokens.push(Tok { kind, col: col_of(from), text });
+        self.next = to;
+        Tok { kind, col: self.col(from), text }
     }
 
-    fn run(&mut self) -> Result<(), Fail> {
-        let mut i = 0;
+    /// The next token of the line, or `None` at its end (or at a comment).
+    pub fn next_token(&mut self) -> Result<Option<Tok<'a>>, Fail> {
+        let mut i = self.next;
         while let Some(c) = self.at(i) {
             // [text.comment]
             if c == ';' {
                 break;
             }
             if c.is_whitespace() {
-                i += 1;
+                i += c.len_utf8();
                 continue;
             }
-            i = if is_ident_start(c) {
+            let tok = if is_ident_start(c) {
                 let end = self.scan_ident(i);
-                self.push(TokKind::Ident(self.text(i, end)), i, end);
-                end
+                self.tok(TokKind::Ident(self.text(i, end)), i, end)
             } else if c.is_ascii_digit() || (c == '-' && self.at(i + 1).is_some_and(|d| d.is_ascii_digit())) {
                 self.number(i)?
             } else if c == '-' && self.text(i, i + 4) == "-inf" && !self.at(i + 4).is_some_and(is_ident_continue) {
-                self.push(TokKind::Ident("-inf".to_string()), i, i + 4);
-                i + 4
+                self.tok(TokKind::Ident("-inf"), i, i + 4)
             } else if c == '"' {
                 self.string(i)?
             } else if ",(){}:.=".contains(c) {
                 // [text.punctuation]
-                self.push(TokKind::Punct(c), i, i + 1);
-                i + 1
+                self.tok(TokKind::Punct(c), i, i + 1)
             } else {
                 return Err(Fail::new(self.pos(i), format!("unexpected character `{}`", c.escape_debug())));
             };
+            return Ok(Some(tok));
         }
-        Ok(())
+        self.next = self.text.len();
+        Ok(None)
     }
 
     fn scan_ident(&self, mut i: usize) -> usize {
@@ -127,7 +146,7 @@ impl Lexer<'_> {
     }
 
     /// An integer or float literal starting at `start` (a digit, or `-` and a digit).
-    fn number(&mut self, start: usize) -> Result<usize, Fail> {
+    fn number(&mut self, start: usize) -> Result<Tok<'a>, Fail> {
         let negative = self.at(start) == Some('-');
         let digits_start = start + usize::from(negative);
         let hex = self.at(digits_start) == Some('0') && matches!(self.at(digits_start + 1), Some('x' | 'X'));
@@ -180,11 +199,11 @@ impl Lexer<'_> {
                     format!("float literal `{text}` is out of range (write `inf` for infinity)"),
                 ));
             }
-            self.push(TokKind::Float(value), start, end);
+            Ok(self.tok(TokKind::Float(value), start, end))
         } else {
             // [text.int-literal]
             let mut magnitude: Option<u128> = Some(0);
-            for c in self.chars.get(magnitude_start..magnitude_end).unwrap_or_default() {
+            for c in self.text(magnitude_start, magnitude_end).chars() {
                 let d = c.to_digit(radix).unwrap_or(0);
                 magnitude = magnitude
                     .and_then(|m| m.checked_mul(u128::from(radix)))
@@ -205,13 +224,12 @@ impl Lexer<'_> {
                         ),
                     )
                 })?;
-            self.push(TokKind::Int(value), start, end);
+            Ok(self.tok(TokKind::Int(value), start, end))
         }
-        Ok(end)
     }
 
     /// A string literal starting at the `"` at `start`. [text.string-literal]
-    fn string(&mut self, start: usize) -> Result<usize, Fail> {
+    fn string(&mut self, start: usize) -> Result<Tok<'a>, Fail> {
         let mut bytes = Vec::new();
         let mut i = start + 1;
         loop {
@@ -231,16 +249,15 @@ impl Lexer<'_> {
                 _ => {
                     let mut buf = [0u8; 4];
                     bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                    i += 1;
+                    i += c.len_utf8();
                 }
             }
         }
-        self.push(TokKind::Str(bytes), start, i + 1);
-        Ok(i + 1)
+        Ok(self.tok(TokKind::Str(bytes), start, i + 1))
     }
 
     /// The escape sequence whose `\` is at `i`: its byte and the index after it.
-    fn escape(&self, i: usize) -> Result<(u8, usize), Fail> {
+    fn escape(&mut self, i: usize) -> Result<(u8, usize), Fail> {
         let byte = match self.at(i + 1) {
             Some('n') => b'\n',
             Some('t') => b'\t',

@@ -6,15 +6,16 @@
 //! constants, fields and labels are kept with their positions for [`super::resolve`], since they
 //! may be used before they are declared.
 
-use super::lexer::{lex_line, Tok, TokKind};
+use super::lexer::{check_line, Lexer, Tok, TokKind};
 use super::{Fail, Pos};
 use crate::instr::{Opcode, Operand, OperandKind, Reg};
+use crate::limits::MAX_CODE_LEN;
 use std::collections::HashMap;
 
 /// A name as written, with where it was written.
 #[derive(Clone, Debug)]
-pub(super) struct Name {
-    pub text: String,
+pub(super) struct Name<'a> {
+    pub text: &'a str,
     pub pos: Pos,
 }
 
@@ -26,78 +27,78 @@ pub(super) enum Lit {
 }
 
 #[derive(Clone, Debug)]
-pub(super) enum ConstRef {
+pub(super) enum ConstRef<'a> {
     Lit(Lit),
-    Named(Name),
+    Named(Name<'a>),
 }
 
 #[derive(Clone, Debug)]
-pub(super) enum FieldSel {
-    Name(Name),
+pub(super) enum FieldSel<'a> {
+    Name(Name<'a>),
     Slot(u32, Pos),
 }
 
 /// An operand after pass 1: either final, or a reference pass 2 resolves.
 #[derive(Clone, Debug)]
-pub(super) enum Pending {
+pub(super) enum Pending<'a> {
     Ready(Operand),
-    Const(ConstRef, Pos),
-    Str(ConstRef, Pos),
-    Func(Name),
-    Class(Name),
-    Field(Name, FieldSel),
-    Label(Name),
+    Const(ConstRef<'a>, Pos),
+    Str(ConstRef<'a>, Pos),
+    Func(Name<'a>),
+    Class(Name<'a>),
+    Field(Name<'a>, FieldSel<'a>),
+    Label(Name<'a>),
 }
 
 #[derive(Clone, Debug)]
-pub(super) struct PendingInstr {
+pub(super) struct PendingInstr<'a> {
     pub opcode: Opcode,
     pub pos: Pos,
-    pub operands: Vec<Pending>,
+    pub operands: Box<[Pending<'a>]>,
 }
 
 #[derive(Clone, Debug)]
-pub(super) struct ConstDecl {
-    pub name: Name,
+pub(super) struct ConstDecl<'a> {
+    pub name: Name<'a>,
     pub value: Lit,
 }
 
 #[derive(Clone, Debug)]
-pub(super) struct ClassDecl {
-    pub name: Name,
-    pub superclass: Option<Name>,
-    pub fields: Vec<Name>,
+pub(super) struct ClassDecl<'a> {
+    pub name: Name<'a>,
+    pub superclass: Option<Name<'a>>,
+    pub fields: Vec<Name<'a>>,
     /// Method name and function name.
-    pub methods: Vec<(Name, Name)>,
+    pub methods: Vec<(Name<'a>, Name<'a>)>,
 }
 
 #[derive(Clone, Debug)]
-pub(super) struct FuncDecl {
-    pub name: Name,
+pub(super) struct FuncDecl<'a> {
+    pub name: Name<'a>,
     pub arity: u32,
     pub regs: u32,
-    pub code: Vec<PendingInstr>,
-    pub labels: HashMap<String, u32>,
+    pub code: Vec<PendingInstr<'a>>,
+    pub labels: HashMap<&'a str, u32>,
 }
 
 /// The whole file after pass 1. The maps give each declared name its index.
 #[derive(Debug, Default)]
-pub(super) struct Ast {
-    pub consts: Vec<ConstDecl>,
-    pub classes: Vec<ClassDecl>,
-    pub funcs: Vec<FuncDecl>,
-    pub entry: Option<Name>,
-    pub const_index: HashMap<String, u32>,
-    pub class_index: HashMap<String, u32>,
-    pub func_index: HashMap<String, u32>,
+pub(super) struct Ast<'a> {
+    pub consts: Vec<ConstDecl<'a>>,
+    pub classes: Vec<ClassDecl<'a>>,
+    pub funcs: Vec<FuncDecl<'a>>,
+    pub entry: Option<Name<'a>>,
+    pub const_index: HashMap<&'a str, u32>,
+    pub class_index: HashMap<&'a str, u32>,
+    pub func_index: HashMap<&'a str, u32>,
 }
 
 /// Words with a meaning of their own in constant position. [text.const-operand]
 const FLOAT_WORDS: [&str; 3] = ["nan", "inf", "-inf"];
 
-/// Parses the lines of a file (without their newlines).
-pub(super) fn parse(lines: &[&str]) -> Result<Ast, Fail> {
-    let mut parser = Parser { lines, next: 0, ast: Ast::default() };
+/// Parses the text of a file, line by line.
+pub(super) fn parse(source: &str) -> Result<Ast<'_>, Fail> {
+    let mut parser = Parser { lines: source.split('\n'), read: 0, ast: Ast::default() };
     parser.file()?;
     Ok(parser.ast)
 }
@@ -127,21 +128,54 @@ fn to_index(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// The tokens of one line and a position in them.
-struct Cursor {
-    toks: Vec<Tok>,
-    i: usize,
+/// The tokens of one line and a position in them: the current token and the one after it (the
+/// grammar looks no further ahead), lexed as the parser moves on.
+struct Cursor<'a> {
+    lexer: Lexer<'a>,
+    current: Option<Tok<'a>>,
+    after: Option<Tok<'a>>,
     line: u32,
     end_col: u32,
 }
 
-impl Cursor {
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.i)
+impl<'a> Cursor<'a> {
+    /// The cursor at the start of line number `line`, after checking all of its tokens.
+    fn new(text: &'a str, line: u32) -> Result<Cursor<'a>, Fail> {
+        check_line(text, line)?;
+        let mut lexer = Lexer::new(text, line);
+        let current = Self::lex(&mut lexer);
+        let after = Self::lex(&mut lexer);
+        let end_col = u32::try_from(text.chars().count() + 1).unwrap_or(u32::MAX);
+        Ok(Cursor { lexer, current, after, line, end_col })
     }
 
-    fn peek_at(&self, k: usize) -> Option<&Tok> {
-        self.toks.get(self.i + k)
+    /// The next token. `check_line` has lexed the whole line without error, so lexing it again
+    /// cannot fail.
+    fn lex(lexer: &mut Lexer<'a>) -> Option<Tok<'a>> {
+        lexer.next_token().unwrap_or(None)
+    }
+
+    /// Moves to the next token.
+    fn bump(&mut self) {
+        self.current = self.after.take();
+        self.after = Self::lex(&mut self.lexer);
+    }
+
+    fn peek(&self) -> Option<&Tok<'a>> {
+        self.current.as_ref()
+    }
+
+    /// The token after the current one.
+    fn peek_second(&self) -> Option<&Tok<'a>> {
+        self.after.as_ref()
+    }
+
+    /// The identifier at the cursor, without moving (`""` if there is none).
+    fn word(&self) -> &'a str {
+        match self.peek() {
+            Some(Tok { kind: TokKind::Ident(w), .. }) => w,
+            _ => "",
+        }
     }
 
     fn pos(&self) -> Pos {
@@ -157,13 +191,13 @@ impl Cursor {
     }
 
     fn is_word(&self, word: &str) -> bool {
-        matches!(self.peek(), Some(Tok { kind: TokKind::Ident(w), .. }) if w == word)
+        self.word() == word
     }
 
     fn eat_punct(&mut self, c: char) -> bool {
         let yes = self.is_punct(c);
         if yes {
-            self.i += 1;
+            self.bump();
         }
         yes
     }
@@ -177,11 +211,11 @@ impl Cursor {
     }
 
     /// An identifier (not `-inf`), described as `what` if missing.
-    fn ident(&mut self, what: &str) -> Result<Name, Fail> {
+    fn ident(&mut self, what: &str) -> Result<Name<'a>, Fail> {
         match self.peek() {
-            Some(Tok { kind: TokKind::Ident(w), col, .. }) if w != "-inf" => {
-                let name = Name { text: w.clone(), pos: Pos { line: self.line, col: *col } };
-                self.i += 1;
+            Some(Tok { kind: TokKind::Ident(w), col, .. }) if *w != "-inf" => {
+                let name = Name { text: w, pos: Pos { line: self.line, col: *col } };
+                self.bump();
                 Ok(name)
             }
             _ => Err(self.expected(what)),
@@ -201,7 +235,7 @@ impl Cursor {
         match self.peek() {
             Some(Tok { kind: TokKind::Int(v), .. }) => {
                 let v = *v;
-                self.i += 1;
+                self.bump();
                 u32::try_from(v).map_err(|_| Fail::new(pos, format!("{what} must be between 0 and {}", u32::MAX)))
             }
             _ => Err(self.expected(what)),
@@ -214,7 +248,7 @@ impl Cursor {
             TokKind::Int(v) => Lit::Int(*v),
             TokKind::Float(v) => Lit::Float(*v),
             TokKind::Str(s) => Lit::Str(s.clone()),
-            TokKind::Ident(w) => match w.as_str() {
+            TokKind::Ident(w) => match *w {
                 // [text.float-words] `nan` is the canonical quiet NaN.
                 "nan" => Lit::Float(f64::from_bits(0x7ff8_0000_0000_0000)),
                 "inf" => Lit::Float(f64::INFINITY),
@@ -223,23 +257,23 @@ impl Cursor {
             },
             TokKind::Punct(_) => return None,
         };
-        self.i += 1;
+        self.bump();
         Some(lit)
     }
 }
 
 /// The registers of the function being parsed. [text.registers]
-struct Regs {
-    names: HashMap<String, u16>,
+struct Regs<'a> {
+    names: HashMap<&'a str, u16>,
     /// Parameters and locals so far.
     named: u32,
     /// One more than the highest raw register used.
     raw_max: u32,
 }
 
-impl Regs {
-    fn declare(&mut self, name: &Name) -> Result<(), Fail> {
-        if raw_register(&name.text).is_some() {
+impl<'a> Regs<'a> {
+    fn declare(&mut self, name: &Name<'a>) -> Result<(), Fail> {
+        if raw_register(name.text).is_some() {
             return Err(Fail::new(
                 name.pos,
                 format!("`{}` cannot name a register: names of the form r<digits> are raw registers", name.text),
@@ -247,22 +281,22 @@ impl Regs {
         }
         let index = u16::try_from(self.named)
             .map_err(|_| Fail::new(name.pos, format!("too many registers (at most {})", u32::from(u16::MAX) + 1)))?;
-        if self.names.insert(name.text.clone(), index).is_some() {
+        if self.names.insert(name.text, index).is_some() {
             return Err(Fail::new(name.pos, format!("duplicate register name `{}`", name.text)));
         }
         self.named += 1;
         Ok(())
     }
 
-    fn lookup(&mut self, name: &Name) -> Result<Reg, Fail> {
-        if let Some(raw) = raw_register(&name.text) {
+    fn lookup(&mut self, name: &Name<'a>) -> Result<Reg, Fail> {
+        if let Some(raw) = raw_register(name.text) {
             let n = raw.ok_or_else(|| {
                 Fail::new(name.pos, format!("register `{}` is out of range (at most r{})", name.text, u16::MAX))
             })?;
             self.raw_max = self.raw_max.max(u32::from(n) + 1);
             return Ok(Reg(n));
         }
-        match self.names.get(&name.text) {
+        match self.names.get(name.text) {
             Some(&r) => Ok(Reg(r)),
             None => Err(Fail::new(name.pos, format!("unknown register `{}`", name.text))),
         }
@@ -270,20 +304,22 @@ impl Regs {
 }
 
 struct Parser<'a> {
-    lines: &'a [&'a str],
-    next: usize,
-    ast: Ast,
+    lines: std::str::Split<'a, char>,
+    /// The number of lines read so far.
+    read: usize,
+    ast: Ast<'a>,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     /// The next line that has tokens, or `None` at the end of the file.
-    fn next_line(&mut self) -> Result<Option<Cursor>, Fail> {
-        while let Some(text) = self.lines.get(self.next) {
-            self.next += 1;
-            let line = to_index(self.next);
-            let lexed = lex_line(text, line)?;
-            if !lexed.tokens.is_empty() {
-                return Ok(Some(Cursor { toks: lexed.tokens, i: 0, line, end_col: lexed.end_col }));
+    fn next_line(&mut self) -> Result<Option<Cursor<'a>>, Fail> {
+        for text in self.lines.by_ref() {
+            // [text.lines]
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            self.read += 1;
+            let cur = Cursor::new(text, to_index(self.read))?;
+            if cur.peek().is_some() {
+                return Ok(Some(cur));
             }
         }
         Ok(None)
@@ -292,32 +328,32 @@ impl Parser<'_> {
     /// [text.items]
     fn file(&mut self) -> Result<(), Fail> {
         while let Some(mut cur) = self.next_line()? {
-            let keyword = cur.ident("`class`, `const`, `func` or `entry`")?;
-            match keyword.text.as_str() {
+            let keyword = cur.word();
+            if !["class", "const", "func", "entry"].contains(&keyword) {
+                return Err(cur.expected("`class`, `const`, `func` or `entry`"));
+            }
+            cur.bump();
+            match keyword {
                 "class" => self.class(cur)?,
                 "const" => self.constant(cur)?,
                 "func" => self.function(cur)?,
-                "entry" => self.entry(cur)?,
-                _ => {
-                    cur.i -= 1;
-                    return Err(cur.expected("`class`, `const`, `func` or `entry`"));
-                }
+                _ => self.entry(cur)?,
             }
         }
         Ok(())
     }
 
     /// Records a declared name in `map`, rejecting duplicates. [text.unique-names]
-    fn declare(map: &mut HashMap<String, u32>, name: &Name, index: usize, what: &str) -> Result<(), Fail> {
-        if map.contains_key(&name.text) {
+    fn declare(map: &mut HashMap<&'a str, u32>, name: &Name<'a>, index: usize, what: &str) -> Result<(), Fail> {
+        if map.contains_key(name.text) {
             return Err(Fail::new(name.pos, format!("duplicate {what} `{}`", name.text)));
         }
-        map.insert(name.text.clone(), to_index(index));
+        map.insert(name.text, to_index(index));
         Ok(())
     }
 
     /// `entry NAME` [text.entry]
-    fn entry(&mut self, mut cur: Cursor) -> Result<(), Fail> {
+    fn entry(&mut self, mut cur: Cursor<'a>) -> Result<(), Fail> {
         let name = cur.ident("a function name")?;
         cur.end()?;
         if let Some(first) = &self.ast.entry {
@@ -331,9 +367,9 @@ impl Parser<'_> {
     }
 
     /// `const NAME = LITERAL` [text.const]
-    fn constant(&mut self, mut cur: Cursor) -> Result<(), Fail> {
+    fn constant(&mut self, mut cur: Cursor<'a>) -> Result<(), Fail> {
         let name = cur.ident("a constant name")?;
-        if FLOAT_WORDS.contains(&name.text.as_str()) {
+        if FLOAT_WORDS.contains(&name.text) {
             return Err(Fail::new(name.pos, format!("`{}` is reserved and cannot name a constant", name.text)));
         }
         cur.punct('=')?;
@@ -360,7 +396,7 @@ impl Parser<'_> {
     /// Inside a body, a line starting with a top-level keyword means a `}` was forgotten.
     fn check_not_toplevel(cur: &Cursor, what: &str, open: Pos) -> Result<(), Fail> {
         if ["class", "const", "func", "entry"].iter().any(|k| cur.is_word(k))
-            && !matches!(cur.peek_at(1), Some(Tok { kind: TokKind::Punct(':'), .. }))
+            && !matches!(cur.peek_second(), Some(Tok { kind: TokKind::Punct(':'), .. }))
         {
             return Err(Fail::new(
                 cur.pos(),
@@ -372,7 +408,7 @@ impl Parser<'_> {
 
     /// `class NAME [: SUPER] {` then `field NAME` and `method NAME FUNC` lines, then `}`.
     /// [text.class]
-    fn class(&mut self, mut cur: Cursor) -> Result<(), Fail> {
+    fn class(&mut self, mut cur: Cursor<'a>) -> Result<(), Fail> {
         let name = cur.ident("a class name")?;
         let superclass = if cur.eat_punct(':') { Some(cur.ident("a superclass name")?) } else { None };
         let (open, mut closed) = Self::open_brace(&mut cur)?;
@@ -389,24 +425,24 @@ impl Parser<'_> {
                 continue;
             }
             Self::check_not_toplevel(&cur, &what, open)?;
-            let word = cur.ident("`field`, `method` or `}`")?;
-            match word.text.as_str() {
+            let word = cur.word();
+            if word != "field" && word != "method" {
+                return Err(cur.expected("`field`, `method` or `}`"));
+            }
+            cur.bump();
+            match word {
                 "field" => {
                     let field = cur.ident("a field name")?;
                     cur.end()?;
                     Self::declare(&mut field_names, &field, decl.fields.len(), "field")?;
                     decl.fields.push(field);
                 }
-                "method" => {
+                _ => {
                     let method = cur.ident("a method name")?;
                     let func = cur.ident("the function implementing the method")?;
                     cur.end()?;
                     Self::declare(&mut method_names, &method, decl.methods.len(), "method")?;
                     decl.methods.push((method, func));
-                }
-                _ => {
-                    cur.i -= 1;
-                    return Err(cur.expected("`field`, `method` or `}`"));
                 }
             }
         }
@@ -415,7 +451,7 @@ impl Parser<'_> {
     }
 
     /// `func NAME(PARAMS) [regs N] {`, `local` lines, labelled instructions, `}`. [text.func]
-    fn function(&mut self, mut cur: Cursor) -> Result<(), Fail> {
+    fn function(&mut self, mut cur: Cursor<'a>) -> Result<(), Fail> {
         let name = cur.ident("a function name")?;
         Self::declare(&mut self.ast.func_index, &name, self.ast.funcs.len(), "function")?;
         let mut regs = Regs { names: HashMap::new(), named: 0, raw_max: 0 };
@@ -423,7 +459,7 @@ impl Parser<'_> {
         if !cur.eat_punct(')') {
             loop {
                 let param = cur.ident("a parameter name")?;
-                match raw_register(&param.text) {
+                match raw_register(param.text) {
                     // [text.raw-params] `rK` is the K-th parameter, so it can be written only there.
                     Some(Some(k)) if u32::from(k) == regs.named => regs.named += 1,
                     Some(_) => {
@@ -448,7 +484,7 @@ impl Parser<'_> {
         }
         let arity = regs.named;
         let explicit_regs = if cur.is_word("regs") {
-            cur.i += 1;
+            cur.bump();
             let pos = cur.pos();
             Some((cur.count("a register count")?, pos))
         } else {
@@ -457,7 +493,7 @@ impl Parser<'_> {
         let (open, mut closed) = Self::open_brace(&mut cur)?;
         let what = format!("function `{}`", name.text);
         let mut code = Vec::new();
-        let mut labels: HashMap<String, u32> = HashMap::new();
+        let mut labels: HashMap<&'a str, u32> = HashMap::new();
         while !closed {
             let mut cur = self.next_line()?.ok_or_else(|| Self::unclosed(&what, open))?;
             if cur.eat_punct('}') {
@@ -466,13 +502,13 @@ impl Parser<'_> {
                 continue;
             }
             Self::check_not_toplevel(&cur, &what, open)?;
-            let starts_label = matches!(cur.peek_at(1), Some(Tok { kind: TokKind::Punct(':'), .. }));
+            let starts_label = matches!(cur.peek_second(), Some(Tok { kind: TokKind::Punct(':'), .. }));
             if cur.is_word("local") && !starts_label {
                 let pos = cur.pos();
                 if !code.is_empty() || !labels.is_empty() {
                     return Err(Fail::new(pos, "`local` lines must come before the first instruction or label"));
                 }
-                cur.i += 1;
+                cur.bump();
                 loop {
                     regs.declare(&cur.ident("a register name")?)?;
                     if !cur.eat_punct(',') {
@@ -483,16 +519,24 @@ impl Parser<'_> {
                 continue;
             }
             // [text.label]
-            while matches!(cur.peek_at(1), Some(Tok { kind: TokKind::Punct(':'), .. })) {
+            while matches!(cur.peek_second(), Some(Tok { kind: TokKind::Punct(':'), .. })) {
                 let label = cur.ident("a label name")?;
-                cur.i += 1;
-                if labels.contains_key(&label.text) {
+                cur.bump();
+                if labels.contains_key(label.text) {
                     return Err(Fail::new(label.pos, format!("duplicate label `{}`", label.text)));
                 }
                 labels.insert(label.text, to_index(code.len()));
             }
             if cur.peek().is_none() {
                 continue;
+            }
+            // [text.func] The verifier's limit, checked here too so that a file of a few
+            // megabytes cannot make the assembler hold tens of bytes of pending code per byte.
+            if code.len() >= MAX_CODE_LEN as usize {
+                return Err(Fail::new(
+                    cur.pos(),
+                    format!("{what} has more than {MAX_CODE_LEN} instructions, the most a function may have"),
+                ));
             }
             code.push(Self::instruction(&mut cur, &mut regs)?);
         }
@@ -510,10 +554,10 @@ impl Parser<'_> {
     }
 
     /// `MNEMONIC OPERAND, ...` with operands parsed by the kinds of the table. [text.instruction]
-    fn instruction(cur: &mut Cursor, regs: &mut Regs) -> Result<PendingInstr, Fail> {
+    fn instruction(cur: &mut Cursor<'a>, regs: &mut Regs<'a>) -> Result<PendingInstr<'a>, Fail> {
         let pos = cur.pos();
         let mnemonic = cur.ident("an instruction mnemonic or a label")?;
-        let opcode = Opcode::from_mnemonic(&mnemonic.text)
+        let opcode = Opcode::from_mnemonic(mnemonic.text)
             .ok_or_else(|| Fail::new(mnemonic.pos, format!("unknown mnemonic `{}`", mnemonic.text)))?;
         let specs = opcode.operands();
         let mut operands = Vec::with_capacity(specs.len());
@@ -536,7 +580,7 @@ impl Parser<'_> {
             ));
         }
         cur.end()?;
-        Ok(PendingInstr { opcode, pos, operands })
+        Ok(PendingInstr { opcode, pos, operands: operands.into_boxed_slice() })
     }
 
     fn signature(opcode: Opcode) -> String {
@@ -553,14 +597,14 @@ impl Parser<'_> {
     }
 
     /// One operand of the given kind. [text.operands]
-    fn operand(cur: &mut Cursor, regs: &mut Regs, kind: OperandKind) -> Result<Pending, Fail> {
+    fn operand(cur: &mut Cursor<'a>, regs: &mut Regs<'a>, kind: OperandKind) -> Result<Pending<'a>, Fail> {
         let pos = cur.pos();
         Ok(match kind {
             OperandKind::Reg => Pending::Ready(Operand::Reg(regs.lookup(&cur.ident("a register")?)?)),
             OperandKind::Imm => match cur.peek().map(|t| &t.kind) {
                 Some(TokKind::Int(v)) => {
                     let v = *v;
-                    cur.i += 1;
+                    cur.bump();
                     Pending::Ready(Operand::Imm(v))
                 }
                 _ => return Err(cur.expected("an integer literal")),
@@ -575,10 +619,10 @@ impl Parser<'_> {
             OperandKind::Str => match cur.peek().map(|t| &t.kind) {
                 Some(TokKind::Str(s)) => {
                     let s = s.clone();
-                    cur.i += 1;
+                    cur.bump();
                     Pending::Str(ConstRef::Lit(Lit::Str(s)), pos)
                 }
-                Some(TokKind::Ident(w)) if !FLOAT_WORDS.contains(&w.as_str()) => {
+                Some(TokKind::Ident(w)) if !FLOAT_WORDS.contains(w) => {
                     Pending::Str(ConstRef::Named(cur.ident("a string")?), pos)
                 }
                 _ => return Err(cur.expected("a string (a string literal or a constant name)")),

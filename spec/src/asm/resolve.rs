@@ -40,7 +40,7 @@ fn index_u32(n: usize, pos: Pos, what: &str) -> Result<u32, Fail> {
 }
 
 struct Resolver<'a> {
-    ast: &'a Ast,
+    ast: &'a Ast<'a>,
     pool: Vec<Constant>,
     shared: HashMap<Key, u32>,
     /// Per class: the number of inherited fields, and its own fields by name.
@@ -50,7 +50,10 @@ struct Resolver<'a> {
     field_cache: HashMap<(u32, &'a str), Option<u32>>,
 }
 
-pub(super) fn resolve(ast: Ast) -> Result<Assembly, Fail> {
+pub(super) fn resolve(mut ast: Ast<'_>) -> Result<Assembly, Fail> {
+    // Each function's pending code is dropped once it is resolved, so that the pending and the
+    // final form of all the code are never held at once.
+    let funcs = std::mem::take(&mut ast.funcs);
     let mut r = Resolver {
         ast: &ast,
         pool: Vec::new(),
@@ -67,10 +70,10 @@ pub(super) fn resolve(ast: Ast) -> Result<Assembly, Fail> {
         r.pool.push(c);
     }
     let classes = r.classes()?;
-    let mut functions = Vec::with_capacity(ast.funcs.len());
-    let mut lines = Vec::with_capacity(ast.funcs.len());
-    for decl in &ast.funcs {
-        let (function, map) = r.function(decl)?;
+    let mut functions = Vec::with_capacity(funcs.len());
+    let mut lines = Vec::with_capacity(funcs.len());
+    for decl in funcs {
+        let (function, map) = r.function(&decl)?;
         functions.push(function);
         lines.push(map);
     }
@@ -81,14 +84,14 @@ pub(super) fn resolve(ast: Ast) -> Result<Assembly, Fail> {
 
 impl<'a> Resolver<'a> {
     fn func(&self, name: &Name) -> Result<FuncIdx, Fail> {
-        match self.ast.func_index.get(&name.text) {
+        match self.ast.func_index.get(name.text) {
             Some(&i) => Ok(FuncIdx(i)),
             None => Err(Fail::new(name.pos, format!("unknown function `{}`", name.text))),
         }
     }
 
     fn class(&self, name: &Name) -> Result<u32, Fail> {
-        match self.ast.class_index.get(&name.text) {
+        match self.ast.class_index.get(name.text) {
             Some(&i) => Ok(i),
             None => Err(Fail::new(name.pos, format!("unknown class `{}`", name.text))),
         }
@@ -108,23 +111,23 @@ impl<'a> Resolver<'a> {
     }
 
     fn classes(&mut self) -> Result<Vec<Class>, Fail> {
-        let decls: &'a [ClassDecl] = &self.ast.classes;
+        let decls: &'a [ClassDecl<'a>] = &self.ast.classes;
         for decl in decls {
             let sup = decl.superclass.as_ref().map(|s| self.class(s)).transpose()?;
             self.superclass.push(sup);
-            self.own_fields.push(decl.fields.iter().enumerate().map(|(i, f)| (f.text.as_str(), i as u32)).collect());
+            self.own_fields.push(decl.fields.iter().enumerate().map(|(i, f)| (f.text, i as u32)).collect());
         }
         self.check_chains(decls)?;
         let mut out = Vec::with_capacity(decls.len());
         for (decl, sup) in decls.iter().zip(&self.superclass) {
             let mut methods = Vec::with_capacity(decl.methods.len());
             for (name, func) in &decl.methods {
-                methods.push(Method { name: name.text.clone(), func: self.func(func)? });
+                methods.push(Method { name: name.text.to_string(), func: self.func(func)? });
             }
             out.push(Class {
-                name: decl.name.text.clone(),
+                name: decl.name.text.to_string(),
                 superclass: sup.map(ClassIdx),
-                fields: decl.fields.iter().map(|f| f.text.clone()).collect(),
+                fields: decl.fields.iter().map(|f| f.text.to_string()).collect(),
                 methods,
             });
         }
@@ -138,7 +141,7 @@ impl<'a> Resolver<'a> {
     /// up along the chain ([text.field-operand]): a chain of n classes with a field operand per
     /// class would cost n^2 lookups, for a module the verifier rejects anyway. With it, each
     /// lookup walks at most `MAX_CLASS_DEPTH` classes.
-    fn check_chains(&mut self, decls: &[ClassDecl]) -> Result<(), Fail> {
+    fn check_chains(&mut self, decls: &[ClassDecl<'a>]) -> Result<(), Fail> {
         const TODO: u8 = 0;
         const ON_PATH: u8 = 1;
         const DONE: u8 = 2;
@@ -210,10 +213,10 @@ impl<'a> Resolver<'a> {
         slot
     }
 
-    fn field(&mut self, class_name: &'a Name, sel: &'a FieldSel) -> Result<FieldRef, Fail> {
+    fn field(&mut self, class_name: &Name<'a>, sel: &FieldSel<'a>) -> Result<FieldRef, Fail> {
         let class = self.class(class_name)?;
         let slot = match sel {
-            FieldSel::Name(field) => self.field_slot(class, &field.text).ok_or_else(|| {
+            FieldSel::Name(field) => self.field_slot(class, field.text).ok_or_else(|| {
                 Fail::new(field.pos, format!("class `{}` has no field `{}`", class_name.text, field.text))
             })?,
             FieldSel::Slot(slot, pos) => {
@@ -238,7 +241,7 @@ impl<'a> Resolver<'a> {
                 let &i = self
                     .ast
                     .const_index
-                    .get(&name.text)
+                    .get(name.text)
                     .ok_or_else(|| Fail::new(name.pos, format!("unknown constant `{}`", name.text)))?;
                 if string && !matches!(self.pool.get(i as usize), Some(Constant::Str(_))) {
                     return Err(Fail::new(
@@ -268,7 +271,7 @@ impl<'a> Resolver<'a> {
         Ok(ConstIdx(index))
     }
 
-    fn function(&mut self, decl: &'a FuncDecl) -> Result<(Function, Vec<u32>), Fail> {
+    fn function(&mut self, decl: &FuncDecl<'a>) -> Result<(Function, Vec<u32>), Fail> {
         let mut code = Vec::with_capacity(decl.code.len());
         let mut lines = Vec::with_capacity(decl.code.len());
         for instr in &decl.code {
@@ -281,7 +284,7 @@ impl<'a> Resolver<'a> {
                     Pending::Func(name) => Operand::Func(self.func(name)?),
                     Pending::Class(name) => Operand::Class(ClassIdx(self.class(name)?)),
                     Pending::Field(class, sel) => Operand::Field(self.field(class, sel)?),
-                    Pending::Label(name) => match decl.labels.get(&name.text) {
+                    Pending::Label(name) => match decl.labels.get(name.text) {
                         Some(&pc) => Operand::Label(Label(pc)),
                         None => {
                             return Err(Fail::new(
@@ -298,7 +301,7 @@ impl<'a> Resolver<'a> {
             code.push(built);
             lines.push(instr.pos.line);
         }
-        let function = Function { name: decl.name.text.clone(), arity: decl.arity, regs: decl.regs, code };
+        let function = Function { name: decl.name.text.to_string(), arity: decl.arity, regs: decl.regs, code };
         Ok((function, lines))
     }
 }
