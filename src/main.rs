@@ -2,8 +2,9 @@
 //!
 //! Exit status (README.md, spec/semantics.md): 0 the program finished; 1 the guest trapped or
 //! deadlocked; 2 bad usage, an invalid program file or a schedule that does not fit the
-//! program; 3 a host limit was reached (memory). Every message goes to stderr; only the
-//! program's own output (and what `disasm`/`check` print) goes to stdout.
+//! program; 3 a host limit was reached (memory); 4 the output could not be written (a closed
+//! pipe, a full disk). Every message goes to stderr; only the program's own output (and what
+//! `disasm`/`check` print) goes to stdout.
 
 #![forbid(unsafe_code)]
 
@@ -145,6 +146,7 @@ enum OutcomeFormat {
 const EXIT_TRAP: u8 = 1;
 const EXIT_INVALID: u8 = 2;
 const EXIT_HOST_LIMIT: u8 = 3;
+const EXIT_OUTPUT: u8 = 4;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -156,6 +158,23 @@ fn main() -> ExitCode {
         Command::Smith(args) => smith(args),
         Command::Diff(args) => diff(args),
     }
+}
+
+/// Exit status 4: stdout refused output. A closed pipe (`| head`) means the reader has seen
+/// enough, as a SIGPIPE would tell a C program, so it ends the run without a message; any other
+/// failure (a full disk) is reported.
+fn output_failed(kind: std::io::ErrorKind, message: &str) -> ExitCode {
+    if kind != std::io::ErrorKind::BrokenPipe {
+        eprintln!("error: cannot write the output: {message}");
+    }
+    ExitCode::from(EXIT_OUTPUT)
+}
+
+/// Writes `bytes` to stdout and flushes them: output that cannot be written is exit status 4,
+/// never ignored (a run whose output is lost must not look successful) nor a panic.
+fn write_stdout(bytes: &[u8]) -> Result<(), ExitCode> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(|e| output_failed(e.kind(), &e.to_string()))
 }
 
 /// Prints `error: ...` to stderr and returns exit status 2.
@@ -204,8 +223,8 @@ fn asm(input: &Path, output: Option<PathBuf>) -> ExitCode {
 fn disasm(file: &Path) -> ExitCode {
     match load(file) {
         Ok(program) => {
-            print!("{}", lockstep_spec::disasm::disassemble(program.module.module()));
-            ExitCode::SUCCESS
+            let text = lockstep_spec::disasm::disassemble(program.module.module());
+            write_stdout(text.as_bytes()).err().unwrap_or(ExitCode::SUCCESS)
         }
         Err(code) => code,
     }
@@ -219,8 +238,8 @@ fn check(file: &Path) -> ExitCode {
     let m = program.module.module();
     let instructions: usize = m.functions.iter().map(|f| f.code.len()).sum();
     let entry = m.functions.get(m.entry.0 as usize).map_or("?", |f| f.name.as_str());
-    println!(
-        "{}: ok ({:?}): {} functions, {} classes, {} constants, {} instructions, entry `{}`",
+    let summary = format!(
+        "{}: ok ({:?}): {} functions, {} classes, {} constants, {} instructions, entry `{}`\n",
         file.display(),
         program.format,
         m.functions.len(),
@@ -229,7 +248,7 @@ fn check(file: &Path) -> ExitCode {
         instructions,
         entry
     );
-    ExitCode::SUCCESS
+    write_stdout(summary.as_bytes()).err().unwrap_or(ExitCode::SUCCESS)
 }
 
 fn run(args: RunArgs) -> ExitCode {
@@ -276,10 +295,15 @@ fn run(args: RunArgs) -> ExitCode {
             if let Some(limit) = args.max_heap {
                 config.max_heap_bytes = limit;
             }
-            lockstep_reference::run(&program.module, &config).map_err(|e| match e {
-                lockstep_reference::RunError::OutOfMemory { .. } => (EXIT_HOST_LIMIT, e.to_string()),
-                lockstep_reference::RunError::ScheduleDiverged { .. } => (EXIT_INVALID, e.to_string()),
-            })
+            match lockstep_reference::run(&program.module, &config) {
+                Err(lockstep_reference::RunError::OutputFailed { kind, message }) => {
+                    return output_failed(kind, &message)
+                }
+                result => result.map_err(|e| match e {
+                    lockstep_reference::RunError::ScheduleDiverged { .. } => (EXIT_INVALID, e.to_string()),
+                    _ => (EXIT_HOST_LIMIT, e.to_string()),
+                }),
+            }
         }
         Engine::Optimized => {
             if scheduler != lockstep_reference::Scheduler::RoundRobin {
@@ -373,8 +397,8 @@ fn diff(args: DiffArgs) -> ExitCode {
     let reference = match lockstep_reference::run(&program.module, &config) {
         Ok(o) => o,
         Err(e) => {
-            println!("differ: the reference cannot replay the optimized engine's schedule: {e}");
-            return ExitCode::from(EXIT_TRAP);
+            let text = format!("differ: the reference cannot replay the optimized engine's schedule: {e}\n");
+            return write_stdout(text.as_bytes()).err().unwrap_or(ExitCode::from(EXIT_TRAP));
         }
     };
     match first_difference(&optimized, &reference) {
@@ -385,16 +409,15 @@ fn diff(args: DiffArgs) -> ExitCode {
                 End::Trapped(t) => format!("trapped {} in `{}` at instruction {}", t.kind, t.function_name, t.pc),
                 End::Deadlock { .. } => "deadlocked".to_string(),
             };
-            println!(
-                "agree: {} bytes of output, {segments} segments in {} schedule entries, {end}",
+            let text = format!(
+                "agree: {} bytes of output, {segments} segments in {} schedule entries, {end}\n",
                 optimized.stdout.len(),
                 optimized.schedule.entries.len()
             );
-            ExitCode::SUCCESS
+            write_stdout(text.as_bytes()).err().unwrap_or(ExitCode::SUCCESS)
         }
         Some(difference) => {
-            println!("differ: {difference}");
-            ExitCode::from(EXIT_TRAP)
+            write_stdout(format!("differ: {difference}\n").as_bytes()).err().unwrap_or(ExitCode::from(EXIT_TRAP))
         }
     }
 }
@@ -430,8 +453,7 @@ fn smith(args: SmithArgs) -> ExitCode {
     let generated = smith::from_seed(args.seed, options);
     let text = smith::to_lsa(args.seed, options, &generated);
     let Some(path) = args.output else {
-        print!("{text}");
-        return ExitCode::SUCCESS;
+        return write_stdout(text.as_bytes()).err().unwrap_or(ExitCode::SUCCESS);
     };
     let bytes = if path.extension().is_some_and(|e| e == "lsb") {
         lockstep_spec::encode::encode(&generated.module)
@@ -471,13 +493,13 @@ fn report(
     format: Option<OutcomeFormat>,
     record: Option<&Path>,
 ) -> ExitCode {
-    let mut stdout = std::io::stdout().lock();
-    // A closed stdout (for instance `| head`) is not the program's failure.
-    let _ = stdout.write_all(&outcome.stdout);
-    if let Some(OutcomeFormat::Json) = format {
-        let _ = writeln!(stdout, "{}", outcome.to_json());
+    let json = match format {
+        Some(OutcomeFormat::Json) => format!("{}\n", outcome.to_json()),
+        None => String::new(),
+    };
+    if let Err(code) = write_stdout(&outcome.stdout).and_then(|()| write_stdout(json.as_bytes())) {
+        return code;
     }
-    let _ = stdout.flush();
     if let Some(path) = record {
         if let Err(e) = std::fs::write(path, outcome.schedule.to_text()) {
             return invalid(format!("cannot write schedule {}: {e}", path.display()));

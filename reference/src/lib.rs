@@ -91,6 +91,11 @@ pub enum RunError {
     ScheduleDiverged { entry: usize, message: String },
     /// A limit was reached: the heap outgrew `Config::max_heap_bytes` ([limit.memory]).
     OutOfMemory { limit_bytes: usize },
+    /// With `Stdout::Inherit`: the process's stdout refused the program's output (a closed pipe,
+    /// a full disk). The run stops at the instruction whose output could not be written (or,
+    /// output being buffered, up to 64 KiB later), since output nobody receives is not worth
+    /// running on for, and a program printing forever into a closed pipe would never end.
+    OutputFailed { kind: std::io::ErrorKind, message: String },
 }
 
 impl RunError {
@@ -109,6 +114,7 @@ impl fmt::Display for RunError {
             RunError::OutOfMemory { limit_bytes } => {
                 write!(f, "out of memory: the heap would exceed its limit of {limit_bytes} bytes")
             }
+            RunError::OutputFailed { message, .. } => write!(f, "cannot write the program's output: {message}"),
         }
     }
 }

@@ -87,6 +87,8 @@ pub(crate) struct Machine<'m> {
     stdout: Vec<u8>,
     /// Where guest output goes when it is not captured in the outcome.
     inherited: Option<std::io::BufWriter<std::io::Stdout>>,
+    /// The first error writing to `inherited`: the run stops after the instruction that met it.
+    output_error: Option<std::io::Error>,
     schedule: Schedule,
     record_schedule: bool,
     max_heap_bytes: usize,
@@ -118,6 +120,7 @@ impl<'m> Machine<'m> {
                 Stdout::Capture => None,
                 Stdout::Inherit => Some(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
             },
+            output_error: None,
             schedule: Schedule::default(),
             record_schedule: config.record_schedule,
             max_heap_bytes: config.max_heap_bytes,
@@ -192,7 +195,8 @@ impl<'m> Machine<'m> {
                 self.schedule.push_segment(&id);
             }
             if let Err(e) = self.run_segment(chosen) {
-                self.flush_output();
+                // The output before the failure still goes out (if it can).
+                let _ = self.flush_output();
                 return Err(e);
             }
             last = Some(chosen);
@@ -210,27 +214,43 @@ impl<'m> Machine<'m> {
                 }
             }
         };
-        self.flush_output();
+        self.flush_output()?;
         if let Some(replay) = &replay {
             replay.finish()?;
         }
         Ok(Outcome { stdout: self.stdout, end, schedule: self.schedule })
     }
 
-    /// Guest output not captured in the outcome goes to the process's stdout. A stdout that no
-    /// longer accepts output (a closed pipe) is not the program's failure, so errors are dropped.
-    fn flush_output(&mut self) {
+    /// Guest output not captured in the outcome goes to the process's stdout; a stdout that
+    /// refuses it ends the run (`RunError::OutputFailed`).
+    fn flush_output(&mut self) -> Result<(), RunError> {
         if let Some(out) = &mut self.inherited {
             use std::io::Write;
-            let _ = out.flush();
+            if let Err(e) = out.flush() {
+                self.output_error.get_or_insert(e);
+            }
+        }
+        self.output_failure()
+    }
+
+    fn output_failure(&mut self) -> Result<(), RunError> {
+        match self.output_error.take() {
+            Some(e) => Err(RunError::OutputFailed { kind: e.kind(), message: e.to_string() }),
+            None => Ok(()),
         }
     }
 
+    /// Appends guest output; an error is kept for `run_segment` to end the run with, since a
+    /// print is not a trap ([exec.print]: it never traps).
     fn write_output(&mut self, bytes: &[u8]) {
         match &mut self.inherited {
             Some(out) => {
                 use std::io::Write;
-                let _ = out.write_all(bytes);
+                if self.output_error.is_none() {
+                    if let Err(e) = out.write_all(bytes) {
+                        self.output_error = Some(e);
+                    }
+                }
             }
             None => self.stdout.extend_from_slice(bytes),
         }
@@ -303,6 +323,7 @@ impl<'m> Machine<'m> {
             if value::live_bytes().saturating_sub(self.heap_baseline) > self.max_heap_bytes {
                 return Err(RunError::OutOfMemory { limit_bytes: self.max_heap_bytes });
             }
+            self.output_failure()?;
             match flow {
                 // [thread.atomic-segment]: no boundary inside an atomic block.
                 Ok(Flow::Continue) => {
