@@ -16,6 +16,8 @@
 //! relies on.
 
 pub mod code;
+mod context;
+mod end;
 pub mod heap;
 pub mod inline_cache;
 mod interp;
@@ -25,11 +27,12 @@ mod ops;
 mod par;
 mod regs;
 mod report;
+mod serial;
 #[doc(hidden)]
 pub mod stm;
+mod stop;
 mod thread;
 pub mod value;
-mod vm;
 
 use lockstep_spec::outcome::Outcome;
 use lockstep_spec::VerifiedModule;
@@ -178,16 +181,18 @@ pub(crate) fn run_module(module: &lockstep_spec::Module, config: &Config) -> Res
         return par::run(module, config);
     }
     let oom = |_| RunError::OutOfMemory { limit_bytes: config.max_heap_bytes };
-    let mut vm = vm::Vm::new(module, config).map_err(oom)?;
-    let ran = if config.stats { vm.run::<true>() } else { vm.run::<false>() };
+    let heap = heap::Heap::new(config.max_heap_bytes, config.gc_threshold_bytes);
+    let (prog, cx, main) = context::Context::new(module, config, heap).map_err(oom)?;
+    let mut rr = serial::RoundRobin::new(prog, cx, main, config);
+    let ran = if config.stats { rr.run::<true>() } else { rr.run::<false>() };
     // What the program printed before running out of memory is still its output.
-    vm.flush_stdout();
+    rr.cx.flush_stdout();
     ran.map_err(oom)?;
     let stats = config.stats.then(|| Stats {
-        instructions: vm.instructions,
-        inline_caches: vm.ic.stats(),
-        gc: vm.heap.stats,
-        threads: vm.threads.len(),
+        instructions: rr.cx.instructions,
+        inline_caches: rr.cx.ic.stats(),
+        gc: rr.cx.heap.stats,
+        threads: rr.threads.len(),
     });
-    Ok(Report { outcome: vm.outcome(), stats, stm: None })
+    Ok(Report { outcome: rr.outcome(), stats, stm: None })
 }

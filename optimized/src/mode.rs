@@ -1,25 +1,26 @@
-//! How the interpreter reaches state that other guest threads share: the mutable heap words
-//! (object slots, array length, capacity, storage and elements), spawning, joining and thread
-//! names. Two implementations: [`Serial`] (one OS thread runs every guest thread, so shared
-//! words are plain relaxed loads and stores, as in part 1) and `par::TxMode` (guest threads on
-//! OS threads; every access goes through the running transaction's barriers). The interpreter
-//! is generic over the mode, so the serial build carries no barrier code at all.
+//! How the interpreter reaches what other guest threads share or decide: the mutable heap words
+//! (object slots, array length, capacity, storage and elements), spawning, joining, thread
+//! names, collections at safepoints and the end of a run of segments. Two implementations:
+//! `serial::Serial` (`--stm=off`: one OS thread runs every guest thread, so shared words are
+//! plain relaxed loads and stores and the thread table is at hand) and `par::TxMode` (guest
+//! threads on OS threads; every access goes through the running transaction's barriers). The
+//! interpreter is generic over the mode, so the serial build carries no barrier code at all,
+//! and the interpreter itself never asks which mode it runs in.
 //!
 //! Immutable cells (strings, boxed numbers) and cell headers need no barrier: they are written
 //! once, before the cell is published (`STM.md`, checklist item 2).
 
-use crate::heap::cell_word;
+use crate::code::Program;
+use crate::heap::Heap;
 use crate::ops::ThreadNames;
 use crate::stm::Abort;
 use crate::thread::{Thread, ThreadState};
 use crate::value::Value;
-use std::sync::atomic::Ordering::Relaxed;
 
 /// The location of the instruction that accesses a word: (function, pc), for conflict reports.
 pub(crate) type Loc = (u32, u32);
 
 /// What a `spawn` did.
-#[cfg_attr(loom, allow(dead_code))] // (parallel runs are not built under loom)
 pub(crate) enum Spawned {
     Handle(Value),
     /// The run already created `MAX_THREADS` threads.
@@ -27,9 +28,10 @@ pub(crate) enum Spawned {
 }
 
 pub(crate) trait Mode {
-    /// Guest threads run in parallel: the interpreter must validate before effects and traps,
-    /// end transactions when asked, and use this mode for spawn and join.
-    const PARALLEL: bool;
+    /// After a `spawn`, end the thread's run of segments at the next boundary (round-robin on
+    /// one OS thread: the new thread is runnable and must get its turn). A parallel run's new
+    /// thread has its own OS thread.
+    const YIELD_AFTER_SPAWN: bool;
 
     /// Word `i` of the live cell `obj` (a mutable word).
     fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort>;
@@ -37,75 +39,30 @@ pub(crate) trait Mode {
     /// Stores `v` in word `i` of the live cell `obj`.
     fn store(&mut self, obj: Value, i: usize, v: u64);
 
-    /// [stm.validate]: before an effect or a trap, and at backward jumps.
+    /// [stm.validate]: before an effect or a trap.
     fn validate(&mut self, at: impl FnOnce() -> Loc) -> Result<(), Abort>;
 
-    /// Whether the running transaction should end at its next boundary (a collection or the
-    /// end of the run is waiting for it).
-    fn should_end(&self) -> bool;
+    /// At a segment boundary outside atomic blocks, with `left` segments of the budget still
+    /// to run: whether to end the run of segments here although budget is left (a collection or
+    /// the end of the run waits for this thread, or the contention policy asks). Checked at
+    /// every boundary, so it must be cheap.
+    fn end_at_boundary(&mut self, left: u64) -> bool;
 
-    /// Whether the running transaction asks to end at this boundary (contention policy:
-    /// `Contention::end_after_write`). Checked at every boundary, so it must be cheap.
-    fn wants_end(&self) -> bool;
+    /// At every taken backward jump (a loop inside an atomic block has no boundary: this is
+    /// where a doomed transaction notices). `Ok(true)`: the run is over, abandon the thread.
+    fn at_back_jump(&mut self, at: impl FnOnce() -> Loc) -> Result<bool, Abort>;
 
-    /// Whether the run is over (main ended): the thread is abandoned.
-    fn over(&self) -> bool;
+    /// At a safepoint (function entry, taken backward jump): every live value is in a register
+    /// of `th` or of another thread. The serial mode collects here when the heap asks.
+    fn safepoint(&mut self, heap: &mut Heap, prog: &Program, th: &Thread, extra_roots: &[Value]);
 
-    /// [thread.spawn] for a parallel run: a new thread of `th` running `f` with `args`.
-    fn spawn(&mut self, th: &mut Thread, f: u32, args: &[Value], fuel: u64) -> Result<Spawned, Abort>;
+    /// [thread.spawn]: a new thread of `th` running `f` with `args`.
+    fn spawn(&mut self, prog: &Program, th: &mut Thread, f: u32, args: &[Value], fuel: u64) -> Result<Spawned, Abort>;
 
-    /// The state of thread `target` as the running transaction sees it, for `join`.
+    /// The state of thread `target` (not the running one) as the running thread sees it, for
+    /// `join`.
     fn join_state(&mut self, target: u32) -> Result<ThreadState, Abort>;
 
     /// Names of thread handles, for display.
-    fn names<'a>(&'a self, serial: &'a dyn ThreadNames) -> &'a dyn ThreadNames;
-}
-
-/// All guest threads on one OS thread, taking turns: no barriers.
-pub(crate) struct Serial;
-
-impl Mode for Serial {
-    const PARALLEL: bool = false;
-
-    #[inline(always)]
-    fn load(&mut self, obj: Value, i: usize, _: impl FnOnce() -> Loc) -> Result<u64, Abort> {
-        Ok(cell_word(obj, i).load(Relaxed))
-    }
-
-    #[inline(always)]
-    fn store(&mut self, obj: Value, i: usize, v: u64) {
-        cell_word(obj, i).store(v, Relaxed)
-    }
-
-    #[inline(always)]
-    fn validate(&mut self, _: impl FnOnce() -> Loc) -> Result<(), Abort> {
-        Ok(())
-    }
-
-    #[inline(always)]
-    fn should_end(&self) -> bool {
-        false
-    }
-
-    #[inline(always)]
-    fn wants_end(&self) -> bool {
-        false
-    }
-
-    #[inline(always)]
-    fn over(&self) -> bool {
-        false
-    }
-
-    fn spawn(&mut self, _: &mut Thread, _: u32, _: &[Value], _: u64) -> Result<Spawned, Abort> {
-        unreachable!("the serial interpreter spawns through its own thread table")
-    }
-
-    fn join_state(&mut self, _: u32) -> Result<ThreadState, Abort> {
-        unreachable!("the serial interpreter joins through its own thread table")
-    }
-
-    fn names<'a>(&'a self, serial: &'a dyn ThreadNames) -> &'a dyn ThreadNames {
-        serial
-    }
+    fn names(&self) -> &dyn ThreadNames;
 }

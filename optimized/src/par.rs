@@ -15,19 +15,22 @@
 //! transaction: never while it waits, so the collector can always take them all. That mutex is
 //! never contended outside a collection; it is not a GIL (each thread has its own).
 
-use crate::code::{Op, Program};
+use crate::code::Program;
+use crate::context::{write_stdout, Context, STREAM_CHUNK};
+use crate::end::{deadlock, join_target, main_end};
 use crate::heap::{cell_word, Budget, Heap, OutOfMemory};
 use crate::inline_cache::IcStats;
-use crate::interp::Stop;
+use crate::interp::run_thread;
 use crate::mode::{Loc, Mode, Spawned};
-use crate::ops::{self, ThreadNames};
+use crate::ops::ThreadNames;
 use crate::report::{StmReport, ThreadFigures};
+use crate::stm::sync::lock;
 use crate::stm::{Abort, AbortKind, Contention, HotWords, Policy, Retry, Safepoints, Stm, Transaction, TxThread};
+use crate::stop::Stop;
 use crate::thread::{Frame, Thread, ThreadState};
-use crate::value::{as_thread, thread_value, Value};
-use crate::vm::Vm;
+use crate::value::{thread_value, Value};
 use lockstep_spec::limits::MAX_THREADS;
-use lockstep_spec::outcome::{End, Outcome, TrapInfo};
+use lockstep_spec::outcome::{End, Outcome};
 use lockstep_spec::schedule::{Schedule, ScheduleEntry, ThreadId};
 use lockstep_spec::Module;
 use std::collections::HashMap;
@@ -36,12 +39,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::Scope;
 use std::time::{Duration, Instant};
 
-/// Streamed output is written to stdout once this much is pending.
-const STREAM_CHUNK: usize = 1 << 16;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+/// A commit's place in the serialization order (`CommitInfo::order_key`).
+type OrderKey = (u64, bool);
 
 /// The published state of the run's threads, in creation order (thread index = handle).
 /// Updated only by commit hooks (in serialization order) and by joiners that block.
@@ -65,7 +64,7 @@ impl ThreadNames for Table {
 /// One guest thread's state, behind a mutex that its OS thread holds while it runs a
 /// transaction and the collector takes while the world is stopped.
 struct Local {
-    vm: Vm,
+    cx: Context,
     th: Thread,
 }
 
@@ -81,12 +80,14 @@ struct Shared {
     table_cv: Condvar,
     /// Main ended (or the run deadlocked, or failed): every thread stops where it is.
     over: AtomicBool,
-    end: Mutex<Option<(End, Option<(u64, bool)>)>>,
+    /// How the run ended, and main's order key when main's end decided it.
+    end: Mutex<Option<(End, Option<OrderKey>)>>,
     error: Mutex<Option<OutOfMemory>>,
     out: Mutex<Vec<u8>>,
     stream: bool,
     record: bool,
-    records: Mutex<Vec<(u32, u64, (u64, bool))>>,
+    /// (thread, segments, order key) per committed transaction: the schedule, once sorted.
+    records: Mutex<Vec<(u32, u64, OrderKey)>>,
     registry: Mutex<Vec<(u32, Arc<Mutex<Local>>)>>,
     pool: Mutex<Vec<Heap>>,
     budget: Arc<Budget>,
@@ -105,7 +106,7 @@ impl Shared {
         self.over.load(Relaxed)
     }
 
-    fn finish(&self, end: End, key: Option<(u64, bool)>) {
+    fn finish(&self, end: End, key: Option<OrderKey>) {
         let mut e = lock(&self.end);
         if e.is_none() {
             *e = Some((end, key));
@@ -151,6 +152,8 @@ struct TxMode<'s, const SOLO: bool> {
     /// `Contention::hot_words` at the transaction's start, and whether it wrote one of them.
     hot: HotWords,
     wrote_hot: bool,
+    /// Backward jumps taken in this transaction (see `at_back_jump`).
+    back_jumps: u32,
 }
 
 impl<'s, const SOLO: bool> TxMode<'s, SOLO> {
@@ -165,6 +168,7 @@ impl<'s, const SOLO: bool> TxMode<'s, SOLO> {
             abort_at: (0, 0),
             hot,
             wrote_hot: false,
+            back_jumps: 0,
         }
     }
 
@@ -173,6 +177,13 @@ impl<'s, const SOLO: bool> TxMode<'s, SOLO> {
             self.abort_at = self.read_at.get(&a.word).copied().unwrap_or_else(at);
         }
         a
+    }
+
+    /// Whether the running transaction should end at its next boundary (a collection or the
+    /// end of the run is waiting for it).
+    #[inline(always)]
+    fn should_end(&self) -> bool {
+        self.sh.sp.stop_requested() || self.sh.budget.gc.load(Relaxed) || self.sh.over()
     }
 }
 
@@ -186,7 +197,7 @@ impl<const SOLO: bool> ThreadNames for TxMode<'_, SOLO> {
 }
 
 impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
-    const PARALLEL: bool = true;
+    const YIELD_AFTER_SPAWN: bool = false;
 
     #[inline(always)]
     fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort> {
@@ -229,22 +240,33 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
         self.tx.validate().map_err(|a| self.blame(a, at))
     }
 
+    /// The contention policy's request (`Contention::end_after_write`: this transaction wrote a
+    /// hot word), checked at every boundary; a waiting collection or the run's end is noticed
+    /// within 64 boundaries: soon enough, and those flags stay off the path of most boundaries.
     #[inline(always)]
-    fn should_end(&self) -> bool {
-        self.sh.sp.stop_requested() || self.sh.budget.gc.load(Relaxed) || self.sh.over()
+    fn end_at_boundary(&mut self, left: u64) -> bool {
+        (!SOLO && self.wrote_hot) || (left.is_multiple_of(64) && self.should_end())
     }
 
+    /// A loop inside an atomic block has no boundary: this is where a doomed transaction
+    /// notices ([stm.validate]), and an abandoned thread stops. Every 64th backward jump is as
+    /// good a bound on a doomed loop as every one, and keeps the clock and the end flag out of
+    /// tight loops (mandelbrot's inner loop is 17 instructions).
     #[inline(always)]
-    fn wants_end(&self) -> bool {
-        !SOLO && self.wrote_hot
+    fn at_back_jump(&mut self, at: impl FnOnce() -> Loc) -> Result<bool, Abort> {
+        self.back_jumps = self.back_jumps.wrapping_add(1);
+        if !self.back_jumps.is_multiple_of(64) {
+            return Ok(false);
+        }
+        self.validate(at)?;
+        Ok(self.sh.over())
     }
 
+    /// Parallel runs collect between transactions (`should_end` ends them for it).
     #[inline(always)]
-    fn over(&self) -> bool {
-        self.sh.over()
-    }
+    fn safepoint(&mut self, _: &mut Heap, _: &Program, _: &Thread, _: &[Value]) {}
 
-    fn spawn(&mut self, th: &mut Thread, f: u32, args: &[Value], fuel: u64) -> Result<Spawned, Abort> {
+    fn spawn(&mut self, prog: &Program, th: &mut Thread, f: u32, args: &[Value], fuel: u64) -> Result<Spawned, Abort> {
         let n = self.tx.read(&self.sh.created)?;
         if n >= u64::from(MAX_THREADS) {
             return Ok(Spawned::Limit);
@@ -252,7 +274,7 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
         self.tx.write(&self.sh.created, n + 1);
         let id = self.my_id.child(th.spawned);
         th.spawned += 1;
-        let thread = Thread::new(&self.sh.prog, f, args, fuel);
+        let thread = Thread::new(prog, f, args, fuel);
         self.pending.push(Pending { index: n as u32, id, thread: Some(thread) });
         Ok(Spawned::Handle(thread_value(n as u32)))
     }
@@ -273,7 +295,7 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
         Ok(state)
     }
 
-    fn names<'a>(&'a self, _: &'a dyn ThreadNames) -> &'a dyn ThreadNames {
+    fn names(&self) -> &dyn ThreadNames {
         self
     }
 }
@@ -290,13 +312,13 @@ struct Attempt<'s> {
 
 /// Runs thread `th` (index `ti`) for up to `budget` segments inside `mode`'s transaction.
 fn attempt<'s, const STATS: bool, const SOLO: bool>(
-    vm: &mut Vm,
+    cx: &mut Context,
     ti: u32,
     th: &mut Thread,
     budget: u64,
     mut mode: TxMode<'s, SOLO>,
 ) -> Attempt<'s> {
-    let ran = vm.run_thread::<STATS, TxMode<'s, SOLO>>(ti as usize, th, budget, &mut mode);
+    let ran = run_thread::<STATS, TxMode<'s, SOLO>>(&mode.sh.prog, cx, ti as usize, th, budget, &mut mode);
     let TxMode { tx, pending, abort_at, read_at, my_id, .. } = mode;
     Attempt { ran, tx, pending, abort_at, read_at, my_id }
 }
@@ -330,27 +352,16 @@ impl Saved {
     }
 }
 
-/// The thread a thread stopped at a `join` waits for.
-fn join_target(prog: &Program, th: &Thread) -> Option<u32> {
-    let top = th.frames.last()?;
-    let Some(Op::Join { t, .. }) = prog.funcs[top.func as usize].code.get(top.pc as usize).copied() else {
-        return None;
-    };
-    as_thread(th.regs.get(top.base as usize + t as usize).copied().unwrap_or(0))
-}
-
 /// Runs `module` with its guest threads in parallel.
 pub(crate) fn run(module: &Module, config: &crate::Config) -> Result<crate::Report, crate::RunError> {
     let oom = |_| crate::RunError::OutOfMemory { limit_bytes: config.max_heap_bytes };
     let budget = Arc::new(Budget::default());
     let heap = Heap::shared(config.max_heap_bytes, config.gc_threshold_bytes, budget.clone());
-    let mut vm = Vm::with_heap(module, config, heap).map_err(oom)?;
-    // `Vm::with_heap` built the main thread in its (serial) table: take it out.
-    let main = std::mem::take(&mut *vm.threads[0]);
-    vm.threads.clear();
-    vm.stream_stdout = false;
+    let (prog, mut cx, main) = Context::new(module, config, heap).map_err(oom)?;
+    // Output is streamed from the run's buffer at commits, not from a thread's.
+    cx.stream_stdout = false;
     let sh = Shared {
-        prog: vm.prog.clone(),
+        prog,
         stm: Stm::new(),
         sp: Safepoints::new(),
         created: crate::stm::sync::AtomicU64::new(1),
@@ -372,7 +383,7 @@ pub(crate) fn run(module: &Module, config: &crate::Config) -> Result<crate::Repo
         registry: Mutex::new(Vec::new()),
         pool: Mutex::new(Vec::new()),
         budget,
-        type_names: vm.type_names,
+        type_names: cx.type_names,
         config: config.clone(),
         policy: Policy::default(),
         instructions: AtomicU64::new(0),
@@ -380,7 +391,7 @@ pub(crate) fn run(module: &Module, config: &crate::Config) -> Result<crate::Repo
         gc: Mutex::new(crate::GcStats::default()),
         report: Mutex::new(StmReport::default()),
     };
-    let main_local = Arc::new(Mutex::new(Local { vm, th: main }));
+    let main_local = Arc::new(Mutex::new(Local { cx, th: main }));
     sh.sp.register();
     lock(&sh.registry).push((0, main_local.clone()));
     std::thread::scope(|s| {
@@ -391,7 +402,7 @@ pub(crate) fn run(module: &Module, config: &crate::Config) -> Result<crate::Repo
         }
     });
     if config.stream_stdout {
-        crate::vm::write_stdout(&mut lock(&sh.out));
+        write_stdout(&mut lock(&sh.out));
     }
     if let Some(e) = *lock(&sh.error) {
         return Err(oom(e));
@@ -457,7 +468,7 @@ fn collect(sh: &Shared) {
                 roots.push(*v);
             }
         }
-        let mut heaps: Vec<&mut Heap> = locals.iter_mut().map(|l| &mut l.vm.heap).collect();
+        let mut heaps: Vec<&mut Heap> = locals.iter_mut().map(|l| &mut l.cx.heap).collect();
         heaps.extend(pool.iter_mut());
         let (live, pause) = Heap::collect_all(&mut heaps, &prog.nfields, roots);
         let mut gc = lock(&sh.gc);
@@ -510,16 +521,16 @@ fn worker<'scope, const STATS: bool>(
         // can appear before this transaction commits (its own spawns start after the commit).
         let solo = sh.config.stm_solo && lock(&sh.table).live == 1;
         let mut g = lock(&local);
-        let Local { vm, th } = &mut *g;
-        vm.heap.tag = tx.private_tag();
+        let Local { cx, th } = &mut *g;
+        cx.heap.tag = tx.private_tag();
         saved.take(&sh.prog, th);
         let budget = u64::from(cm.target_segments());
         let id = std::mem::replace(&mut my_id, ThreadId(Vec::new()));
         let hot = cm.hot_words();
         let run = if solo {
-            attempt::<STATS, true>(vm, ti, th, budget, TxMode::new(tx, sh, id, report, hot))
+            attempt::<STATS, true>(cx, ti, th, budget, TxMode::new(tx, sh, id, report, hot))
         } else {
-            attempt::<STATS, false>(vm, ti, th, budget, TxMode::new(tx, sh, id, report, hot))
+            attempt::<STATS, false>(cx, ti, th, budget, TxMode::new(tx, sh, id, report, hot))
         };
         let Attempt { ran, mut tx, mut pending, abort_at, read_at, my_id: id } = run;
         my_id = id;
@@ -539,7 +550,7 @@ fn worker<'scope, const STATS: bool>(
         macro_rules! roll_back {
             ($a:expr, $at:expr) => {{
                 saved.restore(th);
-                vm.out.clear();
+                cx.out.clear();
                 fig.aborted += 1;
                 if let Some(t0) = started {
                     let lost = t0.elapsed();
@@ -556,7 +567,7 @@ fn worker<'scope, const STATS: bool>(
             continue;
         }
         let ended = stop == Stop::Ended;
-        if ended || !vm.out.is_empty() || !pending.is_empty() {
+        if ended || !cx.out.is_empty() || !pending.is_empty() {
             tx.mark_effect();
         }
         let th_ref = &*th;
@@ -566,8 +577,8 @@ fn worker<'scope, const STATS: bool>(
             if sh.over() {
                 return false;
             }
-            if !vm.out.is_empty() {
-                lock(&sh.out).extend_from_slice(&vm.out);
+            if !cx.out.is_empty() {
+                lock(&sh.out).extend_from_slice(&cx.out);
             }
             if sh.record && segs > 0 {
                 lock(&sh.records).push((ti, segs, info.order_key()));
@@ -598,12 +609,16 @@ fn worker<'scope, const STATS: bool>(
                 }
                 table.blocked -= woken;
                 if ti == 0 {
-                    let end = main_end(sh, &vm.heap, th_ref, &table);
+                    // Displayed here, in main's commit hook: under the commit lock the heap holds
+                    // exactly the state at main's serialization point (an array's length shown
+                    // is the length then).
+                    let end = main_end(&sh.prog, &cx.heap, &*table, &th_ref.state)
+                        .unwrap_or(End::Deadlock { blocked: Vec::new() });
                     drop(table);
                     sh.finish(end, Some(info.order_key()));
                 } else if table.live > 0 && table.blocked == table.live {
                     // [thread.deadlock] This end left only threads blocked on each other.
-                    let end = deadlock(&table);
+                    let end = deadlock_of(&table);
                     drop(table);
                     sh.finish(end, None);
                 } else {
@@ -622,7 +637,7 @@ fn worker<'scope, const STATS: bool>(
                 continue;
             }
         };
-        vm.out.clear();
+        cx.out.clear();
         fig.committed += 1;
         fig.segments += segs;
         cm.on_commit();
@@ -630,7 +645,7 @@ fn worker<'scope, const STATS: bool>(
         if sh.stream {
             let mut o = lock(&sh.out);
             if o.len() >= STREAM_CHUNK {
-                crate::vm::write_stdout(&mut o);
+                write_stdout(&mut o);
             }
         }
         // Start the threads this transaction spawned (item 10): registered before this thread
@@ -640,8 +655,8 @@ fn worker<'scope, const STATS: bool>(
         for p in pending.iter_mut().filter(|_| published) {
             let Some(thread) = p.thread.take() else { continue };
             let heap = sh.new_heap();
-            let child = Vm::worker(sh.prog.clone(), heap, sh.type_names, sh.config.fuel);
-            let l = Arc::new(Mutex::new(Local { vm: child, th: thread }));
+            let child = Context::worker(&sh.prog, heap, sh.type_names, sh.config.fuel);
+            let l = Arc::new(Mutex::new(Local { cx: child, th: thread }));
             sh.sp.register_by_running();
             lock(&sh.registry).push((p.index, l.clone()));
             let index = p.index;
@@ -661,12 +676,12 @@ fn worker<'scope, const STATS: bool>(
     // Leave the run: the heap goes to the pool (its cells may be live), figures to the total.
     let mut g = lock(&local);
     lock(&sh.registry).retain(|(i, _)| *i != ti);
-    let heap = std::mem::replace(&mut g.vm.heap, Heap::new(0, 0));
+    let heap = std::mem::replace(&mut g.cx.heap, Heap::new(0, 0));
     lock(&sh.pool).push(heap);
     g.th = Thread::default();
-    sh.instructions.fetch_add(g.vm.instructions, Relaxed);
+    sh.instructions.fetch_add(g.cx.instructions, Relaxed);
     {
-        let st = g.vm.ic.stats();
+        let st = g.cx.ic.stats();
         let mut ic = lock(&sh.ic);
         ic.sites = st.sites;
         ic.uninitialized += st.uninitialized;
@@ -690,37 +705,11 @@ fn worker<'scope, const STATS: bool>(
     sh.sp.unregister();
 }
 
-/// Main's end as the outcome states it, computed in its commit hook: under the commit lock
-/// the heap holds exactly the state at main's serialization point (an array's length shown is
-/// the length then).
-fn main_end(sh: &Shared, heap: &Heap, main: &Thread, table: &Table) -> End {
-    match &main.state {
-        ThreadState::Finished(v) => {
-            let mut buf = Vec::new();
-            ops::display(&sh.prog, heap, table, *v, None, &mut buf);
-            End::Finished { value: String::from_utf8_lossy(&buf).into_owned() }
-        }
-        ThreadState::Trapped(t) => End::Trapped(TrapInfo {
-            kind: t.kind,
-            thread: ThreadId::main(),
-            function: t.func,
-            function_name: sh.prog.funcs[t.func as usize].name.clone(),
-            pc: t.pc,
-            message: t.message.clone(),
-            detail: t.detail.clone(),
-        }),
-        ThreadState::Running => End::Deadlock { blocked: Vec::new() },
-    }
-}
-
-/// [thread.deadlock] The outcome when every live thread is blocked: all of them, sorted.
-fn deadlock(table: &Table) -> End {
-    let mut blocked: Vec<ThreadId> = (0..table.ids.len())
-        .filter(|&j| matches!(table.states[j], ThreadState::Running))
-        .map(|j| table.ids[j].clone())
-        .collect();
-    blocked.sort();
-    End::Deadlock { blocked }
+/// [thread.deadlock] Every live thread of `table` is blocked.
+fn deadlock_of(table: &Table) -> End {
+    deadlock(
+        (0..table.ids.len()).filter(|&j| matches!(table.states[j], ThreadState::Running)).map(|j| table.ids[j].clone()),
+    )
 }
 
 /// Blocks thread `ti` in a `join` of `target` until the target ends or the run is over; the
@@ -734,7 +723,7 @@ fn block(sh: &Shared, ti: u32, target: u32) {
         table.waiting[ti as usize] = Some(target);
         table.blocked += 1;
         if table.blocked == table.live {
-            let end = deadlock(&table);
+            let end = deadlock_of(&table);
             drop(table);
             sh.finish(end, None);
             sh.sp.unpark();

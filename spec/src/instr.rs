@@ -244,7 +244,9 @@ macro_rules! define_instructions {
                 }
             }
 
-            pub fn flags(self) -> Flags {
+            /// `const`, so that an engine can branch on a flag at compile time (the optimized
+            /// interpreter's segment boundaries come from here).
+            pub const fn flags(self) -> Flags {
                 match self {
                     $( Opcode::$Name => Flags::NONE $( .with(Flags::$flag) )*, )*
                 }

@@ -1,0 +1,50 @@
+//! How a run ends, decided in one place for both drivers (`serial.rs` and `par.rs`): main's end
+//! as the outcome states it, the deadlock outcome, and the thread a thread stopped at a `join`
+//! waits for.
+
+use crate::code::{Op, Program};
+use crate::heap::Heap;
+use crate::ops::{self, ThreadNames};
+use crate::thread::{Thread, ThreadState};
+use crate::value::as_thread;
+use lockstep_spec::outcome::{End, TrapInfo};
+use lockstep_spec::schedule::ThreadId;
+
+/// Main's end, if it ended: its value displayed against `heap` (in a parallel run, the state at
+/// main's serialization point), or its trap.
+pub(crate) fn main_end(prog: &Program, heap: &Heap, names: &dyn ThreadNames, main: &ThreadState) -> Option<End> {
+    match main {
+        ThreadState::Finished(v) => {
+            let mut buf = Vec::new();
+            ops::display(prog, heap, names, *v, None, &mut buf);
+            Some(End::Finished { value: String::from_utf8_lossy(&buf).into_owned() })
+        }
+        ThreadState::Trapped(t) => Some(End::Trapped(TrapInfo {
+            kind: t.kind,
+            thread: ThreadId::main(),
+            function: t.func,
+            function_name: prog.funcs[t.func as usize].name.clone(),
+            pc: t.pc,
+            message: t.message.clone(),
+            detail: t.detail.clone(),
+        })),
+        ThreadState::Running => None,
+    }
+}
+
+/// [thread.deadlock] The outcome when every live thread is blocked: all of them, sorted.
+pub(crate) fn deadlock(blocked: impl Iterator<Item = ThreadId>) -> End {
+    let mut blocked: Vec<ThreadId> = blocked.collect();
+    blocked.sort();
+    End::Deadlock { blocked }
+}
+
+/// The thread that `th`, stopped at a `join`, waits for (`None` when its next instruction is
+/// not a `join` on a thread handle).
+pub(crate) fn join_target(prog: &Program, th: &Thread) -> Option<u32> {
+    let top = th.frames.last()?;
+    let Some(Op::Join { t, .. }) = prog.funcs[top.func as usize].code.get(top.pc as usize).copied() else {
+        return None;
+    };
+    as_thread(th.regs.get(top.base as usize + t as usize).copied().unwrap_or(0))
+}

@@ -1,0 +1,136 @@
+//! Output, threads, atomic blocks and explicit traps: the instructions whose effects other
+//! threads (or the world) see, each validated first in a parallel run.
+
+use super::{boundary_after, Exec, Flow};
+use crate::context::{write_stdout, STREAM_CHUNK};
+use crate::mode::{Mode, Spawned};
+use crate::ops;
+use crate::stop::Stop;
+use crate::thread::ThreadState;
+use crate::value::{as_thread, Value};
+use lockstep_spec::limits::MAX_THREADS;
+use lockstep_spec::TrapKind;
+
+impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
+    /// `print` (or `println` when `line`).
+    #[inline(always)]
+    pub(super) fn print(&mut self, s: u16, line: bool) -> Flow {
+        let v = self.w.get(s);
+        let alen = self.display_len(v)?;
+        self.validate()?;
+        ops::display(self.prog, &self.cx.heap, self.mode.names(), v, alen, &mut self.cx.out);
+        if line {
+            self.cx.out.push(b'\n');
+        }
+        if self.cx.stream_stdout && self.cx.out.len() >= STREAM_CHUNK {
+            write_stdout(&mut self.cx.out);
+        }
+        self.next();
+        if line {
+            boundary_after!(self, PrintLn)
+        } else {
+            boundary_after!(self, Print)
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn spawn(&mut self, d: u16, argc: u16, f: u32, args: u32) -> Flow {
+        self.validate()?;
+        let argv: Vec<Value> = (0..argc as usize).map(|i| self.w.get(self.prog.arg_pool[args as usize + i])).collect();
+        let r = self.mode.spawn(self.prog, self.th, f, &argv, self.cx.initial_fuel);
+        match self.stm(r)? {
+            Spawned::Handle(h) => self.w.set(d, h),
+            Spawned::Limit => {
+                let detail = format!("a run may create at most {MAX_THREADS} threads");
+                return Err(self.trap(TrapKind::ThreadLimit, None, detail));
+            }
+        }
+        self.next();
+        // Another thread can run now: end the run of segments at the next boundary.
+        if M::YIELD_AFTER_SPAWN && self.left > 1 {
+            self.limit -= self.left - 1;
+            self.left = 1;
+        }
+        boundary_after!(self, Spawn)
+    }
+
+    #[inline(always)]
+    pub(super) fn join(&mut self, d: u16, t: u16) -> Flow {
+        // [thread.boundary-before]: outside atomic blocks, join starts a segment.
+        const { assert!(lockstep_spec::Opcode::Join.flags().contains(lockstep_spec::Flags::BOUNDARY_BEFORE)) };
+        if self.th.atomic == 0 && self.ip != self.seg_start {
+            self.boundary()?;
+        }
+        // [thread.join]: the operand type, then the atomic block, then the target.
+        let v = self.w.get(t);
+        let Some(target) = as_thread(v) else {
+            let detail = format!("join expects a thread, got {}", ops::type_name(&self.cx.heap, v));
+            return Err(self.trap(TrapKind::TypeError, None, detail));
+        };
+        if self.th.atomic > 0 {
+            return Err(self.trap(TrapKind::JoinInAtomic, None, "join inside an atomic block".into()));
+        }
+        let state = if target as usize == self.ti {
+            ThreadState::Running
+        } else {
+            let r = self.mode.join_state(target);
+            self.stm(r)?
+        };
+        match state {
+            ThreadState::Running => {
+                self.save_pc();
+                Err(self.done(Stop::Blocked))
+            }
+            ThreadState::Finished(r) => {
+                self.w.set(d, r);
+                self.next();
+                Ok(())
+            }
+            ThreadState::Trapped(tr) => {
+                let detail = format!("thread {} trapped: {}", self.mode.names().thread_name(target), tr.kind);
+                Err(self.trap(TrapKind::ThreadTrapped, Some(tr.kind.name().to_string()), detail))
+            }
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn atomic_begin(&mut self) -> Flow {
+        // Saturating, as the reference: 2^64 nested blocks take longer than any run.
+        self.th.atomic = self.th.atomic.saturating_add(1);
+        self.next();
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn atomic_end(&mut self) -> Flow {
+        if self.th.atomic == 0 {
+            return Err(self.trap(TrapKind::UnbalancedAtomic, None, "atomic_end outside an atomic block".into()));
+        }
+        self.th.atomic -= 1;
+        self.next();
+        boundary_after!(self, AtomicEnd)
+    }
+
+    #[inline(always)]
+    pub(super) fn yield_(&mut self) -> Flow {
+        self.next();
+        boundary_after!(self, Yield)
+    }
+
+    #[inline(always)]
+    pub(super) fn trap_op(&mut self, msg: u32) -> Flow {
+        let m = self.prog.messages.get(&msg).cloned().unwrap_or_default();
+        Err(self.trap(TrapKind::ExplicitTrap, Some(m.clone()), m))
+    }
+
+    #[inline(always)]
+    pub(super) fn assert(&mut self, c: u16, msg: u32) -> Flow {
+        if self.cond(c)? {
+            self.next();
+            Ok(())
+        } else {
+            let m = self.prog.messages.get(&msg).cloned().unwrap_or_default();
+            Err(self.trap(TrapKind::AssertionFailed, Some(m.clone()), m))
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Why the interpreter handed a thread back to its driver (the `--stm=off` scheduler in
+//! `sched.rs` or a parallel worker in `par.rs`). A JIT's compiled code leaves with the same
+//! reasons, after storing the pc of the op it did not execute in the thread's top frame
+//! (`DESIGN.md`, "Entering and leaving the interpreter").
+
+use crate::stm::Abort;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The budget of segments is used up; the thread can continue (its next instruction is
+    /// not a `join`).
+    Boundary,
+    /// As `Boundary`, with a `join` next: whether the thread can continue depends on the
+    /// joined thread (the scheduler looks).
+    BeforeJoin,
+    /// The thread finished or trapped.
+    Ended,
+    /// The thread's next instruction is a `join` on a thread that has not ended.
+    Blocked,
+    /// (Parallel runs) The transaction must roll back: a read no longer holds.
+    Aborted(Abort),
+    /// (Parallel runs) The run is over; the thread is abandoned where it is.
+    Abandoned,
+}
