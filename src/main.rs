@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand, ValueEnum};
+use lockstep_spec::asm::printable;
 use lockstep_spec::outcome::{End, Outcome};
 use lockstep_spec::program::{load_program, Program};
 use lockstep_spec::schedule::Schedule;
@@ -179,7 +180,7 @@ fn write_stdout(bytes: &[u8]) -> Result<(), ExitCode> {
 
 /// Prints `error: ...` to stderr and returns exit status 2.
 fn invalid(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", printable(&message.to_string()));
     ExitCode::from(EXIT_INVALID)
 }
 
@@ -189,7 +190,8 @@ fn load(path: &Path) -> Result<Program, ExitCode> {
         Err(e) => return Err(invalid(format!("cannot read {}: {e}", path.display()))),
     };
     load_program(&bytes, &path.display().to_string()).map_err(|e| {
-        eprintln!("{e}");
+        // A bad file is shown, never obeyed: its control characters are escaped.
+        eprintln!("{}", printable(&e.to_string()));
         ExitCode::from(EXIT_INVALID)
     })
 }
@@ -352,7 +354,7 @@ fn run(args: RunArgs) -> ExitCode {
     let outcome = match outcome {
         Ok(o) => o,
         Err((code, message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", printable(&message));
             return ExitCode::from(code);
         }
     };
@@ -515,15 +517,17 @@ fn report(
                 .map(|line| format!(" ({}:{line})", file.display()))
                 .unwrap_or_default();
             let message = trap.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-            eprintln!(
+            // The message is the program's (a `trap` or `assert` string): shown, never obeyed.
+            let report = format!(
                 "trap: {}{message} in function `{}` at instruction {}{line}, thread {}",
                 trap.kind.name(),
                 trap.function_name,
                 trap.pc,
                 trap.thread
             );
+            eprintln!("{}", printable(&report));
             if !trap.detail.is_empty() {
-                eprintln!("  {}", trap.detail);
+                eprintln!("  {}", printable(&trap.detail));
             }
             ExitCode::from(EXIT_TRAP)
         }

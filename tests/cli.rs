@@ -344,3 +344,22 @@ fn output_to_a_full_device_is_status_4_with_the_reason() {
         assert!(stderr(&o).contains("cannot write the output: No space left on device"), "{args:?}: {}", stderr(&o));
     }
 }
+
+/// Messages that quote the input or the program's own strings never carry its control
+/// characters to the terminal: an ANSI escape in a bad line, in a binary module's name, or in a
+/// `trap` message is shown escaped (`\u{1b}`).
+#[test]
+fn messages_escape_the_control_characters_of_their_input() {
+    let dir = scratch("escapes");
+    let bad_line = write(&dir, "bad.lsa", b"func main() {\n    ret \"\x1b]0;title\x07\" \x1b[2J\n}\n");
+    let trap = write(&dir, "trap.lsa", b"func main() {\n    trap \"\x1b[31mred\"\n}\n");
+    // A module whose function name is `\x1b` (the verifier quotes the name it rejects).
+    let name =
+        write(&dir, "name.lsb", b"\0lsb\x01\0\0\0\x01\x01\0\x02\x01\0\x03\x08\x01\x01\x1b\0\x01\x01\x35\0\x04\x01\0");
+    for (file, status, shown) in [(&bad_line, 2, "\\u{1b}[2J"), (&trap, 1, "\\u{1b}[31mred"), (&name, 2, "\\u{1b}")] {
+        let o = lockstep(&["run", "--engine", "reference", file]);
+        assert_eq!(o.status.code(), Some(status), "{file}: {}", stderr(&o));
+        assert!(stderr(&o).contains(shown), "{file}: {}", stderr(&o));
+        assert!(!o.stderr.iter().any(|&b| b == 0x1b || b == 0x07), "{file}: {:?}", stderr(&o));
+    }
+}

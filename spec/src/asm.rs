@@ -58,21 +58,66 @@ pub struct AsmError {
 
 impl fmt::Display for AsmError {
     /// Three lines: `file:line:col: error: message`, the source line, a caret under the column.
+    /// The input is shown through [`printable`], so a hostile line cannot drive the terminal,
+    /// and a long line only around the column.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// Characters shown on each side of the column of a long line.
+        const WINDOW: usize = 80;
         let number = self.line.to_string();
         let width = number.len().max(5);
-        writeln!(f, "{}:{}:{}: error: {}", self.file, self.line, self.column, self.message)?;
-        writeln!(f, "{number:>width$} | {}", self.source_line)?;
-        // Tabs are copied so that the caret lines up however the terminal expands them.
-        let pad: String = self
-            .source_line
-            .chars()
-            .chain(std::iter::repeat(' '))
-            .take(self.column.saturating_sub(1) as usize)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
+        writeln!(f, "{}:{}:{}: error: {}", self.file, self.line, self.column, printable(&self.message))?;
+        let col = self.column.saturating_sub(1) as usize;
+        let first = col.saturating_sub(WINDOW);
+        let (mut shown, mut pad) = (String::new(), String::new());
+        if first > 0 {
+            shown.push_str("...");
+            pad.push_str("   ");
+        }
+        let mut chars = self.source_line.chars().skip(first);
+        let mut before = first;
+        for c in chars.by_ref().take(col - first + WINDOW) {
+            let start = shown.len();
+            // Tabs are copied so that the caret lines up however the terminal expands them.
+            if c == '\t' {
+                shown.push('\t');
+            } else {
+                shown.push_str(&printable(c.encode_utf8(&mut [0; 4])));
+            }
+            if before < col {
+                before += 1;
+                let piece = &shown[start..];
+                pad.extend(piece.chars().map(|c| if c == '\t' { '\t' } else { ' ' }));
+            }
+        }
+        if chars.next().is_some() {
+            shown.push_str("...");
+        }
+        // An error at the end of the line points just past its last character.
+        pad.extend(std::iter::repeat_n(' ', col.saturating_sub(before)));
+        writeln!(f, "{number:>width$} | {shown}")?;
         write!(f, "{:width$} | {pad}^", "")
     }
+}
+
+/// `text` with every control character but newline and tab, and every bidirectional-text
+/// control, written as an escape (`\u{1b}`): for messages that quote their input, so that
+/// printing them to a terminal shows the input instead of obeying it.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    fn hostile(c: char) -> bool {
+        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(hostile) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if hostile(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 impl std::error::Error for AsmError {}

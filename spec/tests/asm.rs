@@ -555,3 +555,30 @@ fn a_function_longer_than_the_limit_is_rejected_as_it_is_read() {
     let src = format!("func main() {{\n{}    ret r0\n}}\n", "    nop\n".repeat(max - 1));
     assert_eq!(asm(&src).functions[0].code.len(), max);
 }
+
+/// The error display shows a hostile line without obeying it: control characters (but tabs)
+/// and bidirectional-text controls are escaped, in the line and in the message, with the caret
+/// still under the column; a long line is shown only around the column.
+#[test]
+fn the_error_display_escapes_control_characters_and_cuts_long_lines() {
+    let e = asm_err("func main() {\n    ret \"\x1b[2J\u{202e}\" \x1b[31m\n}\n");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "test.lsa:2:17: error: unexpected character `\\u{{1b}}`\n    \
+             2 |     ret \"\\u{{1b}}[2J\\u{{202e}}\" \\u{{1b}}[31m\n      | {}^",
+            " ".repeat(28)
+        )
+    );
+    let e = asm_err("func main() {\n    ret \"\x1b[2J\" ,\n}\n");
+    assert_eq!(e.to_string().lines().next(), Some("test.lsa:2:9: error: expected a register, found `\"\\u{1b}[2J\"`"));
+    let e = asm_err("func main() {\n\tret \"\x07\" ,\n}\n");
+    assert_eq!(e.to_string().lines().nth(1), Some("    2 | \tret \"\\u{7}\" ,"));
+    assert_eq!(e.to_string().lines().nth(2), Some("      | \t    ^"));
+    let e = asm_err(&format!("func main() {{\n{}ret ,{}\n}}\n", " ".repeat(1000), "a".repeat(1000)));
+    assert_eq!(e.column, 1005);
+    let shown = e.to_string();
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines[1], format!("    2 | ...{}ret ,{}...", " ".repeat(76), "a".repeat(79)));
+    assert_eq!(lines[2], format!("      | {}^", " ".repeat(83)));
+}
