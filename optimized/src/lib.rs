@@ -1,15 +1,22 @@
 //! `lockstep-optimized`: the engine people run. It must produce exactly the reference's
 //! [`Outcome`] (stdout, end, and, for the round-robin schedule, the schedule itself), only
 //! faster and in bounded memory. `optimized/DESIGN.md` documents the layouts, which are the
-//! contract of the STM engine (part 2) and the JIT to come.
+//! contract of the STM (`optimized/STM.md`) and of the JIT to come.
 //!
 //! Map:
 //! - [`value`]: one 64-bit word per value (low-bit tags, SmallInt and SmallFloat immediates).
 //! - [`heap`]: cell layout, size-class allocation, non-moving mark-sweep collection.
 //! - [`code`]: pre-decoding of a verified module into 16-byte ops.
 //! - [`inline_cache`]: the per-site send caches and the global method cache.
-//! - `interp`: the dispatch loop; `ops`: its slow paths; `regs`: the unchecked register window.
-//! - `thread`, `vm`: guest threads, the round-robin scheduler, the run's roots.
+//! - `interp/`: the interpreter core (state struct, one method per instruction, dispatch loop);
+//!   `ops`: its slow paths; `regs`: the unchecked register window; `stop`: why it returns.
+//! - `mode`: how the interpreter reaches what threads share (the `Mode` trait).
+//! - `context`: one OS thread's heap, caches and output; `thread`: guest threads and frames.
+//! - `serial`: `--stm=off`, the round-robin scheduler on one OS thread and its `Serial` mode.
+//! - `par`: parallel runs, one OS thread per guest thread, and the STM's `TxMode`.
+//! - `end`: how a run ends (main's end, deadlock, join targets), for both drivers.
+//! - `stm/`: the transactional core, model-checked by `lockstep-model-checks`.
+//! - `report`: `--stm-report`'s figures.
 //!
 //! The interpreter's `unsafe` is in `heap`, `regs` and `interp` (instruction pointer, frame
 //! setup on calls and returns); each block names the verifier rule or engine invariant it

@@ -6,9 +6,11 @@ use crate::value::Value;
 use lockstep_spec::TrapKind;
 
 /// One activation. `pc` is where the frame continues: for the running frame it is saved at
-/// segment ends and safepoints, for callers it is the return address. `dst` is the caller's
-/// register that receives this frame's result.
+/// every exit from the interpreter, for callers it is the return address. `dst` is the caller's
+/// register that receives this frame's result. `#[repr(C)]`: compiled code reads and writes
+/// frames (layout in `DESIGN.md`, checked by the tests below).
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct Frame {
     pub func: u32,
     pub base: u32,
@@ -33,12 +35,16 @@ pub enum ThreadState {
     Trapped(TrapRecord),
 }
 
+/// A guest thread. `#[repr(C)]` with the two counters compiled code updates in place first
+/// (`DESIGN.md`, "Entering and leaving the interpreter").
 #[derive(Default)]
+#[repr(C)]
 pub struct Thread {
+    pub fuel: u64,
+    /// Atomic block depth.
+    pub atomic: u64,
     pub regs: Vec<Value>,
     pub frames: Vec<Frame>,
-    pub fuel: u64,
-    pub atomic: u64,
     /// How many threads this one has spawned (the next child's last id component).
     pub spawned: u32,
     /// Whether the root function's entry has been charged.
@@ -79,5 +85,22 @@ impl Thread {
     pub fn live_regs(&self, prog: &Program) -> &[Value] {
         let end = self.frames.last().map_or(0, |top| top.base as usize + prog.funcs[top.func as usize].regs as usize);
         &self.regs[..end.min(self.regs.len())]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    /// The layout `DESIGN.md` documents for compiled code.
+    #[test]
+    fn frame_and_thread_layouts_are_the_documented_ones() {
+        assert_eq!(size_of::<Frame>(), 16);
+        assert_eq!(
+            [offset_of!(Frame, func), offset_of!(Frame, base), offset_of!(Frame, pc), offset_of!(Frame, dst)],
+            [0, 4, 8, 12]
+        );
+        assert_eq!([offset_of!(Thread, fuel), offset_of!(Thread, atomic)], [0, 8]);
     }
 }

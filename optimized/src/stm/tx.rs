@@ -75,17 +75,6 @@ impl TxThread {
         }
     }
 
-    /// Restarts the epochs. Only when no object carries one of this thread's tags, which is
-    /// the case after a collection that reset every live STM word to 0 (shared).
-    pub fn reset_epoch(&mut self) {
-        self.epoch = 0;
-    }
-
-    /// Whether the epoch is close to running out (a collection must reset it first).
-    pub fn epoch_exhausted(&self) -> bool {
-        self.epoch >= (1 << (64 - SLOT_BITS)) - 2
-    }
-
     fn next_tag(&mut self) -> u64 {
         // [stm.private] A fresh tag per attempt: objects tagged by an earlier transaction of this
         // thread are shared from the moment it committed (publication costs nothing).
@@ -97,6 +86,9 @@ impl TxThread {
         {
             self.epoch = self.epoch.max(1);
         }
+        // Epochs have 64 - SLOT_BITS = 47 bits and a slot is never reused within a run, so a tag
+        // is unique for the whole run: 2^47 attempts of one thread take longer than any run.
+        debug_assert!(self.epoch < 1 << (64 - SLOT_BITS), "private-tag epochs ran out");
         (self.epoch << SLOT_BITS) | (self.slot << 1) | 1
     }
 }
