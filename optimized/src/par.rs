@@ -25,7 +25,7 @@ use crate::mode::{Loc, Mode, Spawned};
 use crate::ops::ThreadNames;
 use crate::report::{StmReport, ThreadFigures};
 use crate::stm::sync::lock;
-use crate::stm::{Abort, AbortKind, Contention, HotWords, Policy, Retry, Safepoints, Stm, Transaction, TxThread};
+use crate::stm::{Abort, AbortKind, Contention, HotWords, Policy, Safepoints, Stm, Transaction, TxThread};
 use crate::stop::Stop;
 use crate::thread::{Frame, Thread, ThreadState};
 use crate::value::{thread_value, Value};
@@ -491,7 +491,6 @@ fn worker<'scope, const STATS: bool>(
     let mut my_id = lock(&sh.table).ids[ti as usize].clone();
     let mut txt = TxThread::new(ti);
     let mut cm = Contention::new(sh.policy);
-    let mut retry = Retry::Normal;
     let mut saved = Saved::default();
     let mut fig = ThreadFigures { id: my_id.to_string(), ..ThreadFigures::default() };
     let report = sh.config.stm_report;
@@ -507,16 +506,12 @@ fn worker<'scope, const STATS: bool>(
         }
         sh.sp.poll();
         let started = report.then(Instant::now);
-        let tx = match retry {
-            Retry::Normal => Transaction::begin(&sh.stm, &mut txt),
-            Retry::Inevitable => {
-                let t0 = Instant::now();
-                let tx = Transaction::begin_inevitable(&sh.stm, &mut txt, &mut || sh.sp.poll());
-                waiting += t0.elapsed();
-                fig.inevitable += 1;
-                tx
-            }
-        };
+        let inevitable = cm.next_is_inevitable().then(Instant::now);
+        let tx = cm.begin(&sh.stm, &mut txt, &mut || sh.sp.poll());
+        if let Some(t0) = inevitable {
+            waiting += t0.elapsed();
+            fig.inevitable += 1;
+        }
         // [stm.solo] Decided at the start: while this thread is the only live one, no other
         // can appear before this transaction commits (its own spawns start after the commit).
         let solo = sh.config.stm_solo && lock(&sh.table).live == 1;
@@ -558,7 +553,7 @@ fn worker<'scope, const STATS: bool>(
                     conflicts.push(($a.kind, $at, lost));
                 }
                 cm.note_conflict($a.word);
-                retry = cm.on_abort();
+                cm.on_abort();
             }};
         }
         if let Some(a) = abort {
@@ -641,7 +636,6 @@ fn worker<'scope, const STATS: bool>(
         fig.committed += 1;
         fig.segments += segs;
         cm.on_commit();
-        retry = Retry::Normal;
         if sh.stream {
             let mut o = lock(&sh.out);
             if o.len() >= STREAM_CHUNK {

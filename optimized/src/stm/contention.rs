@@ -50,6 +50,8 @@ pub struct Contention {
     hot: u32,
     /// The last abort was blamed on a word that was already hot.
     known_hot: bool,
+    /// How the next attempt starts (`Contention::begin` in `retry.rs`).
+    pub(super) next: Retry,
 }
 
 /// Words that recently caused conflicts.
@@ -68,6 +70,7 @@ impl Contention {
             hot_words: [0; 4],
             hot: 0,
             known_hot: false,
+            next: Retry::Normal,
         }
     }
 
@@ -102,6 +105,7 @@ impl Contention {
 
     /// After a commit: grow the next transaction (as PyPy's check interval did).
     pub fn on_commit(&mut self) {
+        self.next = Retry::Normal;
         self.aborts_in_row = 0;
         if self.hot > 0 {
             self.hot -= 1;
@@ -122,12 +126,14 @@ impl Contention {
             self.ceiling = (self.segments / 2).max(1);
         }
         self.segments = 1;
-        if self.aborts_in_row >= self.policy.escalate_after {
+        self.next = if self.aborts_in_row >= self.policy.escalate_after {
             self.aborts_in_row = 0;
-            return Retry::Inevitable;
-        }
-        backoff(1 << self.aborts_in_row.min(12));
-        Retry::Normal
+            Retry::Inevitable
+        } else {
+            backoff(1 << self.aborts_in_row.min(12));
+            Retry::Normal
+        };
+        self.next
     }
 }
 
