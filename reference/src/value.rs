@@ -128,25 +128,26 @@ pub(crate) enum Value {
 }
 
 /// An instance: its class and its fields, inherited ones first. Counted in `live_bytes` while
-/// alive (its field count never changes).
+/// alive; the count is kept apart from the fields, which freeing empties before the drop.
 #[derive(Debug)]
 pub(crate) struct Object {
     pub class: ClassIdx,
     pub fields: RefCell<Vec<Value>>,
+    counted: usize,
 }
 
 impl Object {
     pub fn new(class: ClassIdx, field_count: usize) -> Object {
-        charge(HEADER_BYTES + field_count * VALUE_BYTES);
-        Object { class, fields: RefCell::new(vec![Value::Nil; field_count]) }
+        let counted = HEADER_BYTES + field_count * VALUE_BYTES;
+        charge(counted);
+        Object { class, fields: RefCell::new(vec![Value::Nil; field_count]), counted }
     }
 }
 
 impl Drop for Object {
     fn drop(&mut self) {
-        let fields = std::mem::take(self.fields.get_mut());
-        release(HEADER_BYTES + fields.len() * VALUE_BYTES);
-        drop_iteratively(fields);
+        release(self.counted);
+        drop_iteratively(std::mem::take(self.fields.get_mut()));
     }
 }
 
