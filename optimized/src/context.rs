@@ -10,7 +10,7 @@ use crate::inline_cache::InlineCaches;
 use crate::ops;
 use crate::thread::Thread;
 use crate::value::Value;
-use lockstep_spec::Module;
+use lockstep_spec::VerifiedModule;
 use std::sync::Arc;
 
 /// When guest output streams to stdout, it is written in chunks of about this many bytes.
@@ -36,7 +36,7 @@ pub(crate) struct Context {
 impl Context {
     /// Pre-decodes `module` into `heap` and builds the main thread (with its arguments).
     pub fn new(
-        module: &Module,
+        module: &VerifiedModule,
         config: &crate::Config,
         mut heap: Heap,
     ) -> Result<(Arc<Program>, Context, Thread), OutOfMemory> {
@@ -52,7 +52,8 @@ impl Context {
             let arr = heap.new_array(0)?;
             for a in &config.args {
                 let s = heap.new_string(a)?;
-                heap.array_push(arr, s)?;
+                // SAFETY: `arr` is the fresh array above, on this OS thread only.
+                unsafe { heap.array_push(arr, s)? };
             }
             main_args.push(arr);
         }

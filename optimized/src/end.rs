@@ -16,7 +16,9 @@ pub(crate) fn main_end(prog: &Program, heap: &Heap, names: &dyn ThreadNames, mai
     match main {
         ThreadState::Finished(v) => {
             let mut buf = Vec::new();
-            ops::display(prog, heap, names, *v, None, &mut buf);
+            // SAFETY: a finished thread's result is a GC root of its run (`Thread::roots`), so an
+            // immediate or a live cell (engine invariant, like a register's value).
+            unsafe { ops::display(prog, heap, names, *v, None, &mut buf) };
             Some(End::Finished { value: String::from_utf8_lossy(&buf).into_owned() })
         }
         ThreadState::Trapped(t) => Some(End::Trapped(TrapInfo {

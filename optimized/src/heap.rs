@@ -152,22 +152,34 @@ pub struct Heap {
 // between threads only through `AtomicU64` words.
 unsafe impl Send for Heap {}
 
+/// Word `i` of the cell at `cell`: the one primitive every access to a cell goes through.
+///
+/// # Safety
+/// `cell` is the start of a cell of this allocator that is not freed while the returned
+/// reference is used (a live cell: see the heap invariant in the module doc; or a fresh cell, or
+/// one the collector is working on), and `i` is below the cell's size in words (object slots are
+/// bounded by the verified field slot [verify.field-slot] or the class's field count, array and
+/// string words by the layout table and the stored length).
 #[inline(always)]
-fn word<'a>(cell: *mut u64, i: usize) -> &'a AtomicU64 {
-    // SAFETY: callers pass a live cell (heap invariant, module doc) and an index inside it
-    // (object slots are bounded by the verified field slot [verify.field-slot] or by the class's
-    // field count; array and string words by the layout table). AtomicU64 has the alignment of
-    // u64 and every cell is 8-aligned.
+unsafe fn word<'a>(cell: *mut u64, i: usize) -> &'a AtomicU64 {
+    // SAFETY: in bounds of a live allocation (the caller's contract); AtomicU64 has the
+    // alignment of u64, every cell is 8-aligned, and mutable words are only ever accessed
+    // atomically.
     unsafe { AtomicU64::from_ptr(cell.add(i)) }
 }
 
-/// Word `i` of the cell `v` holds, as an atomic that lives as long as any caller needs: the
-/// caller must hold `v` live across the use (a register, or a word read in a transaction that
-/// has not ended: cells are freed only at safepoints between transactions) and `i` must lie
-/// inside the cell (the same contract as the accessors below).
+/// Word `i` of the cell `v` holds, as an atomic that lives as long as any caller needs.
+///
+/// # Safety
+/// `v` is a heap reference (tag `000`, not nil) to a live cell, kept live across every use of
+/// the returned reference (a value read from a register of a running thread, or a word read in a
+/// transaction that has not ended: cells are freed only by a collection, at safepoints between
+/// transactions), and `i` lies inside the cell.
 #[inline(always)]
-pub(crate) fn cell_word(v: Value, i: usize) -> &'static AtomicU64 {
-    word(cell(v), i)
+pub(crate) unsafe fn cell_word(v: Value, i: usize) -> &'static AtomicU64 {
+    debug_assert!(is_heap(v), "cell_word of the non-reference {v:#x}");
+    // SAFETY: the caller's contract is `word`'s.
+    unsafe { word(cell(v), i) }
 }
 
 #[inline(always)]
@@ -205,24 +217,15 @@ impl Heap {
     }
 
     /// A heap whose byte limit is shared with the other heaps of the run through `budget`.
+    #[cfg_attr(loom, allow(dead_code))] // (parallel runs are not built under loom)
     pub fn shared(max_heap_bytes: usize, min_threshold: usize, budget: Arc<Budget>) -> Heap {
         let mut h = Heap::new(max_heap_bytes, min_threshold);
         h.budget = Some(budget);
         h
     }
 
-    /// Whether some allocator of the run asked for a collection.
-    #[inline]
-    pub fn wants_gc(&self) -> bool {
-        self.gc_requested || self.budget.as_ref().is_some_and(|b| b.gc.load(Relaxed))
-    }
-
-    /// The minimum bytes allocated between collections.
-    pub fn min_threshold(&self) -> usize {
-        self.min_threshold
-    }
-
     /// Bytes the heap holds from the system now.
+    #[cfg(test)]
     pub fn heap_bytes(&self) -> usize {
         self.heap_bytes
     }
@@ -342,9 +345,12 @@ impl Heap {
     pub fn new_array(&mut self, len: usize) -> Result<Value, OutOfMemory> {
         let storage = if len == 0 { NIL } else { self.alloc(HEADER_WORDS + len, Kind::Storage as u64)? as Value };
         let a = self.alloc(ARRAY_WORDS, Kind::Array as u64)?;
-        word(a, ARRAY_LEN).store(len as u64, Relaxed);
-        word(a, ARRAY_CAP).store(len as u64, Relaxed);
-        word(a, ARRAY_STORAGE).store(storage, Relaxed);
+        // SAFETY: `a` is a fresh cell of ARRAY_WORDS words.
+        unsafe {
+            word(a, ARRAY_LEN).store(len as u64, Relaxed);
+            word(a, ARRAY_CAP).store(len as u64, Relaxed);
+            word(a, ARRAY_STORAGE).store(storage, Relaxed);
+        }
         Ok(a as Value)
     }
 
@@ -363,7 +369,8 @@ impl Heap {
     pub fn new_string_from(&mut self, parts: &[&[u8]]) -> Result<Value, OutOfMemory> {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let p = self.alloc(STR_BYTES + len.div_ceil(8), Kind::Str as u64)?;
-        word(p, STR_LEN).store(len as u64, Relaxed);
+        // SAFETY: `p` is a fresh string cell; STR_LEN lies inside it.
+        unsafe { word(p, STR_LEN).store(len as u64, Relaxed) };
         let mut at = 0;
         for part in parts {
             // SAFETY: the cell has room for `len` bytes from word STR_BYTES; the source is
@@ -376,15 +383,20 @@ impl Heap {
         Ok(p as Value)
     }
 
-    /// The concatenation of strings `x` and `y` (the caller checked both are strings).
-    pub fn concat_strings(&mut self, x: Value, y: Value) -> Result<Value, OutOfMemory> {
-        let (lx, ly) = match (self.str_bytes(x), self.str_bytes(y)) {
+    /// The concatenation of strings `x` and `y` (the empty string unless both are strings).
+    ///
+    /// # Safety
+    /// `x` and `y` are immediates or live cells, as for [`Heap::kind`].
+    pub unsafe fn concat_strings(&mut self, x: Value, y: Value) -> Result<Value, OutOfMemory> {
+        // SAFETY: the caller's contract.
+        let (lx, ly) = match unsafe { (self.str_bytes(x), self.str_bytes(y)) } {
             (Some(a), Some(b)) => (a.len(), b.len()),
             _ => return self.new_string(b""),
         };
         let len = lx + ly;
         let p = self.alloc(STR_BYTES + len.div_ceil(8), Kind::Str as u64)?;
-        word(p, STR_LEN).store(len as u64, Relaxed);
+        // SAFETY: `p` is a fresh string cell.
+        unsafe { word(p, STR_LEN).store(len as u64, Relaxed) };
         for (src, at, n) in [(cell(x), 0, lx), (cell(y), lx, ly)] {
             // SAFETY: `src` is a live string cell of `n` bytes (checked above; allocation never
             // frees a cell), and the fresh cell has room for `len` bytes; they do not overlap.
@@ -397,24 +409,38 @@ impl Heap {
 
     pub fn new_boxed_int(&mut self, i: i64) -> Result<Value, OutOfMemory> {
         let p = self.alloc(3, Kind::BoxInt as u64)?;
-        word(p, 2).store(i as u64, Relaxed);
+        // SAFETY: `p` is a fresh cell of 3 words.
+        unsafe { word(p, 2).store(i as u64, Relaxed) };
         Ok(p as Value)
     }
 
     pub fn new_boxed_float(&mut self, f: f64) -> Result<Value, OutOfMemory> {
         let p = self.alloc(3, Kind::BoxFloat as u64)?;
-        word(p, 2).store(f.to_bits(), Relaxed);
+        // SAFETY: `p` is a fresh cell of 3 words.
+        unsafe { word(p, 2).store(f.to_bits(), Relaxed) };
         Ok(p as Value)
     }
 
-    // ---- accessors (each checks the cell kind, so a wrong type is an Option, never UB) ------
+    // ---- accessors ---------------------------------------------------------------------------
+    //
+    // They read whatever cell a word points to, so they are `unsafe`: no check could tell a
+    // live cell from a freed one or from a forged address. Those that take any value check the
+    // tag and the cell kind first (a wrong type is `None`, never UB), so their one precondition
+    // is liveness. Values in the registers of a running thread satisfy it (engine invariant,
+    // ARCHITECTURE.md: collection only at safepoints, with every register as a root).
 
+    /// The kind of the cell `v` refers to, `None` for an immediate.
+    ///
+    /// # Safety
+    /// `v` is an immediate (including nil) or a heap reference to a live cell of this run (of
+    /// any of its heaps): the collector has not freed it since it was allocated.
     #[inline(always)]
-    pub fn kind(&self, v: Value) -> Option<Kind> {
+    pub unsafe fn kind(&self, v: Value) -> Option<Kind> {
         if !is_heap(v) {
             return None;
         }
-        Some(match word(cell(v), 0).load(Relaxed) & KIND_MASK {
+        // SAFETY: a live cell (the caller's contract); word 0 is the header.
+        Some(match unsafe { word(cell(v), 0) }.load(Relaxed) & KIND_MASK {
             1 => Kind::Object,
             2 => Kind::Array,
             3 => Kind::Storage,
@@ -425,13 +451,17 @@ impl Heap {
         })
     }
 
-    /// The class index of an object.
+    /// The class index of an object, `None` for any other value.
+    ///
+    /// # Safety
+    /// As for [`Heap::kind`]: `v` is an immediate or a live cell.
     #[inline(always)]
-    pub fn object_class(&self, v: Value) -> Option<u32> {
+    pub unsafe fn object_class(&self, v: Value) -> Option<u32> {
         if !is_heap(v) {
             return None;
         }
-        let h = word(cell(v), 0).load(Relaxed);
+        // SAFETY: a live cell (the caller's contract); word 0 is the header.
+        let h = unsafe { word(cell(v), 0) }.load(Relaxed);
         if h & KIND_MASK == Kind::Object as u64 {
             Some((h >> 32) as u32)
         } else {
@@ -439,82 +469,150 @@ impl Heap {
         }
     }
 
-    /// Slot `slot` of object `v`. The caller has checked `v` is an object of a class with more
-    /// than `slot` fields (the verifier bounds the slot [verify.field-slot], the interpreter
-    /// checks the class).
+    /// Slot `slot` of object `v`.
+    ///
+    /// # Safety
+    /// `v` is a live object (not merely any value: the kind is not checked) whose class has more
+    /// than `slot` fields. The interpreter knows this from the class check and
+    /// [verify.field-slot].
+    #[cfg(test)]
     #[inline(always)]
-    pub fn slot(&self, v: Value, slot: usize) -> Value {
-        word(cell(v), HEADER_WORDS + slot).load(Relaxed)
+    pub unsafe fn slot(&self, v: Value, slot: usize) -> Value {
+        // SAFETY: the caller's contract.
+        unsafe { word(cell(v), HEADER_WORDS + slot) }.load(Relaxed)
     }
 
+    /// Stores `x` in slot `slot` of object `v`.
+    ///
+    /// # Safety
+    /// As for [`Heap::slot`].
+    #[cfg(test)]
     #[inline(always)]
-    pub fn set_slot(&self, v: Value, slot: usize, x: Value) {
-        word(cell(v), HEADER_WORDS + slot).store(x, Relaxed)
+    pub unsafe fn set_slot(&self, v: Value, slot: usize, x: Value) {
+        // SAFETY: the caller's contract.
+        unsafe { word(cell(v), HEADER_WORDS + slot) }.store(x, Relaxed)
     }
 
-    pub fn boxed_int(&self, v: Value) -> Option<i64> {
-        (self.kind(v)? == Kind::BoxInt).then(|| word(cell(v), 2).load(Relaxed) as i64)
+    /// The integer of a boxed int, `None` for any other value.
+    ///
+    /// # Safety
+    /// As for [`Heap::kind`]: `v` is an immediate or a live cell.
+    pub unsafe fn boxed_int(&self, v: Value) -> Option<i64> {
+        // SAFETY: the caller's contract; a BoxInt cell has its bits in word 2.
+        unsafe { (self.kind(v)? == Kind::BoxInt).then(|| word(cell(v), 2).load(Relaxed) as i64) }
     }
 
-    pub fn boxed_float(&self, v: Value) -> Option<f64> {
-        (self.kind(v)? == Kind::BoxFloat).then(|| f64::from_bits(word(cell(v), 2).load(Relaxed)))
+    /// The float of a boxed float, `None` for any other value.
+    ///
+    /// # Safety
+    /// As for [`Heap::kind`]: `v` is an immediate or a live cell.
+    pub unsafe fn boxed_float(&self, v: Value) -> Option<f64> {
+        // SAFETY: the caller's contract; a BoxFloat cell has its bits in word 2.
+        unsafe { (self.kind(v)? == Kind::BoxFloat).then(|| f64::from_bits(word(cell(v), 2).load(Relaxed))) }
     }
 
-    /// The bytes of a string. The borrow of the heap keeps the cell alive (collection needs
-    /// `&mut Heap`).
-    pub fn str_bytes(&self, v: Value) -> Option<&[u8]> {
-        if self.kind(v)? != Kind::Str {
+    /// The bytes of a string, `None` for any other value. The borrow of the heap keeps the cell
+    /// alive (collection needs `&mut Heap`).
+    ///
+    /// # Safety
+    /// As for [`Heap::kind`]: `v` is an immediate or a live cell (of this heap or, in a parallel
+    /// run, of another heap of the run, which collects only when this one does).
+    pub unsafe fn str_bytes(&self, v: Value) -> Option<&[u8]> {
+        // SAFETY: the caller's contract.
+        if unsafe { self.kind(v) }? != Kind::Str {
             return None;
         }
         let p = cell(v);
-        let len = word(p, STR_LEN).load(Relaxed) as usize;
-        // SAFETY: a string cell holds `len` initialised bytes from word STR_BYTES and is never
-        // written after construction; it is live while `self` is borrowed (no collection).
-        Some(unsafe { std::slice::from_raw_parts(p.add(STR_BYTES) as *const u8, len) })
+        // SAFETY: a live string cell: `len` initialised bytes from word STR_BYTES, never written
+        // after construction, and live while `self` is borrowed (no collection).
+        unsafe {
+            let len = word(p, STR_LEN).load(Relaxed) as usize;
+            Some(std::slice::from_raw_parts(p.add(STR_BYTES) as *const u8, len))
+        }
     }
 
+    /// Whether `v` is an array.
+    ///
+    /// # Safety
+    /// As for [`Heap::kind`]: `v` is an immediate or a live cell.
     #[inline(always)]
-    pub fn is_array(&self, v: Value) -> bool {
-        is_heap(v) && word(cell(v), 0).load(Relaxed) & KIND_MASK == Kind::Array as u64
+    pub unsafe fn is_array(&self, v: Value) -> bool {
+        // SAFETY: a live cell if a reference (the caller's contract); word 0 is the header.
+        is_heap(v) && unsafe { word(cell(v), 0) }.load(Relaxed) & KIND_MASK == Kind::Array as u64
     }
 
-    /// Length of array `v` (the caller checked [`Heap::is_array`]).
+    /// Length of array `v`.
+    ///
+    /// # Safety
+    /// `v` is a live array (checked with [`Heap::is_array`]).
     #[inline(always)]
-    pub fn array_len(&self, v: Value) -> usize {
-        word(cell(v), ARRAY_LEN).load(Relaxed) as usize
+    pub unsafe fn array_len(&self, v: Value) -> usize {
+        debug_assert!(unsafe { self.is_array(v) });
+        // SAFETY: the caller's contract.
+        unsafe { word(cell(v), ARRAY_LEN) }.load(Relaxed) as usize
     }
 
-    /// Element `i < array_len(v)` of array `v`.
+    /// Element `i` of array `v`.
+    ///
+    /// # Safety
+    /// `v` is a live array and `i < array_len(v)`.
+    #[cfg(test)]
     #[inline(always)]
-    pub fn array_get(&self, v: Value, i: usize) -> Value {
-        let storage = cell(word(cell(v), ARRAY_STORAGE).load(Relaxed));
-        word(storage, HEADER_WORDS + i).load(Relaxed)
+    pub unsafe fn array_get(&self, v: Value, i: usize) -> Value {
+        debug_assert!(i < unsafe { self.array_len(v) });
+        // SAFETY: the caller's contract: a live array has a storage cell of at least `len`
+        // elements (an array of length 0 has none, and then no `i` qualifies).
+        unsafe {
+            let storage = cell(word(cell(v), ARRAY_STORAGE).load(Relaxed));
+            word(storage, HEADER_WORDS + i).load(Relaxed)
+        }
     }
 
+    /// Stores `x` as element `i` of array `v`.
+    ///
+    /// # Safety
+    /// As for [`Heap::array_get`].
+    #[cfg(test)]
     #[inline(always)]
-    pub fn array_set(&self, v: Value, i: usize, x: Value) {
-        let storage = cell(word(cell(v), ARRAY_STORAGE).load(Relaxed));
-        word(storage, HEADER_WORDS + i).store(x, Relaxed)
+    pub unsafe fn array_set(&self, v: Value, i: usize, x: Value) {
+        debug_assert!(i < unsafe { self.array_len(v) });
+        // SAFETY: as in `array_get`.
+        unsafe {
+            let storage = cell(word(cell(v), ARRAY_STORAGE).load(Relaxed));
+            word(storage, HEADER_WORDS + i).store(x, Relaxed)
+        }
     }
 
     /// Appends `x` to array `v`, growing its storage geometrically.
-    pub fn array_push(&mut self, v: Value, x: Value) -> Result<(), OutOfMemory> {
+    ///
+    /// # Safety
+    /// `v` is a live array (checked with [`Heap::is_array`]) that no other OS thread accesses
+    /// meanwhile (this writes without the STM's barriers).
+    pub unsafe fn array_push(&mut self, v: Value, x: Value) -> Result<(), OutOfMemory> {
+        debug_assert!(unsafe { self.is_array(v) });
         let a = cell(v);
-        let len = word(a, ARRAY_LEN).load(Relaxed) as usize;
-        let cap = word(a, ARRAY_CAP).load(Relaxed) as usize;
+        // SAFETY (the three blocks below): `a` is a live array cell (the caller's contract),
+        // its storage cell (when `len > 0` or `cap > 0`) has room for `cap` elements, and a fresh
+        // storage cell for `new_cap`; allocation never frees a cell.
+        let (len, cap) =
+            unsafe { (word(a, ARRAY_LEN).load(Relaxed) as usize, word(a, ARRAY_CAP).load(Relaxed) as usize) };
         if len == cap {
             let new_cap = (cap * 2).max(4);
             let fresh = self.alloc(HEADER_WORDS + new_cap, Kind::Storage as u64)?;
-            let old = cell(word(a, ARRAY_STORAGE).load(Relaxed));
-            for i in 0..len {
-                word(fresh, HEADER_WORDS + i).store(word(old, HEADER_WORDS + i).load(Relaxed), Relaxed);
+            unsafe {
+                let old = cell(word(a, ARRAY_STORAGE).load(Relaxed));
+                for i in 0..len {
+                    word(fresh, HEADER_WORDS + i).store(word(old, HEADER_WORDS + i).load(Relaxed), Relaxed);
+                }
+                word(a, ARRAY_STORAGE).store(fresh as Value, Relaxed);
+                word(a, ARRAY_CAP).store(new_cap as u64, Relaxed);
             }
-            word(a, ARRAY_STORAGE).store(fresh as Value, Relaxed);
-            word(a, ARRAY_CAP).store(new_cap as u64, Relaxed);
         }
-        let storage = cell(word(a, ARRAY_STORAGE).load(Relaxed));
-        word(storage, HEADER_WORDS + len).store(x, Relaxed);
-        word(a, ARRAY_LEN).store(len as u64 + 1, Relaxed);
+        unsafe {
+            let storage = cell(word(a, ARRAY_STORAGE).load(Relaxed));
+            word(storage, HEADER_WORDS + len).store(x, Relaxed);
+            word(a, ARRAY_LEN).store(len as u64 + 1, Relaxed);
+        }
         Ok(())
     }
 
@@ -522,8 +620,12 @@ impl Heap {
 
     /// Marks everything reachable from `roots` and frees the rest. `nfields[c]` is the number of
     /// slots of class `c`'s instances.
-    pub fn collect(&mut self, nfields: &[u32], roots: impl IntoIterator<Item = Value>) {
-        let (live, pause) = Heap::collect_all(&mut [&mut *self], nfields, roots);
+    ///
+    /// # Safety
+    /// As for [`Heap::collect_all`] with this heap alone.
+    pub unsafe fn collect(&mut self, nfields: &[u32], roots: impl IntoIterator<Item = Value>) {
+        // SAFETY: the caller's contract.
+        let (live, pause) = unsafe { Heap::collect_all(&mut [&mut *self], nfields, roots) };
         self.stats.collections += 1;
         self.stats.live_bytes_after_last_gc = live;
         self.stats.pause_total += pause;
@@ -532,7 +634,16 @@ impl Heap {
     /// Collects several heaps at once (the heaps of one run's OS threads, whose cells point into
     /// each other): marks from `roots` across all of them, then sweeps each. Every heap gets the
     /// same threshold, the bytes that survived in all of them. Returns those bytes and the pause.
-    pub fn collect_all(
+    ///
+    /// # Safety
+    /// - Every root is an immediate or a live cell of one of `heaps`, and every cell reachable
+    ///   from the roots lies in one of `heaps` (all the heaps of the run).
+    /// - `nfields[c]` is the slot count of the objects of class `c` in these heaps.
+    /// - Afterwards every cell not reachable from `roots` is freed: the caller holds no other
+    ///   heap reference it will use again. The VM collects only at safepoints, with the
+    ///   constants, every thread's live registers and results as roots (ARCHITECTURE.md), so
+    ///   nothing in Rust locals survives a collection.
+    pub unsafe fn collect_all(
         heaps: &mut [&mut Heap],
         nfields: &[u32],
         roots: impl IntoIterator<Item = Value>,
@@ -541,27 +652,15 @@ impl Heap {
         let Some(first) = heaps.first_mut() else { return (0, Duration::ZERO) };
         let mut stack = std::mem::take(&mut first.mark_stack);
         for v in roots {
-            mark(v, &mut stack);
+            // SAFETY: a root is an immediate or a live cell (the caller's contract).
+            unsafe { mark(v, &mut stack) };
         }
         while let Some(p) = stack.pop() {
-            let h = word(p, 0).load(Relaxed);
-            if h & KIND_MASK == Kind::Object as u64 {
-                let n = nfields.get((h >> 32) as usize).copied().unwrap_or(0) as usize;
-                for i in 0..n {
-                    mark(word(p, HEADER_WORDS + i).load(Relaxed), &mut stack);
-                }
-            } else {
-                let len = word(p, ARRAY_LEN).load(Relaxed) as usize;
-                let storage = word(p, ARRAY_STORAGE).load(Relaxed);
-                if storage != NIL {
-                    let s = cell(storage);
-                    let sh = word(s, 0).load(Relaxed);
-                    word(s, 0).store(sh | MARK, Relaxed);
-                    for i in 0..len {
-                        mark(word(s, HEADER_WORDS + i).load(Relaxed), &mut stack);
-                    }
-                }
-            }
+            // SAFETY: `mark` pushes only live objects and arrays; their slots (up to the class's
+            // field count), their length and storage words and the storage's first `len`
+            // elements lie inside them, and every value stored there is an immediate or a live
+            // cell (the heap invariant: the cells reachable from the roots are live).
+            unsafe { Heap::trace(p, nfields, &mut stack) };
         }
         heaps[0].mark_stack = stack;
         let live: usize = heaps.iter_mut().map(|h| h.sweep()).sum();
@@ -577,6 +676,36 @@ impl Heap {
         (live, pause)
     }
 
+    /// Marks what the object or array at `p` refers to.
+    ///
+    /// # Safety
+    /// `p` is a live object or array (what [`mark`] pushes), every value in it is an immediate
+    /// or a live cell, and `nfields` is as for [`Heap::collect_all`].
+    unsafe fn trace(p: *mut u64, nfields: &[u32], stack: &mut Vec<*mut u64>) {
+        // SAFETY: the words read lie inside live cells (the caller's contract), and so do the
+        // values passed to `mark`.
+        unsafe {
+            let h = word(p, 0).load(Relaxed);
+            if h & KIND_MASK == Kind::Object as u64 {
+                let n = nfields.get((h >> 32) as usize).copied().unwrap_or(0) as usize;
+                for i in 0..n {
+                    mark(word(p, HEADER_WORDS + i).load(Relaxed), stack);
+                }
+            } else {
+                let len = word(p, ARRAY_LEN).load(Relaxed) as usize;
+                let storage = word(p, ARRAY_STORAGE).load(Relaxed);
+                if storage != NIL {
+                    let s = cell(storage);
+                    let sh = word(s, 0).load(Relaxed);
+                    word(s, 0).store(sh | MARK, Relaxed);
+                    for i in 0..len {
+                        mark(word(s, HEADER_WORDS + i).load(Relaxed), stack);
+                    }
+                }
+            }
+        }
+    }
+
     /// Frees unmarked cells, clears marks, rebuilds the free lists; returns the live bytes.
     fn sweep(&mut self) -> usize {
         let mut live_bytes = 0;
@@ -589,17 +718,18 @@ impl Heap {
             let cells = CHUNK_WORDS / size;
             let mut live = 0;
             for i in 0..cells {
-                // SAFETY: i * size < CHUNK_WORDS: the cell lies inside the chunk.
-                let c = unsafe { chunk.base.add(i * size) };
-                let h = word(c, 0).load(Relaxed);
+                // SAFETY: i * size < CHUNK_WORDS: the cell lies inside the chunk, which the heap
+                // owns; word 0 is its header.
+                let header = unsafe { word(chunk.base.add(i * size), 0) };
+                let h = header.load(Relaxed);
                 if h & KIND_MASK == Kind::Free as u64 {
                     continue;
                 }
                 if h & MARK != 0 {
-                    word(c, 0).store(h & !MARK, Relaxed);
+                    header.store(h & !MARK, Relaxed);
                     live += 1;
                 } else {
-                    word(c, 0).store(0, Relaxed);
+                    header.store(0, Relaxed);
                 }
             }
             if live == 0 {
@@ -614,8 +744,7 @@ impl Heap {
             for i in 0..=cells {
                 let free = i < cells && {
                     // SAFETY: as above.
-                    let c = unsafe { chunk.base.add(i * size) };
-                    word(c, 0).load(Relaxed) == 0
+                    unsafe { word(chunk.base.add(i * size), 0) }.load(Relaxed) == 0
                 };
                 if free {
                     run_start.get_or_insert(i);
@@ -631,7 +760,8 @@ impl Heap {
                     if tails[class].is_null() {
                         self.free[class] = c;
                     } else {
-                        word(tails[class], 1).store(c as u64, Relaxed);
+                        // SAFETY: the tail is a cell of this chunk or an earlier kept one.
+                        unsafe { word(tails[class], 1) }.store(c as u64, Relaxed);
                     }
                     tails[class] = c;
                 }
@@ -642,9 +772,11 @@ impl Heap {
         let mut i = 0;
         while i < self.large.len() {
             let l = &self.large[i];
-            let h = word(l.base, 0).load(Relaxed);
+            // SAFETY: a large cell the heap owns; word 0 is its header.
+            let header = unsafe { word(l.base, 0) };
+            let h = header.load(Relaxed);
             if h & MARK != 0 {
-                word(l.base, 0).store(h & !MARK, Relaxed);
+                header.store(h & !MARK, Relaxed);
                 live_bytes += l.words * 8;
                 i += 1;
             } else {
@@ -681,17 +813,24 @@ impl Heap {
     }
 }
 
+/// Sets the mark bit of the cell `v` refers to, if any, and pushes it when it was an unmarked
+/// object or array.
+///
+/// # Safety
+/// `v` is an immediate or a live cell, as for [`Heap::kind`].
 #[inline(always)]
-fn mark(v: Value, stack: &mut Vec<*mut u64>) {
+unsafe fn mark(v: Value, stack: &mut Vec<*mut u64>) {
     if !is_heap(v) {
         return;
     }
     let p = cell(v);
-    let h = word(p, 0).load(Relaxed);
+    // SAFETY: a live cell (the caller's contract); word 0 is its header.
+    let header = unsafe { word(p, 0) };
+    let h = header.load(Relaxed);
     if h & MARK != 0 {
         return;
     }
-    word(p, 0).store(h | MARK, Relaxed);
+    header.store(h | MARK, Relaxed);
     let k = h & KIND_MASK;
     if k == Kind::Object as u64 || k == Kind::Array as u64 {
         stack.push(p);
@@ -733,19 +872,26 @@ mod tests {
         let nfields = [2u32];
         let keep = heap.new_object(0, 2).unwrap();
         let inner = heap.new_string(b"kept").unwrap();
-        heap.set_slot(keep, 0, inner);
         let arr = heap.new_array(0).unwrap();
-        for i in 0..100 {
-            let s = heap.new_string(format!("s{i}").as_bytes()).unwrap();
-            heap.array_push(arr, s).unwrap();
+        // SAFETY (every block of this test): `keep` is an object of class 0 (2 slots), `arr` an
+        // array, both fresh; nothing is collected before `collect`, whose root `keep` reaches
+        // `inner`, `arr` and the strings in it; the garbage objects are only compared after.
+        unsafe {
+            heap.set_slot(keep, 0, inner);
+            for i in 0..100 {
+                let s = heap.new_string(format!("s{i}").as_bytes()).unwrap();
+                heap.array_push(arr, s).unwrap();
+            }
+            heap.set_slot(keep, 1, arr);
         }
-        heap.set_slot(keep, 1, arr);
         let garbage: Vec<Value> = (0..1000).map(|_| heap.new_object(0, 2).unwrap()).collect();
-        heap.collect(&nfields, [keep]);
-        assert_eq!(heap.str_bytes(heap.slot(keep, 0)), Some(&b"kept"[..]));
-        let arr = heap.slot(keep, 1);
-        assert_eq!(heap.array_len(arr), 100);
-        assert_eq!(heap.str_bytes(heap.array_get(arr, 99)), Some(&b"s99"[..]));
+        unsafe {
+            heap.collect(&nfields, [keep]);
+            assert_eq!(heap.str_bytes(heap.slot(keep, 0)), Some(&b"kept"[..]));
+            let arr = heap.slot(keep, 1);
+            assert_eq!(heap.array_len(arr), 100);
+            assert_eq!(heap.str_bytes(heap.array_get(arr, 99)), Some(&b"s99"[..]));
+        }
         // The freed object cells are handed out again.
         let again = heap.new_object(0, 2).unwrap();
         assert!(garbage.contains(&again));
@@ -760,11 +906,15 @@ mod tests {
                 heap.new_object(0, 2).unwrap();
             }
             heap.new_array(50_000).unwrap(); // a large cell that dies
-            heap.array_set(big, round, small_int(round as i64).unwrap());
-            heap.collect(&[2], [big]);
+                                             // SAFETY: `big` is a live array (the only root) of 100_000 elements.
+            unsafe {
+                heap.array_set(big, round, small_int(round as i64).unwrap());
+                heap.collect(&[2], [big]);
+            }
         }
         assert!(heap.heap_bytes() < 8 << 20, "heap grew to {}", heap.heap_bytes());
-        assert_eq!(heap.array_get(big, 49), small_int(49).unwrap());
+        // SAFETY: as above.
+        assert_eq!(unsafe { heap.array_get(big, 49) }, small_int(49).unwrap());
     }
 
     #[test]

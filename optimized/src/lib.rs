@@ -3,11 +3,38 @@
 //! faster and in bounded memory. `optimized/DESIGN.md` documents the layouts, which are the
 //! contract of the STM (`optimized/STM.md`) and of the JIT to come.
 //!
-//! Map:
-//! - [`value`]: one 64-bit word per value (low-bit tags, SmallInt and SmallFloat immediates).
-//! - [`heap`]: cell layout, size-class allocation, non-moving mark-sweep collection.
-//! - [`code`]: pre-decoding of a verified module into 16-byte ops.
-//! - [`inline_cache`]: the per-site send caches and the global method cache.
+//! **The public API** is what an embedder needs: a [`Config`], [`run`] or [`run_with_stats`] on
+//! a [`VerifiedModule`] (only the verifier makes one), and what comes back: the [`Outcome`] in
+//! a [`Report`] with [`Stats`] ([`GcStats`], [`IcStats`]) and the [`StmReport`], or a
+//! [`RunError`]. None of it is `unsafe`, and none of it hands out or accepts a raw value word,
+//! so safe code cannot make the engine read memory it does not own: the `unsafe` inside relies
+//! only on the verifier's rules and on invariants the engine itself keeps. The modules that
+//! touch raw words are private (error E0603), so that, for instance, `Heap::kind(0x10)` on a
+//! forged address, which once crashed a safe test with SIGSEGV, cannot be written outside:
+//!
+//! ```compile_fail,E0603
+//! let heap = lockstep_optimized::heap::Heap::new(1 << 20, 1 << 20);
+//! ```
+//! ```compile_fail,E0603
+//! let nil = lockstep_optimized::value::NIL;
+//! ```
+//! ```compile_fail,E0603
+//! fn is_subclass(p: &lockstep_optimized::code::Program) -> bool { true }
+//! ```
+//! ```compile_fail,E0603
+//! let caches = lockstep_optimized::inline_cache::InlineCaches::new(1);
+//! ```
+//! ```compile_fail,E0603
+//! let ops = lockstep_optimized::ops::TYPE_NAMES;
+//! ```
+//!
+//! `optimized/tests/public_api.rs` uses everything that is public, with `unsafe` forbidden.
+//!
+//! Map (private modules but `stm`):
+//! - `value`: one 64-bit word per value (low-bit tags, SmallInt and SmallFloat immediates).
+//! - `heap`: cell layout, size-class allocation, non-moving mark-sweep collection.
+//! - `code`: pre-decoding of a verified module into 16-byte ops.
+//! - `inline_cache`: the per-site send caches and the global method cache.
 //! - `interp/`: the interpreter core (state struct, one method per instruction, dispatch loop);
 //!   `ops`: its slow paths; `regs`: the unchecked register window; `stop`: why it returns.
 //! - `mode`: how the interpreter reaches what threads share (the `Mode` trait).
@@ -15,18 +42,26 @@
 //! - `serial`: `--stm=off`, the round-robin scheduler on one OS thread and its `Serial` mode.
 //! - `par`: parallel runs, one OS thread per guest thread, and the STM's `TxMode`.
 //! - `end`: how a run ends (main's end, deadlock, join targets), for both drivers.
-//! - `stm/`: the transactional core, model-checked by `lockstep-model-checks`.
+//! - [`stm`]: the transactional core, model-checked by `lockstep-model-checks`.
 //! - `report`: `--stm-report`'s figures.
 //!
-//! The interpreter's `unsafe` is in `heap`, `regs` and `interp` (instruction pointer, frame
-//! setup on calls and returns); each block names the verifier rule or engine invariant it
-//! relies on.
+//! The unsafe operations are in `heap` (cell access: `cell_word` and the cell accessors, `unsafe
+//! fn`s whose precondition is that the word is a live cell), `code` (`Program::is_subclass`),
+//! `regs` (the unchecked register window) and `interp` (instruction pointer, frame setup on
+//! calls and returns). Functions that pass a word they are given on to them (`ops`, `Mode::load`,
+//! `store` and `safepoint`) are `unsafe fn`s too; each `unsafe fn` states its precondition in a
+//! `# Safety` section, and each `unsafe` block names the verifier rule or engine invariant that
+//! meets it (for values: a register of a running thread, or a finished thread's result, holds an
+//! immediate or a live cell).
 
-pub mod code;
+// Inside an `unsafe fn`, each unsafe operation still needs its own block and `SAFETY` comment.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod code;
 mod context;
 mod end;
-pub mod heap;
-pub mod inline_cache;
+mod heap;
+mod inline_cache;
 mod interp;
 mod mode;
 mod ops;
@@ -35,11 +70,18 @@ mod par;
 mod regs;
 mod report;
 mod serial;
+// Public, but not part of the embedding API (hence hidden from the docs): the STM core, for
+// `lockstep-model-checks` (loom models of this very code) and `tests/stm_stress.rs`. Exposing it
+// is sound: it has no `unsafe` at all, and its API takes words as `&AtomicU64` references (a
+// transaction borrows them for its lifetime `'w`), never as raw addresses, so safe code cannot
+// make it touch memory it does not borrow; misuse (an unbalanced safepoint registration, two
+// inevitable transactions on one OS thread) can at worst block or panic. The engine's own `Stm`
+// and heap words are never handed out.
 #[doc(hidden)]
 pub mod stm;
 mod stop;
 mod thread;
-pub mod value;
+mod value;
 
 use lockstep_spec::outcome::Outcome;
 use lockstep_spec::VerifiedModule;
@@ -49,6 +91,8 @@ use std::time::Duration;
 pub use heap::GcStats;
 pub use inline_cache::IcStats;
 pub use report::{StmReport, ThreadFigures};
+/// The conflict kinds of [`StmReport::conflicts`].
+pub use stm::AbortKind;
 
 /// How to run a program.
 #[derive(Clone, Debug)]
@@ -177,12 +221,6 @@ pub fn run(module: &VerifiedModule, config: &Config) -> Result<Outcome, RunError
 
 /// Runs `module` and also returns [`Stats`] when `config.stats` is set.
 pub fn run_with_stats(module: &VerifiedModule, config: &Config) -> Result<Report, RunError> {
-    run_module(module.module(), config)
-}
-
-/// Runs a module the caller vouches for: it must satisfy every rule of `spec/verifier.md`
-/// (which is why this is not public; tests build such modules by hand).
-pub(crate) fn run_module(module: &lockstep_spec::Module, config: &Config) -> Result<Report, RunError> {
     #[cfg(not(loom))]
     if config.stm {
         return par::run(module, config);

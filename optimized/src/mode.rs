@@ -34,10 +34,19 @@ pub(crate) trait Mode {
     const YIELD_AFTER_SPAWN: bool;
 
     /// Word `i` of the live cell `obj` (a mutable word).
-    fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort>;
+    ///
+    /// # Safety
+    /// `obj` is a heap reference to a live cell and `i` lies inside it, as for
+    /// [`crate::heap::cell_word`] (the interpreter checked the cell's kind, and the slot or index
+    /// against the class or the length; the cell is a register's value or a word read in this
+    /// transaction).
+    unsafe fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort>;
 
     /// Stores `v` in word `i` of the live cell `obj`.
-    fn store(&mut self, obj: Value, i: usize, v: u64);
+    ///
+    /// # Safety
+    /// As for [`Mode::load`]; and `v` is an immediate or a live cell.
+    unsafe fn store(&mut self, obj: Value, i: usize, v: u64);
 
     /// [stm.validate]: before an effect or a trap.
     fn validate(&mut self, at: impl FnOnce() -> Loc) -> Result<(), Abort>;
@@ -54,7 +63,13 @@ pub(crate) trait Mode {
 
     /// At a safepoint (function entry, taken backward jump): every live value is in a register
     /// of `th` or of another thread. The serial mode collects here when the heap asks.
-    fn safepoint(&mut self, heap: &mut Heap, prog: &Program, th: &Thread, extra_roots: &[Value]);
+    ///
+    /// # Safety
+    /// A safepoint: the registers of `th` and of every other thread, their results and
+    /// `extra_roots` hold only immediates and live cells of `heap`, and the caller holds no
+    /// other heap reference that it will use afterwards (a collection frees what they do not
+    /// reach).
+    unsafe fn safepoint(&mut self, heap: &mut Heap, prog: &Program, th: &Thread, extra_roots: &[Value]);
 
     /// [thread.spawn]: a new thread of `th` running `f` with `args`.
     fn spawn(&mut self, prog: &Program, th: &mut Thread, f: u32, args: &[Value], fuel: u64) -> Result<Spawned, Abort>;

@@ -2,6 +2,12 @@
 //! SmallInts, two SmallFloats, an object of the exact class) do not handle. Each follows the
 //! rules of `spec/values.md`; the shared number helpers of `lockstep_spec::num` do the parts
 //! that are easy to get subtly wrong.
+//!
+//! Every function here that takes a [`Value`] and may look into the cell it refers to is an
+//! `unsafe fn` with one precondition, called *live values* below: each value argument is an
+//! immediate (nil included) or a heap reference to a live cell of the run. The interpreter
+//! passes values it read from the registers of the running thread, which are live by the engine
+//! invariant (ARCHITECTURE.md: collection only at safepoints, every register a root).
 
 use crate::code::Program;
 use crate::heap::{Heap, Kind, OutOfMemory};
@@ -34,23 +40,33 @@ pub enum Num {
     F(f64),
 }
 
+/// The number `v` is, small or boxed; `None` for any other value.
+///
+/// # Safety
+/// `v` is a live value (module doc).
 #[inline]
-pub fn num(heap: &Heap, v: Value) -> Option<Num> {
+pub unsafe fn num(heap: &Heap, v: Value) -> Option<Num> {
     if is_small_int(v) {
         Some(Num::I(small_int_value(v)))
     } else if is_small_float(v) {
         Some(Num::F(decode_float(v)))
     } else {
-        match heap.kind(v)? {
-            Kind::BoxInt => heap.boxed_int(v).map(Num::I),
-            Kind::BoxFloat => heap.boxed_float(v).map(Num::F),
+        // SAFETY: a live value (the caller's contract).
+        match unsafe { heap.kind(v) }? {
+            Kind::BoxInt => unsafe { heap.boxed_int(v) }.map(Num::I),
+            Kind::BoxFloat => unsafe { heap.boxed_float(v) }.map(Num::F),
             _ => None,
         }
     }
 }
 
-pub fn int(heap: &Heap, v: Value) -> Option<i64> {
-    match num(heap, v)? {
+/// The int `v` is, small or boxed.
+///
+/// # Safety
+/// `v` is a live value (module doc).
+pub unsafe fn int(heap: &Heap, v: Value) -> Option<i64> {
+    // SAFETY: the caller's contract.
+    match unsafe { num(heap, v) }? {
         Num::I(i) => Some(i),
         Num::F(_) => None,
     }
@@ -75,7 +91,11 @@ pub fn make_float(heap: &mut Heap, f: f64) -> Result<Value, OutOfMemory> {
 /// The name `typeof` gives each type, in [`type_index`] order. (rule `value.typeof`)
 pub const TYPE_NAMES: [&str; 9] = ["nil", "bool", "int", "float", "string", "array", "object", "function", "thread"];
 
-pub fn type_index(heap: &Heap, v: Value) -> usize {
+/// The index in [`TYPE_NAMES`] of `v`'s type.
+///
+/// # Safety
+/// `v` is a live value (module doc).
+pub unsafe fn type_index(heap: &Heap, v: Value) -> usize {
     if v == NIL {
         0
     } else if v == TRUE || v == FALSE {
@@ -89,7 +109,8 @@ pub fn type_index(heap: &Heap, v: Value) -> usize {
     } else if as_thread(v).is_some() {
         8
     } else {
-        match heap.kind(v) {
+        // SAFETY: a live value (the caller's contract).
+        match unsafe { heap.kind(v) } {
             Some(Kind::BoxInt) => 2,
             Some(Kind::BoxFloat) => 3,
             Some(Kind::Str) => 4,
@@ -99,8 +120,13 @@ pub fn type_index(heap: &Heap, v: Value) -> usize {
     }
 }
 
-pub fn type_name(heap: &Heap, v: Value) -> &'static str {
-    TYPE_NAMES[type_index(heap, v)]
+/// The name of `v`'s type, for trap messages.
+///
+/// # Safety
+/// `v` is a live value (module doc).
+pub unsafe fn type_name(heap: &Heap, v: Value) -> &'static str {
+    // SAFETY: the caller's contract.
+    TYPE_NAMES[unsafe { type_index(heap, v) }]
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -124,21 +150,32 @@ impl Arith {
     }
 }
 
+/// # Safety
+/// `a` and `b` are live values (module doc).
 #[cold]
-fn type_error2<T>(heap: &Heap, what: &str, a: Value, b: Value) -> Result<T, Fault> {
-    trap(TrapKind::TypeError, format!("{what} got {} and {}", type_name(heap, a), type_name(heap, b)))
+unsafe fn type_error2<T>(heap: &Heap, what: &str, a: Value, b: Value) -> Result<T, Fault> {
+    // SAFETY: the caller's contract.
+    let (ta, tb) = unsafe { (type_name(heap, a), type_name(heap, b)) };
+    trap(TrapKind::TypeError, format!("{what} got {ta} and {tb}"))
 }
 
+/// # Safety
+/// `a` is a live value (module doc).
 #[cold]
-fn type_error1<T>(heap: &Heap, what: &str, a: Value) -> Result<T, Fault> {
-    trap(TrapKind::TypeError, format!("{what} got {}", type_name(heap, a)))
+unsafe fn type_error1<T>(heap: &Heap, what: &str, a: Value) -> Result<T, Fault> {
+    // SAFETY: the caller's contract.
+    trap(TrapKind::TypeError, format!("{what} got {}", unsafe { type_name(heap, a) }))
 }
 
 /// `add`..`rem` on any operands. (rules `value.int-wrap`, `value.mixed`, `value.int-div`)
-pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, Fault> {
-    let (x, y) = match (num(heap, a), num(heap, b)) {
+///
+/// # Safety
+/// `a` and `b` are live values (module doc).
+pub unsafe fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, Fault> {
+    // SAFETY (every block of this function): `a` and `b` are live (the caller's contract).
+    let (x, y) = match unsafe { (num(heap, a), num(heap, b)) } {
         (Some(x), Some(y)) => (x, y),
-        _ => return type_error2(heap, &format!("{} expects two numbers,", op.name()), a, b),
+        _ => return unsafe { type_error2(heap, &format!("{} expects two numbers,", op.name()), a, b) },
     };
     match (x, y) {
         (Num::I(x), Num::I(y)) => {
@@ -178,20 +215,29 @@ pub fn float_op(op: Arith, x: f64, y: f64) -> f64 {
     }
 }
 
-pub fn neg(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
-    match num(heap, a) {
+/// `neg` on any operand.
+///
+/// # Safety
+/// `a` is a live value (module doc).
+pub unsafe fn neg(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
+    // SAFETY (both blocks): `a` is live (the caller's contract).
+    match unsafe { num(heap, a) } {
         Some(Num::I(i)) => Ok(make_int(heap, i.wrapping_neg())?),
         Some(Num::F(f)) => Ok(make_float(heap, -f)?),
-        None => type_error1(heap, "neg expects a number,", a),
+        None => unsafe { type_error1(heap, "neg expects a number,", a) },
     }
 }
 
 /// `sqrt`: the correctly rounded square root of a number, as a float. [exec.sqrt]
-pub fn sqrt(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
-    match num(heap, a) {
+///
+/// # Safety
+/// `a` is a live value (module doc).
+pub unsafe fn sqrt(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
+    // SAFETY (both blocks): `a` is live (the caller's contract).
+    match unsafe { num(heap, a) } {
         Some(Num::I(i)) => Ok(make_float(heap, lockstep_spec::num::int_to_float(i).sqrt())?),
         Some(Num::F(f)) => Ok(make_float(heap, f.sqrt())?),
-        None => type_error1(heap, "sqrt expects a number,", a),
+        None => unsafe { type_error1(heap, "sqrt expects a number,", a) },
     }
 }
 
@@ -206,7 +252,10 @@ pub enum Bits {
 }
 
 /// `and`, `or`, `xor` (bools or ints) and the shifts (ints only).
-pub fn bits(heap: &mut Heap, op: Bits, a: Value, b: Value) -> Result<Value, Fault> {
+///
+/// # Safety
+/// `a` and `b` are live values (module doc).
+pub unsafe fn bits(heap: &mut Heap, op: Bits, a: Value, b: Value) -> Result<Value, Fault> {
     let is_bool = |v| v == TRUE || v == FALSE;
     if matches!(op, Bits::And | Bits::Or | Bits::Xor) && is_bool(a) && is_bool(b) {
         let (x, y) = (a == TRUE, b == TRUE);
@@ -216,7 +265,8 @@ pub fn bits(heap: &mut Heap, op: Bits, a: Value, b: Value) -> Result<Value, Faul
             _ => x ^ y,
         }));
     }
-    let (x, y) = match (int(heap, a), int(heap, b)) {
+    // SAFETY (both blocks): `a` and `b` are live (the caller's contract).
+    let (x, y) = match unsafe { (int(heap, a), int(heap, b)) } {
         (Some(x), Some(y)) => (x, y),
         _ => {
             let what = match op {
@@ -227,7 +277,7 @@ pub fn bits(heap: &mut Heap, op: Bits, a: Value, b: Value) -> Result<Value, Faul
                 Bits::Shr => "shr expects two ints,",
                 Bits::UShr => "ushr expects two ints,",
             };
-            return type_error2(heap, what, a, b);
+            return unsafe { type_error2(heap, what, a, b) };
         }
     };
     let r = match op {
@@ -241,26 +291,35 @@ pub fn bits(heap: &mut Heap, op: Bits, a: Value, b: Value) -> Result<Value, Faul
     Ok(make_int(heap, r)?)
 }
 
-pub fn not(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
+/// `not` on any operand.
+///
+/// # Safety
+/// `a` is a live value (module doc).
+pub unsafe fn not(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
     if a == TRUE || a == FALSE {
         return Ok(bool_value(a == FALSE));
     }
-    match int(heap, a) {
+    // SAFETY (both blocks): `a` is live (the caller's contract).
+    match unsafe { int(heap, a) } {
         Some(i) => Ok(make_int(heap, !i)?),
-        None => type_error1(heap, "not expects a bool or an int,", a),
+        None => unsafe { type_error1(heap, "not expects a bool or an int,", a) },
     }
 }
 
 /// `eq`: defined on every pair. (rule `value.equality`)
-pub fn equal(heap: &Heap, a: Value, b: Value) -> bool {
-    if let (Some(x), Some(y)) = (num(heap, a), num(heap, b)) {
+///
+/// # Safety
+/// `a` and `b` are live values (module doc).
+pub unsafe fn equal(heap: &Heap, a: Value, b: Value) -> bool {
+    // SAFETY (both blocks): `a` and `b` are live (the caller's contract).
+    if let (Some(x), Some(y)) = unsafe { (num(heap, a), num(heap, b)) } {
         return match (x, y) {
             (Num::I(x), Num::I(y)) => x == y,
             (Num::F(x), Num::F(y)) => x == y,
             (Num::I(i), Num::F(f)) | (Num::F(f), Num::I(i)) => num::int_eq_float(i, f),
         };
     }
-    if let (Some(x), Some(y)) = (heap.str_bytes(a), heap.str_bytes(b)) {
+    if let (Some(x), Some(y)) = unsafe { (heap.str_bytes(a), heap.str_bytes(b)) } {
         return x == y;
     }
     a == b
@@ -296,34 +355,51 @@ impl Cmp {
 }
 
 /// `lt`..`ge` on two numbers or two strings. (rule `value.ordering`)
-pub fn compare(heap: &Heap, op: Cmp, a: Value, b: Value) -> Result<Value, Fault> {
-    let o = match (num(heap, a), num(heap, b)) {
+///
+/// # Safety
+/// `a` and `b` are live values (module doc).
+pub unsafe fn compare(heap: &Heap, op: Cmp, a: Value, b: Value) -> Result<Value, Fault> {
+    // SAFETY (every block of this function): `a` and `b` are live (the caller's contract).
+    let o = match unsafe { (num(heap, a), num(heap, b)) } {
         (Some(Num::I(x)), Some(Num::I(y))) => Some(x.cmp(&y)),
         (Some(Num::F(x)), Some(Num::F(y))) => x.partial_cmp(&y),
         (Some(Num::I(i)), Some(Num::F(f))) => num::cmp_int_float(i, f),
         (Some(Num::F(f)), Some(Num::I(i))) => num::cmp_int_float(i, f).map(Ordering::reverse),
-        _ => match (heap.str_bytes(a), heap.str_bytes(b)) {
+        _ => match unsafe { (heap.str_bytes(a), heap.str_bytes(b)) } {
             (Some(x), Some(y)) => Some(x.cmp(y)),
-            _ => return type_error2(heap, &format!("{} expects two numbers or two strings,", op.name()), a, b),
+            _ => {
+                let what = format!("{} expects two numbers or two strings,", op.name());
+                return unsafe { type_error2(heap, &what, a, b) };
+            }
         },
     };
     Ok(bool_value(op.holds(o)))
 }
 
-pub fn itof(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
-    match num(heap, a) {
+/// `itof` on any operand.
+///
+/// # Safety
+/// `a` is a live value (module doc).
+pub unsafe fn itof(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
+    // SAFETY (both blocks): `a` is live (the caller's contract).
+    match unsafe { num(heap, a) } {
         Some(Num::I(i)) => Ok(make_float(heap, num::int_to_float(i))?),
-        _ => type_error1(heap, "itof expects an int,", a),
+        _ => unsafe { type_error1(heap, "itof expects an int,", a) },
     }
 }
 
-pub fn ftoi(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
-    match num(heap, a) {
+/// `ftoi` on any operand.
+///
+/// # Safety
+/// `a` is a live value (module doc).
+pub unsafe fn ftoi(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
+    // SAFETY (both blocks): `a` is live (the caller's contract).
+    match unsafe { num(heap, a) } {
         Some(Num::F(f)) => match num::float_to_int(f) {
             Some(i) => Ok(make_int(heap, i)?),
             None => trap(TrapKind::InvalidConversion, format!("ftoi of {}", num::format_float(f))),
         },
-        _ => type_error1(heap, "ftoi expects a float,", a),
+        _ => unsafe { type_error1(heap, "ftoi expects a float,", a) },
     }
 }
 
@@ -334,7 +410,10 @@ pub trait ThreadNames {
 
 /// Appends the display form of `v` to `out`. (rule `value.display`) An array shows its length:
 /// `array_len` when given (read by the caller through the STM's barrier), else the heap's.
-pub fn display(
+///
+/// # Safety
+/// `v` is a live value (module doc).
+pub unsafe fn display(
     prog: &Program,
     heap: &Heap,
     names: &dyn ThreadNames,
@@ -343,6 +422,8 @@ pub fn display(
     out: &mut Vec<u8>,
 ) {
     use std::io::Write;
+    // SAFETY (every block of this function): `v` is live (the caller's contract), and an
+    // array's length word is read only once `is_array` said it is one.
     if v == NIL {
         out.extend_from_slice(b"nil");
     } else if v == TRUE {
@@ -353,18 +434,18 @@ pub fn display(
         let _ = write!(out, "<function {}>", prog.funcs[f as usize].name);
     } else if let Some(t) = as_thread(v) {
         let _ = write!(out, "<thread {}>", names.thread_name(t));
-    } else if let Some(n) = num(heap, v) {
+    } else if let Some(n) = unsafe { num(heap, v) } {
         match n {
             Num::I(i) => {
                 let _ = write!(out, "{i}");
             }
             Num::F(f) => out.extend_from_slice(num::format_float(f).as_bytes()),
         }
-    } else if let Some(s) = heap.str_bytes(v) {
+    } else if let Some(s) = unsafe { heap.str_bytes(v) } {
         out.extend_from_slice(s);
-    } else if heap.is_array(v) {
-        let _ = write!(out, "<array {}>", array_len.unwrap_or_else(|| heap.array_len(v)));
-    } else if let Some(c) = heap.object_class(v) {
+    } else if unsafe { heap.is_array(v) } {
+        let _ = write!(out, "<array {}>", array_len.unwrap_or_else(|| unsafe { heap.array_len(v) }));
+    } else if let Some(c) = unsafe { heap.object_class(v) } {
         let _ = write!(out, "<{}>", prog.classes[c as usize].name);
     }
 }

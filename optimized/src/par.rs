@@ -32,7 +32,7 @@ use crate::value::{thread_value, Value};
 use lockstep_spec::limits::MAX_THREADS;
 use lockstep_spec::outcome::{End, Outcome};
 use lockstep_spec::schedule::{Schedule, ScheduleEntry, ThreadId};
-use lockstep_spec::Module;
+use lockstep_spec::VerifiedModule;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -200,11 +200,13 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
     const YIELD_AFTER_SPAWN: bool = false;
 
     #[inline(always)]
-    fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort> {
+    unsafe fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort> {
+        // SAFETY (both blocks): `obj` is live and `i` inside it (the caller's contract); word 1
+        // of every cell is its STM word.
         if SOLO {
-            return Ok(cell_word(obj, i).load(Relaxed));
+            return Ok(unsafe { cell_word(obj, i) }.load(Relaxed));
         }
-        let (stm_word, w) = (cell_word(obj, 1), cell_word(obj, i));
+        let (stm_word, w) = unsafe { (cell_word(obj, 1), cell_word(obj, i)) };
         if self.report && !self.tx.is_private(stm_word) {
             let loc = at();
             self.read_at.entry(w as *const _ as usize).or_insert(loc);
@@ -217,19 +219,21 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
     }
 
     #[inline(always)]
-    fn store(&mut self, obj: Value, i: usize, v: u64) {
+    unsafe fn store(&mut self, obj: Value, i: usize, v: u64) {
+        // SAFETY (every block): `obj` is live and `i` inside it (the caller's contract); word 1
+        // of every cell is its STM word.
         if SOLO {
-            return cell_word(obj, i).store(v, Relaxed);
+            return unsafe { cell_word(obj, i) }.store(v, Relaxed);
         }
-        let w = cell_word(obj, i);
+        let w = unsafe { cell_word(obj, i) };
         // (Contention policy, not correctness: see `Contention::hot_words`.)
         if self.hot[0] != 0 && self.hot.contains(&(w as *const _ as usize)) {
             self.wrote_hot = true;
         }
         #[cfg(not(lockstep_mutant = "missing_write_barrier"))]
-        self.tx.write_in(cell_word(obj, 1), w, v);
+        self.tx.write_in(unsafe { cell_word(obj, 1) }, w, v);
         #[cfg(lockstep_mutant = "missing_write_barrier")]
-        cell_word(obj, i).store(v, Relaxed);
+        unsafe { cell_word(obj, i) }.store(v, Relaxed);
     }
 
     #[inline(always)]
@@ -264,7 +268,7 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
 
     /// Parallel runs collect between transactions (`should_end` ends them for it).
     #[inline(always)]
-    fn safepoint(&mut self, _: &mut Heap, _: &Program, _: &Thread, _: &[Value]) {}
+    unsafe fn safepoint(&mut self, _: &mut Heap, _: &Program, _: &Thread, _: &[Value]) {}
 
     fn spawn(&mut self, prog: &Program, th: &mut Thread, f: u32, args: &[Value], fuel: u64) -> Result<Spawned, Abort> {
         let n = self.tx.read(&self.sh.created)?;
@@ -353,7 +357,7 @@ impl Saved {
 }
 
 /// Runs `module` with its guest threads in parallel.
-pub(crate) fn run(module: &Module, config: &crate::Config) -> Result<crate::Report, crate::RunError> {
+pub(crate) fn run(module: &VerifiedModule, config: &crate::Config) -> Result<crate::Report, crate::RunError> {
     let oom = |_| crate::RunError::OutOfMemory { limit_bytes: config.max_heap_bytes };
     let budget = Arc::new(Budget::default());
     let heap = Heap::shared(config.max_heap_bytes, config.gc_threshold_bytes, budget.clone());
@@ -470,7 +474,11 @@ fn collect(sh: &Shared) {
         }
         let mut heaps: Vec<&mut Heap> = locals.iter_mut().map(|l| &mut l.cx.heap).collect();
         heaps.extend(pool.iter_mut());
-        let (live, pause) = Heap::collect_all(&mut heaps, &prog.nfields, roots);
+        // SAFETY: the world is stopped between transactions, so the roots are every value the
+        // run holds: the constants, the `typeof` names, every thread's live registers (each
+        // thread's `Local` is locked here) and the finished threads' results; `heaps` are all the
+        // heaps of the run (every worker's and the pool), and `nfields` is the program's.
+        let (live, pause) = unsafe { Heap::collect_all(&mut heaps, &prog.nfields, roots) };
         let mut gc = lock(&sh.gc);
         gc.collections += 1;
         gc.pause_total += pause;

@@ -50,14 +50,20 @@ impl ThreadNames for Vec<ThreadId> {
 /// Collects garbage with every root of the run: the program's constants, `extra` (the `typeof`
 /// names), every thread's live registers and results, and the running thread `cur` (which is
 /// moved out of `threads` while it runs).
-fn collect(heap: &mut Heap, prog: &Program, threads: &[Box<Thread>], cur: &Thread, extra: &[Value]) {
+///
+/// # Safety
+/// As for [`Mode::safepoint`]: every thread's live registers and results, and `extra`, hold only
+/// immediates and live cells of `heap`, and the caller keeps no other heap reference it will use
+/// again.
+unsafe fn collect(heap: &mut Heap, prog: &Program, threads: &[Box<Thread>], cur: &Thread, extra: &[Value]) {
     let mut roots: Vec<Value> = Vec::with_capacity(prog.heap_constants.len() + extra.len() + 64);
     roots.extend_from_slice(&prog.heap_constants);
     roots.extend_from_slice(extra);
     for t in threads.iter().map(|t| &**t).chain(std::iter::once(cur)) {
         t.roots(prog, &mut roots);
     }
-    heap.collect(&prog.nfields, roots);
+    // SAFETY: the caller's contract; the constants are rooted for the whole run.
+    unsafe { heap.collect(&prog.nfields, roots) };
 }
 
 /// The interpreter's [`Mode`] under `--stm=off`: shared words are plain memory, and spawn, join
@@ -73,13 +79,15 @@ impl Mode for Serial<'_> {
     const YIELD_AFTER_SPAWN: bool = true;
 
     #[inline(always)]
-    fn load(&mut self, obj: Value, i: usize, _: impl FnOnce() -> Loc) -> Result<u64, Abort> {
-        Ok(cell_word(obj, i).load(Relaxed))
+    unsafe fn load(&mut self, obj: Value, i: usize, _: impl FnOnce() -> Loc) -> Result<u64, Abort> {
+        // SAFETY: the caller's contract is `cell_word`'s.
+        Ok(unsafe { cell_word(obj, i) }.load(Relaxed))
     }
 
     #[inline(always)]
-    fn store(&mut self, obj: Value, i: usize, v: u64) {
-        cell_word(obj, i).store(v, Relaxed)
+    unsafe fn store(&mut self, obj: Value, i: usize, v: u64) {
+        // SAFETY: the caller's contract is `cell_word`'s.
+        unsafe { cell_word(obj, i) }.store(v, Relaxed)
     }
 
     #[inline(always)]
@@ -98,9 +106,10 @@ impl Mode for Serial<'_> {
     }
 
     #[inline(always)]
-    fn safepoint(&mut self, heap: &mut Heap, prog: &Program, th: &Thread, extra_roots: &[Value]) {
+    unsafe fn safepoint(&mut self, heap: &mut Heap, prog: &Program, th: &Thread, extra_roots: &[Value]) {
         if heap.gc_requested {
-            collect(heap, prog, self.threads, th, extra_roots);
+            // SAFETY: the caller's contract; `self.threads` are the run's other threads.
+            unsafe { collect(heap, prog, self.threads, th, extra_roots) };
         }
     }
 

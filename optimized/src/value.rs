@@ -31,8 +31,10 @@ pub const TRUE: Value = (2 << 3) | TAG_IMM;
 const SUB_FUNC: u64 = 3;
 const SUB_THREAD: u64 = 4;
 
-/// Smallest and largest SmallInt.
+/// Smallest and largest SmallInt (the range `small_int` and `small_add` implement).
+#[cfg(test)]
 pub const SMALL_INT_MIN: i64 = -(1 << 60);
+#[cfg(test)]
 pub const SMALL_INT_MAX: i64 = (1 << 60) - 1;
 
 #[inline(always)]

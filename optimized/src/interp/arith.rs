@@ -44,12 +44,16 @@ fn is_bool(v: Value) -> bool {
 /// operand that is `nil`, a bool, a function or a thread (equal only to the same word; these
 /// are never equal to a value of another type). Strings, boxed numbers and floats (where
 /// -0.0 == 0.0 but the words differ) go to `ops::equal`.
+///
+/// # Safety
+/// `x` and `y` are immediates or live cells (as for `ops`).
 #[inline(always)]
-fn equal(heap: &crate::heap::Heap, x: Value, y: Value) -> bool {
+unsafe fn equal(heap: &crate::heap::Heap, x: Value, y: Value) -> bool {
     if both_small_int(x, y) || x == NIL || y == NIL || (x | y) & TAG_IMM != 0 {
         x == y
     } else {
-        ops::equal(heap, x, y)
+        // SAFETY: the caller's contract.
+        unsafe { ops::equal(heap, x, y) }
     }
 }
 
@@ -74,7 +78,9 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         Ok(())
     }
 
-    /// A binary op: `fast` on the words, else the slow path `op` (which may trap).
+    /// A binary op: `fast` on the words, else the slow path `op` (which may trap). Both get the
+    /// two register values, live (engine invariant: ARCHITECTURE.md), which is the precondition
+    /// of the `ops` slow paths.
     #[inline(always)]
     fn binop(
         &mut self,
@@ -112,7 +118,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            |h, x, y| ops::arith(h, Arith::Add, x, y),
+            // SAFETY: register values (see `binop`).
+            |h, x, y| unsafe { ops::arith(h, Arith::Add, x, y) },
         )
     }
 
@@ -131,7 +138,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            |h, x, y| ops::arith(h, Arith::Sub, x, y),
+            // SAFETY: register values (see `binop`).
+            |h, x, y| unsafe { ops::arith(h, Arith::Sub, x, y) },
         )
     }
 
@@ -151,7 +159,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            |h, x, y| ops::arith(h, Arith::Mul, x, y),
+            // SAFETY: register values (see `binop`).
+            |h, x, y| unsafe { ops::arith(h, Arith::Mul, x, y) },
         )
     }
 
@@ -170,7 +179,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            |h, x, y| ops::arith(h, Arith::Div, x, y),
+            // SAFETY: register values (see `binop`).
+            |h, x, y| unsafe { ops::arith(h, Arith::Div, x, y) },
         )
     }
 
@@ -187,11 +197,13 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            |h, x, y| ops::arith(h, Arith::Rem, x, y),
+            // SAFETY: register values (see `binop`).
+            |h, x, y| unsafe { ops::arith(h, Arith::Rem, x, y) },
         )
     }
 
-    /// A unary op: `fast` on the word, else the slow path.
+    /// A unary op: `fast` on the word, else the slow path (both get the register value, live,
+    /// as in `binop`).
     #[inline(always)]
     fn unop(
         &mut self,
@@ -227,13 +239,20 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            ops::neg,
+            // SAFETY: a register value (see `unop`).
+            |h, x| unsafe { ops::neg(h, x) },
         )
     }
 
     #[inline(always)]
     pub(super) fn sqrt(&mut self, d: u16, a: u16) -> Flow {
-        self.unop(d, a, |x| if is_small_float(x) { encode_float(decode_float(x).sqrt()) } else { None }, ops::sqrt)
+        // SAFETY: a register value (see `unop`).
+        self.unop(
+            d,
+            a,
+            |x| if is_small_float(x) { encode_float(decode_float(x).sqrt()) } else { None },
+            |h, x| unsafe { ops::sqrt(h, x) },
+        )
     }
 
     #[inline(always)]
@@ -251,7 +270,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            |h, x, y| ops::bits(h, Bits::And, x, y),
+            // SAFETY: register values (see `binop`).
+            |h, x, y| unsafe { ops::bits(h, Bits::And, x, y) },
         )
     }
 
@@ -270,7 +290,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            |h, x, y| ops::bits(h, Bits::Or, x, y),
+            // SAFETY: register values (see `binop`).
+            |h, x, y| unsafe { ops::bits(h, Bits::Or, x, y) },
         )
     }
 
@@ -281,7 +302,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
             a,
             b,
             |x, y| both_small_int(x, y).then_some((x ^ y) | TAG_INT),
-            |h, x, y| ops::bits(h, Bits::Xor, x, y),
+            // SAFETY: register values (see `binop`).
+            |h, x, y| unsafe { ops::bits(h, Bits::Xor, x, y) },
         )
     }
 
@@ -300,7 +322,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            ops::not,
+            // SAFETY: a register value (see `unop`).
+            |h, x| unsafe { ops::not(h, x) },
         )
     }
 
@@ -317,7 +340,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            |h, x, y| ops::bits(h, Bits::Shl, x, y),
+            // SAFETY: register values (see `binop`).
+            |h, x, y| unsafe { ops::bits(h, Bits::Shl, x, y) },
         )
     }
 
@@ -334,20 +358,23 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                     None
                 }
             },
-            |h, x, y| ops::bits(h, Bits::Shr, x, y),
+            // SAFETY: register values (see `binop`).
+            |h, x, y| unsafe { ops::bits(h, Bits::Shr, x, y) },
         )
     }
 
     #[inline(always)]
     pub(super) fn ushr(&mut self, d: u16, a: u16, b: u16) -> Flow {
-        self.binop(d, a, b, |_, _| None, |h, x, y| ops::bits(h, Bits::UShr, x, y))
+        // SAFETY: register values (see `binop`).
+        self.binop(d, a, b, |_, _| None, |h, x, y| unsafe { ops::bits(h, Bits::UShr, x, y) })
     }
 
     /// `eq` (or `ne` when `negate`).
     #[inline(always)]
     pub(super) fn eq(&mut self, d: u16, a: u16, b: u16, negate: bool) -> Flow {
         let (x, y) = (self.w.get(a), self.w.get(b));
-        let r = equal(&self.cx.heap, x, y);
+        // SAFETY: register values (live: engine invariant).
+        let r = unsafe { equal(&self.cx.heap, x, y) };
         self.w.set(d, bool_value(r != negate));
         self.next();
         Ok(())
@@ -362,7 +389,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         } else if both_small_float(x, y) {
             cmp_of::<C>().holds(decode_float(x).partial_cmp(&decode_float(y)))
         } else {
-            let r = ops::compare(&self.cx.heap, cmp_of::<C>(), x, y);
+            // SAFETY: register values (live: engine invariant).
+            let r = unsafe { ops::compare(&self.cx.heap, cmp_of::<C>(), x, y) };
             self.check(r)? == TRUE
         })
     }
@@ -397,7 +425,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
     #[inline(always)]
     pub(super) fn eq_jmp<const BACK: bool>(&mut self, d: u16, a: u16, b: u16, negate: bool, t: u32, on: bool) -> Flow {
         let (x, y) = (self.w.get(a), self.w.get(b));
-        let r = equal(&self.cx.heap, x, y);
+        // SAFETY: register values (live: engine invariant).
+        let r = unsafe { equal(&self.cx.heap, x, y) };
         self.fused_jump::<BACK>(r != negate, d, t, on)
     }
 
@@ -421,7 +450,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         let r = match fast {
             Some(r) => r,
             None => {
-                let r = ops::arith(&mut self.cx.heap, if SUB { Arith::Sub } else { Arith::Add }, x, k);
+                // SAFETY: a register value and a SmallInt constant (live).
+                let r = unsafe { ops::arith(&mut self.cx.heap, if SUB { Arith::Sub } else { Arith::Add }, x, k) };
                 self.check(r)?
             }
         };
@@ -432,17 +462,25 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
 
     #[inline(always)]
     pub(super) fn itof(&mut self, d: u16, a: u16) -> Flow {
-        self.unop(d, a, |x| is_small_int(x).then(|| encode_float(small_int_value(x) as f64)).flatten(), ops::itof)
+        // SAFETY: a register value (see `unop`).
+        self.unop(
+            d,
+            a,
+            |x| is_small_int(x).then(|| encode_float(small_int_value(x) as f64)).flatten(),
+            |h, x| unsafe { ops::itof(h, x) },
+        )
     }
 
     #[inline(always)]
     pub(super) fn ftoi(&mut self, d: u16, a: u16) -> Flow {
-        self.unop(d, a, |_| None, ops::ftoi)
+        // SAFETY: a register value (see `unop`).
+        self.unop(d, a, |_| None, |h, x| unsafe { ops::ftoi(h, x) })
     }
 
     #[inline(always)]
     pub(super) fn type_of(&mut self, d: u16, a: u16) -> Flow {
-        self.w.set(d, self.cx.type_names[ops::type_index(&self.cx.heap, self.w.get(a))]);
+        // SAFETY: a register value (live: engine invariant).
+        self.w.set(d, self.cx.type_names[unsafe { ops::type_index(&self.cx.heap, self.w.get(a)) }]);
         self.next();
         Ok(())
     }
@@ -456,7 +494,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         } else if v == FALSE {
             Ok(false)
         } else {
-            let detail = format!("a condition must be a bool, got {}", ops::type_name(&self.cx.heap, v));
+            // SAFETY: a register value (live: engine invariant).
+            let detail = format!("a condition must be a bool, got {}", unsafe { ops::type_name(&self.cx.heap, v) });
             Err(self.trap(TrapKind::TypeError, None, detail))
         }
     }

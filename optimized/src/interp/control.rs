@@ -44,9 +44,16 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
 
     /// A safepoint: the mode may collect (every live value is in a register; the roots are
     /// the registers of every frame up to the top one, which does not need its pc saved).
+    ///
+    /// # Safety
+    /// Called only at a safepoint (a function entry, a taken backward jump): no value lives in
+    /// a Rust local across it, only in registers.
     #[inline(always)]
-    fn safepoint(&mut self) {
-        self.mode.safepoint(&mut self.cx.heap, self.prog, self.th, &self.cx.type_names);
+    unsafe fn safepoint(&mut self) {
+        // SAFETY: a safepoint (the caller's contract): every live value is in a register of this
+        // or another thread (immediates and live cells, engine invariant), and the `typeof`
+        // names are allocated before the run and rooted for all of it.
+        unsafe { self.mode.safepoint(&mut self.cx.heap, self.prog, self.th, &self.cx.type_names) };
     }
 
     #[inline(always)]
@@ -65,7 +72,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         }
         self.charge_fuel(|| "a backward jump".into())?;
         self.goto(t);
-        self.safepoint();
+        // SAFETY: a taken backward jump is a safepoint.
+        unsafe { self.safepoint() };
         self.boundary()
     }
 
@@ -179,7 +187,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         self.ip = self.cb;
         // SAFETY: the callee's frame lies inside the register stack (grown above).
         self.w = unsafe { Window::new(p.add(new_base), nregs) };
-        self.safepoint();
+        // SAFETY: a function entry is a safepoint.
+        unsafe { self.safepoint() };
         Ok(())
     }
 
@@ -193,7 +202,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
     pub(super) fn callv(&mut self, d: u16, callee: u16, argc: u16, args: u32) -> Flow {
         let v = self.w.get(callee);
         let Some(f) = as_func(v) else {
-            let detail = format!("callv expects a function, got {}", ops::type_name(&self.cx.heap, v));
+            // SAFETY: a register value (live: engine invariant).
+            let detail = format!("callv expects a function, got {}", unsafe { ops::type_name(&self.cx.heap, v) });
             return Err(self.trap(TrapKind::TypeError, None, detail));
         };
         let func = &self.prog.funcs[f as usize];
@@ -208,8 +218,9 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
     #[inline(always)]
     pub(super) fn send(&mut self, d: u16, recv: u16, argc: u16, site: u32, args: u32) -> Flow {
         let r = self.w.get(recv);
-        let Some(class) = self.cx.heap.object_class(r) else {
-            let detail = format!("send to a {}, not an object", ops::type_name(&self.cx.heap, r));
+        // SAFETY (both blocks): a register value (live: engine invariant).
+        let Some(class) = (unsafe { self.cx.heap.object_class(r) }) else {
+            let detail = format!("send to a {}, not an object", unsafe { ops::type_name(&self.cx.heap, r) });
             return Err(self.trap(TrapKind::TypeError, None, detail));
         };
         let Some(f) = self.cx.ic.lookup(self.prog, site, class) else {

@@ -285,9 +285,14 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
     }
 
     /// A mutable heap word, through the mode (the STM's barriers in a parallel run).
+    ///
+    /// # Safety
+    /// As for [`Mode::load`]: `obj` is a live cell (a register's value, or a word read in this
+    /// transaction) whose kind the caller checked, and `i` lies inside it.
     #[inline(always)]
-    fn load(&mut self, obj: Value, i: usize) -> Result<u64, Exit> {
-        let r = self.mode.load(obj, i, loc(self.th, self.ip, self.cb));
+    unsafe fn load(&mut self, obj: Value, i: usize) -> Result<u64, Exit> {
+        // SAFETY: the caller's contract.
+        let r = unsafe { self.mode.load(obj, i, loc(self.th, self.ip, self.cb)) };
         self.stm(r)
     }
 

@@ -16,9 +16,10 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
     #[inline(always)]
     pub(super) fn print(&mut self, s: u16, line: bool) -> Flow {
         let v = self.w.get(s);
-        let alen = self.display_len(v)?;
+        // SAFETY (both blocks): a register value (live: engine invariant).
+        let alen = unsafe { self.display_len(v) }?;
         self.validate()?;
-        ops::display(self.prog, &self.cx.heap, self.mode.names(), v, alen, &mut self.cx.out);
+        unsafe { ops::display(self.prog, &self.cx.heap, self.mode.names(), v, alen, &mut self.cx.out) };
         if line {
             self.cx.out.push(b'\n');
         }
@@ -64,7 +65,8 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         // [thread.join]: the operand type, then the atomic block, then the target.
         let v = self.w.get(t);
         let Some(target) = as_thread(v) else {
-            let detail = format!("join expects a thread, got {}", ops::type_name(&self.cx.heap, v));
+            // SAFETY: a register value (live: engine invariant).
+            let detail = format!("join expects a thread, got {}", unsafe { ops::type_name(&self.cx.heap, v) });
             return Err(self.trap(TrapKind::TypeError, None, detail));
         };
         if self.th.atomic > 0 {
