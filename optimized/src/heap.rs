@@ -6,28 +6,29 @@
 //! | word | every cell | object | array | array storage | string | boxed int / float |
 //! |---|---|---|---|---|---|---|
 //! | 0 | header | | | | | |
-//! | 1 | STM word (0 until part 2; free-list link while free) | | | | | |
+//! | 1 | STM word (0: shared; else the private tag of the transaction that allocated it; free-list link while free) | | | | | |
 //! | 2.. | | slot i at 2+i | len | elements at 2.. | byte length | the i64 / f64 bits |
 //! | 3 | | | capacity | | bytes from word 3 | |
 //! | 4 | | | storage cell (0 = none) | | | |
 //!
 //! Header: bits 0..4 the [`Kind`], bit 4 the mark bit, bits 32..64 the class index of objects.
 //! Mutable words (object slots, array len/storage, elements, the STM word) are only accessed as
-//! `AtomicU64` with relaxed ordering, so part 2's optimistic reads by other OS threads are
+//! `AtomicU64` with relaxed ordering, so the STM's optimistic reads by other OS threads are
 //! defined behaviour; strings and boxed numbers are immutable once published.
 //!
 //! **Allocation**: cells of up to [`MAX_SMALL_WORDS`] words come from 256 KiB chunks, each chunk
 //! holding cells of one size class; an allocator takes a cell from the class's free list, else
 //! bump-allocates in a fresh chunk. Bigger cells (long arrays and strings) are allocated one by
-//! one. In part 1 one allocator serves all guest threads; the free lists and bump cursors are
-//! exactly the state a per-OS-thread allocation buffer will own in part 2.
+//! one. With `--stm=off` one heap serves every guest thread; in a parallel run each OS thread has
+//! its own (its free lists and bump cursors are its allocation buffer), all under one byte
+//! budget ([`Budget`]), collected together.
 //!
 //! **Collection**: precise and non-moving. The VM calls [`Heap::collect`] only at safepoints
 //! (function entry, taken backward jumps), when [`Heap::gc_requested`] is set, handing over every
 //! root: constants, each thread's live registers and results. Between safepoints no cell is ever
 //! freed. Marking uses an explicit stack (never host recursion); sweeping rebuilds the free lists,
 //! returns empty chunks and unmarked large cells to the system. Rejected alternative: a copying
-//! nursery, which would move objects under part 2's optimistic readers and the JIT's embedded
+//! nursery, which would move objects under the STM's optimistic readers and the JIT's embedded
 //! constants; non-moving keeps both simple.
 //!
 //! **Heap invariant** (what makes the `unsafe` here sound): a word with tag `000` other than nil

@@ -8,24 +8,39 @@
 //! are cached: a `no_such_method` lookup is repeated each time, which costs nothing that
 //! matters because it traps.
 //!
-//! Hit and miss counters are VM-internal state, never guest-visible. In part 2 they become
-//! relaxed atomics outside any transaction (a counter that every transaction bumped would make
-//! unrelated transactions conflict), and transitions become immutable entries installed by CAS.
+//! The caches, with their hit and miss counters, belong to one OS thread (each `Context` has
+//! its own): never shared, never read or written inside a transaction's logs, so they cause no
+//! conflicts and need no atomics. A parallel run's threads each warm their own.
+//!
+//! [`Site`] and [`IcState`] have a defined layout (`#[repr(C)]`, `#[repr(C, u32)]`): compiled code
+//! reads a site directly (`DESIGN.md`, "send and inline caches"; offsets checked by the tests).
 
 use crate::code::Program;
 
 pub const POLY_MAX: usize = 4;
 const GLOBAL_SIZE: usize = 1024;
 
+/// A receiver class and the function `send` calls for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Entry {
+    pub class: u32,
+    pub func: u32,
+}
+
+/// A site's state: the tag is a `u32` at offset 0 (0 uninitialized, 1 monomorphic, 2
+/// polymorphic, 3 megamorphic), the fields follow from offset 4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, u32)]
 pub enum IcState {
     Uninit,
     Mono { class: u32, func: u32 },
-    Poly { n: u8, entries: [(u32, u32); POLY_MAX] },
+    Poly { n: u8, entries: [Entry; POLY_MAX] },
     Mega,
 }
 
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct Site {
     pub state: IcState,
     pub hits: u64,
@@ -78,7 +93,7 @@ impl InlineCaches {
                 return Some(func);
             }
             IcState::Poly { n, entries } => {
-                for &(c, func) in &entries[..n as usize] {
+                for &Entry { class: c, func } in &entries[..n as usize] {
                     if c == class {
                         s.hits += 1;
                         return Some(func);
@@ -112,13 +127,13 @@ impl InlineCaches {
         s.state = match s.state {
             IcState::Uninit => IcState::Mono { class, func },
             IcState::Mono { class: c0, func: f0 } => {
-                let mut entries = [(0, 0); POLY_MAX];
-                entries[0] = (c0, f0);
-                entries[1] = (class, func);
+                let mut entries = [Entry { class: 0, func: 0 }; POLY_MAX];
+                entries[0] = Entry { class: c0, func: f0 };
+                entries[1] = Entry { class, func };
                 IcState::Poly { n: 2, entries }
             }
             IcState::Poly { n, mut entries } if (n as usize) < POLY_MAX => {
-                entries[n as usize] = (class, func);
+                entries[n as usize] = Entry { class, func };
                 IcState::Poly { n: n + 1, entries }
             }
             _ => IcState::Mega,
@@ -139,5 +154,43 @@ impl InlineCaches {
             st.misses += s.misses;
         }
         st
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    /// Where `field` lies inside `state`, in bytes.
+    fn at<T>(state: &IcState, field: &T) -> usize {
+        field as *const T as usize - state as *const IcState as usize
+    }
+
+    /// The tag word of `state`.
+    fn tag(state: &IcState) -> u32 {
+        // SAFETY: `#[repr(C, u32)]` puts the discriminant, an initialized u32, at offset 0.
+        unsafe { *(state as *const IcState as *const u32) }
+    }
+
+    /// The layout `DESIGN.md` documents for compiled code: the state's tag, then its fields.
+    #[test]
+    fn site_layout_is_the_documented_one() {
+        assert_eq!((size_of::<Entry>(), offset_of!(Entry, class), offset_of!(Entry, func)), (8, 0, 4));
+        assert_eq!(size_of::<IcState>(), 40);
+        assert_eq!([offset_of!(Site, state), offset_of!(Site, hits), offset_of!(Site, misses)], [0, 40, 48]);
+        let states = [
+            IcState::Uninit,
+            IcState::Mono { class: 7, func: 9 },
+            IcState::Poly { n: 2, entries: [Entry { class: 3, func: 4 }; POLY_MAX] },
+            IcState::Mega,
+        ];
+        assert_eq!(states.iter().map(tag).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        if let IcState::Mono { class, func } = &states[1] {
+            assert_eq!((at(&states[1], class), at(&states[1], func)), (4, 8));
+        }
+        if let IcState::Poly { n, entries } = &states[2] {
+            assert_eq!((at(&states[2], n), at(&states[2], entries)), (4, 8));
+        }
     }
 }
