@@ -158,6 +158,9 @@ impl<'m> Machine<'m> {
 
     /// Runs segments until the main thread ends or no thread can run. [thread.run]
     pub fn run(mut self, scheduler: &Scheduler) -> Result<Outcome, RunError> {
+        // Cycles left by earlier runs on this host thread are freed, and what remains (this
+        // run's constants and arguments) is not counted.
+        value::collect_cycles(self.roots());
         self.heap_baseline = value::live_bytes();
         let mut last: Option<usize> = None;
         let mut rng = match scheduler {
@@ -320,7 +323,7 @@ impl<'m> Machine<'m> {
             // [limit.memory]: checked after every instruction, not only between segments, since
             // an atomic block is one segment however much it allocates. A run overshoots its
             // limit by at most what one instruction allocates.
-            if value::live_bytes().saturating_sub(self.heap_baseline) > self.max_heap_bytes {
+            if self.heap_exceeded() {
                 return Err(RunError::OutOfMemory { limit_bytes: self.max_heap_bytes });
             }
             self.output_failure()?;
@@ -338,6 +341,31 @@ impl<'m> Machine<'m> {
                 }
             }
         }
+    }
+
+    /// [limit.memory]: whether the data the run keeps alive exceeds its limit. Garbage never
+    /// counts: when the count is over, unreachable cycles (the only garbage reference counting
+    /// leaves) are collected first. Near the limit, with cycles made and dropped all the time,
+    /// this may collect often; the reference accepts being slow there.
+    fn heap_exceeded(&self) -> bool {
+        let over = || value::live_bytes().saturating_sub(self.heap_baseline) > self.max_heap_bytes;
+        if !over() {
+            return false;
+        }
+        value::collect_cycles(self.roots());
+        over()
+    }
+
+    /// Every value the program can still reach from: the constants, every thread's registers
+    /// (its frame and its callers') and the results of the threads that have finished.
+    fn roots(&self) -> impl Iterator<Item = &Value> {
+        self.constants.iter().chain(self.threads.iter().flat_map(|th| {
+            let finished = match &th.state {
+                ThreadState::Finished(v) => Some(v),
+                _ => None,
+            };
+            th.callers.iter().chain(std::iter::once(&th.frame)).flat_map(|f| f.regs.iter()).chain(finished)
+        }))
     }
 
     /// [exec.trap-location]: a trap ends its thread and is located at the thread's current
@@ -504,8 +532,8 @@ impl<'m> Machine<'m> {
 
             // [exec.new]
             Instr::New { dst, class } => {
-                let obj = Object::new(*class, self.module.all_fields(*class).len());
-                self.put(t, *dst, Value::Object(Rc::new(obj)))
+                let obj = Value::object(*class, self.module.all_fields(*class).len());
+                self.put(t, *dst, obj)
             }
             // [exec.getf]
             Instr::GetF { dst, obj, field } => {

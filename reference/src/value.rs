@@ -2,8 +2,9 @@
 //! type names, the display form, equality and ordering.
 //!
 //! Arrays and objects are `Rc<RefCell<..>>`: identity is `Rc::ptr_eq`, and reference counting
-//! reclaims acyclic garbage. A tracing collector was rejected as needless for an oracle; cyclic
-//! garbage lives until the run ends.
+//! reclaims acyclic garbage as soon as it is dropped. Cycles are reclaimed only when the heap
+//! would otherwise exceed its limit, by [`collect_cycles`]: garbage never counts against the
+//! limit ([limit.memory]).
 //!
 //! The bytes held by strings, arrays and objects are counted while they are alive
 //! (`live_bytes`), so that the machine can stop a run whose heap outgrows its limit with a clean
@@ -14,13 +15,77 @@ use lockstep_spec::schedule::ThreadId;
 use lockstep_spec::{ClassIdx, FuncIdx, Module};
 use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
+use std::collections::HashSet;
 use std::ops::{Deref, DerefMut};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 thread_local! {
     /// Bytes held by the live strings, arrays and objects of runs on this host thread. Per host
     /// thread, because a run's values never leave the thread it runs on (they are `Rc`).
     static LIVE_BYTES: Cell<usize> = const { Cell::new(0) };
+    /// Every array and object of this host thread that may still be alive, for
+    /// [`collect_cycles`] to find the ones in unreachable cycles.
+    static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+}
+
+#[derive(Default)]
+struct Registry {
+    arrays: Vec<Weak<RefCell<Elems>>>,
+    objects: Vec<Weak<Object>>,
+    /// The length after the last pruning: entries of freed values are dropped each time the
+    /// registry doubles, so it stays within twice the number of live values (or a small floor).
+    pruned: usize,
+}
+
+impl Registry {
+    fn prune_if_doubled(&mut self) {
+        if self.arrays.len() + self.objects.len() > 2 * self.pruned.max(1024) {
+            self.arrays.retain(|w| w.strong_count() > 0);
+            self.objects.retain(|w| w.strong_count() > 0);
+            self.pruned = self.arrays.len() + self.objects.len();
+        }
+    }
+}
+
+/// Frees the arrays and objects that `roots` cannot reach (cycles, since reference counting
+/// frees everything else), by emptying them: emptied, a cycle holds no references and falls
+/// apart. Values no root reaches can never be read again, so emptying them is unobservable.
+/// Called only when the heap would exceed its limit, so the reference pays for tracing only
+/// where it changes an outcome.
+pub(crate) fn collect_cycles<'a>(roots: impl Iterator<Item = &'a Value>) {
+    // Mark, with a work list so that a long chain does not recurse on the host stack.
+    let mut reached: HashSet<*const ()> = HashSet::new();
+    let mut work: Vec<Value> = roots.cloned().collect();
+    while let Some(v) = work.pop() {
+        // Each array and object is followed the first time it is reached.
+        match v {
+            Value::Array(a) if reached.insert(Rc::as_ptr(&a).cast()) => work.extend(a.borrow().iter().cloned()),
+            Value::Object(o) if reached.insert(Rc::as_ptr(&o).cast()) => work.extend(o.fields.borrow().iter().cloned()),
+            _ => {}
+        }
+    }
+    // Empty the unreached, then drop what they held, which frees them.
+    let mut garbage: Vec<Value> = Vec::new();
+    REGISTRY.with(|registry| {
+        let registry = registry.borrow();
+        for a in registry.arrays.iter().filter_map(Weak::upgrade) {
+            if !reached.contains(&Rc::as_ptr(&a).cast()) {
+                garbage.append(&mut a.borrow_mut().items);
+            }
+        }
+        for o in registry.objects.iter().filter_map(Weak::upgrade) {
+            if !reached.contains(&Rc::as_ptr(&o).cast()) {
+                garbage.append(&mut o.fields.borrow_mut());
+            }
+        }
+    });
+    drop_iteratively(garbage);
+    REGISTRY.with(|registry| {
+        let mut registry = registry.borrow_mut();
+        registry.arrays.retain(|w| w.strong_count() > 0);
+        registry.objects.retain(|w| w.strong_count() > 0);
+        registry.pruned = registry.arrays.len() + registry.objects.len();
+    });
 }
 
 /// What a heap value costs besides its contents: an estimate of the `Rc` and vector headers.
@@ -137,7 +202,8 @@ pub(crate) struct Object {
 }
 
 impl Object {
-    pub fn new(class: ClassIdx, field_count: usize) -> Object {
+    /// Only through [`Value::object`], which registers it for [`collect_cycles`].
+    fn new(class: ClassIdx, field_count: usize) -> Object {
         let counted = HEADER_BYTES + field_count * VALUE_BYTES;
         charge(counted);
         Object { class, fields: RefCell::new(vec![Value::Nil; field_count]), counted }
@@ -187,7 +253,24 @@ impl Value {
     }
 
     pub fn array(items: Vec<Value>) -> Value {
-        Value::Array(Rc::new(RefCell::new(Elems::new(items))))
+        let a = Rc::new(RefCell::new(Elems::new(items)));
+        REGISTRY.with(|r| {
+            let mut r = r.borrow_mut();
+            r.arrays.push(Rc::downgrade(&a));
+            r.prune_if_doubled();
+        });
+        Value::Array(a)
+    }
+
+    /// A new instance of `class`, its fields nil.
+    pub fn object(class: ClassIdx, field_count: usize) -> Value {
+        let o = Rc::new(Object::new(class, field_count));
+        REGISTRY.with(|r| {
+            let mut r = r.borrow_mut();
+            r.objects.push(Rc::downgrade(&o));
+            r.prune_if_doubled();
+        });
+        Value::Object(o)
     }
 
     /// The name `typeof` gives. [value.typeof]
