@@ -40,7 +40,16 @@ impl Frame {
         for (slot, arg) in regs.iter_mut().zip(args) {
             *slot = arg;
         }
+        // [limit.memory]: frames count, or deep recursion in many threads (up to 10,000 frames
+        // of 1,024 registers each) would grow the host's memory past any limit.
+        value::charge(value::frame_bytes(size));
         Frame { func, pc: 0, regs, ret_dst }
+    }
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        value::release(value::frame_bytes(self.regs.len()));
     }
 }
 

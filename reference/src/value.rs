@@ -20,8 +20,8 @@ use std::ops::{Deref, DerefMut};
 use std::rc::{Rc, Weak};
 
 thread_local! {
-    /// Bytes held by the live strings, arrays and objects of runs on this host thread. Per host
-    /// thread, because a run's values never leave the thread it runs on (they are `Rc`).
+    /// Bytes held by the live strings, arrays, objects and frames of runs on this host thread.
+    /// Per host thread, because a run's values never leave the thread it runs on (they are `Rc`).
     static LIVE_BYTES: Cell<usize> = const { Cell::new(0) };
     /// Every array and object of this host thread that may still be alive, for
     /// [`collect_cycles`] to find the ones in unreachable cycles.
@@ -92,16 +92,22 @@ pub(crate) fn collect_cycles<'a>(roots: impl Iterator<Item = &'a Value>) {
 const HEADER_BYTES: usize = 32;
 const VALUE_BYTES: usize = std::mem::size_of::<Value>();
 
+/// What a frame of `regs` registers counts while it is on a call stack: its registers and an
+/// estimate of its own header. [limit.memory]
+pub(crate) fn frame_bytes(regs: usize) -> usize {
+    HEADER_BYTES + regs * VALUE_BYTES
+}
+
 /// Bytes held by live heap values on this host thread. [limit.memory]
 pub(crate) fn live_bytes() -> usize {
     LIVE_BYTES.with(Cell::get)
 }
 
-fn charge(bytes: usize) {
+pub(crate) fn charge(bytes: usize) {
     LIVE_BYTES.with(|live| live.set(live.get().saturating_add(bytes)));
 }
 
-fn release(bytes: usize) {
+pub(crate) fn release(bytes: usize) {
     LIVE_BYTES.with(|live| live.set(live.get().saturating_sub(bytes)));
 }
 

@@ -80,3 +80,35 @@ fn freed_chains_release_their_whole_count() {
     let config = Config { max_heap_bytes: 4 << 20, ..Config::default() };
     assert_eq!(finished(&run_config(&b.build(), &config)), "100");
 }
+
+/// Frames count against the heap limit: 2,000 nested calls of a function with 1,024 registers
+/// hold 32 MB of registers, more than an 8 MiB limit allows (uncounted, recursion in many threads
+/// could take the host's memory past any limit).
+#[test]
+fn frames_count_against_the_heap_limit() {
+    let mut b = Builder::new();
+    let rec = FuncIdx(0);
+    b.func(
+        "rec",
+        1,
+        1024,
+        vec![
+            ldi(1, 0),
+            Instr::Le { dst: r(2), a: r(0), b: r(1) },
+            Instr::JmpIf { cond: r(2), target: Label(7) },
+            ldi(1, 1),
+            Instr::Sub { dst: r(1), a: r(0), b: r(1) },
+            call(1, rec, &[1]),
+            ret(1),
+            ret(0),
+        ],
+    );
+    b.func("main", 0, 1, vec![ldi(0, 2000), call(0, rec, &[0]), ret(0)]);
+    let module = b.build();
+    let limit = 8 << 20;
+    let config = Config { max_heap_bytes: limit, ..Config::default() };
+    assert_eq!(run_module(&module, &config).unwrap_err(), RunError::OutOfMemory { limit_bytes: limit });
+    // With room for the frames, the same recursion returns.
+    let config = Config { max_heap_bytes: 64 << 20, ..Config::default() };
+    assert_eq!(finished(&run_config(&module, &config)), "0");
+}
