@@ -331,24 +331,27 @@ fn run(args: RunArgs) -> ExitCode {
             if let Some(limit) = args.max_heap {
                 config.max_heap_bytes = limit;
             }
-            lockstep_optimized::run_with_stats(&program.module, &config)
-                .map(|report| {
-                    stats = report.stats.map(|s| s.to_string());
-                    stm_report = report.stm.map(|r| {
-                        r.render(&|func, pc| {
-                            let name = program.module.functions.get(func as usize).map_or("?", |f| f.name.as_str());
-                            let line = program
-                                .source_map
-                                .as_ref()
-                                .and_then(|map| map.line(func, pc))
-                                .map(|line| format!(" ({}:{line})", args.file.display()))
-                                .unwrap_or_default();
-                            format!("function `{name}` instruction {pc}{line}")
-                        })
-                    });
-                    report.outcome
-                })
-                .map_err(|e| (EXIT_HOST_LIMIT, e.to_string()))
+            let ran = lockstep_optimized::run_with_stats(&program.module, &config);
+            if let Err(lockstep_optimized::RunError::OutputFailed { kind, message }) = &ran {
+                return output_failed(*kind, message);
+            }
+            ran.map(|report| {
+                stats = report.stats.map(|s| s.to_string());
+                stm_report = report.stm.map(|r| {
+                    r.render(&|func, pc| {
+                        let name = program.module.functions.get(func as usize).map_or("?", |f| f.name.as_str());
+                        let line = program
+                            .source_map
+                            .as_ref()
+                            .and_then(|map| map.line(func, pc))
+                            .map(|line| format!(" ({}:{line})", args.file.display()))
+                            .unwrap_or_default();
+                        format!("function `{name}` instruction {pc}{line}")
+                    })
+                });
+                report.outcome
+            })
+            .map_err(|e| (EXIT_HOST_LIMIT, e.to_string()))
         }
     };
     let outcome = match outcome {

@@ -296,7 +296,7 @@ fn the_assembler_needs_a_small_multiple_of_its_input() {
 const PRINT_FOREVER: &str = "func main() {\n    local s\n    ldk s, \"all work and no play\"\nloop:\n    \
                              println s\n    jmp loop\n}\n";
 
-/// A run on the reference whose stdout is a pipe the reader has closed (`| head -c 10`) ends with
+/// A run on any engine whose stdout is a pipe the reader has closed (`| head -c 10`) ends with
 /// exit status 4 and no message, as soon as its buffered output meets the closed pipe; it used to
 /// print into the void until its fuel ran out (forever, by default).
 #[test]
@@ -306,19 +306,24 @@ fn output_into_a_closed_pipe_ends_the_run_with_status_4() {
     let dir = scratch("closed-pipe");
     let file = write(&dir, "forever.lsa", PRINT_FOREVER.as_bytes());
     // The fuel makes a run that ignores the closed pipe end after a few seconds (exit 1, out of
-    // fuel) instead of never.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
-        .args(["run", "--engine", "reference", "--fuel", "3000000", &file])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut head = [0u8; 10];
-    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
-    assert_eq!(&head, b"all work a");
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
-    assert_eq!(stderr(&o), "");
+    // fuel) instead of never. Every engine: the reference, and the optimized engine's two ways
+    // of streaming (from the interpreter with --stm=off, at commits with the STM).
+    for engine in [&["--engine", "reference"][..], &["--stm=off"], &["--stm=on"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+            .arg("run")
+            .args(engine)
+            .args(["--fuel", "3000000", &file])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 10];
+        child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"all work a");
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(4), "{engine:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{engine:?}");
+    }
 }
 
 /// Output that cannot be written (`> /dev/full`) is exit status 4 with the reason, never a
@@ -329,6 +334,8 @@ fn output_to_a_full_device_is_status_4_with_the_reason() {
     let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
     for args in [
         &["run", "--engine", "reference", "examples/hello.lsa"][..],
+        &["run", "examples/hello.lsa"],
+        &["run", "--stm=off", "examples/hello.lsa"],
         &["run", "--outcome", "json", "examples/hello.lsa"],
         &["run", "--engine", "reference", "--outcome", "json", "examples/hello.lsa"],
         &["disasm", "examples/hello.lsa"],

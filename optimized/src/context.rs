@@ -78,19 +78,20 @@ impl Context {
     }
 
     /// When streaming, writes the pending guest output to the process's stdout.
-    pub fn flush_stdout(&mut self) {
+    pub fn flush_stdout(&mut self) -> std::io::Result<()> {
         if self.stream_stdout {
-            write_stdout(&mut self.out);
+            write_stdout(&mut self.out)?;
         }
+        Ok(())
     }
 }
 
-/// Writes `out` to the process's stdout and empties it. A stdout that no longer accepts output
-/// (a closed pipe) is not the program's failure: errors are dropped.
-pub(crate) fn write_stdout(out: &mut Vec<u8>) {
+/// Writes `out` to the process's stdout and empties it. An error (a closed pipe, a full disk)
+/// ends the run (`RunError::OutputFailed`): the caller passes it on.
+pub(crate) fn write_stdout(out: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out);
-    let _ = stdout.flush();
+    let written = stdout.write_all(out).and_then(|()| stdout.flush());
     out.clear();
+    written
 }

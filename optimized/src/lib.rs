@@ -149,12 +149,18 @@ impl Default for Config {
     }
 }
 
-/// A run that could not complete for a reason outside the program's semantics.
+/// A run that could not complete for a reason outside the program's semantics. Non-exhaustive:
+/// an embedder matches the reasons it handles and treats the rest as failures.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RunError {
     /// A limit was reached: the heap outgrew `Config::max_heap_bytes` (the one outcome allowed
     /// to differ between engines; the CLI exits with status 3).
     OutOfMemory { limit_bytes: usize },
+    /// The program's output could not be written to stdout (`Config::stream_stdout`): a closed
+    /// pipe or a full device. The run stops at the print whose output could not be written
+    /// (output is written in chunks, so up to one chunk later); the CLI exits with status 4.
+    OutputFailed { kind: std::io::ErrorKind, message: String },
 }
 
 impl fmt::Display for RunError {
@@ -163,6 +169,7 @@ impl fmt::Display for RunError {
             RunError::OutOfMemory { limit_bytes } => {
                 write!(f, "out of memory: the heap would exceed its limit of {limit_bytes} bytes")
             }
+            RunError::OutputFailed { message, .. } => write!(f, "cannot write the program's output: {message}"),
         }
     }
 }
@@ -231,8 +238,9 @@ pub fn run_with_stats(module: &VerifiedModule, config: &Config) -> Result<Report
     let mut rr = serial::RoundRobin::new(prog, cx, main, config);
     let ran = if config.stats { rr.run::<true>() } else { rr.run::<false>() };
     // What the program printed before running out of memory is still its output.
-    rr.cx.flush_stdout();
-    ran.map_err(oom)?;
+    let flushed = rr.cx.flush_stdout();
+    ran.map_err(|e| e.into_run_error(config))?;
+    flushed.map_err(|e| stop::Failure::Output(e).into_run_error(config))?;
     let stats = config.stats.then(|| Stats {
         instructions: rr.cx.instructions,
         inline_caches: rr.cx.ic.stats(),

@@ -18,7 +18,7 @@
 use crate::code::Program;
 use crate::context::{write_stdout, Context, STREAM_CHUNK};
 use crate::end::{deadlock, join_target, main_end};
-use crate::heap::{cell_word, Budget, Heap, OutOfMemory};
+use crate::heap::{cell_word, Budget, Heap};
 use crate::inline_cache::IcStats;
 use crate::interp::run_thread;
 use crate::mode::{Loc, Mode, Spawned};
@@ -26,7 +26,7 @@ use crate::ops::ThreadNames;
 use crate::report::{StmReport, ThreadFigures};
 use crate::stm::sync::lock;
 use crate::stm::{Abort, AbortKind, Contention, HotWords, Policy, Safepoints, Stm, Transaction, TxThread};
-use crate::stop::Stop;
+use crate::stop::{Failure, Stop};
 use crate::thread::{Frame, Thread, ThreadState};
 use crate::value::{thread_value, Value};
 use lockstep_spec::limits::MAX_THREADS;
@@ -82,7 +82,8 @@ struct Shared {
     over: AtomicBool,
     /// How the run ended, and main's order key when main's end decided it.
     end: Mutex<Option<(End, Option<OrderKey>)>>,
-    error: Mutex<Option<OutOfMemory>>,
+    /// Why the run could not go on (the first failure).
+    error: Mutex<Option<Failure>>,
     out: Mutex<Vec<u8>>,
     stream: bool,
     record: bool,
@@ -115,8 +116,8 @@ impl Shared {
         self.table_cv.notify_all();
     }
 
-    fn fail(&self, e: OutOfMemory) {
-        *lock(&self.error) = Some(e);
+    fn fail(&self, e: Failure) {
+        lock(&self.error).get_or_insert(e);
         self.over.store(true, Relaxed);
         self.table_cv.notify_all();
     }
@@ -306,7 +307,7 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
 
 /// What one run of the interpreter inside a transaction leaves for the driver.
 struct Attempt<'s> {
-    ran: Result<(Stop, u64), OutOfMemory>,
+    ran: Result<(Stop, u64), Failure>,
     tx: Transaction<'s, 's>,
     pending: Vec<Pending>,
     abort_at: Loc,
@@ -406,10 +407,12 @@ pub(crate) fn run(module: &VerifiedModule, config: &crate::Config) -> Result<cra
         }
     });
     if config.stream_stdout {
-        write_stdout(&mut lock(&sh.out));
+        if let Err(e) = write_stdout(&mut lock(&sh.out)) {
+            sh.fail(Failure::Output(e));
+        }
     }
-    if let Some(e) = *lock(&sh.error) {
-        return Err(oom(e));
+    if let Some(e) = lock(&sh.error).take() {
+        return Err(e.into_run_error(config));
     }
     let (end, end_key) = lock(&sh.end).take().unwrap_or((End::Deadlock { blocked: Vec::new() }, None));
     let table = lock(&sh.table);
@@ -647,7 +650,10 @@ fn worker<'scope, const STATS: bool>(
         if sh.stream {
             let mut o = lock(&sh.out);
             if o.len() >= STREAM_CHUNK {
-                write_stdout(&mut o);
+                if let Err(e) = write_stdout(&mut o) {
+                    drop(o);
+                    sh.fail(Failure::Output(e));
+                }
             }
         }
         // Start the threads this transaction spawned (item 10): registered before this thread

@@ -11,12 +11,12 @@
 use crate::code::Program;
 use crate::context::Context;
 use crate::end::{deadlock, join_target, main_end};
-use crate::heap::{cell_word, Heap, OutOfMemory};
+use crate::heap::{cell_word, Heap};
 use crate::interp::run_thread;
 use crate::mode::{Loc, Mode, Spawned};
 use crate::ops::ThreadNames;
 use crate::stm::Abort;
-use crate::stop::Stop;
+use crate::stop::{Failure, Stop};
 use crate::thread::{Thread, ThreadState};
 use crate::value::{thread_value, Value};
 use lockstep_spec::limits::MAX_THREADS;
@@ -165,7 +165,7 @@ impl RoundRobin {
     /// thread's runnability changes only when it runs (it may end, block, or stop just before a
     /// `join`), when a thread is spawned, or when some thread ends (which may unblock a joiner);
     /// exactly then the cache is refreshed.
-    pub fn run<const STATS: bool>(&mut self) -> Result<(), OutOfMemory> {
+    pub fn run<const STATS: bool>(&mut self) -> Result<(), Failure> {
         let mut runnable: Vec<bool> = Vec::new();
         let mut count = 0usize;
         let mut next = 0usize;

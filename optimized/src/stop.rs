@@ -3,6 +3,7 @@
 //! reasons, after storing the pc of the op it did not execute in the thread's top frame
 //! (`DESIGN.md`, "Entering and leaving the interpreter").
 
+use crate::heap::OutOfMemory;
 use crate::stm::Abort;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,4 +22,31 @@ pub(crate) enum Stop {
     Aborted(Abort),
     /// (Parallel runs) The run is over; the thread is abandoned where it is.
     Abandoned,
+}
+
+/// Why a run cannot go on, for a reason outside the program's semantics (the run ends with the
+/// matching [`crate::RunError`]).
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The heap outgrew `Config::max_heap_bytes`.
+    OutOfMemory,
+    /// Streamed output could not be written to stdout (a closed pipe, a full disk): output that
+    /// nobody receives is not worth running on for, and a program printing forever into a closed
+    /// pipe would never end.
+    Output(std::io::Error),
+}
+
+impl From<OutOfMemory> for Failure {
+    fn from(_: OutOfMemory) -> Failure {
+        Failure::OutOfMemory
+    }
+}
+
+impl Failure {
+    pub fn into_run_error(self, config: &crate::Config) -> crate::RunError {
+        match self {
+            Failure::OutOfMemory => crate::RunError::OutOfMemory { limit_bytes: config.max_heap_bytes },
+            Failure::Output(e) => crate::RunError::OutputFailed { kind: e.kind(), message: e.to_string() },
+        }
+    }
 }

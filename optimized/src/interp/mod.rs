@@ -36,7 +36,7 @@ use crate::mode::{Loc, Mode};
 use crate::ops::Fault;
 use crate::regs::Window;
 use crate::stm::Abort;
-use crate::stop::Stop;
+use crate::stop::{Failure, Stop};
 use crate::thread::{Frame, Thread, ThreadState, TrapRecord};
 use crate::value::Value;
 use lockstep_spec::TrapKind;
@@ -51,6 +51,8 @@ pub(crate) enum Exit {
     Stop(Stop, u64),
     /// The heap outgrew its limit.
     Oom,
+    /// Streamed output could not be written.
+    Output(std::io::Error),
 }
 
 /// What a handler returns: `Ok` to continue at `ip`, `Err` to leave.
@@ -96,7 +98,7 @@ pub(crate) fn run_thread<const STATS: bool, M: Mode>(
     th: &mut Thread,
     budget: u64,
     mode: &mut M,
-) -> Result<(Stop, u64), OutOfMemory> {
+) -> Result<(Stop, u64), Failure> {
     if !th.started {
         th.started = true;
         // [exec.fuel]: the root function's entry charges one unit, located at its pc 0.
@@ -130,7 +132,8 @@ pub(crate) fn run_thread<const STATS: bool, M: Mode>(
     exec.cx.instructions += exec.icount;
     match exit {
         Exit::Stop(stop, segs) => Ok((stop, segs)),
-        Exit::Oom => Err(OutOfMemory),
+        Exit::Oom => Err(Failure::OutOfMemory),
+        Exit::Output(e) => Err(Failure::Output(e)),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Output, threads, atomic blocks and explicit traps: the instructions whose effects other
 //! threads (or the world) see, each validated first in a parallel run.
 
-use super::{boundary_after, Exec, Flow};
+use super::{boundary_after, Exec, Exit, Flow};
 use crate::context::{write_stdout, STREAM_CHUNK};
 use crate::mode::{Mode, Spawned};
 use crate::ops;
@@ -24,7 +24,11 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
             self.cx.out.push(b'\n');
         }
         if self.cx.stream_stdout && self.cx.out.len() >= STREAM_CHUNK {
-            write_stdout(&mut self.cx.out);
+            if let Err(e) = write_stdout(&mut self.cx.out) {
+                self.next();
+                self.save_pc();
+                return Err(Exit::Output(e));
+            }
         }
         self.next();
         if line {
