@@ -278,6 +278,49 @@ fn lockstep_limited(kib: u64, args: &[&str]) -> Output {
         .expect("sh runs")
 }
 
+/// 200 threads that each count to 2,000,000.
+const MANY_THREADS: &str = "func work(n) {\n\
+    local i, one, t\n\
+    ldi i, 0\n\
+    ldi one, 1\n\
+loop:\n\
+    add i, i, one\n\
+    lt t, i, n\n\
+    jmpif t, loop\n\
+    ret i\n\
+}\n\
+\n\
+func main() {\n\
+    local k, n, lim, one, t, h, arr, r\n\
+    ldi k, 0\n\
+    ldi one, 1\n\
+    ldi lim, 200\n\
+    ldi n, 2000000\n\
+    anew arr, k\n\
+again:\n\
+    spawn h, work, (n)\n\
+    apush arr, h\n\
+    add k, k, one\n\
+    lt t, k, lim\n\
+    jmpif t, again\n\
+    ret k\n\
+}\n\
+";
+
+/// A guest thread whose OS thread the operating system refuses (EAGAIN under an address-space
+/// limit: each OS thread reserves its stack) ends the run with a host-limit error, exit status 3,
+/// in bounded time: it used to panic in the parallel engine, with the scope then waiting for
+/// every other guest thread.
+#[test]
+fn a_thread_the_os_refuses_is_status_3_not_a_panic() {
+    let dir = scratch("thread-refused");
+    let file = write(&dir, "many.lsa", MANY_THREADS.as_bytes());
+    let o = lockstep_limited(150 << 10, &["run", &file]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("refused to start a thread"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
+
 /// [text.lines] The assembler holds a small multiple of its input: a 16 MiB line of one-character
 /// tokens used to take about 100 bytes per input byte (a heap string per token, four bytes per
 /// character of the line), 1.6 GB; it must now fit in 256 MiB of address space.

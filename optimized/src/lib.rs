@@ -161,6 +161,9 @@ pub enum RunError {
     /// pipe or a full device. The run stops at the print whose output could not be written
     /// (output is written in chunks, so up to one chunk later); the CLI exits with status 4.
     OutputFailed { kind: std::io::ErrorKind, message: String },
+    /// A limit was reached: the operating system refused to start an OS thread for a guest
+    /// thread (a process or address-space limit). The run stops; the CLI exits with status 3.
+    ThreadStartFailed { message: String },
 }
 
 impl fmt::Display for RunError {
@@ -170,6 +173,9 @@ impl fmt::Display for RunError {
                 write!(f, "out of memory: the heap would exceed its limit of {limit_bytes} bytes")
             }
             RunError::OutputFailed { message, .. } => write!(f, "cannot write the program's output: {message}"),
+            RunError::ThreadStartFailed { message } => {
+                write!(f, "the operating system refused to start a thread for a guest thread: {message}")
+            }
         }
     }
 }

@@ -668,7 +668,19 @@ fn worker<'scope, const STATS: bool>(
             sh.sp.register_by_running();
             lock(&sh.registry).push((p.index, l.clone()));
             let index = p.index;
-            s.spawn(move || worker::<STATS>(s, sh, index, l));
+            let mine = l.clone();
+            let started = std::thread::Builder::new().spawn_scoped(s, move || worker::<STATS>(s, sh, index, l));
+            if let Err(e) = started {
+                // The OS refused a thread (EAGAIN: a process or address-space limit). The child
+                // never runs: it leaves the run as an ended thread does (its heap back to the
+                // pool: it may be a reused one whose cells are live), and the run fails with a
+                // host limit instead of a panic (which left the scope waiting for the others).
+                lock(&sh.registry).retain(|(i, _)| *i != index);
+                let heap = std::mem::replace(&mut lock(&mine).cx.heap, Heap::new(0, 0));
+                lock(&sh.pool).push(heap);
+                sh.sp.unregister();
+                sh.fail(Failure::ThreadStart(e));
+            }
         }
         if ended {
             break;

@@ -34,6 +34,8 @@ pub(crate) enum Failure {
     /// nobody receives is not worth running on for, and a program printing forever into a closed
     /// pipe would never end.
     Output(std::io::Error),
+    /// The OS refused to start a thread for a guest thread.
+    ThreadStart(std::io::Error),
 }
 
 impl From<OutOfMemory> for Failure {
@@ -47,6 +49,7 @@ impl Failure {
         match self {
             Failure::OutOfMemory => crate::RunError::OutOfMemory { limit_bytes: config.max_heap_bytes },
             Failure::Output(e) => crate::RunError::OutputFailed { kind: e.kind(), message: e.to_string() },
+            Failure::ThreadStart(e) => crate::RunError::ThreadStartFailed { message: e.to_string() },
         }
     }
 }
