@@ -259,6 +259,20 @@ impl Heap {
         Ok(())
     }
 
+    /// Counts `bytes` of a thread's register stack against the heap limit, as if they were
+    /// cells: the registers a run keeps are data it keeps alive [limit.memory].
+    pub fn reserve_stack(&mut self, bytes: usize) -> Result<(), OutOfMemory> {
+        self.grow(bytes)
+    }
+
+    /// Returns what [`Heap::reserve_stack`] counted for a thread that ended.
+    pub fn release_stack(&mut self, bytes: usize) {
+        self.heap_bytes -= bytes;
+        if let Some(b) = &self.budget {
+            b.bytes.fetch_sub(bytes, Relaxed);
+        }
+    }
+
     /// A zeroed cell of `words` words (at least 2) with `header` in word 0.
     ///
     /// Cells come zeroed already (the *zeroed-free-memory* invariant: every free-list cell and

@@ -696,6 +696,8 @@ fn worker<'scope, const STATS: bool>(
     // Leave the run: the heap goes to the pool (its cells may be live), figures to the total.
     let mut g = lock(&local);
     lock(&sh.registry).retain(|(i, _)| *i != ti);
+    let stack = g.th.stack_bytes;
+    g.cx.heap.release_stack(stack);
     let heap = std::mem::replace(&mut g.cx.heap, Heap::new(0, 0));
     lock(&sh.pool).push(heap);
     g.th = Thread::default();

@@ -201,8 +201,14 @@ impl RoundRobin {
                 }
             }
             match stop {
-                // An end may unblock any joiner: look at every thread again.
+                // An end may unblock any joiner: look at every thread again. Its registers and
+                // frames are no longer needed (a result is in its state): freed, and returned to
+                // the heap limit.
                 Stop::Ended => {
+                    let t = &mut self.threads[j];
+                    self.cx.heap.release_stack(std::mem::take(&mut t.stack_bytes));
+                    t.regs = Vec::new();
+                    t.frames = Vec::new();
                     count = 0;
                     for (k, r) in runnable.iter_mut().enumerate() {
                         *r = !self.threads[k].ended() && !self.blocked(k);

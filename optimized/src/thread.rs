@@ -49,6 +49,9 @@ pub struct Thread {
     pub spawned: u32,
     /// Whether the root function's entry has been charged.
     pub started: bool,
+    /// Bytes of register stack growth counted against the heap limit (`Heap::reserve_stack`),
+    /// returned when the thread ends (`Heap::release_stack`).
+    pub stack_bytes: usize,
     pub state: ThreadState,
 }
 
@@ -63,6 +66,7 @@ impl Thread {
             fuel,
             atomic: 0,
             spawned: 0,
+            stack_bytes: 0,
             started: false,
             state: ThreadState::Running,
         }

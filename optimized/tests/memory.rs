@@ -65,3 +65,37 @@ fn the_out_of_memory_error_names_the_limit() {
     let e = RunError::OutOfMemory { limit_bytes: LIMIT };
     assert!(e.to_string().contains("out of memory") && e.to_string().contains(&LIMIT.to_string()), "{e}");
 }
+
+/// Register stacks count against the limit [limit.memory]: threads recursing deep through a
+/// function with many registers (9,000 frames of 1,000 registers is 72 MB a thread) end in the
+/// out-of-memory error under a small limit, with the STM and without, instead of growing the
+/// host's memory until an allocation fails (it did: 128 such threads under 64 MiB aborted the
+/// process at 3 GB). The same program recursing 50 deep finishes under the same limit.
+#[test]
+fn deep_recursion_counts_its_registers_against_the_limit() {
+    let locals: Vec<String> = (0..1000).map(|i| format!("v{i}")).collect();
+    let text = |depth: u32| {
+        format!(
+            "func deep(n) {{\n local {}\n ldi v0, 0\n le v1, n, v0\n jmpif v1, done\n ldi v0, 1\n sub v2, n, v0\n \
+             call v3, deep, (v2)\ndone:\n ret n\n}}\n\
+             func main() {{\n local a, b, c, d, n\n ldi n, {depth}\n spawn a, deep, (n)\n spawn b, deep, (n)\n \
+             spawn c, deep, (n)\n call d, deep, (n)\n join a, a\n join b, b\n join c, c\n ret d\n}}\n",
+            locals.join(", ")
+        )
+    };
+    for stm in [false, true] {
+        let config = Config { max_heap_bytes: LIMIT, stm, ..Config::default() };
+        let deep = load_program(text(9000).as_bytes(), "deep.lsa").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            run(&deep.module, &config).map(|o| o.end),
+            Err(RunError::OutOfMemory { limit_bytes: LIMIT }),
+            "stm {stm}"
+        );
+        let shallow = load_program(text(50).as_bytes(), "shallow.lsa").unwrap_or_else(|e| panic!("{e}"));
+        let end = run(&shallow.module, &config).map(|o| o.end);
+        assert!(
+            matches!(&end, Ok(lockstep_spec::outcome::End::Finished { value }) if value == "50"),
+            "stm {stm}: {end:?}"
+        );
+    }
+}

@@ -3,11 +3,12 @@
 
 use super::{boundary_after, loc, Exec, Exit, Flow, FILL_SLACK};
 use crate::code::Op;
+use crate::heap::{Heap, OutOfMemory};
 use crate::mode::Mode;
 use crate::ops;
 use crate::regs::Window;
 use crate::stop::Stop;
-use crate::thread::{Frame, ThreadState};
+use crate::thread::{Frame, Thread, ThreadState};
 use crate::value::{as_func, Value, NIL};
 use lockstep_spec::limits::MAX_CALL_DEPTH;
 use lockstep_spec::TrapKind;
@@ -123,10 +124,9 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         self.charge_fuel(|| format!("entering {}", callee.name))?;
         // The return address: the instruction after the call.
         let ret_pc = self.pc() + 1;
-        let th = &mut *self.th;
         // SAFETY: a running thread has at least one frame (the last `ret` ends the thread
         // instead of popping it).
-        let caller = unsafe { *th.frames.last().unwrap_unchecked() };
+        let caller = unsafe { *self.th.frames.last().unwrap_unchecked() };
         let base = caller.base as usize;
         // SAFETY: frames hold function indices the verifier checked [verify.func-range].
         let new_base = base + unsafe { prog.funcs.get_unchecked(caller.func as usize) }.regs as usize;
@@ -134,10 +134,11 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         let need = new_base + nregs;
         // FILL_SLACK words of room above the frame: the nil fill below writes a whole block,
         // past the frame when it is small (those words belong to no frame).
-        if th.regs.len() < need + FILL_SLACK {
-            let grown = (need + FILL_SLACK).max(th.regs.len() * 2);
-            th.regs.resize(grown, NIL);
+        if self.th.regs.len() < need + FILL_SLACK {
+            let r = grow_registers(self.th, &mut self.cx.heap, need + FILL_SLACK);
+            self.alloc(r)?;
         }
+        let th = &mut *self.th;
         let p = th.regs.as_mut_ptr();
         let argc = argc as usize;
         let first = recv.is_some() as usize;
@@ -272,4 +273,18 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         self.w.set(done_frame.dst, v);
         boundary_after!(self, Ret)
     }
+}
+
+/// Grows `th`'s register stack to at least `words` (doubling), counting the growth against the
+/// heap limit [limit.memory]: registers are data a run keeps alive, so deep recursion in many
+/// threads ends in `OutOfMemory` (exit status 3), not in a failed host allocation.
+#[cold]
+#[inline(never)]
+fn grow_registers(th: &mut Thread, heap: &mut Heap, words: usize) -> Result<(), OutOfMemory> {
+    let grown = words.max(th.regs.len() * 2);
+    let bytes = (grown - th.regs.len()) * std::mem::size_of::<Value>();
+    heap.reserve_stack(bytes)?;
+    th.stack_bytes += bytes;
+    th.regs.resize(grown, NIL);
+    Ok(())
 }
