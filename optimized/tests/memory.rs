@@ -99,3 +99,31 @@ fn deep_recursion_counts_its_registers_against_the_limit() {
         );
     }
 }
+
+/// Near the limit, collections are spaced by the room left, not taken at every new chunk
+/// [limit.memory]: a program that keeps a list of about 65% of the limit alive and then makes
+/// ten times the limit in garbage finishes after a bounded number of collections (one per chunk,
+/// the policy before, was about 640 here), with the STM and without.
+#[test]
+fn live_data_near_the_limit_does_not_collect_at_every_chunk() {
+    let limit = 16 << 20;
+    let text = "class Cell {\n field next\n}\n\
+                func main() {\n local keep, o, i, one, k, t, n\n ldnil keep\n ldi i, 0\n ldi one, 1\n \
+                ldi k, 450000\nbuild:\n new o, Cell\n setf o, Cell.next, keep\n mov keep, o\n add i, i, one\n \
+                lt t, i, k\n jmpif t, build\n ldi i, 0\n ldi n, 1000\n ldi k, 20000\ngarbage:\n anew o, n\n \
+                add i, i, one\n lt t, i, k\n jmpif t, garbage\n ret i\n}\n";
+    let p = load_program(text.as_bytes(), "near.lsa").unwrap_or_else(|e| panic!("{e}"));
+    for stm in [false, true] {
+        let config = Config { max_heap_bytes: limit, stm, stats: true, ..Config::default() };
+        let report =
+            lockstep_optimized::run_with_stats(&p.module, &config).unwrap_or_else(|e| panic!("stm {stm}: {e}"));
+        assert!(
+            matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if value == "20000"),
+            "stm {stm}: {:?}",
+            report.outcome.end
+        );
+        let gc = report.stats.expect("stats").gc;
+        assert!(gc.live_bytes_after_last_gc > limit / 2, "stm {stm}: live {} of {limit}", gc.live_bytes_after_last_gc);
+        assert!(gc.collections <= 100, "stm {stm}: {} collections", gc.collections);
+    }
+}
