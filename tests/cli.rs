@@ -307,6 +307,50 @@ again:\n\
 }\n\
 ";
 
+/// Two threads that each print 150 lines of 1 MiB inside one atomic block.
+const BIG_ATOMIC_OUTPUT: &str = "func printer(s) {\n local i, one, k, t\n ldi i, 0\n ldi one, 1\n ldi k, 150\n \
+    atomic_begin\nagain:\n println s\n add i, i, one\n lt t, i, k\n jmpif t, again\n atomic_end\n ret i\n}\n\
+    func main() {\n local s, i, one, k, t, h, r\n ldk s, \"x\"\n ldi i, 0\n ldi one, 1\n ldi k, 20\n\
+    double:\n concat s, s, s\n add i, i, one\n lt t, i, k\n jmpif t, double\n spawn h, printer, (s)\n \
+    call r, printer, (s)\n join h, h\n ret r\n}\n";
+
+/// An atomic block that prints without bound streams its output like any other part of a run:
+/// 300 MiB printed inside atomic blocks fits under a 256 MiB address-space limit with every
+/// engine. The STM used to buffer a transaction's output until its commit (and aborted the
+/// process trying to allocate it); such a transaction now becomes inevitable and delivers.
+#[test]
+fn an_atomic_block_streams_its_output_in_bounded_memory() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = scratch("atomic-output");
+    let file = write(&dir, "big.lsa", BIG_ATOMIC_OUTPUT.as_bytes());
+    for engine in ["--stm=on", "--stm=off", "--stm=barriers"] {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 262144 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_lockstep"))
+            .args(["run", engine, &file])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sh runs");
+        let (mut bytes, mut lines) = (0usize, 0usize);
+        let mut out = child.stdout.take().unwrap();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = out.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            bytes += n;
+            lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{engine}: {}", stderr(&o).chars().take(300).collect::<String>());
+        assert_eq!((bytes, lines), (300 * ((1 << 20) + 1), 300), "{engine}");
+    }
+}
+
 /// A guest thread whose OS thread the operating system refuses (EAGAIN under an address-space
 /// limit: each OS thread reserves its stack) ends the run with a host-limit error, exit status 3,
 /// in bounded time: it used to panic in the parallel engine, with the scope then waiting for

@@ -27,6 +27,14 @@ pub(crate) enum Spawned {
     Limit,
 }
 
+/// Why pending output could not be delivered.
+pub(crate) enum Undelivered {
+    /// The transaction must roll back (it could not become inevitable).
+    Abort(Abort),
+    /// Stdout refused it.
+    Io(std::io::Error),
+}
+
 pub(crate) trait Mode {
     /// After a `spawn`, end the thread's run of segments at the next boundary (round-robin on
     /// one OS thread: the new thread is runnable and must get its turn). A parallel run's new
@@ -80,4 +88,10 @@ pub(crate) trait Mode {
 
     /// Names of thread handles, for display.
     fn names(&self) -> &dyn ThreadNames;
+
+    /// The running thread's pending output `out` has reached `STREAM_CHUNK` bytes: deliver it
+    /// now if the mode can, so that no run buffers output without bound (`stream`: the run
+    /// streams its output to stdout; `in_atomic`: inside an atomic block, where no boundary
+    /// comes before its end).
+    fn deliver(&mut self, out: &mut Vec<u8>, stream: bool, in_atomic: bool) -> Result<(), Undelivered>;
 }

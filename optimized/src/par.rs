@@ -21,7 +21,7 @@ use crate::end::{deadlock, join_target, main_end};
 use crate::heap::{cell_word, Budget, Heap};
 use crate::inline_cache::IcStats;
 use crate::interp::run_thread;
-use crate::mode::{Loc, Mode, Spawned};
+use crate::mode::{Loc, Mode, Spawned, Undelivered};
 use crate::ops::ThreadNames;
 use crate::report::{StmReport, ThreadFigures};
 use crate::stm::sync::lock;
@@ -153,6 +153,9 @@ struct TxMode<'s, const SOLO: bool> {
     /// `Contention::hot_words` at the transaction's start, and whether it wrote one of them.
     hot: HotWords,
     wrote_hot: bool,
+    /// The transaction's output reached a chunk outside an atomic block: end it at the next
+    /// boundary (the print's own), so that its commit delivers the output.
+    end_soon: bool,
     /// Backward jumps taken in this transaction (see `at_back_jump`).
     back_jumps: u32,
 }
@@ -169,6 +172,7 @@ impl<'s, const SOLO: bool> TxMode<'s, SOLO> {
             abort_at: (0, 0),
             hot,
             wrote_hot: false,
+            end_soon: false,
             back_jumps: 0,
         }
     }
@@ -250,7 +254,7 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
     /// within 64 boundaries: soon enough, and those flags stay off the path of most boundaries.
     #[inline(always)]
     fn end_at_boundary(&mut self, left: u64) -> bool {
-        (!SOLO && self.wrote_hot) || (left.is_multiple_of(64) && self.should_end())
+        (!SOLO && self.wrote_hot) || self.end_soon || (left.is_multiple_of(64) && self.should_end())
     }
 
     /// A loop inside an atomic block has no boundary: this is where a doomed transaction
@@ -302,6 +306,27 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
 
     fn names(&self) -> &dyn ThreadNames {
         self
+    }
+
+    /// Outside an atomic block the print's boundary ends the transaction and its commit
+    /// delivers the output. Inside one (which may print without bound before its end), the
+    /// transaction becomes inevitable: from then on no other commit can start, and every commit
+    /// before it has finished its hook, so it is ordered after all output delivered so far and
+    /// before all output delivered later; its output joins the run's at once (`STM.md`,
+    /// [stm.output]). If the token is busy it aborts, and retries inevitable.
+    fn deliver(&mut self, out: &mut Vec<u8>, _: bool, in_atomic: bool) -> Result<(), Undelivered> {
+        if !in_atomic {
+            self.end_soon = true;
+            return Ok(());
+        }
+        self.tx.become_inevitable().map_err(Undelivered::Abort)?;
+        let mut o = lock(&self.sh.out);
+        o.extend_from_slice(out);
+        out.clear();
+        if self.sh.stream && o.len() >= STREAM_CHUNK {
+            write_stdout(&mut o).map_err(Undelivered::Io)?;
+        }
+        Ok(())
     }
 }
 
@@ -565,6 +590,10 @@ fn worker<'scope, const STATS: bool>(
                 }
                 cm.note_conflict($a.word);
                 cm.on_abort();
+                // (It needed the token for its output and found it busy: wait for it.)
+                if $a.kind == AbortKind::Inevitable {
+                    cm.retry_inevitable();
+                }
             }};
         }
         if let Some(a) = abort {

@@ -9,11 +9,12 @@
 //! roots), and which threads are runnable is cached (see `RoundRobin::run`).
 
 use crate::code::Program;
+use crate::context::write_stdout;
 use crate::context::Context;
 use crate::end::{deadlock, join_target, main_end};
 use crate::heap::{cell_word, Heap};
 use crate::interp::run_thread;
-use crate::mode::{Loc, Mode, Spawned};
+use crate::mode::{Loc, Mode, Spawned, Undelivered};
 use crate::ops::ThreadNames;
 use crate::stm::Abort;
 use crate::stop::{Failure, Stop};
@@ -131,6 +132,14 @@ impl Mode for Serial<'_> {
 
     fn names(&self) -> &dyn ThreadNames {
         &*self.ids
+    }
+
+    /// Streamed output goes out now; captured output is the outcome's and stays.
+    fn deliver(&mut self, out: &mut Vec<u8>, stream: bool, _: bool) -> Result<(), Undelivered> {
+        if stream {
+            write_stdout(out).map_err(Undelivered::Io)?;
+        }
+        Ok(())
     }
 }
 

@@ -2,8 +2,8 @@
 //! threads (or the world) see, each validated first in a parallel run.
 
 use super::{boundary_after, Exec, Exit, Flow};
-use crate::context::{write_stdout, STREAM_CHUNK};
-use crate::mode::{Mode, Spawned};
+use crate::context::STREAM_CHUNK;
+use crate::mode::{Mode, Spawned, Undelivered};
 use crate::ops;
 use crate::stop::Stop;
 use crate::thread::ThreadState;
@@ -23,11 +23,16 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         if line {
             self.cx.out.push(b'\n');
         }
-        if self.cx.stream_stdout && self.cx.out.len() >= STREAM_CHUNK {
-            if let Err(e) = write_stdout(&mut self.cx.out) {
-                self.next();
-                self.save_pc();
-                return Err(Exit::Output(e));
+        if self.cx.out.len() >= STREAM_CHUNK {
+            let (stream, in_atomic) = (self.cx.stream_stdout, self.th.atomic > 0);
+            match self.mode.deliver(&mut self.cx.out, stream, in_atomic) {
+                Ok(()) => {}
+                Err(Undelivered::Abort(a)) => return self.stm(Err(a)),
+                Err(Undelivered::Io(e)) => {
+                    self.next();
+                    self.save_pc();
+                    return Err(Exit::Output(e));
+                }
             }
         }
         self.next();

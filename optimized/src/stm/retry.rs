@@ -18,6 +18,12 @@ impl Contention {
         }
     }
 
+    /// Makes the next attempt inevitable (it needs the token: a transaction that must deliver
+    /// output before its end).
+    pub fn retry_inevitable(&mut self) {
+        self.next = Retry::Inevitable;
+    }
+
     /// Whether the next attempt will be inevitable.
     pub fn next_is_inevitable(&self) -> bool {
         self.next == Retry::Inevitable
