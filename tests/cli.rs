@@ -457,3 +457,19 @@ fn messages_escape_the_control_characters_of_their_input() {
         assert!(!o.stderr.iter().any(|&b| b == 0x1b || b == 0x07), "{file}: {:?}", stderr(&o));
     }
 }
+
+/// `lockstep diff` on a program that drops a 200,000-node list: both engines free it, the
+/// reference without recursing once per node on the host stack (it used to abort with a stack
+/// overflow, as `run --engine reference` did).
+#[test]
+fn diff_survives_dropping_a_long_list() {
+    let dir = scratch("long-list");
+    let program = "class Node {\n    field next\n}\nfunc main() {\n    local i, n, head, node, one\n    \
+                   ldi i, 0\n    ldi one, 1\n    ldi n, 200000\n    ldnil head\nloop:\n    new node, Node\n    \
+                   setf node, Node.next, head\n    mov head, node\n    add i, i, one\n    lt node, i, n\n    \
+                   jmpif node, loop\n    ldnil head\n    ldnil node\n    ret i\n}\n";
+    let file = write(&dir, "list.lsa", program.as_bytes());
+    let o = lockstep(&["diff", &file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("agree:") && stdout(&o).contains("finished with 200000"), "{}", stdout(&o));
+}
