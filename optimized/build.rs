@@ -1,0 +1,57 @@
+//! Planted bugs (mutants): `LOCKSTEP_MUTANT=NAME` compiles this crate with
+//! `cfg(lockstep_mutant = "NAME")`, the known bug of that name (the `cfg`s sit in `src/ops.rs`,
+//! `src/inline_cache.rs`, `src/par.rs` and `src/stm/`). Only this crate and the crates above it
+//! rebuild; dependencies keep their flags, unlike `RUSTFLAGS="--cfg ..."`, which rebuilds them all.
+//!
+//! The environment variable is honoured only with the feature `mutant`
+//! (`--features lockstep-optimized/mutant`): a feature is part of cargo's artifact hash, so a
+//! mutant build gets artifacts of its own for this crate and its dependents and never overwrites
+//! the normal build's, while sharing every dependency with it. `tests/run-mutants` and
+//! `model-checks/run-mutants` do this for each mutant.
+
+/// Every planted bug, and what must catch it: `suites` means `tests/run-mutants` (the
+/// conformance, differential and stm suites of `lockstep-tests`; one of them must fail),
+/// `model:NAME` means `model-checks/run-mutants` (the loom model `NAME` must fail). This table is
+/// the one list of mutants: it declares the cfg values to rustc, and both scripts read it (one
+/// entry a line, in this exact shape).
+const MUTANTS: &[(&str, &str)] = &[
+    ("lt_off_by_one", "suites"),
+    ("div_min_overflow", "suites"),
+    ("ic_skips_class_check", "suites"),
+    ("missing_write_barrier", "suites"),
+    ("skip_read_validation", "suites model:reader_opacity"),
+    ("writeback_before_validate", "suites model:two_writers_overlapping"),
+    ("missing_acquire", "model:reader_opacity"),
+    ("release_before_writeback", "model:reader_opacity"),
+    ("write_in_place", "model:abort_leaves_no_trace"),
+    ("second_inevitable", "model:inevitable_and_normal"),
+    ("inevitable_skips_writing", "model:inevitable_and_normal"),
+    ("stale_private_tag", "model:publication_of_a_private_object"),
+    ("safepoint_ignores_parked", "model:safepoint_handshake"),
+    ("unpark_ignores_stop", "model:safepoint_handshake"),
+    ("register_by_running_skips_count", "model:spawn_during_stop"),
+];
+
+fn main() {
+    println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-env-changed=LOCKSTEP_MUTANT");
+    let values: Vec<String> = MUTANTS.iter().map(|(name, _)| format!("\"{name}\"")).collect();
+    println!("cargo::rustc-check-cfg=cfg(lockstep_mutant, values({}))", values.join(", "));
+
+    let Some(requested) = std::env::var_os("LOCKSTEP_MUTANT") else { return };
+    let requested = requested.to_string_lossy();
+    if requested.is_empty() {
+        return;
+    }
+    if std::env::var_os("CARGO_FEATURE_MUTANT").is_none() {
+        println!(
+            "cargo::error=LOCKSTEP_MUTANT={requested} needs `--features lockstep-optimized/mutant` \
+             (so that mutant builds never overwrite the normal build); or unset LOCKSTEP_MUTANT"
+        );
+    } else if MUTANTS.iter().any(|(name, _)| *name == requested) {
+        println!("cargo::rustc-cfg=lockstep_mutant=\"{requested}\"");
+    } else {
+        let known: Vec<&str> = MUTANTS.iter().map(|(name, _)| *name).collect();
+        println!("cargo::error=unknown mutant LOCKSTEP_MUTANT={requested}; the known ones: {}", known.join(", "));
+    }
+}
