@@ -97,9 +97,69 @@ pub fn parse_float(s: &[u8]) -> Option<f64> {
     if !matches_float_grammar(s) {
         return None;
     }
-    // The grammar is a subset of what `f64::from_str` accepts, and that parser is correctly
-    // rounded for inputs of any length; the bytes are ASCII, so UTF-8 conversion cannot fail.
-    std::str::from_utf8(s).ok()?.parse::<f64>().ok()
+    Some(parse_decimal(s))
+}
+
+/// A spelling that matches the float grammar, correctly rounded. `f64::from_str` is correctly
+/// rounded for mantissas of any length, but it saturates an explicit exponent past a few tens of
+/// thousands, so `0.000…01e1000001` (a million zeros) came out 0.0 instead of 1.0. So the
+/// decimal point is folded into the exponent first: with the leading zeros of the digits
+/// stripped, the value is `0.SIG × 10^POINT`, and POINT, computed exactly, is small for any
+/// value that is neither zero nor infinite after rounding; only that normal form is handed to
+/// `from_str`.
+fn parse_decimal(s: &[u8]) -> f64 {
+    let (negative, rest) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let signed = |x: f64| if negative { -x } else { x };
+    let (mantissa, exponent) = match rest.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(e) => (&rest[..e], &rest[e + 1..]),
+        None => (rest, &b""[..]),
+    };
+    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(d) => (&mantissa[..d], &mantissa[d + 1..]),
+        None => (mantissa, &b""[..]),
+    };
+    // The explicit exponent, saturated far beyond any that matters (the input is at most a few
+    // GB long, so POINT below cannot overflow).
+    let (exp_negative, exp_digits) = match exponent.first() {
+        Some(b'-') => (true, &exponent[1..]),
+        Some(b'+') => (false, &exponent[1..]),
+        _ => (false, exponent),
+    };
+    let mut exp: i64 = 0;
+    for &b in exp_digits {
+        exp = (exp * 10 + i64::from(b - b'0')).min(1 << 50);
+    }
+    if exp_negative {
+        exp = -exp;
+    }
+    let digits = || int.iter().chain(frac.iter());
+    let leading_zeros = digits().take_while(|&&b| b == b'0').count();
+    let significant: Vec<u8> = digits().skip(leading_zeros).copied().collect();
+    let significant = &significant[..significant.iter().rposition(|&b| b != b'0').map_or(0, |i| i + 1)];
+    if significant.is_empty() {
+        return signed(0.0);
+    }
+    // value = 0.SIG × 10^point
+    let point = int.len() as i64 - leading_zeros as i64 + exp;
+    if point > 310 {
+        // At least 10^310: past the largest float (about 1.8 × 10^308).
+        return signed(f64::INFINITY);
+    }
+    if point < -330 {
+        // Below 10^-330: under half the smallest subnormal (about 4.9 × 10^-324).
+        return signed(0.0);
+    }
+    let mut text = String::with_capacity(significant.len() + 8);
+    text.push_str("0.");
+    text.extend(significant.iter().map(|&b| b as char));
+    text.push('e');
+    text.push_str(&point.to_string());
+    // The bytes are ASCII digits in the grammar of `from_str`: it cannot fail.
+    signed(text.parse::<f64>().unwrap_or(f64::NAN))
 }
 
 fn matches_float_grammar(s: &[u8]) -> bool {

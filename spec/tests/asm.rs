@@ -582,3 +582,13 @@ fn the_error_display_escapes_control_characters_and_cuts_long_lines() {
     assert_eq!(lines[1], format!("    2 | ...{}ret ,{}...", " ".repeat(76), "a".repeat(79)));
     assert_eq!(lines[2], format!("      | {}^", " ".repeat(83)));
 }
+
+/// [text.float-literal] A float literal rounds as `stof` does, however many digits it has and
+/// whatever its exponent: a million zeros after the point cancelled by the exponent is 1.0 (the
+/// assembler used `f64::from_str`, whose exponent saturates there, and made it 0.0).
+#[test]
+fn a_float_literal_with_a_million_digits_rounds_correctly() {
+    let zeros = "0".repeat(1_000_000);
+    let m = asm(&in_main(&format!("ldk a, 0.{zeros}1e1000001\nret a")));
+    assert_eq!(m.constants, vec![Constant::Float(1.0)]);
+}

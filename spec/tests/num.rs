@@ -128,6 +128,40 @@ fn parse_float_cases() {
     assert!(parse_float(b"nan").is_some_and(f64::is_nan));
 }
 
+/// [value.stof] Correct rounding however many digits a spelling has, also when the digits and a
+/// large exponent cancel out: `f64::from_str` saturates an explicit exponent, so these came out
+/// 0.0 or inf in both engines (issue 16 item 12).
+#[test]
+fn parse_float_folds_long_digit_runs_into_the_exponent() {
+    let zeros = "0".repeat(1_000_000);
+    let cases: Vec<(String, f64)> = vec![
+        (format!("0.{zeros}1e1000001"), 1.0),
+        (format!("-0.{zeros}15e1000001"), -1.5),
+        (format!("1{zeros}e-1000000"), 1.0),
+        (format!("25{zeros}e-1000001"), 2.5),
+        (format!("{zeros}.{zeros}3e1000001"), 3.0),
+        (format!("0.{zeros}1e-1000001"), 0.0),
+        (format!("1{zeros}e100"), f64::INFINITY),
+        (format!("-0.{zeros}"), -0.0),
+        ("1e99999999999999999999999".to_string(), f64::INFINITY),
+        ("1e-99999999999999999999999".to_string(), 0.0),
+        ("0e99999999999999999999999".to_string(), 0.0),
+        ("4.9406564584124654e-324".to_string(), f64::from_bits(1)),
+        ("2.4703282292062328e-324".to_string(), f64::from_bits(1)),
+        ("2.4703282292062327e-324".to_string(), 0.0),
+        ("1.7976931348623158e308".to_string(), f64::MAX),
+        ("1.7976931348623159e308".to_string(), f64::INFINITY),
+    ];
+    for (text, want) in cases {
+        let got = parse_float(text.as_bytes()).expect("in the grammar");
+        assert_eq!(got.to_bits(), want.to_bits(), "{}...: {got} want {want}", &text[..text.len().min(40)]);
+    }
+    // Ordinary spellings agree with `from_str` (which is correct for them).
+    for text in ["123.456", "6.02214076e23", "-1.5e-7", "0.30000000000000004", "9007199254740993", "1e308"] {
+        assert_eq!(parse_float(text.as_bytes()), text.parse::<f64>().ok(), "{text}");
+    }
+}
+
 #[test]
 fn cmp_int_float_cases() {
     let cases: &[(i64, f64, Option<Ordering>)] = &[

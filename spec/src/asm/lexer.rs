@@ -190,9 +190,10 @@ impl<'a> Lexer<'a> {
         }
         let text = self.text(start, end);
         if is_float {
-            // Rust's parser rounds correctly; the grammar checked above is a subset of its own.
-            let value: f64 =
-                text.parse().map_err(|_| Fail::new(self.pos(start), format!("invalid float literal `{text}`")))?;
+            // `num::parse_float` rounds correctly however many digits and whatever exponent
+            // ([text.float-literal] as [value.stof]); the grammar checked above is a subset of its own.
+            let value: f64 = crate::num::parse_float(text.as_bytes())
+                .ok_or_else(|| Fail::new(self.pos(start), format!("invalid float literal `{text}`")))?;
             if value.is_infinite() {
                 return Err(Fail::new(
                     self.pos(start),
