@@ -30,6 +30,7 @@ pub(crate) enum Spawned {
 /// Why pending output could not be delivered.
 pub(crate) enum Undelivered {
     /// The transaction must roll back (it could not become inevitable).
+    #[cfg_attr(loom, allow(dead_code))] // (parallel runs are not built under loom)
     Abort(Abort),
     /// Stdout refused it.
     Io(std::io::Error),

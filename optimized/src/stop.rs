@@ -35,6 +35,7 @@ pub(crate) enum Failure {
     /// pipe would never end.
     Output(std::io::Error),
     /// The OS refused to start a thread for a guest thread.
+    #[cfg_attr(loom, allow(dead_code))] // (parallel runs are not built under loom)
     ThreadStart(std::io::Error),
 }
 
