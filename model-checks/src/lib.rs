@@ -5,8 +5,9 @@
 //! `RUSTFLAGS="--cfg loom" cargo test -p lockstep-model-checks --release` explores every
 //! interleaving up to each model's preemption bound. Without `--cfg loom` the same models run
 //! a few hundred times on real threads (a smoke test that keeps them compiling and honest in
-//! the ordinary `cargo test`). `model-checks/run-mutants` rebuilds with each planted bug
-//! (`--cfg lockstep_mutant="NAME"`) and requires the model that targets it to fail.
+//! the ordinary `cargo test`). `model-checks/run-mutants` rebuilds `lockstep-optimized` with
+//! each planted bug (`LOCKSTEP_MUTANT=NAME`, read by `optimized/build.rs`, which lists them and
+//! the model that must catch each) and requires that model to fail.
 //! `README.md` lists the models, their properties, bounds and run times.
 
 /// Runs `model` under loom with at most `preemptions` preemptions per execution (loom's
