@@ -1,6 +1,6 @@
 //! Planted bugs (mutants): `LOCKSTEP_MUTANT=NAME` compiles this crate with
 //! `cfg(lockstep_mutant = "NAME")`, the known bug of that name (the `cfg`s sit in `src/ops.rs`,
-//! `src/inline_cache.rs`, `src/par.rs` and `src/stm/`). Only this crate and the crates above it
+//! `src/inline_cache.rs`, `src/par.rs`, `src/stm/` and `src/jit/`). Only this crate and the crates above it
 //! rebuild; dependencies keep their flags, unlike `RUSTFLAGS="--cfg ..."`, which rebuilds them all.
 //!
 //! The environment variable is honoured only with the feature `mutant`
@@ -30,6 +30,15 @@ const MUTANTS: &[(&str, &str)] = &[
     ("safepoint_ignores_parked", "model:safepoint_handshake"),
     ("unpark_ignores_stop", "model:safepoint_handshake"),
     ("register_by_running_skips_count", "model:spawn_during_stop"),
+    // The baseline JIT (src/jit/x64.rs, src/interp/mod.rs).
+    ("jit_add_skips_overflow_check", "suites"),
+    ("jit_mul_skips_overflow_check", "suites"),
+    ("jit_back_jump_skips_fuel", "suites"),
+    ("jit_boundary_in_atomic", "suites"),
+    ("jit_store_without_barrier", "suites"),
+    ("jit_field_skips_class_check", "suites"),
+    ("jit_float_skips_range_check", "suites"),
+    ("jit_exit_skips_the_op", "suites"),
 ];
 
 fn main() {

@@ -115,6 +115,12 @@ struct RunArgs {
     /// in aborts by conflict kind and location, sorted by time lost, and per-thread totals.
     #[arg(long)]
     stm_report: bool,
+    /// Optimized engine: when functions run as x86-64 machine code (the baseline JIT): `on`
+    /// (default) once a function is hot, `always` before any function first runs, `off` never,
+    /// `stress:SEED` as `always` but leaving compiled code before a pseudo-random quarter of the
+    /// ops (to test every way back into it). Never changes a program's outcome.
+    #[arg(long, value_name = "MODE", default_value = "on", value_parser = lockstep_optimized::JitMode::parse)]
+    jit: lockstep_optimized::JitMode,
     /// The program (binary or text, recognised by content).
     file: PathBuf,
     /// Arguments for the program's `main`.
@@ -326,6 +332,7 @@ fn run(args: RunArgs) -> ExitCode {
                 stm: args.stm != OnOff::Off,
                 stm_solo: args.stm != OnOff::Barriers,
                 stm_report: args.stm_report,
+                jit: args.jit,
                 ..lockstep_optimized::Config::default()
             };
             if let Some(limit) = args.max_heap {

@@ -7,6 +7,7 @@
 use crate::code::{predecode, Program};
 use crate::heap::{Heap, OutOfMemory};
 use crate::inline_cache::InlineCaches;
+use crate::jit::{Jit, JitMode};
 use crate::ops;
 use crate::thread::Thread;
 use crate::value::Value;
@@ -31,6 +32,8 @@ pub(crate) struct Context {
     pub scratch: Vec<u8>,
     /// Instructions executed (counted only by the `STATS` interpreter).
     pub instructions: u64,
+    /// This OS thread's compiled code.
+    pub jit: Jit,
 }
 
 impl Context {
@@ -58,13 +61,13 @@ impl Context {
             main_args.push(arr);
         }
         let main = Thread::new(&prog, prog.entry, &main_args, config.fuel);
-        let cx = Context::worker(&prog, heap, type_names, config.fuel);
+        let cx = Context::worker(&prog, heap, type_names, config.fuel, config.jit);
         Ok((Arc::new(prog), Context { stream_stdout: config.stream_stdout, ..cx }, main))
     }
 
     /// The context of one more OS thread of a parallel run of `prog`: its own heap and inline
     /// caches.
-    pub fn worker(prog: &Program, heap: Heap, type_names: [Value; 9], fuel: u64) -> Context {
+    pub fn worker(prog: &Program, heap: Heap, type_names: [Value; 9], fuel: u64, jit: JitMode) -> Context {
         Context {
             ic: InlineCaches::new(prog.sites.len()),
             heap,
@@ -74,6 +77,7 @@ impl Context {
             type_names,
             scratch: Vec::new(),
             instructions: 0,
+            jit: Jit::new(jit, prog),
         }
     }
 

@@ -63,6 +63,7 @@ mod end;
 mod heap;
 mod inline_cache;
 mod interp;
+mod jit;
 mod mode;
 mod ops;
 #[cfg(not(loom))]
@@ -90,6 +91,7 @@ use std::time::Duration;
 
 pub use heap::GcStats;
 pub use inline_cache::IcStats;
+pub use jit::{JitMode, JitStats};
 pub use report::{StmReport, ThreadFigures};
 /// The conflict kinds of [`StmReport::conflicts`].
 pub use stm::AbortKind;
@@ -130,6 +132,10 @@ pub struct Config {
     /// see its writes or to conflict with it (`STM.md`, [stm.solo]). `false` keeps the
     /// barriers on, to measure their cost on single-threaded programs.
     pub stm_solo: bool,
+    /// When to run functions as compiled machine code (the baseline JIT, x86-64 only; elsewhere
+    /// always interpreted). Never changes an outcome: compiled code leaves for the interpreter
+    /// before any op it does not complete exactly as the interpreter would (`DESIGN.md`).
+    pub jit: JitMode,
 }
 
 impl Default for Config {
@@ -145,6 +151,7 @@ impl Default for Config {
             stm: true,
             stm_report: false,
             stm_solo: true,
+            jit: JitMode::On,
         }
     }
 }
@@ -187,6 +194,8 @@ impl std::error::Error for RunError {}
 pub struct Stats {
     pub instructions: u64,
     pub inline_caches: IcStats,
+    /// What the JIT compiled and how often compiled code ran (zero with `JitMode::Off`).
+    pub jit: JitStats,
     pub gc: GcStats,
     pub threads: usize,
 }
@@ -202,6 +211,15 @@ impl fmt::Display for Stats {
         let ic = &self.inline_caches;
         writeln!(f, "instructions executed: {}", self.instructions)?;
         writeln!(f, "threads: {}", self.threads)?;
+        let jit = &self.jit;
+        writeln!(
+            f,
+            "jit: {} functions compiled, {} bytes of code, {:.3} ms compiling, {} entries into compiled code",
+            jit.functions_compiled,
+            jit.code_bytes,
+            jit.compile_time.as_secs_f64() * 1e3,
+            jit.entries
+        )?;
         writeln!(
             f,
             "send sites: {} (uninitialized {}, monomorphic {}, polymorphic {}, megamorphic {}); hits {}, misses {}",
@@ -250,6 +268,7 @@ pub fn run_with_stats(module: &VerifiedModule, config: &Config) -> Result<Report
     let stats = config.stats.then(|| Stats {
         instructions: rr.cx.instructions,
         inline_caches: rr.cx.ic.stats(),
+        jit: rr.cx.jit.stats.clone(),
         gc: rr.cx.heap.stats,
         threads: rr.threads.len(),
     });

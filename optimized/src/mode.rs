@@ -42,6 +42,23 @@ pub(crate) trait Mode {
     /// thread has its own OS thread.
     const YIELD_AFTER_SPAWN: bool;
 
+    /// Heap words are plain relaxed loads and stores (no barriers): compiled code may access
+    /// them inline (`jit::Flavour`).
+    const PLAIN_MEMORY: bool;
+
+    /// For compiled code: how many taken backward jumps in a row may skip [`Mode::at_back_jump`]
+    /// and [`Mode::safepoint`] because they would do nothing (no validation due, no collection
+    /// requested: compiled code allocates nothing, so `heap` does not change while it runs).
+    fn jit_back_jumps(&self, heap: &Heap) -> u64;
+
+    /// Compiled code took `n` backward jumps of the allowance above.
+    fn jit_took_back_jumps(&mut self, n: u64);
+
+    /// For compiled code: how many segment boundaries in a row may pass, starting with `left`
+    /// segments of the budget, before one at which the run of segments could end (`left`
+    /// reaching 0, or [`Mode::end_at_boundary`] possibly true). Outside atomic blocks.
+    fn jit_boundaries(&self, left: u64) -> u64;
+
     /// Word `i` of the live cell `obj` (a mutable word).
     ///
     /// # Safety

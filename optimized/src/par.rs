@@ -98,6 +98,7 @@ struct Shared {
     // Figures merged as threads end.
     instructions: AtomicU64,
     ic: Mutex<IcStats>,
+    jit: Mutex<crate::JitStats>,
     gc: Mutex<crate::GcStats>,
     report: Mutex<StmReport>,
 }
@@ -203,6 +204,26 @@ impl<const SOLO: bool> ThreadNames for TxMode<'_, SOLO> {
 
 impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
     const YIELD_AFTER_SPAWN: bool = false;
+    const PLAIN_MEMORY: bool = SOLO;
+
+    /// `at_back_jump` acts at every 64th backward jump; `safepoint` never does.
+    fn jit_back_jumps(&self, _: &Heap) -> u64 {
+        63 - u64::from(self.back_jumps % 64)
+    }
+
+    fn jit_took_back_jumps(&mut self, n: u64) {
+        self.back_jumps = self.back_jumps.wrapping_add(n as u32);
+    }
+
+    /// `end_at_boundary(left)` may be true when a flag is already set, or when `left` is a
+    /// multiple of 64 (the first is `left % 64` boundaries away, or 64 when it is one now).
+    fn jit_boundaries(&self, left: u64) -> u64 {
+        if (!SOLO && self.wrote_hot) || self.end_soon {
+            return 0;
+        }
+        let m = left % 64;
+        (if m == 0 { 64 } else { m }) - 1
+    }
 
     #[inline(always)]
     unsafe fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort> {
@@ -418,6 +439,7 @@ pub(crate) fn run(module: &VerifiedModule, config: &crate::Config) -> Result<cra
         policy: Policy::default(),
         instructions: AtomicU64::new(0),
         ic: Mutex::new(IcStats::default()),
+        jit: Mutex::new(crate::JitStats::default()),
         gc: Mutex::new(crate::GcStats::default()),
         report: Mutex::new(StmReport::default()),
     };
@@ -465,6 +487,7 @@ pub(crate) fn run(module: &VerifiedModule, config: &crate::Config) -> Result<cra
         crate::Stats {
             instructions: sh.instructions.load(Relaxed),
             inline_caches: *lock(&sh.ic),
+            jit: lock(&sh.jit).clone(),
             gc,
             threads: table.ids.len(),
         }
@@ -692,7 +715,7 @@ fn worker<'scope, const STATS: bool>(
         for p in pending.iter_mut().filter(|_| published) {
             let Some(thread) = p.thread.take() else { continue };
             let heap = sh.new_heap();
-            let child = Context::worker(&sh.prog, heap, sh.type_names, sh.config.fuel);
+            let child = Context::worker(&sh.prog, heap, sh.type_names, sh.config.fuel, sh.config.jit);
             let l = Arc::new(Mutex::new(Local { cx: child, th: thread }));
             sh.sp.register_by_running();
             lock(&sh.registry).push((p.index, l.clone()));
@@ -731,6 +754,7 @@ fn worker<'scope, const STATS: bool>(
     lock(&sh.pool).push(heap);
     g.th = Thread::default();
     sh.instructions.fetch_add(g.cx.instructions, Relaxed);
+    lock(&sh.jit).add(&g.cx.jit.stats);
     {
         let st = g.cx.ic.stats();
         let mut ic = lock(&sh.ic);

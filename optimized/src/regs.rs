@@ -34,6 +34,12 @@ impl Window {
         }
     }
 
+    /// The first register's address (for compiled code, which indexes it the same way).
+    #[inline(always)]
+    pub fn base(self) -> *mut Value {
+        self.base
+    }
+
     #[inline(always)]
     pub fn get(self, r: u16) -> Value {
         #[cfg(debug_assertions)]

@@ -78,6 +78,22 @@ pub(crate) struct Serial<'t> {
 
 impl Mode for Serial<'_> {
     const YIELD_AFTER_SPAWN: bool = true;
+    const PLAIN_MEMORY: bool = true;
+
+    fn jit_back_jumps(&self, heap: &Heap) -> u64 {
+        if heap.gc_requested {
+            0
+        } else {
+            u64::MAX
+        }
+    }
+
+    fn jit_took_back_jumps(&mut self, _: u64) {}
+
+    /// `end_at_boundary` is always false: only the budget ends a run of segments.
+    fn jit_boundaries(&self, left: u64) -> u64 {
+        left - 1
+    }
 
     #[inline(always)]
     unsafe fn load(&mut self, obj: Value, i: usize, _: impl FnOnce() -> Loc) -> Result<u64, Abort> {

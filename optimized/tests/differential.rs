@@ -22,14 +22,22 @@ fn load(path: &Path) -> VerifiedModule {
 }
 
 /// The reference's outcome (round-robin, or replaying `replay`) and the optimized engine's.
-/// `stm`: 0 serial (`--stm=off`), 1 the STM, 2 the STM with barriers even for a lone thread.
-fn run_both(module: &VerifiedModule, args: &[&str], fuel: u64, mode: u8) -> (Outcome, Outcome) {
+/// `stm`: 0 serial (`--stm=off`), 1 the STM, 2 the STM with barriers even for a lone thread;
+/// `jit`: the interpreter alone, or compiled code (every function, or the stress mode's).
+fn run_both(module: &VerifiedModule, args: &[&str], fuel: u64, (mode, jit): (u8, opt::JitMode)) -> (Outcome, Outcome) {
     let (stm, stm_solo) = (mode > 0, mode < 2);
     let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
     // A tiny collection threshold: the collector runs at nearly every safepoint, so a live cell
     // it wrongly freed would show up as a wrong result.
-    let config =
-        opt::Config { fuel, args: args.clone(), gc_threshold_bytes: 2048, stm, stm_solo, ..opt::Config::default() };
+    let config = opt::Config {
+        fuel,
+        args: args.clone(),
+        gc_threshold_bytes: 2048,
+        stm,
+        stm_solo,
+        jit,
+        ..opt::Config::default()
+    };
     let got = opt::run(module, &config).expect("the optimized engine runs");
     let scheduler =
         if stm { reference::Scheduler::Replay(got.schedule.clone()) } else { reference::Scheduler::RoundRobin };
@@ -43,17 +51,19 @@ fn check(file: &str, args: &[&str], fuels: &[u64]) -> Outcome {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
     let module = load(&path);
     let mut full = None;
-    for (&fuel, stm) in fuels.iter().chain([u64::MAX].iter()).flat_map(|f| [(f, 0), (f, 1), (f, 2)]) {
+    use opt::JitMode::{Always, Off, Stress};
+    let engines = |f: u64| [(0, Off), (1, Off), (2, Off), (0, Always), (1, Always), (2, Always), (0, Stress(f))];
+    for (fuel, stm) in fuels.iter().chain([u64::MAX].iter()).flat_map(|&f| engines(f).map(|e| (f, e))) {
         let (want, got) = run_both(&module, args, fuel, stm);
         assert!(
             want.same_behaviour(&got),
-            "{file} {args:?} fuel {fuel} stm {stm}:\nreference {:?}\noptimized {:?}\nstdout {:?} vs {:?}",
+            "{file} {args:?} fuel {fuel} engine {stm:?}:\nreference {:?}\noptimized {:?}\nstdout {:?} vs {:?}",
             want.end,
             got.end,
             String::from_utf8_lossy(&want.stdout),
             String::from_utf8_lossy(&got.stdout)
         );
-        assert_eq!(want.schedule, got.schedule, "{file} {args:?} fuel {fuel} stm {stm}: schedules differ");
+        assert_eq!(want.schedule, got.schedule, "{file} {args:?} fuel {fuel} engine {stm:?}: schedules differ");
         full = Some(got);
     }
     full.expect("ran at least once")

@@ -144,6 +144,7 @@ fn reports_are_plain_data_that_render_from_any_values() {
         instructions: u64::MAX,
         inline_caches: IcStats { sites: usize::MAX, hits: u64::MAX, ..IcStats::default() },
         gc: GcStats { collections: 3, pause_total: Duration::MAX, ..GcStats::default() },
+        jit: lockstep_optimized::JitStats { entries: u64::MAX, compile_time: Duration::MAX, ..Default::default() },
         threads: 0,
     };
     assert!(stats.to_string().contains(&u64::MAX.to_string()));

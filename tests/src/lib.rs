@@ -55,19 +55,53 @@ pub struct RunSettings {
 pub enum Engine {
     Reference,
     /// The optimized engine as users run it: guest threads in parallel on OS threads under the
-    /// STM. Its schedule is whatever the hardware did.
+    /// STM, functions compiled once hot (`--jit=on`). Its schedule is whatever the hardware did.
     Optimized,
-    /// The optimized engine with `--stm=off`: one OS thread, round-robin, no barriers.
+    /// The optimized engine with `--stm=off --jit=off`: the interpreter alone, one OS thread,
+    /// round-robin, no barriers.
     OptimizedSerial,
-    /// The parallel engine with `--stm=barriers`: a thread that is alone still goes through
-    /// the barriers ([stm.solo] off), so single-threaded programs test the barrier path too,
-    /// which `Optimized` runs only while two threads are live.
+    /// The parallel engine with `--stm=barriers --jit=off`: a thread that is alone still goes
+    /// through the barriers ([stm.solo] off), so single-threaded programs test the barrier path
+    /// too, which `Optimized` runs only while two threads are live.
     OptimizedBarriers,
+    /// `Optimized` with every function compiled before it runs (`--jit=always`).
+    OptimizedJit,
+    /// `--stm=off --jit=always`: compiled code on the round-robin schedule, which must equal
+    /// the reference's exactly.
+    OptimizedSerialJit,
+    /// `--stm=barriers --jit=always`: the compiled code of the barrier flavour.
+    OptimizedBarriersJit,
+    /// `--stm=off --jit=stress:1`: compiled code that leaves for the interpreter before a
+    /// pseudo-random quarter of the ops and resumes after them.
+    OptimizedSerialJitStress,
+}
+
+/// How an optimized engine is configured: (`stm`, `stm_solo`, `jit`).
+fn optimized_setup(e: Engine) -> Option<(bool, bool, lockstep_optimized::JitMode)> {
+    use lockstep_optimized::JitMode::*;
+    Some(match e {
+        Engine::Reference => return None,
+        Engine::Optimized => (true, true, On),
+        Engine::OptimizedSerial => (false, true, Off),
+        Engine::OptimizedBarriers => (true, false, Off),
+        Engine::OptimizedJit => (true, true, Always),
+        Engine::OptimizedSerialJit => (false, true, Always),
+        Engine::OptimizedBarriersJit => (true, false, Always),
+        Engine::OptimizedSerialJitStress => (false, true, Stress(1)),
+    })
 }
 
 impl Engine {
-    pub const ALL: &'static [Engine] =
-        &[Engine::Reference, Engine::Optimized, Engine::OptimizedSerial, Engine::OptimizedBarriers];
+    pub const ALL: &'static [Engine] = &[
+        Engine::Reference,
+        Engine::Optimized,
+        Engine::OptimizedSerial,
+        Engine::OptimizedBarriers,
+        Engine::OptimizedJit,
+        Engine::OptimizedSerialJit,
+        Engine::OptimizedBarriersJit,
+        Engine::OptimizedSerialJitStress,
+    ];
 
     /// Whether the engine can be told which schedule to follow (`seed:N`, `replay:FILE`). An
     /// engine that cannot is checked by the schedule-replay oracle instead (see
@@ -80,7 +114,7 @@ impl Engine {
     /// for round-robin hold for multithreaded programs too. The parallel engine's do not: a
     /// multithreaded run of it is checked by the schedule-replay oracle.
     pub fn follows_round_robin(self) -> bool {
-        !matches!(self, Engine::Optimized | Engine::OptimizedBarriers)
+        optimized_setup(self).is_none_or(|(stm, _, _)| !stm)
     }
 
     /// Runs `program` with the given arguments and default settings otherwise.
@@ -107,14 +141,19 @@ impl Engine {
                 }
                 lockstep_reference::run(&program.module, &config).map_err(|e| e.to_string())
             }
-            Engine::Optimized | Engine::OptimizedSerial | Engine::OptimizedBarriers => {
+            _ => {
                 if let Some(s) = settings.schedule.as_deref().filter(|s| *s != "round-robin") {
                     return Err(format!("the optimized engine cannot follow schedule `{s}`"));
                 }
-                let stm = self != Engine::OptimizedSerial;
-                let stm_solo = self != Engine::OptimizedBarriers;
-                let mut config =
-                    lockstep_optimized::Config { fuel, args, stm, stm_solo, ..lockstep_optimized::Config::default() };
+                let (stm, stm_solo, jit) = optimized_setup(self).expect("an optimized engine");
+                let mut config = lockstep_optimized::Config {
+                    fuel,
+                    args,
+                    stm,
+                    stm_solo,
+                    jit,
+                    ..lockstep_optimized::Config::default()
+                };
                 if let Some(limit) = settings.max_heap {
                     config.max_heap_bytes = limit;
                 }

@@ -57,7 +57,7 @@ unsafe fn equal(heap: &crate::heap::Heap, x: Value, y: Value) -> bool {
     }
 }
 
-impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
+impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
     #[inline(always)]
     pub(super) fn nop(&mut self) -> Flow {
         self.next();

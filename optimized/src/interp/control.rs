@@ -13,7 +13,7 @@ use crate::value::{as_func, Value, NIL};
 use lockstep_spec::limits::MAX_CALL_DEPTH;
 use lockstep_spec::TrapKind;
 
-impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
+impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
     /// A segment boundary (`ip` already at the next instruction): outside atomic blocks, one
     /// segment of the budget is done; leave when none is left or the mode asks.
     #[inline(always)]
@@ -73,6 +73,9 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         }
         self.charge_fuel(|| "a backward jump".into())?;
         self.goto(t);
+        if JIT && self.jf.is_null() {
+            self.jit_refresh(1);
+        }
         // SAFETY: a taken backward jump is a safepoint.
         unsafe { self.safepoint() };
         self.boundary()
@@ -188,6 +191,7 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         self.ip = self.cb;
         // SAFETY: the callee's frame lies inside the register stack (grown above).
         self.w = unsafe { Window::new(p.add(new_base), nregs) };
+        self.jit_refresh(1);
         // SAFETY: a function entry is a safepoint.
         unsafe { self.safepoint() };
         Ok(())
@@ -271,6 +275,7 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
         // not a terminator [verify.fall-through].
         self.goto(f.pc);
         self.w.set(done_frame.dst, v);
+        self.jit_refresh(0);
         boundary_after!(self, Ret)
     }
 }

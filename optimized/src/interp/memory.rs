@@ -34,7 +34,7 @@ unsafe fn array_index(heap: &crate::heap::Heap, what: &str, a: Value, i: Value, 
     Ok(k as usize)
 }
 
-impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
+impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
     /// A type error naming what `what` expected and the type of `v`.
     ///
     /// # Safety

@@ -23,6 +23,13 @@
 //! Entering and leaving (`DESIGN.md`): [`run_thread`] resumes a thread at the pc saved in its
 //! top frame, before any op; every exit stores the pc of the next op to execute in that frame
 //! first. Compiled code uses the same protocol.
+//!
+//! With the JIT on (`JIT`, a second copy of the loop), the loop runs the current function's
+//! compiled code, if it has some, before each op it interprets (`Exec::run_compiled`): the
+//! compiled code runs until an op it leaves to the interpreter, the interpreter executes that
+//! one op, and compiled code resumes after it. Which function's code is current is looked up
+//! only where the running function changes (entry, return, the start of a run) and at backward
+//! jumps of functions not yet compiled (which count toward compiling them).
 
 mod arith;
 mod control;
@@ -32,6 +39,7 @@ mod threads;
 use crate::code::{Op, Program};
 use crate::context::Context;
 use crate::heap::OutOfMemory;
+use crate::jit::{Compiled, Flavour, JitCtx};
 use crate::mode::{Loc, Mode};
 use crate::ops::Fault;
 use crate::regs::Window;
@@ -59,7 +67,7 @@ pub(crate) enum Exit {
 pub(crate) type Flow = Result<(), Exit>;
 
 /// The interpreter's state while it runs one thread: the machine registers of the loop.
-pub(crate) struct Exec<'a, const STATS: bool, M: Mode> {
+pub(crate) struct Exec<'a, const STATS: bool, const JIT: bool, M: Mode> {
     /// The next instruction; always inside `cb`'s code (see `dispatch`).
     ip: *const Op,
     /// The code of the running function.
@@ -78,6 +86,8 @@ pub(crate) struct Exec<'a, const STATS: bool, M: Mode> {
     seg_start: *const Op,
     /// Instructions executed (only with `STATS`).
     icount: u64,
+    /// The running function's compiled code for this mode, or null (only with `JIT`).
+    jf: *const Compiled,
     /// The running thread's index in the run.
     ti: usize,
     th: &'a mut Thread,
@@ -123,13 +133,11 @@ pub(crate) fn run_thread<const STATS: bool, M: Mode>(
     // SAFETY: the top frame's registers base..base+regs lie inside `th.regs` (every frame entry
     // grows the stack to cover them) and only this window accesses them meanwhile.
     let w = unsafe { Window::new(th.regs.as_mut_ptr().add(top.base as usize), f.regs as usize) };
-    // A local, and `dispatch` inlined here: LLVM then splits the struct into scalars kept in
-    // machine registers (as an argument passed by pointer it stayed in memory, which cost a
-    // load and a store of `ip` per instruction: +20% instructions on loop_sum).
-    let mut exec =
-        Exec::<STATS, M> { ip, cb, w, limit: budget, left: budget, seg_start: ip, icount: 0, ti, th, prog, cx, mode };
-    let exit = exec.dispatch();
-    exec.cx.instructions += exec.icount;
+    let exit = if cx.jit.enabled() {
+        exec::<STATS, true, M>(ip, cb, w, budget, ti, th, prog, cx, mode)
+    } else {
+        exec::<STATS, false, M>(ip, cb, w, budget, ti, th, prog, cx, mode)
+    };
     match exit {
         Exit::Stop(stop, segs) => Ok((stop, segs)),
         Exit::Oom => Err(Failure::OutOfMemory),
@@ -137,7 +145,45 @@ pub(crate) fn run_thread<const STATS: bool, M: Mode>(
     }
 }
 
-impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
+/// Runs the dispatch loop from `ip` in a fresh [`Exec`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn exec<const STATS: bool, const JIT: bool, M: Mode>(
+    ip: *const Op,
+    cb: *const Op,
+    w: Window,
+    budget: u64,
+    ti: usize,
+    th: &mut Thread,
+    prog: &Program,
+    cx: &mut Context,
+    mode: &mut M,
+) -> Exit {
+    // A local, and `dispatch` inlined here: LLVM then splits the struct into scalars kept in
+    // machine registers (as an argument passed by pointer it stayed in memory, which cost a
+    // load and a store of `ip` per instruction: +20% instructions on loop_sum).
+    let mut exec = Exec::<STATS, JIT, M> {
+        ip,
+        cb,
+        w,
+        limit: budget,
+        left: budget,
+        seg_start: ip,
+        icount: 0,
+        jf: std::ptr::null(),
+        ti,
+        th,
+        prog,
+        cx,
+        mode,
+    };
+    exec.jit_refresh(0);
+    let exit = exec.dispatch();
+    exec.cx.instructions += exec.icount;
+    exit
+}
+
+impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
     /// The dispatch loop. Returns why it left.
     #[inline(always)]
     fn dispatch(&mut self) -> Exit {
@@ -149,6 +195,9 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
             };
         }
         loop {
+            if JIT && !self.jf.is_null() {
+                self.run_compiled();
+            }
             // SAFETY: pc < code.len(): jump targets are in range [verify.label-range], the code
             // never runs off its end [verify.fall-through], and calls and returns set pc to 0 or
             // to the instruction after a call (which a call cannot be the last of, as a call is
@@ -236,6 +285,48 @@ impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
                 Op::LdSub { t, d, a, k } => run!(self.ld_arith::<true>(t, d, a, k)),
             }
         }
+    }
+
+    // ---- the JIT ---------------------------------------------------------------------------
+
+    /// The running function changed, or it took a backward jump (`weight` 1 counts toward
+    /// compiling it): look up (or compile) its code for this mode.
+    #[inline(always)]
+    fn jit_refresh(&mut self, weight: u32) {
+        if JIT {
+            // SAFETY: a running thread has at least one frame.
+            let func = unsafe { self.th.frames.last().unwrap_unchecked() }.func;
+            let flavour = Flavour { plain_memory: M::PLAIN_MEMORY, stats: STATS };
+            self.jf = self.cx.jit.code(self.prog, func, flavour, weight);
+        }
+    }
+
+    /// Runs the current function's compiled code from `ip` until it leaves before an op, which
+    /// the loop then interprets. The code's budget of backward jumps and boundaries comes from
+    /// the mode (`Mode::jit_back_jumps`, `Mode::jit_boundaries`); inside an atomic block
+    /// boundaries do not count, so the budget is unlimited and the count ignored.
+    #[inline(never)]
+    fn run_compiled(&mut self) {
+        let atomic = self.th.atomic != 0;
+        let back_jumps = self.mode.jit_back_jumps(&self.cx.heap);
+        let boundaries = if atomic { u64::MAX } else { self.mode.jit_boundaries(self.left) };
+        let mut ctx =
+            JitCtx { regs: self.w.base(), thread: &mut *self.th, back_jumps, boundaries, seg_start: 0, icount: 0 };
+        // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
+        // this mode's flavour; the window is that function's frame; `ip` is an op of it.
+        let pc = unsafe { (*self.jf).run(&mut ctx, self.pc()) };
+        self.mode.jit_took_back_jumps(back_jumps - ctx.back_jumps);
+        let passed = boundaries - ctx.boundaries;
+        if (!atomic || cfg!(lockstep_mutant = "jit_boundary_in_atomic")) && passed > 0 {
+            self.left -= passed;
+            // SAFETY: compiled code stores only op indices of this function there.
+            self.seg_start = unsafe { self.cb.add(ctx.seg_start as usize) };
+        }
+        if STATS {
+            self.icount += ctx.icount;
+        }
+        self.cx.jit.stats.entries += 1;
+        self.goto(pc);
     }
 
     // ---- the primitives every handler uses -------------------------------------------------

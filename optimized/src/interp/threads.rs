@@ -11,7 +11,7 @@ use crate::value::{as_thread, Value};
 use lockstep_spec::limits::MAX_THREADS;
 use lockstep_spec::TrapKind;
 
-impl<const STATS: bool, M: Mode> Exec<'_, STATS, M> {
+impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
     /// `print` (or `println` when `line`).
     #[inline(always)]
     pub(super) fn print(&mut self, s: u16, line: bool) -> Flow {

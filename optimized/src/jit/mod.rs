@@ -1,0 +1,293 @@
+//! The baseline JIT (tier 1): each hot function's pre-decoded code becomes x86-64 machine code,
+//! one template per op, the whole function at once (`x64.rs`), in memory lockstep maps and
+//! protects itself (`code_memory.rs`: writable, then executable, never both).
+//!
+//! The exactness rule (`DESIGN.md`, "The JIT"): compiled code never executes an instruction's
+//! exceptional path. When an op would trap, run out of fuel, end the segment budget, meet a
+//! requested collection, need the mode (a validation every 64th backward jump, a barrier), take
+//! a slow path (boxing, strings, allocation), or when the template does not handle it at all
+//! (`print`, `call`, `spawn`, ...), the code leaves *before* that op with its pc, and the
+//! interpreter executes it. Every op index is an entry point (a resume table per function), so
+//! the interpreter re-enters compiled code after any op. Traps, their locations, fuel and the
+//! schedule therefore come from the interpreter, which the suites already hold to the
+//! reference; compiled code only ever does what the interpreter's fast path would have done.
+//!
+//! Compiled code is per OS thread (each [`crate::context::Context`] has its own [`Jit`]), so it
+//! is never shared, published or freed while another thread runs it. It holds no guest value
+//! across an exit: every value is in the thread's registers, so collections and rollbacks see
+//! everything.
+
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+mod code_memory;
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+mod x64;
+
+use crate::code::Program;
+use crate::thread::Thread;
+use std::time::{Duration, Instant};
+
+/// When compiled code runs (`--jit`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JitMode {
+    /// Interpret only.
+    Off,
+    /// Compile a function once it is hot: [`HOT`] entries and taken backward jumps.
+    #[default]
+    On,
+    /// Compile every function before its first instruction runs.
+    Always,
+    /// `Always`, and each function's code leaves before a pseudo-random quarter of its ops
+    /// (chosen by the seed, the function and the op) and is re-entered after the interpreter ran
+    /// them: every resume path gets exercised. For the test suites.
+    Stress(u64),
+}
+
+impl JitMode {
+    /// Parses `off`, `on`, `always` or `stress:SEED` (the `--jit` option's values).
+    pub fn parse(s: &str) -> Result<JitMode, String> {
+        match s {
+            "off" => Ok(JitMode::Off),
+            "on" => Ok(JitMode::On),
+            "always" => Ok(JitMode::Always),
+            _ => match s.strip_prefix("stress:").map(str::parse::<u64>) {
+                Some(Ok(seed)) => Ok(JitMode::Stress(seed)),
+                _ => Err(format!("`{s}` is not a JIT mode: expected off, on, always or stress:SEED")),
+            },
+        }
+    }
+}
+
+/// Function entries plus taken backward jumps after which `JitMode::On` compiles a function.
+pub const HOT: u32 = 64;
+
+/// Whether this build has a code generator (x86-64 only).
+pub const AVAILABLE: bool = cfg!(all(target_arch = "x86_64", not(loom)));
+
+/// What compiled code reads and writes while it runs, besides the registers and the thread
+/// (`#[repr(C)]`: the templates address its fields by the offsets below, checked by the tests).
+/// The counters count down: compiled code may take `back_jumps` more backward jumps and pass
+/// `boundaries` more segment boundaries before it must leave and let the interpreter consult
+/// the mode; the driver computes both from the mode before each entry.
+#[repr(C)]
+pub(crate) struct JitCtx {
+    /// The running frame's first register.
+    pub regs: *mut u64,
+    /// The running thread (`fuel` at offset 0).
+    pub thread: *mut Thread,
+    pub back_jumps: u64,
+    pub boundaries: u64,
+    /// The pc after the last boundary passed (where the current segment began).
+    pub seg_start: u64,
+    /// Instructions completed (counted only by code compiled for `--stats`).
+    pub icount: u64,
+}
+
+/// Field offsets of [`JitCtx`] for the templates.
+#[allow(dead_code)] // (not read where there is no code generator)
+pub(crate) mod ctx {
+    pub const REGS: i32 = 0;
+    pub const THREAD: i32 = 8;
+    pub const BACK_JUMPS: i32 = 16;
+    pub const BOUNDARIES: i32 = 24;
+    pub const SEG_START: i32 = 32;
+    pub const ICOUNT: i32 = 40;
+}
+
+/// What `--stats` reports about the JIT.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Functions compiled (a function compiled for two flavours counts twice).
+    pub functions_compiled: u64,
+    /// Bytes of machine code.
+    pub code_bytes: u64,
+    pub compile_time: Duration,
+    /// Entries into compiled code.
+    pub entries: u64,
+}
+
+impl JitStats {
+    pub(crate) fn add(&mut self, o: &JitStats) {
+        self.functions_compiled += o.functions_compiled;
+        self.code_bytes += o.code_bytes;
+        self.compile_time += o.compile_time;
+        self.entries += o.entries;
+    }
+}
+
+/// One function's machine code for one flavour.
+pub(crate) struct Compiled {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    code: x64::Code,
+}
+
+impl Compiled {
+    /// Runs the compiled code from op `pc` until it leaves; returns the pc of the op the
+    /// interpreter must execute next.
+    ///
+    /// # Safety
+    /// `ctx.regs` is the window of a frame of the function this code was compiled from (at
+    /// least its register count of valid words, not otherwise accessed meanwhile),
+    /// `ctx.thread` the running thread, `pc` an op index of the function, and the code was
+    /// compiled for the running mode's flavour (plain memory access only where the mode's
+    /// loads and stores are plain).
+    #[inline]
+    pub(crate) unsafe fn run(&self, ctx: &mut JitCtx, pc: u32) -> u32 {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        {
+            // SAFETY: the caller's contract.
+            unsafe { self.code.run(ctx, pc) }
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        {
+            let _ = ctx;
+            pc
+        }
+    }
+}
+
+/// How code is compiled for a mode: which variant of a function's code the interpreter needs.
+#[derive(Clone, Copy)]
+pub(crate) struct Flavour {
+    /// Heap words may be read and written with plain loads and stores (`--stm=off`, a thread
+    /// alone); otherwise every heap access leaves for the interpreter (the STM's barriers).
+    pub plain_memory: bool,
+    /// Count instructions (`--stats`).
+    pub stats: bool,
+}
+
+impl Flavour {
+    fn index(self) -> usize {
+        self.plain_memory as usize * 2 + self.stats as usize
+    }
+}
+
+enum Slot {
+    /// Not compiled yet: entries and backward jumps seen.
+    Cold(u32),
+    Ready(Box<Compiled>),
+    /// The code generator refused it (too large for its offsets, or no code memory): run it
+    /// interpreted.
+    Refused,
+}
+
+/// An OS thread's compiled code and hotness counters.
+pub(crate) struct Jit {
+    mode: JitMode,
+    /// Per function, per flavour ([`Flavour::index`]).
+    slots: Vec<[Slot; 4]>,
+    pub stats: JitStats,
+}
+
+impl Jit {
+    pub fn new(mode: JitMode, prog: &Program) -> Jit {
+        let mode = if AVAILABLE { mode } else { JitMode::Off };
+        let slots = if mode == JitMode::Off {
+            Vec::new()
+        } else {
+            prog.funcs.iter().map(|_| std::array::from_fn(|_| Slot::Cold(0))).collect()
+        };
+        Jit { mode, slots, stats: JitStats::default() }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.mode != JitMode::Off
+    }
+
+    /// Function `func` is entered, resumed, or takes a backward jump (`weight` counts toward
+    /// its hotness): its code for `flavour` if there is some (compiling it now if it just became
+    /// hot), else null.
+    pub fn code(&mut self, prog: &Program, func: u32, flavour: Flavour, weight: u32) -> *const Compiled {
+        let threshold = if self.mode == JitMode::On { HOT } else { 0 };
+        let slot = &mut self.slots[func as usize][flavour.index()];
+        match slot {
+            Slot::Ready(c) => return &**c,
+            Slot::Refused => return std::ptr::null(),
+            Slot::Cold(heat) => {
+                *heat = heat.saturating_add(weight);
+                if *heat < threshold {
+                    return std::ptr::null();
+                }
+            }
+        }
+        let t = Instant::now();
+        let stress = match self.mode {
+            JitMode::Stress(seed) => Some(seed),
+            _ => None,
+        };
+        let compiled = compile(prog, func, flavour, stress);
+        self.stats.compile_time += t.elapsed();
+        match compiled {
+            Some((c, bytes)) => {
+                self.stats.functions_compiled += 1;
+                self.stats.code_bytes += bytes as u64;
+                *slot = Slot::Ready(Box::new(c));
+                match slot {
+                    Slot::Ready(c) => &**c,
+                    _ => unreachable!(),
+                }
+            }
+            None => {
+                *slot = Slot::Refused;
+                std::ptr::null()
+            }
+        }
+    }
+}
+
+fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<(Compiled, usize)> {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let code = x64::compile(prog, func, flavour, stress)?;
+        let bytes = code.len();
+        Some((Compiled { code }, bytes))
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    {
+        let _ = (prog, func, flavour, stress);
+        None
+    }
+}
+
+/// Whether the stress mode with `seed` makes op `pc` of `func` leave unconditionally (a quarter
+/// of the ops, spread by a SplitMix64 hash).
+#[allow(dead_code)] // (not read where there is no code generator)
+pub(crate) fn stress_exit(seed: u64, func: u32, pc: usize) -> bool {
+    let mut z = seed ^ (u64::from(func) << 32 | pc as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (z ^ (z >> 31)) & 3 == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn the_context_layout_is_the_templates_contract() {
+        assert_eq!(offset_of!(JitCtx, regs) as i32, ctx::REGS);
+        assert_eq!(offset_of!(JitCtx, thread) as i32, ctx::THREAD);
+        assert_eq!(offset_of!(JitCtx, back_jumps) as i32, ctx::BACK_JUMPS);
+        assert_eq!(offset_of!(JitCtx, boundaries) as i32, ctx::BOUNDARIES);
+        assert_eq!(offset_of!(JitCtx, seg_start) as i32, ctx::SEG_START);
+        assert_eq!(offset_of!(JitCtx, icount) as i32, ctx::ICOUNT);
+    }
+
+    #[test]
+    fn modes_parse_and_bad_ones_are_named() {
+        assert_eq!(JitMode::parse("off"), Ok(JitMode::Off));
+        assert_eq!(JitMode::parse("on"), Ok(JitMode::On));
+        assert_eq!(JitMode::parse("always"), Ok(JitMode::Always));
+        assert_eq!(JitMode::parse("stress:42"), Ok(JitMode::Stress(42)));
+        assert!(JitMode::parse("stress:x").unwrap_err().contains("stress:x"));
+        assert!(JitMode::parse("fast").is_err());
+    }
+
+    #[test]
+    fn the_stress_mode_leaves_at_about_a_quarter_of_the_ops() {
+        let n = (0..4000).filter(|&pc| stress_exit(7, 3, pc)).count();
+        assert!((800..1200).contains(&n), "{n} of 4000");
+        let other = (0..4000).filter(|&pc| stress_exit(8, 3, pc) != stress_exit(7, 3, pc)).count();
+        assert!(other > 1000, "another seed picks other ops ({other} differ)");
+    }
+}

@@ -1,0 +1,812 @@
+//! The x86-64 templates: one per op, written by hand with `dynasm`, a whole function at once.
+//!
+//! Pinned registers while compiled code runs: `r12` the [`JitCtx`], `rbx` the register window
+//! (register `r` at `[rbx + 8r]`), `r13` the thread (`fuel` at `[r13]`). Everything else is
+//! scratch within one op: no value lives in a machine register from one op to the next, so the
+//! code can leave before any op with nothing to write back but the pc. Each op's code checks
+//! every condition of its fast path (tags, overflow, the float encoding's range, class, bounds,
+//! fuel, the counters in the context) before it changes anything, and jumps to its exit stub
+//! (`mov eax, pc` and the shared epilogue) when one fails; the interpreter then executes the op.
+//!
+//! The fast paths are `src/interp/`'s, bit for bit (`DESIGN.md`, "Values"): SmallInt `add`/`sub`
+//! as one overflow-checked add of the tagged words, `mul` as an overflow-checked multiply of
+//! `x ^ 1` (which is `i << 3`) by `j`, SmallFloat ops decoded, computed and re-encoded with the
+//! encoding's range check, comparisons of tagged SmallInt words as signed integers.
+
+// dynasm's expansion of dynamic registers (`Rq(r)`) converts the number with `.into()`.
+#![allow(clippy::useless_conversion)]
+
+use super::{ctx, Flavour, JitCtx};
+use crate::code::{Op, Program};
+use crate::heap::{ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
+use crate::value::{Value, FALSE, TRUE};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+
+/// The float encoding's exponent offset (`value.rs`).
+const EXP_OFFSET: i64 = 896 << 53;
+const KIND_OBJECT: i32 = 1;
+const KIND_ARRAY: i32 = 2;
+
+/// A function's machine code and its resume table.
+pub(super) struct Code {
+    mem: super::code_memory::CodeMemory,
+    /// Byte offset of each op's code: the entry point for resuming before that op.
+    resume: Vec<u32>,
+    len: usize,
+}
+
+impl Code {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// # Safety
+    /// As for [`super::Compiled::run`].
+    pub unsafe fn run(&self, ctx: &mut JitCtx, pc: u32) -> u32 {
+        // SAFETY: offset 0 is the entry stub, which has this signature (System V: `rdi` the
+        // context, `rsi` where to start; it saves the callee-saved registers it pins and returns
+        // the exit pc in `eax`); `resume[pc]` lies inside the code (pc is an op index, the
+        // caller's contract); the code only touches the registers of the window, the thread's
+        // fuel and the context, and, in the plain-memory flavour, heap cells it has checked the
+        // kind and bounds of (live: register values), which the caller's contract allows.
+        unsafe {
+            let entry: extern "sysv64" fn(*mut JitCtx, *const u8) -> u32 = std::mem::transmute(self.mem.ptr());
+            entry(ctx, self.mem.ptr().add(self.resume[pc as usize] as usize))
+        }
+    }
+}
+
+/// Compiles function `func` of `prog` for `flavour`; `None` if the code memory cannot be had.
+pub(super) fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<Code> {
+    let code = &prog.funcs[func as usize].code;
+    let mut e = Emitter::new(code.len(), flavour);
+    e.prologue();
+    for (pc, op) in code.iter().enumerate() {
+        e.start(pc);
+        if stress.is_some_and(|seed| super::stress_exit(seed, func, pc)) {
+            e.exit(pc);
+        } else {
+            e.op(pc, op);
+        }
+    }
+    e.exit_stubs(code.len());
+    let resume = e.resume;
+    let bytes = e.a.finalize().ok()?;
+    let mem = super::code_memory::CodeMemory::new(&bytes).ok()?;
+    Some(Code { mem, resume, len: bytes.len() })
+}
+
+/// Byte offset of register `r` in the window.
+fn reg(r: u16) -> i32 {
+    i32::from(r) * 8
+}
+
+fn slot_offset(i: usize) -> i32 {
+    (i * 8) as i32
+}
+
+/// The four orderings (`interp::arith`'s constants).
+#[derive(Clone, Copy)]
+enum Ord4 {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+struct Emitter {
+    a: VecAssembler<X64Relocation>,
+    /// The start of each op's code.
+    labels: Vec<DynamicLabel>,
+    /// Each op's exit stub: leave before that op.
+    exits: Vec<DynamicLabel>,
+    resume: Vec<u32>,
+    flavour: Flavour,
+}
+
+impl Emitter {
+    fn new(n: usize, flavour: Flavour) -> Emitter {
+        let mut a = VecAssembler::new(0);
+        let labels = (0..n).map(|_| a.new_dynamic_label()).collect();
+        let exits = (0..n).map(|_| a.new_dynamic_label()).collect();
+        Emitter { a, labels, exits, resume: Vec::with_capacity(n), flavour }
+    }
+
+    /// The entry stub (offset 0) and the shared epilogue `->leave`.
+    fn prologue(&mut self) {
+        dynasm!(self.a
+            ; .arch x64
+            ; push rbp
+            ; push rbx
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+            ; sub rsp, 8
+            ; mov r12, rdi
+            ; mov rbx, QWORD [r12 + ctx::REGS]
+            ; mov r13, QWORD [r12 + ctx::THREAD]
+            ; jmp rsi
+            ; ->leave:
+            ; add rsp, 8
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbx
+            ; pop rbp
+            ; ret
+        );
+    }
+
+    fn start(&mut self, pc: usize) {
+        let l = self.labels[pc];
+        self.resume.push(self.a.offset().0 as u32);
+        dynasm!(self.a ; .arch x64 ; =>l);
+    }
+
+    /// Leave before op `pc`.
+    fn exit(&mut self, pc: usize) {
+        let e = self.exits[pc];
+        dynasm!(self.a ; .arch x64 ; jmp =>e);
+    }
+
+    fn exit_stubs(&mut self, n: usize) {
+        for pc in 0..n {
+            let e = self.exits[pc];
+            dynasm!(self.a
+                ; .arch x64
+                ; =>e
+                ; mov eax, (pc + usize::from(cfg!(lockstep_mutant = "jit_exit_skips_the_op") && pc + 1 < n)) as i32
+                ; jmp ->leave
+            );
+        }
+    }
+
+    /// `n` instructions completed (with `--stats`).
+    fn count(&mut self, n: i32) {
+        if self.flavour.stats {
+            dynasm!(self.a ; .arch x64 ; add QWORD [r12 + ctx::ICOUNT], n);
+        }
+    }
+
+    /// Continue at op `pc` (the code of the next op is not always next in memory: a fused op
+    /// continues after the op it absorbed).
+    fn goto(&mut self, pc: usize) {
+        let l = self.labels[pc];
+        dynasm!(self.a ; .arch x64 ; jmp =>l);
+    }
+
+    /// Loads registers `a` and `b` into `rax` and `rcx`, and `a & b`'s low byte into `dl` (the
+    /// one-hot tags: bit 0 set when both are SmallInts, bit 2 when both are SmallFloats).
+    fn load_pair(&mut self, a: u16, b: u16) {
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rax, QWORD [rbx + reg(a)]
+            ; mov rcx, QWORD [rbx + reg(b)]
+            ; mov edx, eax
+            ; and edx, ecx
+        );
+    }
+
+    /// `decode_float` of the SmallFloat in general register `r` into xmm register `x`
+    /// (clobbers `r` and `rsi`).
+    fn decode(&mut self, r: u8, x: u8) {
+        dynasm!(self.a
+            ; .arch x64
+            ; shr Rq(r), 3
+            ; mov rsi, QWORD EXP_OFFSET
+            ; add rsi, Rq(r)
+            ; cmp Rq(r), 1
+            ; cmova Rq(r), rsi
+            ; ror Rq(r), 1
+            ; movq Rx(x), Rq(r)
+        );
+    }
+
+    /// `encode_float` of `xmm0` into `rax`, or leave before op `pc` when it has no SmallFloat
+    /// (the interpreter boxes it). Clobbers `rcx`, `rsi`, `rdi`.
+    fn encode(&mut self, pc: usize) {
+        let e = self.exits[pc];
+        dynasm!(self.a
+            ; .arch x64
+            ; movq rax, xmm0
+            ; rol rax, 1
+            ; mov rsi, QWORD EXP_OFFSET
+            ; mov rcx, rax
+            ; sub rcx, rsi
+            ; lea rdi, [rcx - 2]
+            ; mov rsi, QWORD (1i64 << 61) - 2
+            ; cmp rdi, rsi
+        );
+        if cfg!(lockstep_mutant = "jit_float_skips_range_check") {
+            dynasm!(self.a ; .arch x64 ; stc); // ("below": never the zero-or-leave path)
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; jae >zero
+            ; lea rax, [rcx * 8 + 4]
+            ; jmp >done
+            ; zero:
+            // ±0.0 (rotated bits 0 or 1) encode without the offset; anything else leaves.
+            ; cmp rax, 1
+            ; ja =>e
+            ; lea rax, [rax * 8 + 4]
+            ; done:
+        );
+    }
+
+    /// Stores `rax` in register `d`.
+    fn store(&mut self, d: u16) {
+        dynasm!(self.a ; .arch x64 ; mov QWORD [rbx + reg(d)], rax);
+    }
+
+    /// `rax` = the bool for `al` (0 or 1): `FALSE` is 0x0a and `TRUE` 0x12.
+    fn bool_of_al(&mut self) {
+        const _: () = assert!(FALSE == 0x0a && TRUE == 0x12);
+        dynasm!(self.a
+            ; .arch x64
+            ; movzx eax, al
+            ; lea rax, [rax * 8 + 0x0a]
+        );
+    }
+
+    /// A SmallFloat binary op on `rax`, `rcx` (both SmallFloats): decode, `f`, encode.
+    fn float_binop(&mut self, pc: usize, f: impl FnOnce(&mut VecAssembler<X64Relocation>)) {
+        self.decode(0, 0);
+        self.decode(1, 1);
+        f(&mut self.a);
+        self.encode(pc);
+    }
+
+    fn op(&mut self, pc: usize, op: &Op) {
+        let e = self.exits[pc];
+        match *op {
+            Op::Nop => self.count(1),
+            Op::Mov { d, s } => {
+                dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(s)]);
+                self.store(d);
+                self.count(1);
+            }
+            Op::Ld { d, v } => {
+                dynasm!(self.a ; .arch x64 ; mov rax, QWORD v as i64);
+                self.store(d);
+                self.count(1);
+            }
+            Op::Add { d, a, b } | Op::Sub { d, a, b } => {
+                let sub = matches!(op, Op::Sub { .. });
+                self.load_pair(a, b);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; test dl, 1
+                    ; jz >not_ints
+                    // (x<<3|1) ± (y<<3): one overflow-checked add (`value::small_add`).
+                    ; xor rcx, 1
+                );
+                if sub {
+                    dynasm!(self.a ; .arch x64 ; sub rax, rcx);
+                } else {
+                    dynasm!(self.a ; .arch x64 ; add rax, rcx);
+                }
+                if !cfg!(lockstep_mutant = "jit_add_skips_overflow_check") {
+                    dynasm!(self.a ; .arch x64 ; jo =>e);
+                }
+                dynasm!(self.a
+                    ; .arch x64
+                    ; jmp >store
+                    ; not_ints:
+                    ; test dl, 4
+                    ; jz =>e
+                );
+                self.float_binop(pc, |a| {
+                    if sub {
+                        dynasm!(a ; .arch x64 ; subsd xmm0, xmm1);
+                    } else {
+                        dynasm!(a ; .arch x64 ; addsd xmm0, xmm1);
+                    }
+                });
+                dynasm!(self.a ; .arch x64 ; store:);
+                self.store(d);
+                self.count(1);
+            }
+            Op::Mul { d, a, b } => {
+                self.load_pair(a, b);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; test dl, 4
+                    ; jnz >floats
+                    ; test dl, 1
+                    ; jz =>e
+                    // (i << 3) * j overflows i64 exactly when i * j leaves the 61-bit range.
+                    ; xor rax, 1
+                    ; sar rcx, 3
+                    ; imul rax, rcx
+                );
+                if !cfg!(lockstep_mutant = "jit_mul_skips_overflow_check") {
+                    dynasm!(self.a ; .arch x64 ; jo =>e);
+                }
+                dynasm!(self.a
+                    ; .arch x64
+                    ; or rax, 1
+                    ; jmp >store
+                    ; floats:
+                );
+                self.float_binop(pc, |a| dynasm!(a ; .arch x64 ; mulsd xmm0, xmm1));
+                dynasm!(self.a ; .arch x64 ; store:);
+                self.store(d);
+                self.count(1);
+            }
+            Op::Div { d, a, b } => {
+                self.load_pair(a, b);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; test dl, 1
+                    ; jz >not_ints
+                    ; cmp rcx, 1 // a zero divisor: the interpreter traps
+                    ; je =>e
+                    ; sar rax, 3
+                    ; sar rcx, 3
+                    ; cqo
+                    ; idiv rcx
+                    // The quotient leaves the range only for MIN / -1.
+                    ; lea rcx, [rax * 8]
+                    ; sar rcx, 3
+                    ; cmp rcx, rax
+                    ; jne =>e
+                    ; lea rax, [rax * 8 + 1]
+                    ; jmp >store
+                    ; not_ints:
+                    ; test dl, 4
+                    ; jz =>e
+                );
+                self.float_binop(pc, |a| dynasm!(a ; .arch x64 ; divsd xmm0, xmm1));
+                dynasm!(self.a ; .arch x64 ; store:);
+                self.store(d);
+                self.count(1);
+            }
+            Op::Rem { d, a, b } => {
+                self.load_pair(a, b);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; test dl, 1
+                    ; jz =>e
+                    ; cmp rcx, 1
+                    ; je =>e
+                    ; sar rax, 3
+                    ; sar rcx, 3
+                    ; cqo
+                    ; idiv rcx
+                    ; lea rax, [rdx * 8 + 1]
+                );
+                self.store(d);
+                self.count(1);
+            }
+            Op::Neg { d, a } => {
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, QWORD [rbx + reg(a)]
+                    ; test al, 4
+                    ; jz >not_float
+                    // A SmallFloat's sign is bit 3 of its word.
+                    ; xor rax, 8
+                    ; jmp >store
+                    ; not_float:
+                    ; test al, 1
+                    ; jz =>e
+                    ; xor rax, 1
+                    ; neg rax
+                    ; jo =>e
+                    ; or rax, 1
+                    ; store:
+                );
+                self.store(d);
+                self.count(1);
+            }
+            Op::Sqrt { d, a } => {
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, QWORD [rbx + reg(a)]
+                    ; test al, 4
+                    ; jz =>e
+                );
+                self.decode(0, 0);
+                dynasm!(self.a ; .arch x64 ; sqrtsd xmm0, xmm0);
+                self.encode(pc);
+                self.store(d);
+                self.count(1);
+            }
+            Op::And { d, a, b } | Op::Or { d, a, b } | Op::Xor { d, a, b } => {
+                self.load_pair(a, b);
+                dynasm!(self.a ; .arch x64 ; test dl, 1 ; jz =>e);
+                match op {
+                    Op::And { .. } => dynasm!(self.a ; .arch x64 ; and rax, rcx),
+                    Op::Or { .. } => dynasm!(self.a ; .arch x64 ; or rax, rcx),
+                    _ => dynasm!(self.a ; .arch x64 ; xor rax, rcx ; or rax, 1),
+                }
+                self.store(d);
+                self.count(1);
+            }
+            Op::Not { d, a } => {
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, QWORD [rbx + reg(a)]
+                    ; test al, 1
+                    ; jz >not_int
+                    ; not rax
+                    ; and rax, -8
+                    ; or rax, 1
+                    ; jmp >store
+                    ; not_int:
+                    ; cmp rax, TRUE as i32
+                    ; je >flip
+                    ; cmp rax, FALSE as i32
+                    ; jne =>e
+                    ; flip:
+                    ; xor rax, (TRUE ^ FALSE) as i32
+                    ; store:
+                );
+                self.store(d);
+                self.count(1);
+            }
+            Op::Shl { d, a, b } | Op::Shr { d, a, b } => {
+                self.load_pair(a, b);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; test dl, 1
+                    ; jz =>e
+                    ; sar rcx, 3 // the amount: the hardware takes it mod 64, as `num::shift_amount`
+                    ; sar rax, 3
+                );
+                if matches!(op, Op::Shl { .. }) {
+                    dynasm!(self.a
+                        ; .arch x64
+                        ; shl rax, cl
+                        ; lea rcx, [rax * 8]
+                        ; sar rcx, 3
+                        ; cmp rcx, rax
+                        ; jne =>e
+                    );
+                } else {
+                    dynasm!(self.a ; .arch x64 ; sar rax, cl);
+                }
+                dynasm!(self.a ; .arch x64 ; lea rax, [rax * 8 + 1]);
+                self.store(d);
+                self.count(1);
+            }
+            Op::Eq { d, a, b } | Op::Ne { d, a, b } => {
+                self.equal(pc, a, b, matches!(op, Op::Ne { .. }));
+                self.bool_of_al();
+                self.store(d);
+                self.count(1);
+            }
+            Op::Lt { d, a, b } => self.cmp_op(pc, d, a, b, Ord4::Lt),
+            Op::Le { d, a, b } => self.cmp_op(pc, d, a, b, Ord4::Le),
+            Op::Gt { d, a, b } => self.cmp_op(pc, d, a, b, Ord4::Gt),
+            Op::Ge { d, a, b } => self.cmp_op(pc, d, a, b, Ord4::Ge),
+            Op::IToF { d, a } => {
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, QWORD [rbx + reg(a)]
+                    ; test al, 1
+                    ; jz =>e
+                    ; sar rax, 3
+                    ; cvtsi2sd xmm0, rax
+                );
+                self.encode(pc);
+                self.store(d);
+                self.count(1);
+            }
+            Op::Jmp { t } => {
+                self.count(1);
+                self.goto(t as usize);
+            }
+            Op::JmpBack { t } => self.edge(pc, true, true, t as usize, pc + 1),
+            Op::JmpIf { c, t } => self.jmp_if(pc, c, t as usize, true, false),
+            Op::JmpIfNot { c, t } => self.jmp_if(pc, c, t as usize, false, false),
+            Op::JmpIfBack { c, t } => self.jmp_if(pc, c, t as usize, true, true),
+            Op::JmpIfNotBack { c, t } => self.jmp_if(pc, c, t as usize, false, true),
+            Op::LtJmp { d, a, b, t, on } => self.cmp_jmp(pc, d, a, b, Ord4::Lt, t, on, false),
+            Op::LeJmp { d, a, b, t, on } => self.cmp_jmp(pc, d, a, b, Ord4::Le, t, on, false),
+            Op::GtJmp { d, a, b, t, on } => self.cmp_jmp(pc, d, a, b, Ord4::Gt, t, on, false),
+            Op::GeJmp { d, a, b, t, on } => self.cmp_jmp(pc, d, a, b, Ord4::Ge, t, on, false),
+            Op::LtJmpBack { d, a, b, t, on } => self.cmp_jmp(pc, d, a, b, Ord4::Lt, t, on, true),
+            Op::LeJmpBack { d, a, b, t, on } => self.cmp_jmp(pc, d, a, b, Ord4::Le, t, on, true),
+            Op::GtJmpBack { d, a, b, t, on } => self.cmp_jmp(pc, d, a, b, Ord4::Gt, t, on, true),
+            Op::GeJmpBack { d, a, b, t, on } => self.cmp_jmp(pc, d, a, b, Ord4::Ge, t, on, true),
+            Op::EqJmp { d, a, b, t, on } => self.eq_jmp(pc, d, a, b, false, t, on, false),
+            Op::NeJmp { d, a, b, t, on } => self.eq_jmp(pc, d, a, b, true, t, on, false),
+            Op::EqJmpBack { d, a, b, t, on } => self.eq_jmp(pc, d, a, b, false, t, on, true),
+            Op::NeJmpBack { d, a, b, t, on } => self.eq_jmp(pc, d, a, b, true, t, on, true),
+            Op::LdAdd { t, d, a, k } => self.ld_arith(pc, t, d, a, k, false),
+            Op::LdSub { t, d, a, k } => self.ld_arith(pc, t, d, a, k, true),
+            Op::GetF { d, o, slot, class } if self.flavour.plain_memory => {
+                self.object_of_class(pc, o, class);
+                dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rax + slot_offset(HEADER_WORDS + slot as usize)]);
+                self.store(d);
+                self.count(1);
+            }
+            Op::SetF { o, s, slot, class }
+                if self.flavour.plain_memory || cfg!(lockstep_mutant = "jit_store_without_barrier") =>
+            {
+                self.object_of_class(pc, o, class);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rcx, QWORD [rbx + reg(s)]
+                    ; mov QWORD [rax + slot_offset(HEADER_WORDS + slot as usize)], rcx
+                );
+                self.count(1);
+            }
+            Op::ALen { d, a } if self.flavour.plain_memory => {
+                self.array(pc, a);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, QWORD [rax + slot_offset(ARRAY_LEN)]
+                    ; lea rax, [rax * 8 + 1] // a length (at most MAX_ARRAY_LEN) is a SmallInt
+                );
+                self.store(d);
+                self.count(1);
+            }
+            Op::AGet { d, a, i } if self.flavour.plain_memory => {
+                self.element(pc, a, i);
+                dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rax + rcx * 8 + slot_offset(HEADER_WORDS)]);
+                self.store(d);
+                self.count(1);
+            }
+            Op::ASet { a, i, s } if self.flavour.plain_memory => {
+                self.element(pc, a, i);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rdx, QWORD [rbx + reg(s)]
+                    ; mov QWORD [rax + rcx * 8 + slot_offset(HEADER_WORDS)], rdx
+                );
+                self.count(1);
+            }
+            // Everything else: the interpreter (calls, sends and returns, allocation, strings,
+            // threads, atomic blocks, output, traps; heap access in the barrier flavour).
+            _ => self.exit(pc),
+        }
+    }
+
+    /// `al` = whether registers `a` and `b` are equal (`negate`: unequal), for the cases the
+    /// words decide (`interp::arith::equal`): two SmallInts, or an operand that is nil, a bool,
+    /// a function or a thread. Others (strings, boxed numbers, floats, where -0.0 == 0.0) leave.
+    fn equal(&mut self, pc: usize, a: u16, b: u16, negate: bool) {
+        let e = self.exits[pc];
+        self.load_pair(a, b);
+        dynasm!(self.a
+            ; .arch x64
+            ; test dl, 1
+            ; jnz >decided
+            ; test rax, rax
+            ; jz >decided
+            ; test rcx, rcx
+            ; jz >decided
+            ; mov edx, eax
+            ; or edx, ecx
+            ; test dl, 2
+            ; jz =>e
+            ; decided:
+            ; cmp rax, rcx
+        );
+        if negate {
+            dynasm!(self.a ; .arch x64 ; setne al);
+        } else {
+            dynasm!(self.a ; .arch x64 ; sete al);
+        }
+    }
+
+    /// `al` = the ordering `c` on registers `a` and `b`: SmallInt words compare as signed
+    /// integers, SmallFloats by `ucomisd` (false when unordered, as `partial_cmp`); others leave.
+    fn compare(&mut self, pc: usize, a: u16, b: u16, c: Ord4) {
+        let e = self.exits[pc];
+        self.load_pair(a, b);
+        dynasm!(self.a
+            ; .arch x64
+            ; test dl, 1
+            ; jz >not_ints
+            ; cmp rax, rcx
+        );
+        match c {
+            Ord4::Lt => dynasm!(self.a ; .arch x64 ; setl al),
+            Ord4::Le => dynasm!(self.a ; .arch x64 ; setle al),
+            Ord4::Gt => dynasm!(self.a ; .arch x64 ; setg al),
+            Ord4::Ge => dynasm!(self.a ; .arch x64 ; setge al),
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; jmp >done
+            ; not_ints:
+            ; test dl, 4
+            ; jz =>e
+        );
+        self.decode(0, 0);
+        self.decode(1, 1);
+        // `seta`/`setae` are false when unordered (CF set): x < y is y > x.
+        match c {
+            Ord4::Lt => dynasm!(self.a ; .arch x64 ; ucomisd xmm1, xmm0 ; seta al),
+            Ord4::Le => dynasm!(self.a ; .arch x64 ; ucomisd xmm1, xmm0 ; setae al),
+            Ord4::Gt => dynasm!(self.a ; .arch x64 ; ucomisd xmm0, xmm1 ; seta al),
+            Ord4::Ge => dynasm!(self.a ; .arch x64 ; ucomisd xmm0, xmm1 ; setae al),
+        }
+        dynasm!(self.a ; .arch x64 ; done:);
+    }
+
+    fn cmp_op(&mut self, pc: usize, d: u16, a: u16, b: u16, c: Ord4) {
+        self.compare(pc, a, b, c);
+        self.bool_of_al();
+        self.store(d);
+        self.count(1);
+    }
+
+    /// One way out of a conditional or unconditional jump at `pc` (to `t` when `taken`, else to
+    /// `next`), with the jump's accounting (`interp::control`): a taken backward jump charges
+    /// fuel, is a safepoint and ends a segment; a backward jump not taken ends a segment. Leaves
+    /// before the jump when the fuel is gone or the context's counters say the mode must be
+    /// consulted (a collection, a validation, the end of the budget).
+    fn edge(&mut self, pc: usize, taken: bool, back: bool, t: usize, next: usize) {
+        let e = self.exits[pc];
+        let to = if taken { t } else { next };
+        if back && taken {
+            dynasm!(self.a
+                ; .arch x64
+                ; cmp QWORD [r12 + ctx::BACK_JUMPS], 0
+                ; je =>e
+                ; cmp QWORD [r13], 0 // fuel
+                ; je =>e
+                ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
+                ; je =>e
+                ; sub QWORD [r12 + ctx::BACK_JUMPS], 1
+                ; sub QWORD [r12 + ctx::BOUNDARIES], 1
+                ; mov QWORD [r12 + ctx::SEG_START], to as i32
+            );
+            if !cfg!(lockstep_mutant = "jit_back_jump_skips_fuel") {
+                dynasm!(self.a ; .arch x64 ; sub QWORD [r13], 1);
+            }
+        } else if back {
+            dynasm!(self.a
+                ; .arch x64
+                ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
+                ; je =>e
+                ; sub QWORD [r12 + ctx::BOUNDARIES], 1
+                ; mov QWORD [r12 + ctx::SEG_START], to as i32
+            );
+        }
+        self.count(1);
+        self.goto(to);
+    }
+
+    /// `jmpif`/`jmpifnot` (`on`) at `pc` on register `c`: a bool, or leave (the type error).
+    fn jmp_if(&mut self, pc: usize, c: u16, t: usize, on: bool, back: bool) {
+        let e = self.exits[pc];
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rax, QWORD [rbx + reg(c)]
+            ; cmp rax, TRUE as i32
+            ; je >is_true
+            ; cmp rax, FALSE as i32
+            ; jne =>e
+        );
+        self.edge(pc, !on, back, t, pc + 1);
+        dynasm!(self.a ; .arch x64 ; is_true:);
+        self.edge(pc, on, back, t, pc + 1);
+    }
+
+    /// The second half of a fused comparison and jump (`code::fuse`): `al` holds the result of
+    /// the comparison at `pc`, the jump is at `pc + 1` (its accounting and exits are its own)
+    /// and the code continues after it.
+    #[allow(clippy::too_many_arguments)]
+    fn fused_jump(&mut self, pc: usize, d: u16, t: u32, on: bool, back: bool) {
+        dynasm!(self.a ; .arch x64 ; mov ecx, eax);
+        self.bool_of_al();
+        self.store(d);
+        self.count(1);
+        let j = pc + 1;
+        dynasm!(self.a ; .arch x64 ; test cl, cl ; jnz >is_true);
+        self.edge(j, !on, back, t as usize, j + 1);
+        dynasm!(self.a ; .arch x64 ; is_true:);
+        self.edge(j, on, back, t as usize, j + 1);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn cmp_jmp(&mut self, pc: usize, d: u16, a: u16, b: u16, c: Ord4, t: u32, on: bool, back: bool) {
+        self.compare(pc, a, b, c);
+        self.fused_jump(pc, d, t, on, back);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eq_jmp(&mut self, pc: usize, d: u16, a: u16, b: u16, negate: bool, t: u32, on: bool, back: bool) {
+        self.equal(pc, a, b, negate);
+        self.fused_jump(pc, d, t, on, back);
+    }
+
+    /// `ldi t, K` at `pc` fused with `add`/`sub d, a, t` at `pc + 1` (`code::fuse`; `K` a
+    /// SmallInt): the constant is stored, then the arithmetic leaves before its own op if `a`
+    /// is no SmallInt or the result leaves the range.
+    fn ld_arith(&mut self, pc: usize, t: u16, d: u16, a: u16, k: Value, sub: bool) {
+        let e = self.exits[pc + 1];
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rax, QWORD k as i64
+            ; mov QWORD [rbx + reg(t)], rax
+        );
+        self.count(1);
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rax, QWORD [rbx + reg(a)]
+            ; test al, 1
+            ; jz =>e
+            ; mov rcx, QWORD (k ^ 1) as i64
+        );
+        if sub {
+            dynasm!(self.a ; .arch x64 ; sub rax, rcx);
+        } else {
+            dynasm!(self.a ; .arch x64 ; add rax, rcx);
+        }
+        dynasm!(self.a ; .arch x64 ; jo =>e);
+        self.store(d);
+        self.count(1);
+        self.goto(pc + 2);
+    }
+
+    /// `rax` = register `o` if it is an object of exactly class `class`; else leave (a subclass
+    /// instance too: the interpreter's display lookup decides, and the type error is its).
+    fn object_of_class(&mut self, pc: usize, o: u16, class: u32) {
+        let e = self.exits[pc];
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rax, QWORD [rbx + reg(o)]
+            ; test al, 7
+            ; jnz =>e
+            ; test rax, rax
+            ; jz =>e
+            ; mov rcx, QWORD [rax] // the header: kind in bits 0-3, class in bits 32-63
+            ; mov edx, ecx
+            ; and edx, 0xf
+            ; cmp edx, KIND_OBJECT
+            ; jne =>e
+        );
+        if !cfg!(lockstep_mutant = "jit_field_skips_class_check") {
+            dynasm!(self.a
+                ; .arch x64
+                ; shr rcx, 32
+                ; cmp ecx, class as i32
+                ; jne =>e
+            );
+        }
+    }
+
+    /// `rax` = register `a` if it is an array; else leave.
+    fn array(&mut self, pc: usize, a: u16) {
+        let e = self.exits[pc];
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rax, QWORD [rbx + reg(a)]
+            ; test al, 7
+            ; jnz =>e
+            ; test rax, rax
+            ; jz =>e
+            ; mov ecx, DWORD [rax]
+            ; and ecx, 0xf
+            ; cmp ecx, KIND_ARRAY
+            ; jne =>e
+        );
+    }
+
+    /// `rax` = the storage cell of array register `a`, `rcx` = the SmallInt index in register
+    /// `i`, inside the length; else leave (type errors, boxed indices, out of bounds).
+    fn element(&mut self, pc: usize, a: u16, i: u16) {
+        let e = self.exits[pc];
+        self.array(pc, a);
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rcx, QWORD [rbx + reg(i)]
+            ; test cl, 1
+            ; jz =>e
+            ; sar rcx, 3
+            ; cmp rcx, QWORD [rax + slot_offset(ARRAY_LEN)] // unsigned: a negative index is huge
+            ; jae =>e
+            ; mov rax, QWORD [rax + slot_offset(ARRAY_STORAGE)]
+        );
+    }
+}
