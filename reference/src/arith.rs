@@ -25,7 +25,7 @@ fn numbers(op: &str, a: &Value, b: &Value) -> Result<Numbers, Fault> {
 
 #[cold]
 fn operand_types(op: &str, expected: &str, a: &Value, b: &Value) -> Fault {
-    Fault::type_error(format!("{op} expects {expected}, found {} and {}", a.type_name(), b.type_name()))
+    Fault::type_error(format!("{op} expects {expected}, got {} and {}", a.type_name(), b.type_name()))
 }
 
 /// The binary arithmetic instructions. [exec.arith]
@@ -46,7 +46,6 @@ pub(crate) fn arith(op: ArithOp, a: &Value, b: &Value) -> Result<Value, Fault> {
         ArithOp::Div => "div",
         ArithOp::Rem => "rem",
     };
-    let zero = || Fault::new(TrapKind::DivisionByZero, format!("{name} by the integer 0"));
     Ok(match numbers(name, a, b)? {
         // [value.int-wrap]
         Numbers::Ints(x, y) => Value::Int(match op {
@@ -54,8 +53,8 @@ pub(crate) fn arith(op: ArithOp, a: &Value, b: &Value) -> Result<Value, Fault> {
             ArithOp::Sub => x.wrapping_sub(y),
             ArithOp::Mul => x.wrapping_mul(y),
             // [value.int-div]
-            ArithOp::Div => num::int_div(x, y).ok_or_else(zero)?,
-            ArithOp::Rem => num::int_rem(x, y).ok_or_else(zero)?,
+            ArithOp::Div => num::int_div(x, y).ok_or_else(|| by_zero(x, name))?,
+            ArithOp::Rem => num::int_rem(x, y).ok_or_else(|| by_zero(x, name))?,
         }),
         // [value.float-arith]: Rust's f64 operators are IEEE binary64, round to nearest even,
         // never fused; `%` is fmod.
@@ -69,12 +68,18 @@ pub(crate) fn arith(op: ArithOp, a: &Value, b: &Value) -> Result<Value, Fault> {
     })
 }
 
+/// [value.int-div]: an int division or remainder by zero.
+#[cold]
+fn by_zero(x: i64, name: &str) -> Fault {
+    Fault::new(TrapKind::DivisionByZero, format!("{x} {name} 0"))
+}
+
 /// `neg`. [exec.neg]
 pub(crate) fn neg(a: &Value) -> Result<Value, Fault> {
     match a {
         Value::Int(x) => Ok(Value::Int(x.wrapping_neg())),
         Value::Float(x) => Ok(Value::Float(-*x)),
-        _ => Err(Fault::type_error(format!("neg expects a number, found {}", a.type_name()))),
+        _ => Err(Fault::type_error(format!("neg expects a number, got {}", a.type_name()))),
     }
 }
 
@@ -83,7 +88,7 @@ pub(crate) fn sqrt(a: &Value) -> Result<Value, Fault> {
     match a {
         Value::Int(x) => Ok(Value::Float(num::int_to_float(*x).sqrt())),
         Value::Float(x) => Ok(Value::Float(x.sqrt())),
-        _ => Err(Fault::type_error(format!("sqrt expects a number, found {}", a.type_name()))),
+        _ => Err(Fault::type_error(format!("sqrt expects a number, got {}", a.type_name()))),
     }
 }
 
@@ -119,7 +124,7 @@ pub(crate) fn not(a: &Value) -> Result<Value, Fault> {
     match a {
         Value::Bool(x) => Ok(Value::Bool(!*x)),
         Value::Int(x) => Ok(Value::Int(!*x)),
-        _ => Err(Fault::type_error(format!("not expects a bool or an int, found {}", a.type_name()))),
+        _ => Err(Fault::type_error(format!("not expects a bool or an int, got {}", a.type_name()))),
     }
 }
 

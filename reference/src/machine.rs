@@ -310,7 +310,7 @@ impl<'m> Machine<'m> {
         if !self.threads[t].started {
             self.threads[t].started = true;
             // [exec.thread-entry]: the root function's entry charges fuel, at its pc 0.
-            if let Err(fault) = self.charge_fuel(t) {
+            if let Err(fault) = self.charge_fuel(t, || "the thread has no fuel to enter its root function".into()) {
                 self.end_trapped(t, fault);
                 return Ok(());
             }
@@ -399,10 +399,10 @@ impl<'m> Machine<'m> {
     }
 
     /// [exec.fuel]: one unit, or `out_of_fuel` when none is left.
-    fn charge_fuel(&mut self, t: usize) -> Result<(), Fault> {
+    fn charge_fuel(&mut self, t: usize, detail: impl FnOnce() -> String) -> Result<(), Fault> {
         let th = &mut self.threads[t];
         if th.fuel == 0 {
-            return Err(Fault::new(TrapKind::OutOfFuel, "the thread has no fuel left"));
+            return Err(Fault::new(TrapKind::OutOfFuel, detail()));
         }
         th.fuel -= 1;
         Ok(())
@@ -475,7 +475,7 @@ impl<'m> Machine<'m> {
             // [exec.itof]
             Instr::IToF { dst, a } => match self.reg(t, *a) {
                 Value::Int(i) => self.put(t, *dst, Value::Float(lockstep_spec::num::int_to_float(*i))),
-                other => Err(Fault::type_error(format!("itof expects an int, found {}", other.type_name()))),
+                other => Err(Fault::type_error(format!("itof expects an int, got {}", other.type_name()))),
             },
             // [exec.ftoi]
             Instr::FToI { dst, a } => match self.reg(t, *a) {
@@ -483,10 +483,10 @@ impl<'m> Machine<'m> {
                     Some(i) => self.put(t, *dst, Value::Int(i)),
                     None => Err(Fault::new(
                         TrapKind::InvalidConversion,
-                        format!("ftoi of {}, which has no int value", lockstep_spec::num::format_float(*f)),
+                        format!("ftoi of {}", lockstep_spec::num::format_float(*f)),
                     )),
                 },
-                other => Err(Fault::type_error(format!("ftoi expects a float, found {}", other.type_name()))),
+                other => Err(Fault::type_error(format!("ftoi expects a float, got {}", other.type_name()))),
             },
             // [exec.typeof]
             Instr::TypeOf { dst, a } => {
@@ -502,11 +502,7 @@ impl<'m> Machine<'m> {
                 match self.reg(t, *cond) {
                     Value::Bool(b) if *b == want => self.jump(t, *target),
                     Value::Bool(_) => Ok(self.next(t)),
-                    other => Err(Fault::type_error(format!(
-                        "{} expects a bool condition, found {}",
-                        instr.opcode().mnemonic(),
-                        other.type_name()
-                    ))),
+                    other => Err(not_a_condition(other)),
                 }
             }
             // [exec.call]
@@ -518,7 +514,7 @@ impl<'m> Machine<'m> {
             Instr::CallV { dst, callee, args } => {
                 let Value::Function(func) = self.reg(t, *callee) else {
                     let found = self.reg(t, *callee).type_name();
-                    return Err(Fault::type_error(format!("callv expects a function, found {found}")));
+                    return Err(Fault::type_error(format!("callv expects a function, got {found}")));
                 };
                 let func = *func;
                 let callee_def = &self.module.functions[func.0 as usize];
@@ -526,10 +522,10 @@ impl<'m> Machine<'m> {
                     return Err(Fault::new(
                         TrapKind::ArityMismatch,
                         format!(
-                            "callv passes {} arguments to {}, which takes {}",
-                            args.len(),
+                            "{} takes {} arguments, callv passed {}",
                             callee_def.name,
-                            callee_def.arity
+                            callee_def.arity,
+                            args.len()
                         ),
                     ));
                 }
@@ -560,20 +556,13 @@ impl<'m> Machine<'m> {
             Instr::Send { dst, recv, name, args } => {
                 let receiver = self.reg(t, *recv).clone();
                 let Value::Object(obj) = &receiver else {
-                    return Err(Fault::type_error(format!(
-                        "send expects an object receiver, found {}",
-                        receiver.type_name()
-                    )));
+                    return Err(Fault::type_error(format!("send to a {}, not an object", receiver.type_name())));
                 };
                 let name = self.const_str(name.0);
                 let Some(func) = self.find_method(obj.class, name) else {
                     return Err(Fault::new(
                         TrapKind::NoSuchMethod,
-                        format!(
-                            "class {} has no method {}",
-                            self.module.classes[obj.class.0 as usize].name,
-                            String::from_utf8_lossy(name)
-                        ),
+                        format!("class {} has no such method", self.module.classes[obj.class.0 as usize].name),
                     ));
                 };
                 let callee_def = &self.module.functions[func.0 as usize];
@@ -581,10 +570,10 @@ impl<'m> Machine<'m> {
                     return Err(Fault::new(
                         TrapKind::ArityMismatch,
                         format!(
-                            "send passes the receiver and {} arguments to {}, which takes {} parameters",
-                            args.len(),
+                            "method {} takes {} arguments with the receiver, send passed {}",
                             callee_def.name,
-                            callee_def.arity
+                            callee_def.arity,
+                            args.len() + 1
                         ),
                     ));
                 }
@@ -606,16 +595,13 @@ impl<'m> Machine<'m> {
                 let n = match self.reg(t, *len) {
                     Value::Int(n) => *n,
                     other => {
-                        return Err(Fault::type_error(format!(
-                            "anew expects an int length, found {}",
-                            other.type_name()
-                        )))
+                        return Err(Fault::type_error(format!("anew expects an int length, got {}", other.type_name())))
                     }
                 };
                 if n < 0 || n as u64 > MAX_ARRAY_LEN {
                     return Err(Fault::new(
                         TrapKind::BadLength,
-                        format!("anew of length {n}, outside 0..={MAX_ARRAY_LEN}"),
+                        format!("array length {n} is outside 0..={MAX_ARRAY_LEN}"),
                     ));
                 }
                 self.put(t, *dst, Value::array(vec![Value::Nil; n as usize]))
@@ -644,7 +630,7 @@ impl<'m> Machine<'m> {
                 if items.borrow().len() as u64 >= MAX_ARRAY_LEN {
                     return Err(Fault::new(
                         TrapKind::BadLength,
-                        format!("apush onto an array of the maximum length {MAX_ARRAY_LEN}"),
+                        format!("an array may hold at most {MAX_ARRAY_LEN} elements"),
                     ));
                 }
                 items.borrow_mut().push(self.reg(t, *src).clone());
@@ -655,7 +641,7 @@ impl<'m> Machine<'m> {
             Instr::Concat { dst, a, b } => {
                 let (Value::Str(x), Value::Str(y)) = (self.reg(t, *a), self.reg(t, *b)) else {
                     return Err(Fault::type_error(format!(
-                        "concat expects two strings, found {} and {}",
+                        "concat expects two strings, got {} and {}",
                         self.reg(t, *a).type_name(),
                         self.reg(t, *b).type_name()
                     )));
@@ -664,7 +650,7 @@ impl<'m> Machine<'m> {
                 if len > MAX_STRING_LEN {
                     return Err(Fault::new(
                         TrapKind::BadLength,
-                        format!("concat would make a string of {len} bytes, above {MAX_STRING_LEN}"),
+                        format!("a string may hold at most {MAX_STRING_LEN} bytes"),
                     ));
                 }
                 let joined: Vec<u8> = x.iter().chain(y.iter()).copied().collect();
@@ -676,7 +662,7 @@ impl<'m> Machine<'m> {
                     let n = s.len() as i64;
                     self.put(t, *dst, Value::Int(n))
                 }
-                other => Err(Fault::type_error(format!("slen expects a string, found {}", other.type_name()))),
+                other => Err(Fault::type_error(format!("slen expects a string, got {}", other.type_name()))),
             },
             // [exec.tostr]
             Instr::ToStr { dst, a } => {
@@ -689,7 +675,7 @@ impl<'m> Machine<'m> {
                     let v = lockstep_spec::num::parse_int(s).map_or(Value::Nil, Value::Int);
                     self.put(t, *dst, v)
                 }
-                other => Err(Fault::type_error(format!("stoi expects a string, found {}", other.type_name()))),
+                other => Err(Fault::type_error(format!("stoi expects a string, got {}", other.type_name()))),
             },
             // [exec.stof]
             Instr::SToF { dst, s } => match self.reg(t, *s) {
@@ -697,7 +683,7 @@ impl<'m> Machine<'m> {
                     let v = lockstep_spec::num::parse_float(s).map_or(Value::Nil, Value::Float);
                     self.put(t, *dst, v)
                 }
-                other => Err(Fault::type_error(format!("stof expects a string, found {}", other.type_name()))),
+                other => Err(Fault::type_error(format!("stof expects a string, got {}", other.type_name()))),
             },
 
             // [exec.print]
@@ -715,7 +701,7 @@ impl<'m> Machine<'m> {
                 if self.threads.len() >= MAX_THREADS as usize {
                     return Err(Fault::new(
                         TrapKind::ThreadLimit,
-                        format!("spawn would create more than {MAX_THREADS} threads"),
+                        format!("a run may create at most {MAX_THREADS} threads"),
                     ));
                 }
                 let args = self.args(t, args);
@@ -730,7 +716,7 @@ impl<'m> Machine<'m> {
             Instr::Join { dst, thread } => {
                 let Value::Thread(target) = self.reg(t, *thread) else {
                     let found = self.reg(t, *thread).type_name();
-                    return Err(Fault::type_error(format!("join expects a thread, found {found}")));
+                    return Err(Fault::type_error(format!("join expects a thread, got {found}")));
                 };
                 let target = target.clone();
                 if self.threads[t].atomic_depth > 0 {
@@ -745,10 +731,7 @@ impl<'m> Machine<'m> {
                     ThreadState::Trapped(info) => Err(Fault::with_message(
                         TrapKind::ThreadTrapped,
                         info.kind.name().to_string(),
-                        format!(
-                            "joined thread {} trapped {} in {} at instruction {}",
-                            target.id, info.kind, info.function_name, info.pc
-                        ),
+                        format!("thread {} trapped: {}", target.id, info.kind),
                     )),
                 }
             }
@@ -773,16 +756,16 @@ impl<'m> Machine<'m> {
             // [exec.trap]
             Instr::Trap { msg } => {
                 let message = String::from_utf8_lossy(self.const_str(msg.0)).into_owned();
-                Err(Fault::with_message(TrapKind::ExplicitTrap, message, "the trap instruction"))
+                Err(Fault::with_message(TrapKind::ExplicitTrap, message.clone(), message))
             }
             // [exec.assert]
             Instr::Assert { cond, msg } => match self.reg(t, *cond) {
                 Value::Bool(true) => Ok(self.next(t)),
                 Value::Bool(false) => {
                     let message = String::from_utf8_lossy(self.const_str(msg.0)).into_owned();
-                    Err(Fault::with_message(TrapKind::AssertionFailed, message, "assert of false"))
+                    Err(Fault::with_message(TrapKind::AssertionFailed, message.clone(), message))
                 }
-                other => Err(Fault::type_error(format!("assert expects a bool, found {}", other.type_name()))),
+                other => Err(not_a_condition(other)),
             },
         }
     }
@@ -803,7 +786,7 @@ impl<'m> Machine<'m> {
     /// taken. [exec.backward-jump]
     fn jump(&mut self, t: usize, target: Label) -> Result<Flow, Fault> {
         if target.0 <= self.threads[t].frame.pc {
-            self.charge_fuel(t)?;
+            self.charge_fuel(t, || "no fuel left for a backward jump".into())?;
         }
         self.threads[t].frame.pc = target.0;
         Ok(Flow::Continue)
@@ -813,13 +796,14 @@ impl<'m> Machine<'m> {
     /// the depth limit, then fuel. [exec.call-entry]
     fn enter(&mut self, t: usize, func: FuncIdx, args: Vec<Value>, dst: Reg) -> Result<Flow, Fault> {
         let depth = self.threads[t].callers.len() + 1;
+        let name = &self.module.functions[func.0 as usize].name;
         if depth + 1 > MAX_CALL_DEPTH as usize {
             return Err(Fault::new(
                 TrapKind::StackOverflow,
-                format!("a call at depth {depth} would exceed the maximum depth {MAX_CALL_DEPTH}"),
+                format!("calling {name} would exceed {MAX_CALL_DEPTH} frames"),
             ));
         }
-        self.charge_fuel(t)?;
+        self.charge_fuel(t, || format!("no fuel left for entering {name}"))?;
         let frame = Frame::new(self.module, func, args, Some(dst));
         let th = &mut self.threads[t];
         th.frame.pc += 1;
@@ -843,10 +827,7 @@ impl<'m> Machine<'m> {
             }
             None => {
                 if th.atomic_depth > 0 {
-                    return Err(Fault::new(
-                        TrapKind::UnbalancedAtomic,
-                        format!("the thread returned inside {} open atomic block(s)", th.atomic_depth),
-                    ));
+                    return Err(Fault::new(TrapKind::UnbalancedAtomic, "the thread ends inside an atomic block"));
                 }
                 self.end_thread(t, ThreadState::Finished(v));
                 Ok(Flow::Ended)
@@ -892,18 +873,14 @@ impl<'m> Machine<'m> {
         let class_name = &self.module.classes[class.0 as usize].name;
         match self.reg(t, obj) {
             Value::Object(o) if self.is_subclass(o.class, class) => Ok(Rc::clone(o)),
-            Value::Object(o) => Err(Fault::type_error(format!(
-                "{op} of a {} field on an instance of {}, which is not a {}",
-                class_name, self.module.classes[o.class.0 as usize].name, class_name
-            ))),
-            other => Err(Fault::type_error(format!("{op} expects an object, found {}", other.type_name()))),
+            other => Err(Fault::type_error(format!("{op} needs a {class_name} object, got {}", other.type_name()))),
         }
     }
 
     fn array(&self, t: usize, arr: Reg, op: &str) -> Result<ArrayRef, Fault> {
         match self.reg(t, arr) {
             Value::Array(a) => Ok(Rc::clone(a)),
-            other => Err(Fault::type_error(format!("{op} expects an array, found {}", other.type_name()))),
+            other => Err(Fault::type_error(format!("{op} expects an array, got {}", other.type_name()))),
         }
     }
 
@@ -912,15 +889,18 @@ impl<'m> Machine<'m> {
         let items = self.array(t, arr, op)?;
         let i = match self.reg(t, idx) {
             Value::Int(i) => *i,
-            other => return Err(Fault::type_error(format!("{op} expects an int index, found {}", other.type_name()))),
+            other => return Err(Fault::type_error(format!("{op} expects an int index, got {}", other.type_name()))),
         };
         let len = items.borrow().len();
         if i < 0 || i as u64 >= len as u64 {
-            return Err(Fault::new(
-                TrapKind::IndexOutOfBounds,
-                format!("{op} at index {i} of an array of length {len}"),
-            ));
+            return Err(Fault::new(TrapKind::IndexOutOfBounds, format!("index {i} outside an array of length {len}")));
         }
         Ok((items, i as usize))
     }
+}
+
+/// [value.bool-strict]: a condition (`jmpif`, `jmpifnot`, `assert`) that is not a bool.
+#[cold]
+fn not_a_condition(found: &Value) -> Fault {
+    Fault::type_error(format!("a condition must be a bool, got {}", found.type_name()))
 }

@@ -45,12 +45,12 @@ pub struct TrapInfo {
     /// Part of the behaviour: the program's message for `explicit_trap` and
     /// `assertion_failed`; the joined thread's trap name for `thread_trapped`; else `None`.
     pub message: Option<String>,
-    /// A human explanation; engine-specific and never compared.
+    /// The human explanation a user reads: the same text on every engine (`[exec.trap-detail]`).
     pub detail: String,
 }
 
 impl TrapInfo {
-    /// Equal in everything but `detail`.
+    /// Equal in everything a user sees: kind, thread, location, message and detail.
     pub fn same_trap(&self, other: &TrapInfo) -> bool {
         self.kind == other.kind
             && self.thread == other.thread
@@ -58,11 +58,12 @@ impl TrapInfo {
             && self.function_name == other.function_name
             && self.pc == other.pc
             && self.message == other.message
+            && self.detail == other.detail
     }
 }
 
 impl End {
-    /// Equal in everything but a trap's `detail`.
+    /// Equal, a trap in everything including its detail ([`TrapInfo::same_trap`]).
     pub fn same_end(&self, other: &End) -> bool {
         match (self, other) {
             (End::Finished { value: a }, End::Finished { value: b }) => a == b,
@@ -74,8 +75,8 @@ impl End {
 }
 
 impl Outcome {
-    /// Whether two runs behaved the same: same stdout and same end, ignoring a trap's `detail`
-    /// and the schedule (schedules are compared by the replay tests, since engines may pick
+    /// Whether two runs behaved the same: same stdout and same end (a trap's detail included),
+    /// ignoring the schedule (schedules are compared by the replay tests, since engines may pick
     /// different schedules for the same program).
     pub fn same_behaviour(&self, other: &Outcome) -> bool {
         self.stdout == other.stdout && self.end.same_end(&other.end)
@@ -230,11 +231,12 @@ mod tests {
     }
 
     #[test]
-    fn same_behaviour_ignores_detail_and_schedule_only() {
+    fn same_behaviour_ignores_the_schedule_only() {
         let a = outcome(b"x", End::Trapped(trap("one explanation")));
-        let mut b = outcome(b"x", End::Trapped(trap("another")));
+        let mut b = outcome(b"x", End::Trapped(trap("one explanation")));
         b.schedule = Schedule::default();
         assert!(a.same_behaviour(&b));
+        assert!(!a.same_behaviour(&outcome(b"x", End::Trapped(trap("another")))));
         let mut c = b.clone();
         c.stdout = b"y".to_vec();
         assert!(!a.same_behaviour(&c));

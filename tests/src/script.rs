@@ -40,8 +40,8 @@
 //! final newline. In a trap expectation, `message -` says the trap carries no message.
 //!
 //! `--- json` (optional, one line) states the whole outcome in its JSON form
-//! (`spec/semantics.md`, `exec.outcome-json`) with the trap's engine-specific `detail` written
-//! as `""`: it checks the JSON encoding itself, byte for byte.
+//! (`spec/semantics.md`, `exec.outcome-json`), the trap's `detail` (`exec.trap-detail`) and the
+//! schedule included: it checks the JSON encoding itself, byte for byte.
 
 use std::fmt;
 
@@ -59,7 +59,7 @@ pub struct Case {
     pub input: Input,
     pub stdout: Vec<u8>,
     pub expect: Expect,
-    /// The outcome's exact JSON form (with an empty `detail`), when the case states it.
+    /// The outcome's exact JSON form, when the case states it.
     pub json: Option<String>,
 }
 

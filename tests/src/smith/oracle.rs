@@ -42,7 +42,8 @@ pub enum Verdict {
 const OPTIMIZED: [Engine; 3] = [Engine::Optimized, Engine::OptimizedBarriers, Engine::OptimizedSerial];
 
 /// Single-threaded programs: the reference and each of the optimized engine's interpreters
-/// behave identically.
+/// behave identically (stdout, end, a trap's location, message and detail) and report the same
+/// schedule.
 pub fn engines_agree(program: &Program, settings: &RunSettings) -> Result<Verdict, String> {
     let reference = run(Engine::Reference, program, settings).map_err(|e| format!("reference: {e}"))?;
     for engine in OPTIMIZED {
@@ -52,7 +53,7 @@ pub fn engines_agree(program: &Program, settings: &RunSettings) -> Result<Verdic
             // Heap exhaustion is the optimized engine's only run error.
             Err(_) => return Ok(Verdict::HostLimit),
         };
-        if !reference.same_behaviour(&optimized) {
+        if !reference.same_behaviour(&optimized) || reference.schedule != optimized.schedule {
             return Err(format!(
                 "the engines disagree\nreference: {}\n{engine:?}: {}",
                 reference.to_json(),
@@ -64,8 +65,10 @@ pub fn engines_agree(program: &Program, settings: &RunSettings) -> Result<Verdic
 }
 
 /// Multithreaded programs: the optimized run's schedule, replayed on the reference, gives the
-/// same outcome; and the reference under `seeds` schedule seeds (from `first_seed` on) ends in a
-/// defined outcome that replaying its own recorded schedule reproduces.
+/// same outcome; with `--stm=off` the optimized engine's outcome is the reference's under
+/// round-robin, schedule included; and the reference under `seeds` schedule seeds (from
+/// `first_seed` on) ends in a defined outcome that replaying its own recorded schedule
+/// reproduces.
 pub fn threads_agree(
     program: &Program,
     settings: &RunSettings,
@@ -84,6 +87,20 @@ pub fn threads_agree(
         )
     })?;
     let mut outcomes = vec![optimized];
+    let round_robin = RunSettings { schedule: Some("round-robin".into()), ..settings.clone() };
+    let reference = run(Engine::Reference, program, &round_robin).map_err(|e| format!("reference: {e}"))?;
+    match run(Engine::OptimizedSerial, program, &round_robin) {
+        Err(e) if e.contains("panicked") => return Err(format!("OptimizedSerial: {e}")),
+        Err(_) => return Ok(Verdict::HostLimit),
+        Ok(serial) if serial != reference => {
+            return Err(format!(
+                "round-robin: the reference and the optimized engine with --stm=off differ\nreference: {}\nOptimizedSerial: {}",
+                reference.to_json(),
+                serial.to_json()
+            ))
+        }
+        Ok(_) => outcomes.push(reference),
+    }
     for k in 0..seeds {
         let schedule = format!("seed:{}", first_seed.wrapping_add(k));
         let seeded = RunSettings { schedule: Some(schedule.clone()), ..settings.clone() };
