@@ -65,8 +65,8 @@ pub fn engines_agree(program: &Program, settings: &RunSettings) -> Result<Verdic
 }
 
 /// Multithreaded programs: the optimized run's schedule, replayed on the reference, gives the
-/// same outcome; with `--stm=off` the optimized engine's outcome is the reference's under
-/// round-robin, schedule included; and the reference under `seeds` schedule seeds (from
+/// same outcome; with `--stm=off` (every engine that follows round-robin) the optimized
+/// engine's outcome is the reference's under round-robin, schedule included; and the reference under `seeds` schedule seeds (from
 /// `first_seed` on) ends in a defined outcome that replaying its own recorded schedule
 /// reproduces.
 pub fn threads_agree(
@@ -89,18 +89,22 @@ pub fn threads_agree(
     let mut outcomes = vec![optimized];
     let round_robin = RunSettings { schedule: Some("round-robin".into()), ..settings.clone() };
     let reference = run(Engine::Reference, program, &round_robin).map_err(|e| format!("reference: {e}"))?;
-    match run(Engine::OptimizedSerial, program, &round_robin) {
-        Err(e) if e.contains("panicked") => return Err(format!("OptimizedSerial: {e}")),
-        Err(_) => return Ok(Verdict::HostLimit),
-        Ok(serial) if serial != reference => {
-            return Err(format!(
-                "round-robin: the reference and the optimized engine with --stm=off differ\nreference: {}\nOptimizedSerial: {}",
-                reference.to_json(),
-                serial.to_json()
-            ))
+    let serial = Engine::ALL.iter().filter(|e| **e != Engine::Reference && e.follows_round_robin());
+    for &engine in serial {
+        match run(engine, program, &round_robin) {
+            Err(e) if e.contains("panicked") => return Err(format!("{engine:?}: {e}")),
+            Err(_) => return Ok(Verdict::HostLimit),
+            Ok(o) if o != reference => {
+                return Err(format!(
+                    "round-robin: the reference and {engine:?} differ\nreference: {}\n{engine:?}: {}",
+                    reference.to_json(),
+                    o.to_json()
+                ))
+            }
+            Ok(_) => {}
         }
-        Ok(_) => outcomes.push(reference),
     }
+    outcomes.push(reference);
     for k in 0..seeds {
         let schedule = format!("seed:{}", first_seed.wrapping_add(k));
         let seeded = RunSettings { schedule: Some(schedule.clone()), ..settings.clone() };
