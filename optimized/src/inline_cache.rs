@@ -111,7 +111,7 @@ impl InlineCaches {
         let selector = prog.sites[site as usize].selector;
         let s = &mut self.sites[site as usize];
         if s.state == IcState::Mega {
-            let slot = (class.wrapping_mul(0x9e37_79b1) ^ selector) as usize % GLOBAL_SIZE;
+            let slot = global_slot(class, selector);
             let e = self.global[slot];
             if e.class == class && e.selector == selector {
                 s.hits += 1;
@@ -157,10 +157,26 @@ impl InlineCaches {
     }
 }
 
+/// The entry of the global method cache for (`class`, `selector`).
+#[inline(always)]
+fn global_slot(class: u32, selector: u32) -> usize {
+    (class.wrapping_mul(0x9e37_79b1) ^ selector) as usize % GLOBAL_SIZE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::mem::{offset_of, size_of};
+
+    /// `tests/tests/send_caches.rs` relies on these collisions (class 0 and class 1024 with one
+    /// selector; selectors 0 and 1024 on one class): if the hash or the size changes, change
+    /// that program so that it still makes entries collide.
+    #[test]
+    fn the_send_caches_suite_collides() {
+        assert_eq!(global_slot(0, 0), global_slot(1024, 0));
+        assert_eq!(global_slot(0, 0), global_slot(0, 1024));
+        assert_eq!(global_slot(0, 1024), global_slot(1024, 0));
+    }
 
     /// Where `field` lies inside `state`, in bytes.
     fn at<T>(state: &IcState, field: &T) -> usize {

@@ -1,0 +1,108 @@
+//! `send` where the optimized engine's method caches could answer wrongly: a megamorphic site
+//! consults one global, direct-mapped method cache (`optimized/src/inline_cache.rs`, 1024
+//! entries keyed by class and selector), and a program with more than 1024 classes or method
+//! names makes two (class, selector) pairs share an entry. Only an entry with the same class
+//! *and* the same selector may answer ([exec.send], [exec.method-lookup]); this program meets an
+//! entry of the same selector on another class and one of the same class with another selector.
+//!
+//! The program is generated (it declares 1025 classes and 1025 method names): class `Base` is
+//! class 0 and `Odd` class 1024, and `Base`'s methods make `who` selector 0 and `far` selector
+//! 1024, so both pairs collide under the cache's hash whatever the multiplier, as long as the
+//! table has 1024 entries (`inline_cache::tests::the_send_caches_suite_collides` checks it).
+//! Every engine must print what the method lookup gives, and agree with the reference in
+//! everything.
+
+use lockstep_spec::outcome::End;
+use lockstep_spec::program::load_program;
+use lockstep_tests::Engine;
+use std::fmt::Write;
+
+/// Classes between `Base` (class 0) and `Odd` (class 1024), each a subclass of `Base` without
+/// methods of its own.
+const FILLER_CLASSES: usize = 1023;
+/// Method names of `Base` between `who` (selector 0) and `far` (selector 1024).
+const FILLER_METHODS: usize = 1023;
+
+/// Which method answers a send, and the letter it returns.
+#[derive(Clone, Copy)]
+enum Class {
+    Base,
+    Filler(usize),
+    Odd,
+}
+
+impl Class {
+    fn name(self) -> String {
+        match self {
+            Class::Base => "Base".into(),
+            Class::Filler(i) => format!("K{i}"),
+            Class::Odd => "Odd".into(),
+        }
+    }
+}
+
+/// The letter `send NAME` on an instance of `class` returns: `Odd` overrides `who` only.
+fn answer(selector: &str, class: Class) -> char {
+    match (selector, class) {
+        ("who", Class::Odd) => 'O',
+        ("who", _) => 'B',
+        _ => 'F',
+    }
+}
+
+/// The sends main makes, in order: (selector, receiver class). Five classes make each of the
+/// two sites megamorphic; then the global cache decides.
+fn sends() -> Vec<(&'static str, Class)> {
+    let five = [Class::Base, Class::Filler(1), Class::Filler(2), Class::Filler(3), Class::Filler(4)];
+    let mut s: Vec<(&str, Class)> = Vec::new();
+    s.extend(five.iter().map(|&c| ("who", c)));
+    s.extend(five.iter().map(|&c| ("far", c)));
+    // The entry (Base, who) is cached, then (Odd, who) shares it: same selector, other class.
+    s.extend([("who", Class::Base), ("who", Class::Odd)]);
+    // And back: (Base, who) meets the entry (Odd, who); then (Base, far) meets (Base, who): same
+    // class, other selector.
+    s.extend([("who", Class::Base), ("far", Class::Base)]);
+    s
+}
+
+fn program_text() -> String {
+    let mut t = String::new();
+    t.push_str("class Base {\n    method who Base_who\n");
+    for i in 1..=FILLER_METHODS {
+        let _ = writeln!(t, "    method n{i} Base_who");
+    }
+    t.push_str("    method far Base_far\n}\n");
+    for i in 1..=FILLER_CLASSES {
+        let _ = writeln!(t, "class K{i} : Base {{\n}}");
+    }
+    t.push_str("class Odd : Base {\n    method who Odd_who\n}\n");
+    for (f, letter) in [("Base_who", 'B'), ("Base_far", 'F'), ("Odd_who", 'O')] {
+        let _ = writeln!(t, "func {f}(self) {{\n    local s\n    ldk s, \"{letter}\"\n    ret s\n}}");
+    }
+    // One send site per selector, each in its own function.
+    for sel in ["who", "far"] {
+        let _ =
+            writeln!(t, "func ask_{sel}(o) {{\n    local s\n    send s, o, \"{sel}\", ()\n    print s\n    ret s\n}}");
+    }
+    t.push_str("func main() {\n    local o, r\n");
+    for (sel, class) in sends() {
+        let _ = writeln!(t, "    new o, {}\n    call r, ask_{sel}, (o)", class.name());
+    }
+    t.push_str("    ret r\n}\n");
+    t
+}
+
+#[test]
+fn colliding_entries_of_the_global_method_cache_never_answer_for_another_class_or_selector() {
+    let text = program_text();
+    let program = load_program(text.as_bytes(), "send_caches.lsa").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(program.module.module().classes.len(), FILLER_CLASSES + 2);
+    let expected: String = sends().iter().map(|&(sel, class)| answer(sel, class)).collect();
+    let reference = Engine::Reference.run(&program, &[]);
+    for &engine in Engine::ALL {
+        let outcome = engine.run(&program, &[]);
+        assert_eq!(String::from_utf8_lossy(&outcome.stdout), expected, "{engine:?}");
+        assert!(matches!(&outcome.end, End::Finished { value } if value == "F"), "{engine:?}: {:?}", outcome.end);
+        assert_eq!(outcome, reference, "{engine:?} and the reference");
+    }
+}
