@@ -4,9 +4,14 @@
 //! deadlocked; 2 bad usage, an invalid program file or a schedule that does not fit the
 //! program; 3 a host limit was reached (memory); 4 the output could not be written (a closed
 //! pipe, a full disk). Every message goes to stderr; only the program's own output (and what
-//! `disasm`/`check` print) goes to stdout.
+//! `disasm`/`check` print) goes to stdout, or, with `run --outcome json`, only the JSON document
+//! (`outcome_json`).
 
 #![forbid(unsafe_code)]
+
+mod outcome_json;
+mod stats;
+mod units;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use lockstep_spec::asm::printable;
@@ -29,16 +34,22 @@ struct Cli {
 enum Command {
     /// Assemble a text program (.lsa) into a verified binary module (.lsb).
     Asm {
-        /// The assembly file.
+        /// The assembly file (`-`: standard input, then -o is needed).
         input: PathBuf,
         /// Where to write the module (default: the input path with extension .lsb).
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
     /// Print a program (binary or text) as assembly text that re-assembles to the same bytes.
-    Disasm { file: PathBuf },
+    Disasm {
+        /// The program (binary or text; `-`: standard input).
+        file: PathBuf,
+    },
     /// Load and verify a program, and print a summary.
-    Check { file: PathBuf },
+    Check {
+        /// The program (binary or text; `-`: standard input).
+        file: PathBuf,
+    },
     /// Run a program; ARGS are passed to `main` as an array of strings.
     Run(RunArgs),
     /// Generate a random valid program (the differential tests' generator) from a seed.
@@ -55,7 +66,7 @@ struct DiffArgs {
     /// Fuel of each thread, as for `run`.
     #[arg(long)]
     fuel: Option<u64>,
-    /// The program (binary or text).
+    /// The program (binary or text; `-`: standard input).
     file: PathBuf,
     /// Arguments for the program's `main`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -93,16 +104,23 @@ struct RunArgs {
     /// Write the schedule that ran (its serialization order) to this file.
     #[arg(long)]
     record_schedule: Option<PathBuf>,
-    /// Print the outcome on stdout after the program's output: `json`.
+    /// `json`: standard output carries only the outcome as one line of JSON (the program's
+    /// output is inside it; spec/semantics.md [exec.outcome-json]), with the --stats and
+    /// --stm-report figures as its keys `stats` and `stm_report`.
     #[arg(long, value_enum)]
     outcome: Option<OutcomeFormat>,
+    /// Write that JSON document to FILE instead (implies --outcome json); the program's output
+    /// goes to standard output, written when the run ends.
+    #[arg(long, value_name = "FILE")]
+    outcome_file: Option<PathBuf>,
     /// Print statistics to stderr after the run (optimized engine): instructions executed,
     /// inline-cache states, collections and their total pause, peak heap.
     #[arg(long)]
     stats: bool,
-    /// The heap limit in bytes ([limit.memory]; default 4 GiB): a run whose live data outgrows
-    /// it stops with an out-of-memory error and exit status 3.
-    #[arg(long, value_name = "BYTES")]
+    /// The heap limit ([limit.memory]; default 4GiB), in bytes or with a unit: 64MiB, 4GiB,
+    /// 100MB. A run whose live data outgrows it stops with an out-of-memory error and exit
+    /// status 3.
+    #[arg(long, value_name = "SIZE", value_parser = units::parse_size)]
     max_heap: Option<usize>,
     /// Optimized engine: `on` (default) runs guest threads in parallel on OS threads under
     /// software transactional memory; `off` runs them one at a time on one OS thread,
@@ -121,7 +139,7 @@ struct RunArgs {
     /// ops (to test every way back into it). Never changes a program's outcome.
     #[arg(long, value_name = "MODE", default_value = "on", value_parser = lockstep_optimized::JitMode::parse)]
     jit: lockstep_optimized::JitMode,
-    /// The program (binary or text, recognised by content).
+    /// The program (binary or text, recognised by content; `-`: standard input).
     file: PathBuf,
     /// Arguments for the program's `main`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -190,25 +208,43 @@ fn invalid(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_INVALID)
 }
 
+/// `-` as a program path: standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// How messages name a program file.
+fn file_name(path: &Path) -> String {
+    if is_stdin(path) {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
 fn load(path: &Path) -> Result<Program, ExitCode> {
     let bytes = match read_bounded(path) {
         Ok(bytes) => bytes,
-        Err(e) => return Err(invalid(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => return Err(invalid(format!("cannot read {}: {e}", file_name(path)))),
     };
-    load_program(&bytes, &path.display().to_string()).map_err(|e| {
+    load_program(&bytes, &file_name(path)).map_err(|e| {
         // A bad file is shown, never obeyed: its control characters are escaped.
         eprintln!("{}", printable(&e.to_string()));
         ExitCode::from(EXIT_INVALID)
     })
 }
 
-/// Reads a file, refusing anything larger than the largest module (so `/dev/zero` or a huge
-/// file is an error, not an unbounded allocation).
+/// Reads a file (`-`: standard input), refusing anything larger than the largest module (so
+/// `/dev/zero` or a huge file is an error, not an unbounded allocation).
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let limit = lockstep_spec::limits::MAX_MODULE_BYTES as u64;
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    if is_stdin(path) {
+        std::io::stdin().lock().take(limit + 1).read_to_end(&mut bytes)?;
+    } else {
+        std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    }
     if bytes.len() as u64 > limit {
         return Err(std::io::Error::other(format!("larger than the {limit}-byte module limit")));
     }
@@ -216,6 +252,9 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 fn asm(input: &Path, output: Option<PathBuf>) -> ExitCode {
+    if is_stdin(input) && output.is_none() {
+        return invalid("asm -: the program comes from standard input, so say where to write it with -o FILE");
+    }
     let program = match load(input) {
         Ok(p) => p,
         Err(code) => return code,
@@ -248,7 +287,7 @@ fn check(file: &Path) -> ExitCode {
     let entry = m.functions.get(m.entry.0 as usize).map_or("?", |f| f.name.as_str());
     let summary = format!(
         "{}: ok ({:?}): {} functions, {} classes, {} constants, {} instructions, entry `{}`\n",
-        file.display(),
+        file_name(file),
         program.format,
         m.functions.len(),
         m.classes.len(),
@@ -270,10 +309,12 @@ fn run(args: RunArgs) -> ExitCode {
     };
     let fuel = args.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL);
     let guest_args: Vec<Vec<u8>> = args.args.into_iter().map(OsString::into_encoded_bytes).collect();
+    // The JSON document (on stdout or in a file) carries the output, the schedule and the figures.
+    let json = args.outcome.is_some() || args.outcome_file.is_some();
     // A long multithreaded run has one schedule entry per segment: keep it only if asked for.
-    let record_schedule = args.record_schedule.is_some() || args.outcome.is_some();
+    let record_schedule = args.record_schedule.is_some() || json;
     let mut stats = None;
-    let mut stm_report: Option<String> = None;
+    let mut stm_report = None;
     let engine = args.engine.unwrap_or(if scheduler == lockstep_reference::Scheduler::RoundRobin {
         Engine::Optimized
     } else {
@@ -293,11 +334,7 @@ fn run(args: RunArgs) -> ExitCode {
                 args: guest_args,
                 record_schedule,
                 // The JSON outcome carries stdout, so it needs the output captured.
-                stdout: if args.outcome.is_some() {
-                    lockstep_reference::Stdout::Capture
-                } else {
-                    lockstep_reference::Stdout::Inherit
-                },
+                stdout: if json { lockstep_reference::Stdout::Capture } else { lockstep_reference::Stdout::Inherit },
                 ..lockstep_reference::Config::default()
             };
             if let Some(limit) = args.max_heap {
@@ -328,7 +365,7 @@ fn run(args: RunArgs) -> ExitCode {
                 args: guest_args,
                 stats: args.stats,
                 record_schedule,
-                stream_stdout: args.outcome.is_none(),
+                stream_stdout: !json,
                 stm: args.stm != OnOff::Off,
                 stm_solo: args.stm != OnOff::Barriers,
                 stm_report: args.stm_report,
@@ -343,19 +380,8 @@ fn run(args: RunArgs) -> ExitCode {
                 return output_failed(*kind, message);
             }
             ran.map(|report| {
-                stats = report.stats.map(|s| s.to_string());
-                stm_report = report.stm.map(|r| {
-                    r.render(&|func, pc| {
-                        let name = program.module.functions.get(func as usize).map_or("?", |f| f.name.as_str());
-                        let line = program
-                            .source_map
-                            .as_ref()
-                            .and_then(|map| map.line(func, pc))
-                            .map(|line| format!(" ({}:{line})", args.file.display()))
-                            .unwrap_or_default();
-                        format!("function `{name}` instruction {pc}{line}")
-                    })
-                });
+                stats = report.stats;
+                stm_report = report.stm;
                 report.outcome
             })
             .map_err(|e| (EXIT_HOST_LIMIT, e.to_string()))
@@ -368,14 +394,39 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let status = report(&args.file, &program, &outcome, args.outcome, args.record_schedule.as_deref());
+    let place = |func: u32, pc: u32| stats::Place {
+        function: func,
+        function_name: program.module.functions.get(func as usize).map_or("?", |f| f.name.as_str()).to_string(),
+        pc,
+        line: program.source_map.as_ref().and_then(|map| map.line(func, pc)),
+    };
+    let destination = match (&args.outcome_file, json) {
+        (Some(path), _) => Some(OutcomeTo::File(path)),
+        (None, true) => Some(OutcomeTo::Stdout),
+        (None, false) => None,
+    };
+    let document = destination.map(|to| {
+        let stats = stats.as_ref().map(stats::stats_json);
+        let stm = stm_report.as_ref().map(|r| stats::stm_json(r, &place));
+        (to, outcome_json::document(&outcome, stats.as_deref(), stm.as_deref()))
+    });
+    let status = report(&args.file, &program, &outcome, document, args.record_schedule.as_deref());
+    if json {
+        return status;
+    }
     if let Some(stats) = stats {
-        eprintln!("{stats}");
+        eprintln!("{}", stats::stats_text(&stats));
     }
     if let Some(r) = stm_report {
-        eprint!("{r}");
+        eprint!("{}", stats::stm_text(&r, &file_name(&args.file), &place));
     }
     status
+}
+
+/// Where the JSON document goes.
+enum OutcomeTo<'a> {
+    Stdout,
+    File(&'a Path),
 }
 
 /// The schedule-replay oracle on one program: the optimized engine's run, replayed on the
@@ -497,19 +548,28 @@ fn parse_scheduler(text: &str) -> Result<lockstep_reference::Scheduler, String> 
     Err(format!("unknown --schedule `{text}`: expected round-robin, seed:N or replay:FILE"))
 }
 
-/// Writes the guest's output, the outcome and the recorded schedule; returns the exit status.
+/// Writes the guest's output (unless it streamed, or is inside the JSON document on stdout), the
+/// JSON document and the recorded schedule; returns the exit status.
 fn report(
     file: &Path,
     program: &Program,
     outcome: &Outcome,
-    format: Option<OutcomeFormat>,
+    document: Option<(OutcomeTo, String)>,
     record: Option<&Path>,
 ) -> ExitCode {
-    let json = match format {
-        Some(OutcomeFormat::Json) => format!("{}\n", outcome.to_json()),
-        None => String::new(),
+    let written = match &document {
+        // Only the document: the guest's output is inside it.
+        Some((OutcomeTo::Stdout, json)) => write_stdout(json.as_bytes()),
+        Some((OutcomeTo::File(path), json)) => write_stdout(&outcome.stdout).and_then(|()| {
+            std::fs::write(path, json).map_err(|e| {
+                eprintln!("error: cannot write the outcome to {}: {e}", path.display());
+                ExitCode::from(EXIT_OUTPUT)
+            })
+        }),
+        // Captured only by an engine that did not stream (empty otherwise).
+        None => write_stdout(&outcome.stdout),
     };
-    if let Err(code) = write_stdout(&outcome.stdout).and_then(|()| write_stdout(json.as_bytes())) {
+    if let Err(code) = written {
         return code;
     }
     if let Some(path) = record {
@@ -524,7 +584,7 @@ fn report(
                 .source_map
                 .as_ref()
                 .and_then(|map| map.line(trap.function, trap.pc))
-                .map(|line| format!(" ({}:{line})", file.display()))
+                .map(|line| format!(" ({}:{line})", file_name(file)))
                 .unwrap_or_default();
             let message = trap.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
             // The message is the program's (a `trap` or `assert` string): shown, never obeyed.

@@ -165,8 +165,8 @@ fn outcome_json_and_schedule_recording_and_replay() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.starts_with("12497500\n"), "{out}");
-    assert!(out.contains("\"finished\""), "{out}");
+    let doc = one_json_line(&o.stdout, "parallel_sum");
+    assert_eq!((doc["stdout"].as_str(), doc["end"]["kind"].as_str()), (Some("12497500\n"), Some("finished")));
     let replay = format!("replay:{sched}");
     let again = lockstep(&["run", "--schedule", &replay, "--outcome", "json", "examples/parallel_sum.lsa", "5000"]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
@@ -471,4 +471,448 @@ fn diff_survives_dropping_a_long_list() {
     let o = lockstep(&["diff", &file]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("agree:") && stdout(&o).contains("finished with 200000"), "{}", stdout(&o));
+}
+
+// ---- output for tools: `--outcome json`, `--outcome-file` --------------------------------------
+
+/// Parses all of `out` as one JSON document on one line: anything else on stdout fails.
+fn one_json_line(out: &[u8], what: &str) -> serde_json::Value {
+    let text = std::str::from_utf8(out).unwrap_or_else(|e| panic!("{what}: stdout is not UTF-8: {e}"));
+    assert!(text.ends_with('\n') && text.matches('\n').count() == 1, "{what}: not exactly one line: {text:?}");
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{what}: stdout is not one JSON document ({e}): {text:?}"))
+}
+
+/// A program that prints without a final newline, then ends as `end` says.
+fn printing_program(dir: &Path, name: &str, end: &str) -> String {
+    let src = format!("func main() {{\n    local s\n    ldk s, \"no newline\"\n    print s\n{end}\n}}\n");
+    write(dir, name, src.as_bytes())
+}
+
+/// With `--outcome json`, standard output is the JSON document alone, whatever the program
+/// printed (it used to be glued after the guest's output: `no newline{"stdout":...`), on every
+/// engine, for a run that finishes and one that traps; the document carries the version.
+#[test]
+fn outcome_json_is_all_of_stdout() {
+    let dir = scratch("json-only");
+    let finishes = printing_program(&dir, "fin.lsa", "    ret s");
+    let traps = printing_program(&dir, "trap.lsa", "    trap \"boom\"");
+    for engine in [&["--engine", "reference"][..], &["--stm=off"], &["--stm=on"]] {
+        for (file, status, kind) in [(&finishes, 0, "finished"), (&traps, 1, "trapped")] {
+            let o = lockstep(&[&["run", "--outcome", "json"][..], engine, &[file.as_str()]].concat());
+            let what = format!("{engine:?} {file}");
+            assert_eq!(o.status.code(), Some(status), "{what}: {}", stderr(&o));
+            let doc = one_json_line(&o.stdout, &what);
+            assert_eq!(doc["version"], 1, "{what}");
+            assert_eq!(doc["stdout"], "no newline", "{what}");
+            assert_eq!(doc["end"]["kind"], kind, "{what}");
+        }
+    }
+    // The trap is still reported for people, on stderr.
+    let o = lockstep(&["run", "--outcome", "json", &traps]);
+    assert!(stderr(&o).contains("trap: explicit_trap: boom"), "{}", stderr(&o));
+}
+
+/// `--stats` and `--stm-report` become keys of the document instead of text on stderr.
+#[test]
+fn outcome_json_carries_the_stats_and_the_stm_report() {
+    let o =
+        lockstep(&["run", "--outcome", "json", "--stats", "--stm-report", "examples/parallel_sum.lsa", "20000", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "the figures went to stderr as well");
+    let doc = one_json_line(&o.stdout, "parallel_sum");
+    assert_eq!(doc["stdout"], "199990000\n");
+    assert!(doc["stats"]["instructions"].as_u64().unwrap() > 20000, "{doc}");
+    assert!(doc["stats"]["gc"]["peak_heap_bytes"].as_u64().unwrap() > 0, "{doc}");
+    let threads = doc["stm_report"]["threads"].as_array().unwrap();
+    assert_eq!(threads.len(), 3, "{doc}");
+    assert_eq!(threads.iter().map(|t| t["committed"].as_u64().unwrap()).min().map(|c| c > 0), Some(true), "{doc}");
+    assert!(doc["stm_report"]["conflicts"].is_array(), "{doc}");
+}
+
+/// `--outcome-file FILE`: the document goes to FILE, the program's output to stdout as usual;
+/// a file that cannot be written is exit status 4.
+#[test]
+fn outcome_file_takes_the_document_and_stdout_keeps_the_output() {
+    let dir = scratch("outcome-file");
+    let json = dir.join("out.json").display().to_string();
+    let o = lockstep(&["run", "--outcome-file", &json, "examples/fib.lsa", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "55\n");
+    let doc = one_json_line(&std::fs::read(&json).unwrap(), "the outcome file");
+    assert_eq!((doc["stdout"].as_str(), doc["end"]["value"].as_str()), (Some("55\n"), Some("55")));
+    let o = lockstep(&["run", "--outcome-file", "/nonexistent/dir/out.json", "examples/hello.lsa"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot write the outcome to /nonexistent/dir/out.json"), "{}", stderr(&o));
+}
+
+/// The shape of a JSON value: object keys in order, with the shape of each value, arrays by
+/// their first element; scalars (and null, which stands for an absent string or line) alike.
+fn shape(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(m) => {
+            let fields: Vec<String> = m.iter().map(|(k, v)| format!("{k}:{}", shape(v))).collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        serde_json::Value::Array(a) => format!("[{}]", a.first().map(shape).unwrap_or_default()),
+        _ => "_".to_string(),
+    }
+}
+
+/// A documented template made JSON: `S` a string, `N` a number, `[S,...]` a list of strings.
+fn template_json(template: &str) -> serde_json::Value {
+    let text = template.replace(",...]", "]").replace(":S", ":\"s\"").replace("[S", "[\"s\"").replace(":N", ":0");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("template {template} is not JSON once filled ({e}): {text}"))
+}
+
+/// The spec's [exec.outcome-json] and the README's `stats`/`stm_report` forms name exactly the
+/// keys, in the order, that `lockstep run --outcome json` writes: for a run that finishes, one
+/// that traps, one that deadlocks, and one with both kinds of figures.
+#[test]
+fn the_documented_json_forms_are_the_ones_written() {
+    let spec = std::fs::read_to_string("spec/semantics.md").unwrap();
+    let rule = &spec[spec.find("**[exec.outcome-json]**").expect("the rule is in spec/semantics.md")..];
+    let rule = &rule[..rule[1..].find("\n- **[").map_or(rule.len(), |i| i + 1)];
+    let top = rule.split("```text").nth(1).and_then(|r| r.split("```").next()).expect("the rule's text block").trim();
+    // The forms of `E`: the backticked objects of the rule that start with "kind".
+    let ends: Vec<&str> = rule.split('`').filter(|s| s.starts_with("{\"kind\":")).collect();
+    let end_of = |kind: &str| {
+        let form = ends.iter().find(|e| e.contains(&format!("\"kind\":\"{kind}\""))).expect(kind);
+        template_json(&top.replace(":E,", &format!(":{form},")))
+    };
+    let documented = template_json(&top.replace(":E,", ":{\"kind\":\"finished\",\"value\":S},"));
+    assert_eq!(documented["version"], 1, "the spec's version");
+
+    let dir = scratch("json-forms");
+    let deadlock = "func self_join(box) {\n local h, t, zero\n ldi zero, 0\nwait:\n aget h, box, zero\n ldnil t\n \
+                    eq t, h, t\n jmpif t, wait\n join t, h\n ret t\n}\nfunc main() {\n local box, one, t, zero\n \
+                    ldi one, 1\n ldi zero, 0\n anew box, one\n spawn t, self_join, (box)\n aset box, zero, t\n \
+                    join t, t\n ret t\n}\n";
+    let cases = [
+        ("finished", write(&dir, "fin.lsa", b"func main() {\n    local a\n    ldi a, 1\n    ret a\n}\n"), 0),
+        ("trapped", write(&dir, "trap.lsa", b"func main() {\n    trap \"x\"\n}\n"), 1),
+        ("deadlock", write(&dir, "dead.lsa", deadlock.as_bytes()), 1),
+    ];
+    for (kind, file, status) in &cases {
+        let o = lockstep(&["run", "--outcome", "json", file]);
+        assert_eq!(o.status.code(), Some(*status), "{kind}: {}", stderr(&o));
+        let written = one_json_line(&o.stdout, kind);
+        assert_eq!(shape(&written), shape(&end_of(kind)), "{kind}: spec/semantics.md and the output disagree");
+        assert_eq!(written["version"], documented["version"]);
+    }
+
+    // The README's forms of the figures.
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let figure = |key: &str| {
+        let line = readme.lines().find(|l| l.starts_with(&format!("\"{key}\":{{"))).expect(key);
+        template_json(&format!("{{{line}}}"))[key].clone()
+    };
+    // Enough contention for conflicts, usually; an empty list is compared as a list.
+    let o = lockstep(&["run", "--outcome", "json", "--stats", "--stm-report", "examples/counter.lsa"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let written = one_json_line(&o.stdout, "counter");
+    assert_eq!(shape(&written["stats"]), shape(&figure("stats")), "README.md and --stats disagree");
+    let mut documented = figure("stm_report");
+    if written["stm_report"]["conflicts"].as_array().is_some_and(Vec::is_empty) {
+        documented["conflicts"] = serde_json::json!([]);
+    }
+    assert_eq!(shape(&written["stm_report"]), shape(&documented), "README.md and --stm-report disagree");
+    let keys: Vec<&String> = written.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["version", "stdout", "end", "schedule", "stats", "stm_report"]);
+}
+
+// ---- sizes with units, standard input, human units ---------------------------------------------
+
+/// `--max-heap` takes units: `8MB` is the same limit as `8000000`; a bad size is a usage error
+/// that says what is expected.
+#[test]
+fn max_heap_takes_units_and_says_what_is_wrong() {
+    let dir = scratch("units");
+    let src = "func main() {\n local a, keep, n, z\n ldi z, 0\n anew keep, z\n ldi n, 65536\nloop:\n anew a, n\n apush keep, a\n jmp loop\n}\n";
+    let file = write(&dir, "grow.lsa", src.as_bytes());
+    for size in ["8MB", "8 MB", "7.5MiB"] {
+        for engine in ["reference", "optimized"] {
+            let o = lockstep(&["run", "--engine", engine, "--max-heap", size, &file]);
+            assert_eq!(o.status.code(), Some(3), "{size} {engine}: {}", stderr(&o));
+        }
+    }
+    for size in ["64MiB", "4GiB", "1000000000"] {
+        let o = lockstep(&["run", "--max-heap", size, "examples/hello.lsa"]);
+        assert_eq!(o.status.code(), Some(0), "{size}: {}", stderr(&o));
+    }
+    for (size, says) in [("64XB", "unknown unit `XB`"), ("64M", "unknown unit `M`"), ("lots", "is not a size")] {
+        let o = lockstep(&["run", "--max-heap", size, "examples/hello.lsa"]);
+        assert_eq!(o.status.code(), Some(2), "{size}");
+        assert!(stderr(&o).contains(says) && stderr(&o).contains("MiB"), "{size}: {}", stderr(&o));
+    }
+}
+
+/// Runs `lockstep` with `input` on its standard input.
+fn lockstep_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command that refuses before reading (`asm -` without -o) closes the pipe early.
+    let _ = std::io::Write::write_all(&mut child.stdin.take().unwrap(), input);
+    child.wait_with_output().unwrap()
+}
+
+/// `-` as the program reads standard input, text or binary, for every command that takes a
+/// program; messages name it `<stdin>`.
+#[test]
+fn a_dash_reads_the_program_from_standard_input() {
+    let dir = scratch("stdin");
+    let text = std::fs::read("examples/fib.lsa").unwrap();
+    let o = lockstep_stdin(&["run", "-", "10"], &text);
+    assert_eq!((o.status.code(), stdout(&o)), (Some(0), "55\n".to_string()), "{}", stderr(&o));
+    let bin = dir.join("fib.lsb").display().to_string();
+    let o = lockstep_stdin(&["asm", "-", "-o", &bin], &text);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let binary = std::fs::read(&bin).unwrap();
+    let o = lockstep_stdin(&["run", "--engine", "reference", "-", "12"], &binary);
+    assert_eq!(stdout(&o), "144\n", "{}", stderr(&o));
+    let o = lockstep_stdin(&["disasm", "-"], &binary);
+    assert!(stdout(&o).contains("func fib("), "{}", stdout(&o));
+    let o = lockstep_stdin(&["check", "-"], &binary);
+    assert!(stdout(&o).starts_with("<stdin>: ok"), "{}", stdout(&o));
+    let o = lockstep_stdin(&["diff", "-", "5"], &text);
+    assert!(stdout(&o).starts_with("agree:"), "{}{}", stdout(&o), stderr(&o));
+    // Errors and traps name it.
+    let o = lockstep_stdin(&["check", "-"], b"func main() {\n    add r0, 5, r1\n}\n");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("<stdin>:2:"), "{}", stderr(&o));
+    let o = lockstep_stdin(&["run", "-"], b"func main() {\n    local a\n    ldi a, 1\n    trap \"t\"\n}\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("(<stdin>:4)"), "{}", stderr(&o));
+    // `asm -` has no input path to name the output after.
+    let o = lockstep_stdin(&["asm", "-"], &text);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("-o FILE"), "{}", stderr(&o));
+}
+
+/// `--stats` and `--stm-report` print times and sizes in units people read.
+#[test]
+fn stats_and_stm_report_print_human_units() {
+    let o = lockstep(&["run", "--stats", "--stm-report", "examples/parallel_sum.lsa", "20000", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    let after = |prefix: &str| -> String {
+        let line = e.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix:?} line:\n{e}"));
+        line[prefix.len()..].to_string()
+    };
+    // 1 MiB or more: the engine reserves a chunk per size class at least.
+    let peak = after("peak heap: ");
+    assert!(peak.ends_with(" MiB") && peak.trim_end_matches(" MiB").parse::<f64>().is_ok(), "{peak}");
+    let gc = after("gc: ");
+    assert!(gc.contains(" total pause, live after last ") && !gc.contains("bytes"), "{gc}");
+    let stm = after("stm: ");
+    let unit = |s: &str| ["0 s"].contains(&s) || [" ns", " us", " ms", " s"].iter().any(|u| s.ends_with(u));
+    let lost = stm.split("lost in aborts ").nth(1).and_then(|r| r.split(',').next()).unwrap();
+    let waiting = stm.split("waiting ").nth(1).unwrap();
+    assert!(unit(lost) && unit(waiting), "{stm}");
+}
+
+// ---- the README ---------------------------------------------------------------------------------
+
+/// The indented code block that follows `marker` in README.md.
+fn readme_block(readme: &str, marker: &str) -> Vec<String> {
+    let rest = &readme[readme.find(marker).unwrap_or_else(|| panic!("README.md has no {marker:?}"))..];
+    rest.lines()
+        .skip_while(|l| !l.starts_with("    "))
+        .take_while(|l| l.starts_with("    ") || l.is_empty())
+        .filter(|l| !l.is_empty())
+        .map(|l| l[4..].to_string())
+        .collect()
+}
+
+/// An option as the synopsis or `--help` shows it: its names, whether it is written `--x=V`,
+/// and its possible values when it has a fixed set.
+#[derive(Debug, PartialEq)]
+struct Opt {
+    names: Vec<String>,
+    equals: bool,
+    values: Option<Vec<String>>,
+}
+
+/// The options of `lockstep SUB -h` (without `-h, --help`).
+fn help_options(sub: &str) -> Vec<Opt> {
+    let o = lockstep(&[sub, "-h"]);
+    assert_eq!(o.status.code(), Some(0), "{sub} -h");
+    let help = stdout(&o);
+    let section = &help[help.find("\nOptions:\n").expect("an Options section")..];
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for line in section.lines().skip(2) {
+        let t = line.trim_start();
+        if t.starts_with('-') {
+            let head = t.split("  ").next().unwrap().to_string();
+            entries.push((head, t.to_string()));
+        } else if let Some(last) = entries.last_mut() {
+            last.1.push_str(t);
+        }
+    }
+    entries
+        .into_iter()
+        .filter(|(head, _)| !head.contains("--help"))
+        .map(|(head, all)| {
+            let names: Vec<String> = head
+                .split([',', ' ', '='])
+                .filter(|w| w.starts_with('-'))
+                .map(|w| w.trim_end_matches('<').to_string())
+                .collect();
+            let values = all
+                .split("[possible values: ")
+                .nth(1)
+                .map(|v| v.split(']').next().unwrap().split(", ").map(str::to_string).collect::<Vec<_>>());
+            Opt { names, equals: head.contains("=<"), values }
+        })
+        .collect()
+}
+
+/// The options the README's synopsis gives `lockstep SUB`: `-o FILE`, `[--fuel N]`,
+/// `[--engine optimized|reference]`, `[--stm=on|off]`, `[--single-threaded|--threaded]`.
+fn synopsis_options(usage: &str) -> Vec<(String, bool, Vec<String>)> {
+    let mut out = Vec::new();
+    let words: Vec<&str> = usage.split_whitespace().collect();
+    for (i, w) in words.iter().enumerate() {
+        let w = w.trim_start_matches('[').trim_end_matches(']');
+        if let Some((name, values)) = w.split_once('=').filter(|_| w.starts_with('-')) {
+            out.push((name.to_string(), true, values.split('|').map(str::to_string).collect()));
+            continue;
+        }
+        for alternative in w.split('|').filter(|a| a.starts_with('-')) {
+            // The value, when the next word is one (`N`, `FILE`, `a|b`) and not an option.
+            let next = words.get(i + 1).map(|n| n.trim_end_matches(']')).filter(|n| !n.starts_with(['-', '[']));
+            let values = match next {
+                Some(v) if !w.contains('|') => v.split('|').map(str::to_string).collect(),
+                _ => Vec::new(),
+            };
+            out.push((alternative.to_string(), false, values));
+        }
+    }
+    out
+}
+
+/// README.md's synopsis names exactly the subcommands `lockstep --help` lists and, for each, the
+/// options its `--help` lists, written `--x=V` where clap requires the `=`, with the same fixed
+/// sets of values. (It missed `--stm=barriers` and smith's `--single-threaded`/`--threaded`.)
+#[test]
+fn the_readme_synopsis_is_the_cli() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let block = readme_block(&readme, "## The `lockstep` command");
+    // One usage per subcommand: its first line, and following lines that continue with `[`,
+    // each without the description after two spaces.
+    let mut usages: Vec<(String, String)> = Vec::new();
+    for line in &block {
+        let usage = line.trim_start().split("  ").next().unwrap().trim();
+        if let Some(rest) = line.strip_prefix("lockstep ") {
+            let sub = rest.split_whitespace().next().unwrap().to_string();
+            usages.push((sub, usage.to_string()));
+        } else if usage.starts_with('[') {
+            usages.last_mut().expect("a continuation after a usage line").1.push_str(&format!(" {usage}"));
+        }
+    }
+    let help = stdout(&lockstep(&["--help"]));
+    let commands: Vec<&str> = help
+        .split("Commands:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .filter(|&c| c != "help")
+        .collect();
+    let mut documented: Vec<&str> = usages.iter().map(|(s, _)| s.as_str()).collect();
+    let mut commands = commands;
+    documented.sort_unstable();
+    commands.sort_unstable();
+    assert_eq!(documented, commands, "the README's subcommands and `lockstep --help`'s");
+    for (sub, usage) in &usages {
+        let help = help_options(sub);
+        let synopsis = synopsis_options(usage);
+        for (name, equals, values) in &synopsis {
+            let opt = help
+                .iter()
+                .find(|o| o.names.contains(name))
+                .unwrap_or_else(|| panic!("README: `lockstep {sub}` has no option {name}"));
+            assert_eq!(*equals, opt.equals, "README: `lockstep {sub} {name}`: `=` as clap requires it");
+            if let Some(accepted) = &opt.values {
+                let (mut a, mut b) = (values.clone(), accepted.clone());
+                a.sort();
+                b.sort();
+                assert_eq!(a, b, "README: the values of `lockstep {sub} {name}`");
+            }
+        }
+        for opt in &help {
+            assert!(
+                synopsis.iter().any(|(name, _, _)| opt.names.contains(name)),
+                "README: the synopsis of `lockstep {sub}` lacks {:?}",
+                opt.names
+            );
+        }
+    }
+}
+
+/// Every example command of README.md runs as shown (from a scratch directory with `examples/`
+/// and `bench/` beside it, `lockstep` on the PATH): the indented lines that start with
+/// `lockstep ` outside the synopsis, and the `$ lockstep ...` example with the output it shows.
+/// The reproduction example's `--fuel` is the one `lockstep smith` writes in the header.
+#[test]
+fn the_readme_commands_work_as_shown() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let synopsis = readme_block(&readme, "## The `lockstep` command");
+    let dir = scratch("readme");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for d in ["examples", "bench"] {
+        std::os::unix::fs::symlink(root.join(d), dir.join(d)).unwrap();
+    }
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_lockstep")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let sh = |command: &str| {
+        Command::new("sh").arg("-c").arg(command).current_dir(&dir).env("PATH", &path).output().unwrap()
+    };
+    let lines: Vec<&str> = readme.lines().collect();
+    let mut ran = 0;
+    let mut fuel = None;
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(command) = line.strip_prefix("    $ lockstep ") {
+            let expected = lines[i + 1].strip_prefix("    ").expect("the output shown under the command");
+            let o = sh(&format!("lockstep {command}"));
+            assert_eq!(stdout(&o), format!("{expected}\n"), "README: `lockstep {command}`: {}", stderr(&o));
+            ran += 1;
+            continue;
+        }
+        let Some(command) = line.strip_prefix("    lockstep ") else { continue };
+        if synopsis.iter().any(|s| s.starts_with(&format!("lockstep {command}"))) {
+            continue;
+        }
+        let o = sh(&format!("lockstep {command}"));
+        // 0, or 1 for a program that traps (a generated one may): a stale option is status 2.
+        assert!(matches!(o.status.code(), Some(0 | 1)), "README: `lockstep {command}`: {}", stderr(&o));
+        if command.starts_with("smith") {
+            fuel =
+                stdout(&o).lines().find_map(|l| l.strip_prefix("; run with: lockstep run --fuel ").map(str::to_string));
+        }
+        if let Some(used) = command.split("--fuel ").nth(1) {
+            let written = fuel.as_deref().expect("the smith command before it printed its header").split(' ').next();
+            assert_eq!(used.split(' ').next(), written, "README: `lockstep {command}`: not the fuel smith wrote");
+        }
+        ran += 1;
+    }
+    assert!(ran >= 4, "only {ran} README commands found");
+}
+
+/// The licence files that Cargo.toml's `license = "MIT OR Apache-2.0"` names are there.
+#[test]
+fn the_licence_files_are_there() {
+    let cargo = std::fs::read_to_string("Cargo.toml").unwrap();
+    assert!(cargo.contains("license = \"MIT OR Apache-2.0\""));
+    let mit = std::fs::read_to_string("LICENSE-MIT").unwrap();
+    assert!(mit.contains("Permission is hereby granted, free of charge") && mit.contains("the lockstep authors"));
+    let apache = std::fs::read_to_string("LICENSE-APACHE").unwrap();
+    assert!(apache.contains("Apache License") && apache.contains("Version 2.0, January 2004"));
 }

@@ -8,6 +8,10 @@ use crate::schedule::{Schedule, ThreadId};
 use crate::trap::TrapKind;
 use std::fmt::Write;
 
+/// The `version` of the outcome's JSON form ([exec.outcome-json]). It changes when a key is
+/// renamed, removed or changes meaning; a tool that reads the form checks it.
+pub const OUTCOME_JSON_VERSION: u32 = 1;
+
 /// Everything a run produced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
@@ -84,12 +88,13 @@ impl Outcome {
 
     /// The outcome as one line of JSON, in the stable form `[exec.outcome-json]` documents:
     ///
-    /// `{"stdout":S,"end":E,"schedule":[["0",3],["0.1",1]]}` where `E` is one of
+    /// `{"version":1,"stdout":S,"end":E,"schedule":[["0",3],["0.1",1]]}` where `version` is
+    /// [`OUTCOME_JSON_VERSION`] and `E` is one of
     /// `{"kind":"finished","value":S}`,
     /// `{"kind":"trapped","trap":S,"thread":S,"function":N,"function_name":S,"pc":N,"message":S|null,"detail":S}`,
     /// `{"kind":"deadlock","blocked":[S,...]}`.
     pub fn to_json(&self) -> String {
-        let mut out = String::from("{\"stdout\":");
+        let mut out = format!("{{\"version\":{OUTCOME_JSON_VERSION},\"stdout\":");
         json_bytes(&mut out, &self.stdout);
         out.push_str(",\"end\":");
         match &self.end {
@@ -198,15 +203,15 @@ mod tests {
         let cases = [
             (
                 outcome(b"hi\n", End::Finished { value: "42".into() }),
-                r#"{"stdout":"hi\n","end":{"kind":"finished","value":"42"},"schedule":[["0",3],["0.1",1]]}"#,
+                r#"{"version":1,"stdout":"hi\n","end":{"kind":"finished","value":"42"},"schedule":[["0",3],["0.1",1]]}"#,
             ),
             (
                 outcome(b"", End::Trapped(trap("d"))),
-                r#"{"stdout":"","end":{"kind":"trapped","trap":"assertion_failed","thread":"0.1","function":2,"function_name":"check","pc":7,"message":"x \"big\"","detail":"d"},"schedule":[["0",3],["0.1",1]]}"#,
+                r#"{"version":1,"stdout":"","end":{"kind":"trapped","trap":"assertion_failed","thread":"0.1","function":2,"function_name":"check","pc":7,"message":"x \"big\"","detail":"d"},"schedule":[["0",3],["0.1",1]]}"#,
             ),
             (
                 outcome(b"", End::Deadlock { blocked: vec![ThreadId(vec![0]), ThreadId(vec![0, 0])] }),
-                r#"{"stdout":"","end":{"kind":"deadlock","blocked":["0","0.0"]},"schedule":[["0",3],["0.1",1]]}"#,
+                r#"{"version":1,"stdout":"","end":{"kind":"deadlock","blocked":["0","0.0"]},"schedule":[["0",3],["0.1",1]]}"#,
             ),
         ];
         for (o, want) in cases {
