@@ -1,6 +1,6 @@
 //! The `lockstep` command-line tool: assemble, disassemble, check and run programs.
 //!
-//! Exit status (README.md, spec/semantics.md): 0 the program finished; 1 the guest trapped or
+//! Exit status (README.md, "Exit status"): 0 the program finished; 1 the guest trapped or
 //! deadlocked; 2 bad usage, an invalid program file or a schedule that does not fit the
 //! program; 3 a host limit was reached (memory); 4 the output could not be written (a closed
 //! pipe, a full disk). Every message goes to stderr; only the program's own output (and what
