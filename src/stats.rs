@@ -21,13 +21,18 @@ pub struct Place {
 
 /// `--stats` for people, one fact per line, no trailing newline.
 pub fn stats_text(s: &Stats) -> String {
-    let ic = &s.inline_caches;
+    let (ic, jit) = (&s.inline_caches, &s.jit);
     format!(
         "instructions executed: {}\nthreads: {}\n\
+         jit: {} functions compiled, {} of code, {} compiling, {} entries into compiled code\n\
          send sites: {} (uninitialized {}, monomorphic {}, polymorphic {}, megamorphic {}); hits {}, misses {}\n\
          gc: {} collections, {} total pause, live after last {}\npeak heap: {}",
         s.instructions,
         s.threads,
+        jit.functions_compiled,
+        units::bytes(jit.code_bytes),
+        units::duration(jit.compile_time),
+        jit.entries,
         ic.sites,
         ic.uninitialized,
         ic.monomorphic,
@@ -44,13 +49,18 @@ pub fn stats_text(s: &Stats) -> String {
 
 /// `--stats` as a JSON object (bytes and nanoseconds).
 pub fn stats_json(s: &Stats) -> String {
-    let ic = &s.inline_caches;
+    let (ic, jit) = (&s.inline_caches, &s.jit);
     format!(
-        "{{\"instructions\":{},\"threads\":{},\"send_sites\":{{\"sites\":{},\"uninitialized\":{},\"monomorphic\":{},\
+        "{{\"instructions\":{},\"threads\":{},\"jit\":{{\"functions_compiled\":{},\"code_bytes\":{},\
+         \"compile_ns\":{},\"entries\":{}}},\"send_sites\":{{\"sites\":{},\"uninitialized\":{},\"monomorphic\":{},\
          \"polymorphic\":{},\"megamorphic\":{},\"hits\":{},\"misses\":{}}},\"gc\":{{\"collections\":{},\
          \"pause_ns\":{},\"live_bytes_after_last\":{},\"peak_heap_bytes\":{}}}}}",
         s.instructions,
         s.threads,
+        jit.functions_compiled,
+        jit.code_bytes,
+        jit.compile_time.as_nanos(),
+        jit.entries,
         ic.sites,
         ic.uninitialized,
         ic.monomorphic,
@@ -226,17 +236,26 @@ mod tests {
         s.inline_caches.sites = 4;
         s.inline_caches.monomorphic = 4;
         s.inline_caches.hits = 99;
+        s.jit.functions_compiled = 2;
+        s.jit.code_bytes = 5000;
+        s.jit.compile_time = Duration::from_micros(250);
+        s.jit.entries = 7;
         let text = stats_text(&s);
+        assert!(
+            text.contains(
+                "\njit: 2 functions compiled, 4.88 KiB of code, 250 us compiling, 7 entries into compiled code\n"
+            ),
+            "{text}"
+        );
         assert!(
             text.ends_with("gc: 3 collections, 1.50 ms total pause, live after last 2.00 KiB\npeak heap: 3.00 MiB"),
             "{text}"
         );
-        assert!(
-            text.starts_with("instructions executed: 1234\nthreads: 2\nsend sites: 4 (uninitialized 0, monomorphic 4,")
-        );
+        assert!(text.starts_with("instructions executed: 1234\nthreads: 2\njit: "), "{text}");
+        assert!(text.contains("\nsend sites: 4 (uninitialized 0, monomorphic 4, polymorphic 0,"), "{text}");
         assert_eq!(
             stats_json(&s),
-            r#"{"instructions":1234,"threads":2,"send_sites":{"sites":4,"uninitialized":0,"monomorphic":4,"polymorphic":0,"megamorphic":0,"hits":99,"misses":0},"gc":{"collections":3,"pause_ns":1500000,"live_bytes_after_last":2048,"peak_heap_bytes":3145728}}"#
+            r#"{"instructions":1234,"threads":2,"jit":{"functions_compiled":2,"code_bytes":5000,"compile_ns":250000,"entries":7},"send_sites":{"sites":4,"uninitialized":0,"monomorphic":4,"polymorphic":0,"megamorphic":0,"hits":99,"misses":0},"gc":{"collections":3,"pause_ns":1500000,"live_bytes_after_last":2048,"peak_heap_bytes":3145728}}"#
         );
     }
 }
