@@ -39,6 +39,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_field_skips_class_check", "suites"),
     ("jit_float_skips_range_check", "suites"),
     ("jit_exit_skips_the_op", "suites"),
+    ("jit_stale_window_after_call", "suites"),
 ];
 
 fn main() {

@@ -51,6 +51,10 @@ pub(crate) trait Mode {
     /// requested: compiled code allocates nothing, so `heap` does not change while it runs).
     fn jit_back_jumps(&self, heap: &Heap) -> u64;
 
+    /// For compiled code: whether a function entry may skip [`Mode::safepoint`] (it would do
+    /// nothing: no collection requested).
+    fn jit_safepoints(&self, heap: &Heap) -> bool;
+
     /// Compiled code took `n` backward jumps of the allowance above.
     fn jit_took_back_jumps(&mut self, n: u64);
 

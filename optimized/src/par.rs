@@ -211,6 +211,10 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
         63 - u64::from(self.back_jumps % 64)
     }
 
+    fn jit_safepoints(&self, _: &Heap) -> bool {
+        true
+    }
+
     fn jit_took_back_jumps(&mut self, n: u64) {
         self.back_jumps = self.back_jumps.wrapping_add(n as u32);
     }

@@ -88,6 +88,10 @@ impl Mode for Serial<'_> {
         }
     }
 
+    fn jit_safepoints(&self, heap: &Heap) -> bool {
+        !heap.gc_requested
+    }
+
     fn jit_took_back_jumps(&mut self, _: u64) {}
 
     /// `end_at_boundary` is always false: only the budget ends a run of segments.

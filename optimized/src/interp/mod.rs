@@ -304,22 +304,51 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
     /// Runs the current function's compiled code from `ip` until it leaves before an op, which
     /// the loop then interprets. The code's budget of backward jumps and boundaries comes from
     /// the mode (`Mode::jit_back_jumps`, `Mode::jit_boundaries`); inside an atomic block
-    /// boundaries do not count, so the budget is unlimited and the count ignored.
+    /// boundaries do not count, so the budget is unlimited and the count ignored. Compiled code
+    /// calls and returns (`jit::calls`), so the running function may have changed: the state is
+    /// reloaded from the top frame.
     #[inline(never)]
     fn run_compiled(&mut self) {
         let atomic = self.th.atomic != 0;
         let back_jumps = self.mode.jit_back_jumps(&self.cx.heap);
         let boundaries = if atomic { u64::MAX } else { self.mode.jit_boundaries(self.left) };
-        let mut ctx =
-            JitCtx { regs: self.w.base(), thread: &mut *self.th, back_jumps, boundaries, seg_start: 0, icount: 0 };
+        let safepoints = u64::from(self.mode.jit_safepoints(&self.cx.heap));
+        let pc = self.pc();
+        let cx = &mut *self.cx;
+        let mut ctx = JitCtx {
+            regs: self.w.base(),
+            thread: &mut *self.th,
+            back_jumps,
+            boundaries,
+            seg_start: 0,
+            icount: 0,
+            safepoints,
+            pc: 0,
+            prog: self.prog,
+            jit: &mut cx.jit,
+            ic: &mut cx.ic,
+            heap: &mut cx.heap,
+        };
         // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
-        // this mode's flavour; the window is that function's frame; `ip` is an op of it.
-        let pc = unsafe { (*self.jf).run(&mut ctx, self.pc()) };
+        // this mode's flavour; the window is that function's frame; `pc` is an op of it; the
+        // context's pointers are not used otherwise until the code returns.
+        let pc = unsafe { (*self.jf).run(&mut ctx, pc) };
         self.mode.jit_took_back_jumps(back_jumps - ctx.back_jumps);
+        // SAFETY: a running thread has at least one frame; its function index was checked
+        // [verify.func-range]; its registers lie inside the register stack, which compiled code
+        // never grows.
+        let top = unsafe { *self.th.frames.last().unwrap_unchecked() };
+        let f = unsafe { self.prog.funcs.get_unchecked(top.func as usize) };
+        if f.code.as_ptr() != self.cb {
+            self.cb = f.code.as_ptr();
+            self.jit_refresh(0);
+        }
+        self.w = unsafe { Window::new(self.th.regs.as_mut_ptr().add(top.base as usize), f.regs as usize) };
         let passed = boundaries - ctx.boundaries;
         if (!atomic || cfg!(lockstep_mutant = "jit_boundary_in_atomic")) && passed > 0 {
             self.left -= passed;
-            // SAFETY: compiled code stores only op indices of this function there.
+            // SAFETY: compiled code and its helpers store only op indices of the function that
+            // runs after the last boundary there: every change of function is a boundary.
             self.seg_start = unsafe { self.cb.add(ctx.seg_start as usize) };
         }
         if STATS {

@@ -18,11 +18,15 @@
 //! everything.
 
 #[cfg(all(target_arch = "x86_64", not(loom)))]
+mod calls;
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 mod code_memory;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod x64;
 
 use crate::code::Program;
+use crate::heap::Heap;
+use crate::inline_cache::InlineCaches;
 use crate::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -80,6 +84,17 @@ pub(crate) struct JitCtx {
     pub seg_start: u64,
     /// Instructions completed (counted only by code compiled for `--stats`).
     pub icount: u64,
+    /// Whether a function entry (a safepoint) may skip [`crate::mode::Mode::safepoint`]: 1 when
+    /// it would do nothing, else 0.
+    pub safepoints: u64,
+    /// Where to leave when a call helper returns null (`calls.rs`).
+    pub pc: u64,
+    /// What the call helpers read: the program, this thread's compiled code, its inline caches
+    /// and heap.
+    pub prog: *const Program,
+    pub jit: *mut Jit,
+    pub ic: *mut InlineCaches,
+    pub heap: *mut Heap,
 }
 
 /// Field offsets of [`JitCtx`] for the templates.
@@ -91,6 +106,7 @@ pub(crate) mod ctx {
     pub const BOUNDARIES: i32 = 24;
     pub const SEG_START: i32 = 32;
     pub const ICOUNT: i32 = 40;
+    pub const PC: i32 = 56;
 }
 
 /// What `--stats` reports about the JIT.
@@ -121,6 +137,12 @@ pub(crate) struct Compiled {
 }
 
 impl Compiled {
+    /// The address of op `pc`'s code (where a call helper continues).
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    fn address(&self, pc: u32) -> *const u8 {
+        self.code.address(pc)
+    }
+
     /// Runs the compiled code from op `pc` until it leaves; returns the pc of the op the
     /// interpreter must execute next.
     ///
@@ -196,7 +218,16 @@ impl Jit {
     /// Function `func` is entered, resumed, or takes a backward jump (`weight` counts toward
     /// its hotness): its code for `flavour` if there is some (compiling it now if it just became
     /// hot), else null.
+    #[inline(always)]
     pub fn code(&mut self, prog: &Program, func: u32, flavour: Flavour, weight: u32) -> *const Compiled {
+        if let Some(Slot::Ready(c)) = self.slots.get(func as usize).map(|s| &s[flavour.index()]) {
+            return &**c;
+        }
+        self.code_slow(prog, func, flavour, weight)
+    }
+
+    #[inline(never)]
+    fn code_slow(&mut self, prog: &Program, func: u32, flavour: Flavour, weight: u32) -> *const Compiled {
         let threshold = if self.mode == JitMode::On { HOT } else { 0 };
         let slot = &mut self.slots[func as usize][flavour.index()];
         match slot {
@@ -271,6 +302,7 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, boundaries) as i32, ctx::BOUNDARIES);
         assert_eq!(offset_of!(JitCtx, seg_start) as i32, ctx::SEG_START);
         assert_eq!(offset_of!(JitCtx, icount) as i32, ctx::ICOUNT);
+        assert_eq!(offset_of!(JitCtx, pc) as i32, ctx::PC);
     }
 
     #[test]

@@ -27,6 +27,8 @@ use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 const EXP_OFFSET: i64 = 896 << 53;
 const KIND_OBJECT: i32 = 1;
 const KIND_ARRAY: i32 = 2;
+/// How many classes a field access tests inline (the class and its first subclasses).
+const MAX_CLASS_TESTS: usize = 6;
 
 /// A function's machine code and its resume table.
 pub(super) struct Code {
@@ -39,6 +41,12 @@ pub(super) struct Code {
 impl Code {
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    pub fn address(&self, pc: u32) -> *const u8 {
+        // SAFETY: `resume[pc]` is an offset inside the code (an op index of the function: the
+        // helpers' contract).
+        unsafe { self.mem.ptr().add(self.resume[pc as usize] as usize) }
     }
 
     /// # Safety
@@ -60,7 +68,7 @@ impl Code {
 /// Compiles function `func` of `prog` for `flavour`; `None` if the code memory cannot be had.
 pub(super) fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<Code> {
     let code = &prog.funcs[func as usize].code;
-    let mut e = Emitter::new(code.len(), flavour);
+    let mut e = Emitter::new(prog, code.len(), flavour);
     e.prologue();
     for (pc, op) in code.iter().enumerate() {
         e.start(pc);
@@ -95,7 +103,8 @@ enum Ord4 {
     Ge,
 }
 
-struct Emitter {
+struct Emitter<'p> {
+    prog: &'p Program,
     a: VecAssembler<X64Relocation>,
     /// The start of each op's code.
     labels: Vec<DynamicLabel>,
@@ -105,12 +114,12 @@ struct Emitter {
     flavour: Flavour,
 }
 
-impl Emitter {
-    fn new(n: usize, flavour: Flavour) -> Emitter {
+impl<'p> Emitter<'p> {
+    fn new(prog: &'p Program, n: usize, flavour: Flavour) -> Emitter<'p> {
         let mut a = VecAssembler::new(0);
         let labels = (0..n).map(|_| a.new_dynamic_label()).collect();
         let exits = (0..n).map(|_| a.new_dynamic_label()).collect();
-        Emitter { a, labels, exits, resume: Vec::with_capacity(n), flavour }
+        Emitter { prog, a, labels, exits, resume: Vec::with_capacity(n), flavour }
     }
 
     /// The entry stub (offset 0) and the shared epilogue `->leave`.
@@ -128,6 +137,9 @@ impl Emitter {
             ; mov rbx, QWORD [r12 + ctx::REGS]
             ; mov r13, QWORD [r12 + ctx::THREAD]
             ; jmp rsi
+            // A call helper returned null: leave at the pc it stored.
+            ; ->leave_at_ctx_pc:
+            ; mov eax, DWORD [r12 + ctx::PC]
             ; ->leave:
             ; add rsp, 8
             ; pop r15
@@ -416,14 +428,43 @@ impl Emitter {
                 self.store(d);
                 self.count(1);
             }
-            Op::And { d, a, b } | Op::Or { d, a, b } | Op::Xor { d, a, b } => {
+            Op::Xor { d, a, b } => {
                 self.load_pair(a, b);
-                dynasm!(self.a ; .arch x64 ; test dl, 1 ; jz =>e);
-                match op {
-                    Op::And { .. } => dynasm!(self.a ; .arch x64 ; and rax, rcx),
-                    Op::Or { .. } => dynasm!(self.a ; .arch x64 ; or rax, rcx),
-                    _ => dynasm!(self.a ; .arch x64 ; xor rax, rcx ; or rax, 1),
+                dynasm!(self.a ; .arch x64 ; test dl, 1 ; jz =>e ; xor rax, rcx ; or rax, 1);
+                self.store(d);
+                self.count(1);
+            }
+            Op::And { d, a, b } | Op::Or { d, a, b } => {
+                let and = matches!(op, Op::And { .. });
+                self.load_pair(a, b);
+                dynasm!(self.a ; .arch x64 ; test dl, 1 ; jz >not_ints);
+                if and {
+                    dynasm!(self.a ; .arch x64 ; and rax, rcx);
+                } else {
+                    dynasm!(self.a ; .arch x64 ; or rax, rcx);
                 }
+                // Two bools: `a and b` is b when a is true, else false; `a or b` is true when a
+                // is true, else b.
+                dynasm!(self.a
+                    ; .arch x64
+                    ; jmp >store
+                    ; not_ints:
+                    ; cmp rcx, TRUE as i32
+                    ; je >b_bool
+                    ; cmp rcx, FALSE as i32
+                    ; jne =>e
+                    ; b_bool:
+                    ; cmp rax, TRUE as i32
+                    ; je >a_true
+                    ; cmp rax, FALSE as i32
+                    ; jne =>e
+                );
+                if and {
+                    dynasm!(self.a ; .arch x64 ; jmp >store ; a_true: ; mov rax, rcx);
+                } else {
+                    dynasm!(self.a ; .arch x64 ; mov rax, rcx ; a_true:);
+                }
+                dynasm!(self.a ; .arch x64 ; store:);
                 self.store(d);
                 self.count(1);
             }
@@ -562,8 +603,28 @@ impl Emitter {
                 );
                 self.count(1);
             }
-            // Everything else: the interpreter (calls, sends and returns, allocation, strings,
-            // threads, atomic blocks, output, traps; heap access in the barrier flavour).
+            // Calls, sends and returns: the helper does them on the frame stack and says where to
+            // continue (`calls.rs`; `new` too, which allocates); compiled code jumps there, so guest calls never nest host
+            // frames. The stack is 16-byte aligned here (the entry stub's pushes).
+            Op::Call { .. } | Op::CallV { .. } | Op::Send { .. } | Op::Ret { .. } | Op::New { .. } => {
+                let helper = super::calls::helper(self.flavour) as i64;
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rdi, r12
+                    ; mov esi, pc as i32
+                    ; mov rax, QWORD helper
+                    ; call rax
+                    ; test rax, rax
+                    ; jz ->leave_at_ctx_pc
+                );
+                // The callee's (or caller's) window, which the helper stored.
+                if !cfg!(lockstep_mutant = "jit_stale_window_after_call") {
+                    dynasm!(self.a ; .arch x64 ; mov rbx, QWORD [r12 + ctx::REGS]);
+                }
+                dynasm!(self.a ; .arch x64 ; jmp rax);
+            }
+            // Everything else: the interpreter (allocation, strings, threads, atomic blocks,
+            // output, traps; heap access in the barrier flavour).
             _ => self.exit(pc),
         }
     }
@@ -585,7 +646,22 @@ impl Emitter {
             ; mov edx, eax
             ; or edx, ecx
             ; test dl, 2
-            ; jz =>e
+            ; jnz >decided
+            // An object or array operand: equal only to itself (`ops::equal` compares numbers
+            // and strings by value, anything else by identity).
+            ; test al, 7
+            ; jnz >other
+            ; mov edx, DWORD [rax]
+            ; and edx, 0xf
+            ; cmp edx, KIND_ARRAY
+            ; jbe >decided
+            ; other:
+            ; test cl, 7
+            ; jnz =>e
+            ; mov edx, DWORD [rcx]
+            ; and edx, 0xf
+            ; cmp edx, KIND_ARRAY
+            ; ja =>e
             ; decided:
             ; cmp rax, rcx
         );
@@ -767,13 +843,24 @@ impl Emitter {
             ; jne =>e
         );
         if !cfg!(lockstep_mutant = "jit_field_skips_class_check") {
-            dynasm!(self.a
-                ; .arch x64
-                ; shr rcx, 32
-                ; cmp ecx, class as i32
-                ; jne =>e
-            );
+            dynasm!(self.a ; .arch x64 ; shr rcx, 32);
+            for &c in &self.classes_under(class) {
+                dynasm!(self.a ; .arch x64 ; cmp ecx, c as i32 ; je >ok);
+            }
+            dynasm!(self.a ; .arch x64 ; jmp =>e ; ok:);
         }
+    }
+
+    /// `class` and its subclasses, at most [`MAX_CLASS_TESTS`] of them (an instance of another
+    /// subclass leaves: the interpreter's display lookup decides).
+    fn classes_under(&self, class: u32) -> Vec<u32> {
+        let n = self.prog.classes.len() as u32;
+        // SAFETY: both are class indices of the program (`class` an operand the verifier
+        // checked [verify.class-range]).
+        let mut v: Vec<u32> = (0..n).filter(|&c| c == class || unsafe { self.prog.is_subclass(c, class) }).collect();
+        v.sort_by_key(|&c| c != class); // the class itself first
+        v.truncate(MAX_CLASS_TESTS);
+        v
     }
 
     /// `rax` = register `a` if it is an array; else leave.
