@@ -314,6 +314,11 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         let boundaries = if atomic { u64::MAX } else { self.mode.jit_boundaries(self.left) };
         let safepoints = u64::from(self.mode.jit_safepoints(&self.cx.heap));
         let pc = self.pc();
+        let flavour = Flavour { plain_memory: M::PLAIN_MEMORY, stats: STATS };
+        let (entries, resumes) = self.cx.jit.tables(flavour);
+        let regs = self.th.regs.as_mut_ptr_range();
+        let frames = self.th.frames.as_mut_ptr();
+        let (frames_len, frames_cap) = (self.th.frames.len() as u64, self.th.frames.capacity() as u64);
         let cx = &mut *self.cx;
         let mut ctx = JitCtx {
             regs: self.w.base(),
@@ -328,11 +333,22 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             jit: &mut cx.jit,
             ic: &mut cx.ic,
             heap: &mut cx.heap,
+            frames,
+            frames_len,
+            frames_cap,
+            regs_lo: regs.start,
+            regs_end: regs.end,
+            entries,
+            resumes,
         };
         // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
         // this mode's flavour; the window is that function's frame; `pc` is an op of it; the
         // context's pointers are not used otherwise until the code returns.
         let pc = unsafe { (*self.jf).run(&mut ctx, pc) };
+        // SAFETY: compiled code pushes and pops frames inline within the capacity (writing every
+        // frame below the length first), and its helpers left `frames` and `frames_cap` as the
+        // `Vec` has them.
+        unsafe { self.th.frames.set_len(ctx.frames_len as usize) };
         self.mode.jit_took_back_jumps(back_jumps - ctx.back_jumps);
         // SAFETY: a running thread has at least one frame; its function index was checked
         // [verify.func-range]; its registers lie inside the register stack, which compiled code

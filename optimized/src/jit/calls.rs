@@ -35,8 +35,18 @@ pub(super) unsafe extern "sysv64" fn op<const PLAIN: bool, const STATS: bool>(ct
     // compiled code runs.
     let ctx = unsafe { &mut *ctx };
     let flavour = Flavour { plain_memory: PLAIN, stats: STATS };
-    // SAFETY: as above.
-    match unsafe { step(ctx, pc) } {
+    // The frame stack as compiled code left it (`JitCtx::frames`), and afterwards as this left
+    // it: a push may have moved it.
+    // SAFETY: as above; compiled code keeps `frames_len` within the capacity, and every frame
+    // below it written.
+    let th = unsafe { &mut *ctx.thread };
+    unsafe { th.frames.set_len(ctx.frames_len as usize) };
+    let next = unsafe { step(ctx, pc) };
+    let th = unsafe { &mut *ctx.thread };
+    ctx.frames = th.frames.as_mut_ptr();
+    ctx.frames_len = th.frames.len() as u64;
+    ctx.frames_cap = th.frames.capacity() as u64;
+    match next {
         Next::Refuse => {
             ctx.pc = u64::from(pc);
             std::ptr::null()

@@ -27,7 +27,7 @@ mod x64;
 use crate::code::Program;
 use crate::heap::Heap;
 use crate::inline_cache::InlineCaches;
-use crate::thread::Thread;
+use crate::thread::{Frame, Thread};
 use std::time::{Duration, Instant};
 
 /// When compiled code runs (`--jit`).
@@ -95,6 +95,19 @@ pub(crate) struct JitCtx {
     pub jit: *mut Jit,
     pub ic: *mut InlineCaches,
     pub heap: *mut Heap,
+    /// The thread's frame stack as compiled code pushes and pops it inline: the `Vec`'s buffer,
+    /// length and capacity, written back (`Vec::set_len`) when compiled code leaves or calls a
+    /// helper, and re-read after a helper (which may reallocate it).
+    pub frames: *mut Frame,
+    pub frames_len: u64,
+    pub frames_cap: u64,
+    /// The thread's register stack: its first word and one past its last.
+    pub regs_lo: *mut u64,
+    pub regs_end: *mut u64,
+    /// Per function: the address of op 0 of its code of this flavour, or 0 (not compiled).
+    pub entries: *const usize,
+    /// Per function: its code's table of op addresses, or null (not compiled).
+    pub resumes: *const *const usize,
 }
 
 /// Field offsets of [`JitCtx`] for the templates.
@@ -106,7 +119,15 @@ pub(crate) mod ctx {
     pub const BOUNDARIES: i32 = 24;
     pub const SEG_START: i32 = 32;
     pub const ICOUNT: i32 = 40;
+    pub const SAFEPOINTS: i32 = 48;
     pub const PC: i32 = 56;
+    pub const FRAMES: i32 = 96;
+    pub const FRAMES_LEN: i32 = 104;
+    pub const FRAMES_CAP: i32 = 112;
+    pub const REGS_LO: i32 = 120;
+    pub const REGS_END: i32 = 128;
+    pub const ENTRIES: i32 = 136;
+    pub const RESUMES: i32 = 144;
 }
 
 /// What `--stats` reports about the JIT.
@@ -138,9 +159,22 @@ pub(crate) struct Compiled {
 
 impl Compiled {
     /// The address of op `pc`'s code (where a call helper continues).
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
     fn address(&self, pc: u32) -> *const u8 {
-        self.code.address(pc)
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        return self.code.address(pc);
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        {
+            let _ = pc;
+            std::ptr::null()
+        }
+    }
+
+    /// The address of every op's code, by op index.
+    fn addresses(&self) -> *const usize {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        return self.code.addresses();
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        std::ptr::null()
     }
 
     /// Runs the compiled code from op `pc` until it leaves; returns the pc of the op the
@@ -197,6 +231,10 @@ pub(crate) struct Jit {
     mode: JitMode,
     /// Per function, per flavour ([`Flavour::index`]).
     slots: Vec<[Slot; 4]>,
+    /// Per flavour, per function: for [`JitCtx::entries`] and [`JitCtx::resumes`] (allocated
+    /// once: compiled code holds their addresses while it runs).
+    entries: [Vec<usize>; 4],
+    resumes: [Vec<usize>; 4],
     pub stats: JitStats,
 }
 
@@ -208,7 +246,19 @@ impl Jit {
         } else {
             prog.funcs.iter().map(|_| std::array::from_fn(|_| Slot::Cold(0))).collect()
         };
-        Jit { mode, slots, stats: JitStats::default() }
+        let n = slots.len();
+        Jit {
+            mode,
+            slots,
+            entries: std::array::from_fn(|_| vec![0; n]),
+            resumes: std::array::from_fn(|_| vec![0; n]),
+            stats: JitStats::default(),
+        }
+    }
+
+    /// The tables of `flavour` for [`JitCtx::entries`] and [`JitCtx::resumes`].
+    pub fn tables(&self, flavour: Flavour) -> (*const usize, *const *const usize) {
+        (self.entries[flavour.index()].as_ptr(), self.resumes[flavour.index()].as_ptr().cast())
     }
 
     pub fn enabled(&self) -> bool {
@@ -251,6 +301,8 @@ impl Jit {
             Some((c, bytes)) => {
                 self.stats.functions_compiled += 1;
                 self.stats.code_bytes += bytes as u64;
+                self.entries[flavour.index()][func as usize] = c.address(0) as usize;
+                self.resumes[flavour.index()][func as usize] = c.addresses() as usize;
                 *slot = Slot::Ready(Box::new(c));
                 match slot {
                     Slot::Ready(c) => &**c,
@@ -303,6 +355,14 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, seg_start) as i32, ctx::SEG_START);
         assert_eq!(offset_of!(JitCtx, icount) as i32, ctx::ICOUNT);
         assert_eq!(offset_of!(JitCtx, pc) as i32, ctx::PC);
+        assert_eq!(offset_of!(JitCtx, safepoints) as i32, ctx::SAFEPOINTS);
+        assert_eq!(offset_of!(JitCtx, frames) as i32, ctx::FRAMES);
+        assert_eq!(offset_of!(JitCtx, frames_len) as i32, ctx::FRAMES_LEN);
+        assert_eq!(offset_of!(JitCtx, frames_cap) as i32, ctx::FRAMES_CAP);
+        assert_eq!(offset_of!(JitCtx, regs_lo) as i32, ctx::REGS_LO);
+        assert_eq!(offset_of!(JitCtx, regs_end) as i32, ctx::REGS_END);
+        assert_eq!(offset_of!(JitCtx, entries) as i32, ctx::ENTRIES);
+        assert_eq!(offset_of!(JitCtx, resumes) as i32, ctx::RESUMES);
     }
 
     #[test]

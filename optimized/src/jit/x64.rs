@@ -19,14 +19,18 @@
 use super::{ctx, Flavour, JitCtx};
 use crate::code::{Op, Program};
 use crate::heap::{ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
+use crate::interp::FILL_SLACK;
 use crate::value::{Value, FALSE, TRUE};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+use lockstep_spec::limits::MAX_CALL_DEPTH;
 
 /// The float encoding's exponent offset (`value.rs`).
 const EXP_OFFSET: i64 = 896 << 53;
 const KIND_OBJECT: i32 = 1;
 const KIND_ARRAY: i32 = 2;
+/// The most registers an inline call clears (one store each).
+const MAX_INLINE_CLEAR: u32 = 32;
 /// How many classes a field access tests inline (the class and its first subclasses).
 const MAX_CLASS_TESTS: usize = 6;
 
@@ -35,12 +39,18 @@ pub(super) struct Code {
     mem: super::code_memory::CodeMemory,
     /// Byte offset of each op's code: the entry point for resuming before that op.
     resume: Vec<u32>,
+    /// The same as addresses (for returns from compiled code, `JitCtx::resumes`).
+    absolute: Box<[usize]>,
     len: usize,
 }
 
 impl Code {
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    pub fn addresses(&self) -> *const usize {
+        self.absolute.as_ptr()
     }
 
     pub fn address(&self, pc: u32) -> *const u8 {
@@ -68,7 +78,7 @@ impl Code {
 /// Compiles function `func` of `prog` for `flavour`; `None` if the code memory cannot be had.
 pub(super) fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<Code> {
     let code = &prog.funcs[func as usize].code;
-    let mut e = Emitter::new(prog, code.len(), flavour);
+    let mut e = Emitter::new(prog, func, code.len(), flavour);
     e.prologue();
     for (pc, op) in code.iter().enumerate() {
         e.start(pc);
@@ -82,7 +92,8 @@ pub(super) fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Optio
     let resume = e.resume;
     let bytes = e.a.finalize().ok()?;
     let mem = super::code_memory::CodeMemory::new(&bytes).ok()?;
-    Some(Code { mem, resume, len: bytes.len() })
+    let absolute = resume.iter().map(|&o| mem.ptr() as usize + o as usize).collect();
+    Some(Code { mem, resume, absolute, len: bytes.len() })
 }
 
 /// Byte offset of register `r` in the window.
@@ -105,6 +116,8 @@ enum Ord4 {
 
 struct Emitter<'p> {
     prog: &'p Program,
+    /// The function being compiled.
+    func: u32,
     a: VecAssembler<X64Relocation>,
     /// The start of each op's code.
     labels: Vec<DynamicLabel>,
@@ -115,11 +128,11 @@ struct Emitter<'p> {
 }
 
 impl<'p> Emitter<'p> {
-    fn new(prog: &'p Program, n: usize, flavour: Flavour) -> Emitter<'p> {
+    fn new(prog: &'p Program, func: u32, n: usize, flavour: Flavour) -> Emitter<'p> {
         let mut a = VecAssembler::new(0);
         let labels = (0..n).map(|_| a.new_dynamic_label()).collect();
         let exits = (0..n).map(|_| a.new_dynamic_label()).collect();
-        Emitter { prog, a, labels, exits, resume: Vec::with_capacity(n), flavour }
+        Emitter { prog, func, a, labels, exits, resume: Vec::with_capacity(n), flavour }
     }
 
     /// The entry stub (offset 0) and the shared epilogue `->leave`.
@@ -606,10 +619,15 @@ impl<'p> Emitter<'p> {
             // Calls, sends and returns: the helper does them on the frame stack and says where to
             // continue (`calls.rs`; `new` too, which allocates); compiled code jumps there, so guest calls never nest host
             // frames. The stack is 16-byte aligned here (the entry stub's pushes).
-            Op::Call { .. } | Op::CallV { .. } | Op::Send { .. } | Op::Ret { .. } | Op::New { .. } => {
+            Op::Call { d, argc, f, args } if self.inline_call(f, argc) => self.call(pc, d, argc, f, args),
+            Op::Ret { s } => self.ret(pc, s),
+            Op::Call { .. } | Op::CallV { .. } | Op::Send { .. } | Op::New { .. } => {
                 let helper = super::calls::helper(self.flavour) as i64;
+                // The window may have moved since entry (inline calls and returns): the helper
+                // continues with the window it stores, the same one unless it calls or returns.
                 dynasm!(self.a
                     ; .arch x64
+                    ; mov QWORD [r12 + ctx::REGS], rbx
                     ; mov rdi, r12
                     ; mov esi, pc as i32
                     ; mov rax, QWORD helper
@@ -627,6 +645,122 @@ impl<'p> Emitter<'p> {
             // output, traps; heap access in the barrier flavour).
             _ => self.exit(pc),
         }
+    }
+
+    /// Whether a `call` of `f` is done inline: its frame is cleared with one store a register,
+    /// so a frame of many registers goes through the helper.
+    fn inline_call(&self, f: u32, argc: u16) -> bool {
+        let callee = &self.prog.funcs[f as usize];
+        callee.regs.saturating_sub(u32::from(argc)) <= MAX_INLINE_CLEAR
+    }
+
+    /// `call d, f, args` inline (`interp::control`'s `enter`, `[exec.call]`): leaves before the
+    /// call for the interpreter's paths (a trap at the depth limit or without fuel, a register
+    /// stack or frame stack that must grow, a requested collection at the entry, the end of the
+    /// allowed boundaries, a callee not compiled yet); else copies the arguments, clears the
+    /// callee's other registers, pushes its frame (the caller's pc becoming the return
+    /// address), charges the entry's fuel, passes the call's boundary and jumps to the callee's
+    /// code with the window moved to its frame.
+    fn call(&mut self, pc: usize, d: u16, argc: u16, f: u32, args: u32) {
+        let e = self.exits[pc];
+        let caller_regs = self.prog.funcs[self.func as usize].regs as i32;
+        let callee_regs = self.prog.funcs[f as usize].regs as i32;
+        let room = (caller_regs + callee_regs + FILL_SLACK as i32) * 8;
+        dynasm!(self.a
+            ; .arch x64
+            ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
+            ; je =>e
+            ; cmp QWORD [r13], 0 // fuel
+            ; je =>e
+            ; cmp QWORD [r12 + ctx::SAFEPOINTS], 0
+            ; je =>e
+            ; mov rcx, QWORD [r12 + ctx::FRAMES_LEN]
+            ; cmp rcx, MAX_CALL_DEPTH as i32
+            ; jae =>e
+            ; cmp rcx, QWORD [r12 + ctx::FRAMES_CAP]
+            ; jae =>e
+            ; lea rdx, [rbx + room]
+            ; cmp rdx, QWORD [r12 + ctx::REGS_END]
+            ; ja =>e
+            ; mov rax, QWORD [r12 + ctx::ENTRIES]
+            ; mov rax, QWORD [rax + (f as i32) * 8]
+            ; test rax, rax
+            ; jz =>e
+        );
+        // The callee's registers follow the caller's: the arguments, then nil.
+        let pool = &self.prog.arg_pool[args as usize..args as usize + argc as usize];
+        for (i, &a) in pool.iter().enumerate() {
+            dynasm!(self.a
+                ; .arch x64
+                ; mov rsi, QWORD [rbx + reg(a)]
+                ; mov QWORD [rbx + (caller_regs + i as i32) * 8], rsi
+            );
+        }
+        dynasm!(self.a ; .arch x64 ; xor esi, esi);
+        for j in i32::from(argc)..callee_regs {
+            dynasm!(self.a ; .arch x64 ; mov QWORD [rbx + (caller_regs + j) * 8], rsi);
+        }
+        // The frames (16 bytes: func, base, pc, dst): the caller's is the last one.
+        const _: () = assert!(std::mem::size_of::<crate::thread::Frame>() == 16);
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rdi, QWORD [r12 + ctx::FRAMES]
+            ; shl rcx, 4
+            ; add rdi, rcx
+            ; mov DWORD [rdi - 8], (pc + 1) as i32
+            ; mov esi, DWORD [rdi - 12]
+            ; add esi, caller_regs
+            ; mov DWORD [rdi], f as i32
+            ; mov DWORD [rdi + 4], esi
+            ; mov DWORD [rdi + 8], 0
+            ; mov WORD [rdi + 12], d as i16
+            ; add QWORD [r12 + ctx::FRAMES_LEN], 1
+            ; sub QWORD [r13], 1
+            ; sub QWORD [r12 + ctx::BOUNDARIES], 1
+            ; mov QWORD [r12 + ctx::SEG_START], 0
+        );
+        self.count(1);
+        if !cfg!(lockstep_mutant = "jit_stale_window_after_call") {
+            dynasm!(self.a ; .arch x64 ; add rbx, caller_regs * 8);
+        }
+        dynasm!(self.a ; .arch x64 ; jmp rax);
+    }
+
+    /// `ret s` inline: leaves before it at the thread's last frame (its end), at the end of the
+    /// allowed boundaries, or when the caller has no compiled code; else pops the frame, stores
+    /// the result in the caller's destination register, passes the boundary and jumps to the
+    /// caller's code at its return address.
+    fn ret(&mut self, pc: usize, s: u16) {
+        let e = self.exits[pc];
+        dynasm!(self.a
+            ; .arch x64
+            ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
+            ; je =>e
+            ; mov rcx, QWORD [r12 + ctx::FRAMES_LEN]
+            ; cmp rcx, 2
+            ; jb =>e
+            ; mov rdi, QWORD [r12 + ctx::FRAMES]
+            ; shl rcx, 4
+            ; add rdi, rcx // the returning frame at rdi - 16, the caller's at rdi - 32
+            ; mov eax, DWORD [rdi - 32]
+            ; mov rdx, QWORD [r12 + ctx::RESUMES]
+            ; mov rdx, QWORD [rdx + rax * 8]
+            ; test rdx, rdx
+            ; jz =>e
+            ; mov eax, DWORD [rdi - 24]
+            ; mov rdx, QWORD [rdx + rax * 8]
+            ; mov rsi, QWORD [rbx + reg(s)]
+            ; movzx ecx, WORD [rdi - 4]
+            ; mov r8d, DWORD [rdi - 28]
+            ; mov r9, QWORD [r12 + ctx::REGS_LO]
+            ; lea rbx, [r9 + r8 * 8]
+            ; mov QWORD [rbx + rcx * 8], rsi
+            ; sub QWORD [r12 + ctx::FRAMES_LEN], 1
+            ; sub QWORD [r12 + ctx::BOUNDARIES], 1
+            ; mov QWORD [r12 + ctx::SEG_START], rax
+        );
+        self.count(1);
+        dynasm!(self.a ; .arch x64 ; jmp rdx);
     }
 
     /// `al` = whether registers `a` and `b` are equal (`negate`: unequal), for the cases the
