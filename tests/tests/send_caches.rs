@@ -106,3 +106,21 @@ fn colliding_entries_of_the_global_method_cache_never_answer_for_another_class_o
         assert_eq!(outcome, reference, "{engine:?} and the reference");
     }
 }
+
+/// `--stats` counts the program's send sites, the state each site ended in, and one hit or miss
+/// per send: here two sites, both megamorphic, and one lookup per send of `sends()`.
+#[test]
+fn the_stats_count_every_send_site_its_state_and_every_lookup() {
+    let text = program_text();
+    let program = load_program(text.as_bytes(), "send_caches.lsa").unwrap_or_else(|e| panic!("{e}"));
+    let config = lockstep_optimized::Config {
+        stats: true,
+        stm: false,
+        jit: lockstep_optimized::JitMode::Off,
+        ..lockstep_optimized::Config::default()
+    };
+    let report = lockstep_optimized::run_with_stats(&program.module, &config).expect("runs");
+    let ic = report.stats.expect("stats were asked for").inline_caches;
+    assert_eq!((ic.sites, ic.megamorphic, ic.uninitialized + ic.monomorphic + ic.polymorphic), (2, 2, 0), "{ic:?}");
+    assert_eq!(ic.hits + ic.misses, sends().len() as u64, "{ic:?}");
+}
