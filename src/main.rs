@@ -113,8 +113,8 @@ struct RunArgs {
     /// goes to standard output, written when the run ends.
     #[arg(long, value_name = "FILE")]
     outcome_file: Option<PathBuf>,
-    /// Print statistics to stderr after the run (optimized engine): instructions executed,
-    /// inline-cache states, collections and their total pause, peak heap.
+    /// Print statistics to stderr after the run (optimized engine): instructions executed, what
+    /// the JIT compiled, inline-cache states, collections and their total pause, peak heap.
     #[arg(long)]
     stats: bool,
     /// The heap limit ([limit.memory]; default 4GiB), in bytes or with a unit: 64MiB, 4GiB,
