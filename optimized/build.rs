@@ -40,6 +40,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_float_skips_range_check", "suites"),
     ("jit_exit_skips_the_op", "suites"),
     ("jit_stale_window_after_call", "suites"),
+    ("jit_ic_hit_skips_class_check", "suites"),
 ];
 
 fn main() {

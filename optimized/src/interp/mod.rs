@@ -315,7 +315,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         let safepoints = u64::from(self.mode.jit_safepoints(&self.cx.heap));
         let pc = self.pc();
         let flavour = Flavour { plain_memory: M::PLAIN_MEMORY, stats: STATS };
-        let (entries, resumes) = self.cx.jit.tables(flavour);
+        let (entries, resumes, funcs) = self.cx.jit.tables(flavour);
         let regs = self.th.regs.as_mut_ptr_range();
         let frames = self.th.frames.as_mut_ptr();
         let (frames_len, frames_cap) = (self.th.frames.len() as u64, self.th.frames.capacity() as u64);
@@ -331,7 +331,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             pc: 0,
             prog: self.prog,
             jit: &mut cx.jit,
-            ic: &mut cx.ic,
+            _reserved: 0,
             heap: &mut cx.heap,
             frames,
             frames_len,
@@ -340,6 +340,8 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             regs_end: regs.end,
             entries,
             resumes,
+            ic_sites: cx.ic.sites.as_mut_ptr(),
+            funcs,
         };
         // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
         // this mode's flavour; the window is that function's frame; `pc` is an op of it; the

@@ -1,20 +1,20 @@
-//! Calls, sends and returns from compiled code: helpers the templates call (System V), which do
-//! the interpreter's work for `call`, `callv`, `send` and `ret` on the thread's own frame stack
-//! and return where the compiled code continues (the callee's or caller's compiled code), so
-//! that guest calls never leave compiled code and never recurse on the host stack: compiled code
-//! *jumps* to the returned address.
+//! Calls and returns that the templates do not do inline (`callv`, calls of functions with large
+//! frames, returns to a caller without compiled code) and `new`: a helper they call (System V)
+//! does the interpreter's work on the thread's own frame stack and returns where the compiled
+//! code continues (the callee's or the caller's code), so that guest calls never leave compiled
+//! code and never recurse on the host stack: compiled code *jumps* to the returned address.
 //!
-//! A helper does an op only when the interpreter's fast path would do it, and otherwise
+//! The helper does an op only when the interpreter's fast path would do it, and otherwise
 //! refuses: it changes nothing, and the compiled code leaves before the op (the exactness rule).
-//! It refuses a trap (depth, fuel, a callee that is no function, no method, an arity mismatch,
-//! the last frame's return), a register stack that would have to grow, a requested collection at
-//! the function entry (a safepoint), and the end of the allowed boundaries (each of these ops
-//! ends a segment). Checks that do not depend on the callee come first, so that a refusal
-//! rarely follows an inline-cache lookup (which the interpreter repeats, counting a second hit).
+//! It refuses a trap (depth, fuel, a callee that is no function, an arity mismatch, the last
+//! frame's return, an exhausted heap), a register stack that would have to grow, a requested
+//! collection at a function entry (a safepoint), and the end of the allowed boundaries (calls
+//! and returns end a segment).
 //!
-//! A helper returns the address to continue at, or null to leave compiled code with the pc in
+//! It returns the address to continue at, or null to leave compiled code with the pc in
 //! `JitCtx::pc` of the top frame's function: the op itself when it refused, else the first op of
-//! the callee or the caller's return address when that function has no compiled code (yet).
+//! the callee or the caller's return address when that function has no compiled code (yet), or
+//! the op after a `new` that asked for a collection (the mode must see the request).
 
 use super::{Flavour, JitCtx};
 use crate::code::{Op, Program};
@@ -156,18 +156,6 @@ unsafe fn call(ctx: &mut JitCtx, pc: u32) -> Option<(u32, u32)> {
                 return None;
             }
             (f, d, argc, args, None)
-        }
-        Op::Send { d, recv, argc, site, args } => {
-            let r = reg(recv);
-            // SAFETY: a register value is an immediate or a live cell (engine invariant), and an
-            // object's header never changes once published.
-            let class = unsafe { (*ctx.heap).object_class(r) }?;
-            // SAFETY: the context's caches are this OS thread's, not otherwise used meanwhile.
-            let f = unsafe { (*ctx.ic).lookup(prog, site, class) }?;
-            if prog.funcs.get(f as usize)?.arity != u32::from(argc) + 1 {
-                return None;
-            }
-            (f, d, argc, args, Some(r))
         }
         _ => return None,
     };

@@ -26,7 +26,6 @@ mod x64;
 
 use crate::code::Program;
 use crate::heap::Heap;
-use crate::inline_cache::InlineCaches;
 use crate::thread::{Frame, Thread};
 use std::time::{Duration, Instant};
 
@@ -89,11 +88,11 @@ pub(crate) struct JitCtx {
     pub safepoints: u64,
     /// Where to leave when a call helper returns null (`calls.rs`).
     pub pc: u64,
-    /// What the call helpers read: the program, this thread's compiled code, its inline caches
-    /// and heap.
+    /// What the call helper reads: the program, this thread's compiled code and heap.
     pub prog: *const Program,
     pub jit: *mut Jit,
-    pub ic: *mut InlineCaches,
+    /// (Unused: keeps the offsets of the fields after it.)
+    pub _reserved: u64,
     pub heap: *mut Heap,
     /// The thread's frame stack as compiled code pushes and pops it inline: the `Vec`'s buffer,
     /// length and capacity, written back (`Vec::set_len`) when compiled code leaves or calls a
@@ -108,6 +107,11 @@ pub(crate) struct JitCtx {
     pub entries: *const usize,
     /// Per function: its code's table of op addresses, or null (not compiled).
     pub resumes: *const *const usize,
+    /// This thread's inline-cache sites (`inline_cache::Site`, read by inline sends, which
+    /// count their hits).
+    pub ic_sites: *mut crate::inline_cache::Site,
+    /// Per function: its arity and register count.
+    pub funcs: *const [u32; 2],
 }
 
 /// Field offsets of [`JitCtx`] for the templates.
@@ -128,6 +132,8 @@ pub(crate) mod ctx {
     pub const REGS_END: i32 = 128;
     pub const ENTRIES: i32 = 136;
     pub const RESUMES: i32 = 144;
+    pub const IC_SITES: i32 = 152;
+    pub const FUNCS: i32 = 160;
 }
 
 /// What `--stats` reports about the JIT.
@@ -235,6 +241,8 @@ pub(crate) struct Jit {
     /// once: compiled code holds their addresses while it runs).
     entries: [Vec<usize>; 4],
     resumes: [Vec<usize>; 4],
+    /// Per function: arity and register count (for [`JitCtx::funcs`]).
+    funcs: Vec<[u32; 2]>,
     pub stats: JitStats,
 }
 
@@ -252,13 +260,14 @@ impl Jit {
             slots,
             entries: std::array::from_fn(|_| vec![0; n]),
             resumes: std::array::from_fn(|_| vec![0; n]),
+            funcs: prog.funcs.iter().map(|f| [f.arity, f.regs]).collect(),
             stats: JitStats::default(),
         }
     }
 
     /// The tables of `flavour` for [`JitCtx::entries`] and [`JitCtx::resumes`].
-    pub fn tables(&self, flavour: Flavour) -> (*const usize, *const *const usize) {
-        (self.entries[flavour.index()].as_ptr(), self.resumes[flavour.index()].as_ptr().cast())
+    pub fn tables(&self, flavour: Flavour) -> (*const usize, *const *const usize, *const [u32; 2]) {
+        (self.entries[flavour.index()].as_ptr(), self.resumes[flavour.index()].as_ptr().cast(), self.funcs.as_ptr())
     }
 
     pub fn enabled(&self) -> bool {
@@ -363,6 +372,8 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, regs_end) as i32, ctx::REGS_END);
         assert_eq!(offset_of!(JitCtx, entries) as i32, ctx::ENTRIES);
         assert_eq!(offset_of!(JitCtx, resumes) as i32, ctx::RESUMES);
+        assert_eq!(offset_of!(JitCtx, ic_sites) as i32, ctx::IC_SITES);
+        assert_eq!(offset_of!(JitCtx, funcs) as i32, ctx::FUNCS);
     }
 
     #[test]

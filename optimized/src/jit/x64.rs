@@ -616,12 +616,13 @@ impl<'p> Emitter<'p> {
                 );
                 self.count(1);
             }
-            // Calls, sends and returns: the helper does them on the frame stack and says where to
-            // continue (`calls.rs`; `new` too, which allocates); compiled code jumps there, so guest calls never nest host
+            // Other calls (dynamic, or of a function with a large frame): the helper does them on
+            // the frame stack and says where to continue (`calls.rs`; `new` too, which allocates); compiled code jumps there, so guest calls never nest host
             // frames. The stack is 16-byte aligned here (the entry stub's pushes).
             Op::Call { d, argc, f, args } if self.inline_call(f, argc) => self.call(pc, d, argc, f, args),
             Op::Ret { s } => self.ret(pc, s),
-            Op::Call { .. } | Op::CallV { .. } | Op::Send { .. } | Op::New { .. } => {
+            Op::Send { d, recv, argc, site, args } => self.send(pc, d, recv, argc, site, args),
+            Op::Call { .. } | Op::CallV { .. } | Op::New { .. } => {
                 let helper = super::calls::helper(self.flavour) as i64;
                 // The window may have moved since entry (inline calls and returns): the helper
                 // continues with the window it stores, the same one unless it calls or returns.
@@ -666,25 +667,15 @@ impl<'p> Emitter<'p> {
         let caller_regs = self.prog.funcs[self.func as usize].regs as i32;
         let callee_regs = self.prog.funcs[f as usize].regs as i32;
         let room = (caller_regs + callee_regs + FILL_SLACK as i32) * 8;
+        self.call_checks(pc);
         dynasm!(self.a
             ; .arch x64
-            ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
-            ; je =>e
-            ; cmp QWORD [r13], 0 // fuel
-            ; je =>e
-            ; cmp QWORD [r12 + ctx::SAFEPOINTS], 0
-            ; je =>e
-            ; mov rcx, QWORD [r12 + ctx::FRAMES_LEN]
-            ; cmp rcx, MAX_CALL_DEPTH as i32
-            ; jae =>e
-            ; cmp rcx, QWORD [r12 + ctx::FRAMES_CAP]
-            ; jae =>e
             ; lea rdx, [rbx + room]
             ; cmp rdx, QWORD [r12 + ctx::REGS_END]
             ; ja =>e
-            ; mov rax, QWORD [r12 + ctx::ENTRIES]
-            ; mov rax, QWORD [rax + (f as i32) * 8]
-            ; test rax, rax
+            ; mov r9, QWORD [r12 + ctx::ENTRIES]
+            ; mov r9, QWORD [r9 + (f as i32) * 8]
+            ; test r9, r9
             ; jz =>e
         );
         // The callee's registers follow the caller's: the arguments, then nil.
@@ -700,6 +691,34 @@ impl<'p> Emitter<'p> {
         for j in i32::from(argc)..callee_regs {
             dynasm!(self.a ; .arch x64 ; mov QWORD [rbx + (caller_regs + j) * 8], rsi);
         }
+        dynasm!(self.a ; .arch x64 ; mov eax, f as i32);
+        self.push_frame_and_jump(pc, d);
+    }
+
+    /// The checks of a call that do not depend on the callee (`call`, `send`), leaving rcx =
+    /// the frame stack's length.
+    fn call_checks(&mut self, pc: usize) {
+        let e = self.exits[pc];
+        dynasm!(self.a
+            ; .arch x64
+            ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
+            ; je =>e
+            ; cmp QWORD [r13], 0 // fuel
+            ; je =>e
+            ; cmp QWORD [r12 + ctx::SAFEPOINTS], 0
+            ; je =>e
+            ; mov rcx, QWORD [r12 + ctx::FRAMES_LEN]
+            ; cmp rcx, MAX_CALL_DEPTH as i32
+            ; jae =>e
+            ; cmp rcx, QWORD [r12 + ctx::FRAMES_CAP]
+            ; jae =>e
+        );
+    }
+
+    /// Pushes the callee's frame (function in `eax`, frame stack length in `rcx`), charges the
+    /// entry's fuel, passes the boundary, moves the window and jumps to `r9`, the callee's code.
+    fn push_frame_and_jump(&mut self, pc: usize, d: u16) {
+        let caller_regs = self.prog.funcs[self.func as usize].regs as i32;
         // The frames (16 bytes: func, base, pc, dst): the caller's is the last one.
         const _: () = assert!(std::mem::size_of::<crate::thread::Frame>() == 16);
         dynasm!(self.a
@@ -710,7 +729,7 @@ impl<'p> Emitter<'p> {
             ; mov DWORD [rdi - 8], (pc + 1) as i32
             ; mov esi, DWORD [rdi - 12]
             ; add esi, caller_regs
-            ; mov DWORD [rdi], f as i32
+            ; mov DWORD [rdi], eax
             ; mov DWORD [rdi + 4], esi
             ; mov DWORD [rdi + 8], 0
             ; mov WORD [rdi + 12], d as i16
@@ -723,7 +742,108 @@ impl<'p> Emitter<'p> {
         if !cfg!(lockstep_mutant = "jit_stale_window_after_call") {
             dynasm!(self.a ; .arch x64 ; add rbx, caller_regs * 8);
         }
-        dynasm!(self.a ; .arch x64 ; jmp rax);
+        dynasm!(self.a ; .arch x64 ; jmp r9);
+    }
+
+    /// `send d, recv.site(args)` inline: the receiver's class from its header, a hit in its
+    /// monomorphic or polymorphic inline cache (counted as the interpreter counts it; a miss
+    /// leaves, and the interpreter looks the method up and fills the cache), the arity, then the
+    /// call's checks and work as in [`Emitter::call`], with the callee's register count read at
+    /// run time.
+    #[allow(clippy::too_many_arguments)]
+    fn send(&mut self, pc: usize, d: u16, recv: u16, argc: u16, site: u32, args: u32) {
+        let e = self.exits[pc];
+        let caller_regs = self.prog.funcs[self.func as usize].regs as i32;
+        const SITE: i32 = std::mem::size_of::<crate::inline_cache::Site>() as i32;
+        const _: () = assert!(SITE == 56);
+        let site_offset = site as i32 * SITE;
+        self.call_checks(pc);
+        dynasm!(self.a
+            ; .arch x64
+            ; mov r10, QWORD [rbx + reg(recv)]
+            ; test r10b, 7
+            ; jnz =>e
+            ; test r10, r10
+            ; jz =>e
+            ; mov rdx, QWORD [r10]
+            ; mov esi, edx
+            ; and esi, 0xf
+            ; cmp esi, KIND_OBJECT
+            ; jne =>e
+            ; shr rdx, 32 // the class
+            ; mov r11, QWORD [r12 + ctx::IC_SITES]
+            ; add r11, site_offset
+            ; mov esi, DWORD [r11]
+            ; cmp esi, 1 // monomorphic
+            ; jne >poly
+        );
+        if !cfg!(lockstep_mutant = "jit_ic_hit_skips_class_check") {
+            dynasm!(self.a ; .arch x64 ; cmp DWORD [r11 + 4], edx ; jne =>e);
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; mov eax, DWORD [r11 + 8]
+            ; jmp >hit
+            ; poly:
+            ; cmp esi, 2
+            ; jne =>e
+            ; movzx esi, BYTE [r11 + 4]
+        );
+        for k in 0..crate::inline_cache::POLY_MAX as i32 {
+            dynasm!(self.a
+                ; .arch x64
+                ; cmp esi, k
+                ; jbe =>e
+                ; cmp DWORD [r11 + 8 + 8 * k], edx
+                ; jne >next
+                ; mov eax, DWORD [r11 + 12 + 8 * k]
+                ; jmp >hit
+                ; next:
+            );
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; jmp =>e
+            ; hit:
+            // The method: its arity (with the receiver), its registers, its code.
+            ; mov rsi, QWORD [r12 + ctx::FUNCS]
+            ; cmp DWORD [rsi + rax * 8], (i32::from(argc) + 1)
+            ; jne =>e
+            ; mov r8d, DWORD [rsi + rax * 8 + 4]
+            ; lea rdx, [rbx + r8 * 8 + (caller_regs + FILL_SLACK as i32) * 8]
+            ; cmp rdx, QWORD [r12 + ctx::REGS_END]
+            ; ja =>e
+            ; mov r9, QWORD [r12 + ctx::ENTRIES]
+            ; mov r9, QWORD [r9 + rax * 8]
+            ; test r9, r9
+            ; jz =>e
+            // Committed: count the hit; the receiver, the arguments, then nil up to the
+            // callee's register count.
+            ; add QWORD [r11 + 40], 1
+            ; mov QWORD [rbx + caller_regs * 8], r10
+        );
+        let pool = &self.prog.arg_pool[args as usize..args as usize + argc as usize];
+        for (i, &a) in pool.iter().enumerate() {
+            dynasm!(self.a
+                ; .arch x64
+                ; mov rsi, QWORD [rbx + reg(a)]
+                ; mov QWORD [rbx + (caller_regs + 1 + i as i32) * 8], rsi
+            );
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; lea rdi, [rbx + (caller_regs + 1 + i32::from(argc)) * 8]
+            ; lea rdx, [rbx + r8 * 8 + caller_regs * 8]
+            ; xor esi, esi
+            ; clear:
+            ; cmp rdi, rdx
+            ; jae >cleared
+            ; mov QWORD [rdi], rsi
+            ; add rdi, 8
+            ; jmp <clear
+            ; cleared:
+        );
+        self.push_frame_and_jump(pc, d);
     }
 
     /// `ret s` inline: leaves before it at the thread's last frame (its end), at the end of the
