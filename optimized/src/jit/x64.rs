@@ -77,6 +77,15 @@ impl Code {
 
 /// Compiles function `func` of `prog` for `flavour`; `None` if the code memory cannot be had.
 pub(super) fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<Code> {
+    let (bytes, resume) = assemble(prog, func, flavour, stress)?;
+    let mem = super::code_memory::CodeMemory::new(&bytes).ok()?;
+    let absolute = resume.iter().map(|&o| mem.ptr() as usize + o as usize).collect();
+    Some(Code { mem, resume, absolute, len: bytes.len() })
+}
+
+/// The machine code of function `func` (position-independent but for the helper's address) and
+/// the byte offset of each op's code in it.
+fn assemble(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<(Vec<u8>, Vec<u32>)> {
     let code = &prog.funcs[func as usize].code;
     let mut e = Emitter::new(prog, func, code.len(), flavour);
     e.prologue();
@@ -91,9 +100,7 @@ pub(super) fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Optio
     e.exit_stubs(code.len());
     let resume = e.resume;
     let bytes = e.a.finalize().ok()?;
-    let mem = super::code_memory::CodeMemory::new(&bytes).ok()?;
-    let absolute = resume.iter().map(|&o| mem.ptr() as usize + o as usize).collect();
-    Some(Code { mem, resume, absolute, len: bytes.len() })
+    Some((bytes, resume))
 }
 
 /// Byte offset of register `r` in the window.
@@ -1149,5 +1156,161 @@ impl<'p> Emitter<'p> {
             ; jae =>e
             ; mov rax, QWORD [rax + slot_offset(ARRAY_STORAGE)]
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Disassembly snapshots: the code of a program that uses every template, per flavour, in
+    //! `src/jit/snapshots/`, so that a change in emitted code is seen in review. After an
+    //! intended change: `LOCKSTEP_BLESS=1 cargo test -p lockstep-optimized --release jit::x64`.
+
+    use super::*;
+    use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
+
+    const PROGRAM: &str = r#"
+class Point {
+    field x
+    field y
+    method norm1 Point_norm1
+}
+class Point3 : Point {
+    field z
+}
+func Point_norm1(self) {
+    local a, b
+    getf a, self, Point.x
+    getf b, self, Point.y
+    add a, a, b
+    ret a
+}
+func ops(n, f, p, arr) {
+    local a, b, c, t, g
+    mov a, n
+    ldi b, 7
+    add c, a, b
+    sub c, c, b
+    mul c, c, b
+    div c, c, b
+    rem c, c, b
+    neg c, c
+    and c, c, b
+    or c, c, b
+    xor c, c, b
+    not c, c
+    shl c, c, b
+    shr c, c, b
+    mul g, f, f
+    add g, g, f
+    div g, g, f
+    sqrt g, g
+    itof g, c
+    eq t, a, b
+    ne t, p, p
+    le t, f, g
+    setf p, Point.x, c
+    getf c, p, Point.y
+    alen c, arr
+    ldi b, 0
+    aget c, arr, b
+    aset arr, b, c
+    send c, p, "norm1", ()
+    new p, Point3
+    print c
+loop:
+    ldi t, 1
+    sub a, a, t
+    gt t, a, b
+    jmpif t, loop
+    ret a
+}
+func main(args) {
+    local n, f, p, arr, r
+    ldi n, 3
+    ldk f, 1.5
+    new p, Point
+    ldi r, 0
+    anew arr, r
+    call r, ops, (n, f, p, arr)
+    ret r
+}
+"#;
+
+    fn program() -> Program {
+        let asm = lockstep_spec::asm::assemble(PROGRAM, "snapshot.lsa").expect("assembles");
+        let module = lockstep_spec::verify::verify(asm.module).expect("verifies");
+        let mut heap = crate::heap::Heap::new(1 << 20, 1 << 20);
+        crate::code::predecode(&module, &mut heap).expect("fits")
+    }
+
+    fn listing(flavour: Flavour) -> String {
+        let prog = program();
+        let helper = format!("{:X}h", super::super::calls::helper(flavour));
+        let mut out = String::new();
+        for (f, func) in prog.funcs.iter().enumerate() {
+            let (bytes, resume) = assemble(&prog, f as u32, flavour, None).expect("assembles");
+            out += &format!("== {} ({} bytes)\n", func.name, bytes.len());
+            let mut starts: Vec<(usize, String)> = vec![(0, "entry and epilogue".into())];
+            starts.extend(resume.iter().enumerate().map(|(pc, &o)| (o as usize, format!("{pc}: {:?}", func.code[pc]))));
+            let stubs = resume.last().map_or(0, |&o| o as usize);
+            let mut decoder = Decoder::with_ip(64, &bytes, 0, DecoderOptions::NONE);
+            let mut formatter = IntelFormatter::new();
+            let mut text = String::new();
+            let mut insn = Instruction::default();
+            let mut next_start = 0;
+            while decoder.can_decode() {
+                decoder.decode_out(&mut insn);
+                let at = insn.ip() as usize;
+                while next_start < starts.len() && starts[next_start].0 <= at {
+                    out += &format!("; {}\n", starts[next_start].1);
+                    next_start += 1;
+                }
+                // The exit stubs after the last op are alike: their size says enough.
+                if at > stubs
+                    && next_start == starts.len()
+                    && !text.is_empty()
+                    && insn.mnemonic() == iced_x86::Mnemonic::Mov
+                {
+                    let rest = bytes.len() - at;
+                    out += &format!("  (exit stubs: {rest} bytes)\n");
+                    break;
+                }
+                text.clear();
+                formatter.format(&insn, &mut text);
+                out += &format!("  {:04x} {}\n", at, text.replace(&helper, "<helper>"));
+            }
+        }
+        out
+    }
+
+    fn check(name: &str, flavour: Flavour) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/jit/snapshots").join(name);
+        let got = listing(flavour);
+        if std::env::var_os("LOCKSTEP_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
+            std::fs::write(&path, &got).expect("write");
+            return;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        if got != want {
+            let line = got.lines().zip(want.lines()).position(|(a, b)| a != b).unwrap_or(0);
+            panic!(
+                "{} differs from the emitted code from line {} on (got `{}`); after an intended change, bless it \
+                 (LOCKSTEP_BLESS=1 cargo test -p lockstep-optimized --release jit::x64)",
+                path.display(),
+                line + 1,
+                got.lines().nth(line).unwrap_or("")
+            );
+        }
+    }
+
+    #[test]
+    fn plain_memory_code_matches_its_snapshot() {
+        check("plain.txt", Flavour { plain_memory: true, stats: false });
+    }
+
+    #[test]
+    fn barrier_flavour_code_matches_its_snapshot() {
+        check("barriers.txt", Flavour { plain_memory: false, stats: false });
     }
 }
