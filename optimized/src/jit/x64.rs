@@ -1,7 +1,8 @@
 //! The x86-64 templates: one per op, written by hand with `dynasm`, a whole function at once.
 //!
 //! Pinned registers while compiled code runs: `r12` the [`JitCtx`], `rbx` the register window
-//! (register `r` at `[rbx + 8r]`), `r13` the thread (`fuel` at `[r13]`). Everything else is
+//! (register `r` at `[rbx + 8r]`), `r13` the thread (`fuel` at `[r13]`), and two constants of
+//! the float encoding, `r14` its exponent offset and `r15` the bound of its range check. Everything else is
 //! scratch within one op: no value lives in a machine register from one op to the next, so the
 //! code can leave before any op with nothing to write back but the pc. Each op's code checks
 //! every condition of its fast path (tags, overflow, the float encoding's range, class, bounds,
@@ -77,15 +78,15 @@ impl Code {
 
 /// Compiles function `func` of `prog` for `flavour`; `None` if the code memory cannot be had.
 pub(super) fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<Code> {
-    let (bytes, resume) = assemble(prog, func, flavour, stress)?;
+    let (bytes, resume, _) = assemble(prog, func, flavour, stress)?;
     let mem = super::code_memory::CodeMemory::new(&bytes).ok()?;
     let absolute = resume.iter().map(|&o| mem.ptr() as usize + o as usize).collect();
     Some(Code { mem, resume, absolute, len: bytes.len() })
 }
 
-/// The machine code of function `func` (position-independent but for the helper's address) and
-/// the byte offset of each op's code in it.
-fn assemble(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<(Vec<u8>, Vec<u32>)> {
+/// The machine code of function `func` (position-independent but for the helper's address), the
+/// byte offset of each op's code in it, and where the exit stubs begin.
+fn assemble(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<(Vec<u8>, Vec<u32>, usize)> {
     let code = &prog.funcs[func as usize].code;
     let mut e = Emitter::new(prog, func, code.len(), flavour);
     e.prologue();
@@ -97,10 +98,11 @@ fn assemble(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) ->
             e.op(pc, op);
         }
     }
+    let stubs = e.a.offset().0;
     e.exit_stubs(code.len());
     let resume = e.resume;
     let bytes = e.a.finalize().ok()?;
-    Some((bytes, resume))
+    Some((bytes, resume, stubs))
 }
 
 /// Byte offset of register `r` in the window.
@@ -156,6 +158,8 @@ impl<'p> Emitter<'p> {
             ; mov r12, rdi
             ; mov rbx, QWORD [r12 + ctx::REGS]
             ; mov r13, QWORD [r12 + ctx::THREAD]
+            ; mov r14, QWORD EXP_OFFSET
+            ; mov r15, QWORD (1i64 << 61) - 2
             ; jmp rsi
             // A call helper returned null: leave at the pc it stored.
             ; ->leave_at_ctx_pc:
@@ -223,13 +227,12 @@ impl<'p> Emitter<'p> {
     }
 
     /// `decode_float` of the SmallFloat in general register `r` into xmm register `x`
-    /// (clobbers `r` and `rsi`).
+    /// (clobbers `r` and `rsi`; `r14` holds the exponent offset).
     fn decode(&mut self, r: u8, x: u8) {
         dynasm!(self.a
             ; .arch x64
             ; shr Rq(r), 3
-            ; mov rsi, QWORD EXP_OFFSET
-            ; add rsi, Rq(r)
+            ; lea rsi, [Rq(r) + r14]
             ; cmp Rq(r), 1
             ; cmova Rq(r), rsi
             ; ror Rq(r), 1
@@ -245,12 +248,10 @@ impl<'p> Emitter<'p> {
             ; .arch x64
             ; movq rax, xmm0
             ; rol rax, 1
-            ; mov rsi, QWORD EXP_OFFSET
             ; mov rcx, rax
-            ; sub rcx, rsi
+            ; sub rcx, r14
             ; lea rdi, [rcx - 2]
-            ; mov rsi, QWORD (1i64 << 61) - 2
-            ; cmp rdi, rsi
+            ; cmp rdi, r15
         );
         if cfg!(lockstep_mutant = "jit_float_skips_range_check") {
             dynasm!(self.a ; .arch x64 ; stc); // ("below": never the zero-or-leave path)
@@ -1243,41 +1244,62 @@ func main(args) {
         crate::code::predecode(&module, &mut heap).expect("fits")
     }
 
+    /// The code of every function of [`PROGRAM`], one op after another, with offsets relative
+    /// to the op and branch targets named (`op N`, `op N + d`, `exit N`, `leave`), so that a
+    /// change shows as the lines it changes.
     fn listing(flavour: Flavour) -> String {
         let prog = program();
         let helper = format!("{:X}h", super::super::calls::helper(flavour));
         let mut out = String::new();
         for (f, func) in prog.funcs.iter().enumerate() {
-            let (bytes, resume) = assemble(&prog, f as u32, flavour, None).expect("assembles");
-            out += &format!("== {} ({} bytes)\n", func.name, bytes.len());
-            let mut starts: Vec<(usize, String)> = vec![(0, "entry and epilogue".into())];
-            starts.extend(resume.iter().enumerate().map(|(pc, &o)| (o as usize, format!("{pc}: {:?}", func.code[pc]))));
-            let stubs = resume.last().map_or(0, |&o| o as usize);
-            let mut decoder = Decoder::with_ip(64, &bytes, 0, DecoderOptions::NONE);
+            let (bytes, resume, stubs_start) = assemble(&prog, f as u32, flavour, None).expect("assembles");
+            let insns: Vec<Instruction> = Decoder::with_ip(64, &bytes, 0, DecoderOptions::NONE).into_iter().collect();
+            // The exit stubs follow the last op: each is `mov eax, pc` and a jump to `leave`,
+            // which the entry stub ends with (`ret`, then the first op).
+            let first_op = resume.first().map_or(bytes.len(), |&o| o as usize);
+            let stubs: Vec<(u64, u32)> = insns
+                .iter()
+                .filter(|i| i.ip() as usize >= stubs_start && i.mnemonic() == iced_x86::Mnemonic::Mov)
+                .map(|i| (i.ip(), i.immediate32()))
+                .collect();
+            let leave =
+                insns.iter().rev().find(|i| (i.ip() as usize) < first_op && i.mnemonic() == iced_x86::Mnemonic::Add);
+            let name = |target: u64| -> String {
+                if let Some(&(_, pc)) = stubs.iter().find(|s| s.0 == target) {
+                    return format!("exit {pc}");
+                }
+                if leave.is_some_and(|l| l.ip() == target) {
+                    return "leave".into();
+                }
+                match resume.iter().rposition(|&o| u64::from(o) <= target) {
+                    Some(pc) if target == u64::from(resume[pc]) => format!("op {pc}"),
+                    Some(pc) => format!("op {pc} + {}", target - u64::from(resume[pc])),
+                    None => format!("entry + {target}"),
+                }
+            };
+            out +=
+                &format!("== {} ({} bytes, exit stubs {} bytes)\n", func.name, bytes.len(), bytes.len() - stubs_start);
+            out += "; entry and epilogue\n";
             let mut formatter = IntelFormatter::new();
             let mut text = String::new();
-            let mut insn = Instruction::default();
-            let mut next_start = 0;
-            while decoder.can_decode() {
-                decoder.decode_out(&mut insn);
-                let at = insn.ip() as usize;
-                while next_start < starts.len() && starts[next_start].0 <= at {
-                    out += &format!("; {}\n", starts[next_start].1);
-                    next_start += 1;
-                }
-                // The exit stubs after the last op are alike: their size says enough.
-                if at > stubs
-                    && next_start == starts.len()
-                    && !text.is_empty()
-                    && insn.mnemonic() == iced_x86::Mnemonic::Mov
-                {
-                    let rest = bytes.len() - at;
-                    out += &format!("  (exit stubs: {rest} bytes)\n");
-                    break;
+            let mut next_op = 0;
+            let mut op_start = 0;
+            for insn in insns.iter().take_while(|i| (i.ip() as usize) < stubs_start) {
+                let at = insn.ip();
+                while next_op < resume.len() && u64::from(resume[next_op]) <= at {
+                    out += &format!("; {next_op}: {:?}\n", func.code[next_op]);
+                    op_start = u64::from(resume[next_op]);
+                    next_op += 1;
                 }
                 text.clear();
-                formatter.format(&insn, &mut text);
-                out += &format!("  {:04x} {}\n", at, text.replace(&helper, "<helper>"));
+                if insn.op0_kind() == iced_x86::OpKind::NearBranch64 {
+                    formatter.format_mnemonic(insn, &mut text);
+                    text += " ";
+                    text += &name(insn.near_branch_target());
+                } else {
+                    formatter.format(insn, &mut text);
+                }
+                out += &format!("  {:4} {}\n", at - op_start, text.replace(&helper, "<helper>"));
             }
         }
         out
