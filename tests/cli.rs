@@ -277,7 +277,10 @@ fn lockstep_limited(kib: u64, args: &[&str]) -> Output {
         .expect("sh runs")
 }
 
-/// 200 threads that each count to 2,000,000.
+/// 200 threads that each count to 2,000,000. Main allocates nothing while it spawns them (the
+/// array is made first), so under a small address-space limit the OS's refusal of a thread comes
+/// before any heap allocation can fail (with `apush`, a storage growth at the wrong moment made
+/// the run end out of memory instead, under load).
 const MANY_THREADS: &str = "func work(n) {\n\
     local i, one, t\n\
     ldi i, 0\n\
@@ -295,10 +298,10 @@ func main() {\n\
     ldi one, 1\n\
     ldi lim, 200\n\
     ldi n, 2000000\n\
-    anew arr, k\n\
+    anew arr, lim\n\
 again:\n\
     spawn h, work, (n)\n\
-    apush arr, h\n\
+    aset arr, k, h\n\
     add k, k, one\n\
     lt t, k, lim\n\
     jmpif t, again\n\
