@@ -33,7 +33,7 @@ const MUTANTS: &[(&str, &str)] = &[
     // The baseline JIT (src/jit/x64.rs, src/interp/mod.rs).
     ("jit_add_skips_overflow_check", "suites"),
     ("jit_mul_skips_overflow_check", "suites"),
-    ("jit_back_jump_skips_fuel", "suites"),
+    ("jit_call_skips_fuel", "suites"),
     ("jit_boundary_in_atomic", "suites"),
     ("jit_store_without_barrier", "suites"),
     ("jit_field_skips_class_check", "suites"),

@@ -742,10 +742,12 @@ impl<'p> Emitter<'p> {
             ; mov DWORD [rdi + 8], 0
             ; mov WORD [rdi + 12], d as i16
             ; add QWORD [r12 + ctx::FRAMES_LEN], 1
-            ; sub QWORD [r13], 1
             ; sub QWORD [r12 + ctx::BOUNDARIES], 1
             ; mov QWORD [r12 + ctx::SEG_START], 0
         );
+        if !cfg!(lockstep_mutant = "jit_call_skips_fuel") {
+            dynasm!(self.a ; .arch x64 ; sub QWORD [r13], 1); // [exec.fuel] on entry
+        }
         self.count(1);
         if !cfg!(lockstep_mutant = "jit_stale_window_after_call") {
             dynasm!(self.a ; .arch x64 ; add rbx, caller_regs * 8);
@@ -995,12 +997,10 @@ impl<'p> Emitter<'p> {
                 ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
                 ; je =>e
                 ; sub QWORD [r12 + ctx::BACK_JUMPS], 1
+                ; sub QWORD [r13], 1
                 ; sub QWORD [r12 + ctx::BOUNDARIES], 1
                 ; mov QWORD [r12 + ctx::SEG_START], to as i32
             );
-            if !cfg!(lockstep_mutant = "jit_back_jump_skips_fuel") {
-                dynasm!(self.a ; .arch x64 ; sub QWORD [r13], 1);
-            }
         } else if back {
             dynasm!(self.a
                 ; .arch x64
