@@ -361,7 +361,18 @@ fn an_atomic_block_streams_its_output_in_bounded_memory() {
 fn a_thread_the_os_refuses_is_status_3_not_a_panic() {
     let dir = scratch("thread-refused");
     let file = write(&dir, "many.lsa", MANY_THREADS.as_bytes());
-    let o = lockstep_limited(150 << 10, &["run", &file]);
+    // When the address space runs out, it sometimes runs out first for an allocation that is
+    // not ours to handle (glibc's own, or one of a running thread's: Rust aborts then), about 1
+    // run in 15 on a busy machine; such a run says so and is retried. Every other end must be
+    // status 3 with the message, and one run of the five must end so.
+    let mut o = lockstep_limited(150 << 10, &["run", &file]);
+    for _ in 0..4 {
+        let e = stderr(&o);
+        if !(e.contains("memory allocation of") || e.contains("Fatal glibc error")) {
+            break;
+        }
+        o = lockstep_limited(150 << 10, &["run", &file]);
+    }
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("refused to start a thread"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
