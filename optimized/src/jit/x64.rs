@@ -1035,12 +1035,16 @@ impl<'p> Emitter<'p> {
     /// and the code continues after it.
     #[allow(clippy::too_many_arguments)]
     fn fused_jump(&mut self, pc: usize, d: u16, t: u32, on: bool, back: bool) {
-        dynasm!(self.a ; .arch x64 ; mov ecx, eax);
-        self.bool_of_al();
+        const _: () = assert!(FALSE == 0x0a && TRUE == 0x12);
+        dynasm!(self.a
+            ; .arch x64
+            ; movzx ecx, al
+            ; lea rax, [rcx * 8 + 0x0a]
+        );
         self.store(d);
         self.count(1);
         let j = pc + 1;
-        dynasm!(self.a ; .arch x64 ; test cl, cl ; jnz >is_true);
+        dynasm!(self.a ; .arch x64 ; test ecx, ecx ; jnz >is_true);
         self.edge(j, !on, back, t as usize, j + 1);
         dynasm!(self.a ; .arch x64 ; is_true:);
         self.edge(j, on, back, t as usize, j + 1);
