@@ -141,6 +141,11 @@ struct Pending {
 /// unless `SOLO`: [stm.solo] the thread is the only one of the run, and loads and stores are
 /// plain. A constant, not a field, so that the barrier-free interpreter carries no test for it
 /// on every access.
+/// How many backward jumps and boundaries compiled code may pass between two of the checks
+/// the interpreter makes every 64 (a multiple of 64, so that the interpreter's next one is due
+/// where compiled code leaves).
+const JIT_CHECK_PERIOD: u32 = 4096;
+
 struct TxMode<'s, const SOLO: bool> {
     tx: Transaction<'s, 's>,
     sh: &'s Shared,
@@ -191,6 +196,17 @@ impl<'s, const SOLO: bool> TxMode<'s, SOLO> {
     fn should_end(&self) -> bool {
         self.sh.sp.stop_requested() || self.sh.budget.gc.load(Relaxed) || self.sh.over()
     }
+
+    /// The period of compiled code's checks: [`JIT_CHECK_PERIOD`], or the interpreter's 64 once
+    /// the run of segments should end (a collection waits: compiled code's allocations leave it
+    /// as soon as they request one, and then the request is seen where the interpreter sees it).
+    fn jit_period(&self) -> u32 {
+        if self.should_end() {
+            64
+        } else {
+            JIT_CHECK_PERIOD
+        }
+    }
 }
 
 impl<const SOLO: bool> ThreadNames for TxMode<'_, SOLO> {
@@ -206,9 +222,13 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
     const YIELD_AFTER_SPAWN: bool = false;
     const PLAIN_MEMORY: bool = SOLO;
 
-    /// `at_back_jump` acts at every 64th backward jump; `safepoint` never does.
+    /// `at_back_jump` acts at every 64th backward jump; `safepoint` never does. Compiled code
+    /// runs up to the next multiple of [`JIT_CHECK_PERIOD`] instead: the interpreter executes
+    /// that jump, and validates there. (Leaving compiled code every 64 iterations cost loop_sum
+    /// more than the loop itself.)
     fn jit_back_jumps(&self, _: &Heap) -> u64 {
-        63 - u64::from(self.back_jumps % 64)
+        let period = self.jit_period();
+        u64::from(period - 1 - self.back_jumps % period)
     }
 
     fn jit_safepoints(&self, _: &Heap) -> bool {
@@ -220,13 +240,17 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
     }
 
     /// `end_at_boundary(left)` may be true when a flag is already set, or when `left` is a
-    /// multiple of 64 (the first is `left % 64` boundaries away, or 64 when it is one now).
+    /// multiple of 64. Compiled code passes boundaries up to the next multiple of
+    /// [`JIT_CHECK_PERIOD`] (`left % period` boundaries away, or a whole period when `left` is
+    /// one now), and the interpreter checks there: a waiting collection or the run's end is
+    /// noticed a little later, which no outcome depends on.
     fn jit_boundaries(&self, left: u64) -> u64 {
         if (!SOLO && self.wrote_hot) || self.end_soon {
             return 0;
         }
-        let m = left % 64;
-        (if m == 0 { 64 } else { m }) - 1
+        let period = u64::from(self.jit_period());
+        let m = left % period;
+        (if m == 0 { period } else { m }) - 1
     }
 
     #[inline(always)]
