@@ -149,6 +149,7 @@ pub struct JitStats {
 }
 
 impl JitStats {
+    #[cfg_attr(loom, allow(dead_code))] // (parallel runs are not built under loom)
     pub(crate) fn add(&mut self, o: &JitStats) {
         self.functions_compiled += o.functions_compiled;
         self.code_bytes += o.code_bytes;
