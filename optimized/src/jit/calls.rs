@@ -92,19 +92,14 @@ enum Next {
 /// # Safety
 /// As for [`op`].
 unsafe fn step(ctx: &mut JitCtx, pc: u32) -> Next {
-    match unsafe { call(ctx, pc) } {
-        Some((func, to)) if func == u32::MAX => Next::Leave(to),
-        Some((func, to)) => Next::Continue(func, to),
-        None => Next::Refuse,
-    }
+    unsafe { call(ctx, pc) }.unwrap_or(Next::Refuse)
 }
 
-/// The op at `pc`, done (the function and pc to continue at; function `u32::MAX`: leave at
-/// that pc) or refused (`None`, nothing changed).
+/// The op at `pc`, done (where to go on) or refused (`None`, nothing changed).
 ///
 /// # Safety
 /// As for [`op`].
-unsafe fn call(ctx: &mut JitCtx, pc: u32) -> Option<(u32, u32)> {
+unsafe fn call(ctx: &mut JitCtx, pc: u32) -> Option<Next> {
     // SAFETY (every dereference of a context pointer): the caller's contract.
     let th = unsafe { &mut *ctx.thread };
     let prog: &Program = unsafe { &*ctx.prog };
@@ -126,7 +121,7 @@ unsafe fn call(ctx: &mut JitCtx, pc: u32) -> Option<(u32, u32)> {
         let v = heap.new_object(class, unsafe { *prog.nfields.get_unchecked(class as usize) } as usize).ok()?;
         unsafe { *frame.add(d as usize) = v };
         // A requested collection changes what the next safepoint does: let the mode see it.
-        return Some(if heap.gc_requested { (u32::MAX, pc + 1) } else { (top.func, pc + 1) });
+        return Some(if heap.gc_requested { Next::Leave(pc + 1) } else { Next::Continue(top.func, pc + 1) });
     }
     // Every other op here ends a segment outside atomic blocks (the counter is unlimited inside
     // them).
@@ -146,7 +141,7 @@ unsafe fn call(ctx: &mut JitCtx, pc: u32) -> Option<(u32, u32)> {
             ctx.boundaries -= 1;
             ctx.seg_start = u64::from(caller.pc);
             ctx.regs = window;
-            return Some((caller.func, caller.pc));
+            return Some(Next::Continue(caller.func, caller.pc));
         }
         _ if th.frames.len() >= MAX_CALL_DEPTH as usize || th.fuel == 0 || ctx.safepoints == 0 => return None,
         Op::Call { d, argc, f, args } => (f, d, argc, args, None),
@@ -189,7 +184,7 @@ unsafe fn call(ctx: &mut JitCtx, pc: u32) -> Option<(u32, u32)> {
     ctx.boundaries -= 1;
     ctx.seg_start = 0;
     ctx.regs = window;
-    Some((callee, 0))
+    Some(Next::Continue(callee, 0))
 }
 
 /// The helper's address for a flavour (embedded in that flavour's code).
