@@ -331,7 +331,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             pc: 0,
             prog: self.prog,
             jit: &mut cx.jit,
-            _reserved: 0,
+            budget: 0,
             heap: &mut cx.heap,
             frames,
             frames_len,

@@ -91,8 +91,11 @@ pub(crate) struct JitCtx {
     /// What the call helper reads: the program, this thread's compiled code and heap.
     pub prog: *const Program,
     pub jit: *mut Jit,
-    /// (Unused: keeps the offsets of the fields after it.)
-    pub _reserved: u64,
+    /// The budget register's value (`rbp`) when the counters were last brought up to date:
+    /// compiled code decrements `rbp` alone at each boundary, and the counters (`back_jumps`,
+    /// `boundaries` and the thread's fuel) lag behind it by `budget - rbp` until it leaves or
+    /// calls the helper (`x64.rs`, "The budget register").
+    pub budget: u64,
     pub heap: *mut Heap,
     /// The thread's frame stack as compiled code pushes and pops it inline: the `Vec`'s buffer,
     /// length and capacity, written back (`Vec::set_len`) when compiled code leaves or calls a
@@ -125,6 +128,7 @@ pub(crate) mod ctx {
     pub const ICOUNT: i32 = 40;
     pub const SAFEPOINTS: i32 = 48;
     pub const PC: i32 = 56;
+    pub const BUDGET: i32 = 80;
     pub const FRAMES: i32 = 96;
     pub const FRAMES_LEN: i32 = 104;
     pub const FRAMES_CAP: i32 = 112;
@@ -365,6 +369,7 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, seg_start) as i32, ctx::SEG_START);
         assert_eq!(offset_of!(JitCtx, icount) as i32, ctx::ICOUNT);
         assert_eq!(offset_of!(JitCtx, pc) as i32, ctx::PC);
+        assert_eq!(offset_of!(JitCtx, budget) as i32, ctx::BUDGET);
         assert_eq!(offset_of!(JitCtx, safepoints) as i32, ctx::SAFEPOINTS);
         assert_eq!(offset_of!(JitCtx, frames) as i32, ctx::FRAMES);
         assert_eq!(offset_of!(JitCtx, frames_len) as i32, ctx::FRAMES_LEN);

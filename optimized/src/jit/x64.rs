@@ -1,8 +1,20 @@
 //! The x86-64 templates: one per op, written by hand with `dynasm`, a whole function at once.
 //!
 //! Pinned registers while compiled code runs: `r12` the [`JitCtx`], `rbx` the register window
-//! (register `r` at `[rbx + 8r]`), `r13` the thread (`fuel` at `[r13]`), and two constants of
-//! the float encoding, `r14` its exponent offset and `r15` the bound of its range check. Everything else is
+//! (register `r` at `[rbx + 8r]`), `r13` the thread (`fuel` at `[r13]`), `rbp` the budget
+//! register, and two constants of the float encoding, `r14` its exponent offset and `r15` the
+//! bound of its range check.
+//!
+//! **The budget register.** `rbp` holds how many more segment boundaries compiled code may pass
+//! without looking at the counters: the least of the context's `back_jumps` and `boundaries` and
+//! the thread's fuel (0 when a function entry must see a safepoint), taken by `reload` on entry
+//! and after the helper. Each boundary (a backward jump, a call, a return) tests `rbp`, leaves
+//! before the op when it is 0, and otherwise decrements it alone; a boundary that spends fewer
+//! than all three (a return spends no fuel and is no backward jump) gives the others theirs back
+//! in memory. The counters thus lag behind by `JitCtx::budget - rbp`, which `sync` subtracts
+//! before the code leaves or calls the helper, so that the interpreter and the helper see them
+//! exact. One register test per boundary replaces three memory compares and three
+//! read-modify-writes. Everything else is
 //! scratch within one op: no value lives in a machine register from one op to the next, so the
 //! code can leave before any op with nothing to write back but the pc. Each op's code checks
 //! every condition of its fast path (tags, overflow, the float encoding's range, class, bounds,
@@ -160,11 +172,13 @@ impl<'p> Emitter<'p> {
             ; mov r13, QWORD [r12 + ctx::THREAD]
             ; mov r14, QWORD EXP_OFFSET
             ; mov r15, QWORD (1i64 << 61) - 2
+            ; call ->reload
             ; jmp rsi
             // A call helper returned null: leave at the pc it stored.
             ; ->leave_at_ctx_pc:
             ; mov eax, DWORD [r12 + ctx::PC]
             ; ->leave:
+            ; call ->sync
             ; add rsp, 8
             ; pop r15
             ; pop r14
@@ -172,6 +186,31 @@ impl<'p> Emitter<'p> {
             ; pop r12
             ; pop rbx
             ; pop rbp
+            ; ret
+            // The counters catch up with the budget register: each lags behind by the
+            // boundaries passed since the last sync (clobbers rcx only).
+            ; ->sync:
+            ; mov rcx, QWORD [r12 + ctx::BUDGET]
+            ; sub rcx, rbp
+            ; sub QWORD [r12 + ctx::BACK_JUMPS], rcx
+            ; sub QWORD [r12 + ctx::BOUNDARIES], rcx
+            ; sub QWORD [r13], rcx // fuel
+            ; mov QWORD [r12 + ctx::BUDGET], rbp
+            ; ret
+            // The budget register from the counters (in sync): the least of them, or 0 when a
+            // function entry must see a safepoint (clobbers rcx only).
+            ; ->reload:
+            ; mov rbp, QWORD [r12 + ctx::BACK_JUMPS]
+            ; mov rcx, QWORD [r12 + ctx::BOUNDARIES]
+            ; cmp rcx, rbp
+            ; cmovb rbp, rcx
+            ; mov rcx, QWORD [r13]
+            ; cmp rcx, rbp
+            ; cmovb rbp, rcx
+            ; xor ecx, ecx
+            ; cmp QWORD [r12 + ctx::SAFEPOINTS], 0
+            ; cmove rbp, rcx
+            ; mov QWORD [r12 + ctx::BUDGET], rbp
             ; ret
         );
     }
@@ -637,12 +676,14 @@ impl<'p> Emitter<'p> {
                 dynasm!(self.a
                     ; .arch x64
                     ; mov QWORD [r12 + ctx::REGS], rbx
+                    ; call ->sync
                     ; mov rdi, r12
                     ; mov esi, pc as i32
                     ; mov rax, QWORD helper
                     ; call rax
                     ; test rax, rax
                     ; jz ->leave_at_ctx_pc
+                    ; call ->reload
                 );
                 // The callee's (or caller's) window, which the helper stored.
                 if !cfg!(lockstep_mutant = "jit_stale_window_after_call") {
@@ -709,12 +750,8 @@ impl<'p> Emitter<'p> {
         let e = self.exits[pc];
         dynasm!(self.a
             ; .arch x64
-            ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
-            ; je =>e
-            ; cmp QWORD [r13], 0 // fuel
-            ; je =>e
-            ; cmp QWORD [r12 + ctx::SAFEPOINTS], 0
-            ; je =>e
+            ; test rbp, rbp // a boundary, fuel, no safepoint due
+            ; jz =>e
             ; mov rcx, QWORD [r12 + ctx::FRAMES_LEN]
             ; cmp rcx, MAX_CALL_DEPTH as i32
             ; jae =>e
@@ -742,11 +779,13 @@ impl<'p> Emitter<'p> {
             ; mov DWORD [rdi + 8], 0
             ; mov WORD [rdi + 12], d as i16
             ; add QWORD [r12 + ctx::FRAMES_LEN], 1
-            ; sub QWORD [r12 + ctx::BOUNDARIES], 1
+            // The call's boundary and [exec.fuel] on entry; not a backward jump.
+            ; sub rbp, 1
+            ; add QWORD [r12 + ctx::BACK_JUMPS], 1
             ; mov QWORD [r12 + ctx::SEG_START], 0
         );
-        if !cfg!(lockstep_mutant = "jit_call_skips_fuel") {
-            dynasm!(self.a ; .arch x64 ; sub QWORD [r13], 1); // [exec.fuel] on entry
+        if cfg!(lockstep_mutant = "jit_call_skips_fuel") {
+            dynasm!(self.a ; .arch x64 ; add QWORD [r13], 1);
         }
         self.count(1);
         if !cfg!(lockstep_mutant = "jit_stale_window_after_call") {
@@ -864,8 +903,8 @@ impl<'p> Emitter<'p> {
         let e = self.exits[pc];
         dynasm!(self.a
             ; .arch x64
-            ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
-            ; je =>e
+            ; test rbp, rbp
+            ; jz =>e
             ; mov rcx, QWORD [r12 + ctx::FRAMES_LEN]
             ; cmp rcx, 2
             ; jb =>e
@@ -886,7 +925,10 @@ impl<'p> Emitter<'p> {
             ; lea rbx, [r9 + r8 * 8]
             ; mov QWORD [rbx + rcx * 8], rsi
             ; sub QWORD [r12 + ctx::FRAMES_LEN], 1
-            ; sub QWORD [r12 + ctx::BOUNDARIES], 1
+            // The return's boundary: neither fuel nor a backward jump.
+            ; sub rbp, 1
+            ; add QWORD [r13], 1
+            ; add QWORD [r12 + ctx::BACK_JUMPS], 1
             ; mov QWORD [r12 + ctx::SEG_START], rax
         );
         self.count(1);
@@ -897,6 +939,16 @@ impl<'p> Emitter<'p> {
     /// words decide (`interp::arith::equal`): two SmallInts, or an operand that is nil, a bool,
     /// a function or a thread. Others (strings, boxed numbers, floats, where -0.0 == 0.0) leave.
     fn equal(&mut self, pc: usize, a: u16, b: u16, negate: bool) {
+        self.equal_flags(pc, a, b);
+        if negate {
+            dynasm!(self.a ; .arch x64 ; setne al);
+        } else {
+            dynasm!(self.a ; .arch x64 ; sete al);
+        }
+    }
+
+    /// ZF = whether registers `a` and `b` are equal, as [`Emitter::equal`] decides it.
+    fn equal_flags(&mut self, pc: usize, a: u16, b: u16) {
         let e = self.exits[pc];
         self.load_pair(a, b);
         dynasm!(self.a
@@ -929,11 +981,6 @@ impl<'p> Emitter<'p> {
             ; decided:
             ; cmp rax, rcx
         );
-        if negate {
-            dynasm!(self.a ; .arch x64 ; setne al);
-        } else {
-            dynasm!(self.a ; .arch x64 ; sete al);
-        }
     }
 
     /// `al` = the ordering `c` on registers `a` and `b`: SmallInt words compare as signed
@@ -987,28 +1034,23 @@ impl<'p> Emitter<'p> {
     fn edge(&mut self, pc: usize, taken: bool, back: bool, t: usize, next: usize) {
         let e = self.exits[pc];
         let to = if taken { t } else { next };
-        if back && taken {
+        if back {
+            // A taken backward jump spends one of each counter; one not taken only a boundary,
+            // so the other two get theirs back.
             dynasm!(self.a
                 ; .arch x64
-                ; cmp QWORD [r12 + ctx::BACK_JUMPS], 0
-                ; je =>e
-                ; cmp QWORD [r13], 0 // fuel
-                ; je =>e
-                ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
-                ; je =>e
-                ; sub QWORD [r12 + ctx::BACK_JUMPS], 1
-                ; sub QWORD [r13], 1
-                ; sub QWORD [r12 + ctx::BOUNDARIES], 1
-                ; mov QWORD [r12 + ctx::SEG_START], to as i32
+                ; test rbp, rbp
+                ; jz =>e
+                ; sub rbp, 1
             );
-        } else if back {
-            dynasm!(self.a
-                ; .arch x64
-                ; cmp QWORD [r12 + ctx::BOUNDARIES], 0
-                ; je =>e
-                ; sub QWORD [r12 + ctx::BOUNDARIES], 1
-                ; mov QWORD [r12 + ctx::SEG_START], to as i32
-            );
+            if !taken {
+                dynasm!(self.a
+                    ; .arch x64
+                    ; add QWORD [r13], 1
+                    ; add QWORD [r12 + ctx::BACK_JUMPS], 1
+                );
+            }
+            dynasm!(self.a ; .arch x64 ; mov QWORD [r12 + ctx::SEG_START], to as i32);
         }
         self.count(1);
         self.goto(to);
@@ -1030,36 +1072,90 @@ impl<'p> Emitter<'p> {
         self.edge(pc, on, back, t, pc + 1);
     }
 
-    /// The second half of a fused comparison and jump (`code::fuse`): `al` holds the result of
-    /// the comparison at `pc`, the jump is at `pc + 1` (its accounting and exits are its own)
-    /// and the code continues after it.
+    /// The second half of a fused comparison and jump (`code::fuse`) at `pc`, the jump at
+    /// `pc + 1` (its accounting and exits are its own): the code for the comparison's result
+    /// `value`, which is stored in `d` as a constant (the flags chose the way), then the jump's
+    /// way out for that result.
     #[allow(clippy::too_many_arguments)]
-    fn fused_jump(&mut self, pc: usize, d: u16, t: u32, on: bool, back: bool) {
+    fn fused_way(&mut self, pc: usize, d: u16, value: bool, t: u32, on: bool, back: bool) {
         const _: () = assert!(FALSE == 0x0a && TRUE == 0x12);
-        dynasm!(self.a
-            ; .arch x64
-            ; movzx ecx, al
-            ; lea rax, [rcx * 8 + 0x0a]
-        );
-        self.store(d);
+        let word = if value { TRUE } else { FALSE };
+        dynasm!(self.a ; .arch x64 ; mov QWORD [rbx + reg(d)], word as i32);
         self.count(1);
         let j = pc + 1;
-        dynasm!(self.a ; .arch x64 ; test ecx, ecx ; jnz >is_true);
-        self.edge(j, !on, back, t as usize, j + 1);
-        dynasm!(self.a ; .arch x64 ; is_true:);
-        self.edge(j, on, back, t as usize, j + 1);
+        self.edge(j, value == on, back, t as usize, j + 1);
     }
 
+    /// Both ways out of a fused comparison and jump: `is_true` and `is_false` are bound here.
+    #[allow(clippy::too_many_arguments)]
+    fn fused_ways(
+        &mut self,
+        pc: usize,
+        d: u16,
+        t: u32,
+        on: bool,
+        back: bool,
+        is_true: DynamicLabel,
+        is_false: DynamicLabel,
+    ) {
+        dynasm!(self.a ; .arch x64 ; =>is_false);
+        self.fused_way(pc, d, false, t, on, back);
+        dynasm!(self.a ; .arch x64 ; =>is_true);
+        self.fused_way(pc, d, true, t, on, back);
+    }
+
+    /// A fused ordering and jump: SmallInts compared and branched on in one `cmp`/`jcc`,
+    /// SmallFloats (out of line) by `ucomisd`, where the `a` conditions are false when
+    /// unordered (as `partial_cmp`); others leave.
     #[allow(clippy::too_many_arguments)]
     fn cmp_jmp(&mut self, pc: usize, d: u16, a: u16, b: u16, c: Ord4, t: u32, on: bool, back: bool) {
-        self.compare(pc, a, b, c);
-        self.fused_jump(pc, d, t, on, back);
+        let e = self.exits[pc];
+        let is_true = self.a.new_dynamic_label();
+        let is_false = self.a.new_dynamic_label();
+        let floats = self.a.new_dynamic_label();
+        self.load_pair(a, b);
+        dynasm!(self.a
+            ; .arch x64
+            ; test dl, 1
+            ; jz =>floats
+            ; cmp rax, rcx
+        );
+        match c {
+            Ord4::Lt => dynasm!(self.a ; .arch x64 ; jl =>is_true),
+            Ord4::Le => dynasm!(self.a ; .arch x64 ; jle =>is_true),
+            Ord4::Gt => dynasm!(self.a ; .arch x64 ; jg =>is_true),
+            Ord4::Ge => dynasm!(self.a ; .arch x64 ; jge =>is_true),
+        }
+        self.fused_ways(pc, d, t, on, back, is_true, is_false);
+        dynasm!(self.a
+            ; .arch x64
+            ; =>floats
+            ; test dl, 4
+            ; jz =>e
+        );
+        self.decode(0, 0);
+        self.decode(1, 1);
+        // x < y is y > x; `ja`/`jae` are not taken when unordered (CF set).
+        match c {
+            Ord4::Lt => dynasm!(self.a ; .arch x64 ; ucomisd xmm1, xmm0 ; ja =>is_true),
+            Ord4::Le => dynasm!(self.a ; .arch x64 ; ucomisd xmm1, xmm0 ; jae =>is_true),
+            Ord4::Gt => dynasm!(self.a ; .arch x64 ; ucomisd xmm0, xmm1 ; ja =>is_true),
+            Ord4::Ge => dynasm!(self.a ; .arch x64 ; ucomisd xmm0, xmm1 ; jae =>is_true),
+        }
+        dynasm!(self.a ; .arch x64 ; jmp =>is_false);
     }
 
     #[allow(clippy::too_many_arguments)]
     fn eq_jmp(&mut self, pc: usize, d: u16, a: u16, b: u16, negate: bool, t: u32, on: bool, back: bool) {
-        self.equal(pc, a, b, negate);
-        self.fused_jump(pc, d, t, on, back);
+        let is_true = self.a.new_dynamic_label();
+        let is_false = self.a.new_dynamic_label();
+        self.equal_flags(pc, a, b);
+        if negate {
+            dynasm!(self.a ; .arch x64 ; jne =>is_true);
+        } else {
+            dynasm!(self.a ; .arch x64 ; je =>is_true);
+        }
+        self.fused_ways(pc, d, t, on, back, is_true, is_false);
     }
 
     /// `ldi t, K` at `pc` fused with `add`/`sub d, a, t` at `pc + 1` (`code::fuse`; `K` a
@@ -1266,8 +1362,15 @@ func main(args) {
                 .filter(|i| i.ip() as usize >= stubs_start && i.mnemonic() == iced_x86::Mnemonic::Mov)
                 .map(|i| (i.ip(), i.immediate32()))
                 .collect();
-            let leave =
-                insns.iter().rev().find(|i| (i.ip() as usize) < first_op && i.mnemonic() == iced_x86::Mnemonic::Add);
+            // `leave` is the call of `sync` before the epilogue's `add rsp, 8`.
+            let leave = insns
+                .iter()
+                .position(|i| {
+                    (i.ip() as usize) < first_op
+                        && i.mnemonic() == iced_x86::Mnemonic::Add
+                        && i.op0_register() == iced_x86::Register::RSP
+                })
+                .map(|k| &insns[k - 1]);
             let name = |target: u64| -> String {
                 if let Some(&(_, pc)) = stubs.iter().find(|s| s.0 == target) {
                     return format!("exit {pc}");
