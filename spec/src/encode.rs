@@ -134,7 +134,9 @@ fn byte_string(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// Unsigned LEB128, shortest form. // [binary.leb128]
-pub(crate) fn uleb(out: &mut Vec<u8>, mut value: u64) {
+/// Public for tools that patch encoded modules (the `loader_structured` fuzz target rewrites a
+/// section's length after changing its size).
+pub fn uleb(out: &mut Vec<u8>, mut value: u64) {
     loop {
         let byte = (value & 0x7f) as u8;
         value >>= 7;
