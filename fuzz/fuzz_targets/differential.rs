@@ -17,7 +17,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let settings = RunSettings { fuel: Some(g.fuel), ..RunSettings::default() };
     match oracle::engines_agree(&oracle::program(&module), &settings) {
-        Ok(oracle::Verdict::Agreed(outcomes)) => common::record("differential", common::EVERY, |s| outcomes.iter().for_each(|o| s.record(o))),
+        Ok(oracle::Verdict::Agreed(outcomes)) => {
+            common::record("differential", common::EVERY, |s| outcomes.iter().for_each(|o| s.record(o)))
+        }
         Ok(oracle::Verdict::HostLimit) => common::record("differential", common::EVERY, |s| s.record_host_error()),
         Err(e) => panic!("{e}\nfuel {}\n{}", g.fuel, lockstep_spec::disasm::disassemble(&g.module)),
     }
