@@ -41,6 +41,10 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_exit_skips_the_op", "suites"),
     ("jit_stale_window_after_call", "suites"),
     ("jit_ic_hit_skips_class_check", "suites"),
+    // The JIT's facts about kinds (src/jit/kinds.rs) and float homes.
+    ("jit_entry_skips_kind_check", "suites"),
+    ("jit_mov_skips_float_home", "suites"),
+    ("jit_kinds_join_keeps_first", "suites"),
 ];
 
 fn main() {

@@ -22,6 +22,8 @@ mod calls;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod code_memory;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
+mod kinds;
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 mod x64;
 
 use crate::code::Program;

@@ -29,11 +29,12 @@
 // dynasm's expansion of dynamic registers (`Rq(r)`) converts the number with `.into()`.
 #![allow(clippy::useless_conversion)]
 
+use super::kinds::{arith_kind, Kind, Kinds};
 use super::{ctx, Flavour, JitCtx};
 use crate::code::{Op, Program};
 use crate::heap::{ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
 use crate::interp::FILL_SLACK;
-use crate::value::{Value, FALSE, TRUE};
+use crate::value::{decode_float, Value, FALSE, TRUE};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use lockstep_spec::limits::MAX_CALL_DEPTH;
@@ -99,8 +100,25 @@ pub(super) fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Optio
 /// The machine code of function `func` (position-independent but for the helper's address), the
 /// byte offset of each op's code in it, and where the exit stubs begin.
 fn assemble(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<(Vec<u8>, Vec<u32>, usize)> {
+    let a = assemble_listed(prog, func, flavour, stress)?;
+    Some((a.bytes, a.resume, a.stubs))
+}
+
+/// A function's machine code, the byte offset of each op's code and of its way in from outside
+/// (its entry check, or its code when it has no facts to check), and where the stubs begin.
+struct Assembled {
+    bytes: Vec<u8>,
+    #[cfg_attr(not(test), allow(dead_code))] // (read by the disassembly listing)
+    ops: Vec<u32>,
+    resume: Vec<u32>,
+    stubs: usize,
+}
+
+/// [`assemble`], with the byte offset of each op's code too.
+fn assemble_listed(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<Assembled> {
     let code = &prog.funcs[func as usize].code;
-    let mut e = Emitter::new(prog, func, code.len(), flavour);
+    let kinds = super::kinds::analyse(prog, func);
+    let mut e = Emitter::new(prog, func, code.len(), flavour, kinds);
     e.prologue();
     for (pc, op) in code.iter().enumerate() {
         e.start(pc);
@@ -111,10 +129,11 @@ fn assemble(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) ->
         }
     }
     let stubs = e.a.offset().0;
+    e.entry_checks(code.len());
     e.exit_stubs(code.len());
-    let resume = e.resume;
+    let (ops, resume) = (e.ops, e.resume);
     let bytes = e.a.finalize().ok()?;
-    Some((bytes, resume, stubs))
+    Some(Assembled { bytes, ops, resume, stubs })
 }
 
 /// Byte offset of register `r` in the window.
@@ -144,16 +163,21 @@ struct Emitter<'p> {
     labels: Vec<DynamicLabel>,
     /// Each op's exit stub: leave before that op.
     exits: Vec<DynamicLabel>,
+    /// The byte offset of each op's code, and of the way in before it from outside (its entry
+    /// check, or its code when it has no facts to check).
+    ops: Vec<u32>,
     resume: Vec<u32>,
     flavour: Flavour,
+    /// The registers' kinds at each op, and the float homes.
+    kinds: Kinds,
 }
 
 impl<'p> Emitter<'p> {
-    fn new(prog: &'p Program, func: u32, n: usize, flavour: Flavour) -> Emitter<'p> {
+    fn new(prog: &'p Program, func: u32, n: usize, flavour: Flavour, kinds: Kinds) -> Emitter<'p> {
         let mut a = VecAssembler::new(0);
         let labels = (0..n).map(|_| a.new_dynamic_label()).collect();
         let exits = (0..n).map(|_| a.new_dynamic_label()).collect();
-        Emitter { prog, func, a, labels, exits, resume: Vec::with_capacity(n), flavour }
+        Emitter { prog, func, a, labels, exits, ops: Vec::with_capacity(n), resume: Vec::new(), flavour, kinds }
     }
 
     /// The entry stub (offset 0) and the shared epilogue `->leave`.
@@ -217,8 +241,113 @@ impl<'p> Emitter<'p> {
 
     fn start(&mut self, pc: usize) {
         let l = self.labels[pc];
-        self.resume.push(self.a.offset().0 as u32);
+        self.ops.push(self.a.offset().0 as u32);
         dynasm!(self.a ; .arch x64 ; =>l);
+    }
+
+    /// The way into each op from outside compiled code's own paths (the interpreter resuming,
+    /// a return, the helper continuing): where the op's code relies on facts (`kinds.rs`), a
+    /// check of each on the registers in memory that leaves before the op when one fails, and
+    /// the float homes loaded; then the op's code.
+    fn entry_checks(&mut self, n: usize) {
+        for pc in 0..n {
+            let facts: Vec<(u16, Kind)> = (0..self.kinds.at[pc].len() as u16)
+                .map(|r| (r, self.kinds.of(pc, r)))
+                .filter(|&(_, k)| k != Kind::Any)
+                .collect();
+            if facts.is_empty() {
+                self.resume.push(self.ops[pc]);
+                continue;
+            }
+            self.resume.push(self.a.offset().0 as u32);
+            let (e, l) = (self.exits[pc], self.labels[pc]);
+            for (r, k) in facts {
+                dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(r)]);
+                if cfg!(lockstep_mutant = "jit_entry_skips_kind_check") {
+                    // (trusts the fact)
+                } else if k == Kind::Int {
+                    dynasm!(self.a ; .arch x64 ; test al, 1 ; jz =>e);
+                } else {
+                    dynasm!(self.a ; .arch x64 ; test al, 4 ; jz =>e);
+                }
+                if k == Kind::Float {
+                    if let Some(h) = self.kinds.home[r as usize] {
+                        self.decode(0, h);
+                    }
+                }
+            }
+            dynasm!(self.a ; .arch x64 ; jmp =>l);
+        }
+    }
+
+    fn kind(&self, pc: usize, r: u16) -> Kind {
+        self.kinds.of(pc, r)
+    }
+
+    /// The xmm register that holds register `r`'s float at op `pc`: its home when it is a known
+    /// SmallFloat that has one, else xmm `scratch`, decoded from memory (leaving unless it is a
+    /// SmallFloat). Clobbers `rax` and `rsi`.
+    fn float_in(&mut self, pc: usize, r: u16, scratch: u8) -> u8 {
+        let e = self.exits[pc];
+        let k = self.kind(pc, r);
+        if let (Kind::Float, Some(h)) = (k, self.kinds.home[r as usize]) {
+            return h;
+        }
+        dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(r)]);
+        if k != Kind::Float {
+            dynasm!(self.a ; .arch x64 ; test al, 4 ; jz =>e);
+        }
+        self.decode(0, scratch);
+        scratch
+    }
+
+    /// Register `r` into general register `g` (0 `rax`, 1 `rcx`), leaving unless it is a
+    /// SmallInt (known at op `pc`, or tested).
+    fn int_in(&mut self, pc: usize, r: u16, g: u8) {
+        let e = self.exits[pc];
+        dynasm!(self.a ; .arch x64 ; mov Rq(g), QWORD [rbx + reg(r)]);
+        if self.kind(pc, r) != Kind::Int {
+            dynasm!(self.a ; .arch x64 ; test Rb(g), 1 ; jz =>e);
+        }
+    }
+
+    /// `rax` ± `rcx`, two SmallInts: (x<<3|1) ± (y<<3), one overflow-checked add
+    /// (`value::small_add`), leaving before op `pc` on overflow.
+    fn small_add_sub(&mut self, pc: usize, sub: bool) {
+        let e = self.exits[pc];
+        dynasm!(self.a ; .arch x64 ; xor rcx, 1);
+        if sub {
+            dynasm!(self.a ; .arch x64 ; sub rax, rcx);
+        } else {
+            dynasm!(self.a ; .arch x64 ; add rax, rcx);
+        }
+        if !cfg!(lockstep_mutant = "jit_add_skips_overflow_check") {
+            dynasm!(self.a ; .arch x64 ; jo =>e);
+        }
+    }
+
+    /// A SmallFloat `d` now holds is in `xmm0`: its home gets it too.
+    fn set_home(&mut self, d: u16) {
+        if let Some(h) = self.kinds.home[d as usize] {
+            dynasm!(self.a ; .arch x64 ; movapd Rx(h), xmm0);
+        }
+    }
+
+    /// The float template of an arithmetic op whose operand is a known SmallFloat
+    /// ([`arith_kind`]): both operands as floats (the other checked), `f` on `xmm0` and the
+    /// second operand's xmm register, the result encoded (leaving when it has no SmallFloat),
+    /// stored, and kept in `d`'s home.
+    fn float_arith(&mut self, pc: usize, d: u16, a: u16, b: u16, f: impl FnOnce(&mut VecAssembler<X64Relocation>, u8)) {
+        let xa = self.float_in(pc, a, 0);
+        let xb = self.float_in(pc, b, 1);
+        if xa != 0 {
+            dynasm!(self.a ; .arch x64 ; movapd xmm0, Rx(xa));
+        }
+        f(&mut self.a, xb);
+        self.encode(pc);
+        self.store(d);
+        self.set_home(d);
+        self.count(1);
     }
 
     /// Leave before op `pc`.
@@ -339,11 +468,88 @@ impl<'p> Emitter<'p> {
             Op::Mov { d, s } => {
                 dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(s)]);
                 self.store(d);
+                if let (Kind::Float, Some(hd), false) =
+                    (self.kind(pc, s), self.kinds.home[d as usize], cfg!(lockstep_mutant = "jit_mov_skips_float_home"))
+                {
+                    match self.kinds.home[s as usize] {
+                        Some(hs) => dynasm!(self.a ; .arch x64 ; movapd Rx(hd), Rx(hs)),
+                        None => self.decode(0, hd),
+                    }
+                }
                 self.count(1);
             }
             Op::Ld { d, v } => {
                 dynasm!(self.a ; .arch x64 ; mov rax, QWORD v as i64);
                 self.store(d);
+                if let (Kind::Float, Some(hd)) = (Kind::of_constant(v), self.kinds.home[d as usize]) {
+                    dynasm!(self.a
+                        ; .arch x64
+                        ; mov rax, QWORD decode_float(v).to_bits() as i64
+                        ; movq Rx(hd), rax
+                    );
+                }
+                self.count(1);
+            }
+            Op::Add { d, a, b } | Op::Sub { d, a, b }
+                if arith_kind(self.kind(pc, a), self.kind(pc, b)) != Kind::Any =>
+            {
+                let sub = matches!(op, Op::Sub { .. });
+                if arith_kind(self.kind(pc, a), self.kind(pc, b)) == Kind::Float {
+                    self.float_arith(pc, d, a, b, |asm, x| {
+                        if sub {
+                            dynasm!(asm ; .arch x64 ; subsd xmm0, Rx(x));
+                        } else {
+                            dynasm!(asm ; .arch x64 ; addsd xmm0, Rx(x));
+                        }
+                    });
+                    return;
+                }
+                self.int_in(pc, a, 0);
+                self.int_in(pc, b, 1);
+                self.small_add_sub(pc, sub);
+                self.store(d);
+                self.count(1);
+            }
+            Op::Mul { d, a, b } if arith_kind(self.kind(pc, a), self.kind(pc, b)) == Kind::Float => {
+                self.float_arith(pc, d, a, b, |asm, x| dynasm!(asm ; .arch x64 ; mulsd xmm0, Rx(x)));
+            }
+            Op::Div { d, a, b } if arith_kind(self.kind(pc, a), self.kind(pc, b)) == Kind::Float => {
+                self.float_arith(pc, d, a, b, |asm, x| dynasm!(asm ; .arch x64 ; divsd xmm0, Rx(x)));
+            }
+            Op::Mul { d, a, b } if arith_kind(self.kind(pc, a), self.kind(pc, b)) == Kind::Int => {
+                self.int_in(pc, a, 0);
+                self.int_in(pc, b, 1);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; xor rax, 1
+                    ; sar rcx, 3
+                    ; imul rax, rcx
+                );
+                if !cfg!(lockstep_mutant = "jit_mul_skips_overflow_check") {
+                    dynasm!(self.a ; .arch x64 ; jo =>e);
+                }
+                dynasm!(self.a ; .arch x64 ; or rax, 1);
+                self.store(d);
+                self.count(1);
+            }
+            Op::Neg { d, a } if self.kind(pc, a) == Kind::Float => {
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, QWORD [rbx + reg(a)]
+                    ; xor rax, 8 // a SmallFloat's sign is bit 3 of its word
+                );
+                self.store(d);
+                if let Some(h) = self.kinds.home[d as usize] {
+                    self.decode(0, h);
+                }
+                self.count(1);
+            }
+            Op::Sqrt { d, a } => {
+                let x = self.float_in(pc, a, 0);
+                dynasm!(self.a ; .arch x64 ; sqrtsd xmm0, Rx(x));
+                self.encode(pc);
+                self.store(d);
+                self.set_home(d);
                 self.count(1);
             }
             Op::Add { d, a, b } | Op::Sub { d, a, b } => {
@@ -353,17 +559,8 @@ impl<'p> Emitter<'p> {
                     ; .arch x64
                     ; test dl, 1
                     ; jz >not_ints
-                    // (x<<3|1) ± (y<<3): one overflow-checked add (`value::small_add`).
-                    ; xor rcx, 1
                 );
-                if sub {
-                    dynasm!(self.a ; .arch x64 ; sub rax, rcx);
-                } else {
-                    dynasm!(self.a ; .arch x64 ; add rax, rcx);
-                }
-                if !cfg!(lockstep_mutant = "jit_add_skips_overflow_check") {
-                    dynasm!(self.a ; .arch x64 ; jo =>e);
-                }
+                self.small_add_sub(pc, sub);
                 dynasm!(self.a
                     ; .arch x64
                     ; jmp >store
@@ -475,19 +672,6 @@ impl<'p> Emitter<'p> {
                 self.store(d);
                 self.count(1);
             }
-            Op::Sqrt { d, a } => {
-                dynasm!(self.a
-                    ; .arch x64
-                    ; mov rax, QWORD [rbx + reg(a)]
-                    ; test al, 4
-                    ; jz =>e
-                );
-                self.decode(0, 0);
-                dynasm!(self.a ; .arch x64 ; sqrtsd xmm0, xmm0);
-                self.encode(pc);
-                self.store(d);
-                self.count(1);
-            }
             Op::Xor { d, a, b } => {
                 self.load_pair(a, b);
                 dynasm!(self.a ; .arch x64 ; test dl, 1 ; jz =>e ; xor rax, rcx ; or rax, 1);
@@ -586,16 +770,15 @@ impl<'p> Emitter<'p> {
             Op::Gt { d, a, b } => self.cmp_op(pc, d, a, b, Ord4::Gt),
             Op::Ge { d, a, b } => self.cmp_op(pc, d, a, b, Ord4::Ge),
             Op::IToF { d, a } => {
+                self.int_in(pc, a, 0);
                 dynasm!(self.a
                     ; .arch x64
-                    ; mov rax, QWORD [rbx + reg(a)]
-                    ; test al, 1
-                    ; jz =>e
                     ; sar rax, 3
                     ; cvtsi2sd xmm0, rax
                 );
                 self.encode(pc);
                 self.store(d);
+                self.set_home(d);
                 self.count(1);
             }
             Op::Jmp { t } => {
@@ -1112,6 +1295,34 @@ impl<'p> Emitter<'p> {
         let e = self.exits[pc];
         let is_true = self.a.new_dynamic_label();
         let is_false = self.a.new_dynamic_label();
+        match arith_kind(self.kind(pc, a), self.kind(pc, b)) {
+            Kind::Float => {
+                let xa = self.float_in(pc, a, 0);
+                let xb = self.float_in(pc, b, 1);
+                match c {
+                    Ord4::Lt => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xb), Rx(xa) ; ja =>is_true),
+                    Ord4::Le => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xb), Rx(xa) ; jae =>is_true),
+                    Ord4::Gt => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xa), Rx(xb) ; ja =>is_true),
+                    Ord4::Ge => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xa), Rx(xb) ; jae =>is_true),
+                }
+                self.fused_ways(pc, d, t, on, back, is_true, is_false);
+                return;
+            }
+            Kind::Int => {
+                self.int_in(pc, a, 0);
+                self.int_in(pc, b, 1);
+                dynasm!(self.a ; .arch x64 ; cmp rax, rcx);
+                match c {
+                    Ord4::Lt => dynasm!(self.a ; .arch x64 ; jl =>is_true),
+                    Ord4::Le => dynasm!(self.a ; .arch x64 ; jle =>is_true),
+                    Ord4::Gt => dynasm!(self.a ; .arch x64 ; jg =>is_true),
+                    Ord4::Ge => dynasm!(self.a ; .arch x64 ; jge =>is_true),
+                }
+                self.fused_ways(pc, d, t, on, back, is_true, is_false);
+                return;
+            }
+            Kind::Any => {}
+        }
         let floats = self.a.new_dynamic_label();
         self.load_pair(a, b);
         dynasm!(self.a
@@ -1169,13 +1380,13 @@ impl<'p> Emitter<'p> {
             ; mov QWORD [rbx + reg(t)], rax
         );
         self.count(1);
-        dynasm!(self.a
-            ; .arch x64
-            ; mov rax, QWORD [rbx + reg(a)]
-            ; test al, 1
-            ; jz =>e
-            ; mov rcx, QWORD (k ^ 1) as i64
-        );
+        // A fact about `a` at `pc` still holds after the constant's store unless `a` is `t`,
+        // which then holds the SmallInt `k`.
+        dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(a)]);
+        if a != t && self.kind(pc, a) != Kind::Int {
+            dynasm!(self.a ; .arch x64 ; test al, 1 ; jz =>e);
+        }
+        dynasm!(self.a ; .arch x64 ; mov rcx, QWORD (k ^ 1) as i64);
         if sub {
             dynasm!(self.a ; .arch x64 ; sub rax, rcx);
         } else {
@@ -1352,7 +1563,8 @@ func main(args) {
         let helper = format!("{:X}h", super::super::calls::helper(flavour));
         let mut out = String::new();
         for (f, func) in prog.funcs.iter().enumerate() {
-            let (bytes, resume, stubs_start) = assemble(&prog, f as u32, flavour, None).expect("assembles");
+            let Assembled { bytes, ops: resume, stubs: stubs_start, .. } =
+                assemble_listed(&prog, f as u32, flavour, None).expect("assembles");
             let insns: Vec<Instruction> = Decoder::with_ip(64, &bytes, 0, DecoderOptions::NONE).into_iter().collect();
             // The exit stubs follow the last op: each is `mov eax, pc` and a jump to `leave`,
             // which the entry stub ends with (`ret`, then the first op).
