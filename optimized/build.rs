@@ -45,6 +45,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_entry_skips_kind_check", "suites"),
     ("jit_mov_skips_float_home", "suites"),
     ("jit_kinds_join_keeps_first", "suites"),
+    ("jit_object_fact_any_class", "suites"),
 ];
 
 fn main() {

@@ -24,6 +24,10 @@ pub(super) enum Kind {
     Any,
     Int,
     Float,
+    /// An object that passed a field access's class test for this class (`x64.rs`,
+    /// `object_of_class`: the class or one of its first subclasses).
+    Object(u32),
+    Array,
 }
 
 impl Kind {
@@ -196,8 +200,6 @@ fn after(op: &Op, st: &mut [Kind]) {
         | Op::JmpIfNot { .. }
         | Op::JmpIfBack { .. }
         | Op::JmpIfNotBack { .. }
-        | Op::SetF { .. }
-        | Op::ASet { .. }
         | Op::Print { .. }
         | Op::PrintLn { .. }
         | Op::Assert { .. } => return,
@@ -207,8 +209,28 @@ fn after(op: &Op, st: &mut [Kind]) {
             (d, arith_kind(k(a), k(b)))
         }
         Op::Neg { d, a } => (d, k(a)),
-        Op::Rem { d, .. } | Op::Xor { d, .. } | Op::Shl { d, .. } | Op::Shr { d, .. } | Op::ALen { d, .. } => {
+        Op::Rem { d, .. } | Op::Xor { d, .. } | Op::Shl { d, .. } | Op::Shr { d, .. } => (d, Kind::Int),
+        // Field and array accesses test their object (and leave otherwise); the access's
+        // result is written after the test, so `d` may be the object's own register.
+        Op::GetF { d, o, class, .. } => {
+            st[o as usize] = Kind::Object(class);
+            (d, Kind::Any)
+        }
+        Op::SetF { o, class, .. } => (o, Kind::Object(class)),
+        Op::ALen { d, a } => {
+            st[a as usize] = Kind::Array;
             (d, Kind::Int)
+        }
+        Op::AGet { d, a, .. } => {
+            st[a as usize] = Kind::Array;
+            (d, Kind::Any)
+        }
+        Op::ASet { a, .. } => (a, Kind::Array),
+        // Compiled code continues after these through the next op's entry check, and a check
+        // on every return would cost more than the facts save: nothing is known after them.
+        Op::Call { .. } | Op::CallV { .. } | Op::Send { .. } | Op::New { .. } => {
+            st.fill(Kind::Any);
+            return;
         }
         Op::Sqrt { d, .. } | Op::IToF { d, .. } => (d, Kind::Float),
         Op::LdAdd { t, d, k: c, .. } | Op::LdSub { t, d, k: c, .. } => {
@@ -227,14 +249,8 @@ fn after(op: &Op, st: &mut [Kind]) {
         | Op::Ge { d, .. }
         | Op::FToI { d, .. }
         | Op::TypeOf { d, .. }
-        | Op::Call { d, .. }
-        | Op::CallV { d, .. }
-        | Op::New { d, .. }
-        | Op::GetF { d, .. }
-        | Op::Send { d, .. }
         | Op::InstanceOf { d, .. }
         | Op::ANew { d, .. }
-        | Op::AGet { d, .. }
         | Op::Concat { d, .. }
         | Op::SLen { d, .. }
         | Op::ToStr { d, .. }

@@ -262,6 +262,17 @@ impl<'p> Emitter<'p> {
             self.resume.push(self.a.offset().0 as u32);
             let (e, l) = (self.exits[pc], self.labels[pc]);
             for (r, k) in facts {
+                match k {
+                    Kind::Object(class) => {
+                        self.check_object_of_class(pc, r, class);
+                        continue;
+                    }
+                    Kind::Array => {
+                        self.check_array(pc, r);
+                        continue;
+                    }
+                    _ => {}
+                }
                 dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(r)]);
                 if cfg!(lockstep_mutant = "jit_entry_skips_kind_check") {
                     // (trusts the fact)
@@ -1321,7 +1332,7 @@ impl<'p> Emitter<'p> {
                 self.fused_ways(pc, d, t, on, back, is_true, is_false);
                 return;
             }
-            Kind::Any => {}
+            _ => {}
         }
         let floats = self.a.new_dynamic_label();
         self.load_pair(a, b);
@@ -1398,9 +1409,24 @@ impl<'p> Emitter<'p> {
         self.goto(pc + 2);
     }
 
-    /// `rax` = register `o` if it is an object of exactly class `class`; else leave (a subclass
-    /// instance too: the interpreter's display lookup decides, and the type error is its).
+    /// `rax` = register `o` if it is an object that passes the test for class `class` (known at
+    /// op `pc`, or tested); else leave.
     fn object_of_class(&mut self, pc: usize, o: u16, class: u32) {
+        let known = match self.kind(pc, o) {
+            Kind::Object(c) => c == class || cfg!(lockstep_mutant = "jit_object_fact_any_class"),
+            _ => false,
+        };
+        if known {
+            dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(o)]);
+        } else {
+            self.check_object_of_class(pc, o, class);
+        }
+    }
+
+    /// `rax` = register `o` if it is an object of class `class` or one of its first subclasses;
+    /// else leave (an instance of another subclass too: the interpreter's display lookup decides,
+    /// and the type error is its).
+    fn check_object_of_class(&mut self, pc: usize, o: u16, class: u32) {
         let e = self.exits[pc];
         dynasm!(self.a
             ; .arch x64
@@ -1436,8 +1462,17 @@ impl<'p> Emitter<'p> {
         v
     }
 
-    /// `rax` = register `a` if it is an array; else leave.
+    /// `rax` = register `a` if it is an array (known at op `pc`, or tested); else leave.
     fn array(&mut self, pc: usize, a: u16) {
+        if self.kind(pc, a) == Kind::Array {
+            dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(a)]);
+        } else {
+            self.check_array(pc, a);
+        }
+    }
+
+    /// `rax` = register `a` if it is an array; else leave.
+    fn check_array(&mut self, pc: usize, a: u16) {
         let e = self.exits[pc];
         dynasm!(self.a
             ; .arch x64
