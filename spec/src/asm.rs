@@ -29,35 +29,62 @@ pub struct Assembly {
     pub source_map: SourceMap,
 }
 
-/// Source lines of instructions: `lines[f][pc]` is the 1-based source line of instruction `pc`
-/// of function `f`.
+/// A stretch of one source line: 1-based line, 1-based character column of its first
+/// character, and its width in characters (0 for a point just past the end of the line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub line: u32,
+    pub column: u32,
+    pub width: u32,
+}
+
+/// Where each function and instruction came from, for messages about a module made from text
+/// (verifier errors, traps): `instructions[f][pc]` is the text of instruction `pc` of function
+/// `f`, from its mnemonic to the end of its last operand; `functions[f]` is the name in the
+/// function's header.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceMap {
-    pub lines: Vec<Vec<u32>>,
+    pub instructions: Vec<Vec<Span>>,
+    pub functions: Vec<Span>,
 }
 
 impl SourceMap {
     /// The source line of instruction `pc` of function `func`, if there is such an instruction.
     pub fn line(&self, func: u32, pc: u32) -> Option<u32> {
-        self.lines.get(func as usize)?.get(pc as usize).copied()
+        self.instruction(func, pc).map(|span| span.line)
+    }
+
+    /// The text of instruction `pc` of function `func`, if there is such an instruction.
+    pub fn instruction(&self, func: u32, pc: u32) -> Option<Span> {
+        self.instructions.get(func as usize)?.get(pc as usize).copied()
+    }
+
+    /// The name in the header of function `func`.
+    pub fn function(&self, func: u32) -> Option<Span> {
+        self.functions.get(func as usize).copied()
     }
 }
 
 /// The input was not a valid `.lsa` program: the first error, with its position. [text.errors]
 ///
 /// `line` and `column` are 1-based; the column counts characters (not bytes) of the line.
-/// `source_line` is the text of that line, for display.
+/// `width` is the number of characters of the token at the column (0 at the end of the line).
+/// `source_line` is the text of that line, for display. `help` is a suggestion, when one is
+/// known: the declared name nearest to an unknown one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AsmError {
     pub file: String,
     pub line: u32,
     pub column: u32,
+    pub width: u32,
     pub message: String,
     pub source_line: String,
+    pub help: Option<String>,
 }
 
 impl fmt::Display for AsmError {
-    /// Three lines: `file:line:col: error: message`, the source line, a caret under the column.
+    /// Three lines: `file:line:col: error: message`, the source line, carets under the token
+    /// (one caret at the end of a line), then `help: ...` when there is a suggestion.
     /// The input is shown through [`printable`], so a hostile line cannot drive the terminal,
     /// and a long line only around the column.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -95,7 +122,15 @@ impl fmt::Display for AsmError {
         // An error at the end of the line points just past its last character.
         pad.extend(std::iter::repeat_n(' ', col.saturating_sub(before)));
         writeln!(f, "{number:>width$} | {shown}")?;
-        write!(f, "{:width$} | {pad}^", "")
+        // The token may be cut by the window's end; the carets stop with what is shown.
+        let shown_after = self.source_line.chars().count().saturating_sub(col).min(WINDOW);
+        let token: String = self.source_line.chars().skip(col).take((self.width as usize).min(shown_after)).collect();
+        let carets = printable(&token).chars().count().max(1);
+        write!(f, "{:width$} | {pad}{}", "", "^".repeat(carets))?;
+        if let Some(help) = &self.help {
+            write!(f, "\n{:width$} = help: {}", "", printable(help))?;
+        }
+        Ok(())
     }
 }
 
@@ -134,12 +169,20 @@ struct Pos {
 struct Fail {
     pos: Pos,
     message: String,
+    help: Option<String>,
 }
 
 impl Fail {
     #[cold]
     fn new(pos: Pos, message: impl Into<String>) -> Fail {
-        Fail { pos, message: message.into() }
+        Fail { pos, message: message.into(), help: None }
+    }
+
+    /// An unknown `what` named `written`: suggests the nearest of `known`, if one is near.
+    #[cold]
+    fn unknown<'a>(pos: Pos, message: String, written: &str, what: &str, known: impl IntoIterator<Item = &'a str>) -> Fail {
+        let help = crate::suggest::closest(written, known).map(|name| format!("did you mean the {what} `{name}`?"));
+        Fail { pos, message, help }
     }
 }
 
@@ -149,12 +192,15 @@ pub fn assemble(source: &str, file_name: &str) -> Result<Assembly, AsmError> {
     result.map_err(|fail| {
         // [text.lines] The line is found again only now: the parser keeps no list of lines.
         let line = source.split('\n').nth((fail.pos.line as usize).wrapping_sub(1)).unwrap_or_default();
+        let line = line.strip_suffix('\r').unwrap_or(line);
         AsmError {
             file: file_name.to_string(),
             line: fail.pos.line,
             column: fail.pos.col,
+            width: lexer::token_width(line, fail.pos),
             message: fail.message,
-            source_line: line.strip_suffix('\r').unwrap_or(line).to_string(),
+            source_line: line.to_string(),
+            help: fail.help,
         }
     })
 }

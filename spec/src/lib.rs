@@ -21,6 +21,7 @@ pub mod num;
 pub mod outcome;
 pub mod program;
 pub mod schedule;
+pub mod suggest;
 pub mod trap;
 pub mod verify;
 

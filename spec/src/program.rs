@@ -60,6 +60,14 @@ pub fn load_program(bytes: &[u8], file_name: &str) -> Result<Program, LoadError>
     }
     let text = std::str::from_utf8(bytes).map_err(|e| LoadError::NotText { offset: e.valid_up_to() })?;
     let assembly = asm::assemble(text, file_name).map_err(LoadError::Asm)?;
-    let module = verify::verify(assembly.module).map_err(LoadError::Verify)?;
-    Ok(Program { module, format: Format::Text, source_map: Some(assembly.source_map) })
+    let map = assembly.source_map;
+    let module = verify::verify(assembly.module).map_err(|mut e| {
+        e.span = match (&e.function, e.pc) {
+            (Some((f, _)), Some(pc)) => map.instruction(*f, pc),
+            (Some((f, _)), None) => map.function(*f),
+            _ => None,
+        };
+        LoadError::Verify(e)
+    })?;
+    Ok(Program { module, format: Format::Text, source_map: Some(map) })
 }

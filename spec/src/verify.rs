@@ -52,13 +52,17 @@ impl Deref for VerifiedModule {
 }
 
 /// The module breaks verifier rule `rule` (a name from `spec/verifier.md`). `function` (index
-/// and name) and `pc` (instruction index) locate it when it is inside a function.
+/// and name) and `pc` (instruction index) locate it when it is inside a function; `span` is
+/// that place in the source text when the module came from text (the instruction, or the
+/// function's name for a rule about the function as a whole), set by
+/// [`load_program`](crate::program::load_program) from the assembler's source map.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyError {
     pub rule: &'static str,
     pub function: Option<(u32, String)>,
     pub pc: Option<u32>,
     pub message: String,
+    pub span: Option<crate::asm::Span>,
 }
 
 impl fmt::Display for VerifyError {
@@ -80,7 +84,7 @@ type Result<T> = std::result::Result<T, VerifyError>;
 
 #[cold]
 fn err(rule: &'static str, message: String) -> VerifyError {
-    VerifyError { rule, function: None, pc: None, message }
+    VerifyError { rule, function: None, pc: None, message, span: None }
 }
 
 /// Checks every rule of `spec/verifier.md`; on success the module is handed to engines.
@@ -304,6 +308,7 @@ fn functions(m: &Module, field_counts: &[u32]) -> Result<()> {
             function: Some((i as u32, f.name.clone())),
             pc: pc.map(|pc| pc as u32),
             message,
+            span: None,
         };
         check_name(&f.name, || format!("function {i}")).map_err(|msg| at("verify.name", None, msg))?;
         if !names.insert(&f.name) {

@@ -1,7 +1,7 @@
 //! The assembler: every error path as data (source -> line, column, message fragment), the
 //! module it builds for each operand kind and header form, and every opcode of the table.
 
-use lockstep_spec::asm::{assemble, AsmError};
+use lockstep_spec::asm::{assemble, AsmError, Span};
 use lockstep_spec::{
     ClassIdx, ConstIdx, Constant, FieldRef, FuncIdx, Instr, Label, Module, Opcode, Operand, OperandKind, Reg,
 };
@@ -449,8 +449,17 @@ fn labels_functions_entry_and_the_source_map() {
             Instr::Jmp { target: Label(1) },
         ]
     );
-    assert_eq!(a.source_map.lines, vec![vec![3], vec![7, 9, 10, 11, 12, 13, 14], vec![]]);
+    let lines: Vec<Vec<u32>> =
+        a.source_map.instructions.iter().map(|f| f.iter().map(|s| s.line).collect()).collect();
+    assert_eq!(lines, vec![vec![3], vec![7, 9, 10, 11, 12, 13, 14], vec![]]);
     assert_eq!(a.source_map.line(1, 2), Some(10));
+    // An instruction's span runs from its mnemonic to its last operand, comments and labels
+    // left out; a function's is its name.
+    let span = |line, column, width| Span { line, column, width };
+    assert_eq!(a.source_map.instruction(1, 0), Some(span(7, 6, 12)), "`jmpif a, end`");
+    assert_eq!(a.source_map.instruction(1, 2), Some(span(10, 9, 15)), "`jmpifnot a, top`");
+    assert_eq!(a.source_map.instruction(1, 3), Some(span(11, 5, 22)), "`call a, helper, (a, a)`");
+    assert_eq!(a.source_map.function(1), Some(span(6, 6, 5)));
     assert_eq!(a.source_map.line(1, 7), None);
     assert_eq!(a.source_map.line(3, 0), None);
 }
@@ -557,8 +566,9 @@ fn a_function_longer_than_the_limit_is_rejected_as_it_is_read() {
 }
 
 /// The error display shows a hostile line without obeying it: control characters (but tabs)
-/// and bidirectional-text controls are escaped, in the line and in the message, with the caret
-/// still under the column; a long line is shown only around the column.
+/// and bidirectional-text controls are escaped, in the line and in the message, with the carets
+/// still under the token (as wide as its escaped form); a long line is shown only around the
+/// column.
 #[test]
 fn the_error_display_escapes_control_characters_and_cuts_long_lines() {
     let e = asm_err("func main() {\n    ret \"\x1b[2J\u{202e}\" \x1b[31m\n}\n");
@@ -566,7 +576,7 @@ fn the_error_display_escapes_control_characters_and_cuts_long_lines() {
         e.to_string(),
         format!(
             "test.lsa:2:17: error: unexpected character `\\u{{1b}}`\n    \
-             2 |     ret \"\\u{{1b}}[2J\\u{{202e}}\" \\u{{1b}}[31m\n      | {}^",
+             2 |     ret \"\\u{{1b}}[2J\\u{{202e}}\" \\u{{1b}}[31m\n      | {}^^^^^^",
             " ".repeat(28)
         )
     );
@@ -574,7 +584,7 @@ fn the_error_display_escapes_control_characters_and_cuts_long_lines() {
     assert_eq!(e.to_string().lines().next(), Some("test.lsa:2:9: error: expected a register, found `\"\\u{1b}[2J\"`"));
     let e = asm_err("func main() {\n\tret \"\x07\" ,\n}\n");
     assert_eq!(e.to_string().lines().nth(1), Some("    2 | \tret \"\\u{7}\" ,"));
-    assert_eq!(e.to_string().lines().nth(2), Some("      | \t    ^"));
+    assert_eq!(e.to_string().lines().nth(2), Some("      | \t    ^^^^^^^"));
     let e = asm_err(&format!("func main() {{\n{}ret ,{}\n}}\n", " ".repeat(1000), "a".repeat(1000)));
     assert_eq!(e.column, 1005);
     let shown = e.to_string();
@@ -591,4 +601,32 @@ fn a_float_literal_with_a_million_digits_rounds_correctly() {
     let zeros = "0".repeat(1_000_000);
     let m = asm(&in_main(&format!("ldk a, 0.{zeros}1e1000001\nret a")));
     assert_eq!(m.constants, vec![Constant::Float(1.0)]);
+}
+
+/// [text.errors] An error underlines the whole token, and an unknown name comes with the
+/// nearest declared name of its kind, when one is near.
+#[test]
+fn unknown_names_suggest_the_nearest_declared_one() {
+    let program = |body: &str| {
+        format!(
+            "const limit = 10\nclass Point {{\n    field x_coord\n}}\nfunc helper() {{\n    ret r0\n}}\n\
+             func main() {{\n    local total\nloop:\n{body}\n    ret total\n}}\n"
+        )
+    };
+    let cases = [
+        ("    ad total, total, total", "unknown mnemonic `ad`", 2, "did you mean the mnemonic `add`?"),
+        ("    jmp lop", "unknown label `lop` in function `main`", 3, "did you mean the label `loop`?"),
+        ("    call total, helpr, ()", "unknown function `helpr`", 5, "did you mean the function `helper`?"),
+        ("    new total, Pont", "unknown class `Pont`", 4, "did you mean the class `Point`?"),
+        ("    getf total, total, Point.x_cord", "class `Point` has no field `x_cord`", 6, "did you mean the field `x_coord`?"),
+        ("    ldk total, limt", "unknown constant `limt`", 4, "did you mean the constant `limit`?"),
+        ("    mov total, totl", "unknown register `totl`", 4, "did you mean the register `total`?"),
+    ];
+    for (body, message, width, help) in cases {
+        let e = asm_err(&program(body));
+        assert_eq!((e.message.as_str(), e.width, e.help.as_deref()), (message, width, Some(help)), "{body}");
+        assert!(e.to_string().ends_with(&format!("{}\n      = help: {help}", "^".repeat(width as usize))), "{e}");
+    }
+    let e = asm_err(&program("    frobnicate total"));
+    assert_eq!((e.width, e.help), (10, None), "nothing near `frobnicate`");
 }

@@ -51,3 +51,21 @@ fn each_load_error_says_what_went_wrong() {
         assert!(kind_matches, "{err:?}");
     }
 }
+
+/// A verifier error on a text program carries the place in the source: the instruction, or the
+/// function's name for a rule about the whole function; on a binary program it has none.
+#[test]
+fn verifier_errors_on_text_point_at_the_source() {
+    use lockstep_spec::asm::Span;
+    let text = b"func main() {\n  ret r0\n}\nfunc two(a) {\n  call a, main, (a)\n  ret a\n}\n";
+    let Err(LoadError::Verify(e)) = load_program(text, "p.lsa") else { panic!("expected a verifier error") };
+    assert_eq!((e.rule, e.span), ("verify.call-arity", Some(Span { line: 5, column: 3, width: 17 })));
+    let text = b"func main() {\n  ret r0\n}\nfunc two(a) {\n  ldi a, 1\n}\n";
+    let Err(LoadError::Verify(e)) = load_program(text, "p.lsa") else { panic!("expected a verifier error") };
+    assert_eq!((e.rule, e.span), ("verify.fall-through", Some(Span { line: 5, column: 3, width: 8 })));
+    let module = lockstep_spec::asm::assemble(std::str::from_utf8(text).unwrap(), "p.lsa").unwrap().module;
+    let Err(LoadError::Verify(e)) = load_program(&lockstep_spec::encode::encode(&module), "p.lsb") else {
+        panic!("expected a verifier error")
+    };
+    assert_eq!((e.rule, e.span), ("verify.fall-through", None));
+}

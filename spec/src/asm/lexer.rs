@@ -49,6 +49,31 @@ pub(super) fn check_line(text: &str, line: u32) -> Result<(), Fail> {
     Ok(())
 }
 
+/// The width in characters of the token that starts at `pos` on line `text`, for underlining
+/// an error there ([text.errors]). Where no whole token starts there (a lexical error), the run
+/// of characters up to the next space or punctuation if it starts like a token, else the one
+/// character; 0 past the end of the line.
+pub(super) fn token_width(text: &str, pos: Pos) -> u32 {
+    let mut lexer = Lexer::new(text, pos.line);
+    while let Ok(Some(tok)) = lexer.next_token() {
+        if tok.col == pos.col {
+            return u32::try_from(tok.text.chars().count()).unwrap_or(u32::MAX);
+        }
+        if tok.col > pos.col {
+            break;
+        }
+    }
+    let mut rest = text.chars().skip((pos.col as usize).saturating_sub(1)).peekable();
+    let width = match rest.peek() {
+        None => 0,
+        Some(&c) if is_ident_continue(c) || c == '-' || c == '"' => {
+            rest.take_while(|c| !c.is_whitespace() && !",;(){}".contains(*c)).count()
+        }
+        Some(_) => 1,
+    };
+    u32::try_from(width).unwrap_or(u32::MAX)
+}
+
 /// The tokens of one line, one at a time. Positions are byte offsets into the line; columns
 /// count characters, kept up to date as the lexer moves forward so that a long line costs no
 /// more than its length.

@@ -54,6 +54,8 @@ pub(super) enum Pending<'a> {
 pub(super) struct PendingInstr<'a> {
     pub opcode: Opcode,
     pub pos: Pos,
+    /// Characters from the mnemonic to the end of the last operand (for the source map).
+    pub width: u32,
     pub operands: Box<[Pending<'a>]>,
 }
 
@@ -136,6 +138,8 @@ struct Cursor<'a> {
     after: Option<Tok<'a>>,
     line: u32,
     end_col: u32,
+    /// The column just after the last token moved past.
+    passed_col: u32,
 }
 
 impl<'a> Cursor<'a> {
@@ -146,7 +150,7 @@ impl<'a> Cursor<'a> {
         let current = Self::lex(&mut lexer);
         let after = Self::lex(&mut lexer);
         let end_col = u32::try_from(text.chars().count() + 1).unwrap_or(u32::MAX);
-        Ok(Cursor { lexer, current, after, line, end_col })
+        Ok(Cursor { lexer, current, after, line, end_col, passed_col: 1 })
     }
 
     /// The next token. `check_line` has lexed the whole line without error, so lexing it again
@@ -157,6 +161,10 @@ impl<'a> Cursor<'a> {
 
     /// Moves to the next token.
     fn bump(&mut self) {
+        if let Some(tok) = &self.current {
+            let width = u32::try_from(tok.text.chars().count()).unwrap_or(u32::MAX);
+            self.passed_col = tok.col.saturating_add(width);
+        }
         self.current = self.after.take();
         self.after = Self::lex(&mut self.lexer);
     }
@@ -298,7 +306,13 @@ impl<'a> Regs<'a> {
         }
         match self.names.get(name.text) {
             Some(&r) => Ok(Reg(r)),
-            None => Err(Fail::new(name.pos, format!("unknown register `{}`", name.text))),
+            None => Err(Fail::unknown(
+                name.pos,
+                format!("unknown register `{}`", name.text),
+                name.text,
+                "register",
+                self.names.keys().copied(),
+            )),
         }
     }
 }
@@ -557,8 +571,10 @@ impl<'a> Parser<'a> {
     fn instruction(cur: &mut Cursor<'a>, regs: &mut Regs<'a>) -> Result<PendingInstr<'a>, Fail> {
         let pos = cur.pos();
         let mnemonic = cur.ident("an instruction mnemonic or a label")?;
-        let opcode = Opcode::from_mnemonic(mnemonic.text)
-            .ok_or_else(|| Fail::new(mnemonic.pos, format!("unknown mnemonic `{}`", mnemonic.text)))?;
+        let opcode = Opcode::from_mnemonic(mnemonic.text).ok_or_else(|| {
+            let all = Opcode::ALL.iter().map(|op| op.mnemonic());
+            Fail::unknown(mnemonic.pos, format!("unknown mnemonic `{}`", mnemonic.text), mnemonic.text, "mnemonic", all)
+        })?;
         let specs = opcode.operands();
         let mut operands = Vec::with_capacity(specs.len());
         for (index, spec) in specs.iter().enumerate() {
@@ -580,7 +596,8 @@ impl<'a> Parser<'a> {
             ));
         }
         cur.end()?;
-        Ok(PendingInstr { opcode, pos, operands: operands.into_boxed_slice() })
+        let width = cur.passed_col.saturating_sub(pos.col);
+        Ok(PendingInstr { opcode, pos, width, operands: operands.into_boxed_slice() })
     }
 
     fn signature(opcode: Opcode) -> String {

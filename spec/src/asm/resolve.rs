@@ -5,7 +5,7 @@
 //! reusing an equal entry when there is one. [text.const-pool]
 
 use super::parser::{Ast, ClassDecl, ConstRef, FieldSel, FuncDecl, Lit, Name, Pending};
-use super::{Assembly, Fail, Pos, SourceMap};
+use super::{Assembly, Fail, Pos, SourceMap, Span};
 use crate::instr::{ClassIdx, ConstIdx, FieldRef, FuncIdx, Instr, Label, Operand};
 use crate::limits::MAX_CLASS_DEPTH;
 use crate::module::{Class, Constant, Function, Method, Module};
@@ -71,29 +71,47 @@ pub(super) fn resolve(mut ast: Ast<'_>) -> Result<Assembly, Fail> {
     }
     let classes = r.classes()?;
     let mut functions = Vec::with_capacity(funcs.len());
-    let mut lines = Vec::with_capacity(funcs.len());
+    let mut map = SourceMap { instructions: Vec::with_capacity(funcs.len()), functions: Vec::with_capacity(funcs.len()) };
     for decl in funcs {
-        let (function, map) = r.function(&decl)?;
+        let (function, spans) = r.function(&decl)?;
         functions.push(function);
-        lines.push(map);
+        map.instructions.push(spans);
+        map.functions.push(name_span(&decl.name));
     }
     let entry = r.entry()?;
     let module = Module { constants: r.pool, classes, functions, entry };
-    Ok(Assembly { module, source_map: SourceMap { lines } })
+    Ok(Assembly { module, source_map: map })
+}
+
+fn name_span(name: &Name) -> Span {
+    let width = u32::try_from(name.text.chars().count()).unwrap_or(u32::MAX);
+    Span { line: name.pos.line, column: name.pos.col, width }
 }
 
 impl<'a> Resolver<'a> {
     fn func(&self, name: &Name) -> Result<FuncIdx, Fail> {
         match self.ast.func_index.get(name.text) {
             Some(&i) => Ok(FuncIdx(i)),
-            None => Err(Fail::new(name.pos, format!("unknown function `{}`", name.text))),
+            None => Err(Fail::unknown(
+                name.pos,
+                format!("unknown function `{}`", name.text),
+                name.text,
+                "function",
+                self.ast.func_index.keys().copied(),
+            )),
         }
     }
 
     fn class(&self, name: &Name) -> Result<u32, Fail> {
         match self.ast.class_index.get(name.text) {
             Some(&i) => Ok(i),
-            None => Err(Fail::new(name.pos, format!("unknown class `{}`", name.text))),
+            None => Err(Fail::unknown(
+                name.pos,
+                format!("unknown class `{}`", name.text),
+                name.text,
+                "class",
+                self.ast.class_index.keys().copied(),
+            )),
         }
     }
 
@@ -217,7 +235,8 @@ impl<'a> Resolver<'a> {
         let class = self.class(class_name)?;
         let slot = match sel {
             FieldSel::Name(field) => self.field_slot(class, field.text).ok_or_else(|| {
-                Fail::new(field.pos, format!("class `{}` has no field `{}`", class_name.text, field.text))
+                let message = format!("class `{}` has no field `{}`", class_name.text, field.text);
+                Fail::unknown(field.pos, message, field.text, "field", self.chain_fields(class))
             })?,
             FieldSel::Slot(slot, pos) => {
                 let c = class as usize;
@@ -242,7 +261,10 @@ impl<'a> Resolver<'a> {
                     .ast
                     .const_index
                     .get(name.text)
-                    .ok_or_else(|| Fail::new(name.pos, format!("unknown constant `{}`", name.text)))?;
+                    .ok_or_else(|| {
+                        let message = format!("unknown constant `{}`", name.text);
+                        Fail::unknown(name.pos, message, name.text, "constant", self.ast.const_index.keys().copied())
+                    })?;
                 if string && !matches!(self.pool.get(i as usize), Some(Constant::Str(_))) {
                     return Err(Fail::new(
                         name.pos,
@@ -271,9 +293,21 @@ impl<'a> Resolver<'a> {
         Ok(ConstIdx(index))
     }
 
-    fn function(&mut self, decl: &FuncDecl<'a>) -> Result<(Function, Vec<u32>), Fail> {
+    /// The names of every field of `class`, inherited ones included (the chain is at most
+    /// `MAX_CLASS_DEPTH` long: checked before fields are resolved).
+    fn chain_fields(&self, class: u32) -> Vec<&'a str> {
+        let mut names = Vec::new();
+        let mut cur = Some(class);
+        while let Some(c) = cur {
+            names.extend(self.own_fields.get(c as usize).into_iter().flat_map(|m| m.keys().copied()));
+            cur = self.superclass.get(c as usize).copied().flatten();
+        }
+        names
+    }
+
+    fn function(&mut self, decl: &FuncDecl<'a>) -> Result<(Function, Vec<Span>), Fail> {
         let mut code = Vec::with_capacity(decl.code.len());
-        let mut lines = Vec::with_capacity(decl.code.len());
+        let mut spans = Vec::with_capacity(decl.code.len());
         for instr in &decl.code {
             let mut operands = Vec::with_capacity(instr.operands.len());
             for p in &instr.operands {
@@ -287,9 +321,12 @@ impl<'a> Resolver<'a> {
                     Pending::Label(name) => match decl.labels.get(name.text) {
                         Some(&pc) => Operand::Label(Label(pc)),
                         None => {
-                            return Err(Fail::new(
+                            return Err(Fail::unknown(
                                 name.pos,
                                 format!("unknown label `{}` in function `{}`", name.text, decl.name.text),
+                                name.text,
+                                "label",
+                                decl.labels.keys().copied(),
                             ))
                         }
                     },
@@ -299,9 +336,9 @@ impl<'a> Resolver<'a> {
             let built = Instr::from_operands(instr.opcode, operands)
                 .map_err(|e| Fail::new(instr.pos, format!("internal error: {e}")))?;
             code.push(built);
-            lines.push(instr.pos.line);
+            spans.push(Span { line: instr.pos.line, column: instr.pos.col, width: instr.width });
         }
         let function = Function { name: decl.name.text.to_string(), arity: decl.arity, regs: decl.regs, code };
-        Ok((function, lines))
+        Ok((function, spans))
     }
 }
