@@ -9,14 +9,15 @@
 
 #![forbid(unsafe_code)]
 
+mod backtrace;
+mod diagnostic;
 mod outcome_json;
 mod stats;
 mod units;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use lockstep_spec::asm::printable;
 use lockstep_spec::outcome::{End, Outcome};
-use lockstep_spec::program::{load_program, Program};
+use lockstep_spec::program::{load_program, Format, LoadError, Program};
 use lockstep_spec::schedule::Schedule;
 use std::ffi::OsString;
 use std::io::Write;
@@ -139,6 +140,11 @@ struct RunArgs {
     /// ops (to test every way back into it). Never changes a program's outcome.
     #[arg(long, value_name = "MODE", default_value = "on", value_parser = lockstep_optimized::JitMode::parse)]
     jit: lockstep_optimized::JitMode,
+    /// On a trap, show the guest call stack and where a joined thread trapped. The reference
+    /// engine always reports them; the optimized engine records only where a trap happened, so
+    /// with it this records the schedule and, after a trap, replays it on the reference.
+    #[arg(long)]
+    backtrace: bool,
     /// The program (binary or text, recognised by content; `-`: standard input).
     file: PathBuf,
     /// Arguments for the program's `main`.
@@ -204,7 +210,7 @@ fn write_stdout(bytes: &[u8]) -> Result<(), ExitCode> {
 
 /// Prints `error: ...` to stderr and returns exit status 2.
 fn invalid(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {}", printable(&message.to_string()));
+    eprintln!("{}", diagnostic::error(&message.to_string(), diagnostic::colour()));
     ExitCode::from(EXIT_INVALID)
 }
 
@@ -222,16 +228,34 @@ fn file_name(path: &Path) -> String {
     }
 }
 
-fn load(path: &Path) -> Result<Program, ExitCode> {
+/// Loads a program; its text too when it is `.lsa`, for the diagnostics of a run.
+fn load_with_text(path: &Path) -> Result<(Program, Option<String>), ExitCode> {
     let bytes = match read_bounded(path) {
         Ok(bytes) => bytes,
         Err(e) => return Err(invalid(format!("cannot read {}: {e}", file_name(path)))),
     };
-    load_program(&bytes, &file_name(path)).map_err(|e| {
-        // A bad file is shown, never obeyed: its control characters are escaped.
-        eprintln!("{}", printable(&e.to_string()));
-        ExitCode::from(EXIT_INVALID)
-    })
+    let name = file_name(path);
+    load_program(&bytes, &name)
+        .map_err(|e| {
+            // A bad file is shown, never obeyed: the renderer escapes its control characters.
+            let colour = diagnostic::colour();
+            let text = std::str::from_utf8(&bytes).ok().filter(|_| !bytes.starts_with(&lockstep_spec::MAGIC));
+            let shown = match &e {
+                LoadError::Asm(e) => diagnostic::asm_error(e, colour),
+                LoadError::Verify(e) => diagnostic::verify_error(e, &diagnostic::Source { name: &name, text }, colour),
+                LoadError::Decode(_) | LoadError::NotText { .. } => diagnostic::error(&format!("{name}: {e}"), colour),
+            };
+            eprintln!("{shown}");
+            ExitCode::from(EXIT_INVALID)
+        })
+        .map(|program| {
+            let text = if program.format == Format::Text { String::from_utf8(bytes).ok() } else { None };
+            (program, text)
+        })
+}
+
+fn load(path: &Path) -> Result<Program, ExitCode> {
+    load_with_text(path).map(|(program, _)| program)
 }
 
 /// Reads a file (`-`: standard input), refusing anything larger than the largest module (so
@@ -299,8 +323,8 @@ fn check(file: &Path) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    let program = match load(&args.file) {
-        Ok(p) => p,
+    let (program, text) = match load_with_text(&args.file) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let scheduler = match parse_scheduler(&args.schedule) {
@@ -309,10 +333,12 @@ fn run(args: RunArgs) -> ExitCode {
     };
     let fuel = args.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL);
     let guest_args: Vec<Vec<u8>> = args.args.into_iter().map(OsString::into_encoded_bytes).collect();
+    let guest_args_copy = if args.backtrace { guest_args.clone() } else { Vec::new() };
     // The JSON document (on stdout or in a file) carries the output, the schedule and the figures.
     let json = args.outcome.is_some() || args.outcome_file.is_some();
-    // A long multithreaded run has one schedule entry per segment: keep it only if asked for.
-    let record_schedule = args.record_schedule.is_some() || json;
+    // A long multithreaded run has one schedule entry per segment: keep it only if asked for
+    // (a backtrace from the optimized engine replays it).
+    let record_schedule = args.record_schedule.is_some() || json || args.backtrace;
     let mut stats = None;
     let mut stm_report = None;
     let engine = args.engine.unwrap_or(if scheduler == lockstep_reference::Scheduler::RoundRobin {
@@ -387,13 +413,25 @@ fn run(args: RunArgs) -> ExitCode {
             .map_err(|e| (EXIT_HOST_LIMIT, e.to_string()))
         }
     };
-    let outcome = match outcome {
+    let mut outcome = match outcome {
         Ok(o) => o,
         Err((code, message)) => {
-            eprintln!("error: {}", printable(&message));
+            eprintln!("{}", diagnostic::error(&message, diagnostic::colour()));
             return ExitCode::from(code);
         }
     };
+    let mut stack_note = None;
+    if let End::Trapped(trap) = &mut outcome.end {
+        if trap.callers.is_none() {
+            stack_note = Some(if args.backtrace {
+                let replay = backtrace::Replay { fuel, args: guest_args_copy, max_heap: args.max_heap };
+                backtrace::complete(&program.module, &replay, &outcome.schedule, trap)
+            } else {
+                backtrace::HOW_TO_GET.to_string()
+            })
+            .filter(|note| !note.is_empty());
+        }
+    }
     let place = |func: u32, pc: u32| stats::Place {
         function: func,
         function_name: program.module.functions.get(func as usize).map_or("?", |f| f.name.as_str()).to_string(),
@@ -410,7 +448,8 @@ fn run(args: RunArgs) -> ExitCode {
         let stm = stm_report.as_ref().map(|r| stats::stm_json(r, &place));
         (to, outcome_json::document(&outcome, stats.as_deref(), stm.as_deref()))
     });
-    let status = report(&args.file, &program, &outcome, document, args.record_schedule.as_deref());
+    let source = diagnostic::Source { name: &file_name(&args.file), text: text.as_deref() };
+    let status = report(&source, &program, &outcome, document, args.record_schedule.as_deref(), stack_note.as_deref());
     if json {
         return status;
     }
@@ -551,11 +590,12 @@ fn parse_scheduler(text: &str) -> Result<lockstep_reference::Scheduler, String> 
 /// Writes the guest's output (unless it streamed, or is inside the JSON document on stdout), the
 /// JSON document and the recorded schedule; returns the exit status.
 fn report(
-    file: &Path,
+    source: &diagnostic::Source,
     program: &Program,
     outcome: &Outcome,
     document: Option<(OutcomeTo, String)>,
     record: Option<&Path>,
+    stack_note: Option<&str>,
 ) -> ExitCode {
     let written = match &document {
         // Only the document: the guest's output is inside it.
@@ -580,25 +620,8 @@ fn report(
     match &outcome.end {
         End::Finished { .. } => ExitCode::SUCCESS,
         End::Trapped(trap) => {
-            let line = program
-                .source_map
-                .as_ref()
-                .and_then(|map| map.line(trap.function, trap.pc))
-                .map(|line| format!(" ({}:{line})", file_name(file)))
-                .unwrap_or_default();
-            let message = trap.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-            // The message is the program's (a `trap` or `assert` string): shown, never obeyed.
-            let report = format!(
-                "trap: {}{message} in function `{}` at instruction {}{line}, thread {}",
-                trap.kind.name(),
-                trap.function_name,
-                trap.pc,
-                trap.thread
-            );
-            eprintln!("{}", printable(&report));
-            if !trap.detail.is_empty() {
-                eprintln!("  {}", printable(&trap.detail));
-            }
+            let map = program.source_map.as_ref();
+            eprintln!("{}", diagnostic::trap(trap, source, map, stack_note, diagnostic::colour()));
             ExitCode::from(EXIT_TRAP)
         }
         End::Deadlock { blocked } => {

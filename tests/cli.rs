@@ -48,7 +48,7 @@ fn run_passes_arguments_to_main() {
     assert_eq!(stdout(&o), "55\n");
     let o = lockstep(&["run", "--engine", "reference", "examples/fib.lsa", "nope"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("assertion_failed: usage: fib.lsa"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error[assertion_failed]: usage: fib.lsa"), "{}", stderr(&o));
 }
 
 #[test]
@@ -205,12 +205,12 @@ fn smith_prints_a_program_that_runs_the_same_on_both_engines_and_writes_binary()
     let file = write(&dir, "p.lsa", text.as_bytes());
     let runs: Vec<Output> = ["reference", "optimized"]
         .iter()
-        .map(|engine| lockstep(&["run", "--engine", engine, "--fuel", &fuel, &file]))
+        .map(|engine| lockstep(&["run", "--engine", engine, "--backtrace", "--fuel", &fuel, &file]))
         .collect();
     assert_eq!(runs[0].status.code(), runs[1].status.code());
     assert_eq!(runs[0].stdout, runs[1].stdout, "the two engines disagree on smith seed 11");
-    // The trap line (kind, function, instruction, line, thread) and the detail after it, the
-    // same words on both engines ([exec.trap-detail]).
+    // The trap report (kind, detail, function, instruction, source line, thread, and with
+    // --backtrace the call stack), the same words on both engines ([exec.trap-detail]).
     assert_eq!(stderr(&runs[0]), stderr(&runs[1]));
     let bin = dir.join("p.lsb").display().to_string();
     assert_eq!(lockstep(&["smith", "--seed", "11", "--single-threaded", "-o", &bin]).status.code(), Some(0));
@@ -516,14 +516,14 @@ fn outcome_json_is_all_of_stdout() {
             let what = format!("{engine:?} {file}");
             assert_eq!(o.status.code(), Some(status), "{what}: {}", stderr(&o));
             let doc = one_json_line(&o.stdout, &what);
-            assert_eq!(doc["version"], 1, "{what}");
+            assert_eq!(doc["version"], 2, "{what}");
             assert_eq!(doc["stdout"], "no newline", "{what}");
             assert_eq!(doc["end"]["kind"], kind, "{what}");
         }
     }
     // The trap is still reported for people, on stderr.
     let o = lockstep(&["run", "--outcome", "json", &traps]);
-    assert!(stderr(&o).contains("trap: explicit_trap: boom"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error[explicit_trap]: boom"), "{}", stderr(&o));
 }
 
 /// `--stats` and `--stm-report` become keys of the document instead of text on stderr.
@@ -589,12 +589,16 @@ fn the_documented_json_forms_are_the_ones_written() {
     let top = rule.split("```text").nth(1).and_then(|r| r.split("```").next()).expect("the rule's text block").trim();
     // The forms of `E`: the backticked objects of the rule that start with "kind".
     let ends: Vec<&str> = rule.split('`').filter(|s| s.starts_with("{\"kind\":")).collect();
+    // A trap's call stack `C`: the rule's backticked list of frames; its joined trap `T` is
+    // null in the trapped case below (its shape is the trap's own, minus `kind`).
+    let frames = rule.split('`').find(|s| s.starts_with("[{\"function\":")).expect("the form of C");
     let end_of = |kind: &str| {
         let form = ends.iter().find(|e| e.contains(&format!("\"kind\":\"{kind}\""))).expect(kind);
+        let form = form.replace(":C,", &format!(":{frames},")).replace(":T}", ":null}");
         template_json(&top.replace(":E,", &format!(":{form},")))
     };
     let documented = template_json(&top.replace(":E,", ":{\"kind\":\"finished\",\"value\":S},"));
-    assert_eq!(documented["version"], 1, "the spec's version");
+    assert_eq!(documented["version"], 2, "the spec's version");
 
     let dir = scratch("json-forms");
     let deadlock = "func self_join(box) {\n local h, t, zero\n ldi zero, 0\nwait:\n aget h, box, zero\n ldnil t\n \
@@ -603,11 +607,20 @@ fn the_documented_json_forms_are_the_ones_written() {
                     join t, t\n ret t\n}\n";
     let cases = [
         ("finished", write(&dir, "fin.lsa", b"func main() {\n    local a\n    ldi a, 1\n    ret a\n}\n"), 0),
-        ("trapped", write(&dir, "trap.lsa", b"func main() {\n    trap \"x\"\n}\n"), 1),
+        (
+            "trapped",
+            write(
+                &dir,
+                "trap.lsa",
+                b"func f() {\n    trap \"x\"\n}\nfunc main() {\n    call r0, f, ()\n    ret r0\n}\n",
+            ),
+            1,
+        ),
         ("deadlock", write(&dir, "dead.lsa", deadlock.as_bytes()), 1),
     ];
     for (kind, file, status) in &cases {
-        let o = lockstep(&["run", "--outcome", "json", file]);
+        // `--backtrace`: the trap's call stack is written (one frame), not null.
+        let o = lockstep(&["run", "--outcome", "json", "--backtrace", file]);
         assert_eq!(o.status.code(), Some(*status), "{kind}: {}", stderr(&o));
         let written = one_json_line(&o.stdout, kind);
         assert_eq!(shape(&written), shape(&end_of(kind)), "{kind}: spec/semantics.md and the output disagree");
@@ -702,7 +715,7 @@ fn a_dash_reads_the_program_from_standard_input() {
     assert!(stderr(&o).contains("<stdin>:2:"), "{}", stderr(&o));
     let o = lockstep_stdin(&["run", "-"], b"func main() {\n    local a\n    ldi a, 1\n    trap \"t\"\n}\n");
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("(<stdin>:4)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--> <stdin>:4:5"), "{}", stderr(&o));
     // `asm -` has no input path to name the output after.
     let o = lockstep_stdin(&["asm", "-"], &text);
     assert_eq!(o.status.code(), Some(2));

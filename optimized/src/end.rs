@@ -29,6 +29,10 @@ pub(crate) fn main_end(prog: &Program, heap: &Heap, names: &dyn ThreadNames, mai
             pc: t.pc,
             message: t.message.clone(),
             detail: t.detail.clone(),
+            // The interpreter's trap record has neither the call stack nor the joined thread's
+            // trap ([exec.trap-report]: presentation, which this engine does not report yet).
+            callers: None,
+            joined: None,
         })),
         ThreadState::Running => None,
     }

@@ -16,11 +16,12 @@ use crate::scheduler::{self, Replay, SplitMix64};
 use crate::value::{self, ArrayRef, Object, ThreadHandle, Value};
 use crate::{Config, RunError, Scheduler, Stdout};
 use lockstep_spec::limits::{MAX_ARRAY_LEN, MAX_CALL_DEPTH, MAX_STRING_LEN, MAX_THREADS};
-use lockstep_spec::outcome::{End, Outcome, TrapInfo};
+use lockstep_spec::outcome::{End, Outcome, StackFrame, TrapInfo};
 use lockstep_spec::schedule::{Schedule, ThreadId};
 use lockstep_spec::{ClassIdx, Constant, Flags, FuncIdx, Instr, Label, Module, Reg, TrapKind};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// One activation of a function.
 struct Frame {
@@ -56,7 +57,8 @@ impl Drop for Frame {
 enum ThreadState {
     Live,
     Finished(Value),
-    Trapped(TrapInfo),
+    /// Shared with the trap of every thread that joins this one ([exec.trap-report]).
+    Trapped(Arc<TrapInfo>),
 }
 
 struct Thread {
@@ -187,7 +189,7 @@ impl<'m> Machine<'m> {
                 ThreadState::Finished(v) => {
                     break End::Finished { value: String::from_utf8_lossy(&v.display(self.module)).into_owned() }
                 }
-                ThreadState::Trapped(t) => break End::Trapped(t.clone()),
+                ThreadState::Trapped(t) => break End::Trapped(TrapInfo::clone(t)),
             }
             let runnable: Vec<usize> = self.live.iter().copied().filter(|&t| self.is_runnable(t)).collect();
             // [thread.deadlock]
@@ -379,18 +381,30 @@ impl<'m> Machine<'m> {
 
     /// [exec.trap-location]: a trap ends its thread and is located at the thread's current
     /// function and instruction. [thread.trap]
+    /// The report also carries the thread's call stack and, for `thread_trapped`, the joined
+    /// thread's trap ([exec.trap-report]).
     fn end_trapped(&mut self, t: usize, fault: Fault) {
         let th = &self.threads[t];
+        let name = |func: FuncIdx| self.module.functions[func.0 as usize].name.clone();
+        // A caller's pc is its return address, one past the call that is running.
+        let callers = th
+            .callers
+            .iter()
+            .rev()
+            .map(|f| StackFrame { function: f.func.0, function_name: name(f.func), pc: f.pc.saturating_sub(1) })
+            .collect();
         let info = TrapInfo {
             kind: fault.kind,
             thread: (*th.id).clone(),
             function: th.frame.func.0,
-            function_name: self.module.functions[th.frame.func.0 as usize].name.clone(),
+            function_name: name(th.frame.func),
             pc: th.frame.pc,
             message: fault.message,
             detail: fault.detail,
+            callers: Some(callers),
+            joined: fault.joined,
         };
-        self.end_thread(t, ThreadState::Trapped(info));
+        self.end_thread(t, ThreadState::Trapped(Arc::new(info)));
     }
 
     fn end_thread(&mut self, t: usize, state: ThreadState) {
@@ -728,11 +742,15 @@ impl<'m> Machine<'m> {
                         let v = v.clone();
                         self.put(t, *dst, v)
                     }
-                    ThreadState::Trapped(info) => Err(Fault::with_message(
-                        TrapKind::ThreadTrapped,
-                        info.kind.name().to_string(),
-                        format!("thread {} trapped: {}", target.id, info.kind),
-                    )),
+                    ThreadState::Trapped(info) => {
+                        let mut fault = Fault::with_message(
+                            TrapKind::ThreadTrapped,
+                            info.kind.name().to_string(),
+                            format!("thread {} trapped: {}", target.id, info.kind),
+                        );
+                        fault.joined = Some(Arc::clone(info));
+                        Err(fault)
+                    }
                 }
             }
             // [thread.atomic]

@@ -180,7 +180,13 @@ impl Fail {
 
     /// An unknown `what` named `written`: suggests the nearest of `known`, if one is near.
     #[cold]
-    fn unknown<'a>(pos: Pos, message: String, written: &str, what: &str, known: impl IntoIterator<Item = &'a str>) -> Fail {
+    fn unknown<'a>(
+        pos: Pos,
+        message: String,
+        written: &str,
+        what: &str,
+        known: impl IntoIterator<Item = &'a str>,
+    ) -> Fail {
         let help = crate::suggest::closest(written, known).map(|name| format!("did you mean the {what} `{name}`?"));
         Fail { pos, message, help }
     }

@@ -7,10 +7,12 @@
 use crate::schedule::{Schedule, ThreadId};
 use crate::trap::TrapKind;
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// The `version` of the outcome's JSON form ([exec.outcome-json]). It changes when a key is
-/// renamed, removed or changes meaning; a tool that reads the form checks it.
-pub const OUTCOME_JSON_VERSION: u32 = 1;
+/// added, renamed, removed or changes meaning; a tool that reads the form checks it.
+/// 2: a trap's `callers` and `joined`.
+pub const OUTCOME_JSON_VERSION: u32 = 2;
 
 /// Everything a run produced.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,8 +38,11 @@ pub enum End {
     Deadlock { blocked: Vec<ThreadId> },
 }
 
-/// A trap: its kind and where it arose.
-#[derive(Clone, Debug, PartialEq)]
+/// A trap: its kind and where it arose, and how it came about ([exec.trap-report]).
+///
+/// `==` is [`TrapInfo::same_trap`]: it compares the outcome's part of the report and ignores
+/// the presentation (`callers`, `joined`), which not every engine reports.
+#[derive(Clone, Debug)]
 pub struct TrapInfo {
     pub kind: TrapKind,
     pub thread: ThreadId,
@@ -51,6 +56,27 @@ pub struct TrapInfo {
     pub message: Option<String>,
     /// The human explanation a user reads: the same text on every engine (`[exec.trap-detail]`).
     pub detail: String,
+    /// Presentation: the frames below the trapping one, innermost first, each at the call it
+    /// is running; `None` when the engine does not report them.
+    pub callers: Option<Vec<StackFrame>>,
+    /// Presentation: for `thread_trapped`, the joined thread's own trap (where in that thread
+    /// it happened); `None` for other kinds, or when the engine does not report it. Shared, so
+    /// that a chain of threads each joining a trapped one costs one report per thread.
+    pub joined: Option<Arc<TrapInfo>>,
+}
+
+/// One frame of a guest call stack: a function and an instruction in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackFrame {
+    pub function: u32,
+    pub function_name: String,
+    pub pc: u32,
+}
+
+impl PartialEq for TrapInfo {
+    fn eq(&self, other: &TrapInfo) -> bool {
+        self.same_trap(other)
+    }
 }
 
 impl TrapInfo {
@@ -88,10 +114,12 @@ impl Outcome {
 
     /// The outcome as one line of JSON, in the stable form `[exec.outcome-json]` documents:
     ///
-    /// `{"version":1,"stdout":S,"end":E,"schedule":[["0",3],["0.1",1]]}` where `version` is
+    /// `{"version":2,"stdout":S,"end":E,"schedule":[["0",3],["0.1",1]]}` where `version` is
     /// [`OUTCOME_JSON_VERSION`] and `E` is one of
     /// `{"kind":"finished","value":S}`,
-    /// `{"kind":"trapped","trap":S,"thread":S,"function":N,"function_name":S,"pc":N,"message":S|null,"detail":S}`,
+    /// `{"kind":"trapped","trap":S,"thread":S,"function":N,"function_name":S,"pc":N,"message":S|null,"detail":S,"callers":[F,...]|null,"joined":T|null}`
+    /// (`F` is `{"function":N,"function_name":S,"pc":N}`, `T` the same keys as the trapped
+    /// end from `"trap"` on),
     /// `{"kind":"deadlock","blocked":[S,...]}`.
     pub fn to_json(&self) -> String {
         let mut out = format!("{{\"version\":{OUTCOME_JSON_VERSION},\"stdout\":");
@@ -104,19 +132,8 @@ impl Outcome {
                 out.push('}');
             }
             End::Trapped(t) => {
-                out.push_str("{\"kind\":\"trapped\",\"trap\":");
-                json_bytes(&mut out, t.kind.name().as_bytes());
-                out.push_str(",\"thread\":");
-                json_bytes(&mut out, t.thread.to_string().as_bytes());
-                let _ = write!(out, ",\"function\":{},\"function_name\":", t.function);
-                json_bytes(&mut out, t.function_name.as_bytes());
-                let _ = write!(out, ",\"pc\":{},\"message\":", t.pc);
-                match &t.message {
-                    Some(m) => json_bytes(&mut out, m.as_bytes()),
-                    None => out.push_str("null"),
-                }
-                out.push_str(",\"detail\":");
-                json_bytes(&mut out, t.detail.as_bytes());
+                out.push_str("{\"kind\":\"trapped\",");
+                trap_json(&mut out, t);
                 out.push('}');
             }
             End::Deadlock { blocked } => {
@@ -142,6 +159,55 @@ impl Outcome {
         out.push_str("]}");
         out
     }
+}
+
+/// Appends the keys of a trap, from `"trap"` to `"joined"`, without braces. The chain of
+/// joined threads' traps is written in a loop, not by recursion: it may be thousands long.
+fn trap_json(out: &mut String, trap: &TrapInfo) {
+    let mut depth = 0;
+    let mut t = trap;
+    loop {
+        out.push_str("\"trap\":");
+        json_bytes(out, t.kind.name().as_bytes());
+        out.push_str(",\"thread\":");
+        json_bytes(out, t.thread.to_string().as_bytes());
+        let _ = write!(out, ",\"function\":{},\"function_name\":", t.function);
+        json_bytes(out, t.function_name.as_bytes());
+        let _ = write!(out, ",\"pc\":{},\"message\":", t.pc);
+        match &t.message {
+            Some(m) => json_bytes(out, m.as_bytes()),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"detail\":");
+        json_bytes(out, t.detail.as_bytes());
+        out.push_str(",\"callers\":");
+        match &t.callers {
+            Some(frames) => {
+                out.push('[');
+                for (i, f) in frames.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "{{\"function\":{},\"function_name\":", f.function);
+                    json_bytes(out, f.function_name.as_bytes());
+                    let _ = write!(out, ",\"pc\":{}}}", f.pc);
+                }
+                out.push(']');
+            }
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"joined\":");
+        match &t.joined {
+            Some(joined) => {
+                out.push('{');
+                depth += 1;
+                t = joined;
+            }
+            None => break,
+        }
+    }
+    out.push_str("null");
+    out.extend(std::iter::repeat_n('}', depth));
 }
 
 /// Appends `bytes` as a JSON string literal. Valid UTF-8 is kept as text (with `"`, `\` and
@@ -185,6 +251,8 @@ mod tests {
             pc: 7,
             message: Some("x \"big\"".to_string()),
             detail: detail.to_string(),
+            callers: None,
+            joined: None,
         }
     }
 
@@ -203,20 +271,53 @@ mod tests {
         let cases = [
             (
                 outcome(b"hi\n", End::Finished { value: "42".into() }),
-                r#"{"version":1,"stdout":"hi\n","end":{"kind":"finished","value":"42"},"schedule":[["0",3],["0.1",1]]}"#,
+                r#"{"version":2,"stdout":"hi\n","end":{"kind":"finished","value":"42"},"schedule":[["0",3],["0.1",1]]}"#,
             ),
             (
                 outcome(b"", End::Trapped(trap("d"))),
-                r#"{"version":1,"stdout":"","end":{"kind":"trapped","trap":"assertion_failed","thread":"0.1","function":2,"function_name":"check","pc":7,"message":"x \"big\"","detail":"d"},"schedule":[["0",3],["0.1",1]]}"#,
+                r#"{"version":2,"stdout":"","end":{"kind":"trapped","trap":"assertion_failed","thread":"0.1","function":2,"function_name":"check","pc":7,"message":"x \"big\"","detail":"d","callers":null,"joined":null},"schedule":[["0",3],["0.1",1]]}"#,
             ),
             (
                 outcome(b"", End::Deadlock { blocked: vec![ThreadId(vec![0]), ThreadId(vec![0, 0])] }),
-                r#"{"version":1,"stdout":"","end":{"kind":"deadlock","blocked":["0","0.0"]},"schedule":[["0",3],["0.1",1]]}"#,
+                r#"{"version":2,"stdout":"","end":{"kind":"deadlock","blocked":["0","0.0"]},"schedule":[["0",3],["0.1",1]]}"#,
             ),
         ];
         for (o, want) in cases {
             assert_eq!(o.to_json(), want);
         }
+    }
+
+    /// [exec.trap-report] The call stack and the joined thread's trap are written when the
+    /// engine reported them, nested as deep as the chain of joins goes, and `==` ignores them.
+    #[test]
+    fn json_carries_the_presentation_and_equality_ignores_it() {
+        let mut child = trap("c");
+        child.thread = ThreadId(vec![0, 0]);
+        child.callers = Some(vec![]);
+        let mut parent = trap("p");
+        parent.kind = TrapKind::ThreadTrapped;
+        parent.callers = Some(vec![
+            StackFrame { function: 1, function_name: "f".into(), pc: 4 },
+            StackFrame { function: 0, function_name: "main".into(), pc: 9 },
+        ]);
+        parent.joined = Some(Arc::new(child));
+        let json = outcome(b"", End::Trapped(parent.clone())).to_json();
+        let end = r#""end":{"kind":"trapped","trap":"thread_trapped","thread":"0.1","function":2,"function_name":"check","pc":7,"message":"x \"big\"","detail":"p","callers":[{"function":1,"function_name":"f","pc":4},{"function":0,"function_name":"main","pc":9}],"joined":{"trap":"assertion_failed","thread":"0.0","function":2,"function_name":"check","pc":7,"message":"x \"big\"","detail":"c","callers":[],"joined":null}},"schedule""#;
+        assert!(json.contains(end), "{json}");
+        let mut bare = parent.clone();
+        (bare.callers, bare.joined) = (None, None);
+        assert_eq!(bare, parent);
+        // A chain of thousands of joins is written without deep recursion.
+        let mut t = trap("");
+        for _ in 0..10_000 {
+            let mut next = trap("");
+            next.joined = Some(Arc::new(t));
+            t = next;
+        }
+        let json = outcome(b"", End::Trapped(t)).to_json();
+        assert_eq!(json.matches("\"joined\":{").count(), 10_000);
+        // The innermost `joined` is null; then each joined object and the end itself close.
+        assert!(json.contains(&format!("null{},\"schedule\"", "}".repeat(10_001))));
     }
 
     #[test]

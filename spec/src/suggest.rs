@@ -24,16 +24,15 @@ pub fn closest<'a>(written: &str, candidates: impl IntoIterator<Item = &'a str>)
         if chars == written {
             continue;
         }
-        let distance = if chars.len() == written.len()
-            && chars.iter().zip(&written).all(|(a, b)| a.eq_ignore_ascii_case(b))
-        {
-            0
-        } else {
-            match edits_within(&written, &chars, bound) {
-                Some(d) => d,
-                None => continue,
-            }
-        };
+        let distance =
+            if chars.len() == written.len() && chars.iter().zip(&written).all(|(a, b)| a.eq_ignore_ascii_case(b)) {
+                0
+            } else {
+                match edits_within(&written, &chars, bound) {
+                    Some(d) => d,
+                    None => continue,
+                }
+            };
         if best.is_none_or(|(d, name)| (distance, candidate) < (d, name)) {
             best = Some((distance, candidate));
         }

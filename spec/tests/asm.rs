@@ -449,8 +449,7 @@ fn labels_functions_entry_and_the_source_map() {
             Instr::Jmp { target: Label(1) },
         ]
     );
-    let lines: Vec<Vec<u32>> =
-        a.source_map.instructions.iter().map(|f| f.iter().map(|s| s.line).collect()).collect();
+    let lines: Vec<Vec<u32>> = a.source_map.instructions.iter().map(|f| f.iter().map(|s| s.line).collect()).collect();
     assert_eq!(lines, vec![vec![3], vec![7, 9, 10, 11, 12, 13, 14], vec![]]);
     assert_eq!(a.source_map.line(1, 2), Some(10));
     // An instruction's span runs from its mnemonic to its last operand, comments and labels
@@ -618,7 +617,12 @@ fn unknown_names_suggest_the_nearest_declared_one() {
         ("    jmp lop", "unknown label `lop` in function `main`", 3, "did you mean the label `loop`?"),
         ("    call total, helpr, ()", "unknown function `helpr`", 5, "did you mean the function `helper`?"),
         ("    new total, Pont", "unknown class `Pont`", 4, "did you mean the class `Point`?"),
-        ("    getf total, total, Point.x_cord", "class `Point` has no field `x_cord`", 6, "did you mean the field `x_coord`?"),
+        (
+            "    getf total, total, Point.x_cord",
+            "class `Point` has no field `x_cord`",
+            6,
+            "did you mean the field `x_coord`?",
+        ),
         ("    ldk total, limt", "unknown constant `limt`", 4, "did you mean the constant `limit`?"),
         ("    mov total, totl", "unknown register `totl`", 4, "did you mean the register `total`?"),
     ];

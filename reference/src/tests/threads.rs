@@ -505,3 +505,56 @@ fn main_spawns_and_joins_function_1(b: &mut Builder) {
         ],
     );
 }
+
+/// [exec.trap-report] The reference reports a trap's presentation: the call stack, innermost
+/// first at each call instruction, and for `thread_trapped` the joined thread's whole report,
+/// down a chain of joins.
+#[test]
+fn a_trap_reports_its_call_stack_and_the_joined_threads_trap() {
+    let source = "\
+func bad(x) {
+    local s
+    ldk s, \"s\"
+    add x, x, s
+    ret x
+}
+func middle(x) {
+    nop
+    call x, bad, (x)
+    ret x
+}
+func child(x) {
+    call x, middle, (x)
+    ret x
+}
+func relay(x) {
+    local t
+    spawn t, child, (x)
+    join x, t
+    ret x
+}
+func main() {
+    local t, x
+    ldi x, 1
+    spawn t, relay, (x)
+    join x, t
+    ret x
+}
+";
+    let module = lockstep_spec::asm::assemble(source, "t.lsa").unwrap().module;
+    let module = lockstep_spec::verify::verify(module).unwrap();
+    let outcome = crate::run(&module, &Config::default()).unwrap();
+    let End::Trapped(main) = &outcome.end else { panic!("{}", outcome.to_json()) };
+    let frames = |t: &lockstep_spec::outcome::TrapInfo| -> Vec<(String, u32)> {
+        t.callers.as_ref().unwrap().iter().map(|f| (f.function_name.clone(), f.pc)).collect()
+    };
+    assert_eq!((main.kind, main.function_name.as_str(), main.pc), (TrapKind::ThreadTrapped, "main", 2));
+    assert_eq!(frames(main), vec![]);
+    let relay = main.joined.as_ref().expect("main joined relay");
+    assert_eq!((relay.kind, relay.thread.to_string(), relay.pc), (TrapKind::ThreadTrapped, "0.0".into(), 1));
+    let child = relay.joined.as_ref().expect("relay joined child");
+    assert_eq!((child.kind, child.thread.to_string()), (TrapKind::TypeError, "0.0.0".to_string()));
+    assert_eq!((child.function_name.as_str(), child.pc), ("bad", 1));
+    assert_eq!(frames(child), vec![("middle".to_string(), 1), ("child".to_string(), 0)]);
+    assert!(child.joined.is_none());
+}

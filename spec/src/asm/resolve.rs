@@ -71,7 +71,8 @@ pub(super) fn resolve(mut ast: Ast<'_>) -> Result<Assembly, Fail> {
     }
     let classes = r.classes()?;
     let mut functions = Vec::with_capacity(funcs.len());
-    let mut map = SourceMap { instructions: Vec::with_capacity(funcs.len()), functions: Vec::with_capacity(funcs.len()) };
+    let mut map =
+        SourceMap { instructions: Vec::with_capacity(funcs.len()), functions: Vec::with_capacity(funcs.len()) };
     for decl in funcs {
         let (function, spans) = r.function(&decl)?;
         functions.push(function);
@@ -257,14 +258,10 @@ impl<'a> Resolver<'a> {
     fn constant(&mut self, r: &ConstRef, pos: Pos, string: bool) -> Result<ConstIdx, Fail> {
         let index = match r {
             ConstRef::Named(name) => {
-                let &i = self
-                    .ast
-                    .const_index
-                    .get(name.text)
-                    .ok_or_else(|| {
-                        let message = format!("unknown constant `{}`", name.text);
-                        Fail::unknown(name.pos, message, name.text, "constant", self.ast.const_index.keys().copied())
-                    })?;
+                let &i = self.ast.const_index.get(name.text).ok_or_else(|| {
+                    let message = format!("unknown constant `{}`", name.text);
+                    Fail::unknown(name.pos, message, name.text, "constant", self.ast.const_index.keys().copied())
+                })?;
                 if string && !matches!(self.pool.get(i as usize), Some(Constant::Str(_))) {
                     return Err(Fail::new(
                         name.pos,

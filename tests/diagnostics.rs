@@ -1,0 +1,201 @@
+//! The rendered diagnostics, as a person sees them without colour (`NO_COLOR`): assembler
+//! errors with did-you-mean, a verifier error pointing at its source line, a trap with its call
+//! stack, a trap in a child thread (in text and in the JSON outcome), and when colour is used.
+//! Each expectation is the whole of stderr, so any change in layout shows up here.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Writes `source` as `name` in a fresh directory and runs `lockstep ARGS name` there (so the
+/// file is named as a user would type it), with `env` set; returns the status and stderr.
+fn diagnose(name: &str, source: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let dir = std::env::temp_dir().join(format!("lockstep-diag-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), source).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lockstep"));
+    command.args(args).arg(name).current_dir(&dir).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    let o = command.envs(env.iter().copied()).output().expect("the lockstep binary runs");
+    let _ = std::fs::remove_dir_all(PathBuf::from(&dir));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (o.status.code().unwrap_or(-1), text(&o.stdout), text(&o.stderr))
+}
+
+const PLAIN: &[(&str, &str)] = &[("NO_COLOR", "1")];
+
+#[test]
+fn a_misspelt_mnemonic_is_underlined_with_a_suggestion() {
+    let source =
+        "func main() {\n    local total\n    ldi total, 0\nloop:\n    ad total, total, total\n    jmp loop\n}\n";
+    let (status, _, err) = diagnose("mnemonic.lsa", source, &["check"], PLAIN);
+    assert_eq!(status, 2);
+    assert_eq!(
+        err,
+        "\
+error: unknown mnemonic `ad`
+ --> mnemonic.lsa:5:5
+  |
+5 |     ad total, total, total
+  |     ^^
+  |
+help: did you mean the mnemonic `add`?
+"
+    );
+}
+
+#[test]
+fn an_unknown_label_is_underlined_with_the_nearest_label() {
+    let source =
+        "func main() {\n    local total\n    ldi total, 0\nloop:\n    add total, total, total\n    jmp lop\n}\n";
+    let (status, _, err) = diagnose("label.lsa", source, &["run"], PLAIN);
+    assert_eq!(status, 2);
+    assert_eq!(
+        err,
+        "\
+error: unknown label `lop` in function `main`
+ --> label.lsa:6:9
+  |
+6 |     jmp lop
+  |         ^^^
+  |
+help: did you mean the label `loop`?
+"
+    );
+}
+
+#[test]
+fn a_verifier_error_on_text_points_at_the_source_line() {
+    let source = "func main() {\n    local a\n    ldi a, 1\n    call a, pair, (a)\n    ret a\n}\n\
+                  func pair(x, y) {\n    ret x\n}\n";
+    let (status, _, err) = diagnose("verify.lsa", source, &["check"], PLAIN);
+    assert_eq!(status, 2);
+    assert_eq!(
+        err,
+        "\
+error[verify.call-arity]: invalid module: `call` passes 1 arguments to function `pair`, which has arity 2
+ --> verify.lsa:4:5
+  |
+4 |     call a, pair, (a)
+  |     ^^^^^^^^^^^^^^^^^ in function `main` at instruction 1
+"
+    );
+}
+
+const STACK: &str = "func f(x) {\n    local s\n    ldk s, \"s\"\n    add x, x, s\n    ret x\n}\n\
+                     func g(x) {\n    call x, f, (x)\n    ret x\n}\n\
+                     func main() {\n    local a\n    ldi a, 1\n    call a, g, (a)\n    ret a\n}\n";
+
+/// The reference reports the call stack; the optimized engine gets the same from a replay
+/// with `--backtrace`, and without it says how to get it.
+#[test]
+fn a_trap_shows_its_source_line_and_call_stack() {
+    let expected = "\
+error[type_error]: add expects two numbers, got int and string
+ --> stack.lsa:4:5
+  |
+4 |     add x, x, s
+  |     ^^^^^^^^^^^ thread 0 trapped here, in `f` at instruction 1
+  |
+  = note: call stack, innermost first:
+             0: `f` at instruction 1, stack.lsa:4:5
+             1: `g` at instruction 0, stack.lsa:8:5
+             2: `main` at instruction 1, stack.lsa:14:5
+";
+    for args in [&["run", "--engine", "reference"][..], &["run", "--backtrace"], &["run", "--stm=off", "--backtrace"]] {
+        let (status, _, err) = diagnose("stack.lsa", STACK, args, PLAIN);
+        assert_eq!((status, err.as_str()), (1, expected), "{args:?}");
+    }
+    let (status, _, err) = diagnose("stack.lsa", STACK, &["run"], PLAIN);
+    assert_eq!(status, 1);
+    assert_eq!(
+        err,
+        "\
+error[type_error]: add expects two numbers, got int and string
+ --> stack.lsa:4:5
+  |
+4 |     add x, x, s
+  |     ^^^^^^^^^^^ thread 0 trapped here, in `f` at instruction 1
+  |
+  = note: the optimized engine records no call stack: --backtrace shows it
+"
+    );
+}
+
+const CHILD: &str = "\
+; A worker thread calls a function that adds a string to a number.
+func f(x) {
+    local s
+    ldk s, \"s\"
+    add x, x, s
+    ret x
+}
+func worker(x) {
+    call x, f, (x)
+    ret x
+}
+func main() {
+    local t, n
+    ldi n, 1
+    spawn t, worker, (n)
+    join n, t
+    ret n
+}
+";
+
+/// The README shows this report: it must be the real one.
+const CHILD_REPORT: &str = "\
+error[thread_trapped]: thread 0.0 trapped: type_error
+  --> prog.lsa:16:5
+   |
+16 |     join n, t
+   |     ^^^^^^^^^ thread 0 trapped here, in `main` at instruction 2
+   |
+note: thread 0.0 had trapped: add expects two numbers, got int and string [type_error]
+  --> prog.lsa:5:5
+   |
+ 5 |     add x, x, s
+   |     ^^^^^^^^^^^ thread 0.0 trapped here, in `f` at instruction 1
+   = note: call stack, innermost first:
+              0: `f` at instruction 1, prog.lsa:5:5
+              1: `worker` at instruction 0, prog.lsa:9:5
+";
+
+/// A trap in a child thread, reported by the `join` in main, says where in the child it
+/// happened: in the text, and in the JSON outcome's `joined`.
+#[test]
+fn a_trap_in_a_child_thread_says_where_in_the_child() {
+    for args in [&["run", "--engine", "reference"][..], &["run", "--backtrace"]] {
+        let (status, _, err) = diagnose("prog.lsa", CHILD, args, PLAIN);
+        assert_eq!((status, err.as_str()), (1, CHILD_REPORT), "{args:?}");
+    }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let shown = format!("```text\n$ lockstep run --backtrace prog.lsa\n{CHILD_REPORT}```\n");
+    assert!(readme.contains(&shown), "README.md's example is stale");
+
+    let (status, out, _) = diagnose("prog.lsa", CHILD, &["run", "--outcome", "json", "--backtrace"], PLAIN);
+    assert_eq!(status, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    let joined = &doc["end"]["joined"];
+    assert_eq!(doc["end"]["trap"], "thread_trapped");
+    assert_eq!(
+        (&joined["trap"], &joined["thread"], &joined["function_name"], &joined["pc"]),
+        (&"type_error".into(), &"0.0".into(), &"f".into(), &1.into())
+    );
+    assert_eq!(joined["callers"], serde_json::json!([{"function": 1, "function_name": "worker", "pc": 0}]));
+    // Without --backtrace the optimized engine reports the outcome's part only.
+    let (_, out, _) = diagnose("prog.lsa", CHILD, &["run", "--outcome", "json"], PLAIN);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!((&doc["end"]["callers"], &doc["end"]["joined"]), (&serde_json::Value::Null, &serde_json::Value::Null));
+}
+
+/// Colour only where it can be seen: not into a pipe (as here), not with `NO_COLOR`, and when
+/// forced with `CLICOLOR_FORCE`.
+#[test]
+fn colour_follows_no_color_and_clicolor_force() {
+    let source = "func main() {\n    ad r0, r0, r0\n}\n";
+    let escapes = |env: &[(&str, &str)]| diagnose("colour.lsa", source, &["check"], env).2.contains("\x1b[");
+    assert!(!escapes(&[]), "a pipe gets no colour");
+    assert!(escapes(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!escapes(&[("CLICOLOR_FORCE", "0")]));
+    assert!(!escapes(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    assert!(escapes(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]), "an empty NO_COLOR is unset");
+}
