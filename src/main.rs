@@ -60,6 +60,12 @@ enum Command {
     /// Run a program on the optimized engine, replay the schedule it recorded on the reference,
     /// and report whether they agree (exit 0) or the first difference (exit 1).
     Diff(DiffArgs),
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell) to stdout; for
+    /// bash: `lockstep completions bash > ~/.local/share/bash-completion/completions/lockstep`.
+    Completions {
+        /// The shell the script is for.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(clap::Args)]
@@ -188,7 +194,17 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Smith(args) => smith(args),
         Command::Diff(args) => diff(args),
+        Command::Completions { shell } => completions(shell),
     }
+}
+
+/// The completion script for `shell`, generated from the same clap definition as the parser,
+/// so it offers exactly the subcommands, options and fixed values the CLI accepts.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "lockstep", &mut script);
+    write_stdout(&script).err().unwrap_or(ExitCode::SUCCESS)
 }
 
 /// Exit status 4: stdout refused output. A closed pipe (`| head`) means the reader has seen
