@@ -46,6 +46,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_mov_skips_float_home", "suites"),
     ("jit_kinds_join_keeps_first", "suites"),
     ("jit_object_fact_any_class", "suites"),
+    ("jit_guess_takes_both_paths", "suites"),
 ];
 
 fn main() {

@@ -342,6 +342,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             resumes,
             ic_sites: cx.ic.sites.as_mut_ptr(),
             funcs,
+            spec_miss: 0,
         };
         // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
         // this mode's flavour; the window is that function's frame; `pc` is an op of it; the
@@ -357,7 +358,9 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         // never grows.
         let top = unsafe { *self.th.frames.last().unwrap_unchecked() };
         let f = unsafe { self.prog.funcs.get_unchecked(top.func as usize) };
-        if f.code.as_ptr() != self.cb {
+        // A failed guess left in the top frame's function; its code may be dropped.
+        let dropped = ctx.spec_miss != 0 && self.cx.jit.missed(top.func, (ctx.spec_miss - 1) as u32);
+        if f.code.as_ptr() != self.cb || dropped {
             self.cb = f.code.as_ptr();
             self.jit_refresh(0);
         }

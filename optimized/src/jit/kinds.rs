@@ -15,6 +15,7 @@
 //! a *home* is a copy, never the only place of a value, so leaving compiled code never has
 //! anything to write back.
 
+use super::Guess;
 use crate::code::{Op, Program};
 use crate::value::{Value, TAG_FLOAT, TAG_INT, TAG_MASK};
 
@@ -76,28 +77,52 @@ pub(super) struct Kinds {
     pub at: Vec<Vec<Kind>>,
     /// Per register: its xmm home, if it has one.
     pub home: Vec<Option<u8>>,
+    /// Per op: the kind an arithmetic op guesses its operands are (its tests of them then
+    /// leave through the guess's own exit, `x64.rs`), or `Any` when it does not guess.
+    pub guess: Vec<Kind>,
 }
 
 impl Kinds {
     pub fn of(&self, pc: usize, r: u16) -> Kind {
         self.at[pc][r as usize]
     }
+
+    /// The template of arithmetic op `pc` on registers `a` and `b` ([`arith_kind`], or its
+    /// guess when nothing is known of either operand), which is its result's kind.
+    pub fn arith(&self, pc: usize, a: u16, b: u16) -> Kind {
+        match arith_kind(self.of(pc, a), self.of(pc, b)) {
+            Kind::Any => self.guess[pc],
+            k => k,
+        }
+    }
 }
 
-/// The facts for function `func`.
-pub(super) fn analyse(prog: &Program, func: u32) -> Kinds {
+/// The kind arithmetic op `op` takes as its template's when nothing is known of its operands:
+/// SmallFloat or SmallInt as guessed (an integer division has no template of its own: no
+/// guess), or none.
+fn guessed(op: &Op, g: Guess) -> Kind {
+    match (op, g) {
+        (Op::Add { .. } | Op::Sub { .. } | Op::Mul { .. } | Op::Div { .. }, Guess::Float) => Kind::Float,
+        (Op::Add { .. } | Op::Sub { .. } | Op::Mul { .. }, Guess::Int) => Kind::Int,
+        _ => Kind::Any,
+    }
+}
+
+/// The facts for function `func`, whose arithmetic ops guess as `guesses` says (one per op).
+pub(super) fn analyse(prog: &Program, func: u32, guesses: &[Guess]) -> Kinds {
     let f = &prog.funcs[func as usize];
     let (n, regs) = (f.code.len(), f.regs as usize);
-    if n.saturating_mul(regs) > MAX_CELLS {
-        return Kinds { at: vec![vec![Kind::Any; regs]; n], home: vec![None; regs] };
+    if n.saturating_mul(regs) > MAX_CELLS || guesses.len() != n {
+        return Kinds { at: vec![vec![Kind::Any; regs]; n], home: vec![None; regs], guess: vec![Kind::Any; n] };
     }
+    let guessed: Vec<Kind> = f.code.iter().zip(guesses).map(|(op, &g)| guessed(op, g)).collect();
     let mut at: Vec<Option<Vec<Kind>>> = vec![None; n];
     // Op 0 is also the function's entry, where nothing is known.
     at[0] = Some(vec![Kind::Any; regs]);
     let mut work = vec![0];
     while let Some(pc) = work.pop() {
         let mut st = at[pc].clone().expect("queued ops have a state");
-        after(&f.code[pc], &mut st);
+        after(&f.code[pc], &mut st, guessed[pc]);
         for s in successors(&f.code[pc], pc).into_iter().flatten().filter(|&s| s < n) {
             let changed = match &mut at[s] {
                 slot @ None => {
@@ -136,7 +161,18 @@ pub(super) fn analyse(prog: &Program, func: u32) -> Kinds {
     for (i, &r) in ranked.iter().take(HOMES).enumerate() {
         home[r] = Some(FIRST_HOME + i as u8);
     }
-    Kinds { at, home }
+    // An op guesses only where nothing is known of its operands.
+    let guess = (0..n)
+        .map(|pc| match f.code[pc] {
+            Op::Add { a, b, .. } | Op::Sub { a, b, .. } | Op::Mul { a, b, .. } | Op::Div { a, b, .. }
+                if arith_kind(at[pc][a as usize], at[pc][b as usize]) == Kind::Any =>
+            {
+                guessed[pc]
+            }
+            _ => Kind::Any,
+        })
+        .collect();
+    Kinds { at, home, guess }
 }
 
 /// The operands an op reads where a float home saves a load and a decode.
@@ -188,9 +224,10 @@ fn successors(op: &Op, pc: usize) -> [Option<usize>; 2] {
     }
 }
 
-/// The kinds after op `op`'s template, given `st` before it: what it writes, and what its checks
-/// make sure of. An op this does not know may write anything: nothing is known after it.
-fn after(op: &Op, st: &mut [Kind]) {
+/// The kinds after op `op`'s template, given `st` before it (and `guess`, what the op guesses
+/// when nothing is known of its operands): what it writes, and what its checks make sure of. An
+/// op this does not know may write anything: nothing is known after it.
+fn after(op: &Op, st: &mut [Kind], guess: Kind) {
     let k = |r: u16| st[r as usize];
     let (d, kind) = match *op {
         Op::Nop
@@ -205,9 +242,13 @@ fn after(op: &Op, st: &mut [Kind]) {
         | Op::Assert { .. } => return,
         Op::Mov { d, s } => (d, k(s)),
         Op::Ld { d, v } => (d, Kind::of_constant(v)),
-        Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } | Op::Div { d, a, b } => {
-            (d, arith_kind(k(a), k(b)))
-        }
+        Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } | Op::Div { d, a, b } => (
+            d,
+            match arith_kind(k(a), k(b)) {
+                Kind::Any => guess,
+                known => known,
+            },
+        ),
         Op::Neg { d, a } => (d, k(a)),
         Op::Rem { d, .. } | Op::Xor { d, .. } | Op::Shl { d, .. } | Op::Shr { d, .. } => (d, Kind::Int),
         // Field and array accesses test their object (and leave otherwise); the access's

@@ -117,6 +117,8 @@ pub(crate) struct JitCtx {
     pub ic_sites: *mut crate::inline_cache::Site,
     /// Per function: its arity and register count.
     pub funcs: *const [u32; 2],
+    /// Set by compiled code that left because a guess failed (`Guess`): the op's index + 1.
+    pub spec_miss: u64,
 }
 
 /// Field offsets of [`JitCtx`] for the templates.
@@ -140,6 +142,7 @@ pub(crate) mod ctx {
     pub const RESUMES: i32 = 144;
     pub const IC_SITES: i32 = 152;
     pub const FUNCS: i32 = 160;
+    pub const SPEC_MISS: i32 = 168;
 }
 
 /// What `--stats` reports about the JIT.
@@ -230,6 +233,21 @@ impl Flavour {
     }
 }
 
+/// What compiled code guesses about an arithmetic op whose operands' kinds nothing tells (a
+/// field's value, an argument): that both are SmallFloats, or both SmallInts, so that the result's
+/// kind is known to the ops after it (`kinds.rs`). A wrong guess leaves before the op; after
+/// [`MISSES`] of them at one op the function is recompiled with the next guess, down to
+/// `Neither` (the template with both paths, whose result is of either kind).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Guess {
+    Float,
+    Int,
+    Neither,
+}
+
+/// Wrong guesses at one op before its function is recompiled with the next guess.
+const MISSES: u8 = 4;
+
 enum Slot {
     /// Not compiled yet: entries and backward jumps seen.
     Cold(u32),
@@ -250,6 +268,9 @@ pub(crate) struct Jit {
     resumes: [Vec<usize>; 4],
     /// Per function: arity and register count (for [`JitCtx::funcs`]).
     funcs: Vec<[u32; 2]>,
+    /// Per function, per op: the current guess and the wrong guesses since it was made (empty
+    /// until the function is first compiled: every guess `Float`).
+    guesses: Vec<Vec<(Guess, u8)>>,
     pub stats: JitStats,
 }
 
@@ -268,6 +289,7 @@ impl Jit {
             entries: std::array::from_fn(|_| vec![0; n]),
             resumes: std::array::from_fn(|_| vec![0; n]),
             funcs: prog.funcs.iter().map(|f| [f.arity, f.regs]).collect(),
+            guesses: vec![Vec::new(); n],
             stats: JitStats::default(),
         }
     }
@@ -292,6 +314,31 @@ impl Jit {
         self.code_slow(prog, func, flavour, weight)
     }
 
+    /// Compiled code of `func` left at op `pc` because its guess failed: after [`MISSES`] of
+    /// them the op gets the next guess and the function's code is dropped (it is compiled again
+    /// when next needed). Returns whether it was dropped: the caller must look its code up
+    /// again. Safe because no compiled code runs now (this OS thread's is the only one that
+    /// uses it, and it has left), and the tables compiled code reads forget it.
+    #[inline(never)]
+    pub fn missed(&mut self, func: u32, pc: u32) -> bool {
+        let Some(g) = self.guesses.get_mut(func as usize).and_then(|g| g.get_mut(pc as usize)) else {
+            return false;
+        };
+        g.1 += 1;
+        if g.1 < MISSES {
+            return false;
+        }
+        *g = (if g.0 == Guess::Float { Guess::Int } else { Guess::Neither }, 0);
+        for (flavour, slot) in self.slots[func as usize].iter_mut().enumerate() {
+            if matches!(slot, Slot::Ready(_)) {
+                *slot = Slot::Cold(HOT);
+                self.entries[flavour][func as usize] = 0;
+                self.resumes[flavour][func as usize] = 0;
+            }
+        }
+        true
+    }
+
     #[inline(never)]
     fn code_slow(&mut self, prog: &Program, func: u32, flavour: Flavour, weight: u32) -> *const Compiled {
         let threshold = if self.mode == JitMode::On { HOT } else { 0 };
@@ -311,7 +358,12 @@ impl Jit {
             JitMode::Stress(seed) => Some(seed),
             _ => None,
         };
-        let compiled = compile(prog, func, flavour, stress);
+        let guesses = &mut self.guesses[func as usize];
+        if guesses.is_empty() {
+            *guesses = vec![(Guess::Float, 0); prog.funcs[func as usize].code.len()];
+        }
+        let guesses: Vec<Guess> = guesses.iter().map(|g| g.0).collect();
+        let compiled = compile(prog, func, flavour, stress, &guesses);
         self.stats.compile_time += t.elapsed();
         match compiled {
             Some((c, bytes)) => {
@@ -333,16 +385,22 @@ impl Jit {
     }
 }
 
-fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<(Compiled, usize)> {
+fn compile(
+    prog: &Program,
+    func: u32,
+    flavour: Flavour,
+    stress: Option<u64>,
+    guesses: &[Guess],
+) -> Option<(Compiled, usize)> {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let code = x64::compile(prog, func, flavour, stress)?;
+        let code = x64::compile(prog, func, flavour, stress, guesses)?;
         let bytes = code.len();
         Some((Compiled { code }, bytes))
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     {
-        let _ = (prog, func, flavour, stress);
+        let _ = (prog, func, flavour, stress, guesses);
         None
     }
 }
@@ -382,6 +440,7 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, resumes) as i32, ctx::RESUMES);
         assert_eq!(offset_of!(JitCtx, ic_sites) as i32, ctx::IC_SITES);
         assert_eq!(offset_of!(JitCtx, funcs) as i32, ctx::FUNCS);
+        assert_eq!(offset_of!(JitCtx, spec_miss) as i32, ctx::SPEC_MISS);
     }
 
     #[test]

@@ -30,7 +30,7 @@
 #![allow(clippy::useless_conversion)]
 
 use super::kinds::{arith_kind, Kind, Kinds};
-use super::{ctx, Flavour, JitCtx};
+use super::{ctx, Flavour, Guess, JitCtx};
 use crate::code::{Op, Program};
 use crate::heap::{ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
 use crate::interp::FILL_SLACK;
@@ -90,34 +90,36 @@ impl Code {
 }
 
 /// Compiles function `func` of `prog` for `flavour`; `None` if the code memory cannot be had.
-pub(super) fn compile(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<Code> {
-    let (bytes, resume, _) = assemble(prog, func, flavour, stress)?;
+pub(super) fn compile(
+    prog: &Program,
+    func: u32,
+    flavour: Flavour,
+    stress: Option<u64>,
+    guesses: &[Guess],
+) -> Option<Code> {
+    let Assembled { bytes, resume, .. } = assemble(prog, func, flavour, stress, guesses)?;
     let mem = super::code_memory::CodeMemory::new(&bytes).ok()?;
     let absolute = resume.iter().map(|&o| mem.ptr() as usize + o as usize).collect();
     Some(Code { mem, resume, absolute, len: bytes.len() })
-}
-
-/// The machine code of function `func` (position-independent but for the helper's address), the
-/// byte offset of each op's code in it, and where the exit stubs begin.
-fn assemble(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<(Vec<u8>, Vec<u32>, usize)> {
-    let a = assemble_listed(prog, func, flavour, stress)?;
-    Some((a.bytes, a.resume, a.stubs))
 }
 
 /// A function's machine code, the byte offset of each op's code and of its way in from outside
 /// (its entry check, or its code when it has no facts to check), and where the stubs begin.
 struct Assembled {
     bytes: Vec<u8>,
-    #[cfg_attr(not(test), allow(dead_code))] // (read by the disassembly listing)
+    // (`ops` and `stubs` are read by the disassembly listing.)
+    #[cfg_attr(not(test), allow(dead_code))]
     ops: Vec<u32>,
     resume: Vec<u32>,
+    #[cfg_attr(not(test), allow(dead_code))]
     stubs: usize,
 }
 
-/// [`assemble`], with the byte offset of each op's code too.
-fn assemble_listed(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>) -> Option<Assembled> {
+/// The machine code of function `func` (position-independent but for the helper's address),
+/// whose arithmetic ops guess as `guesses` says; `None` if it does not assemble.
+fn assemble(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>, guesses: &[Guess]) -> Option<Assembled> {
     let code = &prog.funcs[func as usize].code;
-    let kinds = super::kinds::analyse(prog, func);
+    let kinds = super::kinds::analyse(prog, func, guesses);
     let mut e = Emitter::new(prog, func, code.len(), flavour, kinds);
     e.prologue();
     for (pc, op) in code.iter().enumerate() {
@@ -130,6 +132,7 @@ fn assemble_listed(prog: &Program, func: u32, flavour: Flavour, stress: Option<u
     }
     let stubs = e.a.offset().0;
     e.entry_checks(code.len());
+    e.miss_stubs(code.len());
     e.exit_stubs(code.len());
     let (ops, resume) = (e.ops, e.resume);
     let bytes = e.a.finalize().ok()?;
@@ -163,6 +166,8 @@ struct Emitter<'p> {
     labels: Vec<DynamicLabel>,
     /// Each op's exit stub: leave before that op.
     exits: Vec<DynamicLabel>,
+    /// The exit of each op that guesses its operands' kind when the guess is wrong.
+    misses: Vec<Option<DynamicLabel>>,
     /// The byte offset of each op's code, and of the way in before it from outside (its entry
     /// check, or its code when it has no facts to check).
     ops: Vec<u32>,
@@ -177,7 +182,8 @@ impl<'p> Emitter<'p> {
         let mut a = VecAssembler::new(0);
         let labels = (0..n).map(|_| a.new_dynamic_label()).collect();
         let exits = (0..n).map(|_| a.new_dynamic_label()).collect();
-        Emitter { prog, func, a, labels, exits, ops: Vec::with_capacity(n), resume: Vec::new(), flavour, kinds }
+        let misses = kinds.guess.iter().map(|&g| (g != Kind::Any).then(|| a.new_dynamic_label())).collect();
+        Emitter { prog, func, a, labels, exits, misses, ops: Vec::with_capacity(n), resume: Vec::new(), flavour, kinds }
     }
 
     /// The entry stub (offset 0) and the shared epilogue `->leave`.
@@ -299,7 +305,7 @@ impl<'p> Emitter<'p> {
     /// SmallFloat that has one, else xmm `scratch`, decoded from memory (leaving unless it is a
     /// SmallFloat). Clobbers `rax` and `rsi`.
     fn float_in(&mut self, pc: usize, r: u16, scratch: u8) -> u8 {
-        let e = self.exits[pc];
+        let e = self.test_exit(pc);
         let k = self.kind(pc, r);
         if let (Kind::Float, Some(h)) = (k, self.kinds.home[r as usize]) {
             return h;
@@ -315,7 +321,7 @@ impl<'p> Emitter<'p> {
     /// Register `r` into general register `g` (0 `rax`, 1 `rcx`), leaving unless it is a
     /// SmallInt (known at op `pc`, or tested).
     fn int_in(&mut self, pc: usize, r: u16, g: u8) {
-        let e = self.exits[pc];
+        let e = self.test_exit(pc);
         dynasm!(self.a ; .arch x64 ; mov Rq(g), QWORD [rbx + reg(r)]);
         if self.kind(pc, r) != Kind::Int {
             dynasm!(self.a ; .arch x64 ; test Rb(g), 1 ; jz =>e);
@@ -365,6 +371,27 @@ impl<'p> Emitter<'p> {
     fn exit(&mut self, pc: usize) {
         let e = self.exits[pc];
         dynasm!(self.a ; .arch x64 ; jmp =>e);
+    }
+
+    /// The exits of the ops that guess: they say which op's guess failed
+    /// (`JitCtx::spec_miss`, which the driver gives to `Jit::missed`), then leave before it.
+    fn miss_stubs(&mut self, n: usize) {
+        for pc in 0..n {
+            if let Some(m) = self.misses[pc] {
+                let e = self.exits[pc];
+                dynasm!(self.a
+                    ; .arch x64
+                    ; =>m
+                    ; mov QWORD [r12 + ctx::SPEC_MISS], (pc + 1) as i32
+                    ; jmp =>e
+                );
+            }
+        }
+    }
+
+    /// Where a test of an operand's kind at op `pc` leaves: the guess's exit when the op guesses.
+    fn test_exit(&self, pc: usize) -> DynamicLabel {
+        self.misses[pc].unwrap_or(self.exits[pc])
     }
 
     fn exit_stubs(&mut self, n: usize) {
@@ -502,10 +529,12 @@ impl<'p> Emitter<'p> {
                 self.count(1);
             }
             Op::Add { d, a, b } | Op::Sub { d, a, b }
-                if arith_kind(self.kind(pc, a), self.kind(pc, b)) != Kind::Any =>
+                if self.kinds.arith(pc, a, b) != Kind::Any
+                    && !(cfg!(lockstep_mutant = "jit_guess_takes_both_paths")
+                        && arith_kind(self.kind(pc, a), self.kind(pc, b)) == Kind::Any) =>
             {
                 let sub = matches!(op, Op::Sub { .. });
-                if arith_kind(self.kind(pc, a), self.kind(pc, b)) == Kind::Float {
+                if self.kinds.arith(pc, a, b) == Kind::Float {
                     self.float_arith(pc, d, a, b, |asm, x| {
                         if sub {
                             dynasm!(asm ; .arch x64 ; subsd xmm0, Rx(x));
@@ -521,13 +550,13 @@ impl<'p> Emitter<'p> {
                 self.store(d);
                 self.count(1);
             }
-            Op::Mul { d, a, b } if arith_kind(self.kind(pc, a), self.kind(pc, b)) == Kind::Float => {
+            Op::Mul { d, a, b } if self.kinds.arith(pc, a, b) == Kind::Float => {
                 self.float_arith(pc, d, a, b, |asm, x| dynasm!(asm ; .arch x64 ; mulsd xmm0, Rx(x)));
             }
-            Op::Div { d, a, b } if arith_kind(self.kind(pc, a), self.kind(pc, b)) == Kind::Float => {
+            Op::Div { d, a, b } if self.kinds.arith(pc, a, b) == Kind::Float => {
                 self.float_arith(pc, d, a, b, |asm, x| dynasm!(asm ; .arch x64 ; divsd xmm0, Rx(x)));
             }
-            Op::Mul { d, a, b } if arith_kind(self.kind(pc, a), self.kind(pc, b)) == Kind::Int => {
+            Op::Mul { d, a, b } if self.kinds.arith(pc, a, b) == Kind::Int => {
                 self.int_in(pc, a, 0);
                 self.int_in(pc, b, 1);
                 dynasm!(self.a
@@ -1598,8 +1627,9 @@ func main(args) {
         let helper = format!("{:X}h", super::super::calls::helper(flavour));
         let mut out = String::new();
         for (f, func) in prog.funcs.iter().enumerate() {
+            let guesses = vec![Guess::Float; func.code.len()];
             let Assembled { bytes, ops: resume, stubs: stubs_start, .. } =
-                assemble_listed(&prog, f as u32, flavour, None).expect("assembles");
+                assemble(&prog, f as u32, flavour, None, &guesses).expect("assembles");
             let insns: Vec<Instruction> = Decoder::with_ip(64, &bytes, 0, DecoderOptions::NONE).into_iter().collect();
             // The exit stubs follow the last op: each is `mov eax, pc` and a jump to `leave`,
             // which the entry stub ends with (`ret`, then the first op).
