@@ -11,7 +11,8 @@
 //! `README.md` lists the models, their properties, bounds and run times.
 
 /// Runs `model` under loom with at most `preemptions` preemptions per execution (loom's
-/// bound; each extra preemption multiplies the number of executions), or, without loom,
+/// bound; each extra preemption multiplies the number of executions; `bound` says how the
+/// environment changes it, and the run prints the bound it used), or, without loom,
 /// `SMOKE_RUNS` times on OS threads.
 pub fn check<F>(preemptions: usize, model: F)
 where
@@ -19,21 +20,32 @@ where
 {
     #[cfg(loom)]
     {
-        // A std counter, invisible to loom: how many executions the bound allowed (printed
-        // with --nocapture; README.md records them).
+        // A std counter, invisible to loom: how many executions the bound allowed (README.md
+        // records them).
         use std::sync::atomic::{AtomicUsize, Ordering};
         let executions = std::sync::Arc::new(AtomicUsize::new(0));
         let counter = executions.clone();
-        // LOCKSTEP_LOOM_EXTRA=N deepens every model by N preemptions (a longer, deeper run).
-        let extra: usize = std::env::var("LOCKSTEP_LOOM_EXTRA").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-        let preemptions = preemptions + extra;
+        let (preemptions, from) = bound(preemptions);
+        // The test harness names the thread after the test: the model.
+        let name = std::thread::current().name().unwrap_or("model").to_string();
+        // Written to stderr itself, not through `eprintln!`, which the test harness captures:
+        // every run says what each model explores, as it starts (a deep run takes long) and as
+        // it ends.
+        use std::io::Write;
+        let say = |line: String| {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        };
+        say(format!("{name}: preemption bound {preemptions} ({from})"));
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(preemptions);
         builder.check(move || {
             counter.fetch_add(1, Ordering::Relaxed);
             model();
         });
-        println!("loom explored {} executions (preemption bound {preemptions})", executions.load(Ordering::Relaxed));
+        say(format!(
+            "{name}: loom explored {} executions with preemption bound {preemptions}",
+            executions.load(Ordering::Relaxed)
+        ));
     }
     #[cfg(not(loom))]
     {
@@ -41,6 +53,26 @@ where
         for _ in 0..SMOKE_RUNS {
             model();
         }
+    }
+}
+
+/// The preemption bound a model runs with, and where it came from: `LOOM_MAX_PREEMPTIONS`
+/// (loom's own variable) sets it for every model; otherwise the model's own bound, deepened by
+/// `LOCKSTEP_LOOM_EXTRA` preemptions when that is set (a longer, deeper run). A value that is
+/// not a number stops the run with a message rather than being ignored.
+#[cfg(loom)]
+fn bound(own: usize) -> (usize, String) {
+    let read = |name: &str| {
+        std::env::var(name).ok().map(|v| {
+            v.trim().parse::<usize>().unwrap_or_else(|_| panic!("{name}={v:?}: expected a number of preemptions"))
+        })
+    };
+    if let Some(n) = read("LOOM_MAX_PREEMPTIONS") {
+        return (n, format!("LOOM_MAX_PREEMPTIONS; the model's own is {own}"));
+    }
+    match read("LOCKSTEP_LOOM_EXTRA") {
+        Some(extra) => (own + extra, format!("the model's own {own} + LOCKSTEP_LOOM_EXTRA {extra}")),
+        None => (own, "the model's own".to_string()),
     }
 }
 
