@@ -47,6 +47,10 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_kinds_join_keeps_first", "suites"),
     ("jit_object_fact_any_class", "suites"),
     ("jit_guess_takes_both_paths", "suites"),
+    // Guards whose failure would corrupt memory or crash the host rather than a value.
+    ("jit_element_skips_bounds_check", "suites"),
+    ("jit_div_skips_zero_check", "suites"),
+    ("jit_call_skips_room_check", "suites"),
 ];
 
 fn main() {

@@ -652,8 +652,12 @@ impl<'p> Emitter<'p> {
                     ; .arch x64
                     ; test dl, 1
                     ; jz >not_ints
-                    ; cmp rcx, 1 // a zero divisor: the interpreter traps
-                    ; je =>e
+                );
+                if !cfg!(lockstep_mutant = "jit_div_skips_zero_check") {
+                    dynasm!(self.a ; .arch x64 ; cmp rcx, 1 ; je =>e); // a zero divisor: the interpreter traps
+                }
+                dynasm!(self.a
+                    ; .arch x64
                     ; sar rax, 3
                     ; sar rcx, 3
                     ; cqo
@@ -943,8 +947,12 @@ impl<'p> Emitter<'p> {
         dynasm!(self.a
             ; .arch x64
             ; lea rdx, [rbx + room]
-            ; cmp rdx, QWORD [r12 + ctx::REGS_END]
-            ; ja =>e
+        );
+        if !cfg!(lockstep_mutant = "jit_call_skips_room_check") {
+            dynasm!(self.a ; .arch x64 ; cmp rdx, QWORD [r12 + ctx::REGS_END] ; ja =>e);
+        }
+        dynasm!(self.a
+            ; .arch x64
             ; mov r9, QWORD [r12 + ctx::ENTRIES]
             ; mov r9, QWORD [r9 + (f as i32) * 8]
             ; test r9, r9
@@ -1528,8 +1536,16 @@ impl<'p> Emitter<'p> {
             ; test cl, 1
             ; jz =>e
             ; sar rcx, 3
-            ; cmp rcx, QWORD [rax + slot_offset(ARRAY_LEN)] // unsigned: a negative index is huge
-            ; jae =>e
+        );
+        if !cfg!(lockstep_mutant = "jit_element_skips_bounds_check") {
+            dynasm!(self.a
+                ; .arch x64
+                ; cmp rcx, QWORD [rax + slot_offset(ARRAY_LEN)] // unsigned: a negative index is huge
+                ; jae =>e
+            );
+        }
+        dynasm!(self.a
+            ; .arch x64
             ; mov rax, QWORD [rax + slot_offset(ARRAY_STORAGE)]
         );
     }
