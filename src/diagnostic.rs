@@ -115,6 +115,10 @@ pub fn verify_error(e: &VerifyError, source: &Source, colour: bool) -> String {
     if let Some(pc) = e.pc {
         place.push_str(&format!(" at instruction {pc}"));
     }
+    if e.class.is_some() {
+        // The message names the class.
+        place.push_str("in this class");
+    }
     let title = Level::ERROR.primary_title(format!("invalid module: {}", printable(&e.message))).id(e.rule);
     let group = match e.span.and_then(|span| snippet(source, span, place.clone())) {
         Some(snippet) => title.element(snippet),

@@ -78,6 +78,20 @@ error[verify.call-arity]: invalid module: `call` passes 1 arguments to function 
   |     ^^^^^^^^^^^^^^^^^ in function `main` at instruction 1
 "
     );
+    // A rule about a class points at the class's name.
+    let source = "class Point {\n    method get main\n}\nfunc main() {\n    ret r0\n}\n";
+    let (status, _, err) = diagnose("class.lsa", source, &["check"], PLAIN);
+    assert_eq!(status, 2);
+    assert_eq!(
+        err,
+        "\
+error[verify.method-function]: invalid module: method `get` of class `Point` is function `main` of arity 0, expected arity at least 1 (the receiver)
+ --> class.lsa:1:7
+  |
+1 | class Point {
+  |       ^^^^^ in this class
+"
+    );
 }
 
 const STACK: &str = "func f(x) {\n    local s\n    ldk s, \"s\"\n    add x, x, s\n    ret x\n}\n\

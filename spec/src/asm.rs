@@ -41,11 +41,12 @@ pub struct Span {
 /// Where each function and instruction came from, for messages about a module made from text
 /// (verifier errors, traps): `instructions[f][pc]` is the text of instruction `pc` of function
 /// `f`, from its mnemonic to the end of its last operand; `functions[f]` is the name in the
-/// function's header.
+/// function's header, `classes[c]` the name in class `c`'s.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceMap {
     pub instructions: Vec<Vec<Span>>,
     pub functions: Vec<Span>,
+    pub classes: Vec<Span>,
 }
 
 impl SourceMap {
@@ -62,6 +63,11 @@ impl SourceMap {
     /// The name in the header of function `func`.
     pub fn function(&self, func: u32) -> Option<Span> {
         self.functions.get(func as usize).copied()
+    }
+
+    /// The name in the header of class `class`.
+    pub fn class(&self, class: u32) -> Option<Span> {
+        self.classes.get(class as usize).copied()
     }
 }
 

@@ -62,9 +62,10 @@ pub fn load_program(bytes: &[u8], file_name: &str) -> Result<Program, LoadError>
     let assembly = asm::assemble(text, file_name).map_err(LoadError::Asm)?;
     let map = assembly.source_map;
     let module = verify::verify(assembly.module).map_err(|mut e| {
-        e.span = match (&e.function, e.pc) {
-            (Some((f, _)), Some(pc)) => map.instruction(*f, pc),
-            (Some((f, _)), None) => map.function(*f),
+        e.span = match (&e.function, e.pc, &e.class) {
+            (Some((f, _)), Some(pc), _) => map.instruction(*f, pc),
+            (Some((f, _)), None, _) => map.function(*f),
+            (None, _, Some(c)) => map.class(*c),
             _ => None,
         };
         LoadError::Verify(e)

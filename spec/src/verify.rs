@@ -52,15 +52,19 @@ impl Deref for VerifiedModule {
 }
 
 /// The module breaks verifier rule `rule` (a name from `spec/verifier.md`). `function` (index
-/// and name) and `pc` (instruction index) locate it when it is inside a function; `span` is
-/// that place in the source text when the module came from text (the instruction, or the
-/// function's name for a rule about the function as a whole), set by
+/// and name) and `pc` (instruction index) locate it when it is inside a function, `class`
+/// (index) when it is about a class; `span` is that place in the source text when
+/// the module came from text (the instruction, or the function's or class's name for a rule
+/// about the function or class as a whole), set by
 /// [`load_program`](crate::program::load_program) from the assembler's source map.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyError {
     pub rule: &'static str,
     pub function: Option<(u32, String)>,
     pub pc: Option<u32>,
+    /// Only the index: the message names the class, and a name here too would make every
+    /// `Result` of the verifier larger.
+    pub class: Option<u32>,
     pub message: String,
     pub span: Option<crate::asm::Span>,
 }
@@ -84,7 +88,7 @@ type Result<T> = std::result::Result<T, VerifyError>;
 
 #[cold]
 fn err(rule: &'static str, message: String) -> VerifyError {
-    VerifyError { rule, function: None, pc: None, message, span: None }
+    VerifyError { rule, function: None, pc: None, class: None, message, span: None }
 }
 
 /// Checks every rule of `spec/verifier.md`; on success the module is handed to engines.
@@ -181,6 +185,7 @@ fn classes(m: &Module) -> Result<Vec<u32>> {
     let mut own_fields: Vec<HashSet<&str>> = Vec::with_capacity(n);
     for (i, class) in m.classes.iter().enumerate() {
         let cname = class.name.escape_debug().to_string();
+        let err = |rule, message| in_class(i, err(rule, message));
         check_name(&class.name, || format!("class {i}")).map_err(|msg| err("verify.name", msg))?;
         if !names.insert(&class.name) {
             return Err(err(
@@ -254,6 +259,7 @@ fn classes(m: &Module) -> Result<Vec<u32>> {
 
 fn methods(m: &Module, i: usize, cname: &str) -> Result<()> {
     let class = &m.classes[i];
+    let err = |rule, message| in_class(i, err(rule, message));
     // [verify.method-count]
     if class.methods.len() > limits::MAX_METHODS as usize {
         return Err(err(
@@ -300,6 +306,11 @@ fn methods(m: &Module, i: usize, cname: &str) -> Result<()> {
     Ok(())
 }
 
+/// `e`, located in class `i`.
+fn in_class(i: usize, e: VerifyError) -> VerifyError {
+    VerifyError { class: Some(i as u32), ..e }
+}
+
 fn functions(m: &Module, field_counts: &[u32]) -> Result<()> {
     let mut names: HashSet<&str> = HashSet::with_capacity(m.functions.len());
     for (i, f) in m.functions.iter().enumerate() {
@@ -307,6 +318,7 @@ fn functions(m: &Module, field_counts: &[u32]) -> Result<()> {
             rule,
             function: Some((i as u32, f.name.clone())),
             pc: pc.map(|pc| pc as u32),
+            class: None,
             message,
             span: None,
         };

@@ -68,4 +68,9 @@ fn verifier_errors_on_text_point_at_the_source() {
         panic!("expected a verifier error")
     };
     assert_eq!((e.rule, e.span), ("verify.fall-through", None));
+    // A class rule points at the class's name (a method function of arity 0 has no receiver).
+    let text = b"class Point {\n  method get main\n}\nfunc main() {\n  ret r0\n}\n";
+    let Err(LoadError::Verify(e)) = load_program(text, "p.lsa") else { panic!("expected a verifier error") };
+    let at = Some(Span { line: 1, column: 7, width: 5 });
+    assert_eq!((e.rule, e.class, e.span), ("verify.method-function", Some(0), at));
 }

@@ -71,8 +71,11 @@ pub(super) fn resolve(mut ast: Ast<'_>) -> Result<Assembly, Fail> {
     }
     let classes = r.classes()?;
     let mut functions = Vec::with_capacity(funcs.len());
-    let mut map =
-        SourceMap { instructions: Vec::with_capacity(funcs.len()), functions: Vec::with_capacity(funcs.len()) };
+    let mut map = SourceMap {
+        instructions: Vec::with_capacity(funcs.len()),
+        functions: Vec::with_capacity(funcs.len()),
+        classes: ast.classes.iter().map(|c| name_span(&c.name)).collect(),
+    };
     for decl in funcs {
         let (function, spans) = r.function(&decl)?;
         functions.push(function);
