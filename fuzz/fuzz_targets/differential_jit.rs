@@ -6,8 +6,9 @@
 //! location, message and detail) and the same schedule. The collection threshold also comes
 //! from the input: tiny makes the collector run at nearly every safepoint around compiled code.
 //!
-//! A crash file is the reproducer (`cargo +nightly fuzz run differential_jit CRASH`); keep it
-//! with the `differential` regressions once the bug is fixed.
+//! A crash file is the reproducer (`cargo +nightly fuzz run differential_jit CRASH`). The
+//! regression replay of `tests/regressions/` does not run the JIT flavours yet (fuzz/README.md,
+//! "Crashes"): keep the program the failure prints as a test of its own.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use lockstep_optimized::{Config, JitMode};
