@@ -63,6 +63,11 @@ pub(crate) trait Mode {
     /// reaching 0, or [`Mode::end_at_boundary`] possibly true). Outside atomic blocks.
     fn jit_boundaries(&self, left: u64) -> u64;
 
+    /// For compiled code of the barrier flavour: the STM word of the running transaction's
+    /// private objects ([stm.private]; `Transaction::is_private`), whose fields it reads and
+    /// writes with plain loads and stores as the barriers would. Unused by the plain flavour.
+    fn jit_private_tag(&self) -> u64;
+
     /// Word `i` of the live cell `obj` (a mutable word).
     ///
     /// # Safety

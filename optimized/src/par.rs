@@ -253,6 +253,13 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
         (if m == 0 { period } else { m }) - 1
     }
 
+    /// The private objects' fast path of `load` and `store` below: the word's own STM
+    /// barrier sees them private and does a plain access. (Compiled code skips the contention
+    /// policy's hot-word test of `store`: a policy, which no outcome depends on.)
+    fn jit_private_tag(&self) -> u64 {
+        self.tx.private_tag()
+    }
+
     #[inline(always)]
     unsafe fn load(&mut self, obj: Value, i: usize, at: impl FnOnce() -> Loc) -> Result<u64, Abort> {
         // SAFETY (both blocks): `obj` is live and `i` inside it (the caller's contract); word 1

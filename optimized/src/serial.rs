@@ -99,6 +99,11 @@ impl Mode for Serial<'_> {
         left - 1
     }
 
+    /// (Serial code is of the plain flavour.)
+    fn jit_private_tag(&self) -> u64 {
+        0
+    }
+
     #[inline(always)]
     unsafe fn load(&mut self, obj: Value, i: usize, _: impl FnOnce() -> Loc) -> Result<u64, Abort> {
         // SAFETY: the caller's contract is `cell_word`'s.

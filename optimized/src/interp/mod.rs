@@ -343,6 +343,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             ic_sites: cx.ic.sites.as_mut_ptr(),
             funcs,
             spec_miss: 0,
+            private_tag: self.mode.jit_private_tag(),
         };
         // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
         // this mode's flavour; the window is that function's frame; `pc` is an op of it; the

@@ -119,6 +119,8 @@ pub(crate) struct JitCtx {
     pub funcs: *const [u32; 2],
     /// Set by compiled code that left because a guess failed (`Guess`): the op's index + 1.
     pub spec_miss: u64,
+    /// The STM word of the running transaction's private objects (`Mode::jit_private_tag`).
+    pub private_tag: u64,
 }
 
 /// Field offsets of [`JitCtx`] for the templates.
@@ -143,6 +145,7 @@ pub(crate) mod ctx {
     pub const IC_SITES: i32 = 152;
     pub const FUNCS: i32 = 160;
     pub const SPEC_MISS: i32 = 168;
+    pub const PRIVATE_TAG: i32 = 176;
 }
 
 /// What `--stats` reports about the JIT.
@@ -441,6 +444,7 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, ic_sites) as i32, ctx::IC_SITES);
         assert_eq!(offset_of!(JitCtx, funcs) as i32, ctx::FUNCS);
         assert_eq!(offset_of!(JitCtx, spec_miss) as i32, ctx::SPEC_MISS);
+        assert_eq!(offset_of!(JitCtx, private_tag) as i32, ctx::PRIVATE_TAG);
     }
 
     #[test]

@@ -848,16 +848,16 @@ impl<'p> Emitter<'p> {
             Op::NeJmpBack { d, a, b, t, on } => self.eq_jmp(pc, d, a, b, true, t, on, true),
             Op::LdAdd { t, d, a, k } => self.ld_arith(pc, t, d, a, k, false),
             Op::LdSub { t, d, a, k } => self.ld_arith(pc, t, d, a, k, true),
-            Op::GetF { d, o, slot, class } if self.flavour.plain_memory => {
+            Op::GetF { d, o, slot, class } => {
                 self.object_of_class(pc, o, class);
+                self.private_unless_plain(pc, false);
                 dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rax + slot_offset(HEADER_WORDS + slot as usize)]);
                 self.store(d);
                 self.count(1);
             }
-            Op::SetF { o, s, slot, class }
-                if self.flavour.plain_memory || cfg!(lockstep_mutant = "jit_store_without_barrier") =>
-            {
+            Op::SetF { o, s, slot, class } => {
                 self.object_of_class(pc, o, class);
+                self.private_unless_plain(pc, true);
                 dynasm!(self.a
                     ; .arch x64
                     ; mov rcx, QWORD [rbx + reg(s)]
@@ -1497,6 +1497,23 @@ impl<'p> Emitter<'p> {
         v.sort_by_key(|&c| c != class); // the class itself first
         v.truncate(MAX_CLASS_TESTS);
         v
+    }
+
+    /// In the barrier flavour, leaves before op `pc` unless the object in `rax` is private to
+    /// the running transaction (its STM word, word 1, is the transaction's tag): its fields are
+    /// then read and written plainly, as the barriers do; a shared object's go through the
+    /// STM's read and write paths, in the interpreter. (`store`: the op writes.)
+    fn private_unless_plain(&mut self, pc: usize, store: bool) {
+        if self.flavour.plain_memory || (store && cfg!(lockstep_mutant = "jit_store_without_barrier")) {
+            return;
+        }
+        let e = self.exits[pc];
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rdx, QWORD [rax + 8]
+            ; cmp rdx, QWORD [r12 + ctx::PRIVATE_TAG]
+            ; jne =>e
+        );
     }
 
     /// `rax` = register `a` if it is an array (known at op `pc`, or tested); else leave.
