@@ -13,7 +13,8 @@
 //! reference; compiled code only ever does what the interpreter's fast path would have done.
 //!
 //! Compiled code is per OS thread (each [`crate::context::Context`] has its own [`Jit`]), so it
-//! is never shared, published or freed while another thread runs it. It holds no guest value
+//! is never shared, published or freed while another thread runs it (its own thread drops a
+//! function's code between runs, when a guess failed too often: `Jit::missed`). It holds no guest value
 //! across an exit: every value is in the thread's registers, so collections and rollbacks see
 //! everything.
 

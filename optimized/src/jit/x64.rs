@@ -14,9 +14,10 @@
 //! in memory. The counters thus lag behind by `JitCtx::budget - rbp`, which `sync` subtracts
 //! before the code leaves or calls the helper, so that the interpreter and the helper see them
 //! exact. One register test per boundary replaces three memory compares and three
-//! read-modify-writes. Everything else is
-//! scratch within one op: no value lives in a machine register from one op to the next, so the
-//! code can leave before any op with nothing to write back but the pc. Each op's code checks
+//! read-modify-writes. The float homes `xmm2`-`xmm15` hold copies of registers known to be
+//! SmallFloats (`kinds.rs`); everything else is scratch within one op. Every template stores its
+//! result in the register window, so a machine register never holds the only copy of a value,
+//! and the code can leave before any op with nothing to write back but the pc. Each op's code checks
 //! every condition of its fast path (tags, overflow, the float encoding's range, class, bounds,
 //! fuel, the counters in the context) before it changes anything, and jumps to its exit stub
 //! (`mov eax, pc` and the shared epilogue) when one fails; the interpreter then executes the op.
