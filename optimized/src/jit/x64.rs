@@ -1348,12 +1348,7 @@ impl<'p> Emitter<'p> {
             Kind::Float => {
                 let xa = self.float_in(pc, a, 0);
                 let xb = self.float_in(pc, b, 1);
-                match c {
-                    Ord4::Lt => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xb), Rx(xa) ; ja =>is_true),
-                    Ord4::Le => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xb), Rx(xa) ; jae =>is_true),
-                    Ord4::Gt => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xa), Rx(xb) ; ja =>is_true),
-                    Ord4::Ge => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xa), Rx(xb) ; jae =>is_true),
-                }
+                self.jump_if_float_order(c, xa, xb, is_true);
                 self.fused_ways(pc, d, t, on, back, is_true, is_false);
                 return;
             }
@@ -1361,12 +1356,7 @@ impl<'p> Emitter<'p> {
                 self.int_in(pc, a, 0);
                 self.int_in(pc, b, 1);
                 dynasm!(self.a ; .arch x64 ; cmp rax, rcx);
-                match c {
-                    Ord4::Lt => dynasm!(self.a ; .arch x64 ; jl =>is_true),
-                    Ord4::Le => dynasm!(self.a ; .arch x64 ; jle =>is_true),
-                    Ord4::Gt => dynasm!(self.a ; .arch x64 ; jg =>is_true),
-                    Ord4::Ge => dynasm!(self.a ; .arch x64 ; jge =>is_true),
-                }
+                self.jump_if_int_order(c, is_true);
                 self.fused_ways(pc, d, t, on, back, is_true, is_false);
                 return;
             }
@@ -1380,12 +1370,7 @@ impl<'p> Emitter<'p> {
             ; jz =>floats
             ; cmp rax, rcx
         );
-        match c {
-            Ord4::Lt => dynasm!(self.a ; .arch x64 ; jl =>is_true),
-            Ord4::Le => dynasm!(self.a ; .arch x64 ; jle =>is_true),
-            Ord4::Gt => dynasm!(self.a ; .arch x64 ; jg =>is_true),
-            Ord4::Ge => dynasm!(self.a ; .arch x64 ; jge =>is_true),
-        }
+        self.jump_if_int_order(c, is_true);
         self.fused_ways(pc, d, t, on, back, is_true, is_false);
         dynasm!(self.a
             ; .arch x64
@@ -1396,13 +1381,29 @@ impl<'p> Emitter<'p> {
         self.decode(0, 0);
         self.decode(1, 1);
         // x < y is y > x; `ja`/`jae` are not taken when unordered (CF set).
-        match c {
-            Ord4::Lt => dynasm!(self.a ; .arch x64 ; ucomisd xmm1, xmm0 ; ja =>is_true),
-            Ord4::Le => dynasm!(self.a ; .arch x64 ; ucomisd xmm1, xmm0 ; jae =>is_true),
-            Ord4::Gt => dynasm!(self.a ; .arch x64 ; ucomisd xmm0, xmm1 ; ja =>is_true),
-            Ord4::Ge => dynasm!(self.a ; .arch x64 ; ucomisd xmm0, xmm1 ; jae =>is_true),
-        }
+        self.jump_if_float_order(c, 0, 1, is_true);
         dynasm!(self.a ; .arch x64 ; jmp =>is_false);
+    }
+
+    /// Jumps to `to` if the flags of `cmp rax, rcx` (two SmallInt words) say ordering `c`.
+    fn jump_if_int_order(&mut self, c: Ord4, to: DynamicLabel) {
+        match c {
+            Ord4::Lt => dynasm!(self.a ; .arch x64 ; jl =>to),
+            Ord4::Le => dynasm!(self.a ; .arch x64 ; jle =>to),
+            Ord4::Gt => dynasm!(self.a ; .arch x64 ; jg =>to),
+            Ord4::Ge => dynasm!(self.a ; .arch x64 ; jge =>to),
+        }
+    }
+
+    /// Jumps to `to` if the doubles in xmm registers `xa` and `xb` are in ordering `c`: x < y
+    /// is y > x, and `ja`/`jae` are not taken when unordered (CF set), as `partial_cmp`.
+    fn jump_if_float_order(&mut self, c: Ord4, xa: u8, xb: u8, to: DynamicLabel) {
+        match c {
+            Ord4::Lt => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xb), Rx(xa) ; ja =>to),
+            Ord4::Le => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xb), Rx(xa) ; jae =>to),
+            Ord4::Gt => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xa), Rx(xb) ; ja =>to),
+            Ord4::Ge => dynasm!(self.a ; .arch x64 ; ucomisd Rx(xa), Rx(xb) ; jae =>to),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
