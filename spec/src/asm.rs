@@ -10,10 +10,11 @@
 //! in `isa.rs` needs no change here.
 //!
 //! The assembler does not verify: a module that names a jump target past the end, or a class
-//! whose superclass comes later, is produced as written and left to the verifier. The one
-//! verifier rule it checks too is the depth of superclass chains, which bounds its own field
-//! lookups ([text.class]). It does report
-//! every error it can see at its source position, and it never panics, whatever the input.
+//! whose superclass comes later, is produced as written and left to the verifier. The two
+//! verifier rules it checks too are the depth of superclass chains, which bounds its own field
+//! lookups, and that no class redeclares an inherited field, which it can report at the field
+//! where the verifier could only name the class ([text.class]). It does report every error it
+//! can see at its source position, and it never panics, whatever the input.
 
 mod lexer;
 mod parser;

@@ -358,7 +358,7 @@ fn classes_fields_methods_and_inheritance() {
     let m = asm(concat!(
         "class Sub : Base {       ; a forward reference to the superclass\n",
         "    field z\n",
-        "    field x               ; shadows Base.x\n",
+        "    field w               ; slot 3, after Base's two\n",
         "    method get get_sub\n",
         "}\n",
         "class Base {\n",
@@ -373,7 +373,7 @@ fn classes_fields_methods_and_inheritance() {
         "func main(o) {\n",
         "    getf o, o, Base.y\n",
         "    getf o, o, Sub.y\n",
-        "    getf o, o, Sub.x\n",
+        "    getf o, o, Sub.w\n",
         "    getf o, o, Base.x\n",
         "    setf o, Sub.z, o\n",
         "    setf o, Sub.1, o\n",
@@ -384,7 +384,7 @@ fn classes_fields_methods_and_inheritance() {
     assert_eq!(m.classes.len(), 3);
     assert_eq!(m.classes[0].name, "Sub");
     assert_eq!(m.classes[0].superclass, Some(ClassIdx(1)));
-    assert_eq!(m.classes[0].fields, vec!["z", "x"]);
+    assert_eq!(m.classes[0].fields, vec!["z", "w"]);
     assert_eq!(m.classes[0].methods.len(), 1);
     assert_eq!((m.classes[0].methods[0].name.as_str(), m.classes[0].methods[0].func), ("get", FuncIdx(1)));
     assert_eq!(m.classes[1].superclass, None);
@@ -406,6 +406,29 @@ fn classes_fields_methods_and_inheritance() {
         ]
     );
     assert_eq!(m.entry, FuncIdx(2));
+}
+
+/// A field an ancestor already declares is the assembler's error, at the field, with the
+/// ancestor named (the verifier would reject the module too, but could only point at the class).
+#[test]
+fn a_field_an_ancestor_declares_is_an_error_at_the_field() {
+    let e = asm_err(concat!(
+        "class Leaf : Mid {\n",
+        "    field own\n",
+        "    field count\n",
+        "}\n",
+        "class Mid : Root {\n",
+        "}\n",
+        "class Root {\n",
+        "    field count\n",
+        "}\n",
+        "func main() {\n    ret r0\n}\n",
+    ));
+    assert_eq!((e.line, e.column, e.width), (3, 11, 5), "{e}");
+    assert_eq!(e.message, "class `Leaf` declares field `count`, which it already inherits from `Root`");
+    assert!(e.help.as_deref().is_some_and(|h| h.contains("`Leaf.count` names one field")), "{e}");
+    // The same name in two unrelated classes, or in sibling classes, is no error.
+    asm("class A {\n    field x\n}\nclass B : A {\n}\nclass C : A {\n    field y\n}\nclass D : A {\n    field y\n}\nclass E {\n    field x\n}\nfunc main() {\n    ret r0\n}\n");
 }
 
 #[test]

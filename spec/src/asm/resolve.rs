@@ -140,6 +140,7 @@ impl<'a> Resolver<'a> {
             self.own_fields.push(decl.fields.iter().enumerate().map(|(i, f)| (f.text, i as u32)).collect());
         }
         self.check_chains(decls)?;
+        self.check_inherited_fields(decls)?;
         let mut out = Vec::with_capacity(decls.len());
         for (decl, sup) in decls.iter().zip(&self.superclass) {
             let mut methods = Vec::with_capacity(decl.methods.len());
@@ -215,8 +216,39 @@ impl<'a> Resolver<'a> {
         Ok(())
     }
 
-    /// The slot of field `name` seen from `class`: the nearest class in its chain that declares
-    /// it wins. [text.field-operand]
+    /// Rejects a field whose name an ancestor of its class already declares, at the field's
+    /// declaration, the first in file order. [text.class]
+    ///
+    /// The verifier rejects such a module too ([verify.field-unique]), but from the module it
+    /// can only point at the class; here the error is at the field itself. Each field walks at
+    /// most `MAX_CLASS_DEPTH - 1` ancestors (chains are checked first), so this stays linear.
+    fn check_inherited_fields(&self, decls: &[ClassDecl<'a>]) -> Result<(), Fail> {
+        for (c, decl) in decls.iter().enumerate() {
+            for field in &decl.fields {
+                let mut cur = self.superclass[c];
+                while let Some(s) = cur {
+                    let s = s as usize;
+                    if self.own_fields[s].contains_key(field.text) {
+                        let message = format!(
+                            "class `{}` declares field `{}`, which it already inherits from `{}`",
+                            decl.name.text, field.text, decls[s].name.text
+                        );
+                        let help = format!(
+                            "a field name may appear once along a superclass chain, so that `{}.{}` names one \
+                             field: rename this one",
+                            decl.name.text, field.text
+                        );
+                        return Err(Fail { pos: field.pos, message, help: Some(help) });
+                    }
+                    cur = self.superclass[s];
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The slot of field `name` seen from `class`: the class in its chain that declares it (at
+    /// most one does, [text.class]). [text.field-operand]
     fn field_slot(&mut self, class: u32, name: &'a str) -> Option<u32> {
         if let Some(&slot) = self.field_cache.get(&(class, name)) {
             return slot;
