@@ -198,34 +198,52 @@ impl<'m> Machine<'m> {
                 blocked.sort();
                 break End::Deadlock { blocked };
             }
-            let chosen = match (&mut rng, &mut replay) {
-                (Some(rng), _) => scheduler::seeded(rng, &runnable),
-                (None, Some(replay)) => self.replay_pick(replay, &runnable)?,
-                (None, None) => scheduler::round_robin(last, &runnable),
+            // `decisions`: how many consecutive decisions choose `chosen`, one for round-robin
+            // and a seed, and what is left of the current entry for a replay ([schedule.replay]:
+            // an entry `THREAD N` makes the next N decisions choose THREAD).
+            let (chosen, decisions) = match (&mut rng, &mut replay) {
+                (Some(rng), _) => (scheduler::seeded(rng, &runnable), 1),
+                // (At least one: a `Schedule` built in code may hold an entry of 0, which runs one.)
+                (None, Some(replay)) => (self.replay_pick(replay, &runnable)?, replay.progress().0.max(1)),
+                (None, None) => (scheduler::round_robin(last, &runnable), 1),
             };
             let id = Rc::clone(&self.threads[chosen].id);
-            // [schedule.record]
-            if self.record_schedule {
-                self.schedule.push_segment(&id);
-            }
-            if let Err(e) = self.run_segment(chosen) {
-                // The output before the failure still goes out (if it can).
-                let _ = self.flush_output();
-                return Err(e);
-            }
-            last = Some(chosen);
-            if let Some(replay) = &mut replay {
-                replay.ran_segment();
-                let (remaining, asked) = replay.progress();
-                if remaining > 0 && !matches!(self.threads[chosen].state, ThreadState::Live) {
-                    return Err(RunError::diverged(
-                        replay.entry_number(),
-                        format!(
-                            "thread {id} ended after {} of the {asked} segments the entry asks for",
-                            asked - remaining
-                        ),
-                    ));
+            let mut ran = 0;
+            for decision in 0..decisions {
+                // Between two segments of `chosen` no other thread runs, so the decision the
+                // loop above would take is `chosen` again as long as `chosen` is runnable (main
+                // has not ended, since `chosen` runs or main is blocked; some thread is
+                // runnable; the entry's thread is). When it is not, the loop above decides
+                // (end of run, deadlock or divergence) as for any decision. So a replay checks
+                // the schedule once per entry, not once per segment.
+                if decision > 0 && !self.is_runnable(chosen) {
+                    break;
                 }
+                if let Err(e) = self.run_segment(chosen) {
+                    // The output before the failure still goes out (if it can).
+                    let _ = self.flush_output();
+                    return Err(e);
+                }
+                ran += 1;
+                last = Some(chosen);
+                if let Some(replay) = &mut replay {
+                    replay.ran_segment();
+                    let (remaining, asked) = replay.progress();
+                    if remaining > 0 && !matches!(self.threads[chosen].state, ThreadState::Live) {
+                        return Err(RunError::diverged(
+                            replay.entry_number(),
+                            format!(
+                                "thread {id} ended after {} of the {asked} segments the entry asks for",
+                                asked - remaining
+                            ),
+                        ));
+                    }
+                }
+            }
+            // [schedule.record]: the segments `chosen` ran, one entry's worth at a time (a run
+            // that fails has no outcome, so recording after them changes nothing).
+            if self.record_schedule {
+                self.schedule.push_segments(&id, ran);
             }
         };
         self.flush_output()?;
@@ -327,17 +345,21 @@ impl<'m> Machine<'m> {
                 return Ok(());
             }
             first = false;
-            // [thread.boundary-after]; a backward jump ends its segment whether taken or not.
+            let flow = self.exec(t, instr);
+            // [thread.boundary-after]; a backward jump ends its segment whether taken or not
+            // (`pc` is where the jump was). Asked after `exec` so that the compiler can answer
+            // it in each of `exec`'s arms, where the instruction is known.
             let boundary_after = instr.flags().contains(Flags::BOUNDARY_AFTER)
                 || instr.jump_target().is_some_and(|target| target.0 <= pc);
-            let flow = self.exec(t, instr);
             // [limit.memory]: checked after every instruction, not only between segments, since
             // an atomic block is one segment however much it allocates. A run overshoots its
             // limit by at most what one instruction allocates.
             if self.heap_exceeded() {
                 return Err(RunError::OutOfMemory { limit_bytes: self.max_heap_bytes });
             }
-            self.output_failure()?;
+            if self.output_error.is_some() {
+                self.output_failure()?;
+            }
             match flow {
                 // [thread.atomic-segment]: no boundary inside an atomic block.
                 Ok(Flow::Continue) => {
@@ -393,6 +415,7 @@ impl<'m> Machine<'m> {
             .rev()
             .map(|f| StackFrame { function: f.func.0, function_name: name(f.func), pc: f.pc.saturating_sub(1) })
             .collect();
+        let fault = fault.into_data();
         let info = TrapInfo {
             kind: fault.kind,
             thread: (*th.id).clone(),
@@ -447,6 +470,7 @@ impl<'m> Machine<'m> {
 
     /// Executes one instruction of thread `t`. Checks happen in the order `semantics.md`
     /// gives, and a failing check changes nothing. [exec.step]
+    #[inline(always)]
     fn exec(&mut self, t: usize, instr: &Instr) -> Result<Flow, Fault> {
         match instr {
             // [exec.nop]
@@ -748,7 +772,7 @@ impl<'m> Machine<'m> {
                             info.kind.name().to_string(),
                             format!("thread {} trapped: {}", target.id, info.kind),
                         );
-                        fault.joined = Some(Arc::clone(info));
+                        fault.set_joined(Arc::clone(info));
                         Err(fault)
                     }
                 }

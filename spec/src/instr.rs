@@ -246,6 +246,7 @@ macro_rules! define_instructions {
 
             /// `const`, so that an engine can branch on a flag at compile time (the optimized
             /// interpreter's segment boundaries come from here).
+            #[inline]
             pub const fn flags(self) -> Flags {
                 match self {
                     $( Opcode::$Name => Flags::NONE $( .with(Flags::$flag) )*, )*
@@ -267,6 +268,7 @@ macro_rules! define_instructions {
         }
 
         impl Instr {
+            #[inline]
             pub fn opcode(&self) -> Opcode {
                 match self {
                     $( Instr::$Name { .. } => Opcode::$Name, )*
@@ -310,11 +312,13 @@ macro_rules! define_instructions {
 crate::for_each_instruction!(define_instructions);
 
 impl Instr {
+    #[inline]
     pub fn flags(&self) -> Flags {
         self.opcode().flags()
     }
 
     /// The jump target, if this is a jump.
+    #[inline]
     pub fn jump_target(&self) -> Option<Label> {
         match self {
             Instr::Jmp { target } | Instr::JmpIf { target, .. } | Instr::JmpIfNot { target, .. } => Some(*target),

@@ -164,9 +164,17 @@ impl Schedule {
     /// Records that `thread` ran one more segment, extending the last entry when it names the
     /// same thread (consecutive segments of one thread are one entry).
     pub fn push_segment(&mut self, thread: &ThreadId) {
+        self.push_segments(thread, 1);
+    }
+
+    /// Records that `thread` ran `segments` more segments in a row (none: nothing changes).
+    pub fn push_segments(&mut self, thread: &ThreadId, segments: u64) {
+        if segments == 0 {
+            return;
+        }
         match self.entries.last_mut() {
-            Some(last) if last.thread == *thread => last.segments = last.segments.saturating_add(1),
-            _ => self.entries.push(ScheduleEntry { thread: thread.clone(), segments: 1 }),
+            Some(last) if last.thread == *thread => last.segments = last.segments.saturating_add(segments),
+            _ => self.entries.push(ScheduleEntry { thread: thread.clone(), segments }),
         }
     }
 
