@@ -264,6 +264,95 @@ fn output_streams_and_what_was_printed_before_a_trap_is_kept() {
     }
 }
 
+/// Every conformance case through `lockstep run`, as a user runs it: the exit status is the one
+/// [exec.exit-status] gives its expectation, and standard output is the case's output, streamed
+/// ([exec.output-stream]). A case that diverges exits 2 having streamed what it printed before
+/// the divergence (its `--- stdout`), and writes nothing under `--outcome json`
+/// ([schedule.diverged]). Round-robin cases run on the optimized engine with `--stm=off` (the
+/// exact round-robin schedule) and on the reference; the others on the reference, which follows
+/// any schedule.
+#[test]
+fn every_conformance_case_exits_with_its_status_and_streams_its_output() {
+    use lockstep_tests::script::{self, Expect, Input};
+    let dir = scratch("conformance");
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for path in lockstep_tests::files_with_extension(Path::new("tests/conformance"), "lsc") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cases = script::parse(&text, &path.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+        for case in cases {
+            let file = match &case.input {
+                Input::Text(t) => write(&dir, &format!("{}.lsa", case.name), t.as_bytes()),
+                Input::Bytes(b) => write(&dir, &format!("{}.lsb", case.name), b),
+            };
+            let schedule = case.schedule.clone().unwrap_or_else(|| "round-robin".to_string());
+            let mut options: Vec<String> = vec!["--schedule".into(), schedule.clone()];
+            if let Some(fuel) = case.fuel {
+                options.extend(["--fuel".into(), fuel.to_string()]);
+            }
+            if let Some(bytes) = case.max_heap {
+                options.extend(["--max-heap".into(), bytes.to_string()]);
+            }
+            let mut engines = vec![["--engine", "reference"]];
+            if schedule == "round-robin" {
+                engines.push(["--stm=off", "--jit=on"]);
+            }
+            let (expect, may_run_out) = match &case.expect {
+                Expect::OutOfMemoryOr(inner) => (inner.as_ref(), true),
+                other => (other, false),
+            };
+            let status = match expect {
+                Expect::Finished { .. } => 0,
+                Expect::Trapped { .. } | Expect::Deadlock => 1,
+                Expect::Invalid { .. }
+                | Expect::MalformedText { .. }
+                | Expect::MalformedBytes { .. }
+                | Expect::Diverged { .. } => 2,
+                Expect::OutOfMemoryOr(_) => unreachable!("the script parser does not nest them"),
+            };
+            // A program that does not load prints nothing; every other case prints its output.
+            let output: &[u8] =
+                if status == 2 && !matches!(expect, Expect::Diverged { .. }) { b"" } else { &case.stdout };
+            for engine in engines {
+                let mut args: Vec<&str> = vec!["run"];
+                args.extend(engine);
+                args.extend(options.iter().map(String::as_str));
+                args.push(&file);
+                args.extend(case.args.iter().map(String::as_str));
+                let o = lockstep(&args);
+                runs += 1;
+                let code = o.status.code();
+                let ran_out = may_run_out && code == Some(3) && output.starts_with(&o.stdout);
+                if !ran_out && (code != Some(status) || o.stdout != output) {
+                    failures.push(format!(
+                        "{} `{}` with {engine:?}: exit {code:?}, expected {status}; stdout {:?}, expected {:?}\n{}",
+                        case.location,
+                        case.name,
+                        String::from_utf8_lossy(&o.stdout),
+                        String::from_utf8_lossy(output),
+                        stderr(&o)
+                    ));
+                }
+                if let Expect::Diverged { .. } = expect {
+                    args.splice(1..1, ["--outcome", "json"]);
+                    let o = lockstep(&args);
+                    if o.status.code() != Some(2) || !o.stdout.is_empty() {
+                        failures.push(format!(
+                            "{} `{}` with --outcome json: exit {:?} and stdout {:?}, expected 2 and nothing",
+                            case.location,
+                            case.name,
+                            o.status.code(),
+                            stdout(&o)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(runs > 500, "only {runs} runs: were the conformance scripts found?");
+    assert!(failures.is_empty(), "{} of {runs} runs failed:\n{}", failures.len(), failures.join("\n"));
+}
+
 /// Runs `lockstep` with its address space limited to `kib` KiB (`ulimit -v`), through the shell
 /// so that the test needs no unsafe code to set the limit.
 fn lockstep_limited(kib: u64, args: &[&str]) -> Output {

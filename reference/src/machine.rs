@@ -169,6 +169,22 @@ impl<'m> Machine<'m> {
 
     /// Runs segments until the main thread ends or no thread can run. [thread.run]
     pub fn run(mut self, scheduler: &Scheduler) -> Result<Outcome, RunError> {
+        let ran = self.run_segments(scheduler);
+        // Whatever ends the run, the output printed before goes out (if it can): a run that
+        // stops without an outcome (a divergence, the heap limit) has streamed it too
+        // ([exec.output-stream], [schedule.diverged]). The run's own error comes first.
+        let flushed = self.flush_output();
+        let (end, replay) = ran?;
+        flushed?;
+        if let Some(replay) = &replay {
+            replay.finish()?;
+        }
+        Ok(Outcome { stdout: self.stdout, end, schedule: self.schedule })
+    }
+
+    /// The segment loop of [`Machine::run`]: how the run ended, and the replayed schedule's
+    /// state for its last check.
+    fn run_segments(&mut self, scheduler: &Scheduler) -> Result<(End, Option<Replay>), RunError> {
         // Cycles left by earlier runs on this host thread are freed, and what remains (this
         // run's constants and arguments) is not counted.
         value::collect_cycles(self.roots());
@@ -219,11 +235,7 @@ impl<'m> Machine<'m> {
                 if decision > 0 && !self.is_runnable(chosen) {
                     break;
                 }
-                if let Err(e) = self.run_segment(chosen) {
-                    // The output before the failure still goes out (if it can).
-                    let _ = self.flush_output();
-                    return Err(e);
-                }
+                self.run_segment(chosen)?;
                 ran += 1;
                 last = Some(chosen);
                 if let Some(replay) = &mut replay {
@@ -246,11 +258,7 @@ impl<'m> Machine<'m> {
                 self.schedule.push_segments(&id, ran);
             }
         };
-        self.flush_output()?;
-        if let Some(replay) = &replay {
-            replay.finish()?;
-        }
-        Ok(Outcome { stdout: self.stdout, end, schedule: self.schedule })
+        Ok((end, replay))
     }
 
     /// Guest output not captured in the outcome goes to the process's stdout; a stdout that

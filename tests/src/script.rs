@@ -30,7 +30,9 @@
 //! - `malformed LINE:COLUMN TEXT`: the assembler rejects it at that position, message containing TEXT;
 //! - `malformed byte OFFSET TEXT`: the decoder rejects the bytes at OFFSET (decimal), message containing TEXT;
 //! - `diverged ENTRY TEXT`: the replayed schedule (`schedule: replay:FILE`) does not fit the run:
-//!   "schedule diverged at entry ENTRY", the message containing TEXT (not a guest outcome);
+//!   "schedule diverged at entry ENTRY", the message containing TEXT (not a guest outcome; the
+//!   case's output is what the run streamed before the divergence, which only `lockstep run`
+//!   shows: `tests/cli.rs` checks it);
 //! - `out-of-memory-or EXPECTATION`: the engine may stop with its clean out-of-memory error
 //!   (`limit.memory`: the one outcome allowed to differ), or else meet EXPECTATION. The header
 //!   `max-heap: BYTES` sets the heap limit of engines that have one.
