@@ -41,6 +41,8 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_exit_skips_the_op", "suites"),
     ("jit_stale_window_after_call", "suites"),
     ("jit_ic_hit_skips_class_check", "suites"),
+    ("jit_send_skips_class_test", "suites"),
+    ("jit_new_skips_gc_threshold", "suites"),
     // The JIT's facts about kinds (src/jit/kinds.rs) and float homes.
     ("jit_entry_skips_kind_check", "suites"),
     ("jit_mov_skips_float_home", "suites"),

@@ -128,6 +128,38 @@ pub struct Budget {
     pub gc: AtomicBool,
 }
 
+/// Where compiled code finds the small-cell allocator's state in a [`Heap`] (byte offsets), for
+/// the inline `new` of `jit/x64.rs`, which does what [`Heap::alloc`] does on its fast path: counts
+/// the bytes against the collection threshold (leaving for the interpreter when it would be
+/// reached), pops the size class's free list or bumps its pointer (leaving when the chunk is
+/// used up), and writes the header and the tag; the cell is otherwise zero (the zeroed-free-memory
+/// invariant).
+#[allow(dead_code)] // (not read where there is no code generator)
+pub(crate) mod layout {
+    use super::Heap;
+    use std::mem::{offset_of, size_of};
+    type Bump = (*mut u64, *mut u64);
+    pub const FREE: usize = offset_of!(Heap, free);
+    pub const BUMP: usize = offset_of!(Heap, bump);
+    /// The size of a size class's bump pair, and where its pointer and its end lie in it.
+    pub const BUMP_PAIR: usize = size_of::<Bump>();
+    pub const BUMP_CUR: usize = offset_of!(Bump, 0);
+    pub const BUMP_END: usize = offset_of!(Bump, 1);
+    pub const BYTES_SINCE_GC: usize = offset_of!(Heap, bytes_since_gc);
+    pub const THRESHOLD: usize = offset_of!(Heap, threshold);
+    pub const TAG: usize = offset_of!(Heap, tag);
+}
+
+/// The size class of a small cell of `words` words and its size in words, or `None` for a large
+/// cell (for the inline `new`: [`layout`]).
+#[allow(dead_code)] // (not read where there is no code generator)
+pub(crate) fn small_class(words: usize) -> Option<(usize, usize)> {
+    (words <= MAX_SMALL_WORDS).then(|| {
+        let c = CLASS_OF_WORDS[words] as usize;
+        (c, SIZE_CLASSES[c])
+    })
+}
+
 pub struct Heap {
     chunks: Vec<Chunk>,
     large: Vec<Large>,

@@ -267,9 +267,12 @@ fn after(op: &Op, st: &mut [Kind], guess: Kind) {
             (d, Kind::Any)
         }
         Op::ASet { a, .. } => (a, Kind::Array),
+        // A new object passes its class's field test. (An inline `new` keeps every register
+        // and home; one through the helper continues at the next op's entry check.)
+        Op::New { d, class } => (d, Kind::Object(class)),
         // Compiled code continues after these through the next op's entry check, and a check
         // on every return would cost more than the facts save: nothing is known after them.
-        Op::Call { .. } | Op::CallV { .. } | Op::Send { .. } | Op::New { .. } => {
+        Op::Call { .. } | Op::CallV { .. } | Op::Send { .. } => {
             st.fill(Kind::Any);
             return;
         }

@@ -136,6 +136,7 @@ pub(crate) mod ctx {
     pub const SAFEPOINTS: i32 = 48;
     pub const PC: i32 = 56;
     pub const BUDGET: i32 = 80;
+    pub const HEAP: i32 = 88;
     pub const FRAMES: i32 = 96;
     pub const FRAMES_LEN: i32 = 104;
     pub const FRAMES_CAP: i32 = 112;
@@ -434,6 +435,7 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, icount) as i32, ctx::ICOUNT);
         assert_eq!(offset_of!(JitCtx, pc) as i32, ctx::PC);
         assert_eq!(offset_of!(JitCtx, budget) as i32, ctx::BUDGET);
+        assert_eq!(offset_of!(JitCtx, heap) as i32, ctx::HEAP);
         assert_eq!(offset_of!(JitCtx, safepoints) as i32, ctx::SAFEPOINTS);
         assert_eq!(offset_of!(JitCtx, frames) as i32, ctx::FRAMES);
         assert_eq!(offset_of!(JitCtx, frames_len) as i32, ctx::FRAMES_LEN);
