@@ -181,6 +181,9 @@ pub struct Program {
     pub heap_constants: Vec<Value>,
     /// The message text of `trap` and `assert`, by constant index (lossy UTF-8 of the bytes).
     pub messages: HashMap<u32, String>,
+    /// Each selector's method name, by selector number: for the detail of `no_such_method`
+    /// and of a `send`'s arity mismatch ([exec.trap-detail]).
+    pub method_names: Vec<Box<[u8]>>,
     pub entry: u32,
 }
 
@@ -403,7 +406,21 @@ pub fn predecode(module: &VerifiedModule, heap: &mut Heap) -> Result<Program, Ou
         funcs.push(Func { name: f.name.clone(), arity: f.arity, regs: f.regs, code });
     }
     let _ = bool_value; // (kept in scope for symmetry with the interpreter's constructors)
-    Ok(Program { funcs, classes, nfields, arg_pool, sites, heap_constants, messages, entry: module.entry.0 })
+    let mut method_names = vec![Box::default(); selectors.len()];
+    for (name, selector) in selectors {
+        method_names[selector as usize] = name.into_boxed_slice();
+    }
+    Ok(Program {
+        funcs,
+        classes,
+        nfields,
+        arg_pool,
+        sites,
+        heap_constants,
+        messages,
+        method_names,
+        entry: module.entry.0,
+    })
 }
 
 fn message_text(module: &Module, k: u32) -> String {

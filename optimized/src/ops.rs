@@ -397,7 +397,7 @@ pub unsafe fn ftoi(heap: &mut Heap, a: Value) -> Result<Value, Fault> {
     match unsafe { num(heap, a) } {
         Some(Num::F(f)) => match num::float_to_int(f) {
             Some(i) => Ok(make_int(heap, i)?),
-            None => trap(TrapKind::InvalidConversion, format!("ftoi of {}", num::format_float(f))),
+            None => trap(TrapKind::InvalidConversion, lockstep_spec::trap::detail::ftoi(f)),
         },
         _ => unsafe { type_error1(heap, "ftoi expects a float,", a) },
     }

@@ -18,6 +18,7 @@ use crate::{Config, RunError, Scheduler, Stdout};
 use lockstep_spec::limits::{MAX_ARRAY_LEN, MAX_CALL_DEPTH, MAX_STRING_LEN, MAX_THREADS};
 use lockstep_spec::outcome::{End, Outcome, StackFrame, TrapInfo};
 use lockstep_spec::schedule::{Schedule, ThreadId};
+use lockstep_spec::trap::detail;
 use lockstep_spec::{ClassIdx, Constant, Flags, FuncIdx, Instr, Label, Module, Reg, TrapKind};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -527,10 +528,7 @@ impl<'m> Machine<'m> {
             Instr::FToI { dst, a } => match self.reg(t, *a) {
                 Value::Float(f) => match lockstep_spec::num::float_to_int(*f) {
                     Some(i) => self.put(t, *dst, Value::Int(i)),
-                    None => Err(Fault::new(
-                        TrapKind::InvalidConversion,
-                        format!("ftoi of {}", lockstep_spec::num::format_float(*f)),
-                    )),
+                    None => Err(Fault::new(TrapKind::InvalidConversion, detail::ftoi(*f))),
                 },
                 other => Err(Fault::type_error(format!("ftoi expects a float, got {}", other.type_name()))),
             },
@@ -567,12 +565,7 @@ impl<'m> Machine<'m> {
                 if callee_def.arity as usize != args.len() {
                     return Err(Fault::new(
                         TrapKind::ArityMismatch,
-                        format!(
-                            "{} takes {} arguments, callv passed {}",
-                            callee_def.name,
-                            callee_def.arity,
-                            args.len()
-                        ),
+                        detail::callv_arity(&callee_def.name, callee_def.arity, args.len() as u32),
                     ));
                 }
                 let args = self.args(t, args);
@@ -602,25 +595,19 @@ impl<'m> Machine<'m> {
             Instr::Send { dst, recv, name, args } => {
                 let receiver = self.reg(t, *recv).clone();
                 let Value::Object(obj) = &receiver else {
-                    return Err(Fault::type_error(format!("send to a {}, not an object", receiver.type_name())));
+                    return Err(Fault::type_error(format!("send expects an object, got {}", receiver.type_name())));
                 };
                 let name = self.const_str(name.0);
+                let class_name = &self.module.classes[obj.class.0 as usize].name;
                 let Some(func) = self.find_method(obj.class, name) else {
-                    return Err(Fault::new(
-                        TrapKind::NoSuchMethod,
-                        format!("class {} has no such method", self.module.classes[obj.class.0 as usize].name),
-                    ));
+                    return Err(Fault::new(TrapKind::NoSuchMethod, detail::no_such_method(class_name, name)));
                 };
                 let callee_def = &self.module.functions[func.0 as usize];
                 if callee_def.arity as usize != args.len() + 1 {
+                    let passed = args.len() as u32 + 1;
                     return Err(Fault::new(
                         TrapKind::ArityMismatch,
-                        format!(
-                            "method {} takes {} arguments with the receiver, send passed {}",
-                            callee_def.name,
-                            callee_def.arity,
-                            args.len() + 1
-                        ),
+                        detail::send_arity(&callee_def.name, name, class_name, callee_def.arity, passed),
                     ));
                 }
                 let mut values = vec![receiver.clone()];
@@ -923,7 +910,13 @@ impl<'m> Machine<'m> {
         let class_name = &self.module.classes[class.0 as usize].name;
         match self.reg(t, obj) {
             Value::Object(o) if self.is_subclass(o.class, class) => Ok(Rc::clone(o)),
-            other => Err(Fault::type_error(format!("{op} needs a {class_name} object, got {}", other.type_name()))),
+            other => {
+                let got_class = match other {
+                    Value::Object(o) => Some(self.module.classes[o.class.0 as usize].name.as_str()),
+                    _ => None,
+                };
+                Err(Fault::type_error(detail::needs_instance(op, class_name, other.type_name(), got_class)))
+            }
         }
     }
 

@@ -97,7 +97,7 @@ fn literal(c: &Constant) -> String {
     match c {
         Constant::Int(v) => v.to_string(),
         Constant::Float(v) => float(*v),
-        Constant::Str(s) => string(s),
+        Constant::Str(s) => string_literal(s),
     }
 }
 
@@ -119,7 +119,8 @@ fn float(v: f64) -> String {
 }
 
 /// [text.string-literal] Printable ASCII as itself, the named escapes, `\xHH` for the rest.
-fn string(bytes: &[u8]) -> String {
+/// (Trap details write method names so too: `trap::detail::method`.)
+pub fn string_literal(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() + 2);
     s.push('"');
     for &b in bytes {

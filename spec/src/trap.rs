@@ -51,3 +51,56 @@ impl fmt::Display for TrapKind {
         f.write_str(self.name())
     }
 }
+
+/// The trap details ([exec.trap-detail]) that need more than one format string: a count with
+/// its noun, a method name the program wrote as arbitrary bytes, the class of an object of the
+/// wrong class. Both engines build these details with these functions, so that they cannot
+/// drift apart in grammar (the optimized engine once said "1 arguments"; `send` on an int
+/// said "send to a int").
+pub mod detail {
+    /// `1 argument`, `2 arguments`.
+    pub fn arguments(n: u32) -> String {
+        format!("{n} argument{}", if n == 1 { "" } else { "s" })
+    }
+
+    /// A method name as a string literal of the text format ([text.string-literal]): the name
+    /// is a string constant, any bytes, and a detail is one line.
+    pub fn method(name: &[u8]) -> String {
+        crate::disasm::string_literal(name)
+    }
+
+    /// `callv` of `func`, which takes `arity` arguments, with `passed`.
+    pub fn callv_arity(func: &str, arity: u32, passed: u32) -> String {
+        format!("{func} takes {}, callv passed {passed}", arguments(arity))
+    }
+
+    /// `send` of `method`, found on `class` as `func`, which takes `arity` arguments with the
+    /// receiver, with `passed` (the receiver included).
+    pub fn send_arity(func: &str, method_name: &[u8], class: &str, arity: u32, passed: u32) -> String {
+        format!(
+            "{func}, method {} of class {class}, takes {} with the receiver, send passed {passed}",
+            method(method_name),
+            arguments(arity)
+        )
+    }
+
+    /// `send` of `method_name` to an instance of `class`, which has no such method.
+    pub fn no_such_method(class: &str, method_name: &[u8]) -> String {
+        format!("class {class} has no method {}", method(method_name))
+    }
+
+    /// `ftoi` of a float with no int value: NaN, or outside the int range.
+    pub fn ftoi(f: f64) -> String {
+        let why = if f.is_nan() { "not a number" } else { "outside the int range" };
+        format!("ftoi of {}: {why}", crate::num::format_float(f))
+    }
+
+    /// `op` (`getf`, `setf`) on a value that is no instance of `class` (or a subclass): `got`
+    /// is the value's type name, `got_class` its class when it is an object.
+    pub fn needs_instance(op: &str, class: &str, got: &str, got_class: Option<&str>) -> String {
+        match got_class {
+            Some(c) => format!("{op} needs an object of class {class}, got an object of class {c}"),
+            None => format!("{op} needs an object of class {class}, got {got}"),
+        }
+    }
+}

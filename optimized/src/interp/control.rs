@@ -11,6 +11,7 @@ use crate::stop::Stop;
 use crate::thread::{Frame, Thread, ThreadState};
 use crate::value::{as_func, Value, NIL};
 use lockstep_spec::limits::MAX_CALL_DEPTH;
+use lockstep_spec::trap::detail;
 use lockstep_spec::TrapKind;
 
 impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
@@ -213,11 +214,19 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         };
         let func = &self.prog.funcs[f as usize];
         if func.arity != argc as u32 {
-            let detail = format!("{} takes {} arguments, callv passed {}", func.name, func.arity, argc);
+            let detail = detail::callv_arity(&func.name, func.arity, argc as u32);
             return Err(self.trap(TrapKind::ArityMismatch, None, detail));
         }
         self.enter(f, d, argc, args, None)?;
         boundary_after!(self, CallV)
+    }
+
+    /// The method name `send` site `site` looks up (for trap details).
+    #[cold]
+    fn method_name(&self, site: u32) -> &[u8] {
+        let selector = self.prog.sites[site as usize].selector;
+        // [verify.str-const] makes every selector a name's; `u32::MAX` would be none.
+        self.prog.method_names.get(selector as usize).map_or(&[], |n| n)
     }
 
     #[inline(always)]
@@ -225,21 +234,17 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         let r = self.w.get(recv);
         // SAFETY (both blocks): a register value (live: engine invariant).
         let Some(class) = (unsafe { self.cx.heap.object_class(r) }) else {
-            let detail = format!("send to a {}, not an object", unsafe { ops::type_name(&self.cx.heap, r) });
+            let detail = format!("send expects an object, got {}", unsafe { ops::type_name(&self.cx.heap, r) });
             return Err(self.trap(TrapKind::TypeError, None, detail));
         };
         let Some(f) = self.cx.ic.lookup(self.prog, site, class) else {
-            let detail = format!("class {} has no such method", self.prog.classes[class as usize].name);
+            let detail = detail::no_such_method(&self.prog.classes[class as usize].name, self.method_name(site));
             return Err(self.trap(TrapKind::NoSuchMethod, None, detail));
         };
         let func = &self.prog.funcs[f as usize];
         if func.arity != argc as u32 + 1 {
-            let detail = format!(
-                "method {} takes {} arguments with the receiver, send passed {}",
-                func.name,
-                func.arity,
-                argc as u32 + 1
-            );
+            let class = &self.prog.classes[class as usize].name;
+            let detail = detail::send_arity(&func.name, self.method_name(site), class, func.arity, argc as u32 + 1);
             return Err(self.trap(TrapKind::ArityMismatch, None, detail));
         }
         self.enter(f, d, argc, args, Some(r))?;

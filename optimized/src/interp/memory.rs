@@ -12,6 +12,7 @@ use crate::mode::Mode;
 use crate::ops::{self, Fault};
 use crate::value::*;
 use lockstep_spec::limits::{MAX_ARRAY_LEN, MAX_STRING_LEN};
+use lockstep_spec::trap::detail;
 use lockstep_spec::{num, TrapKind};
 
 /// The index `i` into array `a` of length `len` (read by the caller through its mode).
@@ -46,6 +47,21 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         self.trap(TrapKind::TypeError, None, detail)
     }
 
+    /// The type error of `op` (`getf`, `setf`) on `v`, which is no instance of `class`.
+    ///
+    /// # Safety
+    /// As for [`Self::instance`].
+    #[cold]
+    unsafe fn not_an_instance(&mut self, op: &str, v: Value, class: u32) -> Exit {
+        // SAFETY: the caller's contract; an object's class is one `new` was given, checked by
+        // the verifier [verify.class-range].
+        let (got, got_class) = unsafe { (ops::type_name(&self.cx.heap, v), self.cx.heap.object_class(v)) };
+        let prog = self.prog;
+        let got_class = got_class.map(|c| prog.classes[c as usize].name.as_str());
+        let detail = detail::needs_instance(op, &prog.classes[class as usize].name, got, got_class);
+        self.trap(TrapKind::TypeError, None, detail)
+    }
+
     /// Whether `v` is an instance of `class` or of a subclass: its class when it is.
     ///
     /// # Safety
@@ -77,8 +93,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         // the slot is below the field count of `class` [verify.field-slot], which an instance of
         // `class` or a subclass has at least.
         if !unsafe { self.instance(v, class) } {
-            let what = format!("getf needs a {} object", self.prog.classes[class as usize].name);
-            return Err(unsafe { self.type_error(&what, v) });
+            return Err(unsafe { self.not_an_instance("getf", v, class) });
         }
         let x = unsafe { self.load(v, HEADER_WORDS + slot as usize) }?;
         self.w.set(d, x);
@@ -91,8 +106,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         let v = self.w.get(o);
         // SAFETY (every block of this method): as in `getf`; the stored value is a register's.
         if !unsafe { self.instance(v, class) } {
-            let what = format!("setf needs a {} object", self.prog.classes[class as usize].name);
-            return Err(unsafe { self.type_error(&what, v) });
+            return Err(unsafe { self.not_an_instance("setf", v, class) });
         }
         unsafe { self.mode.store(v, HEADER_WORDS + slot as usize, self.w.get(s)) };
         self.next();
