@@ -43,6 +43,8 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_ic_hit_skips_class_check", "suites"),
     ("jit_send_skips_class_test", "suites"),
     ("jit_new_skips_gc_threshold", "suites"),
+    ("jit_send_known_receiver_skips_test", "suites"),
+    ("jit_call_enters_past_self_check", "suites"),
     // The JIT's facts about kinds (src/jit/kinds.rs) and float homes.
     ("jit_entry_skips_kind_check", "suites"),
     ("jit_mov_skips_float_home", "suites"),

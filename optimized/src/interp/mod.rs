@@ -315,7 +315,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         let safepoints = u64::from(self.mode.jit_safepoints(&self.cx.heap));
         let pc = self.pc();
         let flavour = Flavour { plain_memory: M::PLAIN_MEMORY, stats: STATS };
-        let (entries, resumes, funcs) = self.cx.jit.tables(flavour);
+        let tables = self.cx.jit.tables(flavour);
         let regs = self.th.regs.as_mut_ptr_range();
         let frames = self.th.frames.as_mut_ptr();
         let (frames_len, frames_cap) = (self.th.frames.len() as u64, self.th.frames.capacity() as u64);
@@ -338,12 +338,13 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             frames_cap,
             regs_lo: regs.start,
             regs_end: regs.end,
-            entries,
-            resumes,
+            entries: tables.entries,
+            resumes: tables.resumes,
             ic_sites: cx.ic.sites.as_mut_ptr(),
-            funcs,
+            funcs: tables.funcs,
             spec_miss: 0,
             private_tag: self.mode.jit_private_tag(),
+            bodies: tables.bodies,
         };
         // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
         // this mode's flavour; the window is that function's frame; `pc` is an op of it; the

@@ -108,8 +108,11 @@ fn guessed(op: &Op, g: Guess) -> Kind {
     }
 }
 
-/// The facts for function `func`, whose arithmetic ops guess as `guesses` says (one per op).
-pub(super) fn analyse(prog: &Program, func: u32, guesses: &[Guess]) -> Kinds {
+/// The facts for function `func`, whose arithmetic ops guess as `guesses` says (one per op), and
+/// whose register 0 is an object of `self_class` at its entry, if it has one
+/// (`jit::self_classes`: the sends that know it enter past op 0's entry check, which tests it for
+/// every other way in).
+pub(super) fn analyse(prog: &Program, func: u32, guesses: &[Guess], self_class: Option<u32>) -> Kinds {
     let f = &prog.funcs[func as usize];
     let (n, regs) = (f.code.len(), f.regs as usize);
     if n.saturating_mul(regs) > MAX_CELLS || guesses.len() != n {
@@ -117,8 +120,12 @@ pub(super) fn analyse(prog: &Program, func: u32, guesses: &[Guess]) -> Kinds {
     }
     let guessed: Vec<Kind> = f.code.iter().zip(guesses).map(|(op, &g)| guessed(op, g)).collect();
     let mut at: Vec<Option<Vec<Kind>>> = vec![None; n];
-    // Op 0 is also the function's entry, where nothing is known.
-    at[0] = Some(vec![Kind::Any; regs]);
+    // Op 0 is also the function's entry, where nothing is known but the receiver's class.
+    let mut entry = vec![Kind::Any; regs];
+    if let (Some(k), Some(r0)) = (self_class, entry.first_mut()) {
+        *r0 = Kind::Object(k);
+    }
+    at[0] = Some(entry);
     let mut work = vec![0];
     while let Some(pc) = work.pop() {
         let mut st = at[pc].clone().expect("queued ops have a state");

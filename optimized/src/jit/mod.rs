@@ -122,6 +122,10 @@ pub(crate) struct JitCtx {
     pub spec_miss: u64,
     /// The STM word of the running transaction's private objects (`Mode::jit_private_tag`).
     pub private_tag: u64,
+    /// Per function: the address of op 0's code itself, past its entry check, or 0 (not
+    /// compiled); for sends that know the receiver is of the function's self class
+    /// ([`self_classes`]).
+    pub bodies: *const usize,
 }
 
 /// Field offsets of [`JitCtx`] for the templates.
@@ -148,6 +152,7 @@ pub(crate) mod ctx {
     pub const FUNCS: i32 = 160;
     pub const SPEC_MISS: i32 = 168;
     pub const PRIVATE_TAG: i32 = 176;
+    pub const BODIES: i32 = 184;
 }
 
 /// What `--stats` reports about the JIT.
@@ -188,6 +193,14 @@ impl Compiled {
             let _ = pc;
             std::ptr::null()
         }
+    }
+
+    /// The address of op 0's code past its entry check.
+    fn body(&self) -> *const u8 {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        return self.code.body();
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        std::ptr::null()
     }
 
     /// The address of every op's code, by op index.
@@ -271,6 +284,10 @@ pub(crate) struct Jit {
     /// once: compiled code holds their addresses while it runs).
     entries: [Vec<usize>; 4],
     resumes: [Vec<usize>; 4],
+    /// Per flavour, per function: for [`JitCtx::bodies`].
+    bodies: [Vec<usize>; 4],
+    /// Per function: its self class ([`self_classes`]).
+    self_classes: Vec<Option<u32>>,
     /// Per function: arity and register count (for [`JitCtx::funcs`]).
     funcs: Vec<[u32; 2]>,
     /// Per function, per op: the current guess and the wrong guesses since it was made (empty
@@ -293,15 +310,24 @@ impl Jit {
             slots,
             entries: std::array::from_fn(|_| vec![0; n]),
             resumes: std::array::from_fn(|_| vec![0; n]),
+            bodies: std::array::from_fn(|_| vec![0; n]),
+            self_classes: self_classes(prog),
             funcs: prog.funcs.iter().map(|f| [f.arity, f.regs]).collect(),
             guesses: vec![Vec::new(); n],
             stats: JitStats::default(),
         }
     }
 
-    /// The tables of `flavour` for [`JitCtx::entries`] and [`JitCtx::resumes`].
-    pub fn tables(&self, flavour: Flavour) -> (*const usize, *const *const usize, *const [u32; 2]) {
-        (self.entries[flavour.index()].as_ptr(), self.resumes[flavour.index()].as_ptr().cast(), self.funcs.as_ptr())
+    /// The tables of `flavour` for [`JitCtx::entries`], [`JitCtx::resumes`], [`JitCtx::funcs`]
+    /// and [`JitCtx::bodies`].
+    pub fn tables(&self, flavour: Flavour) -> Tables {
+        let f = flavour.index();
+        Tables {
+            entries: self.entries[f].as_ptr(),
+            resumes: self.resumes[f].as_ptr().cast(),
+            funcs: self.funcs.as_ptr(),
+            bodies: self.bodies[f].as_ptr(),
+        }
     }
 
     pub fn enabled(&self) -> bool {
@@ -339,6 +365,7 @@ impl Jit {
                 *slot = Slot::Cold(HOT);
                 self.entries[flavour][func as usize] = 0;
                 self.resumes[flavour][func as usize] = 0;
+                self.bodies[flavour][func as usize] = 0;
             }
         }
         true
@@ -368,7 +395,7 @@ impl Jit {
             *guesses = vec![(Guess::Float, 0); prog.funcs[func as usize].code.len()];
         }
         let guesses: Vec<Guess> = guesses.iter().map(|g| g.0).collect();
-        let compiled = compile(prog, func, flavour, stress, &guesses);
+        let compiled = compile(prog, func, flavour, stress, &guesses, &self.self_classes);
         self.stats.compile_time += t.elapsed();
         match compiled {
             Some((c, bytes)) => {
@@ -376,6 +403,7 @@ impl Jit {
                 self.stats.code_bytes += bytes as u64;
                 self.entries[flavour.index()][func as usize] = c.address(0) as usize;
                 self.resumes[flavour.index()][func as usize] = c.addresses() as usize;
+                self.bodies[flavour.index()][func as usize] = c.body() as usize;
                 *slot = Slot::Ready(Box::new(c));
                 match slot {
                     Slot::Ready(c) => &**c,
@@ -396,18 +424,61 @@ fn compile(
     flavour: Flavour,
     stress: Option<u64>,
     guesses: &[Guess],
+    self_classes: &[Option<u32>],
 ) -> Option<(Compiled, usize)> {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let code = x64::compile(prog, func, flavour, stress, guesses)?;
+        let code = x64::compile(prog, func, flavour, stress, guesses, self_classes)?;
         let bytes = code.len();
         Some((Compiled { code }, bytes))
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     {
-        let _ = (prog, func, flavour, stress, guesses);
+        let _ = (prog, func, flavour, stress, guesses, self_classes);
         None
     }
+}
+
+/// The tables compiled code of one flavour reads (`JitCtx`'s fields of the same names).
+pub(crate) struct Tables {
+    pub entries: *const usize,
+    pub resumes: *const *const usize,
+    pub funcs: *const [u32; 2],
+    pub bodies: *const usize,
+}
+
+/// Per function: the class every receiver of a `send` that calls it is an instance of (the
+/// class itself or a subclass), when it has one: the function is the method of exactly one
+/// class's table (a receiver whose lookup finds it there is of that class or below,
+/// [exec.method-lookup]) and has a register 0 to receive it. Compiled code knows register 0 is
+/// an object of that class at the function's entry from such a send (`kinds.rs`); other entries
+/// check it.
+pub(crate) fn self_classes(prog: &Program) -> Vec<Option<u32>> {
+    // Per function: no table names it yet, one class's does, or several do.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Seen {
+        None,
+        One(u32),
+        Many,
+    }
+    let mut seen = vec![Seen::None; prog.funcs.len()];
+    for (c, class) in prog.classes.iter().enumerate() {
+        for &(_, f) in &class.methods {
+            let s = &mut seen[f as usize];
+            *s = match *s {
+                Seen::None => Seen::One(c as u32),
+                Seen::One(k) if k == c as u32 => Seen::One(k),
+                _ => Seen::Many,
+            };
+        }
+    }
+    seen.iter()
+        .zip(&prog.funcs)
+        .map(|(&s, f)| match s {
+            Seen::One(k) if f.arity >= 1 => Some(k),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether the stress mode with `seed` makes op `pc` of `func` leave unconditionally (a quarter
@@ -448,6 +519,7 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, funcs) as i32, ctx::FUNCS);
         assert_eq!(offset_of!(JitCtx, spec_miss) as i32, ctx::SPEC_MISS);
         assert_eq!(offset_of!(JitCtx, private_tag) as i32, ctx::PRIVATE_TAG);
+        assert_eq!(offset_of!(JitCtx, bodies) as i32, ctx::BODIES);
     }
 
     #[test]

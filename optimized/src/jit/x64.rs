@@ -79,12 +79,20 @@ pub(super) struct Code {
     resume: Vec<u32>,
     /// The same as addresses (for returns from compiled code, `JitCtx::resumes`).
     absolute: Box<[usize]>,
+    /// Byte offset of op 0's code itself (past its entry check: `JitCtx::bodies`).
+    body: u32,
     len: usize,
 }
 
 impl Code {
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    pub fn body(&self) -> *const u8 {
+        // SAFETY: a function has at least one op [verify.code-nonempty], and `body` is the
+        // offset of op 0's code, inside the code.
+        unsafe { self.mem.ptr().add(self.body as usize) }
     }
 
     pub fn addresses(&self) -> *const usize {
@@ -120,12 +128,14 @@ pub(super) fn compile(
     flavour: Flavour,
     stress: Option<u64>,
     guesses: &[Guess],
+    self_classes: &[Option<u32>],
 ) -> Option<Code> {
-    let Assembled { bytes, resume, ops, stubs } = assemble(prog, func, flavour, stress, guesses)?;
+    let Assembled { bytes, resume, ops, stubs } = assemble(prog, func, flavour, stress, guesses, self_classes)?;
     let mem = super::code_memory::CodeMemory::new(&bytes).ok()?;
     perf_map(prog, func, mem.ptr() as usize, &ops, stubs, bytes.len());
     let absolute = resume.iter().map(|&o| mem.ptr() as usize + o as usize).collect();
-    Some(Code { mem, resume, absolute, len: bytes.len() })
+    let body = ops.first().copied().unwrap_or(0);
+    Some(Code { mem, resume, absolute, body, len: bytes.len() })
 }
 
 /// With `LOCKSTEP_PERF_MAP` set, appends a symbol per op of the new code to
@@ -164,10 +174,17 @@ struct Assembled {
 
 /// The machine code of function `func` (position-independent but for the helper's address),
 /// whose arithmetic ops guess as `guesses` says; `None` if it does not assemble.
-fn assemble(prog: &Program, func: u32, flavour: Flavour, stress: Option<u64>, guesses: &[Guess]) -> Option<Assembled> {
+fn assemble(
+    prog: &Program,
+    func: u32,
+    flavour: Flavour,
+    stress: Option<u64>,
+    guesses: &[Guess],
+    self_classes: &[Option<u32>],
+) -> Option<Assembled> {
     let code = &prog.funcs[func as usize].code;
-    let kinds = super::kinds::analyse(prog, func, guesses);
-    let mut e = Emitter::new(prog, func, code.len(), flavour, kinds);
+    let kinds = super::kinds::analyse(prog, func, guesses, self_classes[func as usize]);
+    let mut e = Emitter::new(prog, func, code.len(), flavour, kinds, self_classes);
     e.prologue();
     for (pc, op) in code.iter().enumerate() {
         e.start(pc);
@@ -246,10 +263,19 @@ struct Emitter<'p> {
     kinds: Kinds,
     /// [`Emitter::send_targets`]'s answers by selector and argument count.
     send_targets: HashMap<(u32, u16), Option<SendTargets>>,
+    /// Per function: its self class (`jit::self_classes`).
+    self_classes: &'p [Option<u32>],
 }
 
 impl<'p> Emitter<'p> {
-    fn new(prog: &'p Program, func: u32, n: usize, flavour: Flavour, kinds: Kinds) -> Emitter<'p> {
+    fn new(
+        prog: &'p Program,
+        func: u32,
+        n: usize,
+        flavour: Flavour,
+        kinds: Kinds,
+        self_classes: &'p [Option<u32>],
+    ) -> Emitter<'p> {
         let mut a = VecAssembler::new(0);
         let labels = (0..n).map(|_| a.new_dynamic_label()).collect();
         let exits = (0..n).map(|_| a.new_dynamic_label()).collect();
@@ -266,6 +292,7 @@ impl<'p> Emitter<'p> {
             flavour,
             kinds,
             send_targets: HashMap::new(),
+            self_classes,
         }
     }
 
@@ -1101,9 +1128,14 @@ impl<'p> Emitter<'p> {
         if !cfg!(lockstep_mutant = "jit_call_skips_room_check") {
             dynasm!(self.a ; .arch x64 ; cmp rdx, QWORD [r12 + ctx::REGS_END] ; ja =>e);
         }
+        // A send's receiver is of the callee's self class, if it has one (`jit::self_classes`):
+        // its entry from here is op 0's code itself, past the check of that fact.
+        let past_check = (send_site.is_some() || cfg!(lockstep_mutant = "jit_call_enters_past_self_check"))
+            && self.self_classes[f as usize].is_some();
+        let table = if past_check { ctx::BODIES } else { ctx::ENTRIES };
         dynasm!(self.a
             ; .arch x64
-            ; mov r9, QWORD [r12 + ctx::ENTRIES]
+            ; mov r9, QWORD [r12 + table]
             ; mov r9, QWORD [r9 + (f as i32) * 8]
             ; test r9, r9
             ; jz =>e
@@ -1199,21 +1231,46 @@ impl<'p> Emitter<'p> {
         let e = self.exits[pc];
         let caller_regs = self.prog.funcs[self.func as usize].regs as i32;
         self.call_checks(pc);
-        dynasm!(self.a
-            ; .arch x64
-            ; mov r10, QWORD [rbx + reg(recv)]
-            ; test r10b, 7
-            ; jnz =>e
-            ; test r10, r10
-            ; jz =>e
-            ; mov rdx, QWORD [r10]
-            ; mov esi, edx
-            ; and esi, 0xf
-            ; cmp esi, KIND_OBJECT
-            ; jne =>e
-            ; shr rdx, 32 // the class
-        );
-        if let Some(targets) = self.send_targets(site, argc) {
+        let known = match self.kind(pc, recv) {
+            Kind::Object(c) => Some(c),
+            _ => None,
+        };
+        let targets = self.send_targets(site, argc);
+        dynasm!(self.a ; .arch x64 ; mov r10, QWORD [rbx + reg(recv)]);
+        // A receiver known to be of a class every class below which calls one method needs no
+        // test at all.
+        if let (Some(k), Some(targets)) = (known, &targets) {
+            let under = self.classes_under(k);
+            let within = |runs: &[ClassRun]| {
+                under.iter().all(|u| runs.iter().any(|r| r.first <= u.first && u.first + u.len <= r.first + r.len))
+            };
+            let mutant = cfg!(lockstep_mutant = "jit_send_known_receiver_skips_test");
+            if let Some(&(f, _)) = targets.iter().find(|t| within(&t.1) || mutant) {
+                self.enter(pc, d, f, Some(site), argc, args);
+                return;
+            }
+        }
+        if known.is_none() {
+            dynasm!(self.a
+                ; .arch x64
+                ; test r10b, 7
+                ; jnz =>e
+                ; test r10, r10
+                ; jz =>e
+            );
+        }
+        dynasm!(self.a ; .arch x64 ; mov rdx, QWORD [r10]);
+        if known.is_none() {
+            dynasm!(self.a
+                ; .arch x64
+                ; mov esi, edx
+                ; and esi, 0xf
+                ; cmp esi, KIND_OBJECT
+                ; jne =>e
+            );
+        }
+        dynasm!(self.a ; .arch x64 ; shr rdx, 32); // the class
+        if let Some(targets) = targets {
             let labels: Vec<DynamicLabel> = targets.iter().map(|_| self.a.new_dynamic_label()).collect();
             if cfg!(lockstep_mutant = "jit_send_skips_class_test") {
                 dynasm!(self.a ; .arch x64 ; jmp =>labels[0]);
@@ -1631,7 +1688,13 @@ impl<'p> Emitter<'p> {
     /// op `pc`, or tested); else leave.
     fn object_of_class(&mut self, pc: usize, o: u16, class: u32) {
         let known = match self.kind(pc, o) {
-            Kind::Object(c) => c == class || cfg!(lockstep_mutant = "jit_object_fact_any_class"),
+            // An instance of `c` or below is one of `class` or below when `c` is.
+            // SAFETY: both are class indices of the program ([verify.class-range]).
+            Kind::Object(c) => {
+                c == class
+                    || unsafe { self.prog.is_subclass(c, class) }
+                    || cfg!(lockstep_mutant = "jit_object_fact_any_class")
+            }
             _ => false,
         };
         if known {
@@ -1832,33 +1895,36 @@ class Point3 : Point {
 }
 ; Nine runs of classes that understand `size`: more than sends test inline (the cache's path).
 class S0 {
-    method size Point_norm1
+    method size Even_size
 }
 class S1 {
     method size Other_size
 }
 class S2 {
-    method size Point_norm1
+    method size Even_size
 }
 class S3 {
     method size Other_size
 }
 class S4 {
-    method size Point_norm1
+    method size Even_size
 }
 class S5 {
     method size Other_size
 }
 class S6 {
-    method size Point_norm1
+    method size Even_size
 }
 class S7 {
     method size Other_size
 }
 class S8 {
-    method size Point_norm1
+    method size Even_size
 }
 func Other_size(self) {
+    ret self
+}
+func Even_size(self) {
     ret self
 }
 func Point_norm1(self) {
@@ -1935,10 +2001,11 @@ func main(args) {
         let prog = program();
         let helper = format!("{:X}h", super::super::calls::helper(flavour));
         let mut out = String::new();
+        let self_classes = super::super::self_classes(&prog);
         for (f, func) in prog.funcs.iter().enumerate() {
             let guesses = vec![Guess::Float; func.code.len()];
             let Assembled { bytes, ops: resume, stubs: stubs_start, .. } =
-                assemble(&prog, f as u32, flavour, None, &guesses).expect("assembles");
+                assemble(&prog, f as u32, flavour, None, &guesses, &self_classes).expect("assembles");
             let insns: Vec<Instruction> = Decoder::with_ip(64, &bytes, 0, DecoderOptions::NONE).into_iter().collect();
             // The exit stubs follow the last op: each is `mov eax, pc` and a jump to `leave`,
             // which the entry stub ends with (`ret`, then the first op).
