@@ -73,6 +73,10 @@ struct DiffArgs {
     /// Fuel of each thread, as for `run`.
     #[arg(long)]
     fuel: Option<u64>,
+    /// As for `run`: make the optimized engine's threads overlap (short transactions, random
+    /// pauses) with this seed, so that the replay meets more interleavings.
+    #[arg(long, value_name = "SEED", require_equals = true)]
+    stm_stress: Option<u64>,
     /// The program (binary or text; `-`: standard input).
     file: PathBuf,
     /// Arguments for the program's `main`.
@@ -140,6 +144,13 @@ struct RunArgs {
     /// in aborts by conflict kind and location, sorted by time lost, and per-thread totals.
     #[arg(long)]
     stm_report: bool,
+    /// Optimized engine, --stm=on or barriers, for testing: make guest threads overlap. Each
+    /// transaction covers a pseudo-random number of segments (mostly 1 to 4) and threads pause
+    /// at random before their transactions and before their commits, with choices drawn from
+    /// SEED. Changes only the schedule (more conflicts and aborts), never the output or how the
+    /// run ends.
+    #[arg(long, value_name = "SEED", require_equals = true)]
+    stm_stress: Option<u64>,
     /// Optimized engine: when functions run as x86-64 machine code (the baseline JIT): `on`
     /// (default) once a function is hot, `always` before any function first runs, `off` never,
     /// `stress:SEED` as `always` but leaving compiled code before a pseudo-random quarter of the
@@ -367,8 +378,8 @@ fn run(args: RunArgs) -> ExitCode {
             if args.stats {
                 return invalid("--stats needs --engine optimized (the reference keeps no statistics)");
             }
-            if args.stm_report || args.stm == OnOff::Off {
-                return invalid("--stm and --stm-report need --engine optimized");
+            if args.stm_report || args.stm == OnOff::Off || args.stm_stress.is_some() {
+                return invalid("--stm, --stm-report and --stm-stress need --engine optimized");
             }
             let mut config = lockstep_reference::Config {
                 fuel,
@@ -402,6 +413,9 @@ fn run(args: RunArgs) -> ExitCode {
             if args.stm_report && args.stm == OnOff::Off {
                 return invalid("--stm-report needs --stm=on");
             }
+            if args.stm_stress.is_some() && args.stm == OnOff::Off {
+                return invalid("--stm-stress needs --stm=on or --stm=barriers (--stm=off runs no transactions)");
+            }
             let mut config = lockstep_optimized::Config {
                 fuel,
                 args: guest_args,
@@ -412,6 +426,7 @@ fn run(args: RunArgs) -> ExitCode {
                 stm_solo: args.stm != OnOff::Barriers,
                 stm_report: args.stm_report,
                 jit: args.jit,
+                stm_stress: args.stm_stress,
                 ..lockstep_optimized::Config::default()
             };
             if let Some(limit) = args.max_heap {
@@ -497,6 +512,7 @@ fn diff(args: DiffArgs) -> ExitCode {
         fuel,
         args: guest_args.clone(),
         record_schedule: true,
+        stm_stress: args.stm_stress,
         ..lockstep_optimized::Config::default()
     };
     let optimized = match lockstep_optimized::run(&program.module, &config) {

@@ -141,11 +141,27 @@ fn bad_usage_exits_2() {
         &["run", "--schedule", "sometimes", "examples/hello.lsa"][..],
         &["run", "--engine", "optimized", "--schedule", "seed:1", "examples/hello.lsa"][..],
         &["run", "--engine", "reference", "--stats", "examples/hello.lsa"][..],
+        &["run", "--stm-stress=x", "examples/hello.lsa"][..],
+        &["run", "--stm-stress=-1", "examples/hello.lsa"][..],
+        &["run", "--stm=off", "--stm-stress=1", "examples/hello.lsa"][..],
+        &["run", "--engine", "reference", "--stm-stress=1", "examples/hello.lsa"][..],
+        &["diff", "--stm-stress=", "examples/hello.lsa"][..],
     ] {
         let o = lockstep(args);
         assert_eq!(o.status.code(), Some(2), "lockstep {args:?}: {}", stderr(&o));
         assert!(!stderr(&o).is_empty(), "lockstep {args:?} printed no message");
     }
+}
+
+/// `--stm-stress=SEED` changes the schedule only: a stressed run prints what the program
+/// prints under every schedule, and its schedule replays on the reference (`diff`).
+#[test]
+fn stm_stress_runs_agree_with_their_replay() {
+    let o = lockstep(&["run", "--stm-stress=3", "examples/counter.lsa", "2", "500"]);
+    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "1000\n"), "{}", stderr(&o));
+    let o = lockstep(&["diff", "--stm-stress=3", "examples/counter.lsa", "2", "500"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).starts_with("agree: "), "{}", stdout(&o));
 }
 
 #[test]

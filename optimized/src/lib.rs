@@ -136,6 +136,15 @@ pub struct Config {
     /// always interpreted). Never changes an outcome: compiled code leaves for the interpreter
     /// before any op it does not complete exactly as the interpreter would (`DESIGN.md`).
     pub jit: JitMode,
+    /// Under the STM, `Some(seed)` makes threads overlap on purpose, for testing: each
+    /// transaction covers a pseudo-random number of segments (mostly 1 to 4) instead of the
+    /// contention policy's coalesced length, and a thread pauses (a yield, or a short spin) at
+    /// random between its transactions and between the end of a transaction's body and its
+    /// commit, so that other threads commit inside its window. Changes only the schedule (which
+    /// transactions conflict and the order they commit in), never what a program may print or
+    /// how it ends (every schedule the STM commits is serializable, `STM.md`); the seed makes the
+    /// choices, not the OS threads' timing, repeatable. `--stm-stress=SEED`.
+    pub stm_stress: Option<u64>,
 }
 
 impl Default for Config {
@@ -152,6 +161,7 @@ impl Default for Config {
             stm_report: false,
             stm_solo: true,
             jit: JitMode::On,
+            stm_stress: None,
         }
     }
 }

@@ -48,6 +48,10 @@ pub struct RunSettings {
     pub schedule: Option<String>,
     /// The heap limit (`limit.memory`), for every engine.
     pub max_heap: Option<usize>,
+    /// `--stm-stress=SEED` for the engines that run transactions (`Optimized`,
+    /// `OptimizedBarriers` and their JIT flavours): short transactions and random pauses, so
+    /// that threads overlap. Only their schedules change; the others ignore it.
+    pub stm_stress: Option<u64>,
 }
 
 /// The engines a suite runs on. Every suite runs on each of them.
@@ -152,6 +156,7 @@ impl Engine {
                     stm,
                     stm_solo,
                     jit,
+                    stm_stress: settings.stm_stress,
                     ..lockstep_optimized::Config::default()
                 };
                 if let Some(limit) = settings.max_heap {

@@ -73,6 +73,7 @@ fn check(case: &Case, engine: Engine) -> Result<(), String> {
         fuel: case.fuel,
         schedule: case.schedule.clone(),
         max_heap: case.max_heap,
+        ..RunSettings::default()
     };
     let wants_schedule = case.schedule.as_deref().is_some_and(|s| s != "round-robin");
     let (expect, may_run_out) = match &case.expect {

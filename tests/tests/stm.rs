@@ -11,6 +11,11 @@
 //! recorded (`-- --nocapture`); nothing is asserted about that number, since on a loaded
 //! machine with few cores the parallel engine may well repeat one schedule.
 //!
+//! Every other run (the even-numbered ones) is under `--stm-stress=RUN` (`Config::stm_stress`):
+//! transactions of a few segments and random pauses before transactions and commits, so that
+//! the threads' transactions overlap and conflict (20-60% of attempts abort on the contended
+//! variants, against 0-5% otherwise; tests/README.md). The odd runs are as users run the engine.
+//!
 //! `LOCKSTEP_STM_RUNS=N` sets the number of runs per program (default 50).
 
 use lockstep_spec::outcome::End;
@@ -32,11 +37,14 @@ fn runs() -> usize {
 /// Runs `program` with `args` on the parallel engine `runs` times, checking each run; returns
 /// the first failure, if any. `name` names the program in messages and schedule files.
 fn check_runs(name: &str, program: &Program, args: &[&str], expected: &[u8], runs: usize) -> Result<(), String> {
-    let settings = RunSettings { args: args.iter().map(|a| a.to_string()).collect(), ..RunSettings::default() };
+    let plain = RunSettings { args: args.iter().map(|a| a.to_string()).collect(), ..RunSettings::default() };
     let mut schedules = HashSet::new();
     let start = Instant::now();
     for run in 1..=runs {
-        let what = format!("{name} {args:?}, run {run} of {runs}");
+        let stress = (run % 2 == 0).then_some(run as u64);
+        let settings = RunSettings { stm_stress: stress, ..plain.clone() };
+        let stressed = stress.map(|s| format!(", --stm-stress={s}")).unwrap_or_default();
+        let what = format!("{name} {args:?}, run {run} of {runs}{stressed}");
         let file = format!("{name}-{}-run-{run}", args.join("-"));
         let outcome =
             Engine::Optimized.run_with(program, &settings).map_err(|e| format!("{what}: the run failed: {e}"))?;
