@@ -130,14 +130,7 @@ pub fn verify_error(e: &VerifyError, source: &Source, colour: bool) -> String {
 
 /// A trap: what and where, the source line on text input, the guest call stack, and for
 /// `thread_trapped` where the joined thread trapped (and so on down a chain of joins).
-/// `stack_note` is said when the engine did not report the call stack.
-pub fn trap(
-    trap: &TrapInfo,
-    source: &Source,
-    map: Option<&SourceMap>,
-    stack_note: Option<&str>,
-    colour: bool,
-) -> String {
+pub fn trap(trap: &TrapInfo, source: &Source, map: Option<&SourceMap>, colour: bool) -> String {
     let mut chain = vec![trap];
     while let Some(joined) = &chain[chain.len() - 1].joined {
         chain.push(joined);
@@ -172,11 +165,8 @@ pub fn trap(
             Some(snippet) => title.element(snippet),
             None => title.element(Origin::path(source.name.to_string())).element(Level::NOTE.message(here)),
         };
-        let group = match (&t.callers, stack_note) {
-            (Some(callers), _) if !callers.is_empty() => {
-                group.element(Level::NOTE.message(stack(t, callers, source, map)))
-            }
-            (None, Some(note)) if i == 0 => group.element(Level::NOTE.message(note.to_string())),
+        let group = match &t.callers {
+            Some(callers) if !callers.is_empty() => group.element(Level::NOTE.message(stack(t, callers, source, map))),
             _ => group,
         };
         report.push(group);

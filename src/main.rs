@@ -9,7 +9,6 @@
 
 #![forbid(unsafe_code)]
 
-mod backtrace;
 mod diagnostic;
 mod outcome_json;
 mod stats;
@@ -157,14 +156,19 @@ struct RunArgs {
     /// ops (to test every way back into it). Never changes a program's outcome.
     #[arg(long, value_name = "MODE", default_value = "on", value_parser = lockstep_optimized::JitMode::parse)]
     jit: lockstep_optimized::JitMode,
-    /// On a trap, show the guest call stack and where a joined thread trapped. The reference
-    /// engine always reports them; the optimized engine records only where a trap happened, so
-    /// with it this records the schedule and, after a trap, replays it on the reference.
+    /// Kept for old command lines: a trap always shows the guest call stack and where a joined
+    /// thread trapped, on every engine.
     #[arg(long)]
     backtrace: bool,
+    /// Call the function NAME instead of the entry function, with ARGS as its arguments: ints
+    /// (`-12`), floats (`1.5`, `2e3`, `inf`, `nan`), `true`, `false`, `nil`, strings in double
+    /// quotes (`'"text"'` in a shell). The run ends with the function's result as main's value
+    /// (spec/semantics.md [exec.invoke]).
+    #[arg(long, value_name = "NAME")]
+    invoke: Option<String>,
     /// The program (binary or text, recognised by content; `-`: standard input).
     file: PathBuf,
-    /// Arguments for the program's `main`.
+    /// Arguments for the program's `main` (with --invoke: for the function NAME).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<OsString>,
 }
@@ -360,112 +364,85 @@ fn run(args: RunArgs) -> ExitCode {
     };
     let fuel = args.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL);
     let guest_args: Vec<Vec<u8>> = args.args.into_iter().map(OsString::into_encoded_bytes).collect();
-    let guest_args_copy = if args.backtrace { guest_args.clone() } else { Vec::new() };
+    // With --invoke, the program run is the invocation, and ARGS are the function's arguments.
+    let (module, guest_args) = match &args.invoke {
+        None => (program.module.clone(), guest_args),
+        Some(name) => match invocation(&program.module, name, &guest_args) {
+            Ok(module) => (module, Vec::new()),
+            Err(message) => return invalid(message),
+        },
+    };
     // The JSON document (on stdout or in a file) carries the output, the schedule and the figures.
     let json = args.outcome.is_some() || args.outcome_file.is_some();
-    // A long multithreaded run has one schedule entry per segment: keep it only if asked for
-    // (a backtrace from the optimized engine replays it).
-    let record_schedule = args.record_schedule.is_some() || json || args.backtrace;
-    let mut stats = None;
-    let mut stm_report = None;
-    let engine = args.engine.unwrap_or(if scheduler == lockstep_reference::Scheduler::RoundRobin {
-        Engine::Optimized
+    // A long multithreaded run has one schedule entry per segment: keep it only if asked for.
+    let record_schedule = args.record_schedule.is_some() || json;
+    let use_reference =
+        args.engine.map_or(scheduler != lockstep::Scheduler::RoundRobin, |e| matches!(e, Engine::Reference));
+    let engine = if use_reference {
+        if args.stats {
+            return invalid("--stats needs --engine optimized (the reference keeps no statistics)");
+        }
+        if args.stm_report || args.stm == OnOff::Off || args.stm_stress.is_some() {
+            return invalid("--stm, --stm-report and --stm-stress need --engine optimized");
+        }
+        lockstep::Engine::Reference { scheduler }
     } else {
-        Engine::Reference
-    });
-    let outcome = match engine {
-        Engine::Reference => {
-            if args.stats {
-                return invalid("--stats needs --engine optimized (the reference keeps no statistics)");
-            }
-            if args.stm_report || args.stm == OnOff::Off || args.stm_stress.is_some() {
-                return invalid("--stm, --stm-report and --stm-stress need --engine optimized");
-            }
-            let mut config = lockstep_reference::Config {
-                fuel,
-                scheduler,
-                args: guest_args,
-                record_schedule,
-                // The JSON outcome carries stdout, so it needs the output captured.
-                stdout: if json { lockstep_reference::Stdout::Capture } else { lockstep_reference::Stdout::Inherit },
-                ..lockstep_reference::Config::default()
-            };
-            if let Some(limit) = args.max_heap {
-                config.max_heap_bytes = limit;
-            }
-            match lockstep_reference::run(&program.module, &config) {
-                Err(lockstep_reference::RunError::OutputFailed { kind, message }) => {
-                    return output_failed(kind, &message)
-                }
-                result => result.map_err(|e| match e {
-                    lockstep_reference::RunError::ScheduleDiverged { .. } => (EXIT_INVALID, e.to_string()),
-                    _ => (EXIT_HOST_LIMIT, e.to_string()),
-                }),
-            }
+        if scheduler != lockstep::Scheduler::RoundRobin {
+            return invalid(
+                "the optimized engine chooses its own schedule (the order in which its transactions \
+                 commit; round-robin with --stm=off); use --engine reference for seed:N and replay:FILE",
+            );
         }
-        Engine::Optimized => {
-            if scheduler != lockstep_reference::Scheduler::RoundRobin {
-                return invalid(
-                    "the optimized engine chooses its own schedule (the order in which its transactions \
-                     commit; round-robin with --stm=off); use --engine reference for seed:N and replay:FILE",
-                );
-            }
-            if args.stm_report && args.stm == OnOff::Off {
-                return invalid("--stm-report needs --stm=on");
-            }
-            if args.stm_stress.is_some() && args.stm == OnOff::Off {
-                return invalid("--stm-stress needs --stm=on or --stm=barriers (--stm=off runs no transactions)");
-            }
-            let mut config = lockstep_optimized::Config {
-                fuel,
-                args: guest_args,
-                stats: args.stats,
-                record_schedule,
-                stream_stdout: !json,
-                stm: args.stm != OnOff::Off,
-                stm_solo: args.stm != OnOff::Barriers,
-                stm_report: args.stm_report,
-                jit: args.jit,
-                stm_stress: args.stm_stress,
-                ..lockstep_optimized::Config::default()
-            };
-            if let Some(limit) = args.max_heap {
-                config.max_heap_bytes = limit;
-            }
-            let ran = lockstep_optimized::run_with_stats(&program.module, &config);
-            if let Err(lockstep_optimized::RunError::OutputFailed { kind, message }) = &ran {
-                return output_failed(*kind, message);
-            }
-            ran.map(|report| {
-                stats = report.stats;
-                stm_report = report.stm;
-                report.outcome
-            })
-            .map_err(|e| (EXIT_HOST_LIMIT, e.to_string()))
+        if args.stm_report && args.stm == OnOff::Off {
+            return invalid("--stm-report needs --stm=on");
         }
+        if args.stm_stress.is_some() && args.stm == OnOff::Off {
+            return invalid("--stm-stress needs --stm=on or --stm=barriers (--stm=off runs no transactions)");
+        }
+        let stm = match args.stm {
+            OnOff::On => lockstep::Stm::On,
+            OnOff::Off => lockstep::Stm::Off,
+            OnOff::Barriers => lockstep::Stm::Barriers,
+        };
+        lockstep::Engine::Optimized { stm, jit: args.jit }
     };
-    let mut outcome = match outcome {
-        Ok(o) => o,
-        Err((code, message)) => {
-            eprintln!("{}", diagnostic::error(&message, diagnostic::colour()));
+    let mut config = lockstep::Config::new()
+        .engine(engine)
+        .fuel(fuel)
+        .args(guest_args)
+        .record_schedule(record_schedule)
+        .stats(args.stats)
+        .stm_report(args.stm_report)
+        .stm_stress(args.stm_stress);
+    if let Some(limit) = args.max_heap {
+        config = config.max_heap_bytes(limit);
+    }
+    let vm = lockstep::Vm::new(config);
+    // The JSON outcome carries stdout, so then the output is captured; else it streams.
+    let mut captured = Vec::new();
+    let ran = if json { vm.run(&module, &mut captured) } else { vm.run(&module, std::io::stdout()) };
+    let (mut outcome, stats, stm_report) = match ran {
+        Ok(report) => (report.outcome, report.stats, report.stm_report),
+        Err(lockstep::Error::Output(e)) => return output_failed(e.kind(), &e.to_string()),
+        Err(e) => {
+            let code = match e {
+                lockstep::Error::Invoke(_) | lockstep::Error::ScheduleDiverged { .. } => EXIT_INVALID,
+                _ => EXIT_HOST_LIMIT,
+            };
+            eprintln!("{}", diagnostic::error(&e.to_string(), diagnostic::colour()));
             return ExitCode::from(code);
         }
     };
-    let mut stack_note = None;
-    if let End::Trapped(trap) = &mut outcome.end {
-        if trap.callers.is_none() {
-            stack_note = Some(if args.backtrace {
-                let replay = backtrace::Replay { fuel, args: guest_args_copy, max_heap: args.max_heap };
-                backtrace::complete(&program.module, &replay, &outcome.schedule, trap)
-            } else {
-                backtrace::HOW_TO_GET.to_string()
-            })
-            .filter(|note| !note.is_empty());
-        }
+    outcome.stdout = captured;
+    let mut stdout_tail = Vec::new();
+    if let (Some(_), false, End::Finished { value }) = (&args.invoke, json, &outcome.end) {
+        // The result is what --invoke is for: shown after the program's own output (in the JSON
+        // document it is the end's value).
+        stdout_tail = format!("{value}\n").into_bytes();
     }
     let place = |func: u32, pc: u32| stats::Place {
         function: func,
-        function_name: program.module.functions.get(func as usize).map_or("?", |f| f.name.as_str()).to_string(),
+        function_name: module.functions.get(func as usize).map_or("?", |f| f.name.as_str()).to_string(),
         pc,
         line: program.source_map.as_ref().and_then(|map| map.line(func, pc)),
     };
@@ -480,7 +457,12 @@ fn run(args: RunArgs) -> ExitCode {
         (to, outcome_json::document(&outcome, stats.as_deref(), stm.as_deref()))
     });
     let source = diagnostic::Source { name: &file_name(&args.file), text: text.as_deref() };
-    let status = report(&source, &program, &outcome, document, args.record_schedule.as_deref(), stack_note.as_deref());
+    if !stdout_tail.is_empty() {
+        if let Err(code) = write_stdout(&stdout_tail) {
+            return code;
+        }
+    }
+    let status = report(&source, &program, &outcome, document, args.record_schedule.as_deref());
     if json {
         return status;
     }
@@ -600,8 +582,22 @@ fn smith(args: SmithArgs) -> ExitCode {
     }
 }
 
-fn parse_scheduler(text: &str) -> Result<lockstep_reference::Scheduler, String> {
-    use lockstep_reference::Scheduler;
+/// The module of `--invoke NAME ARGS`: each argument parsed from its text ([`lockstep::Arg`]).
+fn invocation(
+    module: &lockstep::VerifiedModule,
+    name: &str,
+    args: &[Vec<u8>],
+) -> Result<lockstep::VerifiedModule, String> {
+    let args = args
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).parse::<lockstep::Arg>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("--invoke {name}: {e}"))?;
+    lockstep::invocation(module, name, &args).map_err(|e| format!("--invoke {name}: {e}"))
+}
+
+fn parse_scheduler(text: &str) -> Result<lockstep::Scheduler, String> {
+    use lockstep::Scheduler;
     if text == "round-robin" {
         return Ok(Scheduler::RoundRobin);
     }
@@ -627,7 +623,6 @@ fn report(
     outcome: &Outcome,
     document: Option<(OutcomeTo, String)>,
     record: Option<&Path>,
-    stack_note: Option<&str>,
 ) -> ExitCode {
     let written = match &document {
         // Only the document: the guest's output is inside it.
@@ -653,7 +648,7 @@ fn report(
         End::Finished { .. } => ExitCode::SUCCESS,
         End::Trapped(trap) => {
             let map = program.source_map.as_ref();
-            eprintln!("{}", diagnostic::trap(trap, source, map, stack_note, diagnostic::colour()));
+            eprintln!("{}", diagnostic::trap(trap, source, map, diagnostic::colour()));
             ExitCode::from(EXIT_TRAP)
         }
         End::Deadlock { blocked } => {

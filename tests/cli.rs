@@ -309,6 +309,9 @@ fn every_conformance_case_exits_with_its_status_and_streams_its_output() {
             if let Some(bytes) = case.max_heap {
                 options.extend(["--max-heap".into(), bytes.to_string()]);
             }
+            if let Some(name) = &case.invoke {
+                options.extend(["--invoke".into(), name.clone()]);
+            }
             let mut engines = vec![["--engine", "reference"]];
             if schedule == "round-robin" {
                 engines.push(["--stm=off", "--jit=on"]);
@@ -327,8 +330,16 @@ fn every_conformance_case_exits_with_its_status_and_streams_its_output() {
                 Expect::OutOfMemoryOr(_) => unreachable!("the script parser does not nest them"),
             };
             // A program that does not load prints nothing; every other case prints its output.
-            let output: &[u8] =
-                if status == 2 && !matches!(expect, Expect::Diverged { .. }) { b"" } else { &case.stdout };
+            let mut output: Vec<u8> = if status == 2 && !matches!(expect, Expect::Diverged { .. }) {
+                Vec::new()
+            } else {
+                case.stdout.clone()
+            };
+            // With --invoke, the function's result follows the program's output.
+            if let (Some(_), Expect::Finished { value }) = (&case.invoke, expect) {
+                output.extend_from_slice(format!("{value}\n").as_bytes());
+            }
+            let output = output.as_slice();
             for engine in engines {
                 let mut args: Vec<&str> = vec!["run"];
                 args.extend(engine);

@@ -29,7 +29,7 @@ fn bash_completes_subcommands_options_and_their_values() {
     let (status, script) = completions("bash");
     assert_eq!(status, Some(0));
     assert_eq!(bash_offers(&script, &["lockstep", "ru"]), "run");
-    assert_eq!(bash_offers(&script, &["lockstep", "run", "--st"]), "--stats --stm --stm-report");
+    assert_eq!(bash_offers(&script, &["lockstep", "run", "--st"]), "--stats --stm --stm-report --stm-stress");
     assert_eq!(bash_offers(&script, &["lockstep", "run", "--back"]), "--backtrace");
     assert_eq!(bash_offers(&script, &["lockstep", "run", "--engine", ""]), "reference optimized");
     assert!(bash_offers(&script, &["lockstep", "completions", ""]).ends_with("bash elvish fish powershell zsh"));

@@ -98,8 +98,7 @@ const STACK: &str = "func f(x) {\n    local s\n    ldk s, \"s\"\n    add x, x, s
                      func g(x) {\n    call x, f, (x)\n    ret x\n}\n\
                      func main() {\n    local a\n    ldi a, 1\n    call a, g, (a)\n    ret a\n}\n";
 
-/// The reference reports the call stack; the optimized engine gets the same from a replay
-/// with `--backtrace`, and without it says how to get it.
+/// Every engine reports the call stack, the same frames ([exec.trap-report]).
 #[test]
 fn a_trap_shows_its_source_line_and_call_stack() {
     let expected = "\
@@ -114,24 +113,18 @@ error[type_error]: add expects two numbers, got int and string
              1: `g` at instruction 0, stack.lsa:8:5
              2: `main` at instruction 1, stack.lsa:14:5
 ";
-    for args in [&["run", "--engine", "reference"][..], &["run", "--backtrace"], &["run", "--stm=off", "--backtrace"]] {
+    let engines: [&[&str]; 6] = [
+        &["run", "--engine", "reference"],
+        &["run"],
+        &["run", "--stm=off"],
+        &["run", "--stm=off", "--jit=always"],
+        &["run", "--jit=stress:3"],
+        &["run", "--backtrace"],
+    ];
+    for args in engines {
         let (status, _, err) = diagnose("stack.lsa", STACK, args, PLAIN);
         assert_eq!((status, err.as_str()), (1, expected), "{args:?}");
     }
-    let (status, _, err) = diagnose("stack.lsa", STACK, &["run"], PLAIN);
-    assert_eq!(status, 1);
-    assert_eq!(
-        err,
-        "\
-error[type_error]: add expects two numbers, got int and string
- --> stack.lsa:4:5
-  |
-4 |     add x, x, s
-  |     ^^^^^^^^^^^ thread 0 trapped here, in `f` at instruction 1
-  |
-  = note: the optimized engine records no call stack: --backtrace shows it
-"
-    );
 }
 
 const CHILD: &str = "\
@@ -177,12 +170,12 @@ note: thread 0.0 had trapped: add expects two numbers, got int and string [type_
 /// happened: in the text, and in the JSON outcome's `joined`.
 #[test]
 fn a_trap_in_a_child_thread_says_where_in_the_child() {
-    for args in [&["run", "--engine", "reference"][..], &["run", "--backtrace"]] {
+    for args in [&["run", "--engine", "reference"][..], &["run"], &["run", "--stm=off"], &["run", "--backtrace"]] {
         let (status, _, err) = diagnose("prog.lsa", CHILD, args, PLAIN);
         assert_eq!((status, err.as_str()), (1, CHILD_REPORT), "{args:?}");
     }
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let shown = format!("```text\n$ lockstep run --backtrace prog.lsa\n{CHILD_REPORT}```\n");
+    let shown = format!("```text\n$ lockstep run prog.lsa\n{CHILD_REPORT}```\n");
     assert!(readme.contains(&shown), "README.md's example is stale");
 
     let (status, out, _) = diagnose("prog.lsa", CHILD, &["run", "--outcome", "json", "--backtrace"], PLAIN);
@@ -195,10 +188,11 @@ fn a_trap_in_a_child_thread_says_where_in_the_child() {
         (&"type_error".into(), &"0.0".into(), &"f".into(), &1.into())
     );
     assert_eq!(joined["callers"], serde_json::json!([{"function": 1, "function_name": "worker", "pc": 0}]));
-    // Without --backtrace the optimized engine reports the outcome's part only.
-    let (_, out, _) = diagnose("prog.lsa", CHILD, &["run", "--outcome", "json"], PLAIN);
-    let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
-    assert_eq!((&doc["end"]["callers"], &doc["end"]["joined"]), (&serde_json::Value::Null, &serde_json::Value::Null));
+    // The optimized engine reports the same presentation as the reference, on its own.
+    let (_, optimized, _) = diagnose("prog.lsa", CHILD, &["run", "--outcome", "json"], PLAIN);
+    let (_, reference, _) = diagnose("prog.lsa", CHILD, &["run", "--engine", "reference", "--outcome", "json"], PLAIN);
+    let end = |out: &str| serde_json::from_str::<serde_json::Value>(out).expect("one JSON document")["end"].clone();
+    assert_eq!(end(&optimized), end(&reference));
 }
 
 /// Colour only where it can be seen: not into a pipe (as here), not with `NO_COLOR`, and when

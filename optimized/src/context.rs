@@ -11,6 +11,7 @@ use crate::jit::{Jit, JitMode};
 use crate::ops;
 use crate::thread::Thread;
 use crate::value::Value;
+use lockstep_spec::host::Sink;
 use lockstep_spec::VerifiedModule;
 use std::sync::Arc;
 
@@ -81,21 +82,27 @@ impl Context {
         }
     }
 
-    /// When streaming, writes the pending guest output to the process's stdout.
-    pub fn flush_stdout(&mut self) -> std::io::Result<()> {
+    /// When streaming, writes the pending guest output to `to` (`Config::stdout_to`).
+    pub fn flush_stdout(&mut self, to: Option<&Sink>) -> std::io::Result<()> {
         if self.stream_stdout {
-            write_stdout(&mut self.out)?;
+            write_stdout(to, &mut self.out)?;
         }
         Ok(())
     }
 }
 
-/// Writes `out` to the process's stdout and empties it. An error (a closed pipe, a full disk)
-/// ends the run (`RunError::OutputFailed`): the caller passes it on.
-pub(crate) fn write_stdout(out: &mut Vec<u8>) -> std::io::Result<()> {
+/// Writes `out` to `to` (`Config::stdout_to`), or else to the process's stdout, and empties it.
+/// An error (a closed pipe, a full disk) ends the run (`RunError::OutputFailed`): the caller
+/// passes it on.
+pub(crate) fn write_stdout(to: Option<&Sink>, out: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout.write_all(out).and_then(|()| stdout.flush());
+    let written = match to {
+        Some(sink) => sink.write_all(out),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(out).and_then(|()| stdout.flush())
+        }
+    };
     out.clear();
     written
 }

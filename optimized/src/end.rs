@@ -5,10 +5,11 @@
 use crate::code::{Op, Program};
 use crate::heap::Heap;
 use crate::ops::{self, ThreadNames};
-use crate::thread::{Thread, ThreadState};
+use crate::thread::{Thread, ThreadState, TrapRecord};
 use crate::value::as_thread;
-use lockstep_spec::outcome::{End, TrapInfo};
+use lockstep_spec::outcome::{End, StackFrame, TrapInfo};
 use lockstep_spec::schedule::ThreadId;
+use std::sync::Arc;
 
 /// Main's end, if it ended: its value displayed against `heap` (in a parallel run, the state at
 /// main's serialization point), or its trap.
@@ -21,20 +22,33 @@ pub(crate) fn main_end(prog: &Program, heap: &Heap, names: &dyn ThreadNames, mai
             unsafe { ops::display(prog, heap, names, *v, None, &mut buf) };
             Some(End::Finished { value: String::from_utf8_lossy(&buf).into_owned() })
         }
-        ThreadState::Trapped(t) => Some(End::Trapped(TrapInfo {
-            kind: t.kind,
-            thread: ThreadId::main(),
-            function: t.func,
-            function_name: prog.funcs[t.func as usize].name.clone(),
-            pc: t.pc,
-            message: t.message.clone(),
-            detail: t.detail.clone(),
-            // The interpreter's trap record has neither the call stack nor the joined thread's
-            // trap ([exec.trap-report]: presentation, which this engine does not report yet).
-            callers: None,
-            joined: None,
-        })),
+        ThreadState::Trapped(t) => Some(End::Trapped(trap_info(prog, names, ThreadId::main(), t))),
         ThreadState::Running => None,
+    }
+}
+
+/// The report of thread `thread`'s trap `t`, its presentation included ([exec.trap-report]):
+/// the call stack, and down the chain of joined threads' traps.
+fn trap_info(prog: &Program, names: &dyn ThreadNames, thread: ThreadId, t: &TrapRecord) -> TrapInfo {
+    let name = |func: u32| prog.funcs[func as usize].name.clone();
+    let callers =
+        t.callers.iter().map(|&(function, pc)| StackFrame { function, function_name: name(function), pc }).collect();
+    let joined = t.joined.as_ref().map(|joined| {
+        let (index, record) = &**joined;
+        // Thread names are the ids' canonical spelling, which parses back.
+        let id = names.thread_name(*index).parse().unwrap_or_else(|_| ThreadId::main());
+        Arc::new(trap_info(prog, names, id, record))
+    });
+    TrapInfo {
+        kind: t.kind,
+        thread,
+        function: t.func,
+        function_name: name(t.func),
+        pc: t.pc,
+        message: t.message.clone(),
+        detail: t.detail.clone(),
+        callers: Some(callers),
+        joined,
     }
 }
 

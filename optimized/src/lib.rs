@@ -84,6 +84,7 @@ mod stop;
 mod thread;
 mod value;
 
+use lockstep_spec::host::{Interrupt, Sink};
 use lockstep_spec::outcome::Outcome;
 use lockstep_spec::VerifiedModule;
 use std::fmt;
@@ -120,6 +121,12 @@ pub struct Config {
     /// instead of capturing it in `Outcome::stdout` (then empty). A long-running program's
     /// output then appears as it runs and does not accumulate in memory.
     pub stream_stdout: bool,
+    /// With `stream_stdout`: the writer the output streams to instead of the process's stdout.
+    pub stdout_to: Option<Sink>,
+    /// A flag another host thread may set to stop the run ([`RunError::Interrupted`]). Looked
+    /// at every few segment boundaries and backward jumps, and by compiled code every few
+    /// thousand of them at most, so that a loop (even inside an atomic block) notices it.
+    pub interrupt: Option<Interrupt>,
     /// Run guest threads in parallel on OS threads under the STM (the default). `false` runs
     /// them one at a time on the calling OS thread with the round-robin schedule and no
     /// barriers (`--stm=off`): the way to measure the STM's single-thread overhead, and a
@@ -157,6 +164,8 @@ impl Default for Config {
             gc_threshold_bytes: heap::DEFAULT_GC_THRESHOLD,
             record_schedule: true,
             stream_stdout: false,
+            stdout_to: None,
+            interrupt: None,
             stm: true,
             stm_report: false,
             stm_solo: true,
@@ -181,6 +190,9 @@ pub enum RunError {
     /// A limit was reached: the operating system refused to start an OS thread for a guest
     /// thread (a process or address-space limit). The run stops; the CLI exits with status 3.
     ThreadStartFailed { message: String },
+    /// The host set `Config::interrupt`: the run stopped where it was (its output so far was
+    /// delivered) and has no outcome.
+    Interrupted,
 }
 
 impl fmt::Display for RunError {
@@ -193,6 +205,7 @@ impl fmt::Display for RunError {
             RunError::ThreadStartFailed { message } => {
                 write!(f, "the operating system refused to start a thread for a guest thread: {message}")
             }
+            RunError::Interrupted => f.write_str("the run was interrupted"),
         }
     }
 }
@@ -272,7 +285,7 @@ pub fn run_with_stats(module: &VerifiedModule, config: &Config) -> Result<Report
     let mut rr = serial::RoundRobin::new(prog, cx, main, config);
     let ran = if config.stats { rr.run::<true>() } else { rr.run::<false>() };
     // What the program printed before running out of memory is still its output.
-    let flushed = rr.cx.flush_stdout();
+    let flushed = rr.cx.flush_stdout(config.stdout_to.as_ref());
     ran.map_err(|e| e.into_run_error(config))?;
     flushed.map_err(|e| stop::Failure::Output(e).into_run_error(config))?;
     let stats = config.stats.then(|| Stats {

@@ -29,6 +29,7 @@ use crate::stm::{Abort, AbortKind, Contention, HotWords, Policy, Safepoints, Stm
 use crate::stop::{Failure, Stop};
 use crate::thread::{Frame, Thread, ThreadState};
 use crate::value::{thread_value, Value};
+use lockstep_spec::host::Interrupt;
 use lockstep_spec::limits::MAX_THREADS;
 use lockstep_spec::outcome::{End, Outcome};
 use lockstep_spec::schedule::{Schedule, ScheduleEntry, ThreadId};
@@ -104,8 +105,17 @@ struct Shared {
 }
 
 impl Shared {
+    /// Whether the run is over: it ended, failed, or the host interrupted it (which is noticed
+    /// here, and fails the run, so that every thread leaves as for any other failure).
     fn over(&self) -> bool {
-        self.over.load(Relaxed)
+        if self.over.load(Relaxed) {
+            return true;
+        }
+        if self.config.interrupt.as_ref().is_some_and(Interrupt::is_set) {
+            self.fail(Failure::Interrupted);
+            return true;
+        }
+        false
     }
 
     fn finish(&self, end: End, key: Option<OrderKey>) {
@@ -380,7 +390,7 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
         o.extend_from_slice(out);
         out.clear();
         if self.sh.stream && o.len() >= STREAM_CHUNK {
-            write_stdout(&mut o).map_err(Undelivered::Io)?;
+            write_stdout(self.sh.config.stdout_to.as_ref(), &mut o).map_err(Undelivered::Io)?;
         }
         Ok(())
     }
@@ -489,7 +499,7 @@ pub(crate) fn run(module: &VerifiedModule, config: &crate::Config) -> Result<cra
         }
     });
     if config.stream_stdout {
-        if let Err(e) = write_stdout(&mut lock(&sh.out)) {
+        if let Err(e) = write_stdout(config.stdout_to.as_ref(), &mut lock(&sh.out)) {
             sh.fail(Failure::Output(e));
         }
     }
@@ -818,7 +828,7 @@ fn worker<'scope, const STATS: bool>(
         if sh.stream {
             let mut o = lock(&sh.out);
             if o.len() >= STREAM_CHUNK {
-                if let Err(e) = write_stdout(&mut o) {
+                if let Err(e) = write_stdout(sh.config.stdout_to.as_ref(), &mut o) {
                     drop(o);
                     sh.fail(Failure::Output(e));
                 }

@@ -20,6 +20,7 @@ use crate::stm::Abort;
 use crate::stop::{Failure, Stop};
 use crate::thread::{Thread, ThreadState};
 use crate::value::{thread_value, Value};
+use lockstep_spec::host::{Interrupt, Sink};
 use lockstep_spec::limits::MAX_THREADS;
 use lockstep_spec::outcome::Outcome;
 use lockstep_spec::schedule::{Schedule, ScheduleEntry, ThreadId};
@@ -40,6 +41,9 @@ pub(crate) struct RoundRobin {
     pub ids: Vec<ThreadId>,
     schedule: Vec<(usize, u64)>,
     record_schedule: bool,
+    /// `Config::stdout_to` and `Config::interrupt`.
+    sink: Option<Sink>,
+    interrupt: Option<Interrupt>,
 }
 
 impl ThreadNames for Vec<ThreadId> {
@@ -74,6 +78,19 @@ pub(crate) struct Serial<'t> {
     threads: &'t mut Vec<Box<Thread>>,
     ids: &'t mut Vec<ThreadId>,
     me: usize,
+    sink: Option<&'t Sink>,
+    interrupt: Option<&'t Interrupt>,
+}
+
+/// With an interrupt flag, compiled code runs at most this many backward jumps or boundaries
+/// between looks at it (without one, it never needs to leave for that).
+const INTERRUPT_CHECK_EVERY: u64 = 1 << 12;
+
+impl Serial<'_> {
+    #[inline(always)]
+    fn interrupted(&self) -> bool {
+        self.interrupt.is_some_and(Interrupt::is_set)
+    }
 }
 
 impl Mode for Serial<'_> {
@@ -83,6 +100,8 @@ impl Mode for Serial<'_> {
     fn jit_back_jumps(&self, heap: &Heap) -> u64 {
         if heap.gc_requested {
             0
+        } else if self.interrupt.is_some() {
+            INTERRUPT_CHECK_EVERY
         } else {
             u64::MAX
         }
@@ -94,9 +113,14 @@ impl Mode for Serial<'_> {
 
     fn jit_took_back_jumps(&mut self, _: u64) {}
 
-    /// `end_at_boundary` is always false: only the budget ends a run of segments.
+    /// Without an interrupt flag `end_at_boundary` is always false: only the budget ends a run
+    /// of segments. With one, compiled code looks at it every few thousand boundaries.
     fn jit_boundaries(&self, left: u64) -> u64 {
-        left - 1
+        if self.interrupt.is_some() {
+            (left - 1).min(INTERRUPT_CHECK_EVERY)
+        } else {
+            left - 1
+        }
     }
 
     /// (Serial code is of the plain flavour.)
@@ -121,13 +145,18 @@ impl Mode for Serial<'_> {
         Ok(())
     }
 
+    /// Only an interrupt ends a run of segments early (the driver then fails the run).
     #[inline(always)]
     fn end_at_boundary(&mut self, _: u64) -> bool {
-        false
+        self.interrupted()
     }
 
+    /// An interrupt abandons the thread where it is, even inside an atomic block.
     #[inline(always)]
     fn at_back_jump(&mut self, _: impl FnOnce() -> Loc) -> Result<bool, Abort> {
+        if self.interrupted() {
+            return Ok(true);
+        }
         Ok(false)
     }
 
@@ -162,7 +191,7 @@ impl Mode for Serial<'_> {
     /// Streamed output goes out now; captured output is the outcome's and stays.
     fn deliver(&mut self, out: &mut Vec<u8>, stream: bool, _: bool) -> Result<(), Undelivered> {
         if stream {
-            write_stdout(out).map_err(Undelivered::Io)?;
+            write_stdout(self.sink, out).map_err(Undelivered::Io)?;
         }
         Ok(())
     }
@@ -178,6 +207,8 @@ impl RoundRobin {
             ids: vec![ThreadId::main()],
             schedule: Vec::new(),
             record_schedule: config.record_schedule,
+            sink: config.stdout_to.clone(),
+            interrupt: config.interrupt.clone(),
         }
     }
 
@@ -223,11 +254,20 @@ impl RoundRobin {
             // in its place; both moves are pointer swaps.
             let mut th = self.spare.take().unwrap_or_default();
             std::mem::swap(&mut th, &mut self.threads[j]);
-            let mut mode = Serial { threads: &mut self.threads, ids: &mut self.ids, me: j };
+            let mut mode = Serial {
+                threads: &mut self.threads,
+                ids: &mut self.ids,
+                me: j,
+                sink: self.sink.as_ref(),
+                interrupt: self.interrupt.as_ref(),
+            };
             let r = run_thread::<STATS, Serial>(&self.prog, &mut self.cx, j, &mut th, budget, &mut mode);
             std::mem::swap(&mut th, &mut self.threads[j]);
             self.spare = Some(th);
             let (stop, segs): (Stop, u64) = r?;
+            if self.interrupt.as_ref().is_some_and(Interrupt::is_set) {
+                return Err(Failure::Interrupted);
+            }
             if segs > 0 && self.record_schedule {
                 match self.schedule.last_mut() {
                     Some((t, s)) if *t == j => *s += segs,

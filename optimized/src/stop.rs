@@ -37,6 +37,8 @@ pub(crate) enum Failure {
     /// The OS refused to start a thread for a guest thread.
     #[cfg_attr(loom, allow(dead_code))] // (parallel runs are not built under loom)
     ThreadStart(std::io::Error),
+    /// The host set `Config::interrupt`.
+    Interrupted,
 }
 
 impl From<OutOfMemory> for Failure {
@@ -51,6 +53,7 @@ impl Failure {
             Failure::OutOfMemory => crate::RunError::OutOfMemory { limit_bytes: config.max_heap_bytes },
             Failure::Output(e) => crate::RunError::OutputFailed { kind: e.kind(), message: e.to_string() },
             Failure::ThreadStart(e) => crate::RunError::ThreadStartFailed { message: e.to_string() },
+            Failure::Interrupted => crate::RunError::Interrupted,
         }
     }
 }

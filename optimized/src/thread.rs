@@ -4,6 +4,7 @@
 use crate::code::Program;
 use crate::value::Value;
 use lockstep_spec::TrapKind;
+use std::sync::Arc;
 
 /// One activation. `pc` is where the frame continues: for the running frame it is saved at
 /// every exit from the interpreter, for callers it is the return address. `dst` is the caller's
@@ -25,6 +26,12 @@ pub struct TrapRecord {
     pub pc: u32,
     pub message: Option<String>,
     pub detail: String,
+    /// Presentation ([exec.trap-report]): the frames below the trapping one, innermost first,
+    /// each as (function, pc of the call it is running). Taken only when a thread traps.
+    pub callers: Vec<(u32, u32)>,
+    /// Presentation: for `thread_trapped`, the joined thread (its index) and its own trap.
+    /// Shared, so that a chain of joins of trapped threads costs one record per thread.
+    pub joined: Option<Arc<(u32, TrapRecord)>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

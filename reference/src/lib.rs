@@ -22,6 +22,7 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+use lockstep_spec::host::{Interrupt, Sink};
 use lockstep_spec::limits;
 use lockstep_spec::outcome::Outcome;
 use lockstep_spec::schedule::Schedule;
@@ -45,10 +46,13 @@ pub struct Config {
     /// The run stops with [`RunError::OutOfMemory`] when its strings, arrays and objects hold
     /// more than this many bytes ([limit.memory]).
     pub max_heap_bytes: usize,
+    /// A flag another host thread may set to stop the run ([`RunError::Interrupted`]); looked at
+    /// after every instruction that ends a segment or jumps backward.
+    pub interrupt: Option<Interrupt>,
 }
 
 /// Where a run's guest output goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Stdout {
     /// Into `Outcome::stdout` (tests compare it).
     Capture,
@@ -56,6 +60,8 @@ pub enum Stdout {
     /// stays empty. A long-running program's output then appears as it runs and does not
     /// accumulate in memory.
     Inherit,
+    /// To this writer, as for `Inherit`.
+    Writer(Sink),
 }
 
 impl Default for Config {
@@ -67,6 +73,7 @@ impl Default for Config {
             record_schedule: true,
             stdout: Stdout::Capture,
             max_heap_bytes: 4 << 30,
+            interrupt: None,
         }
     }
 }
@@ -96,6 +103,9 @@ pub enum RunError {
     /// output being buffered, up to 64 KiB later), since output nobody receives is not worth
     /// running on for, and a program printing forever into a closed pipe would never end.
     OutputFailed { kind: std::io::ErrorKind, message: String },
+    /// The host set `Config::interrupt`: the run stopped where it was (its output so far was
+    /// delivered) and has no outcome.
+    Interrupted,
 }
 
 impl RunError {
@@ -115,6 +125,7 @@ impl fmt::Display for RunError {
                 write!(f, "out of memory: the heap would exceed its limit of {limit_bytes} bytes")
             }
             RunError::OutputFailed { message, .. } => write!(f, "cannot write the program's output: {message}"),
+            RunError::Interrupted => f.write_str("the run was interrupted"),
         }
     }
 }

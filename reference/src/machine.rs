@@ -15,6 +15,7 @@ use crate::fault::Fault;
 use crate::scheduler::{self, Replay, SplitMix64};
 use crate::value::{self, ArrayRef, Object, ThreadHandle, Value};
 use crate::{Config, RunError, Scheduler, Stdout};
+use lockstep_spec::host::{Interrupt, Sink};
 use lockstep_spec::limits::{MAX_ARRAY_LEN, MAX_CALL_DEPTH, MAX_STRING_LEN, MAX_THREADS};
 use lockstep_spec::outcome::{End, Outcome, StackFrame, TrapInfo};
 use lockstep_spec::schedule::{Schedule, ThreadId};
@@ -87,6 +88,19 @@ enum Flow {
     Blocked,
 }
 
+/// `Stdout::Writer` behind the machine's output buffer.
+struct SinkWriter(Sink);
+
+impl std::io::Write for SinkWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.write_all(bytes).map(|()| bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The whole state of a run. [exec.state]
 pub(crate) struct Machine<'m> {
     module: &'m Module,
@@ -98,12 +112,13 @@ pub(crate) struct Machine<'m> {
     fuel: u64,
     stdout: Vec<u8>,
     /// Where guest output goes when it is not captured in the outcome.
-    inherited: Option<std::io::BufWriter<std::io::Stdout>>,
+    inherited: Option<std::io::BufWriter<Box<dyn std::io::Write>>>,
     /// The first error writing to `inherited`: the run stops after the instruction that met it.
     output_error: Option<std::io::Error>,
     schedule: Schedule,
     record_schedule: bool,
     max_heap_bytes: usize,
+    interrupt: Option<Interrupt>,
     /// `live_bytes` when the run started: values left by earlier runs on this host thread
     /// (cyclic garbage) are not this run's.
     heap_baseline: usize,
@@ -128,14 +143,18 @@ impl<'m> Machine<'m> {
             by_id: HashMap::new(),
             fuel: config.fuel,
             stdout: Vec::new(),
-            inherited: match config.stdout {
+            inherited: match &config.stdout {
                 Stdout::Capture => None,
-                Stdout::Inherit => Some(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
+                Stdout::Inherit => Some(std::io::BufWriter::with_capacity(1 << 16, Box::new(std::io::stdout()))),
+                Stdout::Writer(sink) => {
+                    Some(std::io::BufWriter::with_capacity(1 << 16, Box::new(SinkWriter(sink.clone()))))
+                }
             },
             output_error: None,
             schedule: Schedule::default(),
             record_schedule: config.record_schedule,
             max_heap_bytes: config.max_heap_bytes,
+            interrupt: config.interrupt.clone(),
             heap_baseline: 0,
         };
         // [exec.main-args]: a main function of arity 1 receives the arguments as an array of
@@ -368,6 +387,11 @@ impl<'m> Machine<'m> {
             }
             if self.output_error.is_some() {
                 self.output_failure()?;
+            }
+            // Host-side: a loop, even inside an atomic block, passes a boundary or a backward
+            // jump on every iteration, so this bounds how long a run ignores the flag.
+            if boundary_after && self.interrupt.as_ref().is_some_and(Interrupt::is_set) {
+                return Err(RunError::Interrupted);
             }
             match flow {
                 // [thread.atomic-segment]: no boundary inside an atomic block.

@@ -9,6 +9,8 @@
 //! ### int-add-wraps                         <- case name, unique in the suite
 //! rules: exec.add value.int-wrap            <- the spec rules this case covers (required)
 //! args: 10 abc                              <- optional: main's arguments (split on spaces)
+//! invoke: NAME                              <- optional: run the invocation of function NAME
+//!                                              (exec.invoke), `args` its arguments as text
 //! fuel: 1000                                <- optional: fuel per thread
 //! schedule: seed:3                          <- optional: round-robin (default), seed:N
 //! --- program                               <- assembly text, up to the next `---`/`###`
@@ -55,6 +57,8 @@ pub struct Case {
     pub location: String,
     pub rules: Vec<String>,
     pub args: Vec<String>,
+    /// `invoke: NAME`: the function to invoke instead of main.
+    pub invoke: Option<String>,
     pub fuel: Option<u64>,
     pub schedule: Option<String>,
     pub max_heap: Option<usize>,
@@ -156,6 +160,7 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
         location: location.clone(),
         rules: Vec::new(),
         args: Vec::new(),
+        invoke: None,
         fuel: None,
         schedule: None,
         max_heap: None,
@@ -182,6 +187,7 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
         match key.trim() {
             "rules" => case.rules = value.split_whitespace().map(str::to_string).collect(),
             "args" => case.args = value.split_whitespace().map(str::to_string).collect(),
+            "invoke" => case.invoke = Some(value.to_string()),
             "fuel" => case.fuel = Some(value.parse().map_err(|_| err(file, at, format!("bad fuel `{value}`")))?),
             "schedule" => case.schedule = Some(value.to_string()),
             "max-heap" => {

@@ -9,6 +9,7 @@
 //! round-robin (`Engine::follows_round_robin`). Loader expectations (`invalid`, `malformed`)
 //! and single-threaded cases are checked exactly on every engine.
 
+use lockstep_spec::invoke::{invocation, Arg};
 use lockstep_spec::outcome::{End, Outcome};
 use lockstep_spec::program::{load_program, LoadError, Program};
 use lockstep_spec::schedule::ThreadId;
@@ -68,8 +69,18 @@ fn check(case: &Case, engine: Engine) -> Result<(), String> {
         }
         (_, Ok(program)) => program,
     };
+    // [exec.invoke]: the program run is the invocation of the function, `args` its arguments.
+    let (program, args) = match &case.invoke {
+        None => (program, case.args.clone()),
+        Some(name) => {
+            let parsed: Vec<Arg> =
+                case.args.iter().map(|a| a.parse()).collect::<Result<_, _>>().map_err(|e| format!("{e}"))?;
+            let module = invocation(&program.module, name, &parsed).map_err(|e| format!("{e}"))?;
+            (Program { module, ..program }, Vec::new())
+        }
+    };
     let settings = RunSettings {
-        args: case.args.clone(),
+        args,
         fuel: case.fuel,
         schedule: case.schedule.clone(),
         max_heap: case.max_heap,

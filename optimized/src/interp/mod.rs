@@ -119,6 +119,8 @@ pub(crate) fn run_thread<const STATS: bool, M: Mode>(
                 pc: 0,
                 message: None,
                 detail: "the thread has no fuel to enter its root function".into(),
+                callers: Vec::new(),
+                joined: None,
             });
             return Ok((Stop::Ended, 1));
         }
@@ -458,7 +460,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         }
         self.save_pc();
         let (func, pc) = loc(self.th, self.ip, self.cb)();
-        trapped(self.th, TrapRecord { kind, func, pc, message, detail });
+        trapped(self.th, TrapRecord { kind, func, pc, message, detail, callers: Vec::new(), joined: None });
         self.done(Stop::Ended)
     }
 
@@ -505,9 +507,14 @@ fn loc(th: &Thread, ip: *const Op, cb: *const Op) -> impl FnOnce() -> Loc + '_ {
     move || (th.frames.last().map_or(0, |f| f.func), pc_of(ip, cb))
 }
 
+/// Ends `th` with `record`, completed with the call stack ([exec.trap-report]): taken here, on
+/// the cold path, so that a run pays for it only when a thread traps.
 #[cold]
 #[inline(never)]
-fn trapped(th: &mut Thread, record: TrapRecord) {
+fn trapped(th: &mut Thread, mut record: TrapRecord) {
+    // A caller's saved pc is its return address, one past the call it is running.
+    let below = th.frames.len().saturating_sub(1);
+    record.callers = th.frames[..below].iter().rev().map(|f| (f.func, f.pc.saturating_sub(1))).collect();
     th.state = ThreadState::Trapped(record);
 }
 

@@ -99,7 +99,13 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             }
             ThreadState::Trapped(tr) => {
                 let detail = format!("thread {} trapped: {}", self.mode.names().thread_name(target), tr.kind);
-                Err(self.trap(TrapKind::ThreadTrapped, Some(tr.kind.name().to_string()), detail))
+                let exit = self.trap(TrapKind::ThreadTrapped, Some(tr.kind.name().to_string()), detail);
+                // The joined thread's own trap ([exec.trap-report]), when the trap happened (a
+                // doomed transaction's does not).
+                if let ThreadState::Trapped(record) = &mut self.th.state {
+                    record.joined = Some(std::sync::Arc::new((target, tr)));
+                }
+                Err(exit)
             }
         }
     }

@@ -1,0 +1,236 @@
+//! The `lockstep` library as an embedder uses it: output into any writer, the typed outcome,
+//! an interrupt from another thread, and invoking a function with arguments, on every engine.
+
+use lockstep::{Arg, Config, End, Engine, Error, InvokeError, JitMode, Stm, TrapKind, Vm};
+use std::time::{Duration, Instant};
+
+/// Every engine setting an embedder can choose (the JIT both ways, since compiled code looks at
+/// the interrupt flag on its own schedule).
+fn engines() -> Vec<Engine> {
+    let mut all = vec![Engine::reference()];
+    for stm in [Stm::On, Stm::Off, Stm::Barriers] {
+        for jit in [JitMode::On, JitMode::Off, JitMode::Always] {
+            all.push(Engine::Optimized { stm, jit });
+        }
+    }
+    all
+}
+
+fn load(text: &str) -> lockstep::Program {
+    lockstep::load(text.as_bytes(), "test.lsa").unwrap_or_else(|e| panic!("{e}"))
+}
+
+const GREET: &str = r#"
+func main(args) {
+    local s, n
+    ldk s, "hello "
+    print s
+    alen n, args
+    println n
+    ldk s, 2.5
+    ret s
+}
+func twice(x) {
+    add x, x, x
+    ret x
+}
+func shout(s, n) {
+    local t
+    ldk t, "!"
+    concat s, s, t
+    println s
+    ret n
+}
+func bad(x) {
+    local y
+    ldk y, "str"
+    call x, twice, (y)
+    ret x
+}
+"#;
+
+#[test]
+fn output_goes_to_the_writer_and_the_outcome_is_typed() {
+    let program = load(GREET);
+    for engine in engines() {
+        let vm = Vm::new(Config::new().engine(engine.clone()).args(["a", "b", "c"]));
+        let mut out = Vec::new();
+        let report = vm.run(&program.module, &mut out).unwrap_or_else(|e| panic!("{engine:?}: {e}"));
+        assert_eq!(out, b"hello 3\n", "{engine:?}");
+        assert_eq!(report.outcome.end, End::Finished { value: "2.5".to_string() }, "{engine:?}");
+        assert!(report.outcome.stdout.is_empty(), "{engine:?}: the output went to the writer");
+    }
+}
+
+#[test]
+fn invoke_calls_a_function_with_typed_arguments() {
+    let program = load(GREET);
+    for engine in engines() {
+        let vm = Vm::new(Config::new().engine(engine.clone()));
+        let finished = |function: &str, args: &[Arg]| {
+            let mut out = Vec::new();
+            let report = vm.invoke(&program.module, function, args, &mut out).unwrap_or_else(|e| panic!("{e}"));
+            match report.outcome.end {
+                End::Finished { value } => (String::from_utf8(out).unwrap(), value),
+                other => panic!("{engine:?}: {other:?}"),
+            }
+        };
+        assert_eq!(finished("twice", &[Arg::Int(21)]), (String::new(), "42".to_string()));
+        assert_eq!(finished("twice", &[Arg::Float(1.25)]), (String::new(), "2.5".to_string()));
+        assert_eq!(finished("shout", &[Arg::Str(b"hey".to_vec()), Arg::Bool(true)]), ("hey!\n".into(), "true".into()));
+        assert_eq!(finished("shout", &["\"\"".parse().unwrap(), Arg::Nil]), ("!\n".into(), "nil".into()));
+        // A trap in the invoked function is the run's outcome, located in that function.
+        let report = vm.invoke(&program.module, "bad", &[Arg::Nil], std::io::sink()).unwrap();
+        let End::Trapped(trap) = report.outcome.end else { panic!("{engine:?}: bad does not trap") };
+        assert_eq!((trap.kind, trap.function_name.as_str(), trap.pc), (TrapKind::TypeError, "twice", 0));
+    }
+}
+
+#[test]
+fn invoking_what_does_not_fit_is_an_error_not_a_run() {
+    let program = load(GREET);
+    let vm = Vm::new(Config::new());
+    let invoke = |name: &str, args: &[Arg]| match vm.invoke(&program.module, name, args, std::io::sink()) {
+        Err(Error::Invoke(e)) => e,
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(
+        invoke("twise", &[Arg::Int(1)]),
+        InvokeError::UnknownFunction { name: "twise".into(), suggestion: Some("twice".into()) }
+    );
+    assert_eq!(invoke("twice", &[]), InvokeError::Arity { name: "twice".into(), arity: 1, given: 0 });
+    assert_eq!(
+        invoke("twice", &[Arg::Int(1), Arg::Int(2)]).to_string(),
+        "function `twice` takes 1 argument, but 2 were given"
+    );
+    for text in ["", "x", "1x", "\"", "--1", "1.5.5", "9223372036854775808"] {
+        assert!(text.parse::<Arg>().is_err(), "{text:?} parsed");
+    }
+    assert_eq!("-9223372036854775808".parse(), Ok(Arg::Int(i64::MIN)));
+    assert_eq!("inf".parse(), Ok(Arg::Float(f64::INFINITY)));
+}
+
+/// A writer that refuses everything.
+struct Full;
+
+impl std::io::Write for Full {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "no space"))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_writer_that_fails_ends_the_run_with_its_error() {
+    // Prints forever: only the failing writer can end it.
+    let program = load("func main() {\n local s\n ldk s, \"x\"\nloop:\n println s\n jmp loop\n}");
+    for engine in engines() {
+        let vm = Vm::new(Config::new().engine(engine.clone()));
+        match vm.run(&program.module, Full) {
+            Err(Error::Output(e)) => assert_eq!(e.kind(), std::io::ErrorKind::StorageFull, "{engine:?}"),
+            other => panic!("{engine:?}: {other:?}"),
+        }
+    }
+}
+
+/// Runs `text` on every engine, interrupting it from another thread while it loops; each run
+/// must stop with `Error::Interrupted` soon after, having delivered what it printed before.
+fn interrupts(text: &str) {
+    let program = load(text);
+    for engine in engines() {
+        // Fuel for minutes of looping: were the interrupt ignored, the run would end in a trap
+        // (and fail the test) rather than hang it.
+        let vm = Vm::new(Config::new().engine(engine.clone()).fuel(20_000_000_000));
+        let stop = vm.interrupt_handle();
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            stop.interrupt();
+            Instant::now()
+        });
+        let mut out = Vec::new();
+        let ran = vm.run(&program.module, &mut out);
+        let stopped = Instant::now();
+        let asked = stopper.join().unwrap();
+        match ran {
+            Err(Error::Interrupted) => {}
+            other => panic!("{engine:?}: {other:?}"),
+        }
+        let late = stopped.saturating_duration_since(asked);
+        assert!(late < Duration::from_secs(2), "{engine:?}: stopped {late:?} after the interrupt");
+        // Output is delivered in chunks; what was printed before the interrupt is delivered.
+        assert_eq!(out, b"go\n", "{engine:?}");
+        // The request is spent: the next run is not interrupted.
+        let quick = load("func main() {\n local r\n ldi r, 1\n ret r\n}");
+        assert!(vm.run(&quick.module, std::io::sink()).is_ok(), "{engine:?}");
+    }
+}
+
+/// Prints a line (in a segment of its own: a call follows), then runs `$body`.
+macro_rules! after_a_line {
+    ($($body:literal),*) => {
+        concat!(
+            "func say() {\n local s\n ldk s, \"go\"\n println s\n ret s\n}\n",
+            $($body),*
+        )
+    };
+}
+
+#[test]
+fn an_interrupt_stops_an_infinite_loop() {
+    interrupts(after_a_line!("func main() {\n local r\n call r, say, ()\nspin:\n jmp spin\n}"));
+}
+
+#[test]
+fn an_interrupt_stops_an_infinite_loop_inside_an_atomic_block() {
+    interrupts(after_a_line!("func main() {\n local r\n call r, say, ()\n atomic_begin\nspin:\n jmp spin\n}"));
+}
+
+#[test]
+fn an_interrupt_stops_unbounded_recursion_free_calls_and_threads() {
+    // main waits in a join for a thread that calls a function forever.
+    interrupts(after_a_line!(
+        "func noop() {\n local r\n ret r\n}\n",
+        "func worker() {\n local r\nspin:\n call r, noop, ()\n jmp spin\n}\n",
+        "func main() {\n local r, t\n call r, say, ()\n spawn t, worker, ()\n join r, t\n ret r\n}"
+    ));
+}
+
+/// Programs that trap below calls, in a joined thread, and down a chain of joins.
+const TRAPPING: [&str; 4] = [
+    "func f(x) {\n local s\n ldk s, \"s\"\n add x, x, s\n ret x\n}\n\
+     func g(x) {\n call x, f, (x)\n ret x\n}\n\
+     func main() {\n local a\n ldi a, 1\n call a, g, (a)\n ret a\n}",
+    // Recursion 40 deep, then a trap: the stack has every frame.
+    "func down(n) {\n local one, t\n ldi one, 0\n eq t, n, one\n jmpif t, bottom\n ldi one, 1\n sub n, n, one\n\
+     call t, down, (n)\n ret t\nbottom:\n trap \"bottom\"\n}\n\
+     func main() {\n local n\n ldi n, 40\n call n, down, (n)\n ret n\n}",
+    "func f(x) {\n local s\n ldk s, \"s\"\n add x, x, s\n ret x\n}\n\
+     func worker() {\n local r\n ldi r, 1\n call r, f, (r)\n ret r\n}\n\
+     func main() {\n local t, n\n spawn t, worker, ()\n join n, t\n ret n\n}",
+    "func inner() {\n local r\n ldi r, 0\n div r, r, r\n ret r\n}\n\
+     func outer() {\n local t, r\n spawn t, inner, ()\n join r, t\n ret r\n}\n\
+     func wait(t) {\n local r\n join r, t\n ret r\n}\n\
+     func main() {\n local t, r\n spawn t, outer, ()\n call r, wait, (t)\n ret r\n}",
+];
+
+#[test]
+fn every_engine_reports_the_references_call_stack_and_joined_traps() {
+    for text in TRAPPING {
+        let program = load(text);
+        let report = |engine: &Engine| {
+            let vm = Vm::new(Config::new().engine(engine.clone()));
+            match vm.run(&program.module, std::io::sink()).unwrap().outcome.end {
+                // The whole report, presentation included, down the chain of joined traps.
+                End::Trapped(trap) => format!("{trap:#?}"),
+                other => panic!("{engine:?}: {other:?}\n{text}"),
+            }
+        };
+        let want = report(&Engine::reference());
+        assert!(want.contains("callers: Some("), "{want}");
+        for engine in engines() {
+            assert_eq!(report(&engine), want, "{engine:?}\n{text}");
+        }
+    }
+}
