@@ -116,13 +116,16 @@ struct Large {
 
 /// What the allocators of one run share when guest threads run on several OS threads (each
 /// with its own [`Heap`], see `par.rs`): the byte budget of `max_heap_bytes` and the request
-/// for a collection. Allocators touch it only when they take memory from the system (a chunk
-/// or a large cell), never per cell.
+/// for a collection. Allocators touch it only when they take a chunk or a large cell into use,
+/// never per cell.
 #[derive(Debug, Default)]
 pub struct Budget {
+    /// Bytes the heaps hold from the system (what the limit bounds).
     pub bytes: AtomicUsize,
+    /// The part of `bytes` in spare chunks: held, but free (see `Heap::took`).
+    pub spare: AtomicUsize,
     pub peak: AtomicUsize,
-    /// `bytes` right after the last collection (see `Heap::grow`).
+    /// The bytes in use (`bytes - spare`) right after the last collection (see `Heap::took`).
     pub after_gc: AtomicUsize,
     /// Some allocator went past half the limit: collect at the next safepoint.
     pub gc: AtomicBool,
@@ -168,8 +171,10 @@ pub struct Heap {
     bump: [(*mut u64, *mut u64); N_CLASSES],
     bytes_since_gc: usize,
     threshold: usize,
+    /// Bytes held from the system: chunks (spare ones included), large cells, register stacks.
     heap_bytes: usize,
-    /// `heap_bytes` right after the last collection (see `grow`).
+    /// The bytes in use (`heap_bytes` but the spare chunks) right after the last collection
+    /// (see `Heap::took`).
     after_gc: usize,
     max_heap_bytes: usize,
     min_threshold: usize,
@@ -189,6 +194,30 @@ pub struct Heap {
 // between threads only through `AtomicU64` words.
 unsafe impl Send for Heap {}
 
+/// Whether a heap with `in_use` bytes in use (held from the system, spare chunks excepted),
+/// `after_gc` of them in use right after the last collection, should collect at the next
+/// safepoint although the usual threshold (as much allocated as was live) is not reached,
+/// because it is getting near `max` [limit.memory]: past half the limit, once it has used half
+/// the room the last collection left, or once less than two chunks of room are left.
+///
+/// Asked each time the heap takes a chunk (a fresh one or a spare), a large cell or register
+/// stack into use, which is the only moment the room shrinks, and answered yes before the room
+/// is gone: the request is served at the next safepoint, and until then the allocator still has
+/// the chunk just taken plus one more chunk of room (for another size class) whenever the last
+/// collection left at least two. So only live data, never uncollected garbage, makes a run fail:
+/// a program whose cells between two safepoints fit in those chunks finishes under any limit one
+/// chunk (two for two size classes) above what it holds after a collection. Spare chunks do not
+/// count as in use: they were free when the room was measured, and counting them let every
+/// collection leave less room than the one before until a run of garbage failed (a 48-byte
+/// object loop under 3 MiB). And a run whose live data sits near the limit collects after each
+/// half of the shrinking room (a few dozen collections to reach the limit), not at every new
+/// chunk: a live list at 80% of 256 MiB took 319 collections and 34 s that way.
+fn near_limit(in_use: usize, after_gc: usize, max: usize) -> bool {
+    let after = after_gc.min(in_use);
+    in_use > max / 2
+        && (in_use - after >= max.saturating_sub(after) / 2 || max.saturating_sub(in_use) < 2 * CHUNK_BYTES)
+}
+
 /// Word `i` of the cell at `cell`: the one primitive every access to a cell goes through.
 ///
 /// # Safety
@@ -197,18 +226,6 @@ unsafe impl Send for Heap {}
 /// one the collector is working on), and `i` is below the cell's size in words (object slots are
 /// bounded by the verified field slot [verify.field-slot] or the class's field count, array and
 /// string words by the layout table and the stored length).
-/// Whether a heap of `total` bytes, `after_gc` of them there after the last collection, should
-/// collect at the next safepoint although the usual threshold (as much allocated as was live)
-/// is not reached, because it is getting near `max` [limit.memory]: past half the limit, once it
-/// has used half the room the last collection left. So only live data, never uncollected
-/// garbage, makes a run fail; and a run whose live data sits near the limit collects after each
-/// half of the shrinking room (a few dozen collections to reach the limit), not at every new
-/// chunk: a live list at 80% of 256 MiB took 319 collections and 34 s that way.
-fn near_limit(total: usize, after_gc: usize, max: usize) -> bool {
-    let after = after_gc.min(total);
-    total > max / 2 && total - after >= (max.saturating_sub(after)) / 2
-}
-
 #[inline(always)]
 unsafe fn word<'a>(cell: *mut u64, i: usize) -> &'a AtomicU64 {
     // SAFETY: in bounds of a live allocation (the caller's contract); AtomicU64 has the
@@ -280,30 +297,69 @@ impl Heap {
         self.heap_bytes
     }
 
+    /// Takes `bytes` more from the system into use, within the limit.
     fn grow(&mut self, bytes: usize) -> Result<(), OutOfMemory> {
-        if let Some(b) = &self.budget {
-            let total = b.bytes.fetch_add(bytes, Relaxed).saturating_add(bytes);
-            if total > self.max_heap_bytes {
+        self.charge(bytes)?;
+        self.took();
+        Ok(())
+    }
+
+    /// Counts `bytes` more held from the system against the limit. Past it, spare chunks go back
+    /// to the system first (they are free memory kept for reuse, not data), then it fails.
+    fn charge(&mut self, bytes: usize) -> Result<(), OutOfMemory> {
+        loop {
+            if let Some(b) = &self.budget {
+                let total = b.bytes.fetch_add(bytes, Relaxed).saturating_add(bytes);
+                if total <= self.max_heap_bytes {
+                    b.peak.fetch_max(total, Relaxed);
+                    self.heap_bytes += bytes;
+                    return Ok(());
+                }
                 b.bytes.fetch_sub(bytes, Relaxed);
+            } else {
+                let total = self.heap_bytes.checked_add(bytes).ok_or(OutOfMemory)?;
+                if total <= self.max_heap_bytes {
+                    self.heap_bytes = total;
+                    self.stats.peak_heap_bytes = self.stats.peak_heap_bytes.max(total);
+                    return Ok(());
+                }
+            }
+            if !self.free_spare() {
                 return Err(OutOfMemory);
             }
-            b.peak.fetch_max(total, Relaxed);
-            if near_limit(total, b.after_gc.load(Relaxed), self.max_heap_bytes) {
+        }
+    }
+
+    /// The heap took memory into use (a chunk, fresh or spare, a large cell, register stack):
+    /// the one moment the room below the limit shrinks, so the moment to ask for a collection
+    /// when it is getting near (`near_limit`).
+    fn took(&mut self) {
+        if let Some(b) = &self.budget {
+            let in_use = b.bytes.load(Relaxed).saturating_sub(b.spare.load(Relaxed));
+            if near_limit(in_use, b.after_gc.load(Relaxed), self.max_heap_bytes) {
                 b.gc.store(true, Relaxed);
             }
-            self.heap_bytes += bytes;
-            return Ok(());
-        }
-        let total = self.heap_bytes.checked_add(bytes).ok_or(OutOfMemory)?;
-        if total > self.max_heap_bytes {
-            return Err(OutOfMemory);
-        }
-        self.heap_bytes = total;
-        self.stats.peak_heap_bytes = self.stats.peak_heap_bytes.max(total);
-        if near_limit(total, self.after_gc, self.max_heap_bytes) {
+        } else if near_limit(self.in_use(), self.after_gc, self.max_heap_bytes) {
             self.gc_requested = true;
         }
-        Ok(())
+    }
+
+    /// Bytes held but for the spare chunks.
+    fn in_use(&self) -> usize {
+        self.heap_bytes - self.spare.len() * CHUNK_BYTES
+    }
+
+    /// Returns a spare chunk to the system, if there is one.
+    fn free_spare(&mut self) -> bool {
+        let Some(base) = self.spare.pop() else { return false };
+        self.heap_bytes -= CHUNK_BYTES;
+        if let Some(b) = &self.budget {
+            b.bytes.fetch_sub(CHUNK_BYTES, Relaxed);
+            b.spare.fetch_sub(CHUNK_BYTES, Relaxed);
+        }
+        // SAFETY: a spare chunk came from alloc_zeroed with this layout and is unused.
+        unsafe { alloc::dealloc(base as *mut u8, chunk_layout()) };
+        true
     }
 
     /// Counts `bytes` of a thread's register stack against the heap limit, as if they were
@@ -366,6 +422,11 @@ impl Heap {
             Some(b) => {
                 // SAFETY: a spare chunk is CHUNK_BYTES of memory owned by the heap, unused.
                 unsafe { ptr::write_bytes(b, 0, CHUNK_WORDS) };
+                if let Some(budget) = &self.budget {
+                    budget.spare.fetch_sub(CHUNK_BYTES, Relaxed);
+                }
+                // Taking a spare into use shrinks the room as a fresh chunk does (`near_limit`).
+                self.took();
                 b
             }
             None => {
@@ -726,16 +787,28 @@ impl Heap {
         }
         heaps[0].mark_stack = stack;
         let live: usize = heaps.iter_mut().map(|h| h.sweep()).sum();
+        // Spare chunks are held but free, and a heap's spares are no use to the others': they
+        // could keep another heap from growing while the room in use says there is plenty. So
+        // all the heaps keep at most a quarter of the room left in spares, the rest goes back.
+        let max = heaps[0].max_heap_bytes;
+        let in_use: usize = heaps.iter().map(|h| h.in_use()).sum();
+        let mut keep = max.saturating_sub(in_use) / 4 / CHUNK_BYTES;
+        for h in heaps.iter_mut() {
+            while h.spare.len() > keep {
+                h.free_spare();
+            }
+            keep -= h.spare.len();
+        }
         if let Some(b) = heaps[0].budget.as_ref() {
             b.gc.store(false, Relaxed);
-            b.after_gc.store(b.bytes.load(Relaxed), Relaxed);
+            b.after_gc.store(b.bytes.load(Relaxed).saturating_sub(b.spare.load(Relaxed)), Relaxed);
         }
         let pause = start.elapsed();
         for h in heaps.iter_mut() {
             h.bytes_since_gc = 0;
             h.threshold = live.max(h.min_threshold);
             h.gc_requested = false;
-            h.after_gc = h.heap_bytes;
+            h.after_gc = h.in_use();
         }
         (live, pause)
     }
@@ -854,6 +927,9 @@ impl Heap {
     fn release_chunk(&mut self, base: *mut u64) {
         if self.spare.len() < SPARE_CHUNKS {
             self.spare.push(base);
+            if let Some(b) = &self.budget {
+                b.spare.fetch_add(CHUNK_BYTES, Relaxed);
+            }
         } else {
             self.heap_bytes -= CHUNK_BYTES;
             if let Some(b) = &self.budget {
@@ -979,6 +1055,89 @@ mod tests {
         assert!(heap.heap_bytes() < 8 << 20, "heap grew to {}", heap.heap_bytes());
         // SAFETY: as above.
         assert_eq!(unsafe { heap.array_get(big, 49) }, small_int(49).unwrap());
+    }
+
+    /// Allocates `n` objects of 4 slots, each garbage once the next is made, collecting as the
+    /// VM does (at the next safepoint, here the next allocation, when one is requested) with the
+    /// last object as the only root; returns the collections.
+    fn garbage_loop(heap: &mut Heap, n: usize) -> Result<u64, OutOfMemory> {
+        let mut last = NIL;
+        for _ in 0..n {
+            if heap.gc_requested {
+                // SAFETY: `last` is the live object just made (or nil); nothing else is used again.
+                unsafe { heap.collect(&[4], [last]) };
+            }
+            last = heap.new_object(0, 4)?;
+        }
+        Ok(heap.stats.collections)
+    }
+
+    /// [limit.memory]: garbage never counts. 14 MiB of garbage objects under 3 MiB, and under
+    /// two chunks (one for the live object, one to allocate into), the smallest limit that can
+    /// hold them; the engine stopped with out of memory under 3 MiB, reusing the spare chunks a
+    /// collection kept without asking for the next one.
+    #[test]
+    fn garbage_objects_never_exhaust_a_small_limit() {
+        for max in [3 << 20, 2 * CHUNK_BYTES] {
+            let mut heap = Heap::new(max, DEFAULT_GC_THRESHOLD);
+            let collections = garbage_loop(&mut heap, 300_000).unwrap_or_else(|_| panic!("out of memory under {max}"));
+            assert!(collections > 0, "{max}");
+            assert!(heap.stats.peak_heap_bytes <= max, "{max}");
+        }
+    }
+
+    /// A collection is requested while another chunk still fits, when the last one left two
+    /// chunks of room or more: a size class taking the chunk that makes the request must not
+    /// leave another one without room before the safepoint (`near_limit`).
+    #[test]
+    fn a_collection_is_requested_while_a_chunk_of_room_is_left() {
+        let max = 16 * CHUNK_BYTES;
+        let mut heap = Heap::new(max, DEFAULT_GC_THRESHOLD);
+        // Room 2.5 chunks after a collection: half of it is more than one chunk.
+        heap.reserve_stack(max - 5 * CHUNK_BYTES / 2).unwrap();
+        // SAFETY: nothing allocated, no root.
+        unsafe { heap.collect(&[], []) };
+        assert!(!heap.gc_requested);
+        heap.new_object(0, 4).unwrap();
+        assert!(heap.gc_requested, "1.5 chunks of room left and no collection requested");
+        // Another size class (5 words, the object's is 6) still gets a chunk before the safepoint.
+        assert!(heap.new_array(0).is_ok());
+    }
+
+    /// The heaps of a parallel run share the limit but not their spare chunks: after a
+    /// collection they keep at most a quarter of the room in spares, or one thread's garbage,
+    /// collected, would keep another from growing although nearly nothing is in use.
+    #[test]
+    fn spare_chunks_do_not_keep_another_heap_from_growing() {
+        let max = 16 * CHUNK_BYTES;
+        let budget = Arc::new(Budget::default());
+        let mut a = Heap::shared(max, DEFAULT_GC_THRESHOLD, budget.clone());
+        let mut b = Heap::shared(max, DEFAULT_GC_THRESHOLD, budget.clone());
+        let per_chunk = CHUNK_WORDS / 6;
+        for _ in 0..12 * per_chunk {
+            a.new_object(0, 4).unwrap();
+        }
+        // SAFETY: no root: every cell of both heaps is garbage and never used again.
+        unsafe { Heap::collect_all(&mut [&mut a, &mut b], &[4], []) };
+        assert!(budget.bytes.load(Relaxed) <= max / 4, "{} bytes held", budget.bytes.load(Relaxed));
+        for _ in 0..8 * per_chunk {
+            b.new_object(0, 4).expect("room for 8 chunks of 16 with nothing live");
+        }
+    }
+
+    /// Spare chunks are free memory: a large cell that fits in the limit but for them gets them
+    /// back from the system rather than failing.
+    #[test]
+    fn spare_chunks_give_way_to_a_large_cell() {
+        let max = 16 * CHUNK_BYTES;
+        let mut heap = Heap::new(max, DEFAULT_GC_THRESHOLD);
+        for _ in 0..8 * (CHUNK_WORDS / 6) {
+            heap.new_object(0, 4).unwrap();
+        }
+        // SAFETY: no root: every cell is garbage and never used again.
+        unsafe { heap.collect(&[4], []) };
+        assert!(!heap.spare.is_empty());
+        assert!(heap.new_array(14 * CHUNK_WORDS).is_ok());
     }
 
     #[test]
