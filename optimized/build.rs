@@ -45,6 +45,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_new_skips_gc_threshold", "suites"),
     ("jit_send_known_receiver_skips_test", "suites"),
     ("jit_call_enters_past_self_check", "suites"),
+    ("jit_mixed_int_unscaled", "suites"),
     // The JIT's facts about kinds (src/jit/kinds.rs) and float homes.
     ("jit_entry_skips_kind_check", "suites"),
     ("jit_mov_skips_float_home", "suites"),

@@ -428,6 +428,37 @@ impl<'p> Emitter<'p> {
         scratch
     }
 
+    /// Register `r` as a double in xmm register `scratch`: a SmallFloat decoded, or a SmallInt
+    /// converted as [value.itof] does (`cvtsi2sd` rounds to nearest, ties to even, as `as f64`
+    /// does); anything else leaves before op `pc`. For the operand beside a known SmallFloat.
+    fn float_or_int_in(&mut self, pc: usize, r: u16, scratch: u8) -> u8 {
+        let e = self.test_exit(pc);
+        dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(r)]);
+        // (The planted bug converts the SmallInt's word, tag and all.)
+        let shift = if cfg!(lockstep_mutant = "jit_mixed_int_unscaled") { 0 } else { 3 };
+        if self.kind(pc, r) == Kind::Int {
+            dynasm!(self.a ; .arch x64 ; sar rax, shift ; cvtsi2sd Rx(scratch), rax);
+            return scratch;
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; test al, 4
+            ; jz >not_float
+        );
+        self.decode(0, scratch);
+        dynasm!(self.a
+            ; .arch x64
+            ; jmp >done
+            ; not_float:
+            ; test al, 1
+            ; jz =>e
+            ; sar rax, shift
+            ; cvtsi2sd Rx(scratch), rax
+            ; done:
+        );
+        scratch
+    }
+
     /// Register `r` into general register `g` (0 `rax`, 1 `rcx`), leaving unless it is a
     /// SmallInt (known at op `pc`, or tested).
     fn int_in(&mut self, pc: usize, r: u16, g: u8) {
@@ -465,8 +496,19 @@ impl<'p> Emitter<'p> {
     /// second operand's xmm register, the result encoded (leaving when it has no SmallFloat),
     /// stored, and kept in `d`'s home.
     fn float_arith(&mut self, pc: usize, d: u16, a: u16, b: u16, f: impl FnOnce(&mut VecAssembler<X64Relocation>, u8)) {
-        let xa = self.float_in(pc, a, 0);
-        let xb = self.float_in(pc, b, 1);
+        // An operand beside a known SmallFloat may be a SmallInt, converted ([value.mixed-arith]);
+        // beside a guessed one it may not (two ints are integer arithmetic).
+        let (ka, kb) = (self.kind(pc, a), self.kind(pc, b));
+        let xa = if ka != Kind::Float && kb == Kind::Float {
+            self.float_or_int_in(pc, a, 0)
+        } else {
+            self.float_in(pc, a, 0)
+        };
+        let xb = if kb != Kind::Float && ka == Kind::Float {
+            self.float_or_int_in(pc, b, 1)
+        } else {
+            self.float_in(pc, b, 1)
+        };
         if xa != 0 {
             dynasm!(self.a ; .arch x64 ; movapd xmm0, Rx(xa));
         }
