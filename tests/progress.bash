@@ -6,11 +6,12 @@
 #   progress_step                     # after each unit
 #   progress_stop                     # at the end
 #
-# A background ticker prints `NAME: DONE/TOTAL UNIT, ELAPSED elapsed, about LEFT left (now:
-# WHAT)` every PROGRESS_EVERY seconds: 10 on a terminal, 30 into a file or a CI log (a line each
-# time, so a 20-minute run adds 40 lines to the log, not thousands); 0 turns it off. Nothing is
-# printed for work that ends before the first tick. The time left assumes the remaining units
-# take as long, on average, as the ones done.
+# A background ticker prints `NAME: DONE/TOTAL UNIT, RATE, ELAPSED elapsed, about LEFT left
+# (now: WHAT)` every PROGRESS_EVERY seconds: 10 on a terminal, 30 into a file or a CI log (a
+# line each time, so a 20-minute run adds 40 lines to the log, not thousands); 0 turns it off.
+# Nothing is printed for work that ends before the first tick. The time left assumes the
+# remaining units take as long, on average, as the ones done. tests/src/progress.rs prints the
+# same lines from inside the test suites (the differential properties).
 
 # 75 -> 1m15s, 3725 -> 1h02m.
 progress_duration() {
@@ -20,6 +21,19 @@ progress_duration() {
   else printf '%ds' "$s"; fi
 }
 
+# DONE units in S seconds as units per second, minute or hour, whichever is at least 1 (`25/s`,
+# `1.3/min`, `0.9/h` below one an hour), one decimal below 10; nothing before the first second.
+progress_rate() {
+  local done=$1 s=$2 per scale t
+  [ "$done" -gt 0 ] && [ "$s" -gt 0 ] || return 0
+  for per in s:1 min:60 h:3600; do
+    scale=${per#*:} per=${per%:*}
+    [ $((done * scale)) -lt "$s" ] || break
+  done
+  t=$((done * scale * 10 / s))
+  if [ $t -lt 100 ]; then printf '%d.%d/%s' $((t / 10)) $((t % 10)) "$per"; else printf '%d/%s' $((t / 10)) "$per"; fi
+}
+
 # The line for DONE units and WHAT at time NOW (seconds since the epoch).
 progress_line() {
   local done=$1 what=$2 now=$3
@@ -27,8 +41,9 @@ progress_line() {
   if [ "$done" -gt 0 ]; then
     left="about $(progress_duration $((elapsed * (_progress_total - done) / done))) left"
   fi
-  printf '%s: %s/%s %s, %s elapsed, %s' "$_progress_name" "$done" "$_progress_total" "$_progress_unit" \
-    "$(progress_duration "$elapsed")" "$left"
+  local rate; rate=$(progress_rate "$done" "$elapsed")
+  printf '%s: %s/%s %s%s, %s elapsed, %s' "$_progress_name" "$done" "$_progress_total" "$_progress_unit" \
+    "${rate:+, $rate}" "$(progress_duration "$elapsed")" "$left"
   [ -z "$what" ] || printf ' (now: %s)' "$what"
   printf '\n'
 }

@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod progress;
 pub mod script;
 pub mod smith;
 

@@ -17,10 +17,13 @@
 //! unreduced program for `lockstep run`. `LOCKSTEP_SMITH_CASES=N` changes the number of cases.
 //!
 //! Case counts keep this file near 10 s in release mode on one core; each property prints its
-//! programs per second and the outcome mix (`cargo test -- --nocapture`).
+//! programs per second and the outcome mix (`cargo test -- --nocapture`), and while it runs a
+//! progress line on stderr every `PROGRESS_EVERY` seconds (10 on a terminal, else 30; 0: none),
+//! shown without `--nocapture` (`lockstep_tests::progress`).
 
 use lockstep_spec::program::Program;
 use lockstep_spec::Opcode;
+use lockstep_tests::progress::Progress;
 use lockstep_tests::smith::oracle::{self, Verdict};
 use lockstep_tests::smith::{self, Generated, Options, Stats};
 use lockstep_tests::{repo_root, Engine, RunSettings};
@@ -59,9 +62,15 @@ fn property(name: &str, cases: u32, check: impl Fn(u64, &mut Stats) -> Result<()
     }
     let cases = env_u64("LOCKSTEP_SMITH_CASES").map_or(cases, |n| n as u32);
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    // A line on stderr every PROGRESS_EVERY seconds (lockstep_tests::progress) while it runs.
+    let progress = Mutex::new(Progress::new(name, u64::from(cases), "programs"));
     // Seeds are not shrunk (a nearby seed is an unrelated program); `smith::shrink` reduces
     // the failing program itself.
-    let result = runner.run(&any::<u64>().no_shrink(), |seed| run_one(seed).map_err(TestCaseError::fail));
+    let result = runner.run(&any::<u64>().no_shrink(), |seed| {
+        let result = run_one(seed).map_err(TestCaseError::fail);
+        progress.lock().unwrap_or_else(|e| e.into_inner()).step();
+        result
+    });
     let elapsed = started.elapsed().as_secs_f64();
     let stats = stats.into_inner().unwrap_or_else(|e| e.into_inner());
     println!("{name}: {cases} programs in {elapsed:.2} s ({:.0} programs/s); {stats}", f64::from(cases) / elapsed);
