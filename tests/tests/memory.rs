@@ -1,6 +1,6 @@
 //! [limit.memory] on every engine: a program that keeps growing its heap stops with the clean
 //! out-of-memory error, while one that allocates as much in total but lets it go finishes
-//! (garbage is not counted against the limit).
+//! (garbage is not counted against the limit, nor the register stacks of threads that ended).
 
 use lockstep_spec::program::load_program;
 use lockstep_tests::{Engine, RunSettings};
@@ -34,11 +34,15 @@ fn a_growing_heap_stops_with_the_out_of_memory_error() {
 
 #[test]
 fn garbage_does_not_count_against_the_limit() {
-    let program = program(false);
+    finishes_under_the_limit(&program(false), "0");
+}
+
+/// `program` returns `value` on every engine under the limit.
+fn finishes_under_the_limit(program: &lockstep_spec::program::Program, value: &str) {
     for &engine in Engine::ALL {
-        let outcome = engine.run_with(&program, &settings()).unwrap_or_else(|e| panic!("{engine:?}: {e}"));
+        let outcome = engine.run_with(program, &settings()).unwrap_or_else(|e| panic!("{engine:?}: {e}"));
         assert!(
-            matches!(&outcome.end, lockstep_spec::outcome::End::Finished { value } if value == "0"),
+            matches!(&outcome.end, lockstep_spec::outcome::End::Finished { value: v } if v == value),
             "{engine:?}: {}",
             outcome.to_json()
         );
@@ -70,4 +74,42 @@ fn compiled_code_allocates_toward_collections_as_the_interpreter_does() {
     let interpreted = gc(lockstep_optimized::JitMode::Off);
     assert!(interpreted.0 >= 20, "the program collects often: {interpreted:?}");
     assert_eq!(gc(lockstep_optimized::JitMode::Always), interpreted, "(collections, peak heap, live after the last)");
+}
+
+/// A thread's register stack counts against the limit while it grows ([limit.memory]) and is
+/// given back when the thread ends: 40 threads, one after another, each recursing 2000 calls
+/// deep in a function of 65 registers (about 1 MiB of registers each), fit in 8 MiB together.
+#[test]
+fn the_register_stacks_of_ended_threads_are_given_back_to_the_limit() {
+    let locals: Vec<String> = (0..60).map(|i| format!("p{i}")).collect();
+    let text = format!(
+        "func deep(n) {{\n local z, one, c, r, {}\n ldi z, 0\n eq c, n, z\n jmpif c, done\n ldi one, 1\n \
+         sub n, n, one\n call r, deep, (n)\n ret r\ndone:\n ret n\n}}\n\
+         func worker() {{\n local d, r\n ldi d, 2000\n call r, deep, (d)\n ret r\n}}\n\
+         func main() {{\n local i, n, one, c, t, r\n ldi i, 0\n ldi n, 40\n ldi one, 1\nloop:\n \
+         spawn t, worker, ()\n join r, t\n add i, i, one\n lt c, i, n\n jmpif c, loop\n ret i\n}}\n",
+        locals.join(", ")
+    );
+    finishes_under_the_limit(&load_program(text.as_bytes(), "stacks.lsa").unwrap(), "40");
+}
+
+/// `--stats`' live bytes after the last collection count every cell that survived it, large
+/// cells (here an array of 200,000 elements, 1.6 MB) as well as small ones.
+#[test]
+fn the_live_bytes_after_a_collection_count_large_cells() {
+    let text = "func main() {\n local big, a, n, i, one, t\n ldi n, 200000\n anew big, n\n ldi i, 0\n ldi one, 1\n \
+                ldi n, 20000\nloop:\n anew a, one\n add i, i, one\n lt t, i, n\n jmpif t, loop\n alen t, big\n ret t\n}\n";
+    let program = load_program(text.as_bytes(), "large.lsa").unwrap();
+    for stm in [false, true] {
+        let config = lockstep_optimized::Config {
+            stats: true,
+            stm,
+            gc_threshold_bytes: 256 << 10,
+            ..lockstep_optimized::Config::default()
+        };
+        let report = lockstep_optimized::run_with_stats(&program.module, &config).expect("runs");
+        let gc = report.stats.expect("stats were asked for").gc;
+        assert!(gc.collections >= 1, "stm {stm}: the program collects: {gc:?}");
+        assert!(gc.live_bytes_after_last_gc >= 200_000 * 8, "stm {stm}: the array is live: {gc:?}");
+    }
 }
