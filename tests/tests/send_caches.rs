@@ -108,19 +108,23 @@ fn colliding_entries_of_the_global_method_cache_never_answer_for_another_class_o
 }
 
 /// `--stats` counts the program's send sites, the state each site ended in, and one hit or miss
-/// per send: here two sites, both megamorphic, and one lookup per send of `sends()`.
+/// per send: here two sites, both megamorphic, and one lookup per send of `sends()`; with
+/// `--stm=off` and in a parallel run (which adds up its threads' figures).
 #[test]
 fn the_stats_count_every_send_site_its_state_and_every_lookup() {
     let text = program_text();
     let program = load_program(text.as_bytes(), "send_caches.lsa").unwrap_or_else(|e| panic!("{e}"));
-    let config = lockstep_optimized::Config {
-        stats: true,
-        stm: false,
-        jit: lockstep_optimized::JitMode::Off,
-        ..lockstep_optimized::Config::default()
-    };
-    let report = lockstep_optimized::run_with_stats(&program.module, &config).expect("runs");
-    let ic = report.stats.expect("stats were asked for").inline_caches;
-    assert_eq!((ic.sites, ic.megamorphic, ic.uninitialized + ic.monomorphic + ic.polymorphic), (2, 2, 0), "{ic:?}");
-    assert_eq!(ic.hits + ic.misses, sends().len() as u64, "{ic:?}");
+    for stm in [false, true] {
+        let config = lockstep_optimized::Config {
+            stats: true,
+            stm,
+            jit: lockstep_optimized::JitMode::Off,
+            ..lockstep_optimized::Config::default()
+        };
+        let report = lockstep_optimized::run_with_stats(&program.module, &config).expect("runs");
+        let ic = report.stats.expect("stats were asked for").inline_caches;
+        let states = (ic.sites, ic.megamorphic, ic.uninitialized + ic.monomorphic + ic.polymorphic);
+        assert_eq!(states, (2, 2, 0), "stm {stm}: {ic:?}");
+        assert_eq!(ic.hits + ic.misses, sends().len() as u64, "stm {stm}: {ic:?}");
+    }
 }
