@@ -56,6 +56,11 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_element_skips_bounds_check", "suites"),
     ("jit_div_skips_zero_check", "suites"),
     ("jit_call_skips_room_check", "suites"),
+    ("jit_enters_unreached_op", "suites"),
+    // Tier 2 (src/jit/tier2.rs).
+    ("tier2_float_skips_range_check", "suites"),
+    ("tier2_exit_skips_write_back", "suites"),
+    ("tier2_stale_window", "suites"),
 ];
 
 fn main() {

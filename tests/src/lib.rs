@@ -79,6 +79,11 @@ pub enum Engine {
     /// `--stm=off --jit=stress:1`: compiled code that leaves for the interpreter before a
     /// pseudo-random quarter of the ops and resumes after them.
     OptimizedSerialJitStress,
+    /// `--stm=off --jit=opt`: loops in tier 2 (Cranelift, unboxed values), entered from tier 1.
+    OptimizedSerialOpt,
+    /// `--jit=opt-stress:1` under the STM: tier 2 leaves before a pseudo-random quarter of its
+    /// ops and tier 1 before another, so that every exit's write-back runs.
+    OptimizedOptStress,
 }
 
 /// How an optimized engine is configured: (`stm`, `stm_solo`, `jit`).
@@ -93,6 +98,8 @@ fn optimized_setup(e: Engine) -> Option<(bool, bool, lockstep_optimized::JitMode
         Engine::OptimizedSerialJit => (false, true, Always),
         Engine::OptimizedBarriersJit => (true, false, Always),
         Engine::OptimizedSerialJitStress => (false, true, Stress(1)),
+        Engine::OptimizedSerialOpt => (false, true, Opt),
+        Engine::OptimizedOptStress => (true, true, OptStress(1)),
     })
 }
 
@@ -106,6 +113,8 @@ impl Engine {
         Engine::OptimizedSerialJit,
         Engine::OptimizedBarriersJit,
         Engine::OptimizedSerialJitStress,
+        Engine::OptimizedSerialOpt,
+        Engine::OptimizedOptStress,
     ];
 
     /// Whether the engine can be told which schedule to follow (`seed:N`, `replay:FILE`). An

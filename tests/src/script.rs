@@ -13,6 +13,9 @@
 //!                                              (exec.invoke), `args` its arguments as text
 //! fuel: 1000                                <- optional: fuel per thread
 //! schedule: seed:3                          <- optional: round-robin (default), seed:N
+//! runs: 24                                  <- optional: run it this many times on each engine
+//!                                              (every run must pass): for what an engine's
+//!                                              stress mode meets only in some runs
 //! --- program                               <- assembly text, up to the next `---`/`###`
 //! func main() { ... }
 //! --- bytes                                 <- or: a binary module as hex (whitespace ignored,
@@ -62,6 +65,8 @@ pub struct Case {
     pub fuel: Option<u64>,
     pub schedule: Option<String>,
     pub max_heap: Option<usize>,
+    /// `runs: N`: how many times each engine runs the case (1 by default).
+    pub runs: u32,
     pub input: Input,
     pub stdout: Vec<u8>,
     pub expect: Expect,
@@ -164,6 +169,7 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
         fuel: None,
         schedule: None,
         max_heap: None,
+        runs: 1,
         input: Input::Text(String::new()),
         stdout: Vec::new(),
         expect: Expect::Deadlock,
@@ -190,6 +196,7 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
             "invoke" => case.invoke = Some(value.to_string()),
             "fuel" => case.fuel = Some(value.parse().map_err(|_| err(file, at, format!("bad fuel `{value}`")))?),
             "schedule" => case.schedule = Some(value.to_string()),
+            "runs" => case.runs = value.parse().map_err(|_| err(file, at, format!("bad runs `{value}`")))?,
             "max-heap" => {
                 case.max_heap = Some(value.parse().map_err(|_| err(file, at, format!("bad max-heap `{value}`")))?)
             }

@@ -80,6 +80,11 @@ pub(super) struct Kinds {
     /// Per op: the kind an arithmetic op guesses its operands are (its tests of them then
     /// leave through the guess's own exit, `x64.rs`), or `Any` when it does not guess.
     pub guess: Vec<Kind>,
+    /// Per op: whether compiled code's own paths reach it. One they do not (the jump of a fused
+    /// comparison, `code::fuse`, which the fused op jumps over) has no facts, but the ops after
+    /// it rely on facts its own path never established, so its way in from outside leaves at
+    /// once (`x64.rs`, `entry_checks`): tier 2 leaves before such jumps.
+    pub reached: Vec<bool>,
 }
 
 impl Kinds {
@@ -116,7 +121,12 @@ pub(super) fn analyse(prog: &Program, func: u32, guesses: &[Guess], self_class: 
     let f = &prog.funcs[func as usize];
     let (n, regs) = (f.code.len(), f.regs as usize);
     if n.saturating_mul(regs) > MAX_CELLS || guesses.len() != n {
-        return Kinds { at: vec![vec![Kind::Any; regs]; n], home: vec![None; regs], guess: vec![Kind::Any; n] };
+        return Kinds {
+            at: vec![vec![Kind::Any; regs]; n],
+            home: vec![None; regs],
+            guess: vec![Kind::Any; n],
+            reached: vec![true; n],
+        };
     }
     let guessed: Vec<Kind> = f.code.iter().zip(guesses).map(|(op, &g)| guessed(op, g)).collect();
     let mut at: Vec<Option<Vec<Kind>>> = vec![None; n];
@@ -151,6 +161,7 @@ pub(super) fn analyse(prog: &Program, func: u32, guesses: &[Guess], self_class: 
             }
         }
     }
+    let reached = at.iter().map(Option::is_some).collect();
     // Ops that compiled code never reaches but by their entry check: nothing known.
     let at: Vec<Vec<Kind>> = at.into_iter().map(|s| s.unwrap_or_else(|| vec![Kind::Any; regs])).collect();
     // Homes for the registers most often read as SmallFloats.
@@ -179,7 +190,7 @@ pub(super) fn analyse(prog: &Program, func: u32, guesses: &[Guess], self_class: 
             _ => Kind::Any,
         })
         .collect();
-    Kinds { at, home, guess }
+    Kinds { at, home, guess, reached }
 }
 
 /// The operands an op reads where a float home saves a load and a decode.

@@ -25,6 +25,8 @@ mod code_memory;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod kinds;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
+mod tier2;
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 mod x64;
 
 use crate::code::Program;
@@ -46,6 +48,12 @@ pub enum JitMode {
     /// (chosen by the seed, the function and the op) and is re-entered after the interpreter ran
     /// them: every resume path gets exercised. For the test suites.
     Stress(u64),
+    /// `Always`, and tier 2 too: each loop that tier 2 translates is compiled by Cranelift with
+    /// the function (`tier2.rs`) and entered from tier 1 at its header.
+    Opt,
+    /// `Opt` with `Stress`'s exits in tier 1, and tier 2 leaving before a pseudo-random quarter
+    /// of its ops (other ones than tier 1's), so that every exit writes its state back.
+    OptStress(u64),
 }
 
 impl JitMode {
@@ -55,9 +63,13 @@ impl JitMode {
             "off" => Ok(JitMode::Off),
             "on" => Ok(JitMode::On),
             "always" => Ok(JitMode::Always),
-            _ => match s.strip_prefix("stress:").map(str::parse::<u64>) {
-                Some(Ok(seed)) => Ok(JitMode::Stress(seed)),
-                _ => Err(format!("`{s}` is not a JIT mode: expected off, on, always or stress:SEED")),
+            "opt" => Ok(JitMode::Opt),
+            _ => match (s.strip_prefix("stress:"), s.strip_prefix("opt-stress:")) {
+                (Some(seed), _) if seed.parse::<u64>().is_ok() => Ok(JitMode::Stress(seed.parse().unwrap_or(0))),
+                (_, Some(seed)) if seed.parse::<u64>().is_ok() => Ok(JitMode::OptStress(seed.parse().unwrap_or(0))),
+                _ => Err(format!(
+                    "`{s}` is not a JIT mode: expected off, on, always, stress:SEED, opt or opt-stress:SEED"
+                )),
             },
         }
     }
@@ -387,15 +399,16 @@ impl Jit {
         }
         let t = Instant::now();
         let stress = match self.mode {
-            JitMode::Stress(seed) => Some(seed),
+            JitMode::Stress(seed) | JitMode::OptStress(seed) => Some(seed),
             _ => None,
         };
+        let tier2 = matches!(self.mode, JitMode::Opt | JitMode::OptStress(_));
         let guesses = &mut self.guesses[func as usize];
         if guesses.is_empty() {
             *guesses = vec![(Guess::Float, 0); prog.funcs[func as usize].code.len()];
         }
         let guesses: Vec<Guess> = guesses.iter().map(|g| g.0).collect();
-        let compiled = compile(prog, func, flavour, stress, &guesses, &self.self_classes);
+        let compiled = compile(prog, func, flavour, stress, tier2, &guesses, &self.self_classes);
         self.stats.compile_time += t.elapsed();
         match compiled {
             Some((c, bytes)) => {
@@ -423,18 +436,26 @@ fn compile(
     func: u32,
     flavour: Flavour,
     stress: Option<u64>,
+    tier2: bool,
     guesses: &[Guess],
     self_classes: &[Option<u32>],
 ) -> Option<(Compiled, usize)> {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let code = x64::compile(prog, func, flavour, stress, guesses, self_classes)?;
+        // Tier 2 does not count instructions: under `--stats`' counting flavour tier 1 runs alone.
+        let regions = if tier2 && !flavour.stats {
+            let kinds = kinds::analyse(prog, func, guesses, self_classes[func as usize]);
+            tier2::regions(prog, func, stress, &kinds)
+        } else {
+            Vec::new()
+        };
+        let code = x64::compile(prog, func, flavour, stress, guesses, self_classes, regions)?;
         let bytes = code.len();
         Some((Compiled { code }, bytes))
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     {
-        let _ = (prog, func, flavour, stress, guesses, self_classes);
+        let _ = (prog, func, flavour, stress, tier2, guesses, self_classes);
         None
     }
 }
@@ -528,6 +549,9 @@ mod tests {
         assert_eq!(JitMode::parse("on"), Ok(JitMode::On));
         assert_eq!(JitMode::parse("always"), Ok(JitMode::Always));
         assert_eq!(JitMode::parse("stress:42"), Ok(JitMode::Stress(42)));
+        assert_eq!(JitMode::parse("opt"), Ok(JitMode::Opt));
+        assert_eq!(JitMode::parse("opt-stress:7"), Ok(JitMode::OptStress(7)));
+        assert!(JitMode::parse("opt-stress:").is_err());
         assert!(JitMode::parse("stress:x").unwrap_err().contains("stress:x"));
         assert!(JitMode::parse("fast").is_err());
     }

@@ -82,6 +82,10 @@ pub(super) struct Code {
     /// Byte offset of op 0's code itself (past its entry check: `JitCtx::bodies`).
     body: u32,
     len: usize,
+    /// The function's tier-2 loops (`tier2.rs`), by header: their code and the cells its
+    /// backward jumps read.
+    #[allow(dead_code)] // (owned here: the code above holds their cells' addresses)
+    regions: Vec<(usize, super::tier2::Region)>,
 }
 
 impl Code {
@@ -129,13 +133,15 @@ pub(super) fn compile(
     stress: Option<u64>,
     guesses: &[Guess],
     self_classes: &[Option<u32>],
+    regions: Vec<(usize, super::tier2::Region)>,
 ) -> Option<Code> {
-    let Assembled { bytes, resume, ops, stubs } = assemble(prog, func, flavour, stress, guesses, self_classes)?;
+    let cells: HashMap<usize, usize> = regions.iter().map(|(h, r)| (*h, r.cell() as usize)).collect();
+    let Assembled { bytes, resume, ops, stubs } = assemble(prog, func, flavour, stress, guesses, self_classes, cells)?;
     let mem = super::code_memory::CodeMemory::new(&bytes).ok()?;
     perf_map(prog, func, mem.ptr() as usize, &ops, stubs, bytes.len());
     let absolute = resume.iter().map(|&o| mem.ptr() as usize + o as usize).collect();
     let body = ops.first().copied().unwrap_or(0);
-    Some(Code { mem, resume, absolute, body, len: bytes.len() })
+    Some(Code { mem, resume, absolute, body, len: bytes.len(), regions })
 }
 
 /// With `LOCKSTEP_PERF_MAP` set, appends a symbol per op of the new code to
@@ -181,10 +187,12 @@ fn assemble(
     stress: Option<u64>,
     guesses: &[Guess],
     self_classes: &[Option<u32>],
+    regions: HashMap<usize, usize>,
 ) -> Option<Assembled> {
     let code = &prog.funcs[func as usize].code;
     let kinds = super::kinds::analyse(prog, func, guesses, self_classes[func as usize]);
     let mut e = Emitter::new(prog, func, code.len(), flavour, kinds, self_classes);
+    e.regions = regions;
     e.prologue();
     for (pc, op) in code.iter().enumerate() {
         e.start(pc);
@@ -265,6 +273,8 @@ struct Emitter<'p> {
     send_targets: HashMap<(u32, u16), Option<SendTargets>>,
     /// Per function: its self class (`jit::self_classes`).
     self_classes: &'p [Option<u32>],
+    /// The function's tier-2 loops: header pc to its cell (`tier2::Region`).
+    regions: HashMap<usize, usize>,
 }
 
 impl<'p> Emitter<'p> {
@@ -293,6 +303,7 @@ impl<'p> Emitter<'p> {
             kinds,
             send_targets: HashMap::new(),
             self_classes,
+            regions: HashMap::new(),
         }
     }
 
@@ -367,6 +378,14 @@ impl<'p> Emitter<'p> {
     /// the float homes loaded; then the op's code.
     fn entry_checks(&mut self, n: usize) {
         for pc in 0..n {
+            if !self.kinds.reached[pc] && !cfg!(lockstep_mutant = "jit_enters_unreached_op") {
+                // The ops after it rely on facts of compiled code's own paths, which do not
+                // pass here (`Kinds::reached`): the interpreter executes it.
+                self.resume.push(self.a.offset().0 as u32);
+                let e = self.exits[pc];
+                dynasm!(self.a ; .arch x64 ; jmp =>e);
+                continue;
+            }
             let facts: Vec<(u16, Kind)> = (0..self.kinds.at[pc].len() as u16)
                 .map(|r| (r, self.kinds.of(pc, r)))
                 .filter(|&(_, k)| k != Kind::Any)
@@ -1563,7 +1582,45 @@ impl<'p> Emitter<'p> {
             dynasm!(self.a ; .arch x64 ; mov QWORD [r12 + ctx::SEG_START], to as i32);
         }
         self.count(1);
+        if let (true, true, Some(&cell)) = (back, taken, self.regions.get(&to)) {
+            self.enter_region(to, cell);
+        }
         self.goto(to);
+    }
+
+    /// A taken backward jump to `h`, a tier-2 loop's header, after its accounting: calls the
+    /// loop's code while its cell has an address (an ordinary System V call: the stack is
+    /// 16-byte aligned between templates, and the pinned registers are callee-saved), with the
+    /// counters in sync before and the budget register reloaded after, then continues at the
+    /// op whose pc it returns, through that op's entry check (its resume table entry). The
+    /// context's `regs` is set to the window first (planted bug: `tier2_stale_window`).
+    fn enter_region(&mut self, h: usize, cell: usize) {
+        let resumes = ctx::RESUMES;
+        let func = self.func as i32 * 8;
+        let l = self.labels[h];
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rax, QWORD cell as i64
+            ; mov rax, QWORD [rax]
+            ; test rax, rax
+            ; jz =>l
+            ; call ->sync
+        );
+        if !cfg!(lockstep_mutant = "tier2_stale_window") {
+            // The window is rbx: the context's copy lags behind after inline calls and
+            // returns, and the region reads the registers through it.
+            dynasm!(self.a ; .arch x64 ; mov QWORD [r12 + ctx::REGS], rbx);
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rdi, r12
+            ; mov rsi, QWORD cell as i64
+            ; call rax
+            ; call ->reload
+            ; mov rcx, QWORD [r12 + resumes]
+            ; mov rcx, QWORD [rcx + func]
+            ; jmp QWORD [rcx + rax * 8]
+        );
     }
 
     /// `jmpif`/`jmpifnot` (`on`) at `pc` on register `c`: a bool, or leave (the type error).
@@ -2047,7 +2104,7 @@ func main(args) {
         for (f, func) in prog.funcs.iter().enumerate() {
             let guesses = vec![Guess::Float; func.code.len()];
             let Assembled { bytes, ops: resume, stubs: stubs_start, .. } =
-                assemble(&prog, f as u32, flavour, None, &guesses, &self_classes).expect("assembles");
+                assemble(&prog, f as u32, flavour, None, &guesses, &self_classes, HashMap::new()).expect("assembles");
             let insns: Vec<Instruction> = Decoder::with_ip(64, &bytes, 0, DecoderOptions::NONE).into_iter().collect();
             // The exit stubs follow the last op: each is `mov eax, pc` and a jump to `leave`,
             // which the entry stub ends with (`ret`, then the first op).

@@ -1,0 +1,1234 @@
+//! Tier 2: hot loops compiled by Cranelift, with guest registers held unboxed in machine
+//! registers (floats as doubles, ints as their tagged words) instead of the register window.
+//!
+//! **Regions.** A region is a loop: the ops from a backward jump's target `H` (the header) to the
+//! last backward jump to it. It is compiled when all its ops are ones this tier translates
+//! (moves, constants, `add`/`sub`/`mul` on ints and floats, float `div`, ordering and equality
+//! comparisons of two ints or two floats, the jumps) and is entered only at `H`, from tier-1
+//! code: a tier-1 backward jump to `H`, after its own accounting, calls the region (an ordinary
+//! System V call, `extern "sysv64" fn(*mut JitCtx) -> u64`) and continues at the op whose pc it
+//! returns, through that op's entry check (`x64.rs`, `Emitter::edge`).
+//!
+//! **Representations.** Each guest register of a region gets one representation for the whole
+//! region ([`Rep`]): a double (every value it takes there is a float), a tagged SmallInt word,
+//! or any word. Entry loads and checks the registers live at `H` (a wrong kind: the region
+//! returns `H` at once, having changed nothing); the ops then compute on machine values.
+//!
+//! **Exactness** (the tier-1 rule, `DESIGN.md`): the code never executes an op's exceptional
+//! path. Before an op that would overflow, produce a float without a SmallFloat encoding, meet an
+//! operand of an unexpected kind, or pass a boundary the counters do not allow, it *leaves*: it
+//! writes every register the region changed back to the window (boxing nothing: a double held
+//! here always has its encoding, because every op that makes one checks it), brings the counters
+//! up to date and returns that op's pc. So the guest state at every exit is the one the
+//! interpreter would have before that op, and the op runs in tier 1 or the interpreter.
+//! Registers not live at `H` are written back only when the region wrote them on the way to the
+//! exit (a bit per register, `written`), so that a register the interpreter would not have
+//! touched keeps its word.
+//!
+//! **Counters.** On entry, the budget is what tier 1's `reload` computes (the least of the
+//! context's `back_jumps` and `boundaries` and the fuel, 0 when `safepoints` is 0); each
+//! backward jump inside the region spends one, as in tier 1, and a backward jump not taken gives
+//! the fuel and `back_jumps` theirs back when the region leaves.
+//!
+//! **Giving up.** Each exit for a failed guess (a guard, not an ordinary leaving) counts in the
+//! region's cell; after [`GIVE_UP`] of them the region clears its entry address in the cell and
+//! tier 1 stops calling it.
+
+use super::code_memory::CodeMemory;
+use super::kinds::{Kind, Kinds};
+use super::{ctx, stress_exit, JitCtx};
+use crate::code::{Op, Program};
+use crate::value::{decode_float, is_small_float, is_small_int, FALSE, TRUE};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, MemFlagsData};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Exits for failed guesses after which a region stops being entered.
+pub(super) const GIVE_UP: usize = 64;
+
+/// The float encoding's exponent offset (`value.rs`).
+const EXP_OFFSET: i64 = 896 << 53;
+
+/// How a region holds a guest register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Rep {
+    /// A double: the register holds a SmallFloat wherever the region runs.
+    F,
+    /// A SmallInt's tagged word.
+    I,
+    /// Any word.
+    W,
+}
+
+impl Rep {
+    fn join(a: Option<Rep>, b: Rep) -> Rep {
+        match a {
+            None => b,
+            Some(a) if a == b => a,
+            Some(_) => Rep::W,
+        }
+    }
+}
+
+/// A loop's state at a fixed address (boxed): tier-1 code reads `entry` and calls it with the
+/// context and the cell's address; the region's exits write `failures` and `entry`.
+#[repr(C)]
+pub(super) struct Cell {
+    /// The region's code, or [`first_entry`] until it is compiled, or 0: tier 1 runs the loop.
+    entry: usize,
+    /// Exits for failed guesses so far.
+    failures: usize,
+    func: u32,
+    h: usize,
+    end: usize,
+    stress: Option<u64>,
+    /// What tier 1 knows of the registers live at the header.
+    seed: Vec<Option<Rep>>,
+    mem: Option<CodeMemory>,
+}
+
+/// One loop of a function that tier 2 may compile (`Code` owns it; its cell does not move).
+pub(super) struct Region {
+    cell: Box<Cell>,
+}
+
+impl Region {
+    pub fn cell(&self) -> *const usize {
+        &self.cell.entry
+    }
+}
+
+/// The loops of `func` whose ops tier 2 translates, by header pc, each to be compiled when tier
+/// 1 first jumps back to its header ([`first_entry`]): then the registers' values are there to
+/// say what the loop computes on (the feedback the static kinds lack for arguments and fields).
+/// What tier 1 knows at the header (`kinds.rs`, on its own paths) fills in the rest.
+pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>, kinds: &Kinds) -> Vec<(usize, Region)> {
+    let code = unfused(&prog.funcs[func as usize].code);
+    let live = liveness(prog, &code);
+    let mut out = Vec::new();
+    for (h, end) in loops(&code) {
+        let seed = seeds(kinds, h, &live[h]);
+        if !translatable(&code[h..=end]) {
+            continue;
+        }
+        let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
+        let cell = Box::new(Cell { entry, failures: 0, func, h, end, stress, seed, mem: None });
+        out.push((h, Region { cell }));
+    }
+    out
+}
+
+/// Tier 1's first jump back to a region's header: compiles the region for the kinds of the
+/// values its live registers hold now, publishes it in the cell and runs it; or, when it does
+/// not compile, clears the cell's entry (tier 1 keeps the loop) and returns the header.
+extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
+    // SAFETY: tier 1 calls this with its own context and a cell of the running function's code
+    // (`x64.rs`, `enter_region`), both live and used by no one else while it runs: compiled code
+    // belongs to one OS thread. `ctx.regs` is the running frame's window of the function's
+    // register count, and `ctx.prog` the program.
+    let (cx, cell) = unsafe { (&*ctx, &mut *cell) };
+    // SAFETY: as above.
+    let prog = unsafe { &*cx.prog };
+    let code = unfused(&prog.funcs[cell.func as usize].code);
+    let live = liveness(prog, &code);
+    let live_h = &live[cell.h];
+    let mut seed = cell.seed.clone();
+    for (r, s) in seed.iter_mut().enumerate() {
+        if live_h[r] {
+            // SAFETY: `r` is a register of the function (liveness has one entry per register
+            // the code names, [verify.reg-range]), inside the window.
+            let w = unsafe { *cx.regs.add(r) };
+            *s = if is_small_int(w) {
+                Some(Rep::I)
+            } else if is_small_float(w) {
+                Some(Rep::F)
+            } else {
+                None
+            };
+        }
+    }
+    let compiled = representations(&code, cell.h, cell.end, live_h, &seed).and_then(|reps| {
+        let bytes = translate(&code, cell.func, cell.h, cell.end, &reps, live_h, cell, cell.stress).ok()?;
+        let mem = CodeMemory::new(&bytes).ok()?;
+        perf_map(prog, cell, &mem, &bytes);
+        Some(mem)
+    });
+    let Some(mem) = compiled else {
+        cell.entry = 0;
+        return cell.h as u64;
+    };
+    cell.entry = mem.ptr() as usize;
+    cell.mem = Some(mem);
+    // SAFETY: the code just compiled for this signature, in read-execute memory the cell owns.
+    let f: extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 = unsafe { std::mem::transmute(cell.entry) };
+    f(ctx, cell)
+}
+
+/// With `LOCKSTEP_PERF_MAP` set (as for tier 1, `x64.rs`): a symbol for the region's code in
+/// `/tmp/perf-PID.map`, `FUNC:region:H`; with `LOCKSTEP_TIER2_DUMP=DIR` also its bytes in
+/// `DIR/FUNC-H.bin` (for `objdump -D -b binary -mi386:x86-64`).
+fn perf_map(prog: &Program, cell: &Cell, mem: &CodeMemory, bytes: &[u8]) {
+    use std::io::Write;
+    let name = &prog.funcs[cell.func as usize].name;
+    if std::env::var_os("LOCKSTEP_PERF_MAP").is_some() {
+        let line = format!("{:x} {:x} {name}:region:{}\n", mem.ptr() as usize, bytes.len(), cell.h);
+        let path = format!("/tmp/perf-{}.map", std::process::id());
+        // A profiling aid: a map that cannot be written only costs the profile its names.
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
+    if let Some(dir) = std::env::var_os("LOCKSTEP_TIER2_DUMP") {
+        let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}-{}.bin", cell.h)), bytes);
+    }
+}
+
+/// What an `add`, `sub` or `mul` computes on: floats beside a float ([value.mixed-arith]),
+/// ints beside an int, floats otherwise (a guess: nbody's and mandelbrot's values).
+fn arith_rep(a: Option<Rep>, b: Option<Rep>) -> Rep {
+    match (a, b) {
+        (Some(Rep::F), _) | (_, Some(Rep::F)) => Rep::F,
+        (Some(Rep::I), _) | (_, Some(Rep::I)) => Rep::I,
+        _ => Rep::F,
+    }
+}
+
+/// What a comparison compares: two floats beside a float, two ints otherwise.
+fn compare_rep(a: Option<Rep>, b: Option<Rep>) -> Rep {
+    match (a, b) {
+        (Some(Rep::F), _) | (_, Some(Rep::F)) => Rep::F,
+        _ => Rep::I,
+    }
+}
+
+/// The representation each register live at `h` arrives in, as far as tier 1 knows.
+fn seeds(kinds: &Kinds, h: usize, live_h: &[bool]) -> Vec<Option<Rep>> {
+    (0..live_h.len())
+        .map(|r| match kinds.at.get(h).and_then(|k| k.get(r)) {
+            Some(Kind::Int) if live_h[r] => Some(Rep::I),
+            Some(Kind::Float) if live_h[r] => Some(Rep::F),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The code with each superinstruction replaced by its first instruction (the second keeps its
+/// own op at the next index, `code::fuse`).
+fn unfused(code: &[Op]) -> Vec<Op> {
+    code.iter()
+        .map(|op| match *op {
+            Op::LtJmp { d, a, b, .. } | Op::LtJmpBack { d, a, b, .. } => Op::Lt { d, a, b },
+            Op::LeJmp { d, a, b, .. } | Op::LeJmpBack { d, a, b, .. } => Op::Le { d, a, b },
+            Op::GtJmp { d, a, b, .. } | Op::GtJmpBack { d, a, b, .. } => Op::Gt { d, a, b },
+            Op::GeJmp { d, a, b, .. } | Op::GeJmpBack { d, a, b, .. } => Op::Ge { d, a, b },
+            Op::EqJmp { d, a, b, .. } | Op::EqJmpBack { d, a, b, .. } => Op::Eq { d, a, b },
+            Op::NeJmp { d, a, b, .. } | Op::NeJmpBack { d, a, b, .. } => Op::Ne { d, a, b },
+            Op::LdAdd { t, k, .. } | Op::LdSub { t, k, .. } => Op::Ld { d: t, v: k },
+            op => op,
+        })
+        .collect()
+}
+
+/// A jump's target and whether it is a backward one (with the boundary accounting), and whether
+/// it is conditional.
+fn jump(op: &Op) -> Option<(usize, bool, bool)> {
+    match *op {
+        Op::Jmp { t } => Some((t as usize, false, false)),
+        Op::JmpBack { t } => Some((t as usize, true, false)),
+        Op::JmpIf { t, .. } | Op::JmpIfNot { t, .. } => Some((t as usize, false, true)),
+        Op::JmpIfBack { t, .. } | Op::JmpIfNotBack { t, .. } => Some((t as usize, true, true)),
+        _ => None,
+    }
+}
+
+/// The loops: (header, last op), one per header, by the last backward jump to it.
+fn loops(code: &[Op]) -> Vec<(usize, usize)> {
+    let mut ends: HashMap<usize, usize> = HashMap::new();
+    for (pc, op) in code.iter().enumerate() {
+        if let Some((t, true, _)) = jump(op) {
+            if t <= pc {
+                let e = ends.entry(t).or_insert(pc);
+                *e = (*e).max(pc);
+            }
+        }
+    }
+    let mut v: Vec<_> = ends.into_iter().collect();
+    v.sort_unstable();
+    v
+}
+
+/// The registers op `op` reads, or `None` when it may read any (an op this does not list).
+fn reads(prog: &Program, op: &Op) -> Option<Vec<u16>> {
+    let pool = |args: u32, argc: u16| prog.arg_pool[args as usize..args as usize + argc as usize].to_vec();
+    Some(match *op {
+        Op::Nop | Op::Ld { .. } | Op::Jmp { .. } | Op::JmpBack { .. } | Op::New { .. } => vec![],
+        Op::AtomicBegin | Op::AtomicEnd | Op::Yield | Op::Trap { .. } => vec![],
+        Op::Mov { s, .. } => vec![s],
+        Op::Add { a, b, .. }
+        | Op::Sub { a, b, .. }
+        | Op::Mul { a, b, .. }
+        | Op::Div { a, b, .. }
+        | Op::Rem { a, b, .. }
+        | Op::And { a, b, .. }
+        | Op::Or { a, b, .. }
+        | Op::Xor { a, b, .. }
+        | Op::Shl { a, b, .. }
+        | Op::Shr { a, b, .. }
+        | Op::UShr { a, b, .. }
+        | Op::Eq { a, b, .. }
+        | Op::Ne { a, b, .. }
+        | Op::Lt { a, b, .. }
+        | Op::Le { a, b, .. }
+        | Op::Gt { a, b, .. }
+        | Op::Ge { a, b, .. }
+        | Op::Concat { a, b, .. } => vec![a, b],
+        Op::Neg { a, .. } | Op::Sqrt { a, .. } | Op::Not { a, .. } | Op::IToF { a, .. } | Op::FToI { a, .. } => vec![a],
+        Op::TypeOf { a, .. } | Op::ToStr { a, .. } | Op::ALen { d: _, a } => vec![a],
+        Op::JmpIf { c, .. } | Op::JmpIfBack { c, .. } | Op::JmpIfNot { c, .. } | Op::JmpIfNotBack { c, .. } => vec![c],
+        Op::Assert { c, .. } => vec![c],
+        Op::Call { argc, args, .. } | Op::Spawn { argc, args, .. } => pool(args, argc),
+        Op::CallV { callee, argc, args, .. } => [vec![callee], pool(args, argc)].concat(),
+        Op::Send { recv, argc, args, .. } => [vec![recv], pool(args, argc)].concat(),
+        Op::Ret { s } | Op::Print { s } | Op::PrintLn { s } => vec![s],
+        Op::GetF { o, .. } | Op::InstanceOf { o, .. } => vec![o],
+        Op::SetF { o, s, .. } => vec![o, s],
+        Op::ANew { len, .. } => vec![len],
+        Op::AGet { a, i, .. } => vec![a, i],
+        Op::ASet { a, i, s } => vec![a, i, s],
+        Op::APush { a, s } => vec![a, s],
+        Op::SLen { s, .. } | Op::SToI { s, .. } | Op::SToF { s, .. } => vec![s],
+        Op::Join { t, .. } => vec![t],
+        _ => return None,
+    })
+}
+
+/// The register op `op` writes, if one.
+fn writes(op: &Op) -> Option<u16> {
+    match *op {
+        Op::Mov { d, .. }
+        | Op::Ld { d, .. }
+        | Op::Add { d, .. }
+        | Op::Sub { d, .. }
+        | Op::Mul { d, .. }
+        | Op::Div { d, .. }
+        | Op::Rem { d, .. }
+        | Op::Neg { d, .. }
+        | Op::Sqrt { d, .. }
+        | Op::And { d, .. }
+        | Op::Or { d, .. }
+        | Op::Xor { d, .. }
+        | Op::Not { d, .. }
+        | Op::Shl { d, .. }
+        | Op::Shr { d, .. }
+        | Op::UShr { d, .. }
+        | Op::Eq { d, .. }
+        | Op::Ne { d, .. }
+        | Op::Lt { d, .. }
+        | Op::Le { d, .. }
+        | Op::Gt { d, .. }
+        | Op::Ge { d, .. }
+        | Op::IToF { d, .. }
+        | Op::FToI { d, .. }
+        | Op::TypeOf { d, .. }
+        | Op::Call { d, .. }
+        | Op::CallV { d, .. }
+        | Op::New { d, .. }
+        | Op::GetF { d, .. }
+        | Op::Send { d, .. }
+        | Op::InstanceOf { d, .. }
+        | Op::ANew { d, .. }
+        | Op::AGet { d, .. }
+        | Op::ALen { d, .. }
+        | Op::Concat { d, .. }
+        | Op::SLen { d, .. }
+        | Op::ToStr { d, .. }
+        | Op::SToI { d, .. }
+        | Op::SToF { d, .. }
+        | Op::Spawn { d, .. }
+        | Op::Join { d, .. } => Some(d),
+        _ => None,
+    }
+}
+
+/// The ops control may go to after op `pc` (of the unfused code).
+fn successors(op: &Op, pc: usize) -> Vec<usize> {
+    match (op, jump(op)) {
+        (Op::Ret { .. } | Op::Trap { .. }, _) => vec![],
+        (_, Some((t, _, false))) => vec![t],
+        (_, Some((t, _, true))) => vec![t, pc + 1],
+        _ => vec![pc + 1],
+    }
+}
+
+/// Per op of the unfused code: the registers live before it (read on some path before being
+/// written). An op whose reads this does not know reads every register.
+fn liveness(prog: &Program, code: &[Op]) -> Vec<Vec<bool>> {
+    let n = code.len();
+    let nregs = code
+        .iter()
+        .flat_map(|op| reads(prog, op).unwrap_or_default().into_iter().chain(writes(op)))
+        .max()
+        .map_or(0, |r| r as usize + 1);
+    let mut live = vec![vec![false; nregs]; n];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for pc in (0..n).rev() {
+            let op = &code[pc];
+            let mut l = vec![false; nregs];
+            for s in successors(op, pc) {
+                if let Some(ls) = live.get(s) {
+                    for (x, &y) in l.iter_mut().zip(ls) {
+                        *x |= y;
+                    }
+                }
+            }
+            if let Some(d) = writes(op) {
+                l[d as usize] = false;
+            }
+            match reads(prog, op) {
+                Some(rs) => rs.into_iter().for_each(|r| l[r as usize] = true),
+                None => l.iter_mut().for_each(|x| *x = true),
+            }
+            if l != live[pc] {
+                live[pc] = l;
+                changed = true;
+            }
+        }
+    }
+    live
+}
+
+/// The representation of each register of the region `h..=end` (`None`: not used there), or
+/// `None` when the region has an op this tier does not translate.
+/// Whether tier 2 translates every op of `region`.
+fn translatable(region: &[Op]) -> bool {
+    region.iter().all(|op| {
+        matches!(
+            op,
+            Op::Nop
+                | Op::Jmp { .. }
+                | Op::JmpBack { .. }
+                | Op::JmpIf { .. }
+                | Op::JmpIfBack { .. }
+                | Op::JmpIfNot { .. }
+                | Op::JmpIfNotBack { .. }
+                | Op::Mov { .. }
+                | Op::Ld { .. }
+                | Op::Add { .. }
+                | Op::Sub { .. }
+                | Op::Mul { .. }
+                | Op::Div { .. }
+                | Op::Lt { .. }
+                | Op::Le { .. }
+                | Op::Gt { .. }
+                | Op::Ge { .. }
+                | Op::Eq { .. }
+                | Op::Ne { .. }
+        )
+    })
+}
+
+fn representations(
+    code: &[Op],
+    h: usize,
+    end: usize,
+    live_h: &[bool],
+    seed: &[Option<Rep>],
+) -> Option<Vec<Option<Rep>>> {
+    let region = &code[h..=end];
+    let nregs = live_h.len();
+    if !translatable(region) {
+        return None;
+    }
+    let mut written = vec![false; nregs];
+    for op in region {
+        if let Some(d) = writes(op) {
+            written[d as usize] = true;
+        }
+    }
+    // Registers the region writes: the join of what each write makes; registers it only reads:
+    // what their uses want (an operand beside a float is taken as a float, beside an int as an
+    // int; a compare's operands are alike; otherwise a float, nbody's and mandelbrot's common
+    // case). Iterated to a fixed point; the rest are words.
+    let mut rep: Vec<Option<Rep>> = seed.to_vec();
+    for _ in 0..(2 * nregs + 4) {
+        let before = rep.clone();
+        // A written register live at the header also holds what it arrives with.
+        let mut next: Vec<Option<Rep>> = (0..nregs)
+            .map(|r| {
+                if written[r] {
+                    if live_h[r] {
+                        seed[r]
+                    } else {
+                        None
+                    }
+                } else {
+                    rep[r]
+                }
+            })
+            .collect();
+        for op in region {
+            let arith = |a: u16, b: u16| arith_rep(rep[a as usize], rep[b as usize]);
+            let want = |r: u16, w: Rep, next: &mut Vec<Option<Rep>>| {
+                if !written[r as usize] && next[r as usize].is_none() {
+                    next[r as usize] = Some(w);
+                }
+            };
+            match *op {
+                Op::Ld { d, v } => {
+                    let r = if is_small_float(v) {
+                        Rep::F
+                    } else if is_small_int(v) {
+                        Rep::I
+                    } else {
+                        Rep::W
+                    };
+                    next[d as usize] = Some(Rep::join(next[d as usize], r));
+                }
+                Op::Mov { d, s } => {
+                    if let Some(r) = rep[s as usize] {
+                        next[d as usize] = Some(Rep::join(next[d as usize], r));
+                    }
+                }
+                Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
+                    let k = arith(a, b);
+                    let operand = |r: u16| rep[r as usize].unwrap_or(k);
+                    let (ka, kb) = (operand(a), operand(b));
+                    want(a, if k == Rep::F && ka == Rep::I { Rep::I } else { k }, &mut next);
+                    want(b, if k == Rep::F && kb == Rep::I { Rep::I } else { k }, &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], k));
+                }
+                Op::Div { d, a, b } => {
+                    want(a, rep[a as usize].unwrap_or(Rep::F), &mut next);
+                    want(b, rep[b as usize].unwrap_or(Rep::F), &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::F));
+                }
+                Op::Lt { d, a, b }
+                | Op::Le { d, a, b }
+                | Op::Gt { d, a, b }
+                | Op::Ge { d, a, b }
+                | Op::Eq { d, a, b }
+                | Op::Ne { d, a, b } => {
+                    let k = compare_rep(rep[a as usize], rep[b as usize]);
+                    want(a, k, &mut next);
+                    want(b, k, &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::W));
+                }
+                Op::JmpIf { c, .. } | Op::JmpIfBack { c, .. } | Op::JmpIfNot { c, .. } | Op::JmpIfNotBack { c, .. } => {
+                    want(c, Rep::W, &mut next);
+                }
+                _ => {}
+            }
+        }
+        rep = next;
+        if rep == before {
+            break;
+        }
+    }
+    // Division of ints is not translated; neither is a comparison of an int with a float (exact
+    // mixed comparison, [value.compare-mixed]), nor a conditional jump on a number. An operand
+    // held as a word is checked where it is used; a result goes into a word as its encoding.
+    for op in region {
+        let r = |x: u16| rep[x as usize];
+        let fits = |d: u16, k: Rep| r(d) == Some(k) || r(d) == Some(Rep::W);
+        let ok = match *op {
+            Op::Div { d, a, b } => (r(a) != Some(Rep::I) || r(b) != Some(Rep::I)) && fits(d, Rep::F),
+            Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
+                let k = arith_rep(r(a), r(b));
+                fits(d, k) && (k == Rep::F || r(a) != Some(Rep::F) && r(b) != Some(Rep::F))
+            }
+            Op::Lt { d, a, b }
+            | Op::Le { d, a, b }
+            | Op::Gt { d, a, b }
+            | Op::Ge { d, a, b }
+            | Op::Eq { d, a, b }
+            | Op::Ne { d, a, b } => {
+                let k = compare_rep(r(a), r(b));
+                let operand = |x: u16| r(x) == Some(k) || r(x) == Some(Rep::W);
+                operand(a) && operand(b) && fits(d, Rep::W)
+            }
+            Op::JmpIf { c, .. } | Op::JmpIfBack { c, .. } | Op::JmpIfNot { c, .. } | Op::JmpIfNotBack { c, .. } => {
+                r(c) == Some(Rep::W)
+            }
+            Op::Mov { d, s } => r(s).is_some() && (r(d) == r(s) || r(d) == Some(Rep::W)),
+            Op::Ld { d, v } => match r(d) {
+                Some(Rep::F) => is_small_float(v),
+                Some(Rep::I) => is_small_int(v),
+                _ => true,
+            },
+            _ => true,
+        };
+        if !ok {
+            return None;
+        }
+    }
+    Some(rep)
+}
+
+fn isa() -> Option<&'static OwnedTargetIsa> {
+    static ISA: OnceLock<Option<OwnedTargetIsa>> = OnceLock::new();
+    ISA.get_or_init(|| {
+        let mut flags = settings::builder();
+        flags.set("opt_level", "speed").ok()?;
+        // Cranelift's IR verifier checks every function this tier builds when
+        // `LOCKSTEP_VERIFY_CLIF` is set, as `.cargo/config.toml` does for cargo's tests and runs
+        // (a malformed function is refused, and the loop stays in tier 1). It costs about as
+        // much as the compilation itself, so a release run without it does not pay.
+        let verify = std::env::var_os("LOCKSTEP_VERIFY_CLIF").is_some_and(|v| v != "0");
+        flags.set("enable_verifier", if verify { "true" } else { "false" }).ok()?;
+        let builder = cranelift_native::builder().ok()?;
+        builder.finish(settings::Flags::new(flags)).ok()
+    })
+    .as_ref()
+}
+
+/// Cranelift values for the parts of the context and thread a region reads.
+struct Frame {
+    ctx: ir::Value,
+    regs: ir::Value,
+    thread: ir::Value,
+    budget0: ir::Value,
+    cell: ir::Value,
+}
+
+struct Tr<'a, 'b> {
+    b: FunctionBuilder<'b>,
+    code: &'a [Op],
+    h: usize,
+    end: usize,
+    rep: &'a [Option<Rep>],
+    live_h: &'a [bool],
+    vars: Vec<Option<Variable>>,
+    /// Bit per register (`written_bit`) set once the region wrote it, for registers not live at
+    /// the header.
+    written: Variable,
+    written_bit: Vec<Option<u32>>,
+    budget: Variable,
+    untaken: Variable,
+    seg: Variable,
+    blocks: HashMap<usize, ir::Block>,
+    exits: HashMap<(usize, bool), ir::Block>,
+    f: Option<Frame>,
+    /// The last comparison of the current block: its destination and its condition.
+    last_cmp: Option<(u16, ir::Value)>,
+}
+
+/// Accesses to the window, the context and the cell: aligned, and to memory that is there.
+const TRUSTED: MemFlagsData = MemFlagsData::trusted();
+
+impl Tr<'_, '_> {
+    fn fr(&self) -> &Frame {
+        self.f.as_ref().expect("entry built first")
+    }
+
+    fn var(&self, r: u16) -> Variable {
+        self.vars[r as usize].expect("a register of the region")
+    }
+
+    fn decode(&mut self, w: ir::Value) -> ir::Value {
+        let b = &mut self.b;
+        let r = b.ins().ushr_imm_u(w, 3);
+        let big = b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, r, 1);
+        let off = b.ins().iadd_imm_s(r, EXP_OFFSET);
+        let rot = b.ins().select(big, off, r);
+        let one = b.ins().iconst(types::I64, 1);
+        let bits = b.ins().rotr(rot, one);
+        b.ins().bitcast(types::F64, MemFlagsData::new(), bits)
+    }
+
+    /// The SmallFloat word of `f` and whether it has one (`value::encode_float`).
+    fn encode(&mut self, f: ir::Value) -> (ir::Value, ir::Value) {
+        let b = &mut self.b;
+        let bits = b.ins().bitcast(types::I64, MemFlagsData::new(), f);
+        let one = b.ins().iconst(types::I64, 1);
+        let rot = b.ins().rotl(bits, one);
+        let r = b.ins().iadd_imm_s(rot, -EXP_OFFSET);
+        let r2 = b.ins().iadd_imm_s(r, -2);
+        let common = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, r2, (1i64 << 61) - 2);
+        let zero = b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, rot, 1);
+        let ok = b.ins().bor(common, zero);
+        let src = b.ins().select(common, r, rot);
+        let sh = b.ins().ishl_imm_u(src, 3);
+        let word = b.ins().bor_imm_u(sh, 4);
+        (word, ok)
+    }
+
+    /// The exit block that leaves before op `pc` (`guard`: a failed guess, counted).
+    fn exit(&mut self, pc: usize, guard: bool) -> ir::Block {
+        *self.exits.entry((pc, guard)).or_insert_with(|| {
+            // Laid out after the hot code, so that the ops of a loop follow each other.
+            let blk = self.b.create_block();
+            self.b.set_cold_block(blk);
+            blk
+        })
+    }
+
+    /// Branches to the exit before `pc` unless `ok` (an i8 condition).
+    fn guard(&mut self, ok: ir::Value, pc: usize, counted: bool) {
+        let e = self.exit(pc, counted);
+        let cont = self.b.create_block();
+        self.b.ins().brif(ok, cont, &[], e, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Branches to the exit before `pc` if `bad` (an i8 condition).
+    fn guard_not(&mut self, bad: ir::Value, pc: usize, counted: bool) {
+        let e = self.exit(pc, counted);
+        let cont = self.b.create_block();
+        self.b.ins().brif(bad, e, &[], cont, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Register `r` as a double for the op at `pc` (converting a SmallInt, [value.mixed-arith];
+    /// a word must hold a SmallFloat, or the op leaves).
+    fn float_of(&mut self, pc: usize, r: u16) -> ir::Value {
+        let v = self.b.use_var(self.var(r));
+        match self.rep[r as usize] {
+            Some(Rep::F) => v,
+            Some(Rep::I) => {
+                let i = self.b.ins().sshr_imm_u(v, 3);
+                self.b.ins().fcvt_from_sint(types::F64, i)
+            }
+            _ => {
+                let t = self.b.ins().band_imm_u(v, 4);
+                self.guard(t, pc, true);
+                self.decode(v)
+            }
+        }
+    }
+
+    /// Register `r` as a SmallInt word for the op at `pc` (a word must hold one, or the op
+    /// leaves).
+    fn int_of(&mut self, pc: usize, r: u16) -> ir::Value {
+        let v = self.b.use_var(self.var(r));
+        if self.rep[r as usize] == Some(Rep::W) {
+            let t = self.b.ins().band_imm_u(v, 1);
+            self.guard(t, pc, true);
+        }
+        v
+    }
+
+    fn def(&mut self, d: u16, v: ir::Value) {
+        self.b.def_var(self.var(d), v);
+        if let Some(bit) = self.written_bit[d as usize] {
+            let w = self.b.use_var(self.written);
+            let w = self.b.ins().bor_imm_u(w, 1i64 << bit);
+            self.b.def_var(self.written, w);
+        }
+    }
+
+    /// A double result for `d` at `pc`: leaves before the op when it has no SmallFloat encoding.
+    fn def_float(&mut self, pc: usize, d: u16, f: ir::Value) {
+        if self.rep[d as usize] != Some(Rep::F) {
+            let (word, ok) = self.encode(f);
+            if !cfg!(lockstep_mutant = "tier2_float_skips_range_check") {
+                self.guard(ok, pc, true);
+            }
+            self.def(d, word);
+            return;
+        }
+        // The range check alone, common case first (`value::encode_float`): an exponent in
+        // 2^-127..2^128 is one unsigned compare; ±0.0 is tested off the hot path.
+        if !cfg!(lockstep_mutant = "tier2_float_skips_range_check") {
+            let b = &mut self.b;
+            let bits = b.ins().bitcast(types::I64, MemFlagsData::new(), f);
+            let one = b.ins().iconst(types::I64, 1);
+            let rot = b.ins().rotl(bits, one);
+            let r2 = b.ins().iadd_imm_s(rot, -EXP_OFFSET - 2);
+            let common = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, r2, (1i64 << 61) - 2);
+            let cont = b.create_block();
+            let zero = b.create_block();
+            b.ins().brif(common, cont, &[], zero, &[]);
+            b.seal_block(zero);
+            b.switch_to_block(zero);
+            b.set_cold_block(zero);
+            let is_zero = b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, rot, 1);
+            self.guard(is_zero, pc, true);
+            self.b.ins().jump(cont, &[]);
+            self.b.seal_block(cont);
+            self.b.switch_to_block(cont);
+        }
+        self.def(d, f);
+    }
+
+    fn block(&mut self, pc: usize) -> ir::Block {
+        *self.blocks.entry(pc).or_insert_with(|| self.b.create_block())
+    }
+
+    /// Goes to op `to` from the op at `pc` (a backward jump when `back`, taken when `taken`):
+    /// the jump's accounting, then the op's block inside the region or the exit before it.
+    fn edge(&mut self, pc: usize, to: usize, back: bool, taken: bool) {
+        if back {
+            let budget = self.b.use_var(self.budget);
+            let e = self.exit(pc, false);
+            let cont = self.b.create_block();
+            self.b.ins().brif(budget, cont, &[], e, &[]);
+            self.b.seal_block(cont);
+            self.b.switch_to_block(cont);
+            let nb = self.b.ins().iadd_imm_s(budget, -1);
+            self.b.def_var(self.budget, nb);
+            if !taken {
+                let u = self.b.use_var(self.untaken);
+                let u = self.b.ins().iadd_imm_s(u, 1);
+                self.b.def_var(self.untaken, u);
+            }
+            let s = self.b.ins().iconst(types::I64, to as i64);
+            self.b.def_var(self.seg, s);
+        }
+        let target = if (self.h..=self.end).contains(&to) { self.block(to) } else { self.exit(to, false) };
+        self.b.ins().jump(target, &[]);
+    }
+
+    fn entry(&mut self, cell: &Cell) {
+        let b = &mut self.b;
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let ctxv = b.block_params(entry)[0];
+        let regs = b.ins().load(types::I64, TRUSTED, ctxv, ctx::REGS);
+        let thread = b.ins().load(types::I64, TRUSTED, ctxv, ctx::THREAD);
+        let bj = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BACK_JUMPS);
+        let bd = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BOUNDARIES);
+        let fuel = b.ins().load(types::I64, TRUSTED, thread, 0);
+        let sp = b.ins().load(types::I64, TRUSTED, ctxv, ctx::SAFEPOINTS);
+        let m = b.ins().umin(bj, bd);
+        let m = b.ins().umin(m, fuel);
+        let zero = b.ins().iconst(types::I64, 0);
+        let budget0 = b.ins().select(sp, m, zero);
+        let seg = b.ins().load(types::I64, TRUSTED, ctxv, ctx::SEG_START);
+        let cellv = b.ins().iconst(types::I64, cell as *const Cell as i64);
+        b.def_var(self.budget, budget0);
+        b.def_var(self.untaken, zero);
+        b.def_var(self.seg, seg);
+        b.def_var(self.written, zero);
+        self.f = Some(Frame { ctx: ctxv, regs, thread, budget0, cell: cellv });
+        // Registers live at the header: loaded and checked; the others start as anything (they
+        // are written before they are read, and written back only once written).
+        let fail = self.b.create_block();
+        for r in 0..self.vars.len() {
+            let Some(var) = self.vars[r] else { continue };
+            let rep = self.rep[r].expect("a used register has a representation");
+            let ty = if rep == Rep::F { types::F64 } else { types::I64 };
+            if !self.live_h[r] {
+                let z = if rep == Rep::F { self.b.ins().f64const(0.0) } else { self.b.ins().iconst(types::I64, 0) };
+                self.b.def_var(var, z);
+                continue;
+            }
+            let w = self.b.ins().load(types::I64, TRUSTED, regs, r as i32 * 8);
+            let v = match rep {
+                Rep::W => w,
+                Rep::I | Rep::F => {
+                    let tag = if rep == Rep::I { 1 } else { 4 };
+                    let t = self.b.ins().band_imm_u(w, tag);
+                    let cont = self.b.create_block();
+                    self.b.ins().brif(t, cont, &[], fail, &[]);
+                    self.b.seal_block(cont);
+                    self.b.switch_to_block(cont);
+                    if rep == Rep::F {
+                        self.decode(w)
+                    } else {
+                        w
+                    }
+                }
+            };
+            let _ = ty;
+            self.b.def_var(var, v);
+        }
+        let hb = self.block(self.h);
+        self.b.ins().jump(hb, &[]);
+        // A register of the wrong kind at entry: nothing changed, the header runs in tier 1.
+        self.b.switch_to_block(fail);
+        self.b.seal_block(fail);
+        self.count_failure();
+        let hv = self.b.ins().iconst(types::I64, self.h as i64);
+        self.b.ins().return_(&[hv]);
+    }
+
+    /// Counts a failed guess in the cell; the region disables itself after [`GIVE_UP`].
+    fn count_failure(&mut self) {
+        let cell = self.fr().cell;
+        let b = &mut self.b;
+        let n = b.ins().load(types::I64, TRUSTED, cell, 8);
+        let n = b.ins().iadd_imm_s(n, 1);
+        b.ins().store(TRUSTED, n, cell, 8);
+        let over = b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, n, GIVE_UP as i64);
+        let entry = b.ins().load(types::I64, TRUSTED, cell, 0);
+        let zero = b.ins().iconst(types::I64, 0);
+        let e = b.ins().select(over, zero, entry);
+        b.ins().store(TRUSTED, e, cell, 0);
+    }
+
+    /// Every exit block: the registers the region changed back to the window, the counters,
+    /// and the pc.
+    /// Every exit block jumps to one shared block with the pc, whether it counts as a failed
+    /// guess, the registers the region writes, and the counters as arguments: the write-back
+    /// (registers to the window, counters to the context and thread) is built once, not at
+    /// each of the region's exits, which keeps the function small and its compilation quick.
+    fn exits(&mut self) {
+        let written_regs: Vec<usize> = (0..self.vars.len())
+            .filter(|&r| {
+                self.vars[r].is_some() && self.code[self.h..=self.end].iter().any(|op| writes(op) == Some(r as u16))
+            })
+            .collect();
+        let wb = self.b.create_block();
+        self.b.set_cold_block(wb);
+        let i64p = |b: &mut FunctionBuilder, blk| b.append_block_param(blk, types::I64);
+        let pcp = i64p(&mut self.b, wb);
+        let guardp = i64p(&mut self.b, wb);
+        let regp: Vec<ir::Value> = written_regs
+            .iter()
+            .map(|&r| {
+                let ty = if self.rep[r] == Some(Rep::F) { types::F64 } else { types::I64 };
+                self.b.append_block_param(wb, ty)
+            })
+            .collect();
+        let writtenp = i64p(&mut self.b, wb);
+        let budgetp = i64p(&mut self.b, wb);
+        let untakenp = i64p(&mut self.b, wb);
+        let segp = i64p(&mut self.b, wb);
+        let exits: Vec<_> = self.exits.iter().map(|(&k, &v)| (k, v)).collect();
+        for ((pc, guard), blk) in exits {
+            self.b.switch_to_block(blk);
+            self.b.seal_block(blk);
+            let mut args =
+                vec![self.b.ins().iconst(types::I64, pc as i64), self.b.ins().iconst(types::I64, guard as i64)];
+            for &r in &written_regs {
+                args.push(self.b.use_var(self.vars[r].expect("a register of the region")));
+            }
+            for v in [self.written, self.budget, self.untaken, self.seg] {
+                args.push(self.b.use_var(v));
+            }
+            let args: Vec<ir::BlockArg> = args.into_iter().map(ir::BlockArg::Value).collect();
+            self.b.ins().jump(wb, &args);
+        }
+        self.b.switch_to_block(wb);
+        self.b.seal_block(wb);
+        let counted = self.b.create_block();
+        let store = self.b.create_block();
+        self.b.set_cold_block(counted);
+        self.b.set_cold_block(store);
+        self.b.ins().brif(guardp, counted, &[], store, &[]);
+        self.b.seal_block(counted);
+        self.b.switch_to_block(counted);
+        self.count_failure();
+        self.b.ins().jump(store, &[]);
+        self.b.seal_block(store);
+        self.b.switch_to_block(store);
+        let Frame { ctx: ctxv, regs, thread, budget0, .. } = *self.fr();
+        for (&r, &v) in written_regs.iter().zip(&regp) {
+            if cfg!(lockstep_mutant = "tier2_exit_skips_write_back") && self.rep[r] == Some(Rep::I) {
+                continue;
+            }
+            let word = if self.rep[r] == Some(Rep::F) { self.encode(v).0 } else { v };
+            let word = match self.written_bit[r] {
+                None => word,
+                Some(bit) => {
+                    let old = self.b.ins().load(types::I64, TRUSTED, regs, r as i32 * 8);
+                    let t = self.b.ins().band_imm_u(writtenp, 1i64 << bit);
+                    self.b.ins().select(t, word, old)
+                }
+            };
+            self.b.ins().store(TRUSTED, word, regs, r as i32 * 8);
+        }
+        let b = &mut self.b;
+        let spent = b.ins().isub(budget0, budgetp);
+        let taken = b.ins().isub(spent, untakenp);
+        let bj = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BACK_JUMPS);
+        let bj = b.ins().isub(bj, taken);
+        b.ins().store(TRUSTED, bj, ctxv, ctx::BACK_JUMPS);
+        let bd = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BOUNDARIES);
+        let bd = b.ins().isub(bd, spent);
+        b.ins().store(TRUSTED, bd, ctxv, ctx::BOUNDARIES);
+        let fuel = b.ins().load(types::I64, TRUSTED, thread, 0);
+        let fuel = b.ins().isub(fuel, taken);
+        b.ins().store(TRUSTED, fuel, thread, 0);
+        b.ins().store(TRUSTED, segp, ctxv, ctx::SEG_START);
+        b.ins().return_(&[pcp]);
+    }
+
+    fn op(&mut self, pc: usize, stress: bool) {
+        let op = self.code[pc];
+        if stress {
+            let e = self.exit(pc, false);
+            self.b.ins().jump(e, &[]);
+            return;
+        }
+        match op {
+            Op::Nop => {}
+            Op::Ld { d, v } => {
+                let x = match self.rep[d as usize] {
+                    Some(Rep::F) => self.b.ins().f64const(decode_float(v)),
+                    _ => self.b.ins().iconst(types::I64, v as i64),
+                };
+                self.def(d, x);
+            }
+            Op::Mov { d, s } => {
+                let v = self.b.use_var(self.var(s));
+                let v = if self.rep[d as usize] != Some(Rep::F) && self.rep[s as usize] == Some(Rep::F) {
+                    self.encode(v).0
+                } else {
+                    v
+                };
+                self.def(d, v);
+            }
+            Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
+                if arith_rep(self.rep[a as usize], self.rep[b as usize]) == Rep::F {
+                    let (x, y) = (self.float_of(pc, a), self.float_of(pc, b));
+                    let r = match op {
+                        Op::Add { .. } => self.b.ins().fadd(x, y),
+                        Op::Sub { .. } => self.b.ins().fsub(x, y),
+                        _ => self.b.ins().fmul(x, y),
+                    };
+                    self.def_float(pc, d, r);
+                } else {
+                    let x = self.int_of(pc, a);
+                    let y = self.int_of(pc, b);
+                    // SmallInt words (`value.rs`): x + (y ^ 1) is the tagged sum, and the i64
+                    // operation overflows exactly when the 61-bit one does.
+                    let (r, of) = match op {
+                        Op::Add { .. } => {
+                            let y1 = self.b.ins().bxor_imm_u(y, 1);
+                            self.b.ins().sadd_overflow(x, y1)
+                        }
+                        Op::Sub { .. } => {
+                            let y1 = self.b.ins().bxor_imm_u(y, 1);
+                            self.b.ins().ssub_overflow(x, y1)
+                        }
+                        _ => {
+                            let x1 = self.b.ins().bxor_imm_u(x, 1);
+                            let y1 = self.b.ins().sshr_imm_u(y, 3);
+                            let (p, of) = self.b.ins().smul_overflow(x1, y1);
+                            (self.b.ins().bor_imm_u(p, 1), of)
+                        }
+                    };
+                    self.guard_not(of, pc, true);
+                    self.def(d, r);
+                }
+            }
+            Op::Div { d, a, b } => {
+                let (x, y) = (self.float_of(pc, a), self.float_of(pc, b));
+                let r = self.b.ins().fdiv(x, y);
+                self.def_float(pc, d, r);
+            }
+            Op::Lt { d, a, b }
+            | Op::Le { d, a, b }
+            | Op::Gt { d, a, b }
+            | Op::Ge { d, a, b }
+            | Op::Eq { d, a, b }
+            | Op::Ne { d, a, b } => {
+                let float = compare_rep(self.rep[a as usize], self.rep[b as usize]) == Rep::F;
+                let (x, y) = if float {
+                    (self.float_of(pc, a), self.float_of(pc, b))
+                } else {
+                    (self.int_of(pc, a), self.int_of(pc, b))
+                };
+                let c = if float {
+                    let cc = match op {
+                        Op::Lt { .. } => FloatCC::LessThan,
+                        Op::Le { .. } => FloatCC::LessThanOrEqual,
+                        Op::Gt { .. } => FloatCC::GreaterThan,
+                        Op::Ge { .. } => FloatCC::GreaterThanOrEqual,
+                        Op::Eq { .. } => FloatCC::Equal,
+                        _ => FloatCC::NotEqual,
+                    };
+                    self.b.ins().fcmp(cc, x, y)
+                } else {
+                    let cc = match op {
+                        Op::Lt { .. } => IntCC::SignedLessThan,
+                        Op::Le { .. } => IntCC::SignedLessThanOrEqual,
+                        Op::Gt { .. } => IntCC::SignedGreaterThan,
+                        Op::Ge { .. } => IntCC::SignedGreaterThanOrEqual,
+                        Op::Eq { .. } => IntCC::Equal,
+                        _ => IntCC::NotEqual,
+                    };
+                    self.b.ins().icmp(cc, x, y)
+                };
+                let t = self.b.ins().iconst(types::I64, TRUE as i64);
+                let f = self.b.ins().iconst(types::I64, FALSE as i64);
+                let w = self.b.ins().select(c, t, f);
+                self.def(d, w);
+                // Kept for a conditional jump on `d` next in this block (`translate` forgets it
+                // at every block's start).
+                self.last_cmp = Some((d, c));
+                return;
+            }
+            Op::Jmp { t } | Op::JmpBack { t } => {
+                self.edge(pc, t as usize, matches!(op, Op::JmpBack { .. }), true);
+            }
+            Op::JmpIf { c, t } | Op::JmpIfBack { c, t } | Op::JmpIfNot { c, t } | Op::JmpIfNotBack { c, t } => {
+                let on = matches!(op, Op::JmpIf { .. } | Op::JmpIfBack { .. });
+                let back = matches!(op, Op::JmpIfBack { .. } | Op::JmpIfNotBack { .. });
+                let cond = match self.last_cmp.take() {
+                    Some((r, cnd)) if r == c => cnd,
+                    _ => {
+                        // Any word: true, false, or the type error the interpreter raises.
+                        let w = self.b.use_var(self.var(c));
+                        let is_t = self.b.ins().icmp_imm_s(IntCC::Equal, w, TRUE as i64);
+                        let is_f = self.b.ins().icmp_imm_s(IntCC::Equal, w, FALSE as i64);
+                        let either = self.b.ins().bor(is_t, is_f);
+                        self.guard(either, pc, false);
+                        is_t
+                    }
+                };
+                let taken_blk = self.b.create_block();
+                let not_blk = self.b.create_block();
+                if on {
+                    self.b.ins().brif(cond, taken_blk, &[], not_blk, &[]);
+                } else {
+                    self.b.ins().brif(cond, not_blk, &[], taken_blk, &[]);
+                }
+                self.b.seal_block(taken_blk);
+                self.b.seal_block(not_blk);
+                self.b.switch_to_block(taken_blk);
+                self.edge(pc, t as usize, back, true);
+                self.b.switch_to_block(not_blk);
+                self.edge(pc, pc + 1, back, false);
+            }
+            _ => unreachable!("representations() admits only the ops above"),
+        }
+        self.last_cmp = None;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn translate(
+    code: &[Op],
+    func: u32,
+    h: usize,
+    end: usize,
+    rep: &[Option<Rep>],
+    live_h: &[bool],
+    cell: &Cell,
+    stress: Option<u64>,
+) -> Result<Vec<u8>, String> {
+    let isa = isa().ok_or("no Cranelift target for this machine")?;
+    let mut cx = cranelift_codegen::Context::new();
+    let mut sig = ir::Signature::new(CallConv::SystemV);
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(types::I64));
+    sig.returns.push(AbiParam::new(types::I64));
+    cx.func.signature = sig;
+    let mut fcx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut cx.func, &mut fcx);
+    let nregs = rep.len();
+    let vars: Vec<Option<Variable>> =
+        (0..nregs).map(|r| rep[r].map(|k| b.declare_var(if k == Rep::F { types::F64 } else { types::I64 }))).collect();
+    let mut written_bit = vec![None; nregs];
+    let mut nbits = 0;
+    for r in 0..nregs {
+        if rep[r].is_some() && !live_h[r] && code[h..=end].iter().any(|op| writes(op) == Some(r as u16)) {
+            if nbits == 64 {
+                return Err("more than 64 registers written and not live at the header".into());
+            }
+            written_bit[r] = Some(nbits);
+            nbits += 1;
+        }
+    }
+    let written = b.declare_var(types::I64);
+    let budget = b.declare_var(types::I64);
+    let untaken = b.declare_var(types::I64);
+    let seg = b.declare_var(types::I64);
+    let mut t = Tr {
+        b,
+        code,
+        h,
+        end,
+        rep,
+        live_h,
+        vars,
+        written,
+        written_bit,
+        budget,
+        untaken,
+        seg,
+        blocks: HashMap::new(),
+        exits: HashMap::new(),
+        f: None,
+        last_cmp: None,
+    };
+    // Blocks begin at the header, at every jump target inside the region and after every jump.
+    t.block(h);
+    for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
+        if let Some((to, _, _)) = jump(op) {
+            if (h..=end).contains(&to) {
+                t.block(to);
+            }
+            if pc < end {
+                t.block(pc + 1);
+            }
+        }
+    }
+    t.entry(cell);
+    let mut open = false;
+    for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
+        if let Some(&blk) = t.blocks.get(&pc) {
+            if open {
+                t.b.ins().jump(blk, &[]);
+            }
+            t.b.switch_to_block(blk);
+            t.last_cmp = None;
+        } else if !open {
+            // After an op that always leaves (the stress mode's): the ops up to the next block
+            // are unreachable, in a block of their own.
+            let blk = t.b.create_block();
+            t.b.switch_to_block(blk);
+            t.last_cmp = None;
+        }
+        let s = stress.is_some_and(|seed| stress_exit(seed ^ 0x0074_6965_7232, func, pc));
+        t.op(pc, s);
+        // Whether the block is still open: it falls through into the next op's code, or leaves
+        // when that op is past the region.
+        open = !(s || jump(op).is_some());
+        if open && pc == end {
+            let e = t.exit(end + 1, false);
+            t.b.ins().jump(e, &[]);
+            open = false;
+        }
+    }
+    t.exits();
+    t.b.seal_all_blocks();
+    t.b.finalize(isa.frontend_config());
+    let compiled = cx.compile(&**isa, &mut Default::default()).map_err(|e| format!("{:?}", e.inner))?;
+    if !compiled.buffer.relocs().is_empty() {
+        return Err("relocations".into());
+    }
+    Ok(compiled.code_buffer().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prog(src: &str) -> Program {
+        let m = lockstep_spec::asm::assemble(src, "t.lsa").expect("assembles");
+        let v = lockstep_spec::verify::verify(m.module).expect("verifies");
+        let mut heap = crate::heap::Heap::new(1 << 20, 1 << 20);
+        crate::code::predecode(&v, &mut heap).expect("predecodes")
+    }
+
+    #[test]
+    fn a_float_loop_is_a_region_with_unboxed_floats() {
+        let p = prog(
+            "func main() {\n local i, n, x, y, t, one\n ldi one, 1\n ldi i, 0\n ldi n, 10\n ldk x, 1.5\n ldk y, 0.5\nloop:\n lt t, i, n\n jmpifnot t, done\n mul x, x, y\n add i, i, one\n jmp loop\ndone:\n ret x\n}\n",
+        );
+        let code = unfused(&p.funcs[0].code);
+        let l = loops(&code);
+        assert_eq!(l.len(), 1);
+        let (h, end) = l[0];
+        let live = liveness(&p, &code);
+        let kinds = crate::jit::kinds::analyse(&p, 0, &vec![crate::jit::Guess::Float; code.len()], None);
+        let reps = representations(&code, h, end, &live[h], &seeds(&kinds, h, &live[h])).expect("translatable");
+        assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
+        let cell = Cell { entry: 0, failures: 0, func: 0, h, end, stress: None, seed: vec![], mem: None };
+        translate(&code, 0, h, end, &reps, &live[h], &cell, None).expect("compiles");
+        assert_eq!(regions(&p, 0, None, &kinds).len(), 1);
+    }
+}
