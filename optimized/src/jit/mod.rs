@@ -443,12 +443,7 @@ fn compile(
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
         // Tier 2 does not count instructions: under `--stats`' counting flavour tier 1 runs alone.
-        let regions = if tier2 && !flavour.stats {
-            let kinds = kinds::analyse(prog, func, guesses, self_classes[func as usize]);
-            tier2::regions(prog, func, stress, &kinds)
-        } else {
-            Vec::new()
-        };
+        let regions = if tier2 && !flavour.stats { tier2::regions(prog, func, stress) } else { Vec::new() };
         let code = x64::compile(prog, func, flavour, stress, guesses, self_classes, regions)?;
         let bytes = code.len();
         Some((Compiled { code }, bytes))

@@ -35,7 +35,6 @@
 //! tier 1 stops calling it.
 
 use super::code_memory::CodeMemory;
-use super::kinds::{Kind, Kinds};
 use super::{ctx, stress_exit, JitCtx};
 use crate::code::{Op, Program};
 use crate::value::{decode_float, is_small_float, is_small_int, FALSE, TRUE};
@@ -86,8 +85,6 @@ pub(super) struct Cell {
     h: usize,
     end: usize,
     stress: Option<u64>,
-    /// What tier 1 knows of the registers live at the header.
-    seed: Vec<Option<Rep>>,
     mem: Option<CodeMemory>,
 }
 
@@ -105,18 +102,15 @@ impl Region {
 /// The loops of `func` whose ops tier 2 translates, by header pc, each to be compiled when tier
 /// 1 first jumps back to its header ([`first_entry`]): then the registers' values are there to
 /// say what the loop computes on (the feedback the static kinds lack for arguments and fields).
-/// What tier 1 knows at the header (`kinds.rs`, on its own paths) fills in the rest.
-pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>, kinds: &Kinds) -> Vec<(usize, Region)> {
+pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>) -> Vec<(usize, Region)> {
     let code = unfused(&prog.funcs[func as usize].code);
-    let live = liveness(prog, &code);
     let mut out = Vec::new();
     for (h, end) in loops(&code) {
-        let seed = seeds(kinds, h, &live[h]);
         if !translatable(&code[h..=end]) {
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
-        let cell = Box::new(Cell { entry, failures: 0, func, h, end, stress, seed, mem: None });
+        let cell = Box::new(Cell { entry, failures: 0, func, h, end, stress, mem: None });
         out.push((h, Region { cell }));
     }
     out
@@ -136,21 +130,11 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     let code = unfused(&prog.funcs[cell.func as usize].code);
     let live = liveness(prog, &code);
     let live_h = &live[cell.h];
-    let mut seed = cell.seed.clone();
-    for (r, s) in seed.iter_mut().enumerate() {
-        if live_h[r] {
-            // SAFETY: `r` is a register of the function (liveness has one entry per register
-            // the code names, [verify.reg-range]), inside the window.
-            let w = unsafe { *cx.regs.add(r) };
-            *s = if is_small_int(w) {
-                Some(Rep::I)
-            } else if is_small_float(w) {
-                Some(Rep::F)
-            } else {
-                None
-            };
-        }
-    }
+    let seed = observed(live_h, |r| {
+        // SAFETY: `r` is a register of the function (liveness has one entry per register the
+        // code names, [verify.reg-range]), inside the window.
+        unsafe { *cx.regs.add(r) }
+    });
     let compiled = representations(&code, cell.h, cell.end, live_h, &seed).and_then(|reps| {
         let bytes = translate(&code, cell.func, cell.h, cell.end, &reps, live_h, cell, cell.stress).ok()?;
         let mem = CodeMemory::new(&bytes).ok()?;
@@ -205,13 +189,21 @@ fn compare_rep(a: Option<Rep>, b: Option<Rep>) -> Rep {
     }
 }
 
-/// The representation each register live at `h` arrives in, as far as tier 1 knows.
-fn seeds(kinds: &Kinds, h: usize, live_h: &[bool]) -> Vec<Option<Rep>> {
+/// The representation each register live at the header arrives in: the kind of the value it
+/// holds (`value(r)`) when the region is compiled.
+fn observed(live_h: &[bool], value: impl Fn(usize) -> u64) -> Vec<Option<Rep>> {
     (0..live_h.len())
-        .map(|r| match kinds.at.get(h).and_then(|k| k.get(r)) {
-            Some(Kind::Int) if live_h[r] => Some(Rep::I),
-            Some(Kind::Float) if live_h[r] => Some(Rep::F),
-            _ => None,
+        .map(|r| {
+            let w = if live_h[r] { value(r) } else { 0 };
+            if !live_h[r] {
+                None
+            } else if is_small_int(w) {
+                Some(Rep::I)
+            } else if is_small_float(w) {
+                Some(Rep::F)
+            } else {
+                None
+            }
         })
         .collect()
 }
@@ -1224,11 +1216,19 @@ mod tests {
         assert_eq!(l.len(), 1);
         let (h, end) = l[0];
         let live = liveness(&p, &code);
-        let kinds = crate::jit::kinds::analyse(&p, 0, &vec![crate::jit::Guess::Float; code.len()], None);
-        let reps = representations(&code, h, end, &live[h], &seeds(&kinds, h, &live[h])).expect("translatable");
+        // The values of i, n, x, y, t, one when the loop is entered.
+        let values = [
+            crate::value::small_int(0).unwrap(),
+            crate::value::small_int(10).unwrap(),
+            crate::value::encode_float(1.5).unwrap(),
+            crate::value::encode_float(0.5).unwrap(),
+            crate::value::FALSE,
+            crate::value::small_int(1).unwrap(),
+        ];
+        let reps = representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r])).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
-        let cell = Cell { entry: 0, failures: 0, func: 0, h, end, stress: None, seed: vec![], mem: None };
+        let cell = Cell { entry: 0, failures: 0, func: 0, h, end, stress: None, mem: None };
         translate(&code, 0, h, end, &reps, &live[h], &cell, None).expect("compiles");
-        assert_eq!(regions(&p, 0, None, &kinds).len(), 1);
+        assert_eq!(regions(&p, 0, None).len(), 1);
     }
 }
