@@ -193,6 +193,7 @@ fn assemble(
     let kinds = super::kinds::analyse(prog, func, guesses, self_classes[func as usize]);
     let mut e = Emitter::new(prog, func, code.len(), flavour, kinds, self_classes);
     e.regions = regions;
+    e.poison = stress.is_some();
     e.prologue();
     for (pc, op) in code.iter().enumerate() {
         e.start(pc);
@@ -275,7 +276,18 @@ struct Emitter<'p> {
     self_classes: &'p [Option<u32>],
     /// The function's tier-2 loops: header pc to its cell (`tier2::Region`).
     regions: HashMap<usize, usize>,
+    /// The stress modes: every way into compiled code from outside fills the float homes with
+    /// [`POISON`] first ([`Emitter::poison_homes`]).
+    poison: bool,
 }
+
+/// What the float homes hold when compiled code is entered under a stress mode: a SmallFloat
+/// (so that a use of it computes on rather than leaving) that no program of the suites makes.
+/// Code that reads a home its own paths never loaded then computes with it, the same on every
+/// machine, instead of with whatever the interpreter, the helper or tier 2 left in `xmm2`-`xmm15`
+/// (which differs between machines and libc versions: the planted bug `jit_enters_unreached_op`
+/// went unseen on CI's machine that way).
+const POISON: f64 = -1234.5;
 
 impl<'p> Emitter<'p> {
     fn new(
@@ -304,6 +316,18 @@ impl<'p> Emitter<'p> {
             send_targets: HashMap::new(),
             self_classes,
             regions: HashMap::new(),
+            poison: false,
+        }
+    }
+
+    /// Under a stress mode, the float homes `xmm2`-`xmm15` get [`POISON`] (clobbers rcx only).
+    fn poison_homes(&mut self) {
+        if !self.poison {
+            return;
+        }
+        dynasm!(self.a ; .arch x64 ; mov rcx, QWORD POISON.to_bits() as i64 ; movq xmm2, rcx);
+        for x in 3..16u8 {
+            dynasm!(self.a ; .arch x64 ; movapd Rx(x), xmm2);
         }
     }
 
@@ -324,6 +348,10 @@ impl<'p> Emitter<'p> {
             ; mov r14, QWORD EXP_OFFSET
             ; mov r15, QWORD (1i64 << 61) - 2
             ; call ->reload
+        );
+        self.poison_homes();
+        dynasm!(self.a
+            ; .arch x64
             ; jmp rsi
             // A call helper returned null: leave at the pc it stored.
             ; ->leave_at_ctx_pc:
@@ -1617,6 +1645,10 @@ impl<'p> Emitter<'p> {
             ; mov rsi, QWORD cell as i64
             ; call rax
             ; call ->reload
+        );
+        self.poison_homes();
+        dynasm!(self.a
+            ; .arch x64
             ; mov rcx, QWORD [r12 + resumes]
             ; mov rcx, QWORD [rcx + func]
             ; jmp QWORD [rcx + rax * 8]
