@@ -57,7 +57,10 @@ const EXP_OFFSET: i64 = 896 << 53;
 pub(super) enum Rep {
     /// A double: the register holds a SmallFloat wherever the region runs.
     F,
-    /// A SmallInt's tagged word.
+    /// A SmallInt `i` as `i << 3`: its tagged word without the tag (`word ^ 1`), so that `add`
+    /// and `sub` are one machine add or subtract, whose overflow is exactly the 61-bit one, and
+    /// comparisons are those of the words. The tag goes back on when the value leaves the region
+    /// or goes into a word.
     I,
     /// Any word.
     W,
@@ -81,6 +84,9 @@ pub(super) struct Cell {
     entry: usize,
     /// Exits for failed guesses so far.
     failures: usize,
+    /// Always 0: the condition of the write-back's edge back to the header, which is never
+    /// taken ([`Tr::exits`]).
+    zero: usize,
     func: u32,
     h: usize,
     end: usize,
@@ -110,7 +116,7 @@ pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>) -> Vec<(us
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
-        let cell = Box::new(Cell { entry, failures: 0, func, h, end, stress, mem: None });
+        let cell = Box::new(Cell { entry, failures: 0, zero: 0, func, h, end, stress, mem: None });
         out.push((h, Region { cell }));
     }
     out
@@ -136,9 +142,10 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
         unsafe { *cx.regs.add(r) }
     });
     let compiled = representations(&code, cell.h, cell.end, live_h, &seed).and_then(|reps| {
-        let bytes = translate(&code, cell.func, cell.h, cell.end, &reps, live_h, cell, cell.stress).ok()?;
+        let Translated { bytes, clif } =
+            translate(&code, cell.func, cell.h, cell.end, &reps, live_h, cell, cell.stress).ok()?;
         let mem = CodeMemory::new(&bytes).ok()?;
-        perf_map(prog, cell, &mem, &bytes);
+        perf_map(prog, cell, &mem, &bytes, clif.as_deref());
         Some(mem)
     });
     let Some(mem) = compiled else {
@@ -154,8 +161,9 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
 
 /// With `LOCKSTEP_PERF_MAP` set (as for tier 1, `x64.rs`): a symbol for the region's code in
 /// `/tmp/perf-PID.map`, `FUNC:region:H`; with `LOCKSTEP_TIER2_DUMP=DIR` also its bytes in
-/// `DIR/FUNC-H.bin` (for `objdump -D -b binary -mi386:x86-64`).
-fn perf_map(prog: &Program, cell: &Cell, mem: &CodeMemory, bytes: &[u8]) {
+/// `DIR/FUNC-H.bin` (for `objdump -D -b binary -mi386:x86-64`) and the function as Cranelift
+/// left it after its optimizations in `DIR/FUNC-H.clif`.
+fn perf_map(prog: &Program, cell: &Cell, mem: &CodeMemory, bytes: &[u8], clif: Option<&str>) {
     use std::io::Write;
     let name = &prog.funcs[cell.func as usize].name;
     if std::env::var_os("LOCKSTEP_PERF_MAP").is_some() {
@@ -168,6 +176,9 @@ fn perf_map(prog: &Program, cell: &Cell, mem: &CodeMemory, bytes: &[u8]) {
     }
     if let Some(dir) = std::env::var_os("LOCKSTEP_TIER2_DUMP") {
         let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}-{}.bin", cell.h)), bytes);
+        if let Some(clif) = clif {
+            let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}-{}.clif", cell.h)), clif);
+        }
     }
 }
 
@@ -395,6 +406,60 @@ fn liveness(prog: &Program, code: &[Op]) -> Vec<Vec<bool>> {
     live
 }
 
+/// Which of the registers with a bit in `bit` (those not live at the header) the region has
+/// written when it leaves, per op of the region `h..=end`, before it:
+/// - `fresh`: written on every path from the header's latest start to the op, so written
+///   whatever came before (the analysis without the edges back to the header);
+/// - `may`: written on some path from the entry;
+/// - and `every_lap`: written by every pass through a backward jump, when every backward jump
+///   goes to the header (else nothing), so written once the region's budget is spent at all.
+///
+/// An exit writes such a register back if it is in `fresh`, or in `every_lap` and a backward
+/// jump was taken; leaves it if it is not in `may`; and asks a run-time flag only otherwise
+/// ([`Tr::exits`]). Without `every_lap`, a flag per register would be carried around the loop
+/// for the exits of its first lap (mandelbrot's `tr`, `ti`, `t2`).
+struct Written {
+    fresh: Vec<u64>,
+    may: Vec<u64>,
+    every_lap: u64,
+}
+
+fn written_before(code: &[Op], h: usize, end: usize, bit: &[Option<u32>]) -> Written {
+    let n = end + 1 - h;
+    let gen = |pc: usize| writes(&code[pc]).and_then(|d| bit[d as usize]).map_or(0, |b| 1u64 << b);
+    let (mut fresh, mut may) = (vec![u64::MAX; n], vec![0u64; n]);
+    fresh[0] = 0;
+    let mut changed = true;
+    while changed {
+        changed = false;
+        let (mut fresh_next, mut may_next) = (vec![u64::MAX; n], vec![0u64; n]);
+        fresh_next[0] = 0;
+        for pc in h..=end {
+            let (m, y) = (fresh[pc - h] | gen(pc), may[pc - h] | gen(pc));
+            for s in successors(&code[pc], pc) {
+                if (h..=end).contains(&s) {
+                    if s != h {
+                        fresh_next[s - h] &= m;
+                    }
+                    may_next[s - h] |= y;
+                }
+            }
+        }
+        if fresh_next != fresh || may_next != may {
+            (fresh, may, changed) = (fresh_next, may_next, true);
+        }
+    }
+    let mut every_lap = u64::MAX;
+    for pc in h..=end {
+        match jump(&code[pc]) {
+            Some((to, true, _)) if to == h => every_lap &= fresh[pc - h],
+            Some((_, true, _)) => every_lap = 0,
+            _ => {}
+        }
+    }
+    Written { fresh, may, every_lap }
+}
+
 /// The representation of each register of the region `h..=end` (`None`: not used there), or
 /// `None` when the region has an op this tier does not translate.
 /// Whether tier 2 translates every op of `region`.
@@ -585,6 +650,7 @@ struct Frame {
     regs: ir::Value,
     thread: ir::Value,
     budget0: ir::Value,
+    seg0: ir::Value,
     cell: ir::Value,
 }
 
@@ -596,15 +662,25 @@ struct Tr<'a, 'b> {
     rep: &'a [Option<Rep>],
     live_h: &'a [bool],
     vars: Vec<Option<Variable>>,
-    /// Bit per register (`written_bit`) set once the region wrote it, for registers not live at
-    /// the header.
-    written: Variable,
+    /// For registers not live at the header: a bit number (`written_bit`), a flag variable set
+    /// to 1 when the region writes the register (read only by exits that cannot tell statically
+    /// whether it was written, so it costs nothing elsewhere), and per op whether it was written
+    /// on every path / some path before it ([`written_before`]).
+    written: Vec<Option<Variable>>,
     written_bit: Vec<Option<u32>>,
+    wr: Written,
+    /// The op being translated.
+    cur: usize,
     budget: Variable,
     untaken: Variable,
+    /// The segment start (`JitCtx::seg_start`): a variable set at each backward jump, or, when
+    /// every backward jump of the region sets it to the same pc, that pc (an exit then takes it
+    /// if the budget was spent, the entry's value otherwise).
     seg: Variable,
+    seg_only: Option<i64>,
     blocks: HashMap<usize, ir::Block>,
-    exits: HashMap<(usize, bool), ir::Block>,
+    /// Each exit, and the `must`/`may` written sets of the points that jump to it.
+    exits: HashMap<(usize, bool), (ir::Block, u64, u64)>,
     f: Option<Frame>,
     /// The last comparison of the current block: its destination and its condition.
     last_cmp: Option<(u16, ir::Value)>,
@@ -651,13 +727,23 @@ impl Tr<'_, '_> {
     }
 
     /// The exit block that leaves before op `pc` (`guard`: a failed guess, counted).
+    /// From the op being translated: before it when `pc` is that op, else after it (a jump or
+    /// the fall through past the region).
     fn exit(&mut self, pc: usize, guard: bool) -> ir::Block {
-        *self.exits.entry((pc, guard)).or_insert_with(|| {
+        let i = self.cur - self.h;
+        let gen = writes(&self.code[self.cur]).and_then(|d| self.written_bit[d as usize]).map_or(0, |b| 1u64 << b);
+        let (fresh, may) = (self.wr.fresh[i], self.wr.may[i]);
+        let (must, may) = if pc == self.cur { (fresh, may) } else { (fresh | gen, may | gen) };
+        let b = &mut self.b;
+        let e = self.exits.entry((pc, guard)).or_insert_with(|| {
             // Laid out after the hot code, so that the ops of a loop follow each other.
-            let blk = self.b.create_block();
-            self.b.set_cold_block(blk);
-            blk
-        })
+            let blk = b.create_block();
+            b.set_cold_block(blk);
+            (blk, u64::MAX, 0)
+        });
+        e.1 &= must;
+        e.2 |= may;
+        e.0
     }
 
     /// Branches to the exit before `pc` unless `ok` (an i8 condition).
@@ -696,23 +782,29 @@ impl Tr<'_, '_> {
         }
     }
 
-    /// Register `r` as a SmallInt word for the op at `pc` (a word must hold one, or the op
-    /// leaves).
+    /// Register `r` as a SmallInt `i << 3` ([`Rep::I`]) for the op at `pc` (a word must hold
+    /// one, or the op leaves).
     fn int_of(&mut self, pc: usize, r: u16) -> ir::Value {
         let v = self.b.use_var(self.var(r));
         if self.rep[r as usize] == Some(Rep::W) {
             let t = self.b.ins().band_imm_u(v, 1);
             self.guard(t, pc, true);
+            return self.b.ins().bxor_imm_u(v, 1);
         }
         v
     }
 
+    /// An int result `i << 3` for `d`: as it is, or its word when `d` holds words.
+    fn def_int(&mut self, d: u16, v: ir::Value) {
+        let v = if self.rep[d as usize] == Some(Rep::I) { v } else { self.b.ins().bor_imm_u(v, 1) };
+        self.def(d, v);
+    }
+
     fn def(&mut self, d: u16, v: ir::Value) {
         self.b.def_var(self.var(d), v);
-        if let Some(bit) = self.written_bit[d as usize] {
-            let w = self.b.use_var(self.written);
-            let w = self.b.ins().bor_imm_u(w, 1i64 << bit);
-            self.b.def_var(self.written, w);
+        if let Some(w) = self.written[d as usize] {
+            let one = self.b.ins().iconst(types::I8, 1);
+            self.b.def_var(w, one);
         }
     }
 
@@ -771,8 +863,10 @@ impl Tr<'_, '_> {
                 let u = self.b.ins().iadd_imm_s(u, 1);
                 self.b.def_var(self.untaken, u);
             }
-            let s = self.b.ins().iconst(types::I64, to as i64);
-            self.b.def_var(self.seg, s);
+            if self.seg_only.is_none() {
+                let s = self.b.ins().iconst(types::I64, to as i64);
+                self.b.def_var(self.seg, s);
+            }
         }
         let target = if (self.h..=self.end).contains(&to) { self.block(to) } else { self.exit(to, false) };
         self.b.ins().jump(target, &[]);
@@ -800,8 +894,11 @@ impl Tr<'_, '_> {
         b.def_var(self.budget, budget0);
         b.def_var(self.untaken, zero);
         b.def_var(self.seg, seg);
-        b.def_var(self.written, zero);
-        self.f = Some(Frame { ctx: ctxv, regs, thread, budget0, cell: cellv });
+        let no = b.ins().iconst(types::I8, 0);
+        for w in self.written.iter().flatten() {
+            b.def_var(*w, no);
+        }
+        self.f = Some(Frame { ctx: ctxv, regs, thread, budget0, seg0: seg, cell: cellv });
         // Registers live at the header: loaded and checked; the others start as anything (they
         // are written before they are read, and written back only once written).
         let fail = self.b.create_block();
@@ -827,7 +924,10 @@ impl Tr<'_, '_> {
                     if rep == Rep::F {
                         self.decode(w)
                     } else {
-                        w
+                        // `w - (w & 1)`, not `w ^ 1`: Cranelift rematerializes an op with a
+                        // constant operand in each block that uses it, which would put the
+                        // untagging of a loop invariant (mandelbrot's `ione`) back in the loop.
+                        self.b.ins().isub(w, t)
                     }
                 }
             };
@@ -885,9 +985,10 @@ impl Tr<'_, '_> {
         let writtenp = i64p(&mut self.b, wb);
         let budgetp = i64p(&mut self.b, wb);
         let untakenp = i64p(&mut self.b, wb);
-        let segp = i64p(&mut self.b, wb);
-        let exits: Vec<_> = self.exits.iter().map(|(&k, &v)| (k, v)).collect();
-        for ((pc, guard), blk) in exits {
+        let segp = if self.seg_only.is_none() { Some(i64p(&mut self.b, wb)) } else { None };
+        let mut exits: Vec<_> = self.exits.iter().map(|(&k, &v)| (k, v)).collect();
+        exits.sort_by_key(|&(k, _)| k);
+        for ((pc, guard), (blk, must, may)) in exits {
             self.b.switch_to_block(blk);
             self.b.seal_block(blk);
             let mut args =
@@ -895,8 +996,33 @@ impl Tr<'_, '_> {
             for &r in &written_regs {
                 args.push(self.b.use_var(self.vars[r].expect("a register of the region")));
             }
-            for v in [self.written, self.budget, self.untaken, self.seg] {
+            // Which registers not live at the header to write back ([`written_before`]).
+            let mut mask = self.b.ins().iconst(types::I64, must as i64);
+            let lap = self.wr.every_lap & !must & may;
+            if lap != 0 {
+                let budget0 = self.fr().budget0;
+                let budget = self.b.use_var(self.budget);
+                let spent = self.b.ins().icmp(IntCC::NotEqual, budget, budget0);
+                let bits = self.b.ins().iconst(types::I64, lap as i64);
+                let zero = self.b.ins().iconst(types::I64, 0);
+                let bits = self.b.ins().select(spent, bits, zero);
+                mask = self.b.ins().bor(mask, bits);
+            }
+            for r in 0..self.vars.len() {
+                let (Some(bit), Some(w)) = (self.written_bit[r], self.written[r]) else { continue };
+                if (must | lap) & (1 << bit) == 0 && may & (1 << bit) != 0 {
+                    let flag = self.b.use_var(w);
+                    let flag = self.b.ins().uextend(types::I64, flag);
+                    let flag = self.b.ins().ishl_imm_u(flag, bit as i64);
+                    mask = self.b.ins().bor(mask, flag);
+                }
+            }
+            args.push(mask);
+            for v in [self.budget, self.untaken] {
                 args.push(self.b.use_var(v));
+            }
+            if segp.is_some() {
+                args.push(self.b.use_var(self.seg));
             }
             let args: Vec<ir::BlockArg> = args.into_iter().map(ir::BlockArg::Value).collect();
             self.b.ins().jump(wb, &args);
@@ -914,12 +1040,16 @@ impl Tr<'_, '_> {
         self.b.ins().jump(store, &[]);
         self.b.seal_block(store);
         self.b.switch_to_block(store);
-        let Frame { ctx: ctxv, regs, thread, budget0, .. } = *self.fr();
+        let Frame { ctx: ctxv, regs, thread, budget0, seg0, .. } = *self.fr();
         for (&r, &v) in written_regs.iter().zip(&regp) {
             if cfg!(lockstep_mutant = "tier2_exit_skips_write_back") && self.rep[r] == Some(Rep::I) {
                 continue;
             }
-            let word = if self.rep[r] == Some(Rep::F) { self.encode(v).0 } else { v };
+            let word = match self.rep[r] {
+                Some(Rep::F) => self.encode(v).0,
+                Some(Rep::I) => self.b.ins().bor_imm_u(v, 1),
+                _ => v,
+            };
             let word = match self.written_bit[r] {
                 None => word,
                 Some(bit) => {
@@ -942,8 +1072,58 @@ impl Tr<'_, '_> {
         let fuel = b.ins().load(types::I64, TRUSTED, thread, 0);
         let fuel = b.ins().isub(fuel, taken);
         b.ins().store(TRUSTED, fuel, thread, 0);
-        b.ins().store(TRUSTED, segp, ctxv, ctx::SEG_START);
-        b.ins().return_(&[pcp]);
+        let seg = match (segp, self.seg_only) {
+            (Some(v), _) => v,
+            (None, Some(s)) => {
+                let s = b.ins().iconst(types::I64, s);
+                b.ins().select(spent, s, seg0)
+            }
+            (None, None) => unreachable!("a segment start variable or constant"),
+        };
+        b.ins().store(TRUSTED, seg, ctxv, ctx::SEG_START);
+        self.edge_never_taken();
+        self.b.ins().return_(&[pcp]);
+    }
+
+    /// A branch from the write-back to the header on the cell's `zero`, which is never taken.
+    ///
+    /// It is there for Cranelift 0.135's optimizer. Its elaborator walks the dominator tree
+    /// keeping a stack of the loops it is in, and pops a loop on reaching a block outside it,
+    /// such as an exit; the blocks of the loop it reaches after that are treated as outside any
+    /// loop, so nothing is hoisted out of them, and the decoding of a loop-invariant float
+    /// (mandelbrot's `cr`, `ci`, `two`, `four`) was redone on every lap. With this edge, every
+    /// exit can reach the header, so every block of the region is in the loop. The registers
+    /// arrive at the header as constants along it, which also makes each loop invariant a
+    /// value the loop carries rather than one Cranelift recomputes where it is used.
+    fn edge_never_taken(&mut self) {
+        let cell = self.fr().cell;
+        let zero = self.b.ins().load(types::I64, TRUSTED, cell, std::mem::offset_of!(Cell, zero) as i32);
+        let back = self.b.create_block();
+        let ret = self.b.create_block();
+        self.b.set_cold_block(back);
+        self.b.ins().brif(zero, back, &[], ret, &[]);
+        self.b.seal_block(back);
+        self.b.seal_block(ret);
+        self.b.switch_to_block(back);
+        for r in 0..self.vars.len() {
+            let Some(var) = self.vars[r] else { continue };
+            let z = if self.rep[r] == Some(Rep::F) {
+                self.b.ins().f64const(0.0)
+            } else {
+                self.b.ins().iconst(types::I64, 0)
+            };
+            self.b.def_var(var, z);
+        }
+        let (z8, z64) = (self.b.ins().iconst(types::I8, 0), self.b.ins().iconst(types::I64, 0));
+        for w in self.written.iter().flatten() {
+            self.b.def_var(*w, z8);
+        }
+        for v in [self.budget, self.untaken, self.seg] {
+            self.b.def_var(v, z64);
+        }
+        let hb = self.block(self.h);
+        self.b.ins().jump(hb, &[]);
+        self.b.switch_to_block(ret);
     }
 
     fn op(&mut self, pc: usize, stress: bool) {
@@ -958,16 +1138,18 @@ impl Tr<'_, '_> {
             Op::Ld { d, v } => {
                 let x = match self.rep[d as usize] {
                     Some(Rep::F) => self.b.ins().f64const(decode_float(v)),
+                    Some(Rep::I) => self.b.ins().iconst(types::I64, (v ^ 1) as i64),
                     _ => self.b.ins().iconst(types::I64, v as i64),
                 };
                 self.def(d, x);
             }
             Op::Mov { d, s } => {
                 let v = self.b.use_var(self.var(s));
-                let v = if self.rep[d as usize] != Some(Rep::F) && self.rep[s as usize] == Some(Rep::F) {
-                    self.encode(v).0
-                } else {
-                    v
+                // `representations` admits a move only into its own representation or a word.
+                let v = match (self.rep[s as usize], self.rep[d as usize]) {
+                    (Some(Rep::F), Some(Rep::W)) => self.encode(v).0,
+                    (Some(Rep::I), Some(Rep::W)) => self.b.ins().bor_imm_u(v, 1),
+                    _ => v,
                 };
                 self.def(d, v);
             }
@@ -983,26 +1165,18 @@ impl Tr<'_, '_> {
                 } else {
                     let x = self.int_of(pc, a);
                     let y = self.int_of(pc, b);
-                    // SmallInt words (`value.rs`): x + (y ^ 1) is the tagged sum, and the i64
-                    // operation overflows exactly when the 61-bit one does.
+                    // On `i << 3` ([`Rep::I`]), the i64 operation overflows exactly when the
+                    // 61-bit one does; a product takes one operand unshifted.
                     let (r, of) = match op {
-                        Op::Add { .. } => {
-                            let y1 = self.b.ins().bxor_imm_u(y, 1);
-                            self.b.ins().sadd_overflow(x, y1)
-                        }
-                        Op::Sub { .. } => {
-                            let y1 = self.b.ins().bxor_imm_u(y, 1);
-                            self.b.ins().ssub_overflow(x, y1)
-                        }
+                        Op::Add { .. } => self.b.ins().sadd_overflow(x, y),
+                        Op::Sub { .. } => self.b.ins().ssub_overflow(x, y),
                         _ => {
-                            let x1 = self.b.ins().bxor_imm_u(x, 1);
                             let y1 = self.b.ins().sshr_imm_u(y, 3);
-                            let (p, of) = self.b.ins().smul_overflow(x1, y1);
-                            (self.b.ins().bor_imm_u(p, 1), of)
+                            self.b.ins().smul_overflow(x, y1)
                         }
                     };
                     self.guard_not(of, pc, true);
-                    self.def(d, r);
+                    self.def_int(d, r);
                 }
             }
             Op::Div { d, a, b } => {
@@ -1100,7 +1274,7 @@ fn translate(
     live_h: &[bool],
     cell: &Cell,
     stress: Option<u64>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Translated, String> {
     let isa = isa().ok_or("no Cranelift target for this machine")?;
     let mut cx = cranelift_codegen::Context::new();
     let mut sig = ir::Signature::new(CallConv::SystemV);
@@ -1114,6 +1288,7 @@ fn translate(
     let vars: Vec<Option<Variable>> =
         (0..nregs).map(|r| rep[r].map(|k| b.declare_var(if k == Rep::F { types::F64 } else { types::I64 }))).collect();
     let mut written_bit = vec![None; nregs];
+    let mut written = vec![None; nregs];
     let mut nbits = 0;
     for r in 0..nregs {
         if rep[r].is_some() && !live_h[r] && code[h..=end].iter().any(|op| writes(op) == Some(r as u16)) {
@@ -1121,13 +1296,28 @@ fn translate(
                 return Err("more than 64 registers written and not live at the header".into());
             }
             written_bit[r] = Some(nbits);
+            written[r] = Some(b.declare_var(types::I8));
             nbits += 1;
         }
     }
-    let written = b.declare_var(types::I64);
+    let wr = written_before(code, h, end, &written_bit);
     let budget = b.declare_var(types::I64);
     let untaken = b.declare_var(types::I64);
     let seg = b.declare_var(types::I64);
+    // What each backward jump sets the segment start to: its target when taken, the next op
+    // when not.
+    let mut segs: Vec<usize> = Vec::new();
+    for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
+        if let Some((to, true, cond)) = jump(op) {
+            segs.push(to);
+            if cond {
+                segs.push(pc + 1);
+            }
+        }
+    }
+    segs.sort_unstable();
+    segs.dedup();
+    let seg_only = if segs.len() == 1 { Some(segs[0] as i64) } else { None };
     let mut t = Tr {
         b,
         code,
@@ -1138,9 +1328,12 @@ fn translate(
         vars,
         written,
         written_bit,
+        wr,
+        cur: h,
         budget,
         untaken,
         seg,
+        seg_only,
         blocks: HashMap::new(),
         exits: HashMap::new(),
         f: None,
@@ -1175,6 +1368,7 @@ fn translate(
             t.last_cmp = None;
         }
         let s = stress.is_some_and(|seed| stress_exit(seed ^ 0x0074_6965_7232, func, pc));
+        t.cur = pc;
         t.op(pc, s);
         // Whether the block is still open: it falls through into the next op's code, or leaves
         // when that op is past the region.
@@ -1192,7 +1386,15 @@ fn translate(
     if !compiled.buffer.relocs().is_empty() {
         return Err("relocations".into());
     }
-    Ok(compiled.code_buffer().to_vec())
+    let bytes = compiled.code_buffer().to_vec();
+    let clif = std::env::var_os("LOCKSTEP_TIER2_DUMP").map(|_| cx.func.display().to_string());
+    Ok(Translated { bytes, clif })
+}
+
+/// A region's machine code, and its optimized CLIF when `LOCKSTEP_TIER2_DUMP` asks for it.
+struct Translated {
+    bytes: Vec<u8>,
+    clif: Option<String>,
 }
 
 #[cfg(test)]
@@ -1227,7 +1429,7 @@ mod tests {
         ];
         let reps = representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r])).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
-        let cell = Cell { entry: 0, failures: 0, func: 0, h, end, stress: None, mem: None };
+        let cell = Cell { entry: 0, failures: 0, zero: 0, func: 0, h, end, stress: None, mem: None };
         translate(&code, 0, h, end, &reps, &live[h], &cell, None).expect("compiles");
         assert_eq!(regions(&p, 0, None).len(), 1);
     }
