@@ -22,13 +22,32 @@
 //! let mut out = Vec::new();
 //! let report = vm.run(&program.module, &mut out)?;
 //! assert_eq!(out, b"Hello, lockstep!\n");
-//! assert_eq!(report.outcome.end, lockstep::End::Finished { value: "42".to_string() });
+//! assert_eq!(report.outcome.end, lockstep::End::Finished { value: lockstep::Value::Int(42) });
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! main's value, like everything a guest prints, is in its display form
-//! (`spec/values.md`): its objects and arrays live in the run's heap, which does not outlive
-//! the run.
+//! main's value is a typed [`Value`]: nil, bools, ints, floats and strings whole; arrays,
+//! objects, functions and threads described by what their display form shows (an array's
+//! length, an object's class name), since they live in the run's heap, which does not outlive
+//! the run. Its `Display` is the display form (`spec/values.md`), what `lockstep run --invoke`
+//! prints:
+//!
+//! ```
+//! let program = lockstep::load(b"
+//!     func main() {
+//!         local a, x
+//!         ldi x, 0
+//!         anew a, x
+//!         ldi x, 7
+//!         apush a, x
+//!         ret a
+//!     }", "array.lsa")?;
+//! let report = lockstep::Vm::new(lockstep::Config::new()).run(&program.module, std::io::sink())?;
+//! let lockstep::End::Finished { value } = report.outcome.end else { panic!("it finishes") };
+//! assert_eq!(value, lockstep::Value::Array { len: 1 });
+//! assert_eq!(value.to_string(), "<array 1>");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -39,7 +58,7 @@ mod output;
 pub use config::{Config, Engine, JitMode, Scheduler, Stm};
 pub use lockstep_optimized::{Stats, StmReport};
 pub use lockstep_spec::invoke::{invocation, Arg, ArgError, InvokeError, INVOKE_FUNCTION};
-pub use lockstep_spec::outcome::{End, Outcome, StackFrame, TrapInfo};
+pub use lockstep_spec::outcome::{End, Outcome, StackFrame, TrapInfo, Value};
 pub use lockstep_spec::program::{LoadError, Program};
 pub use lockstep_spec::schedule::{Schedule, ThreadId};
 pub use lockstep_spec::trap::TrapKind;
@@ -212,7 +231,7 @@ impl Vm {
     /// let vm = lockstep::Vm::new(lockstep::Config::new().engine(lockstep::Engine::reference()));
     /// let args = [lockstep::Arg::Int(2), "40".parse()?];
     /// let report = vm.invoke(&program.module, "add", &args, std::io::sink())?;
-    /// assert_eq!(report.outcome.end, lockstep::End::Finished { value: "42".to_string() });
+    /// assert_eq!(report.outcome.end, lockstep::End::Finished { value: lockstep::Value::Int(42) });
     ///
     /// let wrong = vm.invoke(&program.module, "ad", &args, std::io::sink());
     /// assert_eq!(wrong.unwrap_err().to_string(), "no function named `ad` in the program; did you mean `add`?");

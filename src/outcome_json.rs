@@ -29,8 +29,11 @@ mod tests {
 
     #[test]
     fn figures_follow_the_schedule() {
-        let o =
-            Outcome { stdout: b"x".to_vec(), end: End::Finished { value: "1".into() }, schedule: Schedule::default() };
+        let o = Outcome {
+            stdout: b"x".to_vec(),
+            end: End::Finished { value: lockstep_spec::outcome::Value::Int(1) },
+            schedule: Schedule::default(),
+        };
         let base = r#"{"version":2,"stdout":"x","end":{"kind":"finished","value":"1"},"schedule":[]"#;
         assert_eq!(document(&o, None, None), format!("{base}}}\n"));
         assert_eq!(document(&o, Some("{\"a\":1}"), None), format!("{base},\"stats\":{{\"a\":1}}}}\n"));

@@ -1,7 +1,7 @@
 //! The `lockstep` library as an embedder uses it: output into any writer, the typed outcome,
 //! an interrupt from another thread, and invoking a function with arguments, on every engine.
 
-use lockstep::{Arg, Config, End, Engine, Error, InvokeError, JitMode, Stm, TrapKind, Vm};
+use lockstep::{Arg, Config, End, Engine, Error, InvokeError, JitMode, Stm, TrapKind, Value, Vm};
 use std::time::{Duration, Instant};
 
 /// Every engine setting an embedder can choose (the JIT both ways, since compiled code looks at
@@ -57,8 +57,53 @@ fn output_goes_to_the_writer_and_the_outcome_is_typed() {
         let mut out = Vec::new();
         let report = vm.run(&program.module, &mut out).unwrap_or_else(|e| panic!("{engine:?}: {e}"));
         assert_eq!(out, b"hello 3\n", "{engine:?}");
-        assert_eq!(report.outcome.end, End::Finished { value: "2.5".to_string() }, "{engine:?}");
+        assert_eq!(report.outcome.end, End::Finished { value: Value::Float(2.5) }, "{engine:?}");
         assert!(report.outcome.stdout.is_empty(), "{engine:?}: the output went to the writer");
+    }
+}
+
+/// main's value is the same typed [`Value`] on every engine, one program per type of
+/// `spec/values.md` (ints and floats at their edges, a string that is not UTF-8, an array, objects
+/// of a class and its subclass, a function, a thread); and its `Display` is exactly what the
+/// guest prints for it.
+#[test]
+fn main_values_are_typed_and_the_same_on_every_engine() {
+    let cases: &[(&str, Value)] = &[
+        ("ldnil a", Value::Nil),
+        ("ldfalse a", Value::Bool(false)),
+        ("ldi a, -7", Value::Int(-7)),
+        ("ldi a, 1\n    ldi b, 62\n    shl a, a, b", Value::Int(1 << 62)),
+        ("ldi a, 1\n    ldi b, 63\n    shl a, a, b", Value::Int(i64::MIN)),
+        ("ldi a, 1\n    ldi b, 3\n    itof a, a\n    div a, a, b", Value::Float(1.0 / 3.0)),
+        ("ldi a, 0\n    itof a, a\n    neg a, a", Value::Float(-0.0)),
+        ("ldi a, 0\n    itof a, a\n    div a, a, a", Value::Float(f64::NAN)),
+        ("ldk a, \"1e300\"\n    stof a, a\n    mul a, a, a", Value::Float(f64::INFINITY)),
+        ("ldk a, \"a\\xffb\"", Value::Str(b"a\xffb".to_vec())),
+        ("ldi a, 12\n    tostr a, a", Value::Str(b"12".to_vec())),
+        ("ldi b, 0\n    anew a, b\n    apush a, b\n    apush a, a", Value::Array { len: 2 }),
+        ("new a, P", Value::Object { class: "P".into() }),
+        ("new a, Q\n    ldi b, 3\n    setf a, P.x, b", Value::Object { class: "Q".into() }),
+        ("ldfn a, worker", Value::Function { name: "worker".into() }),
+        ("spawn a, worker, ()\n    join b, a", Value::Thread("0.0".parse().unwrap())),
+    ];
+    for (body, want) in cases {
+        let text = format!(
+            "class P {{\n    field x\n}}\nclass Q : P {{\n}}\nfunc worker() {{\n    local r\n    ldnil r\n    ret r\n}}\n\
+             func main() {{\n    local a, b\n    {body}\n    print a\n    ret a\n}}\n"
+        );
+        let program = load(&text);
+        let mut reference = None;
+        for engine in engines() {
+            let mut out = Vec::new();
+            let report = Vm::new(Config::new().engine(engine.clone())).run(&program.module, &mut out).unwrap();
+            let End::Finished { value } = report.outcome.end else {
+                panic!("{engine:?}, {body}: {:?}", report.outcome.end)
+            };
+            assert_eq!(value, *want, "{engine:?}, {body}");
+            assert_eq!(value.display_bytes(), out, "{engine:?}, {body}: the display form is what print wrote");
+            assert_eq!(value.to_string(), String::from_utf8_lossy(&out), "{engine:?}, {body}");
+            assert_eq!(reference.get_or_insert_with(|| value.clone()), &value, "{engine:?} and the reference, {body}");
+        }
     }
 }
 
@@ -75,10 +120,13 @@ fn invoke_calls_a_function_with_typed_arguments() {
                 other => panic!("{engine:?}: {other:?}"),
             }
         };
-        assert_eq!(finished("twice", &[Arg::Int(21)]), (String::new(), "42".to_string()));
-        assert_eq!(finished("twice", &[Arg::Float(1.25)]), (String::new(), "2.5".to_string()));
-        assert_eq!(finished("shout", &[Arg::Str(b"hey".to_vec()), Arg::Bool(true)]), ("hey!\n".into(), "true".into()));
-        assert_eq!(finished("shout", &["\"\"".parse().unwrap(), Arg::Nil]), ("!\n".into(), "nil".into()));
+        assert_eq!(finished("twice", &[Arg::Int(21)]), (String::new(), Value::Int(42)));
+        assert_eq!(finished("twice", &[Arg::Float(1.25)]), (String::new(), Value::Float(2.5)));
+        assert_eq!(
+            finished("shout", &[Arg::Str(b"hey".to_vec()), Arg::Bool(true)]),
+            ("hey!\n".into(), Value::Bool(true))
+        );
+        assert_eq!(finished("shout", &["\"\"".parse().unwrap(), Arg::Nil]), ("!\n".into(), Value::Nil));
         // A trap in the invoked function is the run's outcome, located in that function.
         let report = vm.invoke(&program.module, "bad", &[Arg::Nil], std::io::sink()).unwrap();
         let End::Trapped(trap) = report.outcome.end else { panic!("{engine:?}: bad does not trap") };

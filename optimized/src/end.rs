@@ -11,16 +11,14 @@ use lockstep_spec::outcome::{End, StackFrame, TrapInfo};
 use lockstep_spec::schedule::ThreadId;
 use std::sync::Arc;
 
-/// Main's end, if it ended: its value displayed against `heap` (in a parallel run, the state at
+/// Main's end, if it ended: its value read from `heap` (in a parallel run, the state at
 /// main's serialization point), or its trap.
 pub(crate) fn main_end(prog: &Program, heap: &Heap, names: &dyn ThreadNames, main: &ThreadState) -> Option<End> {
     match main {
         ThreadState::Finished(v) => {
-            let mut buf = Vec::new();
             // SAFETY: a finished thread's result is a GC root of its run (`Thread::roots`), so an
             // immediate or a live cell (engine invariant, like a register's value).
-            unsafe { ops::display(prog, heap, names, *v, None, &mut buf) };
-            Some(End::Finished { value: String::from_utf8_lossy(&buf).into_owned() })
+            Some(End::Finished { value: unsafe { ops::outcome_value(prog, heap, names, *v) } })
         }
         ThreadState::Trapped(t) => Some(End::Trapped(trap_info(prog, names, ThreadId::main(), t))),
         ThreadState::Running => None,

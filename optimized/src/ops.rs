@@ -13,6 +13,8 @@ use crate::code::Program;
 use crate::heap::{Heap, Kind, OutOfMemory};
 use crate::value::*;
 use lockstep_spec::num;
+use lockstep_spec::outcome::Value as OutcomeValue;
+use lockstep_spec::schedule::ThreadId;
 use lockstep_spec::TrapKind;
 use std::cmp::Ordering;
 
@@ -447,6 +449,39 @@ pub unsafe fn display(
         let _ = write!(out, "<array {}>", array_len.unwrap_or_else(|| unsafe { heap.array_len(v) }));
     } else if let Some(c) = unsafe { heap.object_class(v) } {
         let _ = write!(out, "<{}>", prog.classes[c as usize].name);
+    }
+}
+
+/// The outcome's form of `v`, the value main returned ([exec.outcome]): what [`display`]
+/// writes, typed. A thread's id is its name, which is the id's canonical spelling.
+///
+/// # Safety
+/// `v` is a live value (module doc).
+pub unsafe fn outcome_value(prog: &Program, heap: &Heap, names: &dyn ThreadNames, v: Value) -> OutcomeValue {
+    // SAFETY (every block of this function): as in `display`.
+    if v == NIL {
+        OutcomeValue::Nil
+    } else if v == TRUE {
+        OutcomeValue::Bool(true)
+    } else if v == FALSE {
+        OutcomeValue::Bool(false)
+    } else if let Some(f) = as_func(v) {
+        OutcomeValue::Function { name: prog.funcs[f as usize].name.clone() }
+    } else if let Some(t) = as_thread(v) {
+        OutcomeValue::Thread(names.thread_name(t).parse().unwrap_or_else(|_| ThreadId::main()))
+    } else if let Some(n) = unsafe { num(heap, v) } {
+        match n {
+            Num::I(i) => OutcomeValue::Int(i),
+            Num::F(f) => OutcomeValue::Float(f),
+        }
+    } else if let Some(s) = unsafe { heap.str_bytes(v) } {
+        OutcomeValue::Str(s.to_vec())
+    } else if unsafe { heap.is_array(v) } {
+        OutcomeValue::Array { len: unsafe { heap.array_len(v) } }
+    } else if let Some(c) = unsafe { heap.object_class(v) } {
+        OutcomeValue::Object { class: prog.classes[c as usize].name.clone() }
+    } else {
+        unreachable!("a live value is an immediate, a number, a string, an array or an object")
     }
 }
 

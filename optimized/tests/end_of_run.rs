@@ -57,7 +57,7 @@ fn a_thread_abandoned_at_the_end_of_the_run_commits_nothing_more() {
             let report = opt::run_with_stats(&module, &config).expect("runs");
             let what = format!("{jit:?}, run {run}");
             assert!(
-                matches!(&report.outcome.end, End::Finished { value } if value == "2000000"),
+                matches!(&report.outcome.end, End::Finished { value } if *value == lockstep_spec::outcome::Value::Int(2_000_000)),
                 "{what}: {:?}",
                 report.outcome.end
             );

@@ -51,7 +51,7 @@ fn unbounded_allocation_ends_in_the_out_of_memory_error_and_garbage_does_not() {
             } else {
                 let outcome = got.unwrap_or_else(|e| panic!("{name} (in a thread: {in_thread}): {e}"));
                 assert!(
-                    matches!(&outcome.end, lockstep_spec::outcome::End::Finished { value } if value == "20000"),
+                    matches!(&outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Int(20000)),
                     "{name} (in a thread: {in_thread}): {:?}",
                     outcome.end
                 );
@@ -94,7 +94,7 @@ fn deep_recursion_counts_its_registers_against_the_limit() {
         let shallow = load_program(text(50).as_bytes(), "shallow.lsa").unwrap_or_else(|e| panic!("{e}"));
         let end = run(&shallow.module, &config).map(|o| o.end);
         assert!(
-            matches!(&end, Ok(lockstep_spec::outcome::End::Finished { value }) if value == "50"),
+            matches!(&end, Ok(lockstep_spec::outcome::End::Finished { value }) if *value == lockstep_spec::outcome::Value::Int(50)),
             "stm {stm}: {end:?}"
         );
     }
@@ -118,7 +118,7 @@ fn live_data_near_the_limit_does_not_collect_at_every_chunk() {
         let report =
             lockstep_optimized::run_with_stats(&p.module, &config).unwrap_or_else(|e| panic!("stm {stm}: {e}"));
         assert!(
-            matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if value == "20000"),
+            matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Int(20000)),
             "stm {stm}: {:?}",
             report.outcome.end
         );

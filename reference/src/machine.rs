@@ -222,9 +222,7 @@ impl<'m> Machine<'m> {
             // [thread.end-of-run]
             match &self.threads[0].state {
                 ThreadState::Live => {}
-                ThreadState::Finished(v) => {
-                    break End::Finished { value: String::from_utf8_lossy(&v.display(self.module)).into_owned() }
-                }
+                ThreadState::Finished(v) => break End::Finished { value: v.to_outcome(self.module) },
                 ThreadState::Trapped(t) => break End::Trapped(TrapInfo::clone(t)),
             }
             let runnable: Vec<usize> = self.live.iter().copied().filter(|&t| self.is_runnable(t)).collect();

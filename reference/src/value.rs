@@ -11,6 +11,7 @@
 //! error instead of letting the host run out of memory ([limit.memory]).
 
 use lockstep_spec::num;
+use lockstep_spec::outcome::Value as OutcomeValue;
 use lockstep_spec::schedule::ThreadId;
 use lockstep_spec::{ClassIdx, FuncIdx, Module};
 use std::cell::{Cell, RefCell};
@@ -312,6 +313,24 @@ impl Value {
             Value::Object(o) => format!("<{}>", module.classes[o.class.0 as usize].name).into_bytes(),
             Value::Function(f) => format!("<function {}>", module.functions[f.0 as usize].name).into_bytes(),
             Value::Thread(t) => format!("<thread {}>", t.id).into_bytes(),
+        }
+    }
+}
+
+impl Value {
+    /// The outcome's form of the value main returned ([exec.outcome]): plain values whole,
+    /// the others by what their display form shows.
+    pub fn to_outcome(&self, module: &Module) -> OutcomeValue {
+        match self {
+            Value::Nil => OutcomeValue::Nil,
+            Value::Bool(b) => OutcomeValue::Bool(*b),
+            Value::Int(i) => OutcomeValue::Int(*i),
+            Value::Float(f) => OutcomeValue::Float(*f),
+            Value::Str(s) => OutcomeValue::Str(s.to_vec()),
+            Value::Array(a) => OutcomeValue::Array { len: a.borrow().len() },
+            Value::Object(o) => OutcomeValue::Object { class: module.classes[o.class.0 as usize].name.clone() },
+            Value::Function(f) => OutcomeValue::Function { name: module.functions[f.0 as usize].name.clone() },
+            Value::Thread(t) => OutcomeValue::Thread((*t.id).clone()),
         }
     }
 }

@@ -28,9 +28,9 @@ pub struct Outcome {
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum End {
-    /// The main thread returned; `value` is the display form of its result (decoded as UTF-8,
-    /// invalid sequences replaced by U+FFFD).
-    Finished { value: String },
+    /// The main thread returned `value` ([`Value`]; its `Display` is the display form the JSON
+    /// outcome and `lockstep run --invoke` print).
+    Finished { value: Value },
     /// The main thread trapped.
     Trapped(TrapInfo),
     /// The main thread had not ended and no thread could run; `blocked` lists every thread
@@ -71,6 +71,110 @@ pub struct StackFrame {
     pub function: u32,
     pub function_name: String,
     pub pc: u32,
+}
+
+/// The value the main thread returned, as the outcome holds it ([exec.outcome]): one variant
+/// per type of `spec/values.md` ([value.types]).
+///
+/// Plain values are held whole. Arrays, objects, functions and threads are *described*, by
+/// exactly what their display form ([value.display]) shows: an array's length, an object's class
+/// name, a function's name, a thread's id. The guest heap does not outlive the run, so a
+/// reference into it cannot be handed out; and copying the contents instead would make the end
+/// of a run cost as much as the (possibly huge, shared or cyclic) graph behind the value, with
+/// every engine having to agree on how to flatten it. A program that wants its caller to see
+/// more returns it as plain values (a string it built, an int).
+///
+/// `Display` writes the display form, the text that the JSON outcome's `value` and
+/// `lockstep run --invoke` print (a string's bytes decoded as UTF-8, each invalid sequence
+/// replaced by U+FFFD; [`Value::display_bytes`] has the exact bytes). Two values are equal
+/// when they have the same type and the same display form: floats by their bits, except that
+/// every NaN equals every NaN ([value.nan]: NaN payloads are unobservable) and `0.0` is not
+/// `-0.0`; so the int `1`, the float `1.0` and the string `"1"` are three different values.
+///
+/// ```
+/// use lockstep_spec::outcome::Value;
+/// assert_eq!(Value::Float(-0.0).to_string(), "-0.0");
+/// assert_ne!(Value::Float(-0.0), Value::Float(0.0));
+/// assert_eq!(Value::Float(f64::NAN), Value::Float(-f64::NAN));
+/// assert_ne!(Value::Int(1), Value::Str(b"1".to_vec()));
+/// assert_eq!(Value::Array { len: 3 }.to_string(), "<array 3>");
+/// assert_eq!(Value::Str(b"a\xffb".to_vec()).to_string(), "a\u{fffd}b");
+/// assert_eq!(Value::Str(b"a\xffb".to_vec()).display_bytes(), b"a\xffb");
+/// ```
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// `nil`.
+    Nil,
+    /// A bool.
+    Bool(bool),
+    /// An int.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string: its bytes (not necessarily UTF-8).
+    Str(Vec<u8>),
+    /// An array, described by its length when the run ended.
+    Array {
+        /// Its number of elements.
+        len: usize,
+    },
+    /// An object, described by the name of the class it was created with.
+    Object {
+        /// The class's name.
+        class: String,
+    },
+    /// A function of the module, by name.
+    Function {
+        /// The function's name.
+        name: String,
+    },
+    /// A guest thread's handle, by the thread's id.
+    Thread(ThreadId),
+}
+
+impl Value {
+    /// The display form's exact bytes ([value.display]): a string's bytes unchanged.
+    pub fn display_bytes(&self) -> Vec<u8> {
+        match self {
+            Value::Str(bytes) => bytes.clone(),
+            other => other.to_string().into_bytes(),
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Nil, Value::Nil) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Array { len: a }, Value::Array { len: b }) => a == b,
+            (Value::Object { class: a }, Value::Object { class: b }) => a == b,
+            (Value::Function { name: a }, Value::Function { name: b }) => a == b,
+            (Value::Thread(a), Value::Thread(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Value {}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Nil => f.write_str("nil"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => f.write_str(&crate::num::format_float(*x)),
+            Value::Str(bytes) => f.write_str(&String::from_utf8_lossy(bytes)),
+            Value::Array { len } => write!(f, "<array {len}>"),
+            Value::Object { class } => write!(f, "<{class}>"),
+            Value::Function { name } => write!(f, "<function {name}>"),
+            Value::Thread(id) => write!(f, "<thread {id}>"),
+        }
+    }
 }
 
 impl PartialEq for TrapInfo {
@@ -128,7 +232,7 @@ impl Outcome {
         match &self.end {
             End::Finished { value } => {
                 out.push_str("{\"kind\":\"finished\",\"value\":");
-                json_bytes(&mut out, value.as_bytes());
+                json_bytes(&mut out, value.to_string().as_bytes());
                 out.push('}');
             }
             End::Trapped(t) => {
@@ -270,7 +374,7 @@ mod tests {
     fn json_forms() {
         let cases = [
             (
-                outcome(b"hi\n", End::Finished { value: "42".into() }),
+                outcome(b"hi\n", End::Finished { value: Value::Int(42) }),
                 r#"{"version":2,"stdout":"hi\n","end":{"kind":"finished","value":"42"},"schedule":[["0",3],["0.1",1]]}"#,
             ),
             (
@@ -352,9 +456,11 @@ mod tests {
         let mut t = trap("");
         t.message = None;
         assert!(!a.same_behaviour(&outcome(b"x", End::Trapped(t))));
-        let fin = |v: &str| outcome(b"", End::Finished { value: v.into() });
-        assert!(fin("1").same_behaviour(&fin("1")));
-        assert!(!fin("1").same_behaviour(&fin("1.0")));
-        assert!(!fin("1").same_behaviour(&outcome(b"", End::Deadlock { blocked: vec![] })));
+        let fin = |v: Value| outcome(b"", End::Finished { value: v });
+        assert!(fin(Value::Int(1)).same_behaviour(&fin(Value::Int(1))));
+        assert!(!fin(Value::Int(1)).same_behaviour(&fin(Value::Float(1.0))));
+        // The same display form, another type: a different end.
+        assert!(!fin(Value::Int(1)).same_behaviour(&fin(Value::Str(b"1".to_vec()))));
+        assert!(!fin(Value::Int(1)).same_behaviour(&outcome(b"", End::Deadlock { blocked: vec![] })));
     }
 }

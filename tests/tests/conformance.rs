@@ -179,7 +179,7 @@ fn compare(case: &Case, expect: &Expect, outcome: &Outcome) -> Result<(), String
         ));
     }
     let ok = match (expect, &outcome.end) {
-        (Expect::Finished { value }, End::Finished { value: v }) => v == value,
+        (Expect::Finished { value }, End::Finished { value: v }) => v.to_string() == *value,
         (Expect::Deadlock, End::Deadlock { .. }) => true,
         (Expect::Trapped { kind, function, pc, thread, message }, End::Trapped(t)) => {
             t.kind.name() == kind

@@ -23,7 +23,7 @@ fn compiled_code_calls_compiled_code() {
         let report = opt::run_with_stats(&program.module, &config).expect("runs");
         let s = report.stats.expect("stats were asked for");
         assert!(
-            matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if value == "13530"),
+            matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Int(13530)),
             "stm {stm}: {:?}",
             report.outcome.end
         );

@@ -34,15 +34,15 @@ fn a_growing_heap_stops_with_the_out_of_memory_error() {
 
 #[test]
 fn garbage_does_not_count_against_the_limit() {
-    finishes_under_the_limit(&program(false), "0");
+    finishes_under_the_limit(&program(false), 0);
 }
 
 /// `program` returns `value` on every engine under the limit.
-fn finishes_under_the_limit(program: &lockstep_spec::program::Program, value: &str) {
+fn finishes_under_the_limit(program: &lockstep_spec::program::Program, value: i64) {
     for &engine in Engine::ALL {
         let outcome = engine.run_with(program, &settings()).unwrap_or_else(|e| panic!("{engine:?}: {e}"));
         assert!(
-            matches!(&outcome.end, lockstep_spec::outcome::End::Finished { value: v } if v == value),
+            matches!(&outcome.end, lockstep_spec::outcome::End::Finished { value: v } if *v == lockstep_spec::outcome::Value::Int(value)),
             "{engine:?}: {}",
             outcome.to_json()
         );
@@ -90,7 +90,7 @@ fn the_register_stacks_of_ended_threads_are_given_back_to_the_limit() {
          spawn t, worker, ()\n join r, t\n add i, i, one\n lt c, i, n\n jmpif c, loop\n ret i\n}}\n",
         locals.join(", ")
     );
-    finishes_under_the_limit(&load_program(text.as_bytes(), "stacks.lsa").unwrap(), "40");
+    finishes_under_the_limit(&load_program(text.as_bytes(), "stacks.lsa").unwrap(), 40);
 }
 
 /// `--stats`' live bytes after the last collection count every cell that survived it, large

@@ -56,8 +56,11 @@ fn output_inside_an_atomic_block_is_written_a_chunk_at_a_time() {
             };
             let what = format!("stm {stm}, {jit:?}");
             let outcome = opt::run(&module, &config).unwrap_or_else(|e| panic!("{what}: {e}"));
-            let n = LINES.to_string();
-            assert!(matches!(&outcome.end, End::Finished { value } if *value == n), "{what}: {:?}", outcome.end);
+            assert!(
+                matches!(&outcome.end, End::Finished { value } if *value == lockstep_spec::outcome::Value::Int(LINES as i64)),
+                "{what}: {:?}",
+                outcome.end
+            );
             let writes = writes.0.lock().unwrap().clone();
             assert_eq!(writes.iter().sum::<usize>(), LINE * LINES, "{what}: every byte written once: {writes:?}");
             assert!(writes.iter().all(|&w| w < CHUNK + LINE), "{what}: a write of more than a chunk: {writes:?}");

@@ -102,10 +102,10 @@ pub(crate) fn with_scheduler(module: &Module, scheduler: Scheduler) -> Result<Ou
     run_module(module, &Config { scheduler, ..Config::default() })
 }
 
-/// The display form main finished with; panics with the outcome otherwise.
-pub(crate) fn finished(o: &Outcome) -> &str {
+/// The display form of the value main finished with; panics with the outcome otherwise.
+pub(crate) fn finished(o: &Outcome) -> String {
     match &o.end {
-        End::Finished { value } => value,
+        End::Finished { value } => value.to_string(),
         other => panic!("expected the run to finish, got {other:?}"),
     }
 }
