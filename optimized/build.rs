@@ -61,6 +61,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_float_skips_range_check", "suites"),
     ("tier2_exit_skips_write_back", "suites"),
     ("tier2_stale_window", "suites"),
+    ("tier2_webs_join_only_at_uses", "suites"),
 ];
 
 fn main() {

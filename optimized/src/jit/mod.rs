@@ -27,6 +27,8 @@ mod kinds;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod tier2;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
+mod webs;
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 mod x64;
 
 use crate::code::Program;

@@ -35,6 +35,7 @@
 //! tier 1 stops calling it.
 
 use super::code_memory::CodeMemory;
+use super::webs::{self, Webs};
 use super::{ctx, stress_exit, JitCtx};
 use crate::code::{Op, Program};
 use crate::value::{decode_float, is_small_float, is_small_int, FALSE, TRUE};
@@ -135,15 +136,12 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     let prog = unsafe { &*cx.prog };
     let code = unfused(&prog.funcs[cell.func as usize].code);
     let live = liveness(prog, &code);
-    let live_h = &live[cell.h];
-    let seed = observed(live_h, |r| {
+    let compiled = compile(&code, cell, &live[cell.h], |r| {
         // SAFETY: `r` is a register of the function (liveness has one entry per register the
         // code names, [verify.reg-range]), inside the window.
         unsafe { *cx.regs.add(r) }
-    });
-    let compiled = representations(&code, cell.h, cell.end, live_h, &seed).and_then(|reps| {
-        let Translated { bytes, clif } =
-            translate(&code, cell.func, cell.h, cell.end, &reps, live_h, cell, cell.stress).ok()?;
+    })
+    .and_then(|Translated { bytes, clif }| {
         let mem = CodeMemory::new(&bytes).ok()?;
         perf_map(prog, cell, &mem, &bytes, clif.as_deref());
         Some(mem)
@@ -157,6 +155,29 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     // SAFETY: the code just compiled for this signature, in read-execute memory the cell owns.
     let f: extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 = unsafe { std::mem::transmute(cell.entry) };
     f(ctx, cell)
+}
+
+/// The region of `cell` compiled for the values its registers live at the header hold now
+/// (`value(r)`; `live_h`, the registers live there): its webs ([`webs`]), their
+/// representations, and the machine code; `None` when it does not translate.
+fn compile(code: &[Op], cell: &Cell, live_h: &[bool], value: impl Fn(usize) -> u64) -> Option<Translated> {
+    let (h, end) = (cell.h, cell.end);
+    let webs = webs::webs(code, h, end, live_h.len())?;
+    let nwebs = webs.reg.len();
+    // A web is live at the header when it holds its register's entry value and the register is.
+    let live_w: Vec<bool> = (0..nwebs).map(|w| webs.entry[w] && live_h[webs.reg[w] as usize]).collect();
+    let seed_regs = observed(live_h, value);
+    let seed: Vec<Option<Rep>> =
+        (0..nwebs).map(|w| if live_w[w] { seed_regs[webs.reg[w] as usize] } else { None }).collect();
+    let mut reps = representations(&webs.code, h, end, &live_w, &seed)?;
+    // Every web of a register the region writes has a variable, for the exits that write the
+    // register back: one the ops do not use (an entry value never read) is a word.
+    for (k, &r) in reps.iter_mut().zip(&webs.reg) {
+        if k.is_none() && code[h..=end].iter().any(|op| writes(op) == Some(r)) {
+            *k = Some(Rep::W);
+        }
+    }
+    translate(code, &webs, cell.func, h, end, &reps, live_h, &live_w, cell, cell.stress).ok()
 }
 
 /// With `LOCKSTEP_PERF_MAP` set (as for tier 1, `x64.rs`): a symbol for the region's code in
@@ -644,6 +665,10 @@ fn isa() -> Option<&'static OwnedTargetIsa> {
     .as_ref()
 }
 
+/// An exit: the pc it leaves before, whether it is a failed guess, and each window register's
+/// web there.
+type ExitKey = (usize, bool, Vec<u16>);
+
 /// Cranelift values for the parts of the context and thread a region reads.
 struct Frame {
     ctx: ir::Value,
@@ -656,13 +681,18 @@ struct Frame {
 
 struct Tr<'a, 'b> {
     b: FunctionBuilder<'b>,
+    /// The code with the region's registers renamed to their webs ([`webs`]); `rep`, `live_w`
+    /// and `vars` are per web.
     code: &'a [Op],
+    /// The code as the function has it: which window registers the ops write.
+    orig: &'a [Op],
+    webs: &'a Webs,
     h: usize,
     end: usize,
     rep: &'a [Option<Rep>],
-    live_h: &'a [bool],
+    live_w: &'a [bool],
     vars: Vec<Option<Variable>>,
-    /// For registers not live at the header: a bit number (`written_bit`), a flag variable set
+    /// Per window register, for those not live at the header: a bit number (`written_bit`), a flag variable set
     /// to 1 when the region writes the register (read only by exits that cannot tell statically
     /// whether it was written, so it costs nothing elsewhere), and per op whether it was written
     /// on every path / some path before it ([`written_before`]).
@@ -679,8 +709,9 @@ struct Tr<'a, 'b> {
     seg: Variable,
     seg_only: Option<i64>,
     blocks: HashMap<usize, ir::Block>,
-    /// Each exit, and the `must`/`may` written sets of the points that jump to it.
-    exits: HashMap<(usize, bool), (ir::Block, u64, u64)>,
+    /// Each exit, by the pc it leaves before, whether it is a failed guess, and each window
+    /// register's web there; and the `must`/`may` written sets of the points that jump to it.
+    exits: HashMap<ExitKey, (ir::Block, u64, u64)>,
     f: Option<Frame>,
     /// The last comparison of the current block: its destination and its condition.
     last_cmp: Option<(u16, ir::Value)>,
@@ -694,8 +725,8 @@ impl Tr<'_, '_> {
         self.f.as_ref().expect("entry built first")
     }
 
-    fn var(&self, r: u16) -> Variable {
-        self.vars[r as usize].expect("a register of the region")
+    fn var(&self, w: u16) -> Variable {
+        self.vars[w as usize].expect("a web of the region")
     }
 
     fn decode(&mut self, w: ir::Value) -> ir::Value {
@@ -731,11 +762,12 @@ impl Tr<'_, '_> {
     /// the fall through past the region).
     fn exit(&mut self, pc: usize, guard: bool) -> ir::Block {
         let i = self.cur - self.h;
-        let gen = writes(&self.code[self.cur]).and_then(|d| self.written_bit[d as usize]).map_or(0, |b| 1u64 << b);
+        let gen = writes(&self.orig[self.cur]).and_then(|d| self.written_bit[d as usize]).map_or(0, |b| 1u64 << b);
         let (fresh, may) = (self.wr.fresh[i], self.wr.may[i]);
         let (must, may) = if pc == self.cur { (fresh, may) } else { (fresh | gen, may | gen) };
+        let at = if pc == self.cur { self.webs.before[i].clone() } else { self.webs.after(self.h, self.cur) };
         let b = &mut self.b;
-        let e = self.exits.entry((pc, guard)).or_insert_with(|| {
+        let e = self.exits.entry((pc, guard, at)).or_insert_with(|| {
             // Laid out after the hot code, so that the ops of a loop follow each other.
             let blk = b.create_block();
             b.set_cold_block(blk);
@@ -802,7 +834,7 @@ impl Tr<'_, '_> {
 
     fn def(&mut self, d: u16, v: ir::Value) {
         self.b.def_var(self.var(d), v);
-        if let Some(w) = self.written[d as usize] {
+        if let Some(w) = self.written[self.webs.reg[d as usize] as usize] {
             let one = self.b.ins().iconst(types::I8, 1);
             self.b.def_var(w, one);
         }
@@ -899,14 +931,18 @@ impl Tr<'_, '_> {
             b.def_var(*w, no);
         }
         self.f = Some(Frame { ctx: ctxv, regs, thread, budget0, seg0: seg, cell: cellv });
-        // Registers live at the header: loaded and checked; the others start as anything (they
-        // are written before they are read, and written back only once written).
+        // Webs live at the header: their registers loaded and checked; the other webs of entry
+        // values start as anything (their registers are written before they are read, and
+        // written back only once written); the rest are defined before they are used.
         let fail = self.b.create_block();
-        for r in 0..self.vars.len() {
-            let Some(var) = self.vars[r] else { continue };
-            let rep = self.rep[r].expect("a used register has a representation");
-            let ty = if rep == Rep::F { types::F64 } else { types::I64 };
-            if !self.live_h[r] {
+        for web in 0..self.vars.len() {
+            let Some(var) = self.vars[web] else { continue };
+            if !self.webs.entry[web] {
+                continue;
+            }
+            let r = self.webs.reg[web] as usize;
+            let rep = self.rep[web].expect("a used web has a representation");
+            if !self.live_w[web] {
                 let z = if rep == Rep::F { self.b.ins().f64const(0.0) } else { self.b.ins().iconst(types::I64, 0) };
                 self.b.def_var(var, z);
                 continue;
@@ -931,7 +967,6 @@ impl Tr<'_, '_> {
                     }
                 }
             };
-            let _ = ty;
             self.b.def_var(var, v);
         }
         let hb = self.block(self.h);
@@ -965,11 +1000,18 @@ impl Tr<'_, '_> {
     /// (registers to the window, counters to the context and thread) is built once, not at
     /// each of the region's exits, which keeps the function small and its compilation quick.
     fn exits(&mut self) {
-        let written_regs: Vec<usize> = (0..self.vars.len())
-            .filter(|&r| {
-                self.vars[r].is_some() && self.code[self.h..=self.end].iter().any(|op| writes(op) == Some(r as u16))
-            })
+        let nregs = self.written.len();
+        let written_regs: Vec<usize> = (0..nregs)
+            .filter(|&r| self.orig[self.h..=self.end].iter().any(|op| writes(op) == Some(r as u16)))
             .collect();
+        // Each such register goes to the write-back in the representation all its webs share,
+        // or as a word (an exit from a web held otherwise encodes it).
+        let mut wb_rep: Vec<Option<Rep>> = vec![None; nregs];
+        for (web, &r) in self.webs.reg.iter().enumerate() {
+            if let Some(k) = self.rep[web] {
+                wb_rep[r as usize] = Some(Rep::join(wb_rep[r as usize], k));
+            }
+        }
         let wb = self.b.create_block();
         self.b.set_cold_block(wb);
         let i64p = |b: &mut FunctionBuilder, blk| b.append_block_param(blk, types::I64);
@@ -978,7 +1020,7 @@ impl Tr<'_, '_> {
         let regp: Vec<ir::Value> = written_regs
             .iter()
             .map(|&r| {
-                let ty = if self.rep[r] == Some(Rep::F) { types::F64 } else { types::I64 };
+                let ty = if wb_rep[r] == Some(Rep::F) { types::F64 } else { types::I64 };
                 self.b.append_block_param(wb, ty)
             })
             .collect();
@@ -986,15 +1028,22 @@ impl Tr<'_, '_> {
         let budgetp = i64p(&mut self.b, wb);
         let untakenp = i64p(&mut self.b, wb);
         let segp = if self.seg_only.is_none() { Some(i64p(&mut self.b, wb)) } else { None };
-        let mut exits: Vec<_> = self.exits.iter().map(|(&k, &v)| (k, v)).collect();
-        exits.sort_by_key(|&(k, _)| k);
-        for ((pc, guard), (blk, must, may)) in exits {
+        let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v)).collect();
+        exits.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((pc, guard, at), (blk, must, may)) in exits {
             self.b.switch_to_block(blk);
             self.b.seal_block(blk);
             let mut args =
                 vec![self.b.ins().iconst(types::I64, pc as i64), self.b.ins().iconst(types::I64, guard as i64)];
             for &r in &written_regs {
-                args.push(self.b.use_var(self.vars[r].expect("a register of the region")));
+                let web = at[r];
+                let v = self.b.use_var(self.var(web));
+                let v = match (self.rep[web as usize], wb_rep[r]) {
+                    (Some(Rep::F), Some(Rep::W)) => self.encode(v).0,
+                    (Some(Rep::I), Some(Rep::W)) => self.b.ins().bor_imm_u(v, 1),
+                    _ => v,
+                };
+                args.push(v);
             }
             // Which registers not live at the header to write back ([`written_before`]).
             let mut mask = self.b.ins().iconst(types::I64, must as i64);
@@ -1008,7 +1057,7 @@ impl Tr<'_, '_> {
                 let bits = self.b.ins().select(spent, bits, zero);
                 mask = self.b.ins().bor(mask, bits);
             }
-            for r in 0..self.vars.len() {
+            for r in 0..nregs {
                 let (Some(bit), Some(w)) = (self.written_bit[r], self.written[r]) else { continue };
                 if (must | lap) & (1 << bit) == 0 && may & (1 << bit) != 0 {
                     let flag = self.b.use_var(w);
@@ -1042,10 +1091,10 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(store);
         let Frame { ctx: ctxv, regs, thread, budget0, seg0, .. } = *self.fr();
         for (&r, &v) in written_regs.iter().zip(&regp) {
-            if cfg!(lockstep_mutant = "tier2_exit_skips_write_back") && self.rep[r] == Some(Rep::I) {
+            if cfg!(lockstep_mutant = "tier2_exit_skips_write_back") && wb_rep[r] == Some(Rep::I) {
                 continue;
             }
-            let word = match self.rep[r] {
+            let word = match wb_rep[r] {
                 Some(Rep::F) => self.encode(v).0,
                 Some(Rep::I) => self.b.ins().bor_imm_u(v, 1),
                 _ => v,
@@ -1266,15 +1315,18 @@ impl Tr<'_, '_> {
 
 #[allow(clippy::too_many_arguments)]
 fn translate(
-    code: &[Op],
+    orig: &[Op],
+    webs: &Webs,
     func: u32,
     h: usize,
     end: usize,
     rep: &[Option<Rep>],
     live_h: &[bool],
+    live_w: &[bool],
     cell: &Cell,
     stress: Option<u64>,
 ) -> Result<Translated, String> {
+    let code = &webs.code[..];
     let isa = isa().ok_or("no Cranelift target for this machine")?;
     let mut cx = cranelift_codegen::Context::new();
     let mut sig = ir::Signature::new(CallConv::SystemV);
@@ -1284,14 +1336,14 @@ fn translate(
     cx.func.signature = sig;
     let mut fcx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut cx.func, &mut fcx);
-    let nregs = rep.len();
     let vars: Vec<Option<Variable>> =
-        (0..nregs).map(|r| rep[r].map(|k| b.declare_var(if k == Rep::F { types::F64 } else { types::I64 }))).collect();
+        rep.iter().map(|k| k.map(|k| b.declare_var(if k == Rep::F { types::F64 } else { types::I64 }))).collect();
+    let nregs = live_h.len();
     let mut written_bit = vec![None; nregs];
     let mut written = vec![None; nregs];
     let mut nbits = 0;
     for r in 0..nregs {
-        if rep[r].is_some() && !live_h[r] && code[h..=end].iter().any(|op| writes(op) == Some(r as u16)) {
+        if !live_h[r] && orig[h..=end].iter().any(|op| writes(op) == Some(r as u16)) {
             if nbits == 64 {
                 return Err("more than 64 registers written and not live at the header".into());
             }
@@ -1300,7 +1352,7 @@ fn translate(
             nbits += 1;
         }
     }
-    let wr = written_before(code, h, end, &written_bit);
+    let wr = written_before(orig, h, end, &written_bit);
     let budget = b.declare_var(types::I64);
     let untaken = b.declare_var(types::I64);
     let seg = b.declare_var(types::I64);
@@ -1321,10 +1373,12 @@ fn translate(
     let mut t = Tr {
         b,
         code,
+        orig,
+        webs,
         h,
         end,
         rep,
-        live_h,
+        live_w,
         vars,
         written,
         written_bit,
@@ -1430,7 +1484,7 @@ mod tests {
         let reps = representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r])).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
         let cell = Cell { entry: 0, failures: 0, zero: 0, func: 0, h, end, stress: None, mem: None };
-        translate(&code, 0, h, end, &reps, &live[h], &cell, None).expect("compiles");
+        compile(&code, &cell, &live[h], |r| values[r]).expect("compiles");
         assert_eq!(regions(&p, 0, None).len(), 1);
     }
 }
