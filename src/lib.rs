@@ -7,7 +7,9 @@
 //! as the program prints; the result is a [`Report`] holding the typed [`Outcome`] (how the run
 //! ended: [`End::Finished`] with main's value, [`End::Trapped`] with the [`TrapInfo`], or
 //! [`End::Deadlock`]), or an [`Error`] when the run could not complete (a limit, the output, an
-//! interrupt). Another thread stops a run with an [`InterruptHandle`].
+//! interrupt). Another thread stops a run with an [`InterruptHandle`]. [`compare`] runs a program
+//! on two configurations and says what differs ([`Comparison::difference`]);
+//! [`compare_replaying`] is the schedule-replay oracle of `lockstep diff`.
 //!
 //! ```
 //! let program = lockstep::load(b"
@@ -52,9 +54,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod compare;
 mod config;
 mod output;
 
+pub use compare::{compare, compare_replaying, CompareError, Comparison, Difference};
 pub use config::{Config, Engine, JitMode, Scheduler, Stm};
 pub use lockstep_optimized::{Stats, StmReport};
 pub use lockstep_spec::invoke::{invocation, Arg, ArgError, InvokeError, INVOKE_FUNCTION};

@@ -481,8 +481,9 @@ enum OutcomeTo<'a> {
     File(&'a Path),
 }
 
-/// The schedule-replay oracle on one program: the optimized engine's run, replayed on the
-/// reference, must give the identical outcome (stdout, how it ended, and the schedule).
+/// The schedule-replay oracle on one program ([`lockstep::compare_replaying`]): the optimized
+/// engine's run, replayed on the reference, must give the identical outcome (stdout, how it
+/// ended, and the schedule).
 fn diff(args: DiffArgs) -> ExitCode {
     let program = match load(&args.file) {
         Ok(p) => p,
@@ -490,73 +491,36 @@ fn diff(args: DiffArgs) -> ExitCode {
     };
     let fuel = args.fuel.unwrap_or(lockstep_spec::limits::DEFAULT_FUEL);
     let guest_args: Vec<Vec<u8>> = args.args.into_iter().map(OsString::into_encoded_bytes).collect();
-    let config = lockstep_optimized::Config {
-        fuel,
-        args: guest_args.clone(),
-        record_schedule: true,
-        stm_stress: args.stm_stress,
-        ..lockstep_optimized::Config::default()
-    };
-    let optimized = match lockstep_optimized::run(&program.module, &config) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_HOST_LIMIT);
-        }
-    };
-    let config = lockstep_reference::Config {
-        fuel,
-        args: guest_args,
-        scheduler: lockstep_reference::Scheduler::Replay(optimized.schedule.clone()),
-        ..lockstep_reference::Config::default()
-    };
-    let reference = match lockstep_reference::run(&program.module, &config) {
-        Ok(o) => o,
-        Err(e) => {
+    let config = lockstep::Config::new().fuel(fuel).args(guest_args).stm_stress(args.stm_stress);
+    let comparison = match lockstep::compare_replaying(&program.module, &config) {
+        Ok(c) => c,
+        Err(lockstep::CompareError::Replay(e)) => {
             let text = format!("differ: the reference cannot replay the optimized engine's schedule: {e}\n");
             return write_stdout(text.as_bytes()).err().unwrap_or(ExitCode::from(EXIT_TRAP));
         }
+        Err(e) => {
+            // The optimized engine's run has no outcome (a limit was reached): its own error.
+            let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
+            eprintln!("error: {reason}");
+            return ExitCode::from(EXIT_HOST_LIMIT);
+        }
     };
-    match first_difference(&optimized, &reference) {
-        None => {
-            let segments: u64 = optimized.schedule.entries.iter().map(|e| e.segments).sum();
-            let end = match &optimized.end {
-                End::Finished { value } => format!("finished with {value}"),
-                End::Trapped(t) => format!("trapped {} in `{}` at instruction {}", t.kind, t.function_name, t.pc),
-                End::Deadlock { .. } => "deadlocked".to_string(),
-            };
-            let text = format!(
-                "agree: {} bytes of output, {segments} segments in {} schedule entries, {end}\n",
-                optimized.stdout.len(),
-                optimized.schedule.entries.len()
-            );
-            write_stdout(text.as_bytes()).err().unwrap_or(ExitCode::SUCCESS)
-        }
-        Some(difference) => {
-            write_stdout(format!("differ: {difference}\n").as_bytes()).err().unwrap_or(ExitCode::from(EXIT_TRAP))
-        }
+    if let Some(difference) = comparison.describe("optimized", "reference") {
+        return write_stdout(format!("differ: {difference}\n").as_bytes()).err().unwrap_or(ExitCode::from(EXIT_TRAP));
     }
-}
-
-/// Where two outcomes first differ, in words; `None` when they agree.
-fn first_difference(optimized: &Outcome, reference: &Outcome) -> Option<String> {
-    let (a, b) = (&optimized.stdout, &reference.stdout);
-    if a != b {
-        let at = a.iter().zip(b.iter()).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
-        let show = |s: &[u8]| String::from_utf8_lossy(&s[at..s.len().min(at + 40)]).into_owned();
-        return Some(format!("stdout differs at byte {at}: optimized {:?}, reference {:?}", show(a), show(b)));
-    }
-    if !optimized.end.same_end(&reference.end) {
-        return Some(format!(
-            "the runs end differently:\n  optimized {}\n  reference {}",
-            optimized.to_json(),
-            reference.to_json()
-        ));
-    }
-    if optimized.schedule != reference.schedule {
-        return Some("the reference ran a different schedule than the one it replayed".to_string());
-    }
-    None
+    let optimized = &comparison.first;
+    let segments: u64 = optimized.schedule.entries.iter().map(|e| e.segments).sum();
+    let end = match &optimized.end {
+        End::Finished { value } => format!("finished with {value}"),
+        End::Trapped(t) => format!("trapped {} in `{}` at instruction {}", t.kind, t.function_name, t.pc),
+        End::Deadlock { .. } => "deadlocked".to_string(),
+    };
+    let text = format!(
+        "agree: {} bytes of output, {segments} segments in {} schedule entries, {end}\n",
+        optimized.stdout.len(),
+        optimized.schedule.entries.len()
+    );
+    write_stdout(text.as_bytes()).err().unwrap_or(ExitCode::SUCCESS)
 }
 
 fn smith(args: SmithArgs) -> ExitCode {

@@ -1,7 +1,11 @@
 //! The `lockstep` library as an embedder uses it: output into any writer, the typed outcome,
-//! an interrupt from another thread, and invoking a function with arguments, on every engine.
+//! an interrupt from another thread, invoking a function with arguments, on every engine, and
+//! comparing two runs.
 
-use lockstep::{Arg, Config, End, Engine, Error, InvokeError, JitMode, Stm, TrapKind, Value, Vm};
+use lockstep::{
+    compare, compare_replaying, Arg, CompareError, Config, Difference, End, Engine, Error, InvokeError, JitMode, Stm,
+    TrapKind, Value, Vm,
+};
 use std::time::{Duration, Instant};
 
 /// Every engine setting an embedder can choose (the JIT both ways, since compiled code looks at
@@ -280,5 +284,131 @@ fn every_engine_reports_the_references_call_stack_and_joined_traps() {
         for engine in engines() {
             assert_eq!(report(&engine), want, "{engine:?}\n{text}");
         }
+    }
+}
+
+// ---- comparing runs: `lockstep::compare`, `compare_replaying` ---------------------------------
+
+/// Prints `n` lines `i` for i = 1..=n (n from main's first argument, else 20) by recursion, so
+/// that each line costs one unit of fuel, and returns n through one more call: a run takes
+/// n + 2 units of fuel.
+const COUNT: &str = r#"
+func main(args) {
+    local n, i, len, zero
+    ldi n, 20
+    alen len, args
+    ldi zero, 0
+    gt len, len, zero
+    jmpifnot len, go
+    aget n, args, zero
+    stoi n, n
+go:
+    ldi i, 1
+    call i, lines, (i, n)
+    call n, same, (n)
+    ret n
+}
+func same(x) {
+    ret x
+}
+func lines(i, n) {
+    local more, one
+    println i
+    lt more, i, n
+    jmpifnot more, done
+    ldi one, 1
+    add i, i, one
+    call i, lines, (i, n)
+done:
+    ret n
+}
+"#;
+
+#[test]
+fn compare_finds_no_difference_between_engines_that_agree() {
+    let program = load(COUNT);
+    let reference = Config::new().engine(Engine::reference()).args(["7"]);
+    for engine in engines() {
+        let c = compare(&program.module, &reference, &reference.clone().engine(engine.clone()))
+            .unwrap_or_else(|e| panic!("{engine:?}: {e}"));
+        assert_eq!((c.difference(), c.describe("a", "b")), (None, None), "{engine:?}");
+        assert_eq!(c.first.stdout, b"1\n2\n3\n4\n5\n6\n7\n", "{engine:?}: the output is captured");
+        assert_eq!(c.second.stdout, c.first.stdout, "{engine:?}");
+        assert_eq!(c.second.end, End::Finished { value: Value::Int(7) }, "{engine:?}");
+    }
+}
+
+/// Fuel is one unit per function entry: with 5, the fifth call of `lines` runs out. The first
+/// difference is in stdout (4 lines against 20), where the second's output stops; with the
+/// output the same (n = 4: the call of `same` runs out), the end.
+#[test]
+fn compare_reports_where_runs_with_other_fuel_differ() {
+    let program = load(COUNT);
+    let full = Config::new().engine(Engine::reference());
+    let short = full.clone().fuel(5);
+    let c = compare(&program.module, &full, &short).unwrap();
+    assert_eq!(c.second.stdout, b"1\n2\n3\n4\n");
+    assert_eq!(c.difference(), Some(Difference::Stdout { at: 8 }));
+    assert_eq!(
+        c.describe("full", "short").unwrap(),
+        r#"stdout differs at byte 8: full "5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n", short """#
+    );
+    let End::Trapped(trap) = &c.second.end else { panic!("{:?}", c.second.end) };
+    assert_eq!((trap.kind, trap.function_name.as_str()), (TrapKind::OutOfFuel, "lines"));
+
+    // Both print 4 lines; one finishes and the other runs out of fuel.
+    let full = full.args(["4"]);
+    for engine in engines() {
+        let c = compare(&program.module, &full, &short.clone().engine(engine.clone()).args(["4"])).unwrap();
+        assert_eq!(c.difference(), Some(Difference::End), "{engine:?}");
+        assert_eq!(c.first.end, End::Finished { value: Value::Int(4) }, "{engine:?}");
+        assert!(matches!(&c.second.end, End::Trapped(t) if t.kind == TrapKind::OutOfFuel), "{engine:?}");
+        let words = c.describe("full", "short").unwrap();
+        assert!(words.starts_with("the runs end differently:\n  full {"), "{engine:?}: {words}");
+        assert!(words.contains("\n  short {") && words.contains("\"trap\":\"out_of_fuel\""), "{engine:?}: {words}");
+    }
+}
+
+/// The schedule-replay oracle on a multithreaded program, on each threading of the optimized
+/// engine: the reference replays the schedule each recorded, to the same outcome.
+#[test]
+fn compare_replaying_agrees_on_a_threaded_program() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/counter.lsa")).unwrap();
+    let program = load(&text);
+    for stm in [Stm::On, Stm::Off, Stm::Barriers] {
+        let config = Config::new().engine(Engine::Optimized { stm, jit: JitMode::On }).args(["3", "200"]);
+        // Not recording is overridden: the replay needs the schedule.
+        let c = compare_replaying(&program.module, &config.record_schedule(false)).unwrap();
+        assert_eq!(c.difference(), None, "{stm:?}: {}", c.describe("optimized", "reference").unwrap());
+        assert_eq!(c.first.stdout, b"600\n", "{stm:?}");
+        assert!(c.first.schedule.entries.len() > 1, "{stm:?}: {:?}", c.first.schedule);
+        assert_eq!(c.second.schedule, c.first.schedule, "{stm:?}");
+    }
+}
+
+/// A run without an outcome makes the comparison an error that says which run failed.
+#[test]
+fn a_run_that_fails_makes_the_comparison_an_error() {
+    let program = load("func main() {\n local a, keep, n, z\n ldi z, 0\n anew keep, z\n ldi n, 65536\nloop:\n anew a, n\n apush keep, a\n jmp loop\n}\n");
+    let small = Config::new().engine(Engine::reference()).max_heap_bytes(1 << 20);
+    match compare(&program.module, &small, &Config::new()) {
+        Err(e @ CompareError::First(Error::OutOfMemory { limit_bytes: 1048576 })) => {
+            assert!(e.to_string().starts_with("the first run failed: out of memory"), "{e}");
+            assert!(std::error::Error::source(&e).is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+    // With fuel for 3 laps, an array of 65,536 nils each, the first run traps in the default
+    // heap, and the second fails in 64 KiB.
+    let laps = Config::new().engine(Engine::reference()).fuel(3);
+    match compare(&program.module, &laps, &laps.clone().max_heap_bytes(1 << 16)) {
+        Err(e @ CompareError::Second(Error::OutOfMemory { limit_bytes: 65536 })) => {
+            assert!(e.to_string().starts_with("the second run failed: out of memory"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match compare_replaying(&program.module, &small) {
+        Err(CompareError::First(Error::OutOfMemory { .. })) => {}
+        other => panic!("{other:?}"),
     }
 }
