@@ -118,9 +118,10 @@ pub enum Difference {
         /// The first differing byte's offset.
         at: usize,
     },
-    /// The same output, but the runs ended differently ([`End::same_end`]): main's value, the
-    /// trap (kind, thread, location, message, detail; running out of fuel is a trap), or the
-    /// threads left in a deadlock, or one finished and the other did not.
+    /// The same output, but the runs ended differently
+    /// ([`End::same_end`](crate::End::same_end)): main's value, the trap (kind, thread,
+    /// location, message, detail; running out of fuel is a trap), or the threads left in a
+    /// deadlock, or one finished and the other did not.
     End,
     /// [`compare_replaying`] only: the same output and end, but the reference's replay did not
     /// run the schedule it was given ([schedule.record] says it must).

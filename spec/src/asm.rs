@@ -2,9 +2,9 @@
 //!
 //! It exists so that people and tests can write programs by hand, and so that every module the
 //! disassembler prints can be read back. It works in two passes, because every name may be used
-//! before its declaration: [`parser`] reads the text line by line into declarations whose
+//! before its declaration: `parser` reads the text line by line into declarations whose
 //! operands are still names (registers and literals are settled there, since they are local to a
-//! line or to the function header), and [`resolve`] turns names into indices and builds the
+//! line or to the function header), and `resolve` turns names into indices and builds the
 //! constant pool. Operands are parsed by the kind the instruction table lists for them, and the
 //! instruction is built with [`Instr::from_operands`](crate::Instr::from_operands), so a new row
 //! in `isa.rs` needs no change here.

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 pub enum JitMode {
     /// Interpret only.
     Off,
-    /// Compile a function once it is hot: [`HOT`] entries and taken backward jumps.
+    /// Compile a function once it is hot: `HOT` entries and taken backward jumps.
     #[default]
     On,
     /// Compile every function before its first instruction runs.
