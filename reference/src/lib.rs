@@ -12,6 +12,7 @@
 //! location).
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod arith;
 mod fault;
@@ -34,6 +35,7 @@ use std::fmt;
 pub struct Config {
     /// The fuel each thread starts with (`spec/limits.md`).
     pub fuel: u64,
+    /// Which thread runs each segment: round-robin (the default), seeded, or a replay.
     pub scheduler: Scheduler,
     /// The program's arguments, given to a main function of arity 1 as an array of strings.
     pub args: Vec<Vec<u8>>,
@@ -93,16 +95,28 @@ pub enum Scheduler {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RunError {
     /// Input was invalid: the replayed schedule does not fit the program's run
-    /// (`[schedule.diverged]`). `entry` is
-    /// the 1-based number of the schedule entry at fault.
-    ScheduleDiverged { entry: usize, message: String },
+    /// (`[schedule.diverged]`).
+    ScheduleDiverged {
+        /// The 1-based number of the schedule entry at fault (counting entries, not lines).
+        entry: usize,
+        /// What did not fit, one of the five cases of [schedule.diverged].
+        message: String,
+    },
     /// A limit was reached: the heap outgrew `Config::max_heap_bytes` ([limit.memory]).
-    OutOfMemory { limit_bytes: usize },
+    OutOfMemory {
+        /// The limit that was exceeded, `Config::max_heap_bytes`.
+        limit_bytes: usize,
+    },
     /// With `Stdout::Inherit`: the process's stdout refused the program's output (a closed pipe,
     /// a full disk). The run stops at the instruction whose output could not be written (or,
     /// output being buffered, up to 64 KiB later), since output nobody receives is not worth
     /// running on for, and a program printing forever into a closed pipe would never end.
-    OutputFailed { kind: std::io::ErrorKind, message: String },
+    OutputFailed {
+        /// The kind of the writer's error (`BrokenPipe` for a closed pipe).
+        kind: std::io::ErrorKind,
+        /// The writer's error in words.
+        message: String,
+    },
     /// The host set `Config::interrupt`: the run stopped where it was (its output so far was
     /// delivered) and has no outcome.
     Interrupted,

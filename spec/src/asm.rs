@@ -26,7 +26,9 @@ use std::fmt;
 /// The result of assembling: the module and where each of its instructions came from.
 #[derive(Clone, Debug)]
 pub struct Assembly {
+    /// The module the text spells (not verified yet).
     pub module: Module,
+    /// Where each function, class and instruction of `module` is in the text, for messages.
     pub source_map: SourceMap,
 }
 
@@ -34,8 +36,11 @@ pub struct Assembly {
 /// character, and its width in characters (0 for a point just past the end of the line).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Span {
+    /// The 1-based line.
     pub line: u32,
+    /// The 1-based column of the first character, counting characters, not bytes.
     pub column: u32,
+    /// How many characters it covers.
     pub width: u32,
 }
 
@@ -45,8 +50,11 @@ pub struct Span {
 /// function's header, `classes[c]` the name in class `c`'s.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceMap {
+    /// Per function, per instruction: the instruction's text.
     pub instructions: Vec<Vec<Span>>,
+    /// Per function: its name in its header.
     pub functions: Vec<Span>,
+    /// Per class: its name in its header.
     pub classes: Vec<Span>,
 }
 
@@ -80,12 +88,19 @@ impl SourceMap {
 /// known: the declared name nearest to an unknown one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AsmError {
+    /// The name of the file, as given to the assembler.
     pub file: String,
+    /// The 1-based line of the error.
     pub line: u32,
+    /// The 1-based column, in characters.
     pub column: u32,
+    /// The width of the token at fault, in characters (0 at the end of the line).
     pub width: u32,
+    /// What is wrong and what was expected.
     pub message: String,
+    /// The text of the line, for display.
     pub source_line: String,
+    /// A suggestion, when one is known (the declared name nearest to an unknown one).
     pub help: Option<String>,
 }
 

@@ -27,7 +27,9 @@ use std::fmt;
 /// `message` says what was expected there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
+    /// The byte offset in the file where the problem is.
     pub offset: usize,
+    /// What was expected there.
     pub message: String,
 }
 

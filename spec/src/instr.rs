@@ -32,7 +32,10 @@ pub struct Label(pub u32);
 /// Verified: `slot < field_count(class)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FieldRef {
+    /// The class the field is named through (the object's class or a superclass of it).
     pub class: ClassIdx,
+    /// The field's index among all of `class`'s fields, inherited ones first: the slot it has
+    /// in every object of `class` and of its subclasses.
     pub slot: u32,
 }
 
@@ -42,14 +45,24 @@ pub type Args = Box<[Reg]>;
 /// The kind of an operand, as listed in the instruction table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OperandKind {
+    /// A register of the current frame ([`Reg`]).
     Reg,
+    /// A signed 64-bit integer written in the instruction itself.
     Imm,
+    /// A constant of any type from the pool ([`ConstIdx`]).
     Const,
+    /// A string constant from the pool ([`ConstIdx`]; [verify.str-const]): a method name or a
+    /// trap message.
     Str,
+    /// A function of the module ([`FuncIdx`]).
     Func,
+    /// A class of the module ([`ClassIdx`]).
     Class,
+    /// A field of a class ([`FieldRef`]).
     Field,
+    /// A jump target in the current function ([`Label`]).
     Label,
+    /// The argument registers of a call, send or spawn ([`Args`]).
     Args,
 }
 
@@ -67,6 +80,7 @@ impl OperandKind {
         OperandKind::Args,
     ];
 
+    /// The kind's name as the instruction table and `spec/instructions.md` write it.
     pub fn name(self) -> &'static str {
         match self {
             OperandKind::Reg => "Reg",
@@ -85,25 +99,37 @@ impl OperandKind {
 /// One operand's name and kind, as listed in the instruction table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OperandSpec {
+    /// The operand's name in the table (`dst`, `a`, `target`, ...), which the summaries use.
     pub name: &'static str,
+    /// What the operand is.
     pub kind: OperandKind,
 }
 
 /// An operand value, tagged with its kind. Variant names are the kind names of the table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Operand {
+    /// A register.
     Reg(Reg),
+    /// An immediate integer.
     Imm(i64),
+    /// A constant of any type.
     Const(ConstIdx),
+    /// A string constant.
     Str(ConstIdx),
+    /// A function.
     Func(FuncIdx),
+    /// A class.
     Class(ClassIdx),
+    /// A field of a class.
     Field(FieldRef),
+    /// A jump target.
     Label(Label),
+    /// Argument registers.
     Args(Args),
 }
 
 impl Operand {
+    /// The operand's kind, which [`Instr::from_operands`] checks against the table.
     pub fn kind(&self) -> OperandKind {
         match self {
             Operand::Reg(_) => OperandKind::Reg,
@@ -124,6 +150,7 @@ impl Operand {
 pub struct Flags(u8);
 
 impl Flags {
+    /// No flag: an instruction that only computes and falls through.
     pub const NONE: Flags = Flags(0);
     /// A segment boundary follows the instruction (outside atomic blocks).
     pub const BOUNDARY_AFTER: Flags = Flags(1);
@@ -136,10 +163,12 @@ impl Flags {
     /// Never falls through to the next instruction.
     pub const TERMINATOR: Flags = Flags(16);
 
+    /// These flags and `other`'s (`const`, for the generated table).
     pub const fn with(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
     }
 
+    /// Whether every flag of `other` is set here.
     pub const fn contains(self, other: Flags) -> bool {
         self.0 & other.0 == other.0
     }
@@ -176,6 +205,7 @@ mod kind_ty {
 /// The operands given to [`Instr::from_operands`] do not match the opcode's operand list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OperandMismatch {
+    /// The instruction being built.
     pub opcode: Opcode,
     /// Index of the first operand that is missing or of the wrong kind.
     pub index: usize,
@@ -204,13 +234,19 @@ macro_rules! define_instructions {
         #[repr(u8)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Opcode {
-            $( $Name = $code, )*
+            $(
+                // The summary is the table's plain text (`arr[idx]`), not links.
+                #[doc = concat!("`", $mn, "`: ", $summary)]
+                #[allow(rustdoc::broken_intra_doc_links)]
+                $Name = $code,
+            )*
         }
 
         impl Opcode {
             /// Every opcode, in table order.
             pub const ALL: &'static [Opcode] = &[ $( Opcode::$Name, )* ];
 
+            /// The opcode whose encoding is `byte`, if any (the decoder's first question).
             pub fn from_byte(byte: u8) -> Option<Opcode> {
                 match byte {
                     $( $code => Some(Opcode::$Name), )*
@@ -218,16 +254,19 @@ macro_rules! define_instructions {
                 }
             }
 
+            /// The byte that encodes the opcode in `.lsb`.
             pub fn byte(self) -> u8 {
                 self as u8
             }
 
+            /// The opcode's name in assembly text (`add`, `jmpif`).
             pub fn mnemonic(self) -> &'static str {
                 match self {
                     $( Opcode::$Name => $mn, )*
                 }
             }
 
+            /// The opcode named `mnemonic` in assembly text, if any.
             pub fn from_mnemonic(mnemonic: &str) -> Option<Opcode> {
                 match mnemonic {
                     $( $mn => Some(Opcode::$Name), )*
@@ -264,10 +303,18 @@ macro_rules! define_instructions {
         /// A decoded instruction with typed operands.
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub enum Instr {
-            $( $Name { $( $field: kind_ty::$Kind, )* }, )*
+            $(
+                #[doc = concat!("`", $mn, "`: ", $summary)]
+                #[allow(rustdoc::broken_intra_doc_links)]
+                $Name { $(
+                    #[doc = concat!("The `", stringify!($field), "` operand (", stringify!($Kind), ").")]
+                    $field: kind_ty::$Kind,
+                )* },
+            )*
         }
 
         impl Instr {
+            /// The instruction's opcode.
             #[inline]
             pub fn opcode(&self) -> Opcode {
                 match self {
@@ -312,6 +359,7 @@ macro_rules! define_instructions {
 crate::for_each_instruction!(define_instructions);
 
 impl Instr {
+    /// The opcode's static properties ([`Opcode::flags`]).
     #[inline]
     pub fn flags(&self) -> Flags {
         self.opcode().flags()

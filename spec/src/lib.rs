@@ -6,6 +6,7 @@
 //! text --[`asm`]--> [`Module`]; [`Module`] --[`encode`]--> bytes; [`Module`] --[`disasm`]--> text.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod isa;
 

@@ -30,12 +30,18 @@ pub struct Outcome {
 pub enum End {
     /// The main thread returned `value` ([`Value`]; its `Display` is the display form the JSON
     /// outcome and `lockstep run --invoke` print).
-    Finished { value: Value },
+    Finished {
+        /// main's return value.
+        value: Value,
+    },
     /// The main thread trapped.
     Trapped(TrapInfo),
     /// The main thread had not ended and no thread could run; `blocked` lists every thread
     /// that had not ended, sorted by id.
-    Deadlock { blocked: Vec<ThreadId> },
+    Deadlock {
+        /// The threads that had not ended, sorted by id.
+        blocked: Vec<ThreadId>,
+    },
 }
 
 /// A trap: its kind and where it arose, and how it came about ([exec.trap-report]).
@@ -44,10 +50,13 @@ pub enum End {
 /// the presentation (`callers`, `joined`), which not every engine reports.
 #[derive(Clone, Debug)]
 pub struct TrapInfo {
+    /// Which trap it is.
     pub kind: TrapKind,
+    /// The thread that trapped: the main thread in a run's end, the joined thread in `joined`.
     pub thread: ThreadId,
     /// Index of the function in the module.
     pub function: u32,
+    /// That function's name, so a report needs no module to be read.
     pub function_name: String,
     /// Index of the instruction in that function.
     pub pc: u32,
@@ -68,8 +77,11 @@ pub struct TrapInfo {
 /// One frame of a guest call stack: a function and an instruction in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackFrame {
+    /// Index of the function in the module.
     pub function: u32,
+    /// That function's name.
     pub function_name: String,
+    /// Index of the instruction in that function: for a caller, its call.
     pub pc: u32,
 }
 

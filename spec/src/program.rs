@@ -10,15 +10,20 @@ use std::fmt;
 /// Which format a program file was in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// A binary module (`.lsb`), recognised by its magic bytes.
     Binary,
+    /// Assembly text (`.lsa`): any file without the magic.
     Text,
 }
 
 /// A loaded, verified program, with its source map when it came from text.
 #[derive(Clone, Debug)]
 pub struct Program {
+    /// The program, verified: what engines run.
     pub module: VerifiedModule,
+    /// The format the file was in.
     pub format: Format,
+    /// From text: where each function and instruction is in it, for messages about traps.
     pub source_map: Option<SourceMap>,
 }
 
@@ -28,7 +33,10 @@ pub enum LoadError {
     /// The bytes start with the magic but are not a well-formed module.
     Decode(DecodeError),
     /// The file is not binary and not valid UTF-8 text.
-    NotText { offset: usize },
+    NotText {
+        /// The byte offset of the first byte that is not part of valid UTF-8.
+        offset: usize,
+    },
     /// The text does not assemble.
     Asm(AsmError),
     /// The module is well formed but breaks a verifier rule.

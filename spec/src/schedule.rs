@@ -83,20 +83,25 @@ impl FromStr for ThreadId {
 /// Which thread ran each segment, in order: what a run records and what replay follows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Schedule {
+    /// The entries in order; consecutive segments of one thread form one entry.
     pub entries: Vec<ScheduleEntry>,
 }
 
 /// Run `thread` for `segments` segments (at least 1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduleEntry {
+    /// The thread that runs.
     pub thread: ThreadId,
+    /// How many segments in a row it runs.
     pub segments: u64,
 }
 
 /// A schedule file that does not follow the format; `line` is 1-based.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduleParseError {
+    /// The 1-based line at fault.
     pub line: usize,
+    /// What is wrong with it.
     pub message: String,
 }
 

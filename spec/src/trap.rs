@@ -7,15 +7,19 @@ macro_rules! traps {
     ( $( $Name:ident $name:literal $what:literal ; )* ) => {
         /// A trap kind. Its `name()` is stable: tests, outcomes and schedules use it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum TrapKind { $( $Name, )* }
+        pub enum TrapKind { $( #[doc = concat!("`", $name, "`: ", $what, ".")] $Name, )* }
 
         impl TrapKind {
+            /// Every trap kind, in the table's order.
             pub const ALL: &'static [TrapKind] = &[ $( TrapKind::$Name, )* ];
 
+            /// The stable name (`out_of_fuel`): what outcomes, their JSON form and messages say.
             pub fn name(self) -> &'static str {
                 match self { $( TrapKind::$Name => $name, )* }
             }
 
+            /// The kind whose [`TrapKind::name`] is `name`, if any (conformance scripts name
+            /// the trap they expect).
             pub fn from_name(name: &str) -> Option<TrapKind> {
                 match name { $( $name => Some(TrapKind::$Name), )* _ => None }
             }

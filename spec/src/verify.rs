@@ -28,10 +28,12 @@ pub struct VerifiedModule {
 }
 
 impl VerifiedModule {
+    /// The module, which satisfies every rule of `spec/verifier.md`.
     pub fn module(&self) -> &Module {
         &self.module
     }
 
+    /// The module, no longer known to be verified (to change it and verify it again).
     pub fn into_module(self) -> Module {
         self.module
     }
@@ -59,13 +61,18 @@ impl Deref for VerifiedModule {
 /// [`load_program`](crate::program::load_program) from the assembler's source map.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyError {
+    /// The rule broken, as `spec/verifier.md` names it (`verify.reg-range`).
     pub rule: &'static str,
+    /// The function the error is in: its index and name.
     pub function: Option<(u32, String)>,
+    /// The instruction the error is at, an index into the function's code.
     pub pc: Option<u32>,
     /// Only the index: the message names the class, and a name here too would make every
     /// `Result` of the verifier larger.
     pub class: Option<u32>,
+    /// What is wrong, naming the operands and values at fault.
     pub message: String,
+    /// The place in the source text, for a module that came from text.
     pub span: Option<crate::asm::Span>,
 }
 
