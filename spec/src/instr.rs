@@ -51,8 +51,8 @@ pub enum OperandKind {
     Imm,
     /// A constant of any type from the pool ([`ConstIdx`]).
     Const,
-    /// A string constant from the pool ([`ConstIdx`]; [verify.str-const]): a method name or a
-    /// trap message.
+    /// A string constant from the pool ([`ConstIdx`]; [verify.str-const]): the method name of
+    /// `send`, the message of `trap` and `assert`.
     Str,
     /// A function of the module ([`FuncIdx`]).
     Func,

@@ -10,7 +10,8 @@ use crate::instr::{ClassIdx, FuncIdx, Instr};
 pub struct Module {
     /// The constant pool, indexed by [`crate::ConstIdx`] (`Const` and `Str` operands).
     pub constants: Vec<Constant>,
-    /// The class table, indexed by [`ClassIdx`]; a superclass precedes its subclasses.
+    /// The class table, indexed by [`ClassIdx`] (verified: a superclass precedes its
+    /// subclasses).
     pub classes: Vec<Class>,
     /// The function table, indexed by [`FuncIdx`]; methods are functions too.
     pub functions: Vec<Function>,
@@ -73,7 +74,7 @@ pub struct Function {
     pub name: String,
     /// How many parameters it takes; a call or spawn passes exactly that many.
     pub arity: u32,
-    /// The size of its frame: its registers are `0..regs` (at least `arity`).
+    /// The size of its frame: its registers are `0..regs` (verified: at least `arity`).
     pub regs: u32,
     /// Its instructions; a jump's [`crate::Label`] is an index into them.
     pub code: Vec<Instr>,
