@@ -62,6 +62,9 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_exit_skips_write_back", "suites"),
     ("tier2_stale_window", "suites"),
     ("tier2_webs_join_only_at_uses", "suites"),
+    ("tier2_guard_exits_past_the_op", "suites"),
+    ("tier2_int_skips_overflow_check", "suites"),
+    ("tier2_untaken_back_jump_charged", "suites"),
 ];
 
 fn main() {

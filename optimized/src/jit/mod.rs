@@ -54,7 +54,8 @@ pub enum JitMode {
     /// the function (`tier2.rs`) and entered from tier 1 at its header.
     Opt,
     /// `Opt` with `Stress`'s exits in tier 1, and tier 2 leaving before a pseudo-random quarter
-    /// of its ops (other ones than tier 1's), so that every exit writes its state back.
+    /// of its ops (other ones than tier 1's), so that every exit writes its state back, and
+    /// failing each of its guards the first time it is reached.
     OptStress(u64),
 }
 

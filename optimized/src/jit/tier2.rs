@@ -92,6 +92,9 @@ pub(super) struct Cell {
     h: usize,
     end: usize,
     stress: Option<u64>,
+    /// Under the stress mode, a byte per guard of the region, set when the guard has been made
+    /// to fail ([`Tr::force`]); empty otherwise.
+    forced: Box<[u8]>,
     mem: Option<CodeMemory>,
 }
 
@@ -117,7 +120,9 @@ pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>) -> Vec<(us
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
-        let cell = Box::new(Cell { entry, failures: 0, zero: 0, func, h, end, stress, mem: None });
+        // At most three guards an op (two operands and the result), and the entry's.
+        let forced = vec![0; if stress.is_some() { 3 * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
+        let cell = Box::new(Cell { entry, failures: 0, zero: 0, func, h, end, stress, forced, mem: None });
         out.push((h, Region { cell }));
     }
     out
@@ -715,6 +720,10 @@ struct Tr<'a, 'b> {
     f: Option<Frame>,
     /// The last comparison of the current block: its destination and its condition.
     last_cmp: Option<(u16, ir::Value)>,
+    /// Under the stress mode: the cell's `forced` bytes (address, length) and the next guard's
+    /// index there.
+    forced: Option<(usize, usize)>,
+    next_guard: usize,
 }
 
 /// Accesses to the window, the context and the cell: aligned, and to memory that is there.
@@ -778,9 +787,51 @@ impl Tr<'_, '_> {
         e.0
     }
 
+    /// The exit of a guard before op `pc` that fails (`counted`: a failed guess).
+    fn guard_exit(&mut self, pc: usize, counted: bool) -> ir::Block {
+        if cfg!(lockstep_mutant = "tier2_guard_exits_past_the_op") {
+            return self.exit(pc + 1, counted);
+        }
+        self.exit(pc, counted)
+    }
+
+    /// Under the stress mode, the next guard fails the first time it is reached: it leaves as
+    /// a failed guard would (not counted as a failed guess), so that every guard's exit runs
+    /// and the suites compare the state it writes back. Then it tests its condition.
+    fn force(&mut self, pc: usize) {
+        let Some((base, len)) = self.forced else { return };
+        let g = self.next_guard;
+        self.next_guard += 1;
+        if g >= len {
+            return;
+        }
+        let cont = self.first_time(base + g);
+        let e = self.guard_exit(pc, false);
+        self.b.ins().jump(e, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Branches to a new cold block, left current, the first time the code reaches here (the
+    /// byte at `at` is 0; it sets it); returns the block where the code goes on.
+    fn first_time(&mut self, at: usize) -> ir::Block {
+        let b = &mut self.b;
+        let at = b.ins().iconst(types::I64, at as i64);
+        let seen = b.ins().load(types::I8, TRUSTED, at, 0);
+        let (first, cont) = (b.create_block(), b.create_block());
+        b.set_cold_block(first);
+        b.ins().brif(seen, cont, &[], first, &[]);
+        b.seal_block(first);
+        b.switch_to_block(first);
+        let one = b.ins().iconst(types::I8, 1);
+        b.ins().store(TRUSTED, one, at, 0);
+        cont
+    }
+
     /// Branches to the exit before `pc` unless `ok` (an i8 condition).
     fn guard(&mut self, ok: ir::Value, pc: usize, counted: bool) {
-        let e = self.exit(pc, counted);
+        self.force(pc);
+        let e = self.guard_exit(pc, counted);
         let cont = self.b.create_block();
         self.b.ins().brif(ok, cont, &[], e, &[]);
         self.b.seal_block(cont);
@@ -789,7 +840,8 @@ impl Tr<'_, '_> {
 
     /// Branches to the exit before `pc` if `bad` (an i8 condition).
     fn guard_not(&mut self, bad: ir::Value, pc: usize, counted: bool) {
-        let e = self.exit(pc, counted);
+        self.force(pc);
+        let e = self.guard_exit(pc, counted);
         let cont = self.b.create_block();
         self.b.ins().brif(bad, e, &[], cont, &[]);
         self.b.seal_block(cont);
@@ -890,7 +942,7 @@ impl Tr<'_, '_> {
             self.b.switch_to_block(cont);
             let nb = self.b.ins().iadd_imm_s(budget, -1);
             self.b.def_var(self.budget, nb);
-            if !taken {
+            if !taken && !cfg!(lockstep_mutant = "tier2_untaken_back_jump_charged") {
                 let u = self.b.use_var(self.untaken);
                 let u = self.b.ins().iadd_imm_s(u, 1);
                 self.b.def_var(self.untaken, u);
@@ -935,6 +987,15 @@ impl Tr<'_, '_> {
         // values start as anything (their registers are written before they are read, and
         // written back only once written); the rest are defined before they are used.
         let fail = self.b.create_block();
+        // Under the stress mode the entry's check fails once too (guard 0), uncounted.
+        if let Some((base, _)) = self.forced {
+            self.next_guard = 1;
+            let cont = self.first_time(base);
+            let hv = self.b.ins().iconst(types::I64, self.h as i64);
+            self.b.ins().return_(&[hv]);
+            self.b.seal_block(cont);
+            self.b.switch_to_block(cont);
+        }
         for web in 0..self.vars.len() {
             let Some(var) = self.vars[web] else { continue };
             if !self.webs.entry[web] {
@@ -1224,7 +1285,9 @@ impl Tr<'_, '_> {
                             self.b.ins().smul_overflow(x, y1)
                         }
                     };
-                    self.guard_not(of, pc, true);
+                    if !cfg!(lockstep_mutant = "tier2_int_skips_overflow_check") {
+                        self.guard_not(of, pc, true);
+                    }
                     self.def_int(d, r);
                 }
             }
@@ -1392,6 +1455,8 @@ fn translate(
         exits: HashMap::new(),
         f: None,
         last_cmp: None,
+        forced: if cell.forced.is_empty() { None } else { Some((cell.forced.as_ptr() as usize, cell.forced.len())) },
+        next_guard: 0,
     };
     // Blocks begin at the header, at every jump target inside the region and after every jump.
     t.block(h);
@@ -1483,7 +1548,8 @@ mod tests {
         ];
         let reps = representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r])).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
-        let cell = Cell { entry: 0, failures: 0, zero: 0, func: 0, h, end, stress: None, mem: None };
+        let forced = Box::new([]);
+        let cell = Cell { entry: 0, failures: 0, zero: 0, func: 0, h, end, stress: None, forced, mem: None };
         compile(&code, &cell, &live[h], |r| values[r]).expect("compiles");
         assert_eq!(regions(&p, 0, None).len(), 1);
     }
