@@ -37,6 +37,7 @@ plt.rcParams.update({
 # blues, C in grey, the Lua family in greens, the Python family in oranges.
 ENGINES = {
     "optimized": ("lockstep, JIT (optimized engine)", "#1f4e99"),
+    "tier2": ("lockstep, --jit=opt (tier 2, experimental)", "#08306b"),
     "interpreter": ("lockstep, --jit=off (interpreter)", "#6fa8dc"),
     "reference": ("lockstep, reference engine", "#a9c4e0"),
     "baseline": ("lockstep, baseline build", "#7b3294"),
