@@ -19,12 +19,20 @@ pub struct Place {
     pub line: Option<u32>,
 }
 
+/// Tier 2's failed guesses by kind: `KIND<between>N`, joined by `sep` (JSON: kinds quoted).
+fn deopts(jit: &lockstep_optimized::JitStats, between: &str, sep: &str) -> String {
+    let quote = if between == ":" { "\"" } else { "" };
+    let kinds = lockstep_optimized::DEOPT_KINDS.iter().zip(jit.region_deopts);
+    kinds.map(|(k, n)| format!("{quote}{k}{quote}{between}{n}")).collect::<Vec<_>>().join(sep)
+}
+
 /// `--stats` for people, one fact per line, no trailing newline.
 pub fn stats_text(s: &Stats) -> String {
     let (ic, jit) = (&s.inline_caches, &s.jit);
     format!(
         "instructions executed: {}\nthreads: {}\n\
          jit: {} functions compiled, {} of code, {} compiling, {} entries into compiled code\n\
+         tier 2: {} loops compiled, {} entries, failed guesses: {}\n\
          send sites: {} (uninitialized {}, monomorphic {}, polymorphic {}, megamorphic {}); hits {}, misses {}\n\
          gc: {} collections, {} total pause, live after last {}\npeak heap: {}",
         s.instructions,
@@ -33,6 +41,9 @@ pub fn stats_text(s: &Stats) -> String {
         units::bytes(jit.code_bytes),
         units::duration(jit.compile_time),
         jit.entries,
+        jit.regions_compiled,
+        jit.region_entries,
+        deopts(jit, " ", ", "),
         ic.sites,
         ic.uninitialized,
         ic.monomorphic,
@@ -52,7 +63,7 @@ pub fn stats_json(s: &Stats) -> String {
     let (ic, jit) = (&s.inline_caches, &s.jit);
     format!(
         "{{\"instructions\":{},\"threads\":{},\"jit\":{{\"functions_compiled\":{},\"code_bytes\":{},\
-         \"compile_ns\":{},\"entries\":{}}},\"send_sites\":{{\"sites\":{},\"uninitialized\":{},\"monomorphic\":{},\
+         \"compile_ns\":{},\"entries\":{},\"regions_compiled\":{},\"region_entries\":{},\"region_deopts\":{{{}}}}},\"send_sites\":{{\"sites\":{},\"uninitialized\":{},\"monomorphic\":{},\
          \"polymorphic\":{},\"megamorphic\":{},\"hits\":{},\"misses\":{}}},\"gc\":{{\"collections\":{},\
          \"pause_ns\":{},\"live_bytes_after_last\":{},\"peak_heap_bytes\":{}}}}}",
         s.instructions,
@@ -61,6 +72,9 @@ pub fn stats_json(s: &Stats) -> String {
         jit.code_bytes,
         jit.compile_time.as_nanos(),
         jit.entries,
+        jit.regions_compiled,
+        jit.region_entries,
+        deopts(jit, ":", ","),
         ic.sites,
         ic.uninitialized,
         ic.monomorphic,
@@ -240,7 +254,16 @@ mod tests {
         s.jit.code_bytes = 5000;
         s.jit.compile_time = Duration::from_micros(250);
         s.jit.entries = 7;
+        s.jit.regions_compiled = 1;
+        s.jit.region_entries = 9;
+        s.jit.region_deopts = [0, 1, 2, 3];
         let text = stats_text(&s);
+        assert!(
+            text.contains(
+                "\ntier 2: 1 loops compiled, 9 entries, failed guesses: entry 0, operand 1, overflow 2, float_range 3\n"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "\njit: 2 functions compiled, 4.88 KiB of code, 250 us compiling, 7 entries into compiled code\n"
@@ -255,7 +278,7 @@ mod tests {
         assert!(text.contains("\nsend sites: 4 (uninitialized 0, monomorphic 4, polymorphic 0,"), "{text}");
         assert_eq!(
             stats_json(&s),
-            r#"{"instructions":1234,"threads":2,"jit":{"functions_compiled":2,"code_bytes":5000,"compile_ns":250000,"entries":7},"send_sites":{"sites":4,"uninitialized":0,"monomorphic":4,"polymorphic":0,"megamorphic":0,"hits":99,"misses":0},"gc":{"collections":3,"pause_ns":1500000,"live_bytes_after_last":2048,"peak_heap_bytes":3145728}}"#
+            r#"{"instructions":1234,"threads":2,"jit":{"functions_compiled":2,"code_bytes":5000,"compile_ns":250000,"entries":7,"regions_compiled":1,"region_entries":9,"region_deopts":{"entry":0,"operand":1,"overflow":2,"float_range":3}},"send_sites":{"sites":4,"uninitialized":0,"monomorphic":4,"polymorphic":0,"megamorphic":0,"hits":99,"misses":0},"gc":{"collections":3,"pause_ns":1500000,"live_bytes_after_last":2048,"peak_heap_bytes":3145728}}"#
         );
     }
 }

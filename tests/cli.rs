@@ -209,6 +209,30 @@ fn both_engines_run_programs_and_the_optimized_one_reports_statistics() {
     }
 }
 
+/// Tier 2 under `--stats`: it reports its loops and failed guesses, and counts the
+/// instructions its loops complete exactly as the interpreter does (mandelbrot's loops leave for
+/// tier 1 every row, and at the first float whose guess fails; a count off by one at any exit
+/// shows here).
+#[test]
+fn tier_two_reports_its_loops_and_counts_instructions_as_the_interpreter() {
+    let figures = |jit: &str| {
+        let o = lockstep(&["run", "--stats", "--outcome", "json", jit, "bench/mandelbrot.lsa", "40", "30"]);
+        assert_eq!(o.status.code(), Some(0), "{jit}: {}", stderr(&o));
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+        doc["stats"].clone()
+    };
+    let (off, opt) = (figures("--jit=off"), figures("--jit=opt"));
+    assert_eq!(off["instructions"], opt["instructions"], "--jit=off {off}\n--jit=opt {opt}");
+    assert!(off["instructions"].as_u64().unwrap() > 10_000, "{off}");
+    assert_eq!(off["jit"]["regions_compiled"], 0, "{off}");
+    assert!(opt["jit"]["regions_compiled"].as_u64().unwrap() >= 1, "{opt}");
+    assert!(opt["jit"]["region_entries"].as_u64().unwrap() >= 1, "{opt}");
+    let kinds = opt["jit"]["region_deopts"].as_object().expect("failed guesses by kind");
+    let mut names: Vec<_> = kinds.keys().cloned().collect();
+    names.sort();
+    assert_eq!(names, ["entry", "float_range", "operand", "overflow"]);
+}
+
 #[test]
 fn smith_prints_a_program_that_runs_the_same_on_both_engines_and_writes_binary() {
     let dir = scratch("smith");

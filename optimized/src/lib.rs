@@ -92,7 +92,7 @@ use std::time::Duration;
 
 pub use heap::GcStats;
 pub use inline_cache::IcStats;
-pub use jit::{JitMode, JitStats};
+pub use jit::{JitMode, JitStats, DEOPT_KINDS};
 pub use report::{StmReport, ThreadFigures};
 /// The conflict kinds of [`StmReport::conflicts`].
 pub use stm::AbortKind;
@@ -291,7 +291,7 @@ pub fn run_with_stats(module: &VerifiedModule, config: &Config) -> Result<Report
     let stats = config.stats.then(|| Stats {
         instructions: rr.cx.instructions,
         inline_caches: rr.cx.ic.stats(),
-        jit: rr.cx.jit.stats.clone(),
+        jit: rr.cx.jit.stats(),
         gc: rr.cx.heap.stats,
         threads: rr.threads.len(),
     });

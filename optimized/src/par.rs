@@ -880,7 +880,7 @@ fn worker<'scope, const STATS: bool>(
     lock(&sh.pool).push(heap);
     g.th = Thread::default();
     sh.instructions.fetch_add(g.cx.instructions, Relaxed);
-    lock(&sh.jit).add(&g.cx.jit.stats);
+    lock(&sh.jit).add(&g.cx.jit.stats());
     {
         let st = g.cx.ic.stats();
         let mut ic = lock(&sh.ic);

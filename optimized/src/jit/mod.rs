@@ -180,7 +180,19 @@ pub struct JitStats {
     pub compile_time: Duration,
     /// Entries into compiled code.
     pub entries: u64,
+    /// Tier-2 loops compiled (`--jit=opt`).
+    pub regions_compiled: u64,
+    /// Calls of tier-2 loops' code.
+    pub region_entries: u64,
+    /// Tier-2 exits for failed guesses, by kind ([`DEOPT_KINDS`]); each leaves for tier 1
+    /// before the op whose guess failed.
+    pub region_deopts: [u64; 4],
 }
+
+/// The kinds of tier-2 failed guesses, as `--stats` names them: a register of another kind at
+/// a loop's entry, an operand held as a word of another kind, an int result past 61 bits, a
+/// float result without a SmallFloat encoding.
+pub const DEOPT_KINDS: [&str; 4] = ["entry", "operand", "overflow", "float_range"];
 
 impl JitStats {
     #[cfg_attr(loom, allow(dead_code))] // (parallel runs are not built under loom)
@@ -189,6 +201,11 @@ impl JitStats {
         self.code_bytes += o.code_bytes;
         self.compile_time += o.compile_time;
         self.entries += o.entries;
+        self.regions_compiled += o.regions_compiled;
+        self.region_entries += o.region_entries;
+        for (x, y) in self.region_deopts.iter_mut().zip(o.region_deopts) {
+            *x += y;
+        }
     }
 }
 
@@ -312,6 +329,20 @@ pub(crate) struct Jit {
 }
 
 impl Jit {
+    /// What `--stats` reports: the figures so far, with the tier-2 regions' of the code still
+    /// held (those of dropped code were added when it was dropped).
+    pub fn stats(&self) -> JitStats {
+        #[cfg_attr(not(all(target_arch = "x86_64", not(loom))), allow(unused_mut))]
+        let mut s = self.stats.clone();
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        for slot in self.slots.iter().flatten() {
+            if let Slot::Ready(c) = slot {
+                c.code.add_region_stats(&mut s);
+            }
+        }
+        s
+    }
+
     pub fn new(mode: JitMode, prog: &Program) -> Jit {
         let mode = if AVAILABLE { mode } else { JitMode::Off };
         let slots = if mode == JitMode::Off {
@@ -376,7 +407,10 @@ impl Jit {
         }
         *g = (if g.0 == Guess::Float { Guess::Int } else { Guess::Neither }, 0);
         for (flavour, slot) in self.slots[func as usize].iter_mut().enumerate() {
-            if matches!(slot, Slot::Ready(_)) {
+            if let Slot::Ready(_c) = slot {
+                // The regions' figures outlive their code.
+                #[cfg(all(target_arch = "x86_64", not(loom)))]
+                _c.code.add_region_stats(&mut self.stats);
                 *slot = Slot::Cold(HOT);
                 self.entries[flavour][func as usize] = 0;
                 self.resumes[flavour][func as usize] = 0;
@@ -445,8 +479,7 @@ fn compile(
 ) -> Option<(Compiled, usize)> {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        // Tier 2 does not count instructions: under `--stats`' counting flavour tier 1 runs alone.
-        let regions = if tier2 && !flavour.stats { tier2::regions(prog, func, stress) } else { Vec::new() };
+        let regions = if tier2 { tier2::regions(prog, func, stress, flavour.stats) } else { Vec::new() };
         let code = x64::compile(prog, func, flavour, stress, guesses, self_classes, regions)?;
         let bytes = code.len();
         Some((Compiled { code }, bytes))

@@ -50,6 +50,15 @@ use std::sync::OnceLock;
 /// Exits for failed guesses after which a region stops being entered.
 pub(super) const GIVE_UP: usize = 64;
 
+/// Why an exit leaves: [`LEAVE`], not for a failed guess, or a failed guess of the kind
+/// `DEOPT_KINDS[why - 1]` names (counted in the cell, `Cell::deopts`).
+type Why = u8;
+const LEAVE: Why = 0;
+const ENTRY: Why = 1;
+const OPERAND: Why = 2;
+const OVERFLOW: Why = 3;
+const RANGE: Why = 4;
+
 /// The float encoding's exponent offset (`value.rs`).
 const EXP_OFFSET: i64 = 896 << 53;
 
@@ -88,6 +97,11 @@ pub(super) struct Cell {
     /// Always 0: the condition of the write-back's edge back to the header, which is never
     /// taken ([`Tr::exits`]).
     zero: usize,
+    /// Calls of the region's code, and its failed guesses by kind ([`super::DEOPT_KINDS`]), for `--stats`.
+    entries: u64,
+    deopts: [u64; 4],
+    /// Whether the code counts the instructions it completes in the context (`--stats`).
+    count: bool,
     func: u32,
     h: usize,
     end: usize,
@@ -107,12 +121,19 @@ impl Region {
     pub fn cell(&self) -> *const usize {
         &self.cell.entry
     }
+
+    /// For `--stats`: whether the region was compiled, the calls of its code, and its failed
+    /// guesses by kind ([`super::DEOPT_KINDS`]).
+    pub fn counts(&self) -> (bool, u64, [u64; 4]) {
+        (self.cell.mem.is_some(), self.cell.entries, self.cell.deopts)
+    }
 }
 
 /// The loops of `func` whose ops tier 2 translates, by header pc, each to be compiled when tier
 /// 1 first jumps back to its header ([`first_entry`]): then the registers' values are there to
 /// say what the loop computes on (the feedback the static kinds lack for arguments and fields).
-pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>) -> Vec<(usize, Region)> {
+/// With `count` (`--stats`' flavour), the regions' code counts the instructions it completes.
+pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>, count: bool) -> Vec<(usize, Region)> {
     let code = unfused(&prog.funcs[func as usize].code);
     let mut out = Vec::new();
     for (h, end) in loops(&code) {
@@ -122,7 +143,21 @@ pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>) -> Vec<(us
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
         // At most three guards an op (two operands and the result), and the entry's.
         let forced = vec![0; if stress.is_some() { 3 * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
-        let cell = Box::new(Cell { entry, failures: 0, zero: 0, func, h, end, stress, forced, mem: None });
+        let (entries, deopts) = (0, [0; 4]);
+        let cell = Box::new(Cell {
+            entry,
+            failures: 0,
+            zero: 0,
+            entries,
+            deopts,
+            count,
+            func,
+            h,
+            end,
+            stress,
+            forced,
+            mem: None,
+        });
         out.push((h, Region { cell }));
     }
     out
@@ -672,7 +707,7 @@ fn isa() -> Option<&'static OwnedTargetIsa> {
 
 /// An exit: the pc it leaves before, whether it is a failed guess, and each window register's
 /// web there.
-type ExitKey = (usize, bool, Vec<u16>);
+type ExitKey = (usize, Why, Vec<u16>);
 
 /// Cranelift values for the parts of the context and thread a region reads.
 struct Frame {
@@ -724,6 +759,8 @@ struct Tr<'a, 'b> {
     /// index there.
     forced: Option<(usize, usize)>,
     next_guard: usize,
+    /// Instructions completed since the entry (`--stats`' flavour only).
+    icount: Option<Variable>,
 }
 
 /// Accesses to the window, the context and the cell: aligned, and to memory that is there.
@@ -766,17 +803,17 @@ impl Tr<'_, '_> {
         (word, ok)
     }
 
-    /// The exit block that leaves before op `pc` (`guard`: a failed guess, counted).
+    /// The exit block that leaves before op `pc` (`why`: [`LEAVE`], or a failed guess, counted).
     /// From the op being translated: before it when `pc` is that op, else after it (a jump or
     /// the fall through past the region).
-    fn exit(&mut self, pc: usize, guard: bool) -> ir::Block {
+    fn exit(&mut self, pc: usize, why: Why) -> ir::Block {
         let i = self.cur - self.h;
         let gen = writes(&self.orig[self.cur]).and_then(|d| self.written_bit[d as usize]).map_or(0, |b| 1u64 << b);
         let (fresh, may) = (self.wr.fresh[i], self.wr.may[i]);
         let (must, may) = if pc == self.cur { (fresh, may) } else { (fresh | gen, may | gen) };
         let at = if pc == self.cur { self.webs.before[i].clone() } else { self.webs.after(self.h, self.cur) };
         let b = &mut self.b;
-        let e = self.exits.entry((pc, guard, at)).or_insert_with(|| {
+        let e = self.exits.entry((pc, why, at)).or_insert_with(|| {
             // Laid out after the hot code, so that the ops of a loop follow each other.
             let blk = b.create_block();
             b.set_cold_block(blk);
@@ -788,11 +825,11 @@ impl Tr<'_, '_> {
     }
 
     /// The exit of a guard before op `pc` that fails (`counted`: a failed guess).
-    fn guard_exit(&mut self, pc: usize, counted: bool) -> ir::Block {
+    fn guard_exit(&mut self, pc: usize, why: Why) -> ir::Block {
         if cfg!(lockstep_mutant = "tier2_guard_exits_past_the_op") {
-            return self.exit(pc + 1, counted);
+            return self.exit(pc + 1, why);
         }
-        self.exit(pc, counted)
+        self.exit(pc, why)
     }
 
     /// Under the stress mode, the next guard fails the first time it is reached: it leaves as
@@ -806,7 +843,7 @@ impl Tr<'_, '_> {
             return;
         }
         let cont = self.first_time(base + g);
-        let e = self.guard_exit(pc, false);
+        let e = self.guard_exit(pc, LEAVE);
         self.b.ins().jump(e, &[]);
         self.b.seal_block(cont);
         self.b.switch_to_block(cont);
@@ -829,9 +866,9 @@ impl Tr<'_, '_> {
     }
 
     /// Branches to the exit before `pc` unless `ok` (an i8 condition).
-    fn guard(&mut self, ok: ir::Value, pc: usize, counted: bool) {
+    fn guard(&mut self, ok: ir::Value, pc: usize, why: Why) {
         self.force(pc);
-        let e = self.guard_exit(pc, counted);
+        let e = self.guard_exit(pc, why);
         let cont = self.b.create_block();
         self.b.ins().brif(ok, cont, &[], e, &[]);
         self.b.seal_block(cont);
@@ -839,9 +876,9 @@ impl Tr<'_, '_> {
     }
 
     /// Branches to the exit before `pc` if `bad` (an i8 condition).
-    fn guard_not(&mut self, bad: ir::Value, pc: usize, counted: bool) {
+    fn guard_not(&mut self, bad: ir::Value, pc: usize, why: Why) {
         self.force(pc);
-        let e = self.guard_exit(pc, counted);
+        let e = self.guard_exit(pc, why);
         let cont = self.b.create_block();
         self.b.ins().brif(bad, e, &[], cont, &[]);
         self.b.seal_block(cont);
@@ -860,7 +897,7 @@ impl Tr<'_, '_> {
             }
             _ => {
                 let t = self.b.ins().band_imm_u(v, 4);
-                self.guard(t, pc, true);
+                self.guard(t, pc, OPERAND);
                 self.decode(v)
             }
         }
@@ -872,7 +909,7 @@ impl Tr<'_, '_> {
         let v = self.b.use_var(self.var(r));
         if self.rep[r as usize] == Some(Rep::W) {
             let t = self.b.ins().band_imm_u(v, 1);
-            self.guard(t, pc, true);
+            self.guard(t, pc, OPERAND);
             return self.b.ins().bxor_imm_u(v, 1);
         }
         v
@@ -897,7 +934,7 @@ impl Tr<'_, '_> {
         if self.rep[d as usize] != Some(Rep::F) {
             let (word, ok) = self.encode(f);
             if !cfg!(lockstep_mutant = "tier2_float_skips_range_check") {
-                self.guard(ok, pc, true);
+                self.guard(ok, pc, RANGE);
             }
             self.def(d, word);
             return;
@@ -918,7 +955,7 @@ impl Tr<'_, '_> {
             b.switch_to_block(zero);
             b.set_cold_block(zero);
             let is_zero = b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, rot, 1);
-            self.guard(is_zero, pc, true);
+            self.guard(is_zero, pc, RANGE);
             self.b.ins().jump(cont, &[]);
             self.b.seal_block(cont);
             self.b.switch_to_block(cont);
@@ -935,7 +972,7 @@ impl Tr<'_, '_> {
     fn edge(&mut self, pc: usize, to: usize, back: bool, taken: bool) {
         if back {
             let budget = self.b.use_var(self.budget);
-            let e = self.exit(pc, false);
+            let e = self.exit(pc, LEAVE);
             let cont = self.b.create_block();
             self.b.ins().brif(budget, cont, &[], e, &[]);
             self.b.seal_block(cont);
@@ -952,8 +989,18 @@ impl Tr<'_, '_> {
                 self.b.def_var(self.seg, s);
             }
         }
-        let target = if (self.h..=self.end).contains(&to) { self.block(to) } else { self.exit(to, false) };
+        self.completed();
+        let target = if (self.h..=self.end).contains(&to) { self.block(to) } else { self.exit(to, LEAVE) };
         self.b.ins().jump(target, &[]);
+    }
+
+    /// One more instruction completed (counted under `--stats`' flavour only).
+    fn completed(&mut self) {
+        if let Some(c) = self.icount {
+            let n = self.b.use_var(c);
+            let n = self.b.ins().iadd_imm_s(n, 1);
+            self.b.def_var(c, n);
+        }
     }
 
     fn entry(&mut self, cell: &Cell) {
@@ -978,6 +1025,13 @@ impl Tr<'_, '_> {
         b.def_var(self.budget, budget0);
         b.def_var(self.untaken, zero);
         b.def_var(self.seg, seg);
+        if let Some(c) = self.icount {
+            b.def_var(c, zero);
+        }
+        let off = std::mem::offset_of!(Cell, entries) as i32;
+        let n = b.ins().load(types::I64, TRUSTED, cellv, off);
+        let n = b.ins().iadd_imm_s(n, 1);
+        b.ins().store(TRUSTED, n, cellv, off);
         let no = b.ins().iconst(types::I8, 0);
         for w in self.written.iter().flatten() {
             b.def_var(*w, no);
@@ -1035,15 +1089,23 @@ impl Tr<'_, '_> {
         // A register of the wrong kind at entry: nothing changed, the header runs in tier 1.
         self.b.switch_to_block(fail);
         self.b.seal_block(fail);
-        self.count_failure();
+        let why = self.b.ins().iconst(types::I64, ENTRY as i64);
+        self.count_failure(why);
         let hv = self.b.ins().iconst(types::I64, self.h as i64);
         self.b.ins().return_(&[hv]);
     }
 
     /// Counts a failed guess in the cell; the region disables itself after [`GIVE_UP`].
-    fn count_failure(&mut self) {
+    /// Counts a failed guess of kind `why` (an i64 value, 1 to 4) in the cell.
+    fn count_failure(&mut self, why: ir::Value) {
         let cell = self.fr().cell;
         let b = &mut self.b;
+        let at = b.ins().ishl_imm_u(why, 3);
+        let at = b.ins().iadd(cell, at);
+        let off = std::mem::offset_of!(Cell, deopts) as i32 - 8;
+        let n = b.ins().load(types::I64, TRUSTED, at, off);
+        let n = b.ins().iadd_imm_s(n, 1);
+        b.ins().store(TRUSTED, n, at, off);
         let n = b.ins().load(types::I64, TRUSTED, cell, 8);
         let n = b.ins().iadd_imm_s(n, 1);
         b.ins().store(TRUSTED, n, cell, 8);
@@ -1089,13 +1151,14 @@ impl Tr<'_, '_> {
         let budgetp = i64p(&mut self.b, wb);
         let untakenp = i64p(&mut self.b, wb);
         let segp = if self.seg_only.is_none() { Some(i64p(&mut self.b, wb)) } else { None };
+        let icountp = if self.icount.is_some() { Some(i64p(&mut self.b, wb)) } else { None };
         let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v)).collect();
         exits.sort_by(|a, b| a.0.cmp(&b.0));
-        for ((pc, guard, at), (blk, must, may)) in exits {
+        for ((pc, why, at), (blk, must, may)) in exits {
             self.b.switch_to_block(blk);
             self.b.seal_block(blk);
             let mut args =
-                vec![self.b.ins().iconst(types::I64, pc as i64), self.b.ins().iconst(types::I64, guard as i64)];
+                vec![self.b.ins().iconst(types::I64, pc as i64), self.b.ins().iconst(types::I64, why as i64)];
             for &r in &written_regs {
                 let web = at[r];
                 let v = self.b.use_var(self.var(web));
@@ -1134,6 +1197,9 @@ impl Tr<'_, '_> {
             if segp.is_some() {
                 args.push(self.b.use_var(self.seg));
             }
+            if let Some(c) = self.icount {
+                args.push(self.b.use_var(c));
+            }
             let args: Vec<ir::BlockArg> = args.into_iter().map(ir::BlockArg::Value).collect();
             self.b.ins().jump(wb, &args);
         }
@@ -1146,7 +1212,7 @@ impl Tr<'_, '_> {
         self.b.ins().brif(guardp, counted, &[], store, &[]);
         self.b.seal_block(counted);
         self.b.switch_to_block(counted);
-        self.count_failure();
+        self.count_failure(guardp);
         self.b.ins().jump(store, &[]);
         self.b.seal_block(store);
         self.b.switch_to_block(store);
@@ -1191,6 +1257,11 @@ impl Tr<'_, '_> {
             (None, None) => unreachable!("a segment start variable or constant"),
         };
         b.ins().store(TRUSTED, seg, ctxv, ctx::SEG_START);
+        if let Some(n) = icountp {
+            let c = b.ins().load(types::I64, TRUSTED, ctxv, ctx::ICOUNT);
+            let c = b.ins().iadd(c, n);
+            b.ins().store(TRUSTED, c, ctxv, ctx::ICOUNT);
+        }
         self.edge_never_taken();
         self.b.ins().return_(&[pcp]);
     }
@@ -1228,7 +1299,7 @@ impl Tr<'_, '_> {
         for w in self.written.iter().flatten() {
             self.b.def_var(*w, z8);
         }
-        for v in [self.budget, self.untaken, self.seg] {
+        for v in [self.budget, self.untaken, self.seg].into_iter().chain(self.icount) {
             self.b.def_var(v, z64);
         }
         let hb = self.block(self.h);
@@ -1239,7 +1310,7 @@ impl Tr<'_, '_> {
     fn op(&mut self, pc: usize, stress: bool) {
         let op = self.code[pc];
         if stress {
-            let e = self.exit(pc, false);
+            let e = self.exit(pc, LEAVE);
             self.b.ins().jump(e, &[]);
             return;
         }
@@ -1286,7 +1357,7 @@ impl Tr<'_, '_> {
                         }
                     };
                     if !cfg!(lockstep_mutant = "tier2_int_skips_overflow_check") {
-                        self.guard_not(of, pc, true);
+                        self.guard_not(of, pc, OVERFLOW);
                     }
                     self.def_int(d, r);
                 }
@@ -1333,6 +1404,7 @@ impl Tr<'_, '_> {
                 let f = self.b.ins().iconst(types::I64, FALSE as i64);
                 let w = self.b.ins().select(c, t, f);
                 self.def(d, w);
+                self.completed();
                 // Kept for a conditional jump on `d` next in this block (`translate` forgets it
                 // at every block's start).
                 self.last_cmp = Some((d, c));
@@ -1352,7 +1424,7 @@ impl Tr<'_, '_> {
                         let is_t = self.b.ins().icmp_imm_s(IntCC::Equal, w, TRUE as i64);
                         let is_f = self.b.ins().icmp_imm_s(IntCC::Equal, w, FALSE as i64);
                         let either = self.b.ins().bor(is_t, is_f);
-                        self.guard(either, pc, false);
+                        self.guard(either, pc, LEAVE);
                         is_t
                     }
                 };
@@ -1371,6 +1443,9 @@ impl Tr<'_, '_> {
                 self.edge(pc, pc + 1, back, false);
             }
             _ => unreachable!("representations() admits only the ops above"),
+        }
+        if jump(&op).is_none() {
+            self.completed();
         }
         self.last_cmp = None;
     }
@@ -1418,6 +1493,7 @@ fn translate(
     let wr = written_before(orig, h, end, &written_bit);
     let budget = b.declare_var(types::I64);
     let untaken = b.declare_var(types::I64);
+    let icount = if cell.count { Some(b.declare_var(types::I64)) } else { None };
     let seg = b.declare_var(types::I64);
     // What each backward jump sets the segment start to: its target when taken, the next op
     // when not.
@@ -1457,6 +1533,7 @@ fn translate(
         last_cmp: None,
         forced: if cell.forced.is_empty() { None } else { Some((cell.forced.as_ptr() as usize, cell.forced.len())) },
         next_guard: 0,
+        icount,
     };
     // Blocks begin at the header, at every jump target inside the region and after every jump.
     t.block(h);
@@ -1493,7 +1570,7 @@ fn translate(
         // when that op is past the region.
         open = !(s || jump(op).is_some());
         if open && pc == end {
-            let e = t.exit(end + 1, false);
+            let e = t.exit(end + 1, LEAVE);
             t.b.ins().jump(e, &[]);
             open = false;
         }
@@ -1549,8 +1626,10 @@ mod tests {
         let reps = representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r])).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
         let forced = Box::new([]);
-        let cell = Cell { entry: 0, failures: 0, zero: 0, func: 0, h, end, stress: None, forced, mem: None };
+        let (entries, deopts, count, stress) = (0, [0; 4], true, None);
+        let cell =
+            Cell { entry: 0, failures: 0, zero: 0, entries, deopts, count, func: 0, h, end, stress, forced, mem: None };
         compile(&code, &cell, &live[h], |r| values[r]).expect("compiles");
-        assert_eq!(regions(&p, 0, None).len(), 1);
+        assert_eq!(regions(&p, 0, None, false).len(), 1);
     }
 }

@@ -84,11 +84,22 @@ pub(super) struct Code {
     len: usize,
     /// The function's tier-2 loops (`tier2.rs`), by header: their code and the cells its
     /// backward jumps read.
-    #[allow(dead_code)] // (owned here: the code above holds their cells' addresses)
     regions: Vec<(usize, super::tier2::Region)>,
 }
 
 impl Code {
+    /// The tier-2 regions' figures for `--stats` added to `s`.
+    pub fn add_region_stats(&self, s: &mut super::JitStats) {
+        for (_, r) in &self.regions {
+            let (compiled, entries, deopts) = r.counts();
+            s.regions_compiled += u64::from(compiled);
+            s.region_entries += entries;
+            for (x, y) in s.region_deopts.iter_mut().zip(deopts) {
+                *x += y;
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
