@@ -34,6 +34,7 @@ mod x64;
 use crate::code::Program;
 use crate::heap::Heap;
 use crate::thread::{Frame, Thread};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// When compiled code runs (`--jit`).
@@ -177,6 +178,7 @@ pub struct JitStats {
     pub functions_compiled: u64,
     /// Bytes of machine code.
     pub code_bytes: u64,
+    /// Time spent compiling, tier 1's and tier 2's.
     pub compile_time: Duration,
     /// Entries into compiled code.
     pub entries: u64,
@@ -308,6 +310,10 @@ enum Slot {
 }
 
 /// An OS thread's compiled code and hotness counters.
+/// A function's tier-2 loops, by header.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+type Regions = Vec<(usize, tier2::Region)>;
+
 pub(crate) struct Jit {
     mode: JitMode,
     /// Per function, per flavour ([`Flavour::index`]).
@@ -325,20 +331,24 @@ pub(crate) struct Jit {
     /// Per function, per op: the current guess and the wrong guesses since it was made (empty
     /// until the function is first compiled: every guess `Float`).
     guesses: Vec<Vec<(Guess, u8)>>,
+    /// Per function, per flavour: its tier-2 loops (`tier2.rs`), made with its first code and
+    /// kept when that code is dropped for a failed guess, so that a loop Cranelift compiled is
+    /// not compiled again with the function's next tier-1 code (a region does not depend on
+    /// tier 1's guesses: it checks what it relies on at its entry, and tier 1 continues at the
+    /// pc it returns through that op's entry check).
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    regions: Vec<[Option<Regions>; 4]>,
     pub stats: JitStats,
 }
 
 impl Jit {
-    /// What `--stats` reports: the figures so far, with the tier-2 regions' of the code still
-    /// held (those of dropped code were added when it was dropped).
+    /// What `--stats` reports: the figures so far, with the tier-2 regions'.
     pub fn stats(&self) -> JitStats {
         #[cfg_attr(not(all(target_arch = "x86_64", not(loom))), allow(unused_mut))]
         let mut s = self.stats.clone();
         #[cfg(all(target_arch = "x86_64", not(loom)))]
-        for slot in self.slots.iter().flatten() {
-            if let Slot::Ready(c) = slot {
-                c.code.add_region_stats(&mut s);
-            }
+        for (_, r) in self.regions.iter().flatten().flatten().flatten() {
+            r.add_stats(&mut s);
         }
         s
     }
@@ -360,6 +370,8 @@ impl Jit {
             self_classes: self_classes(prog),
             funcs: prog.funcs.iter().map(|f| [f.arity, f.regs]).collect(),
             guesses: vec![Vec::new(); n],
+            #[cfg(all(target_arch = "x86_64", not(loom)))]
+            regions: (0..n).map(|_| Default::default()).collect(),
             stats: JitStats::default(),
         }
     }
@@ -407,10 +419,7 @@ impl Jit {
         }
         *g = (if g.0 == Guess::Float { Guess::Int } else { Guess::Neither }, 0);
         for (flavour, slot) in self.slots[func as usize].iter_mut().enumerate() {
-            if let Slot::Ready(_c) = slot {
-                // The regions' figures outlive their code.
-                #[cfg(all(target_arch = "x86_64", not(loom)))]
-                _c.code.add_region_stats(&mut self.stats);
+            if matches!(slot, Slot::Ready(_)) {
                 *slot = Slot::Cold(HOT);
                 self.entries[flavour][func as usize] = 0;
                 self.resumes[flavour][func as usize] = 0;
@@ -439,13 +448,27 @@ impl Jit {
             JitMode::Stress(seed) | JitMode::OptStress(seed) => Some(seed),
             _ => None,
         };
-        let tier2 = matches!(self.mode, JitMode::Opt | JitMode::OptStress(_));
         let guesses = &mut self.guesses[func as usize];
         if guesses.is_empty() {
             *guesses = vec![(Guess::Float, 0); prog.funcs[func as usize].code.len()];
         }
         let guesses: Vec<Guess> = guesses.iter().map(|g| g.0).collect();
-        let compiled = compile(prog, func, flavour, stress, tier2, &guesses, &self.self_classes);
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        let cells: HashMap<usize, usize> = {
+            let tier2 = matches!(self.mode, JitMode::Opt | JitMode::OptStress(_));
+            let set = self.regions[func as usize][flavour.index()].get_or_insert_with(|| {
+                if tier2 {
+                    tier2::regions(prog, func, stress, flavour.stats)
+                } else {
+                    Vec::new()
+                }
+            });
+            set.iter().map(|(h, r)| (*h, r.cell() as usize)).collect()
+        };
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        let cells = HashMap::new();
+        let slot = &mut self.slots[func as usize][flavour.index()];
+        let compiled = compile(prog, func, flavour, stress, &guesses, &self.self_classes, cells);
         self.stats.compile_time += t.elapsed();
         match compiled {
             Some((c, bytes)) => {
@@ -468,25 +491,25 @@ impl Jit {
     }
 }
 
+/// `cells`: the cells of the function's tier-2 loops, by header.
 fn compile(
     prog: &Program,
     func: u32,
     flavour: Flavour,
     stress: Option<u64>,
-    tier2: bool,
     guesses: &[Guess],
     self_classes: &[Option<u32>],
+    cells: HashMap<usize, usize>,
 ) -> Option<(Compiled, usize)> {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let regions = if tier2 { tier2::regions(prog, func, stress, flavour.stats) } else { Vec::new() };
-        let code = x64::compile(prog, func, flavour, stress, guesses, self_classes, regions)?;
+        let code = x64::compile(prog, func, flavour, stress, guesses, self_classes, cells)?;
         let bytes = code.len();
         Some((Compiled { code }, bytes))
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     {
-        let _ = (prog, func, flavour, stress, tier2, guesses, self_classes);
+        let _ = (prog, func, flavour, stress, guesses, self_classes, cells);
         None
     }
 }

@@ -100,6 +100,8 @@ pub(super) struct Cell {
     /// Calls of the region's code, and its failed guesses by kind ([`super::DEOPT_KINDS`]), for `--stats`.
     entries: u64,
     deopts: [u64; 4],
+    /// How long compiling the region took (`--stats`' compile time).
+    compile_time: std::time::Duration,
     /// Whether the code counts the instructions it completes in the context (`--stats`).
     count: bool,
     func: u32,
@@ -122,10 +124,16 @@ impl Region {
         &self.cell.entry
     }
 
-    /// For `--stats`: whether the region was compiled, the calls of its code, and its failed
-    /// guesses by kind ([`super::DEOPT_KINDS`]).
-    pub fn counts(&self) -> (bool, u64, [u64; 4]) {
-        (self.cell.mem.is_some(), self.cell.entries, self.cell.deopts)
+    /// Adds the region's figures to `s` (`--stats`): whether it was compiled and how long that
+    /// took, the calls of its code, and its failed guesses by kind ([`super::DEOPT_KINDS`]).
+    pub fn add_stats(&self, s: &mut super::JitStats) {
+        let c = &self.cell;
+        s.regions_compiled += u64::from(c.mem.is_some());
+        s.compile_time += c.compile_time;
+        s.region_entries += c.entries;
+        for (x, y) in s.region_deopts.iter_mut().zip(c.deopts) {
+            *x += y;
+        }
     }
 }
 
@@ -150,6 +158,7 @@ pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>, count: boo
             zero: 0,
             entries,
             deopts,
+            compile_time: Default::default(),
             count,
             func,
             h,
@@ -175,6 +184,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     // SAFETY: as above.
     let prog = unsafe { &*cx.prog };
     let code = unfused(&prog.funcs[cell.func as usize].code);
+    let started = std::time::Instant::now();
     let live = liveness(prog, &code);
     let compiled = compile(&code, cell, &live[cell.h], |r| {
         // SAFETY: `r` is a register of the function (liveness has one entry per register the
@@ -186,6 +196,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
         perf_map(prog, cell, &mem, &bytes, clif.as_deref());
         Some(mem)
     });
+    cell.compile_time = started.elapsed();
     let Some(mem) = compiled else {
         cell.entry = 0;
         return cell.h as u64;
@@ -1627,8 +1638,21 @@ mod tests {
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
         let forced = Box::new([]);
         let (entries, deopts, count, stress) = (0, [0; 4], true, None);
-        let cell =
-            Cell { entry: 0, failures: 0, zero: 0, entries, deopts, count, func: 0, h, end, stress, forced, mem: None };
+        let cell = Cell {
+            entry: 0,
+            failures: 0,
+            zero: 0,
+            entries,
+            deopts,
+            compile_time: Default::default(),
+            count,
+            func: 0,
+            h,
+            end,
+            stress,
+            forced,
+            mem: None,
+        };
         compile(&code, &cell, &live[h], |r| values[r]).expect("compiles");
         assert_eq!(regions(&p, 0, None, false).len(), 1);
     }

@@ -82,24 +82,9 @@ pub(super) struct Code {
     /// Byte offset of op 0's code itself (past its entry check: `JitCtx::bodies`).
     body: u32,
     len: usize,
-    /// The function's tier-2 loops (`tier2.rs`), by header: their code and the cells its
-    /// backward jumps read.
-    regions: Vec<(usize, super::tier2::Region)>,
 }
 
 impl Code {
-    /// The tier-2 regions' figures for `--stats` added to `s`.
-    pub fn add_region_stats(&self, s: &mut super::JitStats) {
-        for (_, r) in &self.regions {
-            let (compiled, entries, deopts) = r.counts();
-            s.regions_compiled += u64::from(compiled);
-            s.region_entries += entries;
-            for (x, y) in s.region_deopts.iter_mut().zip(deopts) {
-                *x += y;
-            }
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.len
     }
@@ -144,15 +129,14 @@ pub(super) fn compile(
     stress: Option<u64>,
     guesses: &[Guess],
     self_classes: &[Option<u32>],
-    regions: Vec<(usize, super::tier2::Region)>,
+    cells: HashMap<usize, usize>,
 ) -> Option<Code> {
-    let cells: HashMap<usize, usize> = regions.iter().map(|(h, r)| (*h, r.cell() as usize)).collect();
     let Assembled { bytes, resume, ops, stubs } = assemble(prog, func, flavour, stress, guesses, self_classes, cells)?;
     let mem = super::code_memory::CodeMemory::new(&bytes).ok()?;
     perf_map(prog, func, mem.ptr() as usize, &ops, stubs, bytes.len());
     let absolute = resume.iter().map(|&o| mem.ptr() as usize + o as usize).collect();
     let body = ops.first().copied().unwrap_or(0);
-    Some(Code { mem, resume, absolute, body, len: bytes.len(), regions })
+    Some(Code { mem, resume, absolute, body, len: bytes.len() })
 }
 
 /// With `LOCKSTEP_PERF_MAP` set, appends a symbol per op of the new code to
