@@ -114,6 +114,29 @@ pub(super) struct Cell {
     mem: Option<CodeMemory>,
 }
 
+impl Cell {
+    fn new(entry: usize, func: u32, h: usize, end: usize, stress: Option<u64>, count: bool) -> Cell {
+        // At most three guards an op (two operands and the result), and the entry's.
+        let forced = vec![0; if stress.is_some() { 3 * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
+        let (entries, deopts, compile_time) = (0, [0; 4], Default::default());
+        Cell {
+            entry,
+            failures: 0,
+            zero: 0,
+            entries,
+            deopts,
+            compile_time,
+            count,
+            func,
+            h,
+            end,
+            stress,
+            forced,
+            mem: None,
+        }
+    }
+}
+
 /// One loop of a function that tier 2 may compile (`Code` owns it; its cell does not move).
 pub(super) struct Region {
     cell: Box<Cell>,
@@ -149,24 +172,7 @@ pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>, count: boo
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
-        // At most three guards an op (two operands and the result), and the entry's.
-        let forced = vec![0; if stress.is_some() { 3 * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
-        let (entries, deopts) = (0, [0; 4]);
-        let cell = Box::new(Cell {
-            entry,
-            failures: 0,
-            zero: 0,
-            entries,
-            deopts,
-            compile_time: Default::default(),
-            count,
-            func,
-            h,
-            end,
-            stress,
-            forced,
-            mem: None,
-        });
+        let cell = Box::new(Cell::new(entry, func, h, end, stress, count));
         out.push((h, Region { cell }));
     }
     out
@@ -1636,23 +1642,7 @@ mod tests {
         ];
         let reps = representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r])).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
-        let forced = Box::new([]);
-        let (entries, deopts, count, stress) = (0, [0; 4], true, None);
-        let cell = Cell {
-            entry: 0,
-            failures: 0,
-            zero: 0,
-            entries,
-            deopts,
-            compile_time: Default::default(),
-            count,
-            func: 0,
-            h,
-            end,
-            stress,
-            forced,
-            mem: None,
-        };
+        let cell = Cell::new(0, 0, h, end, None, true);
         compile(&code, &cell, &live[h], |r| values[r]).expect("compiles");
         assert_eq!(regions(&p, 0, None, false).len(), 1);
     }
