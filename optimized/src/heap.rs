@@ -95,12 +95,19 @@ static CLASS_OF_WORDS: [u8; MAX_SMALL_WORDS + 1] = class_table();
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutOfMemory;
 
-/// Collector statistics, reported by `--stats`.
+/// Collector statistics, reported by `--stats`: how often the collector ran, what it cost, and
+/// how close the run came to `Config::max_heap_bytes`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GcStats {
+    /// Collections run (each one stops every guest thread of the run).
     pub collections: u64,
+    /// Time spent collecting, summed over the collections (guest code is stopped meanwhile).
     pub pause_total: Duration,
+    /// The most bytes the heap held from the system at once, free chunks kept for reuse
+    /// included: the figure `Config::max_heap_bytes` bounds.
     pub peak_heap_bytes: usize,
+    /// Bytes that survived the last collection (0 when none ran): the program's live data
+    /// then, which sets when the next collection comes.
     pub live_bytes_after_last_gc: usize,
 }
 

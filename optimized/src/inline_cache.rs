@@ -61,15 +61,27 @@ pub struct InlineCaches {
     global: Box<[GlobalEntry]>,
 }
 
-/// Inline-cache figures for `--stats`.
+/// Inline-cache figures for `--stats`: how many send sites saw one receiver class, a few, or
+/// many, which says how much a send costs. Under the STM every OS thread keeps its own caches
+/// (see the module documentation), and the state counts add up every thread's: they sum to
+/// `sites` times the number of threads, not to `sites`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IcStats {
+    /// Send sites in the program.
     pub sites: usize,
+    /// Sites never executed (or whose every lookup found no method).
     pub uninitialized: usize,
+    /// Sites that cached one receiver class: a send there is one compare.
     pub monomorphic: usize,
+    /// Sites that cached 2 to `POLY_MAX` (4) classes, probed in turn.
     pub polymorphic: usize,
+    /// Sites that met more classes and consult the global method cache.
     pub megamorphic: usize,
+    /// Sends answered from a cache (the site's or, for a megamorphic site, the global one).
     pub hits: u64,
+    /// Sends that looked the method up in the class table. Compiled code that dispatches on the
+    /// class table itself (`jit/x64.rs`) counts a hit at the site instead, so that hits plus
+    /// misses stays the number of sends.
     pub misses: u64,
 }
 

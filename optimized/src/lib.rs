@@ -56,6 +56,8 @@
 
 // Inside an `unsafe fn`, each unsafe operation still needs its own block and `SAFETY` comment.
 #![deny(unsafe_op_in_unsafe_fn)]
+// Every public item says what it is and why (ARCHITECTURE.md, API boundary).
+#![warn(missing_docs)]
 
 mod code;
 mod context;
@@ -88,7 +90,6 @@ use lockstep_spec::host::{Interrupt, Sink};
 use lockstep_spec::outcome::Outcome;
 use lockstep_spec::VerifiedModule;
 use std::fmt;
-use std::time::Duration;
 
 pub use heap::GcStats;
 pub use inline_cache::IcStats;
@@ -182,14 +183,27 @@ impl Default for Config {
 pub enum RunError {
     /// A limit was reached: the heap outgrew `Config::max_heap_bytes` (the one outcome allowed
     /// to differ between engines; the CLI exits with status 3).
-    OutOfMemory { limit_bytes: usize },
+    OutOfMemory {
+        /// The limit that was reached, `Config::max_heap_bytes`, for the message.
+        limit_bytes: usize,
+    },
     /// The program's output could not be written to stdout (`Config::stream_stdout`): a closed
     /// pipe or a full device. The run stops at the print whose output could not be written
     /// (output is written in chunks, so up to one chunk later); the CLI exits with status 4.
-    OutputFailed { kind: std::io::ErrorKind, message: String },
+    OutputFailed {
+        /// The writer's error kind (`BrokenPipe` for a closed pipe). Kept apart from the
+        /// message, not as an `io::Error`, so that `RunError` stays `Clone` and `Eq`; a caller
+        /// rebuilds the error with `io::Error::new(kind, message)`.
+        kind: std::io::ErrorKind,
+        /// The writer's error in words.
+        message: String,
+    },
     /// A limit was reached: the operating system refused to start an OS thread for a guest
     /// thread (a process or address-space limit). The run stops; the CLI exits with status 3.
-    ThreadStartFailed { message: String },
+    ThreadStartFailed {
+        /// The operating system's error in words.
+        message: String,
+    },
     /// The host set `Config::interrupt`: the run stopped where it was (its output so far was
     /// delivered) and has no outcome.
     Interrupted,
@@ -212,21 +226,23 @@ impl fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
-/// What `--stats` reports.
+/// What `--stats` reports: the figures that explain where a run's time went (how much it
+/// executed, how well its sends were cached, what the JIT did, what the collector did). Collected
+/// only with [`Config::stats`], because counting instructions costs an increment per instruction.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Guest instructions executed, by every thread, interpreted or compiled (compiled code
+    /// counts what it completes, so the figure does not depend on `Config::jit`). Under the STM
+    /// the instructions of aborted attempts count too: they were executed, then again.
     pub instructions: u64,
+    /// The send sites' inline caches at the end of the run.
     pub inline_caches: IcStats,
     /// What the JIT compiled and how often compiled code ran (zero with `JitMode::Off`).
     pub jit: JitStats,
+    /// What the collector did.
     pub gc: GcStats,
+    /// Guest threads the run started, main included (finished ones count).
     pub threads: usize,
-}
-
-impl Stats {
-    pub fn gc_pause_total(&self) -> Duration {
-        self.gc.pause_total
-    }
 }
 
 impl fmt::Display for Stats {
@@ -262,7 +278,9 @@ impl fmt::Display for Stats {
 /// An outcome and, when `Config::stats` was set, the statistics.
 #[derive(Clone, Debug)]
 pub struct Report {
+    /// How the run ended: what the suites compare with the reference's.
     pub outcome: Outcome,
+    /// With `Config::stats`: the run's figures (`None` without it, which costs nothing).
     pub stats: Option<Stats>,
     /// With `Config::stm_report` on a parallel run: the conflict report.
     pub stm: Option<StmReport>,

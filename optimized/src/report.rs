@@ -10,6 +10,7 @@ use std::time::Duration;
 /// Conflict figures for `--stm-report`, per thread and per (kind, location).
 #[derive(Clone, Debug, Default)]
 pub struct StmReport {
+    /// One entry per guest thread of the run, sorted by thread id.
     pub threads: Vec<ThreadFigures>,
     /// (kind, function, pc) -> (count, time lost in the aborted attempts).
     pub conflicts: HashMap<(AbortKind, u32, u32), (u64, Duration)>,
@@ -17,13 +18,24 @@ pub struct StmReport {
     pub waiting: Duration,
 }
 
+/// One guest thread's transactions in a [`StmReport`]: how much it committed, how much work
+/// conflicts threw away, and how long its transactions were (coalescing makes them longer
+/// when they do not conflict).
 #[derive(Clone, Debug, Default)]
 pub struct ThreadFigures {
+    /// The thread's id as the schedule writes it (`0` for main, `0.1` for its second child).
     pub id: String,
+    /// Transactions committed.
     pub committed: u64,
+    /// Attempts rolled back by a conflict, each retry counted.
     pub aborted: u64,
+    /// Transactions started inevitable (holding the token, so they cannot abort): retries
+    /// after too many aborts in a row, or after the token was busy when output needed it.
     pub inevitable: u64,
+    /// Segments the committed transactions covered: divided by `committed`, the average
+    /// transaction length.
     pub segments: u64,
+    /// Time spent in the attempts that aborted.
     pub lost: Duration,
 }
 

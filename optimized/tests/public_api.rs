@@ -148,7 +148,6 @@ fn reports_are_plain_data_that_render_from_any_values() {
         threads: 0,
     };
     assert!(stats.to_string().contains(&u64::MAX.to_string()));
-    assert_eq!(stats.gc_pause_total(), Duration::MAX);
     let mut report = StmReport::default();
     assert!(report.render(&|_, _| String::new()).contains("threads 0"));
     report.threads.push(ThreadFigures { id: "main".into(), committed: 0, aborted: u64::MAX, ..Default::default() });

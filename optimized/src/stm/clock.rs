@@ -32,6 +32,7 @@ impl Default for Stm {
 }
 
 impl Stm {
+    /// A run's state before any transaction: no commits, the inevitable token free.
     pub fn new() -> Stm {
         Stm { clock: AtomicU64::new(0), inev_next: AtomicU64::new(0), inev_serving: AtomicU64::new(0) }
     }

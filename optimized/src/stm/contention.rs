@@ -61,6 +61,8 @@ pub type HotWords = [usize; 4];
 const HOT_COMMITS: u32 = 1024;
 
 impl Contention {
+    /// A thread's state before its first transaction: no aborts, transactions one segment
+    /// long, free to grow to `policy.max_segments`.
     pub fn new(policy: Policy) -> Contention {
         Contention {
             policy,

@@ -38,6 +38,7 @@ pub struct Safepoints {
 }
 
 impl Safepoints {
+    /// A run's handshake with no stop requested and no thread registered yet.
     pub fn new() -> Safepoints {
         Safepoints { stop_flag: AtomicBool::new(false), state: Mutex::new(State::default()), cv: Condvar::new() }
     }

@@ -33,6 +33,8 @@ impl Spin {
     #[cfg(not(loom))]
     const SPINS_BEFORE_YIELD: u32 = 64;
 
+    /// One step of waiting: a spin-loop hint for the first steps, then an OS yield each time
+    /// (under loom a yield at once, since loom must switch threads).
     pub fn wait(&mut self) {
         #[cfg(loom)]
         {

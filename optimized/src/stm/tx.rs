@@ -11,6 +11,7 @@ use super::sync::{fence, AtomicU64, Ordering, Spin};
 /// discards it ([`Transaction::abort`]) and re-executes from the transaction's start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Abort {
+    /// What conflicted, for the conflict report.
     pub kind: AbortKind,
     /// Address of the word found changed (0 when none is to blame), for conflict reports.
     pub word: usize,
@@ -34,7 +35,9 @@ pub struct CommitInfo {
     /// commit, numbered from 1, unique. A read-only transaction serializes right after writer
     /// `serial` (0: before every writer), in any order among read-only ones with the same serial.
     pub serial: u64,
+    /// It wrote no word and had no effect, so it took no serial of its own.
     pub read_only: bool,
+    /// It committed holding the inevitable token (it could not have aborted).
     pub inevitable: bool,
 }
 
