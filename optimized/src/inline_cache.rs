@@ -69,7 +69,8 @@ pub struct InlineCaches {
 pub struct IcStats {
     /// Send sites in the program.
     pub sites: usize,
-    /// Sites never executed (or whose every lookup found no method).
+    /// Sites whose cache never filled: not executed, answered only by compiled code's
+    /// class-table dispatch (which leaves the cache as it was), or never finding a method.
     pub uninitialized: usize,
     /// Sites that cached one receiver class: a send there is one compare.
     pub monomorphic: usize,
