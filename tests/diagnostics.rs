@@ -1,6 +1,7 @@
 //! The rendered diagnostics, as a person sees them without colour (`NO_COLOR`): assembler
 //! errors with did-you-mean, a verifier error pointing at its source line, a trap with its call
-//! stack, a trap in a child thread (in text and in the JSON outcome), and when colour is used.
+//! stack (a long one cut in the middle), a trap in a child thread (in text and in the JSON
+//! outcome; a long chain of joins cut in the middle), and when colour is used.
 //! Each expectation is the whole of stderr, so any change in layout shows up here.
 
 use std::path::PathBuf;
@@ -193,6 +194,109 @@ fn a_trap_in_a_child_thread_says_where_in_the_child() {
     let (_, reference, _) = diagnose("prog.lsa", CHILD, &["run", "--engine", "reference", "--outcome", "json"], PLAIN);
     let end = |out: &str| serde_json::from_str::<serde_json::Value>(out).expect("one JSON document")["end"].clone();
     assert_eq!(end(&optimized), end(&reference));
+}
+
+/// `down(n)` recurses to `down(0)`, which adds a string to a number: a trap under `depth + 1`
+/// frames of `down` and `main`'s.
+fn deep(depth: u32) -> String {
+    format!(
+        "\
+; Recurses {depth} deep, then adds a string to a number.
+func down(n) {{
+    local t, s
+    ldi t, 0
+    gt t, n, t
+    jmpif t, deeper
+    ldk s, \"s\"
+    add n, n, s
+    ret n
+deeper:
+    ldi t, 1
+    sub n, n, t
+    call n, down, (n)
+    ret n
+}}
+func main() {{
+    local n
+    ldi n, {depth}
+    call n, down, (n)
+    ret n
+}}
+"
+    )
+}
+
+/// A long call stack (a stack overflow has 10,000 frames) shows its 8 innermost and 8
+/// outermost frames and says how many it leaves out, on every engine. A stack of 17 frames,
+/// where cutting would replace one frame by a line, is shown whole.
+#[test]
+fn a_long_call_stack_is_cut_in_the_middle() {
+    // A frame's line: its number right-aligned in 4 columns after the note's 10-column indent.
+    let frames = |range: std::ops::Range<usize>| -> String {
+        range.map(|i| format!("{i:>14}: `down` at instruction 8, deep.lsa:13:5\n")).collect()
+    };
+    let (inner, outer) = (frames(1..8), frames(14..21));
+    let expected = format!(
+        "\
+error[type_error]: add expects two numbers, got int and string
+ --> deep.lsa:8:5
+  |
+8 |     add n, n, s
+  |     ^^^^^^^^^^^ thread 0 trapped here, in `down` at instruction 4
+  |
+  = note: call stack, innermost first:
+             0: `down` at instruction 4, deep.lsa:8:5
+{inner}             ... 6 more frames ...
+{outer}            21: `main` at instruction 1, deep.lsa:19:5
+"
+    );
+    let engines: [&[&str]; 4] =
+        [&["run", "--engine", "reference"], &["run"], &["run", "--stm=off"], &["run", "--stm=off", "--jit=always"]];
+    for args in engines {
+        let (status, _, err) = diagnose("deep.lsa", &deep(20), args, PLAIN);
+        assert_eq!((status, err.as_str()), (1, expected.as_str()), "{args:?}");
+    }
+    let (status, _, err) = diagnose("shallow.lsa", &deep(15), &["run"], PLAIN);
+    let frames = err.lines().filter(|l| l.contains(": `down` at") || l.contains(": `main` at")).count();
+    assert_eq!((status, frames, err.contains("more frames")), (1, 17, false), "{err}");
+}
+
+/// A chain of threads, each trapped in its join of the next, shows its first two and last two
+/// reports and says how many it leaves out: the trap that started it is always shown.
+#[test]
+fn a_long_chain_of_joined_traps_is_cut_in_the_middle() {
+    // deep(6) with `spawn` and `join` in place of `call`: 7 workers, 0.0 down to 0.0.0.0.0.0.0.0.
+    let source = deep(6)
+        .replace("    call n, down, (n)\n", "    spawn t, down, (n)\n    join n, t\n")
+        .replace("func main() {\n    local n\n", "func main() {\n    local n, t\n");
+    let expected = "\
+error[thread_trapped]: thread 0.0 trapped: thread_trapped
+  --> chain.lsa:21:5
+   |
+21 |     join n, t
+   |     ^^^^^^^^^ thread 0 trapped here, in `main` at instruction 2
+   |
+note: thread 0.0 had trapped: thread 0.0.0 trapped: thread_trapped [thread_trapped]
+  --> chain.lsa:14:5
+   |
+14 |     join n, t
+   |     ^^^^^^^^^ thread 0.0 trapped here, in `down` at instruction 9
+note: 4 more threads trapped in joins of trapped threads
+note: thread 0.0.0.0.0.0.0 had trapped: thread 0.0.0.0.0.0.0.0 trapped: type_error [thread_trapped]
+  --> chain.lsa:14:5
+   |
+14 |     join n, t
+   |     ^^^^^^^^^ thread 0.0.0.0.0.0.0 trapped here, in `down` at instruction 9
+note: thread 0.0.0.0.0.0.0.0 had trapped: add expects two numbers, got int and string [type_error]
+  --> chain.lsa:8:5
+   |
+ 8 |     add n, n, s
+   |     ^^^^^^^^^^^ thread 0.0.0.0.0.0.0.0 trapped here, in `down` at instruction 4
+";
+    for args in [&["run", "--engine", "reference"][..], &["run"], &["run", "--stm=off"]] {
+        let (status, _, err) = diagnose("chain.lsa", &source, args, PLAIN);
+        assert_eq!((status, err.as_str()), (1, expected), "{args:?}");
+    }
 }
 
 /// Colour only where it can be seen: not into a pipe (as here), not with `NO_COLOR`, and when
