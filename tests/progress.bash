@@ -1,5 +1,5 @@
-# Progress of long scripts (tests/run-mutants, model-checks/run-mutants, bench/run) on stderr,
-# sourced by them:
+# Progress of long scripts (tests/run-mutants, model-checks/run-mutants, bench/run,
+# bench/run-threads, fuzz/run) on stderr, sourced by them:
 #
 #   progress_start NAME TOTAL UNIT    # before the work: TOTAL units of UNIT (`steps`)
 #   progress_doing WHAT               # what runs now (shown as `now: WHAT`)
