@@ -1,7 +1,8 @@
-//! Diagnostics for people: the one renderer of assembler errors, verifier errors and traps,
-//! in the form rustc made familiar (`error[...]: ...`, ` --> file:line:col`, the source line
-//! with the whole token underlined, `help:` and `note:` lines), drawn by `annotate-snippets`,
-//! the renderer rustc and cargo use.
+//! Diagnostics for people: the one renderer of assembler errors, verifier errors, traps and
+//! errors at a byte of a binary file (a hex dump with the byte marked), in the form rustc made
+//! familiar (`error[...]: ...`, ` --> file:line:col`, the source line with the whole token
+//! underlined, `help:` and `note:` lines), drawn by `annotate-snippets`, the renderer rustc and
+//! cargo use.
 //!
 //! `lockstep-spec` hands out the facts (positions, widths, suggestions, the source map, the
 //! trap report); this module only lays them out. Everything quoted from the input or from the
@@ -193,6 +194,30 @@ fn stack(t: &TrapInfo, callers: &[StackFrame], source: &Source, map: Option<&Sou
         text.push_str(&format!("\n{i:>4}: `{}` at instruction {}{at}", printable(&f.function_name), f.pc));
     }
     text
+}
+
+/// Bytes per row of a dump of a binary file.
+const DUMP_ROW: usize = 16;
+
+/// An error at a byte of a file that has no text to show (a malformed binary module, a file
+/// that is neither a module nor UTF-8): the message, then the row of a hex dump that holds the
+/// byte and the row before it, the byte marked (past the last byte when the file ended too soon).
+pub fn byte_error(message: &str, name: &str, bytes: &[u8], offset: usize, colour: bool) -> String {
+    let offset = offset.min(bytes.len());
+    let end = if offset == bytes.len() { ", the end of the file" } else { "" };
+    let mut dump = format!("byte {offset:#x} of {:#x}{end}:", bytes.len());
+    let row = offset / DUMP_ROW;
+    for r in row.saturating_sub(1)..=row {
+        let start = r * DUMP_ROW;
+        let chunk = &bytes[start.min(bytes.len())..bytes.len().min(start + DUMP_ROW)];
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        let text: String =
+            chunk.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect();
+        dump.push_str(&format!("\n{start:08x}  {:<w$}  |{text}|", hex.join(" "), w = 3 * DUMP_ROW - 1));
+    }
+    dump.push_str(&format!("\n{}^^", " ".repeat(10 + 3 * (offset % DUMP_ROW))));
+    let title = Level::ERROR.primary_title(printable(message).into_owned());
+    renderer(colour).render(&[title.element(Origin::path(name.to_string())).element(Level::NOTE.message(dump))])
 }
 
 /// A plain error that has no source to show (an unreadable file, a malformed binary module).

@@ -274,7 +274,8 @@ fn load_with_text(path: &Path) -> Result<(Program, Option<String>), ExitCode> {
             let shown = match &e {
                 LoadError::Asm(e) => diagnostic::asm_error(e, colour),
                 LoadError::Verify(e) => diagnostic::verify_error(e, &diagnostic::Source { name: &name, text }, colour),
-                LoadError::Decode(_) | LoadError::NotText { .. } => diagnostic::error(&format!("{name}: {e}"), colour),
+                LoadError::Decode(d) => diagnostic::byte_error(&e.to_string(), &name, &bytes, d.offset, colour),
+                LoadError::NotText { offset } => diagnostic::byte_error(&e.to_string(), &name, &bytes, *offset, colour),
             };
             eprintln!("{shown}");
             ExitCode::from(EXIT_INVALID)

@@ -1,7 +1,8 @@
 //! The rendered diagnostics, as a person sees them without colour (`NO_COLOR`): assembler
 //! errors with did-you-mean, a verifier error pointing at its source line, a trap with its call
 //! stack (a long one cut in the middle), a trap in a child thread (in text and in the JSON
-//! outcome; a long chain of joins cut in the middle), and when colour is used.
+//! outcome; a long chain of joins cut in the middle), a malformed binary's bytes, and when colour
+//! is used.
 //! Each expectation is the whole of stderr, so any change in layout shows up here.
 
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::process::Command;
 
 /// Writes `source` as `name` in a fresh directory and runs `lockstep ARGS name` there (so the
 /// file is named as a user would type it), with `env` set; returns the status and stderr.
-fn diagnose(name: &str, source: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+fn diagnose(name: &str, source: impl AsRef<[u8]>, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let dir = std::env::temp_dir().join(format!("lockstep-diag-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), source).unwrap();
@@ -253,10 +254,10 @@ error[type_error]: add expects two numbers, got int and string
     let engines: [&[&str]; 4] =
         [&["run", "--engine", "reference"], &["run"], &["run", "--stm=off"], &["run", "--stm=off", "--jit=always"]];
     for args in engines {
-        let (status, _, err) = diagnose("deep.lsa", &deep(20), args, PLAIN);
+        let (status, _, err) = diagnose("deep.lsa", deep(20), args, PLAIN);
         assert_eq!((status, err.as_str()), (1, expected.as_str()), "{args:?}");
     }
-    let (status, _, err) = diagnose("shallow.lsa", &deep(15), &["run"], PLAIN);
+    let (status, _, err) = diagnose("shallow.lsa", deep(15), &["run"], PLAIN);
     let frames = err.lines().filter(|l| l.contains(": `down` at") || l.contains(": `main` at")).count();
     assert_eq!((status, frames, err.contains("more frames")), (1, 17, false), "{err}");
 }
@@ -297,6 +298,50 @@ note: thread 0.0.0.0.0.0.0.0 had trapped: add expects two numbers, got int and s
         let (status, _, err) = diagnose("chain.lsa", &source, args, PLAIN);
         assert_eq!((status, err.as_str()), (1, expected), "{args:?}");
     }
+}
+
+/// A malformed binary module has no text to show: the row of a hex dump that holds the byte
+/// the decoder stopped at, and the row before, with that byte marked (past the last one when
+/// the file ended too soon). A file that is neither a module nor UTF-8 text gets the same.
+#[test]
+fn a_malformed_binary_marks_its_byte_in_a_hex_dump() {
+    let (status, _, err) = diagnose("section.lsb", b"\0lsb\x01\x00\x00\x00\x07", &["check"], PLAIN);
+    assert_eq!(status, 2);
+    assert_eq!(
+        err,
+        "\
+error: malformed module at byte 0x8: expected section 1 (constants), found unknown section id 7
+ --> section.lsb
+  = note: byte 0x8 of 0x9:
+          00000000  00 6c 73 62 01 00 00 00 07                       |.lsb.....|
+                                            ^^
+"
+    );
+    let (status, _, err) = diagnose("short.lsb", b"\0lsb\x01\x00\x00\x00", &["run"], PLAIN);
+    assert_eq!(status, 2);
+    assert_eq!(
+        err,
+        "\
+error: malformed module at byte 0x8: unexpected end of input, expected section 1 (constants)
+ --> short.lsb
+  = note: byte 0x8 of 0x8, the end of the file:
+          00000000  00 6c 73 62 01 00 00 00                          |.lsb....|
+                                            ^^
+"
+    );
+    let (status, _, err) = diagnose("latin1.lsa", b"func main() {\n    ret r0 \xe9\n}\n", &["run"], PLAIN);
+    assert_eq!(status, 2);
+    assert_eq!(
+        err,
+        "\
+error: not a lockstep program: no `\\0lsb` magic, and not UTF-8 text (invalid byte at offset 0x19)
+ --> latin1.lsa
+  = note: byte 0x19 of 0x1d:
+          00000000  66 75 6e 63 20 6d 61 69 6e 28 29 20 7b 0a 20 20  |func main() {.  |
+          00000010  20 20 72 65 74 20 72 30 20 e9 0a 7d 0a           |  ret r0 ..}.|
+                                               ^^
+"
+    );
 }
 
 /// Colour only where it can be seen: not into a pipe (as here), not with `NO_COLOR`, and when
