@@ -227,7 +227,7 @@ fn completions(shell: clap_complete::Shell) -> ExitCode {
 /// failure (a full disk) is reported.
 fn output_failed(kind: std::io::ErrorKind, message: &str) -> ExitCode {
     if kind != std::io::ErrorKind::BrokenPipe {
-        eprintln!("error: cannot write the output: {message}");
+        eprintln!("{}", diagnostic::error(&format!("cannot write the output: {message}"), diagnostic::colour()));
     }
     ExitCode::from(EXIT_OUTPUT)
 }
@@ -502,7 +502,7 @@ fn diff(args: DiffArgs) -> ExitCode {
         Err(e) => {
             // The optimized engine's run has no outcome (a limit was reached): its own error.
             let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
-            eprintln!("error: {reason}");
+            eprintln!("{}", diagnostic::error(&reason, diagnostic::colour()));
             return ExitCode::from(EXIT_HOST_LIMIT);
         }
     };
@@ -594,7 +594,8 @@ fn report(
         Some((OutcomeTo::Stdout, json)) => write_stdout(json.as_bytes()),
         Some((OutcomeTo::File(path), json)) => write_stdout(&outcome.stdout).and_then(|()| {
             std::fs::write(path, json).map_err(|e| {
-                eprintln!("error: cannot write the outcome to {}: {e}", path.display());
+                let message = format!("cannot write the outcome to {}: {e}", path.display());
+                eprintln!("{}", diagnostic::error(&message, diagnostic::colour()));
                 ExitCode::from(EXIT_OUTPUT)
             })
         }),
