@@ -21,7 +21,6 @@ use lockstep_spec::outcome::{End, Outcome, StackFrame, TrapInfo};
 use lockstep_spec::schedule::{Schedule, ThreadId};
 use lockstep_spec::trap::detail;
 use lockstep_spec::{ClassIdx, Constant, Flags, FuncIdx, Instr, Label, Module, Reg, TrapKind};
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -71,8 +70,9 @@ struct Thread {
     callers: Vec<Frame>,
     fuel: u64,
     atomic_depth: u64,
-    /// How many threads this one has spawned: the next child is `id.k` with this `k`.
-    spawned: u32,
+    /// The threads this one has spawned, in order: thread `id.k` is `children[k]`, and the next
+    /// child is `id.k` with `k = children.len()`.
+    children: Vec<usize>,
     /// Whether the root function's entry has been charged (on the first segment).
     started: bool,
     state: ThreadState,
@@ -108,7 +108,6 @@ pub(crate) struct Machine<'m> {
     threads: Vec<Thread>,
     /// Threads that have not ended, in creation order.
     live: Vec<usize>,
-    by_id: HashMap<ThreadId, usize>,
     fuel: u64,
     stdout: Vec<u8>,
     /// Where guest output goes when it is not captured in the outcome.
@@ -140,7 +139,6 @@ impl<'m> Machine<'m> {
             constants,
             threads: Vec::new(),
             live: Vec::new(),
-            by_id: HashMap::new(),
             fuel: config.fuel,
             stdout: Vec::new(),
             inherited: match &config.stdout {
@@ -178,12 +176,11 @@ impl<'m> Machine<'m> {
             callers: Vec::new(),
             fuel: self.fuel,
             atomic_depth: 0,
-            spawned: 0,
+            children: Vec::new(),
             started: false,
             state: ThreadState::Live,
         });
         self.live.push(index);
-        self.by_id.insert((*id).clone(), index);
         ThreadHandle { index, id }
     }
 
@@ -204,7 +201,7 @@ impl<'m> Machine<'m> {
 
     /// The segment loop of [`Machine::run`]: how the run ended, and the replayed schedule's
     /// state for its last check.
-    fn run_segments(&mut self, scheduler: &Scheduler) -> Result<(End, Option<Replay>), RunError> {
+    fn run_segments<'s>(&mut self, scheduler: &'s Scheduler) -> Result<(End, Option<Replay<'s>>), RunError> {
         // Cycles left by earlier runs on this host thread are freed, and what remains (this
         // run's constants and arguments) is not counted.
         value::collect_cycles(self.roots());
@@ -215,7 +212,7 @@ impl<'m> Machine<'m> {
             _ => None,
         };
         let mut replay = match scheduler {
-            Scheduler::Replay(s) => Some(Replay::new(s.clone())),
+            Scheduler::Replay(s) => Some(Replay::new(s)),
             _ => None,
         };
         let end = loop {
@@ -225,9 +222,8 @@ impl<'m> Machine<'m> {
                 ThreadState::Finished(v) => break End::Finished { value: v.to_outcome(self.module) },
                 ThreadState::Trapped(t) => break End::Trapped(TrapInfo::clone(t)),
             }
-            let runnable: Vec<usize> = self.live.iter().copied().filter(|&t| self.is_runnable(t)).collect();
             // [thread.deadlock]
-            if runnable.is_empty() {
+            if !self.live.iter().any(|&t| self.is_runnable(t)) {
                 let mut blocked: Vec<ThreadId> = self.live.iter().map(|&t| (*self.threads[t].id).clone()).collect();
                 blocked.sort();
                 break End::Deadlock { blocked };
@@ -236,47 +232,51 @@ impl<'m> Machine<'m> {
             // and a seed, and what is left of the current entry for a replay ([schedule.replay]:
             // an entry `THREAD N` makes the next N decisions choose THREAD).
             let (chosen, decisions) = match (&mut rng, &mut replay) {
-                (Some(rng), _) => (scheduler::seeded(rng, &runnable), 1),
+                (Some(rng), _) => (scheduler::seeded(rng, &self.runnable()), 1),
                 // (At least one: a `Schedule` built in code may hold an entry of 0, which runs one.)
-                (None, Some(replay)) => (self.replay_pick(replay, &runnable)?, replay.progress().0.max(1)),
-                (None, None) => (scheduler::round_robin(last, &runnable), 1),
+                (None, Some(replay)) => (self.replay_pick(replay)?, replay.progress().0.max(1)),
+                (None, None) => (scheduler::round_robin(last, &self.runnable()), 1),
             };
-            let id = Rc::clone(&self.threads[chosen].id);
+            // Between two segments of `chosen` no other thread runs, so the decision the loop
+            // above would take is `chosen` again as long as `chosen` is runnable (main has not
+            // ended, since `chosen` runs or main is blocked; some thread is runnable; the entry's
+            // thread is). When it is not, the loop above decides (end of run, deadlock or
+            // divergence) as for any decision. So a replay checks the schedule once per entry,
+            // not once per segment.
             let mut ran = 0;
-            for decision in 0..decisions {
-                // Between two segments of `chosen` no other thread runs, so the decision the
-                // loop above would take is `chosen` again as long as `chosen` is runnable (main
-                // has not ended, since `chosen` runs or main is blocked; some thread is
-                // runnable; the entry's thread is). When it is not, the loop above decides
-                // (end of run, deadlock or divergence) as for any decision. So a replay checks
-                // the schedule once per entry, not once per segment.
-                if decision > 0 && !self.is_runnable(chosen) {
-                    break;
-                }
+            while ran < decisions && (ran == 0 || self.is_runnable(chosen)) {
                 self.run_segment(chosen)?;
                 ran += 1;
-                last = Some(chosen);
-                if let Some(replay) = &mut replay {
-                    replay.ran_segment();
-                    let (remaining, asked) = replay.progress();
-                    if remaining > 0 && !matches!(self.threads[chosen].state, ThreadState::Live) {
-                        return Err(RunError::diverged(
-                            replay.entry_number(),
-                            format!(
-                                "thread {id} ended after {} of the {asked} segments the entry asks for",
-                                asked - remaining
-                            ),
-                        ));
-                    }
+            }
+            last = Some(chosen);
+            if let Some(replay) = &mut replay {
+                replay.ran_segments(ran);
+                // [schedule.diverged]: the entry's thread ended before its segments ran. (It
+                // ended after its last segment, since an ended thread is not runnable.)
+                let (remaining, asked) = replay.progress();
+                if remaining > 0 && !matches!(self.threads[chosen].state, ThreadState::Live) {
+                    return Err(RunError::diverged(
+                        replay.entry_number(),
+                        format!(
+                            "thread {} ended after {} of the {asked} segments the entry asks for",
+                            self.threads[chosen].id,
+                            asked - remaining
+                        ),
+                    ));
                 }
             }
             // [schedule.record]: the segments `chosen` ran, one entry's worth at a time (a run
             // that fails has no outcome, so recording after them changes nothing).
             if self.record_schedule {
-                self.schedule.push_segments(&id, ran);
+                self.schedule.push_segments(&self.threads[chosen].id, ran);
             }
         };
         Ok((end, replay))
+    }
+
+    /// The runnable threads in creation order, for round-robin and seeded decisions.
+    fn runnable(&self) -> Vec<usize> {
+        self.live.iter().copied().filter(|&t| self.is_runnable(t)).collect()
     }
 
     /// Guest output not captured in the outcome goes to the process's stdout; a stdout that
@@ -315,13 +315,13 @@ impl<'m> Machine<'m> {
     }
 
     /// The thread the replayed schedule names, if it exists and is runnable. [schedule.replay]
-    fn replay_pick(&self, replay: &mut Replay, runnable: &[usize]) -> Result<usize, RunError> {
+    fn replay_pick(&self, replay: &mut Replay) -> Result<usize, RunError> {
         let id = replay.next_thread()?;
         let entry = replay.entry_number();
-        let Some(&index) = self.by_id.get(&id) else {
+        let Some(index) = self.thread_index(id) else {
             return Err(RunError::diverged(entry, format!("thread {id} does not exist")));
         };
-        if !runnable.contains(&index) {
+        if !self.is_runnable(index) {
             let why = match &self.threads[index].state {
                 ThreadState::Live => "it is blocked in a join",
                 ThreadState::Finished(_) => "it has returned",
@@ -330,6 +330,15 @@ impl<'m> Machine<'m> {
             return Err(RunError::diverged(entry, format!("thread {id} cannot run: {why}")));
         }
         Ok(index)
+    }
+
+    /// The thread named `id`, if the run has created it: `0` is the main thread and `P.k` the
+    /// `k`-th child of `P` ([thread.id]), so the name is a path from main through `children`.
+    fn thread_index(&self, id: &ThreadId) -> Option<usize> {
+        match id.0.split_first() {
+            Some((0, path)) => path.iter().try_fold(0, |t, &k| self.threads[t].children.get(k as usize).copied()),
+            _ => None,
+        }
     }
 
     /// A live thread is runnable unless it is at a join whose target is a thread that has not
@@ -760,11 +769,11 @@ impl<'m> Machine<'m> {
                     ));
                 }
                 let args = self.args(t, args);
-                let parent = &mut self.threads[t];
                 // [thread.id]
-                let id = parent.id.child(parent.spawned);
-                parent.spawned += 1;
+                let parent = &self.threads[t];
+                let id = parent.id.child(parent.children.len() as u32);
                 let handle = self.add_thread(id, *func, args);
+                self.threads[t].children.push(handle.index);
                 self.put(t, *dst, Value::Thread(handle))
             }
             // [thread.join]

@@ -6,7 +6,7 @@
 //! file's entries and the machine reports divergences.
 
 use crate::RunError;
-use lockstep_spec::schedule::{Schedule, ThreadId};
+use lockstep_spec::schedule::{Schedule, ScheduleEntry, ThreadId};
 
 /// SplitMix64 (Steele, Lea, Flood 2014), exactly as `[schedule.seed]` specifies.
 #[derive(Clone, Debug)]
@@ -44,19 +44,20 @@ pub(crate) fn seeded(rng: &mut SplitMix64, runnable: &[usize]) -> usize {
     runnable.get(pick as usize).copied().unwrap_or(0)
 }
 
-/// A cursor over a schedule file's entries. [schedule.replay]
+/// A cursor over a schedule file's entries, borrowed from the caller's [`Schedule`] (a replay
+/// reads them and never changes them). [schedule.replay]
 #[derive(Debug)]
-pub(crate) struct Replay {
-    schedule: Schedule,
+pub(crate) struct Replay<'s> {
+    entries: &'s [ScheduleEntry],
     /// Entries started so far; the current entry is `started - 1`.
     started: usize,
     /// Segments the current entry still asks for.
     remaining: u64,
 }
 
-impl Replay {
-    pub fn new(schedule: Schedule) -> Replay {
-        Replay { schedule, started: 0, remaining: 0 }
+impl<'s> Replay<'s> {
+    pub fn new(schedule: &'s Schedule) -> Replay<'s> {
+        Replay { entries: &schedule.entries, started: 0, remaining: 0 }
     }
 
     /// The 1-based number of the current entry (or of the missing one after the last).
@@ -66,9 +67,9 @@ impl Replay {
 
     /// The thread the next segment must belong to, starting the next entry when the current
     /// one is used up; an error when the file has no entries left.
-    pub fn next_thread(&mut self) -> Result<ThreadId, RunError> {
+    pub fn next_thread(&mut self) -> Result<&'s ThreadId, RunError> {
         if self.remaining == 0 {
-            let Some(entry) = self.schedule.entries.get(self.started) else {
+            let Some(entry) = self.entries.get(self.started) else {
                 return Err(RunError::diverged(
                     self.started + 1,
                     "the schedule ended but the run did not (the main thread has not ended)".to_string(),
@@ -77,18 +78,17 @@ impl Replay {
             self.started += 1;
             self.remaining = entry.segments;
         }
-        let index = self.started - 1;
-        Ok(self.schedule.entries[index].thread.clone())
+        Ok(&self.entries[self.started - 1].thread)
     }
 
-    /// Records that the current entry's thread ran one segment.
-    pub fn ran_segment(&mut self) {
-        self.remaining = self.remaining.saturating_sub(1);
+    /// Records that the current entry's thread ran `segments` more segments.
+    pub fn ran_segments(&mut self, segments: u64) {
+        self.remaining = self.remaining.saturating_sub(segments);
     }
 
     /// How many segments the current entry still asks for, and how many it asked for.
     pub fn progress(&self) -> (u64, u64) {
-        let asked = self.started.checked_sub(1).and_then(|i| self.schedule.entries.get(i)).map_or(0, |e| e.segments);
+        let asked = self.started.checked_sub(1).and_then(|i| self.entries.get(i)).map_or(0, |e| e.segments);
         (self.remaining, asked)
     }
 
@@ -100,8 +100,8 @@ impl Replay {
                 format!("the run ended with {} segment(s) of this entry not run", self.remaining),
             ));
         }
-        if self.started < self.schedule.entries.len() {
-            let n = self.schedule.entries.len() - self.started;
+        if self.started < self.entries.len() {
+            let n = self.entries.len() - self.started;
             return Err(RunError::diverged(
                 self.started + 1,
                 format!("the run ended but {n} schedule {} left", if n == 1 { "entry is" } else { "entries are" }),

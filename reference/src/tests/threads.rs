@@ -2,7 +2,7 @@
 
 use super::*;
 use lockstep_spec::limits::MAX_THREADS;
-use lockstep_spec::schedule::Schedule;
+use lockstep_spec::schedule::{Schedule, ScheduleEntry, ThreadId};
 
 fn text(o: &Outcome) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -443,6 +443,8 @@ fn replay_divergence_errors() {
     let recorded = run(&m).schedule.to_text();
     let cases: Vec<(String, usize, &str)> = vec![
         ("lockstep-schedule 1\n0 1\n0.5 1\n".into(), 2, "thread 0.5 does not exist"),
+        // A child of a thread that has spawned none (a name is a path through the spawns).
+        ("lockstep-schedule 1\n0 1\n0.0.0 1\n".into(), 2, "thread 0.0.0 does not exist"),
         ("lockstep-schedule 1\n0 1\n0 1\n0 1\n".into(), 3, "thread 0 cannot run: it is blocked in a join"),
         ("lockstep-schedule 1\n0 1\n0.0 4\n0.0 1\n".into(), 3, "thread 0.0 cannot run: it has returned"),
         ("lockstep-schedule 1\n0 1\n0.0 5\n".into(), 2, "thread 0.0 ended after 4 of the 5 segments"),
@@ -466,6 +468,14 @@ fn replay_divergence_errors() {
             }
             Err(e) => panic!("{schedule}: {e} instead of diverging"),
             Ok(o) => panic!("{schedule} replayed without diverging: {o:?}"),
+        }
+    }
+    // Names no file can hold (the parser accepts only `0(.N)*`), in a `Schedule` built in code.
+    for (path, shown) in [(vec![1], "thread 1 does not exist"), (vec![], "thread  does not exist")] {
+        let schedule = Schedule { entries: vec![ScheduleEntry { thread: ThreadId(path), segments: 1 }] };
+        match with_scheduler(&m, Scheduler::Replay(schedule)) {
+            Err(RunError::ScheduleDiverged { entry: 1, message }) => assert!(message.contains(shown), "{message}"),
+            other => panic!("expected a divergence at entry 1, got {other:?}"),
         }
     }
     // A deadlocked run: asking for one more segment of the last entry diverges at that entry.
