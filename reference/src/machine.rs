@@ -25,8 +25,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 /// One activation of a function.
-struct Frame {
+struct Frame<'m> {
     func: FuncIdx,
+    /// The function's instructions (`module.functions[func].code`).
+    code: &'m [Instr],
     /// The instruction about to execute.
     pc: u32,
     regs: Vec<Value>,
@@ -34,10 +36,11 @@ struct Frame {
     ret_dst: Option<Reg>,
 }
 
-impl Frame {
+impl<'m> Frame<'m> {
     /// [exec.frame]: arguments in registers `0..arity`, every other register nil.
-    fn new(module: &Module, func: FuncIdx, args: Vec<Value>, ret_dst: Option<Reg>) -> Frame {
-        let size = module.functions[func.0 as usize].regs as usize;
+    fn new(module: &'m Module, func: FuncIdx, args: Vec<Value>, ret_dst: Option<Reg>) -> Frame<'m> {
+        let function = &module.functions[func.0 as usize];
+        let size = function.regs as usize;
         let mut regs = vec![Value::Nil; size];
         for (slot, arg) in regs.iter_mut().zip(args) {
             *slot = arg;
@@ -45,11 +48,11 @@ impl Frame {
         // [limit.memory]: frames count, or deep recursion in many threads (up to 10,000 frames
         // of 1,024 registers each) would grow the host's memory past any limit.
         value::charge(value::frame_bytes(size));
-        Frame { func, pc: 0, regs, ret_dst }
+        Frame { func, code: &function.code, pc: 0, regs, ret_dst }
     }
 }
 
-impl Drop for Frame {
+impl Drop for Frame<'_> {
     fn drop(&mut self) {
         value::release(value::frame_bytes(self.regs.len()));
     }
@@ -62,12 +65,12 @@ enum ThreadState {
     Trapped(Arc<TrapInfo>),
 }
 
-struct Thread {
+struct Thread<'m> {
     id: Rc<ThreadId>,
     /// The executing frame; `callers` holds the frames below it, so the depth is
     /// `callers.len() + 1`.
-    frame: Frame,
-    callers: Vec<Frame>,
+    frame: Frame<'m>,
+    callers: Vec<Frame<'m>>,
     fuel: u64,
     atomic_depth: u64,
     /// The threads this one has spawned, in order: thread `id.k` is `children[k]`, and the next
@@ -105,7 +108,7 @@ impl std::io::Write for SinkWriter {
 pub(crate) struct Machine<'m> {
     module: &'m Module,
     constants: Vec<Value>,
-    threads: Vec<Thread>,
+    threads: Vec<Thread<'m>>,
     /// Threads that have not ended, in creation order.
     live: Vec<usize>,
     fuel: u64,
@@ -118,9 +121,10 @@ pub(crate) struct Machine<'m> {
     record_schedule: bool,
     max_heap_bytes: usize,
     interrupt: Option<Interrupt>,
-    /// `live_bytes` when the run started: values left by earlier runs on this host thread
-    /// (cyclic garbage) are not this run's.
-    heap_baseline: usize,
+    /// `max_heap_bytes` plus `live_bytes` when the run started (saturating): the run's data is
+    /// over its limit when `live_bytes` exceeds this. Values left by earlier runs on this host
+    /// thread (cyclic garbage) are not this run's.
+    heap_ceiling: usize,
 }
 
 impl<'m> Machine<'m> {
@@ -153,7 +157,7 @@ impl<'m> Machine<'m> {
             record_schedule: config.record_schedule,
             max_heap_bytes: config.max_heap_bytes,
             interrupt: config.interrupt.clone(),
-            heap_baseline: 0,
+            heap_ceiling: usize::MAX,
         };
         // [exec.main-args]: a main function of arity 1 receives the arguments as an array of
         // strings.
@@ -205,7 +209,7 @@ impl<'m> Machine<'m> {
         // Cycles left by earlier runs on this host thread are freed, and what remains (this
         // run's constants and arguments) is not counted.
         value::collect_cycles(self.roots());
-        self.heap_baseline = value::live_bytes();
+        self.heap_ceiling = value::live_bytes().saturating_add(self.max_heap_bytes);
         let mut last: Option<usize> = None;
         let mut rng = match scheduler {
             Scheduler::Seed(seed) => Some(SplitMix64::new(*seed)),
@@ -348,8 +352,7 @@ impl<'m> Machine<'m> {
         if !matches!(th.state, ThreadState::Live) {
             return false;
         }
-        let code = &self.module.functions[th.frame.func.0 as usize].code;
-        match &code[th.frame.pc as usize] {
+        match &th.frame.code[th.frame.pc as usize] {
             Instr::Join { thread, .. } => match &th.frame.regs[thread.0 as usize] {
                 Value::Thread(h) => !matches!(self.threads[h.index].state, ThreadState::Live),
                 _ => true,
@@ -361,7 +364,6 @@ impl<'m> Machine<'m> {
     /// Runs one segment of thread `t`: instructions up to the next boundary, or to the
     /// thread's end. [thread.segment] Fails only when the heap outgrows its limit.
     fn run_segment(&mut self, t: usize) -> Result<(), RunError> {
-        let module = self.module;
         if !self.threads[t].started {
             self.threads[t].started = true;
             // [exec.thread-entry]: the root function's entry charges fuel, at its pc 0.
@@ -374,7 +376,7 @@ impl<'m> Machine<'m> {
         loop {
             let th = &self.threads[t];
             let pc = th.frame.pc;
-            let instr = &module.functions[th.frame.func.0 as usize].code[pc as usize];
+            let instr = &th.frame.code[pc as usize];
             // [thread.boundary-before]: a join outside atomic blocks starts a segment.
             if matches!(instr, Instr::Join { .. }) && th.atomic_depth == 0 && !first {
                 return Ok(());
@@ -421,7 +423,7 @@ impl<'m> Machine<'m> {
     /// leaves) are collected first. Near the limit, with cycles made and dropped all the time,
     /// this may collect often; the reference accepts being slow there.
     fn heap_exceeded(&self) -> bool {
-        let over = || value::live_bytes().saturating_sub(self.heap_baseline) > self.max_heap_bytes;
+        let over = || value::live_bytes() > self.heap_ceiling;
         if !over() {
             return false;
         }
