@@ -65,6 +65,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_guard_exits_past_the_op", "suites"),
     ("tier2_int_skips_overflow_check", "suites"),
     ("tier2_untaken_back_jump_charged", "suites"),
+    ("tier2_written_mask_not_kept", "suites"),
 ];
 
 fn main() {

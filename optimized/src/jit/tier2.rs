@@ -22,7 +22,7 @@
 //! up to date and returns that op's pc. So the guest state at every exit is the one the
 //! interpreter would have before that op, and the op runs in tier 1 or the interpreter.
 //! Registers not live at `H` are written back only when the region wrote them on the way to the
-//! exit (a bit per register, `written`), so that a register the interpreter would not have
+//! exit (a bit per register in a mask, `written`), so that a register the interpreter would not have
 //! touched keeps its word.
 //!
 //! **Counters.** On entry, the budget is what tier 1's `reload` computes (the least of the
@@ -724,7 +724,9 @@ fn isa() -> Option<&'static OwnedTargetIsa> {
 
 /// An exit: the pc it leaves before, whether it is a failed guess, and each window register's
 /// web there.
-type ExitKey = (usize, Why, Vec<u16>);
+/// and the bits of the current block's writes not yet in the `written` mask (exits that share
+/// a block agree on which registers the mask has).
+type ExitKey = (usize, Why, Vec<u16>, u64);
 
 /// Cranelift values for the parts of the context and thread a region reads.
 struct Frame {
@@ -749,11 +751,17 @@ struct Tr<'a, 'b> {
     rep: &'a [Option<Rep>],
     live_w: &'a [bool],
     vars: Vec<Option<Variable>>,
-    /// Per window register, for those not live at the header: a bit number (`written_bit`), a flag variable set
-    /// to 1 when the region writes the register (read only by exits that cannot tell statically
-    /// whether it was written, so it costs nothing elsewhere), and per op whether it was written
-    /// on every path / some path before it ([`written_before`]).
-    written: Vec<Option<Variable>>,
+    /// Per window register, for those not live at the header: a bit number (`written_bit`),
+    /// and per op whether it was written on every path / some path before it
+    /// ([`written_before`]). The bits are also kept at run time, for exits that cannot tell
+    /// statically whether a register was written: `written`, a mask variable (when there are
+    /// bits) that each guest block ORs its registers' bits into where it ends, and `pending`,
+    /// the bits of the current block's writes so far. The block's earlier writes are on every
+    /// path to a point in it, so an exit knows them statically (they are in its `must`) and the
+    /// mask need not have them yet: one `or` per block and lap instead of a flag per register,
+    /// each a value the loop carries and sets at its back edge.
+    written: Option<Variable>,
+    pending: u64,
     written_bit: Vec<Option<u32>>,
     wr: Written,
     /// The op being translated.
@@ -830,7 +838,7 @@ impl Tr<'_, '_> {
         let (must, may) = if pc == self.cur { (fresh, may) } else { (fresh | gen, may | gen) };
         let at = if pc == self.cur { self.webs.before[i].clone() } else { self.webs.after(self.h, self.cur) };
         let b = &mut self.b;
-        let e = self.exits.entry((pc, why, at)).or_insert_with(|| {
+        let e = self.exits.entry((pc, why, at, self.pending)).or_insert_with(|| {
             // Laid out after the hot code, so that the ops of a loop follow each other.
             let blk = b.create_block();
             b.set_cold_block(blk);
@@ -940,9 +948,20 @@ impl Tr<'_, '_> {
 
     fn def(&mut self, d: u16, v: ir::Value) {
         self.b.def_var(self.var(d), v);
-        if let Some(w) = self.written[self.webs.reg[d as usize] as usize] {
-            let one = self.b.ins().iconst(types::I8, 1);
-            self.b.def_var(w, one);
+        if let Some(bit) = self.written_bit[self.webs.reg[d as usize] as usize] {
+            self.pending |= 1 << bit;
+        }
+    }
+
+    /// At the end of a guest block: its writes into the `written` mask.
+    fn flush_written(&mut self) {
+        if cfg!(lockstep_mutant = "tier2_written_mask_not_kept") {
+            return;
+        }
+        if let (Some(w), true) = (self.written, self.pending != 0) {
+            let m = self.b.use_var(w);
+            let m = self.b.ins().bor_imm_u(m, self.pending as i64);
+            self.b.def_var(w, m);
         }
     }
 
@@ -956,23 +975,32 @@ impl Tr<'_, '_> {
             self.def(d, word);
             return;
         }
-        // The range check alone, common case first (`value::encode_float`): an exponent in
-        // 2^-127..2^128 is one unsigned compare; ±0.0 is tested off the hot path.
+        // The range check alone, common case first. Hot: the exponents 2^-126..2^128, from the
+        // low half of the bits rotated right by 31 (the exponent over the mantissa's top 21
+        // bits, the sign rotated out of it): one 32-bit compare with immediates, five machine
+        // instructions with the move out of the xmm register. Cold: `value::encode_float`'s
+        // exact test (2^-127 with a mantissa, ±0.0), leaving the region if it fails.
         if !cfg!(lockstep_mutant = "tier2_float_skips_range_check") {
             let b = &mut self.b;
             let bits = b.ins().bitcast(types::I64, MemFlagsData::new(), f);
+            let r31 = b.ins().iconst(types::I64, 31);
+            let hi = b.ins().rotr(bits, r31);
+            let hi = b.ins().ireduce(types::I32, hi);
+            let off = b.ins().iadd_imm_s(hi, -(897 << 21));
+            let common = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, 255 << 21);
+            let cont = b.create_block();
+            let rare = b.create_block();
+            b.ins().brif(common, cont, &[], rare, &[]);
+            b.seal_block(rare);
+            b.switch_to_block(rare);
+            b.set_cold_block(rare);
             let one = b.ins().iconst(types::I64, 1);
             let rot = b.ins().rotl(bits, one);
             let r2 = b.ins().iadd_imm_s(rot, -EXP_OFFSET - 2);
-            let common = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, r2, (1i64 << 61) - 2);
-            let cont = b.create_block();
-            let zero = b.create_block();
-            b.ins().brif(common, cont, &[], zero, &[]);
-            b.seal_block(zero);
-            b.switch_to_block(zero);
-            b.set_cold_block(zero);
+            let exact = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, r2, (1i64 << 61) - 2);
             let is_zero = b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, rot, 1);
-            self.guard(is_zero, pc, RANGE);
+            let ok = b.ins().bor(exact, is_zero);
+            self.guard(ok, pc, RANGE);
             self.b.ins().jump(cont, &[]);
             self.b.seal_block(cont);
             self.b.switch_to_block(cont);
@@ -987,6 +1015,8 @@ impl Tr<'_, '_> {
     /// Goes to op `to` from the op at `pc` (a backward jump when `back`, taken when `taken`):
     /// the jump's accounting, then the op's block inside the region or the exit before it.
     fn edge(&mut self, pc: usize, to: usize, back: bool, taken: bool) {
+        // Both edges of a conditional jump end the block: `pending` stays for the second.
+        self.flush_written();
         if back {
             let budget = self.b.use_var(self.budget);
             let e = self.exit(pc, LEAVE);
@@ -1049,9 +1079,8 @@ impl Tr<'_, '_> {
         let n = b.ins().load(types::I64, TRUSTED, cellv, off);
         let n = b.ins().iadd_imm_s(n, 1);
         b.ins().store(TRUSTED, n, cellv, off);
-        let no = b.ins().iconst(types::I8, 0);
-        for w in self.written.iter().flatten() {
-            b.def_var(*w, no);
+        if let Some(w) = self.written {
+            b.def_var(w, zero);
         }
         self.f = Some(Frame { ctx: ctxv, regs, thread, budget0, seg0: seg, cell: cellv });
         // Webs live at the header: their registers loaded and checked; the other webs of entry
@@ -1140,7 +1169,7 @@ impl Tr<'_, '_> {
     /// (registers to the window, counters to the context and thread) is built once, not at
     /// each of the region's exits, which keeps the function small and its compilation quick.
     fn exits(&mut self) {
-        let nregs = self.written.len();
+        let nregs = self.written_bit.len();
         let written_regs: Vec<usize> = (0..nregs)
             .filter(|&r| self.orig[self.h..=self.end].iter().any(|op| writes(op) == Some(r as u16)))
             .collect();
@@ -1171,7 +1200,7 @@ impl Tr<'_, '_> {
         let icountp = if self.icount.is_some() { Some(i64p(&mut self.b, wb)) } else { None };
         let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v)).collect();
         exits.sort_by(|a, b| a.0.cmp(&b.0));
-        for ((pc, why, at), (blk, must, may)) in exits {
+        for ((pc, why, at, _), (blk, must, may)) in exits {
             self.b.switch_to_block(blk);
             self.b.seal_block(blk);
             let mut args =
@@ -1198,14 +1227,11 @@ impl Tr<'_, '_> {
                 let bits = self.b.ins().select(spent, bits, zero);
                 mask = self.b.ins().bor(mask, bits);
             }
-            for r in 0..nregs {
-                let (Some(bit), Some(w)) = (self.written_bit[r], self.written[r]) else { continue };
-                if (must | lap) & (1 << bit) == 0 && may & (1 << bit) != 0 {
-                    let flag = self.b.use_var(w);
-                    let flag = self.b.ins().uextend(types::I64, flag);
-                    let flag = self.b.ins().ishl_imm_u(flag, bit as i64);
-                    mask = self.b.ins().bor(mask, flag);
-                }
+            let dynamic = may & !(must | lap);
+            if let (Some(w), true) = (self.written, dynamic != 0) {
+                let m = self.b.use_var(w);
+                let m = self.b.ins().band_imm_u(m, dynamic as i64);
+                mask = self.b.ins().bor(mask, m);
             }
             args.push(mask);
             for v in [self.budget, self.untaken] {
@@ -1312,11 +1338,8 @@ impl Tr<'_, '_> {
             };
             self.b.def_var(var, z);
         }
-        let (z8, z64) = (self.b.ins().iconst(types::I8, 0), self.b.ins().iconst(types::I64, 0));
-        for w in self.written.iter().flatten() {
-            self.b.def_var(*w, z8);
-        }
-        for v in [self.budget, self.untaken, self.seg].into_iter().chain(self.icount) {
+        let z64 = self.b.ins().iconst(types::I64, 0);
+        for v in [self.budget, self.untaken, self.seg].into_iter().chain(self.icount).chain(self.written) {
             self.b.def_var(v, z64);
         }
         let hb = self.block(self.h);
@@ -1495,7 +1518,6 @@ fn translate(
         rep.iter().map(|k| k.map(|k| b.declare_var(if k == Rep::F { types::F64 } else { types::I64 }))).collect();
     let nregs = live_h.len();
     let mut written_bit = vec![None; nregs];
-    let mut written = vec![None; nregs];
     let mut nbits = 0;
     for r in 0..nregs {
         if !live_h[r] && orig[h..=end].iter().any(|op| writes(op) == Some(r as u16)) {
@@ -1503,10 +1525,10 @@ fn translate(
                 return Err("more than 64 registers written and not live at the header".into());
             }
             written_bit[r] = Some(nbits);
-            written[r] = Some(b.declare_var(types::I8));
             nbits += 1;
         }
     }
+    let written = if nbits > 0 { Some(b.declare_var(types::I64)) } else { None };
     let wr = written_before(orig, h, end, &written_bit);
     let budget = b.declare_var(types::I64);
     let untaken = b.declare_var(types::I64);
@@ -1537,6 +1559,7 @@ fn translate(
         live_w,
         vars,
         written,
+        pending: 0,
         written_bit,
         wr,
         cur: h,
@@ -1569,16 +1592,19 @@ fn translate(
     for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
         if let Some(&blk) = t.blocks.get(&pc) {
             if open {
+                t.flush_written();
                 t.b.ins().jump(blk, &[]);
             }
             t.b.switch_to_block(blk);
             t.last_cmp = None;
+            t.pending = 0;
         } else if !open {
             // After an op that always leaves (the stress mode's): the ops up to the next block
             // are unreachable, in a block of their own.
             let blk = t.b.create_block();
             t.b.switch_to_block(blk);
             t.last_cmp = None;
+            t.pending = 0;
         }
         let s = stress.is_some_and(|seed| stress_exit(seed ^ 0x0074_6965_7232, func, pc));
         t.cur = pc;
