@@ -66,6 +66,8 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_int_skips_overflow_check", "suites"),
     ("tier2_untaken_back_jump_charged", "suites"),
     ("tier2_written_mask_not_kept", "suites"),
+    ("tier2_field_skips_class_check", "suites"),
+    ("tier2_store_without_private_check", "suites"),
 ];
 
 fn main() {

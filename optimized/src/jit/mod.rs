@@ -458,7 +458,7 @@ impl Jit {
             let tier2 = matches!(self.mode, JitMode::Opt | JitMode::OptStress(_));
             let set = self.regions[func as usize][flavour.index()].get_or_insert_with(|| {
                 if tier2 {
-                    tier2::regions(prog, func, stress, flavour.stats)
+                    tier2::regions(prog, func, stress, flavour.stats, flavour.plain_memory)
                 } else {
                     Vec::new()
                 }

@@ -38,6 +38,7 @@ use super::code_memory::CodeMemory;
 use super::webs::{self, Webs};
 use super::{ctx, stress_exit, JitCtx};
 use crate::code::{Op, Program};
+use crate::heap::{ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
 use crate::value::{decode_float, is_small_float, is_small_int, FALSE, TRUE};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, MemFlagsData};
@@ -49,6 +50,17 @@ use std::sync::OnceLock;
 
 /// Exits for failed guesses after which a region stops being entered.
 pub(super) const GIVE_UP: usize = 64;
+
+/// The most guards one op has (`aget`'s: a pointer, not nil, an array, an int index inside the
+/// length), each with a byte in the cell's `forced` under the stress mode.
+const GUARDS_PER_OP: usize = 5;
+
+/// Heap cell kinds in a header's low four bits (`heap::Kind`), and the most runs of class
+/// indices a field access tests (the class and its subclasses; an instance of a class past
+/// them leaves), as in tier 1.
+const KIND_OBJECT: i64 = crate::heap::Kind::Object as i64;
+const KIND_ARRAY: i64 = crate::heap::Kind::Array as i64;
+const MAX_CLASS_RUNS: usize = 4;
 
 /// Why an exit leaves: [`LEAVE`], not for a failed guess, or a failed guess of the kind
 /// `DEOPT_KINDS[why - 1]` names (counted in the cell, `Cell::deopts`).
@@ -104,6 +116,9 @@ pub(super) struct Cell {
     compile_time: std::time::Duration,
     /// Whether the code counts the instructions it completes in the context (`--stats`).
     count: bool,
+    /// Whether heap words are read and written with plain loads and stores (the flavour's
+    /// `plain_memory`); otherwise a field access needs an object private to the transaction.
+    plain: bool,
     func: u32,
     h: usize,
     end: usize,
@@ -115,9 +130,10 @@ pub(super) struct Cell {
 }
 
 impl Cell {
-    fn new(entry: usize, func: u32, h: usize, end: usize, stress: Option<u64>, count: bool) -> Cell {
-        // At most three guards an op (two operands and the result), and the entry's.
-        let forced = vec![0; if stress.is_some() { 3 * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
+    fn new(entry: usize, func: u32, h: usize, end: usize, stress: Option<u64>, count: bool, plain: bool) -> Cell {
+        // At most [`GUARDS_PER_OP`] guards an op, and the entry's.
+        let forced =
+            vec![0; if stress.is_some() { GUARDS_PER_OP * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
         let (entries, deopts, compile_time) = (0, [0; 4], Default::default());
         Cell {
             entry,
@@ -127,6 +143,7 @@ impl Cell {
             deopts,
             compile_time,
             count,
+            plain,
             func,
             h,
             end,
@@ -164,15 +181,21 @@ impl Region {
 /// 1 first jumps back to its header ([`first_entry`]): then the registers' values are there to
 /// say what the loop computes on (the feedback the static kinds lack for arguments and fields).
 /// With `count` (`--stats`' flavour), the regions' code counts the instructions it completes.
-pub(super) fn regions(prog: &Program, func: u32, stress: Option<u64>, count: bool) -> Vec<(usize, Region)> {
+pub(super) fn regions(
+    prog: &Program,
+    func: u32,
+    stress: Option<u64>,
+    count: bool,
+    plain: bool,
+) -> Vec<(usize, Region)> {
     let code = unfused(&prog.funcs[func as usize].code);
     let mut out = Vec::new();
     for (h, end) in loops(&code) {
-        if !translatable(&code[h..=end]) {
+        if !translatable(&code[h..=end], plain) {
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
-        let cell = Box::new(Cell::new(entry, func, h, end, stress, count));
+        let cell = Box::new(Cell::new(entry, func, h, end, stress, count, plain));
         out.push((h, Region { cell }));
     }
     out
@@ -192,7 +215,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     let code = unfused(&prog.funcs[cell.func as usize].code);
     let started = std::time::Instant::now();
     let live = liveness(prog, &code);
-    let compiled = compile(&code, cell, &live[cell.h], |r| {
+    let compiled = compile(prog, &code, cell, &live[cell.h], |r| {
         // SAFETY: `r` is a register of the function (liveness has one entry per register the
         // code names, [verify.reg-range]), inside the window.
         unsafe { *cx.regs.add(r) }
@@ -217,7 +240,13 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
 /// The region of `cell` compiled for the values its registers live at the header hold now
 /// (`value(r)`; `live_h`, the registers live there): its webs ([`webs`]), their
 /// representations, and the machine code; `None` when it does not translate.
-fn compile(code: &[Op], cell: &Cell, live_h: &[bool], value: impl Fn(usize) -> u64) -> Option<Translated> {
+fn compile(
+    prog: &Program,
+    code: &[Op],
+    cell: &Cell,
+    live_h: &[bool],
+    value: impl Fn(usize) -> u64,
+) -> Option<Translated> {
     let (h, end) = (cell.h, cell.end);
     let webs = webs::webs(code, h, end, live_h.len())?;
     let nwebs = webs.reg.len();
@@ -226,7 +255,7 @@ fn compile(code: &[Op], cell: &Cell, live_h: &[bool], value: impl Fn(usize) -> u
     let seed_regs = observed(live_h, value);
     let seed: Vec<Option<Rep>> =
         (0..nwebs).map(|w| if live_w[w] { seed_regs[webs.reg[w] as usize] } else { None }).collect();
-    let mut reps = representations(&webs.code, h, end, &live_w, &seed)?;
+    let mut reps = representations(&webs.code, h, end, &live_w, &seed, cell.plain)?;
     // Every web of a register the region writes has a variable, for the exits that write the
     // register back: one the ops do not use (an entry value never read) is a word.
     for (k, &r) in reps.iter_mut().zip(&webs.reg) {
@@ -234,7 +263,7 @@ fn compile(code: &[Op], cell: &Cell, live_h: &[bool], value: impl Fn(usize) -> u
             *k = Some(Rep::W);
         }
     }
-    translate(code, &webs, cell.func, h, end, &reps, live_h, &live_w, cell, cell.stress).ok()
+    translate(prog, code, &webs, cell.func, h, end, &reps, live_h, &live_w, cell, cell.stress).ok()
 }
 
 /// With `LOCKSTEP_PERF_MAP` set (as for tier 1, `x64.rs`): a symbol for the region's code in
@@ -270,10 +299,14 @@ fn arith_rep(a: Option<Rep>, b: Option<Rep>) -> Rep {
     }
 }
 
-/// What a comparison compares: two floats beside a float, two ints otherwise.
-fn compare_rep(a: Option<Rep>, b: Option<Rep>) -> Rep {
+/// What a comparison compares: two floats beside a float, two ints otherwise; for `eq` and
+/// `ne` (`equality`) of two values of no known number kind, two words, one of them `nil`
+/// (richards' list walks: `eq t, next, nil_`).
+fn compare_rep(a: Option<Rep>, b: Option<Rep>, equality: bool) -> Rep {
     match (a, b) {
         (Some(Rep::F), _) | (_, Some(Rep::F)) => Rep::F,
+        (Some(Rep::I), _) | (_, Some(Rep::I)) => Rep::I,
+        _ if equality => Rep::W,
         _ => Rep::I,
     }
 }
@@ -541,11 +574,17 @@ fn written_before(code: &[Op], h: usize, end: usize, bit: &[Option<u32>]) -> Wri
 /// The representation of each register of the region `h..=end` (`None`: not used there), or
 /// `None` when the region has an op this tier does not translate.
 /// Whether tier 2 translates every op of `region`.
-fn translatable(region: &[Op]) -> bool {
+fn translatable(region: &[Op], plain: bool) -> bool {
     region.iter().all(|op| {
-        matches!(
+        // Arrays with plain loads only, as in tier 1 (an array's storage is a cell of its own,
+        // which the private-object test of a field access does not cover).
+        matches!(op, Op::AGet { .. }) && plain
+            || matches!(
             op,
             Op::Nop
+                | Op::Sqrt { .. }
+                | Op::GetF { .. }
+                | Op::SetF { .. }
                 | Op::Jmp { .. }
                 | Op::JmpBack { .. }
                 | Op::JmpIf { .. }
@@ -574,10 +613,11 @@ fn representations(
     end: usize,
     live_h: &[bool],
     seed: &[Option<Rep>],
+    plain: bool,
 ) -> Option<Vec<Option<Rep>>> {
     let region = &code[h..=end];
     let nregs = live_h.len();
-    if !translatable(region) {
+    if !translatable(region, plain) {
         return None;
     }
     let mut written = vec![false; nregs];
@@ -649,13 +689,32 @@ fn representations(
                 | Op::Ge { d, a, b }
                 | Op::Eq { d, a, b }
                 | Op::Ne { d, a, b } => {
-                    let k = compare_rep(rep[a as usize], rep[b as usize]);
+                    let k = compare_rep(rep[a as usize], rep[b as usize], matches!(op, Op::Eq { .. } | Op::Ne { .. }));
                     want(a, k, &mut next);
                     want(b, k, &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::W));
                 }
                 Op::JmpIf { c, .. } | Op::JmpIfBack { c, .. } | Op::JmpIfNot { c, .. } | Op::JmpIfNotBack { c, .. } => {
                     want(c, Rep::W, &mut next);
+                }
+                Op::Sqrt { d, a } => {
+                    want(a, rep[a as usize].unwrap_or(Rep::F), &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::F));
+                }
+                // Heap references are words; so is what a field or an element holds (an op that
+                // computes on it checks its kind where it uses it).
+                Op::GetF { d, o, .. } => {
+                    want(o, Rep::W, &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::W));
+                }
+                Op::SetF { o, s, .. } => {
+                    want(o, Rep::W, &mut next);
+                    want(s, rep[s as usize].unwrap_or(Rep::W), &mut next);
+                }
+                Op::AGet { d, a, i } => {
+                    want(a, Rep::W, &mut next);
+                    want(i, rep[i as usize].unwrap_or(Rep::I), &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::W));
                 }
                 _ => {}
             }
@@ -683,7 +742,7 @@ fn representations(
             | Op::Ge { d, a, b }
             | Op::Eq { d, a, b }
             | Op::Ne { d, a, b } => {
-                let k = compare_rep(r(a), r(b));
+                let k = compare_rep(r(a), r(b), matches!(op, Op::Eq { .. } | Op::Ne { .. }));
                 let operand = |x: u16| r(x) == Some(k) || r(x) == Some(Rep::W);
                 operand(a) && operand(b) && fits(d, Rep::W)
             }
@@ -691,6 +750,12 @@ fn representations(
                 r(c) == Some(Rep::W)
             }
             Op::Mov { d, s } => r(s).is_some() && (r(d) == r(s) || r(d) == Some(Rep::W)),
+            Op::Sqrt { d, a } => r(a).is_some() && fits(d, Rep::F),
+            Op::GetF { d, o, .. } => r(o) == Some(Rep::W) && r(d) == Some(Rep::W),
+            Op::SetF { o, s, .. } => r(o) == Some(Rep::W) && r(s).is_some(),
+            Op::AGet { d, a, i } => {
+                r(a) == Some(Rep::W) && matches!(r(i), Some(Rep::I | Rep::W)) && r(d) == Some(Rep::W)
+            }
             Op::Ld { d, v } => match r(d) {
                 Some(Rep::F) => is_small_float(v),
                 Some(Rep::I) => is_small_int(v),
@@ -736,10 +801,15 @@ struct Frame {
     budget0: ir::Value,
     seg0: ir::Value,
     cell: ir::Value,
+    /// The running transaction's tag for private objects (`JitCtx::private_tag`), when heap
+    /// words are not plain ([`Cell::plain`]): a region runs inside one transaction.
+    private: Option<ir::Value>,
 }
 
 struct Tr<'a, 'b> {
     b: FunctionBuilder<'b>,
+    prog: &'a Program,
+    plain: bool,
     /// The code with the region's registers renamed to their webs ([`webs`]); `rep`, `live_w`
     /// and `vars` are per web.
     code: &'a [Op],
@@ -780,6 +850,11 @@ struct Tr<'a, 'b> {
     f: Option<Frame>,
     /// The last comparison of the current block: its destination and its condition.
     last_cmp: Option<(u16, ir::Value)>,
+    /// The webs the current guest block has tested as heap cells (an object of a class, or
+    /// [`KIND_ARRAY`] as `u32::MAX`), with their headers: a test dominates the rest of its
+    /// block, and a web's value changes only where the block writes it (an object's class
+    /// never changes, nor its transaction's tag inside a region).
+    checked: Vec<(u16, u32, ir::Value)>,
     /// Under the stress mode: the cell's `forced` bytes (address, length) and the next guard's
     /// index there.
     forced: Option<(usize, usize)>,
@@ -788,8 +863,14 @@ struct Tr<'a, 'b> {
     icount: Option<Variable>,
 }
 
-/// Accesses to the window, the context and the cell: aligned, and to memory that is there.
+/// Accesses to the window, the context, the cell and heap cells the guards have checked:
+/// aligned, and to memory that is there.
 const TRUSTED: MemFlagsData = MemFlagsData::trusted();
+
+/// Byte offset of word `i` of a heap cell.
+fn slot_offset(i: usize) -> i32 {
+    (i * 8) as i32
+}
 
 impl Tr<'_, '_> {
     fn fr(&self) -> &Frame {
@@ -948,6 +1029,7 @@ impl Tr<'_, '_> {
 
     fn def(&mut self, d: u16, v: ir::Value) {
         self.b.def_var(self.var(d), v);
+        self.checked.retain(|c| c.0 != d);
         if let Some(bit) = self.written_bit[self.webs.reg[d as usize] as usize] {
             self.pending |= 1 << bit;
         }
@@ -963,6 +1045,84 @@ impl Tr<'_, '_> {
             let m = self.b.ins().bor_imm_u(m, self.pending as i64);
             self.b.def_var(w, m);
         }
+    }
+
+    /// Register `r` as a word (a double is encoded: it has an encoding, [`Tr::def_float`]).
+    fn word_of(&mut self, r: u16) -> ir::Value {
+        let v = self.b.use_var(self.var(r));
+        match self.rep[r as usize] {
+            Some(Rep::F) => self.encode(v).0,
+            Some(Rep::I) => self.b.ins().bor_imm_u(v, 1),
+            _ => v,
+        }
+    }
+
+    /// Register `r` (a word) as the address of a heap cell of kind `kind`, and its header; the
+    /// op at `pc` leaves when it is not (nil, an immediate, another kind).
+    fn cell_of_kind(&mut self, pc: usize, r: u16, kind: i64) -> (ir::Value, ir::Value) {
+        let w = self.b.use_var(self.var(r));
+        if kind == KIND_ARRAY {
+            if let Some(&(_, _, header)) = self.checked.iter().find(|c| (c.0, c.1) == (r, u32::MAX)) {
+                return (w, header);
+            }
+        }
+        let tag = self.b.ins().band_imm_u(w, 7);
+        let is_ref = self.b.ins().icmp_imm_u(IntCC::Equal, tag, 0);
+        self.guard(is_ref, pc, OPERAND);
+        let not_nil = self.b.ins().icmp_imm_u(IntCC::NotEqual, w, 0);
+        self.guard(not_nil, pc, OPERAND);
+        let header = self.b.ins().load(types::I64, TRUSTED, w, 0);
+        let k = self.b.ins().band_imm_u(header, 0xf);
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, k, kind);
+        self.guard(ok, pc, OPERAND);
+        if kind == KIND_ARRAY {
+            self.checked.push((r, u32::MAX, header));
+        }
+        (w, header)
+    }
+
+    /// Register `o` as an object of class `class` or one of its first subclasses (tier 1's
+    /// test, `x64.rs`, `check_object_of_class`), private to the running transaction unless heap
+    /// words are plain; else the op at `pc` leaves.
+    fn object_of_class(&mut self, pc: usize, o: u16, class: u32, store: bool) -> ir::Value {
+        if self.checked.iter().any(|c| (c.0, c.1) == (o, class)) {
+            return self.b.use_var(self.var(o));
+        }
+        let (obj, header) = self.cell_of_kind(pc, o, KIND_OBJECT);
+        if !cfg!(lockstep_mutant = "tier2_field_skips_class_check") {
+            let n = self.prog.classes.len() as u32;
+            // SAFETY: both are class indices of the program (`class` an operand the verifier
+            // checked, [verify.class-range]).
+            let under = (0..n).filter(|&c| c == class || unsafe { self.prog.is_subclass(c, class) });
+            let mut runs: Vec<(u32, u32)> = Vec::new();
+            for c in under {
+                match runs.last_mut() {
+                    Some((first, len)) if *first + *len == c => *len += 1,
+                    _ => runs.push((c, 1)),
+                }
+            }
+            runs.truncate(MAX_CLASS_RUNS);
+            let c = self.b.ins().ushr_imm_u(header, 32);
+            let mut ok = None;
+            for (first, len) in runs {
+                let off = self.b.ins().iadd_imm_s(c, -i64::from(first));
+                let inside = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, i64::from(len));
+                ok = Some(match ok {
+                    None => inside,
+                    Some(x) => self.b.ins().bor(x, inside),
+                });
+            }
+            let ok = ok.expect("a class is under itself");
+            self.guard(ok, pc, OPERAND);
+        }
+        let elided = store && cfg!(lockstep_mutant = "tier2_store_without_private_check");
+        if let (Some(private), false) = (self.fr().private, elided) {
+            let tag = self.b.ins().load(types::I64, TRUSTED, obj, 8);
+            let ok = self.b.ins().icmp(IntCC::Equal, tag, private);
+            self.guard(ok, pc, OPERAND);
+        }
+        self.checked.push((o, class, header));
+        obj
     }
 
     /// A double result for `d` at `pc`: leaves before the op when it has no SmallFloat encoding.
@@ -1082,7 +1242,8 @@ impl Tr<'_, '_> {
         if let Some(w) = self.written {
             b.def_var(w, zero);
         }
-        self.f = Some(Frame { ctx: ctxv, regs, thread, budget0, seg0: seg, cell: cellv });
+        let private = if self.plain { None } else { Some(b.ins().load(types::I64, TRUSTED, ctxv, ctx::PRIVATE_TAG)) };
+        self.f = Some(Frame { ctx: ctxv, regs, thread, budget0, seg0: seg, cell: cellv, private });
         // Webs live at the header: their registers loaded and checked; the other webs of entry
         // values start as anything (their registers are written before they are read, and
         // written back only once written); the rest are defined before they are used.
@@ -1413,11 +1574,23 @@ impl Tr<'_, '_> {
             | Op::Ge { d, a, b }
             | Op::Eq { d, a, b }
             | Op::Ne { d, a, b } => {
-                let float = compare_rep(self.rep[a as usize], self.rep[b as usize]) == Rep::F;
-                let (x, y) = if float {
-                    (self.float_of(pc, a), self.float_of(pc, b))
-                } else {
-                    (self.int_of(pc, a), self.int_of(pc, b))
+                let equality = matches!(op, Op::Eq { .. } | Op::Ne { .. });
+                let k = compare_rep(self.rep[a as usize], self.rep[b as usize], equality);
+                let float = k == Rep::F;
+                let (x, y) = match k {
+                    Rep::F => (self.float_of(pc, a), self.float_of(pc, b)),
+                    Rep::I => (self.int_of(pc, a), self.int_of(pc, b)),
+                    Rep::W => {
+                        // Two words are equal exactly when they are the same word if one is
+                        // `nil` (`ops::equal`: nil is neither a number nor a string); other
+                        // words (numbers, strings) leave for the interpreter.
+                        let (x, y) = (self.b.use_var(self.var(a)), self.b.use_var(self.var(b)));
+                        let x0 = self.b.ins().icmp_imm_u(IntCC::Equal, x, 0);
+                        let y0 = self.b.ins().icmp_imm_u(IntCC::Equal, y, 0);
+                        let nil = self.b.ins().bor(x0, y0);
+                        self.guard(nil, pc, OPERAND);
+                        (x, y)
+                    }
                 };
                 let c = if float {
                     let cc = match op {
@@ -1482,6 +1655,35 @@ impl Tr<'_, '_> {
                 self.b.switch_to_block(not_blk);
                 self.edge(pc, pc + 1, back, false);
             }
+            Op::Sqrt { d, a } => {
+                let x = self.float_of(pc, a);
+                let r = self.b.ins().sqrt(x);
+                self.def_float(pc, d, r);
+            }
+            Op::GetF { d, o, slot, class } => {
+                let obj = self.object_of_class(pc, o, class, false);
+                let v = self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(HEADER_WORDS + slot as usize));
+                self.def(d, v);
+            }
+            Op::SetF { o, s, slot, class } => {
+                let obj = self.object_of_class(pc, o, class, true);
+                let v = self.word_of(s);
+                self.b.ins().store(TRUSTED, v, obj, slot_offset(HEADER_WORDS + slot as usize));
+            }
+            Op::AGet { d, a, i } => {
+                let arr = self.cell_of_kind(pc, a, KIND_ARRAY).0;
+                let i = self.int_of(pc, i);
+                let i = self.b.ins().sshr_imm_u(i, 3);
+                let len = self.b.ins().load(types::I64, TRUSTED, arr, slot_offset(ARRAY_LEN));
+                // Unsigned: a negative index is huge.
+                let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
+                self.guard(inside, pc, OPERAND);
+                let storage = self.b.ins().load(types::I64, TRUSTED, arr, slot_offset(ARRAY_STORAGE));
+                let at = self.b.ins().ishl_imm_u(i, 3);
+                let at = self.b.ins().iadd(storage, at);
+                let v = self.b.ins().load(types::I64, TRUSTED, at, slot_offset(HEADER_WORDS));
+                self.def(d, v);
+            }
             _ => unreachable!("representations() admits only the ops above"),
         }
         if jump(&op).is_none() {
@@ -1493,6 +1695,7 @@ impl Tr<'_, '_> {
 
 #[allow(clippy::too_many_arguments)]
 fn translate(
+    prog: &Program,
     orig: &[Op],
     webs: &Webs,
     func: u32,
@@ -1550,6 +1753,8 @@ fn translate(
     let seg_only = if segs.len() == 1 { Some(segs[0] as i64) } else { None };
     let mut t = Tr {
         b,
+        prog,
+        plain: cell.plain,
         code,
         orig,
         webs,
@@ -1571,6 +1776,7 @@ fn translate(
         exits: HashMap::new(),
         f: None,
         last_cmp: None,
+        checked: Vec::new(),
         forced: if cell.forced.is_empty() { None } else { Some((cell.forced.as_ptr() as usize, cell.forced.len())) },
         next_guard: 0,
         icount,
@@ -1598,6 +1804,7 @@ fn translate(
             t.b.switch_to_block(blk);
             t.last_cmp = None;
             t.pending = 0;
+            t.checked.clear();
         } else if !open {
             // After an op that always leaves (the stress mode's): the ops up to the next block
             // are unreachable, in a block of their own.
@@ -1605,6 +1812,7 @@ fn translate(
             t.b.switch_to_block(blk);
             t.last_cmp = None;
             t.pending = 0;
+            t.checked.clear();
         }
         let s = stress.is_some_and(|seed| stress_exit(seed ^ 0x0074_6965_7232, func, pc));
         t.cur = pc;

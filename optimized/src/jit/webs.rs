@@ -72,6 +72,22 @@ pub(super) fn map_regs(op: &Op, f: &mut dyn FnMut(u16, bool) -> u16) -> Option<O
             let s = f(s, false);
             Op::Mov { d: f(d, true), s }
         }
+        Op::Sqrt { d, a } => {
+            let a = f(a, false);
+            Op::Sqrt { d: f(d, true), a }
+        }
+        Op::GetF { d, o, slot, class } => {
+            let o = f(o, false);
+            Op::GetF { d: f(d, true), o, slot, class }
+        }
+        Op::SetF { o, s, slot, class } => {
+            let (o, s) = (f(o, false), f(s, false));
+            Op::SetF { o, s, slot, class }
+        }
+        Op::AGet { d, a, i } => {
+            let (a, i) = (f(a, false), f(i, false));
+            Op::AGet { d: f(d, true), a, i }
+        }
         _ => return None,
     })
 }
