@@ -132,8 +132,7 @@ pub(super) struct Cell {
 impl Cell {
     fn new(entry: usize, func: u32, h: usize, end: usize, stress: Option<u64>, count: bool, plain: bool) -> Cell {
         // At most [`GUARDS_PER_OP`] guards an op, and the entry's.
-        let forced =
-            vec![0; if stress.is_some() { GUARDS_PER_OP * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
+        let forced = vec![0; if stress.is_some() { GUARDS_PER_OP * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
         let (entries, deopts, compile_time) = (0, [0; 4], Default::default());
         Cell {
             entry,
@@ -580,30 +579,30 @@ fn translatable(region: &[Op], plain: bool) -> bool {
         // which the private-object test of a field access does not cover).
         matches!(op, Op::AGet { .. }) && plain
             || matches!(
-            op,
-            Op::Nop
-                | Op::Sqrt { .. }
-                | Op::GetF { .. }
-                | Op::SetF { .. }
-                | Op::Jmp { .. }
-                | Op::JmpBack { .. }
-                | Op::JmpIf { .. }
-                | Op::JmpIfBack { .. }
-                | Op::JmpIfNot { .. }
-                | Op::JmpIfNotBack { .. }
-                | Op::Mov { .. }
-                | Op::Ld { .. }
-                | Op::Add { .. }
-                | Op::Sub { .. }
-                | Op::Mul { .. }
-                | Op::Div { .. }
-                | Op::Lt { .. }
-                | Op::Le { .. }
-                | Op::Gt { .. }
-                | Op::Ge { .. }
-                | Op::Eq { .. }
-                | Op::Ne { .. }
-        )
+                op,
+                Op::Nop
+                    | Op::Sqrt { .. }
+                    | Op::GetF { .. }
+                    | Op::SetF { .. }
+                    | Op::Jmp { .. }
+                    | Op::JmpBack { .. }
+                    | Op::JmpIf { .. }
+                    | Op::JmpIfBack { .. }
+                    | Op::JmpIfNot { .. }
+                    | Op::JmpIfNotBack { .. }
+                    | Op::Mov { .. }
+                    | Op::Ld { .. }
+                    | Op::Add { .. }
+                    | Op::Sub { .. }
+                    | Op::Mul { .. }
+                    | Op::Div { .. }
+                    | Op::Lt { .. }
+                    | Op::Le { .. }
+                    | Op::Gt { .. }
+                    | Op::Ge { .. }
+                    | Op::Eq { .. }
+                    | Op::Ne { .. }
+            )
     })
 }
 
@@ -1874,10 +1873,11 @@ mod tests {
             crate::value::FALSE,
             crate::value::small_int(1).unwrap(),
         ];
-        let reps = representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r])).expect("translatable");
+        let reps =
+            representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r]), true).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
-        let cell = Cell::new(0, 0, h, end, None, true);
-        compile(&code, &cell, &live[h], |r| values[r]).expect("compiles");
-        assert_eq!(regions(&p, 0, None, false).len(), 1);
+        let cell = Cell::new(0, 0, h, end, None, true, true);
+        compile(&p, &code, &cell, &live[h], |r| values[r]).expect("compiles");
+        assert_eq!(regions(&p, 0, None, false, true).len(), 1);
     }
 }
