@@ -163,6 +163,7 @@ pub(crate) enum CompareOp {
     Ge,
 }
 
+#[inline(always)]
 pub(crate) fn compare(op: CompareOp, a: &Value, b: &Value) -> Result<Value, Fault> {
     let name = match op {
         CompareOp::Lt => "lt",

@@ -347,6 +347,7 @@ impl<'m> Machine<'m> {
 
     /// A live thread is runnable unless it is at a join whose target is a thread that has not
     /// ended. [thread.runnable]
+    #[inline]
     fn is_runnable(&self, t: usize) -> bool {
         let th = &self.threads[t];
         if !matches!(th.state, ThreadState::Live) {
@@ -363,6 +364,7 @@ impl<'m> Machine<'m> {
 
     /// Runs one segment of thread `t`: instructions up to the next boundary, or to the
     /// thread's end. [thread.segment] Fails only when the heap outgrows its limit.
+    #[inline(always)]
     fn run_segment(&mut self, t: usize) -> Result<(), RunError> {
         if !self.threads[t].started {
             self.threads[t].started = true;

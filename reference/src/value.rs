@@ -365,6 +365,7 @@ pub(crate) fn equal(a: &Value, b: &Value) -> bool {
 /// The order of two numbers or two strings, for `lt`, `le`, `gt`, `ge`: `Err(())` when the
 /// operands are not both numbers or both strings, `Ok(None)` when a NaN makes them unordered.
 /// [value.ordering]
+#[inline(always)]
 pub(crate) fn order(a: &Value, b: &Value) -> Result<Option<Ordering>, ()> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Ok(Some(x.cmp(y))),

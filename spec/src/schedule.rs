@@ -4,7 +4,7 @@
 //! They are in the spec crate because a schedule recorded by one engine must replay on any
 //! other: the format and the thread naming are part of the machine, not of an engine.
 
-use std::fmt;
+use std::fmt::{self, Write};
 use std::str::FromStr;
 
 /// The first line of every schedule file.
@@ -64,7 +64,7 @@ impl FromStr for ThreadId {
     /// one spelling: `0(\.(0|[1-9][0-9]*))*`, each part at most `u32::MAX`.
     fn from_str(s: &str) -> Result<ThreadId, ThreadIdParseError> {
         let err = || ThreadIdParseError(s.to_string());
-        let mut parts = Vec::new();
+        let mut parts = Vec::with_capacity(s.bytes().filter(|&b| b == b'.').count() + 1);
         for part in s.split('.') {
             let canonical =
                 !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) && (part == "0" || !part.starts_with('0'));
@@ -131,7 +131,7 @@ impl Schedule {
         for (i, line) in lines.enumerate() {
             let number = i + 2;
             let err = |message: String| ScheduleParseError { line: number, message };
-            let content = line.split('#').next().unwrap_or("");
+            let content = line.split_once('#').map_or(line, |(before, _)| before);
             let mut words = content.split_ascii_whitespace();
             let Some(thread) = words.next() else { continue };
             let thread: ThreadId = thread.parse().map_err(|e: ThreadIdParseError| err(e.to_string()))?;
@@ -161,7 +161,8 @@ impl Schedule {
         let mut out = String::from(HEADER);
         out.push('\n');
         for e in &self.entries {
-            out.push_str(&format!("{} {}\n", e.thread, e.segments));
+            // Writing to a `String` cannot fail.
+            let _ = writeln!(out, "{} {}", e.thread, e.segments);
         }
         out
     }
