@@ -494,13 +494,7 @@ impl<'m> Machine<'m> {
     }
 
     fn set(&mut self, t: usize, r: Reg, v: Value) {
-        let old = std::mem::replace(&mut self.threads[t].frame.regs[r.0 as usize], v);
-        // Only strings, arrays, objects and threads own something to drop. Dropping any other
-        // value does nothing, but through `Value`'s drop glue, an out-of-line call with an
-        // indirect jump on the variant, which took about a tenth of a replay's time.
-        if !old.owns_heap() {
-            std::mem::forget(old);
-        }
+        self.threads[t].frame.regs[r.0 as usize] = v;
     }
 
     /// Sets `dst` and moves to the next instruction: the common ending of most instructions.

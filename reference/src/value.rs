@@ -255,15 +255,6 @@ pub(crate) struct ThreadHandle {
 }
 
 impl Value {
-    /// Whether the value holds a reference (a string, array, object or thread), the only
-    /// values whose drop does anything.
-    pub fn owns_heap(&self) -> bool {
-        match self {
-            Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Function(_) => false,
-            Value::Str(_) | Value::Array(_) | Value::Object(_) | Value::Thread(_) => true,
-        }
-    }
-
     pub fn str(bytes: &[u8]) -> Value {
         Value::Str(Rc::new(Bytes::new(bytes)))
     }
