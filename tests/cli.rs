@@ -233,6 +233,67 @@ fn tier_two_reports_its_loops_and_counts_instructions_as_the_interpreter() {
     assert_eq!(names, ["entry", "float_range", "operand", "overflow"]);
 }
 
+/// A loop compiled by tier 2 for the kinds its registers held at its first entry (`x` an int)
+/// and then entered with another (a float): after 64 failed entry checks it is compiled again
+/// for both (`tier2.rs`, "Giving up, or compiling again") and runs the rest of the calls,
+/// instead of giving up on the loop or failing 64 more times per compilation. The program is
+/// also the conformance case `x-calls-a-compiled-loop-compiled-again-for-another-kind`.
+#[test]
+fn tier_two_compiles_a_loop_again_without_the_entry_guess_that_failed() {
+    let dir = scratch("recompile");
+    let file = dir.join("last.lsa");
+    std::fs::write(&file, LAST).unwrap();
+    let o = lockstep(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let jit = &doc["stats"]["jit"];
+    assert_eq!(doc["end"]["value"], "5450.0", "{doc}");
+    assert_eq!(jit["regions_compiled"], 1, "{jit}");
+    assert_eq!(jit["region_recompiles"], 1, "{jit}");
+    assert_eq!(jit["region_deopts"]["entry"], 64, "{jit}");
+    // 100 calls with an int and 200 with a float enter the loop at least once each after the
+    // first lap, less the 64 entries that failed.
+    assert!(jit["region_entries"].as_u64().unwrap() >= 300, "{jit}");
+}
+
+const LAST: &str = "func last(x, n) {
+    local y, i, one, t
+    ldi i, 0
+    ldi one, 1
+loop:
+    lt t, i, n
+    jmpifnot t, done
+    mov y, x
+    add i, i, one
+    jmp loop
+done:
+    ret y
+}
+func main() {
+    local k, m, x, n, one, t, s, r, step
+    ldi k, 0
+    ldi m, 300
+    ldi one, 1
+    ldi n, 20
+    ldk s, 0.0
+    ldi step, 100
+outer:
+    lt t, k, m
+    jmpifnot t, done
+    mov x, k
+    lt t, k, step
+    jmpif t, call
+    ldk x, 2.5
+call:
+    call r, last, (x, n)
+    add s, s, r
+    add k, k, one
+    jmp outer
+done:
+    ret s
+}
+";
+
 #[test]
 fn smith_prints_a_program_that_runs_the_same_on_both_engines_and_writes_binary() {
     let dir = scratch("smith");

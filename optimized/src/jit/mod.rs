@@ -184,6 +184,9 @@ pub struct JitStats {
     pub entries: u64,
     /// Tier-2 loops compiled (`--jit=opt`).
     pub regions_compiled: u64,
+    /// Compilations of tier-2 loops after the first, each without the entry guesses that
+    /// failed before.
+    pub region_recompiles: u64,
     /// Calls of tier-2 loops' code.
     pub region_entries: u64,
     /// Tier-2 exits for failed guesses, by kind ([`DEOPT_KINDS`]); each leaves for tier 1
@@ -204,6 +207,7 @@ impl JitStats {
         self.compile_time += o.compile_time;
         self.entries += o.entries;
         self.regions_compiled += o.regions_compiled;
+        self.region_recompiles += o.region_recompiles;
         self.region_entries += o.region_entries;
         for (x, y) in self.region_deopts.iter_mut().zip(o.region_deopts) {
             *x += y;

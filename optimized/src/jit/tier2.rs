@@ -30,9 +30,13 @@
 //! backward jump inside the region spends one, as in tier 1, and a backward jump not taken gives
 //! the fuel and `back_jumps` theirs back when the region leaves.
 //!
-//! **Giving up.** Each exit for a failed guess (a guard, not an ordinary leaving) counts in the
-//! region's cell; after [`GIVE_UP`] of them the region clears its entry address in the cell and
-//! tier 1 stops calling it.
+//! **Giving up, or compiling again.** Each exit for a failed guess (a guard, not an ordinary
+//! leaving) counts in the region's cell; after [`GIVE_UP`] of them the region puts the cell's
+//! `retry` in its entry: [`first_entry`] while the region may be compiled again, 0 (tier 1 stops
+//! calling it) after [`RECOMPILES`] compilations or when most of the failures were not at its
+//! entry. Compiled again, a region takes each register live at its header in the join of the
+//! kinds it has seen there (an int then a float: a word, tested where it is used), so the
+//! guess that failed is not made again.
 
 use super::code_memory::CodeMemory;
 use super::webs::{self, Webs};
@@ -50,6 +54,10 @@ use std::sync::OnceLock;
 
 /// Exits for failed guesses after which a region stops being entered.
 pub(super) const GIVE_UP: usize = 64;
+
+/// How many times a region is compiled at most: the first time, then again without the entry
+/// guesses that failed.
+const RECOMPILES: u32 = 3;
 
 /// The most guards one op has (`aget`'s: a pointer, not nil, an array, an int index inside the
 /// length), each with a byte in the cell's `forced` under the stress mode.
@@ -104,11 +112,20 @@ impl Rep {
 pub(super) struct Cell {
     /// The region's code, or [`first_entry`] until it is compiled, or 0: tier 1 runs the loop.
     entry: usize,
-    /// Exits for failed guesses so far.
+    /// Exits for failed guesses since the last compilation.
     failures: usize,
     /// Always 0: the condition of the write-back's edge back to the header, which is never
     /// taken ([`Tr::exits`]).
     zero: usize,
+    /// What the code puts in `entry` after [`GIVE_UP`] failed guesses: [`first_entry`], which
+    /// compiles the region again, or 0.
+    retry: usize,
+    /// Compilations so far, and per register live at the header the join of the kinds it held
+    /// at each of them ([`observed`]; empty before the first).
+    compiles: u32,
+    seen: Vec<Option<Rep>>,
+    /// `deopts` when the region was last compiled.
+    deopts_then: [u64; 4],
     /// Calls of the region's code, and its failed guesses by kind ([`super::DEOPT_KINDS`]), for `--stats`.
     entries: u64,
     deopts: [u64; 4],
@@ -138,6 +155,10 @@ impl Cell {
             entry,
             failures: 0,
             zero: 0,
+            retry: entry,
+            compiles: 0,
+            seen: Vec::new(),
+            deopts_then: [0; 4],
             entries,
             deopts,
             compile_time,
@@ -168,6 +189,7 @@ impl Region {
     pub fn add_stats(&self, s: &mut super::JitStats) {
         let c = &self.cell;
         s.regions_compiled += u64::from(c.mem.is_some());
+        s.region_recompiles += u64::from(c.compiles.saturating_sub(1));
         s.compile_time += c.compile_time;
         s.region_entries += c.entries;
         for (x, y) in s.region_deopts.iter_mut().zip(c.deopts) {
@@ -212,24 +234,41 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     // SAFETY: as above.
     let prog = unsafe { &*cx.prog };
     let code = unfused(&prog.funcs[cell.func as usize].code);
+    // Compiled before: again only when most of the failed guesses since were at the entry
+    // (a register of another kind), the one guess a new compilation does not make again.
+    if cell.compiles > 0 {
+        let since: Vec<u64> = cell.deopts.iter().zip(cell.deopts_then).map(|(n, then)| n - then).collect();
+        let (at_entry, all) = (since[usize::from(ENTRY) - 1], since.iter().sum::<u64>());
+        if cell.compiles >= RECOMPILES || 2 * at_entry <= all {
+            (cell.entry, cell.retry) = (0, 0);
+            return cell.h as u64;
+        }
+    }
     let started = std::time::Instant::now();
     let live = liveness(prog, &code);
-    let compiled = compile(prog, &code, cell, &live[cell.h], |r| {
+    let live_h = &live[cell.h];
+    let value = |r: usize| {
         // SAFETY: `r` is a register of the function (liveness has one entry per register the
         // code names, [verify.reg-range]), inside the window.
         unsafe { *cx.regs.add(r) }
-    })
-    .and_then(|Translated { bytes, clif }| {
+    };
+    let now = observed(live_h, value);
+    cell.seen = if cell.seen.is_empty() { now } else { seen_join(&cell.seen, &now, live_h) };
+    let compiled = compile(prog, &code, cell, live_h, &cell.seen).and_then(|Translated { bytes, clif }| {
         let mem = CodeMemory::new(&bytes).ok()?;
         perf_map(prog, cell, &mem, &bytes, clif.as_deref());
         Some(mem)
     });
-    cell.compile_time = started.elapsed();
+    cell.compile_time += started.elapsed();
     let Some(mem) = compiled else {
-        cell.entry = 0;
+        (cell.entry, cell.retry) = (0, 0);
         return cell.h as u64;
     };
+    cell.compiles += 1;
+    (cell.failures, cell.deopts_then) = (0, cell.deopts);
     cell.entry = mem.ptr() as usize;
+    // The code this replaces is not running: regions call nothing, and tier 1 calls this only
+    // from its own code, on the thread that owns the cell.
     cell.mem = Some(mem);
     // SAFETY: the code just compiled for this signature, in read-execute memory the cell owns.
     let f: extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 = unsafe { std::mem::transmute(cell.entry) };
@@ -239,19 +278,12 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
 /// The region of `cell` compiled for the values its registers live at the header hold now
 /// (`value(r)`; `live_h`, the registers live there): its webs ([`webs`]), their
 /// representations, and the machine code; `None` when it does not translate.
-fn compile(
-    prog: &Program,
-    code: &[Op],
-    cell: &Cell,
-    live_h: &[bool],
-    value: impl Fn(usize) -> u64,
-) -> Option<Translated> {
+fn compile(prog: &Program, code: &[Op], cell: &Cell, live_h: &[bool], seed_regs: &[Option<Rep>]) -> Option<Translated> {
     let (h, end) = (cell.h, cell.end);
     let webs = webs::webs(code, h, end, live_h.len())?;
     let nwebs = webs.reg.len();
     // A web is live at the header when it holds its register's entry value and the register is.
     let live_w: Vec<bool> = (0..nwebs).map(|w| webs.entry[w] && live_h[webs.reg[w] as usize]).collect();
-    let seed_regs = observed(live_h, value);
     let seed: Vec<Option<Rep>> =
         (0..nwebs).map(|w| if live_w[w] { seed_regs[webs.reg[w] as usize] } else { None }).collect();
     let mut reps = representations(&webs.code, h, end, &live_w, &seed, cell.plain)?;
@@ -308,6 +340,20 @@ fn compare_rep(a: Option<Rep>, b: Option<Rep>, equality: bool) -> Rep {
         _ if equality => Rep::W,
         _ => Rep::I,
     }
+}
+
+/// What a region compiled again takes each register live at its header for: the join of what
+/// it was taken for (`before`) and what it holds now (`now`); a number on one side and another
+/// kind of value on the other (`None`) is a word.
+fn seen_join(before: &[Option<Rep>], now: &[Option<Rep>], live_h: &[bool]) -> Vec<Option<Rep>> {
+    (0..live_h.len())
+        .map(|r| match (before.get(r).copied().flatten(), now[r]) {
+            _ if !live_h[r] => None,
+            (Some(a), Some(b)) => Some(Rep::join(Some(a), b)),
+            (None, None) => None,
+            _ => Some(Rep::W),
+        })
+        .collect()
 }
 
 /// The representation each register live at the header arrives in: the kind of the value it
@@ -1317,8 +1363,8 @@ impl Tr<'_, '_> {
         b.ins().store(TRUSTED, n, cell, 8);
         let over = b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, n, GIVE_UP as i64);
         let entry = b.ins().load(types::I64, TRUSTED, cell, 0);
-        let zero = b.ins().iconst(types::I64, 0);
-        let e = b.ins().select(over, zero, entry);
+        let retry = b.ins().load(types::I64, TRUSTED, cell, std::mem::offset_of!(Cell, retry) as i32);
+        let e = b.ins().select(over, retry, entry);
         b.ins().store(TRUSTED, e, cell, 0);
     }
 
@@ -1877,7 +1923,7 @@ mod tests {
             representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r]), true).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
         let cell = Cell::new(0, 0, h, end, None, true, true);
-        compile(&p, &code, &cell, &live[h], |r| values[r]).expect("compiles");
+        compile(&p, &code, &cell, &live[h], &observed(&live[h], |r| values[r])).expect("compiles");
         assert_eq!(regions(&p, 0, None, false, true).len(), 1);
     }
 }
