@@ -65,13 +65,14 @@ impl FromStr for ThreadId {
     fn from_str(s: &str) -> Result<ThreadId, ThreadIdParseError> {
         let err = || ThreadIdParseError(s.to_string());
         let mut parts = Vec::with_capacity(s.bytes().filter(|&b| b == b'.').count() + 1);
-        for part in s.split('.') {
-            let canonical =
-                !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) && (part == "0" || !part.starts_with('0'));
+        for part in s.as_bytes().split(|&b| b == b'.') {
+            // `0`, or digits that do not start with `0` (no sign, no empty part).
+            let canonical = matches!(part, [b'0'] | [b'1'..=b'9', ..]) && part.iter().all(u8::is_ascii_digit);
             if !canonical {
                 return Err(err());
             }
-            parts.push(part.parse::<u32>().map_err(|_| err())?);
+            let value = part.iter().try_fold(0u32, |n, &digit| n.checked_mul(10)?.checked_add(u32::from(digit - b'0')));
+            parts.push(value.ok_or_else(err)?);
         }
         if parts.first() != Some(&0) {
             return Err(err());
@@ -131,7 +132,11 @@ impl Schedule {
         for (i, line) in lines.enumerate() {
             let number = i + 2;
             let err = |message: String| ScheduleParseError { line: number, message };
-            let content = line.split_once('#').map_or(line, |(before, _)| before);
+            // Everything from a `#` on is a comment.
+            let content = match line.bytes().position(|b| b == b'#') {
+                Some(comment) => &line[..comment],
+                None => line,
+            };
             let mut words = content.split_ascii_whitespace();
             let Some(thread) = words.next() else { continue };
             let thread: ThreadId = thread.parse().map_err(|e: ThreadIdParseError| err(e.to_string()))?;

@@ -21,6 +21,10 @@ fn thread_ids_display_and_parse() {
     for bad in ["", "1", "0.", ".0", "0..1", "00", "0.01", "0.-1", "0.+1", "0.a", " 0", "0.4294967296", "0 1"] {
         assert!(bad.parse::<ThreadId>().is_err(), "{bad:?} should not parse");
     }
+    // A letter after digits, a non-ASCII digit, a part past u32::MAX.
+    for bad in ["0.1a", "0.\u{663}", "0.99999999999"] {
+        assert!(bad.parse::<ThreadId>().is_err(), "{bad:?} should not parse");
+    }
     assert_eq!(ThreadId::main().child(3).child(0).to_string(), "0.3.0");
     let mut sorted = vec![id(&[0, 1]), id(&[0, 0, 5]), id(&[0]), id(&[0, 0])];
     sorted.sort();
