@@ -832,10 +832,9 @@ fn isa() -> Option<&'static OwnedTargetIsa> {
     .as_ref()
 }
 
-/// An exit: the pc it leaves before, whether it is a failed guess, and each window register's
-/// web there.
-/// and the bits of the current block's writes not yet in the `written` mask (exits that share
-/// a block agree on which registers the mask has).
+/// An exit: the pc it leaves before, whether it is a failed guess, each window register's web
+/// there, and the registers written on every path to it (`Written::fresh`: points that share
+/// an exit agree on what the `written` mask need not say).
 type ExitKey = (usize, Why, Vec<u16>, u64);
 
 /// Cranelift values for the parts of the context and thread a region reads.
@@ -870,13 +869,17 @@ struct Tr<'a, 'b> {
     /// and per op whether it was written on every path / some path before it
     /// ([`written_before`]). The bits are also kept at run time, for exits that cannot tell
     /// statically whether a register was written: `written`, a mask variable (when there are
-    /// bits) that each guest block ORs its registers' bits into where it ends, and `pending`,
-    /// the bits of the current block's writes so far. The block's earlier writes are on every
-    /// path to a point in it, so an exit knows them statically (they are in its `must`) and the
-    /// mask need not have them yet: one `or` per block and lap instead of a flag per register,
-    /// each a value the loop carries and sets at its back edge.
+    /// such bits, `dynamic`) that each guest block ORs its registers' bits into where it ends,
+    /// and `pending`, the bits of the current block's writes so far. The block's earlier writes
+    /// are on every path to a point in it, so an exit knows them statically (they are in its
+    /// `must`, which is part of the exit's key) and the mask need not have them yet: one `or`
+    /// per block and lap instead of a flag per register, each a value the loop carries and sets
+    /// at its back edge. `dynamic` is the bits some point may have written and not must, and
+    /// that not every lap writes ([`Written::every_lap`], which exits take from the budget
+    /// spent): loop_sum's `t` is written by every lap, so its loop keeps no mask.
     written: Option<Variable>,
     pending: u64,
+    dynamic: u64,
     written_bit: Vec<Option<u32>>,
     wr: Written,
     /// The op being translated.
@@ -964,7 +967,7 @@ impl Tr<'_, '_> {
         let (must, may) = if pc == self.cur { (fresh, may) } else { (fresh | gen, may | gen) };
         let at = if pc == self.cur { self.webs.before[i].clone() } else { self.webs.after(self.h, self.cur) };
         let b = &mut self.b;
-        let e = self.exits.entry((pc, why, at, self.pending)).or_insert_with(|| {
+        let e = self.exits.entry((pc, why, at, must)).or_insert_with(|| {
             // Laid out after the hot code, so that the ops of a loop follow each other.
             let blk = b.create_block();
             b.set_cold_block(blk);
@@ -1085,9 +1088,10 @@ impl Tr<'_, '_> {
         if cfg!(lockstep_mutant = "tier2_written_mask_not_kept") {
             return;
         }
-        if let (Some(w), true) = (self.written, self.pending != 0) {
+        let bits = self.pending & self.dynamic;
+        if let (Some(w), true) = (self.written, bits != 0) {
             let m = self.b.use_var(w);
-            let m = self.b.ins().bor_imm_u(m, self.pending as i64);
+            let m = self.b.ins().bor_imm_u(m, bits as i64);
             self.b.def_var(w, m);
         }
     }
@@ -1434,6 +1438,7 @@ impl Tr<'_, '_> {
                 mask = self.b.ins().bor(mask, bits);
             }
             let dynamic = may & !(must | lap);
+            debug_assert_eq!(dynamic & !self.dynamic, 0, "a register the mask does not keep");
             if let (Some(w), true) = (self.written, dynamic != 0) {
                 let m = self.b.use_var(w);
                 let m = self.b.ins().band_imm_u(m, dynamic as i64);
@@ -1776,8 +1781,11 @@ fn translate(
             nbits += 1;
         }
     }
-    let written = if nbits > 0 { Some(b.declare_var(types::I64)) } else { None };
     let wr = written_before(orig, h, end, &written_bit);
+    // An exit after an op may add its write to `must` and `may` alike, so the points' own sets
+    // bound what any exit asks the mask.
+    let dynamic = wr.may.iter().zip(&wr.fresh).fold(0, |acc, (may, fresh)| acc | (may & !fresh)) & !wr.every_lap;
+    let written = if dynamic != 0 { Some(b.declare_var(types::I64)) } else { None };
     let budget = b.declare_var(types::I64);
     let untaken = b.declare_var(types::I64);
     let icount = if cell.count { Some(b.declare_var(types::I64)) } else { None };
@@ -1810,6 +1818,7 @@ fn translate(
         vars,
         written,
         pending: 0,
+        dynamic,
         written_bit,
         wr,
         cur: h,
