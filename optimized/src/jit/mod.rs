@@ -176,7 +176,7 @@ pub(crate) mod ctx {
 pub struct JitStats {
     /// Functions compiled (a function compiled for two flavours counts twice).
     pub functions_compiled: u64,
-    /// Bytes of machine code.
+    /// Bytes of machine code, tier 1's and tier 2's (every compilation counted).
     pub code_bytes: u64,
     /// Time spent compiling, tier 1's and tier 2's.
     pub compile_time: Duration,

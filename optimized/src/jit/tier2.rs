@@ -129,8 +129,10 @@ pub(super) struct Cell {
     /// Calls of the region's code, and its failed guesses by kind ([`super::DEOPT_KINDS`]), for `--stats`.
     entries: u64,
     deopts: [u64; 4],
-    /// How long compiling the region took (`--stats`' compile time).
+    /// How long compiling the region took, and the bytes of code made, every compilation
+    /// counted (`--stats`' compile time and code bytes).
     compile_time: std::time::Duration,
+    code_bytes: u64,
     /// Whether the code counts the instructions it completes in the context (`--stats`).
     count: bool,
     /// Whether heap words are read and written with plain loads and stores (the flavour's
@@ -150,7 +152,7 @@ impl Cell {
     fn new(entry: usize, func: u32, h: usize, end: usize, stress: Option<u64>, count: bool, plain: bool) -> Cell {
         // At most [`GUARDS_PER_OP`] guards an op, and the entry's.
         let forced = vec![0; if stress.is_some() { GUARDS_PER_OP * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
-        let (entries, deopts, compile_time) = (0, [0; 4], Default::default());
+        let (entries, deopts, compile_time, code_bytes) = (0, [0; 4], Default::default(), 0);
         Cell {
             entry,
             failures: 0,
@@ -162,6 +164,7 @@ impl Cell {
             entries,
             deopts,
             compile_time,
+            code_bytes,
             count,
             plain,
             func,
@@ -191,6 +194,7 @@ impl Region {
         s.regions_compiled += u64::from(c.mem.is_some());
         s.region_recompiles += u64::from(c.compiles.saturating_sub(1));
         s.compile_time += c.compile_time;
+        s.code_bytes += c.code_bytes;
         s.region_entries += c.entries;
         for (x, y) in s.region_deopts.iter_mut().zip(c.deopts) {
             *x += y;
@@ -257,14 +261,15 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     let compiled = compile(prog, &code, cell, live_h, &cell.seen).and_then(|Translated { bytes, clif }| {
         let mem = CodeMemory::new(&bytes).ok()?;
         perf_map(prog, cell, &mem, &bytes, clif.as_deref());
-        Some(mem)
+        Some((mem, bytes.len() as u64))
     });
     cell.compile_time += started.elapsed();
-    let Some(mem) = compiled else {
+    let Some((mem, len)) = compiled else {
         (cell.entry, cell.retry) = (0, 0);
         return cell.h as u64;
     };
     cell.compiles += 1;
+    cell.code_bytes += len;
     (cell.failures, cell.deopts_then) = (0, cell.deopts);
     cell.entry = mem.ptr() as usize;
     // The code this replaces is not running: regions call nothing, and tier 1 calls this only
