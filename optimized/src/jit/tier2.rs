@@ -1148,17 +1148,11 @@ impl Tr<'_, '_> {
             // SAFETY: both are class indices of the program (`class` an operand the verifier
             // checked, [verify.class-range]).
             let under = (0..n).filter(|&c| c == class || unsafe { self.prog.is_subclass(c, class) });
-            let mut runs: Vec<(u32, u32)> = Vec::new();
-            for c in under {
-                match runs.last_mut() {
-                    Some((first, len)) if *first + *len == c => *len += 1,
-                    _ => runs.push((c, 1)),
-                }
-            }
+            let mut runs = super::x64::class_runs(under);
             runs.truncate(MAX_CLASS_RUNS);
             let c = self.b.ins().ushr_imm_u(header, 32);
             let mut ok = None;
-            for (first, len) in runs {
+            for super::x64::ClassRun { first, len } in runs {
                 let off = self.b.ins().iadd_imm_s(c, -i64::from(first));
                 let inside = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, i64::from(len));
                 ok = Some(match ok {

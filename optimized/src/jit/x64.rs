@@ -218,16 +218,16 @@ fn slot_offset(i: usize) -> i32 {
 
 /// Class indices `first .. first + len`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct ClassRun {
-    first: u32,
-    len: u32,
+pub(super) struct ClassRun {
+    pub first: u32,
+    pub len: u32,
 }
 
 /// The methods a `send` calls from the class table, each with the classes that call it.
 type SendTargets = Vec<(u32, Vec<ClassRun>)>;
 
 /// Increasing class indices as maximal runs of consecutive ones.
-fn class_runs(classes: impl IntoIterator<Item = u32>) -> Vec<ClassRun> {
+pub(super) fn class_runs(classes: impl IntoIterator<Item = u32>) -> Vec<ClassRun> {
     let mut runs: Vec<ClassRun> = Vec::new();
     for c in classes {
         match runs.last_mut() {
