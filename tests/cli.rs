@@ -233,8 +233,8 @@ fn tier_two_reports_its_loops_and_counts_instructions_as_the_interpreter() {
     assert_eq!(names, ["entry", "float_range", "operand", "overflow"]);
 }
 
-/// A loop compiled by tier 2 for the kinds its registers held at its first entry (`x` an int)
-/// and then entered with another (a float): after 64 failed entry checks it is compiled again
+/// A loop compiled by tier 2 for the kinds its registers held when it got hot (`x` and `y` ints)
+/// and then entered with another (floats): after 64 failed entry checks it is compiled again
 /// for both (`tier2.rs`, "Giving up, or compiling again") and runs the rest of the calls,
 /// instead of giving up on the loop or failing 64 more times per compilation. The program is
 /// also the conformance case `x-calls-a-compiled-loop-compiled-again-for-another-kind`.
@@ -256,10 +256,37 @@ fn tier_two_compiles_a_loop_again_without_the_entry_guess_that_failed() {
     assert!(jit["region_entries"].as_u64().unwrap() >= 300, "{jit}");
 }
 
+/// A loop whose register `y` is nil when tier 1 first arrives from before the loop and an int
+/// on the laps after: a region compiled at a back-edge arrival guesses an int and fails at every
+/// entry from before the loop. Compiled again, it must take `y` as a word (after waiting for an
+/// arrival that shows the nil, `tier2.rs`, `first_entry`), not guess the int again: then the
+/// only other failures are the 64 of the later float `x`, and the third compilation keeps the
+/// loop compiled to the end. Compiling the same guess again would fail 64 more times and give up.
+#[test]
+fn tier_two_compiles_again_for_the_kinds_that_failed_its_entry() {
+    let dir = scratch("recompile-nil");
+    let file = dir.join("last-nil.lsa");
+    let program = LAST.replacen("    ldi one, 1\n    mov y, x\n", "    ldi one, 1\n", 1).replacen(
+        "ldi step, 100",
+        "ldi step, 250",
+        1,
+    );
+    assert_ne!(program, LAST);
+    std::fs::write(&file, program).unwrap();
+    let o = lockstep(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let jit = &doc["stats"]["jit"];
+    assert_eq!(doc["end"]["value"], "31250.0", "{doc}");
+    assert_eq!(jit["region_recompiles"], 2, "{jit}");
+    assert_eq!(jit["region_deopts"]["entry"], 128, "{jit}");
+}
+
 const LAST: &str = "func last(x, n) {
     local y, i, one, t
     ldi i, 0
     ldi one, 1
+    mov y, x
 loop:
     lt t, i, n
     jmpifnot t, done

@@ -564,10 +564,16 @@ pub(crate) fn self_classes(prog: &Program) -> Vec<Option<u32>> {
 /// of the ops, spread by a SplitMix64 hash).
 #[allow(dead_code)] // (not read where there is no code generator)
 pub(crate) fn stress_exit(seed: u64, func: u32, pc: usize) -> bool {
+    stress_draw(seed, func, pc) & 3 == 0
+}
+
+/// A pseudo-random number for op `pc` of function `func` under the stress seed `seed`
+/// (splitmix64's finaliser).
+pub(crate) fn stress_draw(seed: u64, func: u32, pc: usize) -> u64 {
     let mut z = seed ^ (u64::from(func) << 32 | pc as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    (z ^ (z >> 31)) & 3 == 0
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -5,9 +5,12 @@
 //! last backward jump to it. It is compiled when all its ops are ones this tier translates
 //! (moves, constants, `add`/`sub`/`mul` on ints and floats, float `div`, ordering and equality
 //! comparisons of two ints or two floats, the jumps) and is entered only at `H`, from tier-1
-//! code: a tier-1 backward jump to `H`, after its own accounting, calls the region (an ordinary
-//! System V call, `extern "sysv64" fn(*mut JitCtx) -> u64`) and continues at the op whose pc it
-//! returns, through that op's entry check (`x64.rs`, `Emitter::edge`).
+//! code: tier-1 code arriving at `H` (falling into it, jumping to it, or jumping back to it
+//! after the backward jump's accounting) calls the region (an ordinary System V call,
+//! `extern "sysv64" fn(*mut JitCtx) -> u64`) and continues at the op whose pc it returns,
+//! through that op's entry check (`x64.rs`, `Emitter::start`). A loop is compiled once it is
+//! hot ([`HOT_ARRIVALS`]); a hot loop inside another translatable loop first lets the outer one
+//! be compiled, so that a nest is entered once rather than once per outer lap.
 //!
 //! **Representations.** Each guest register of a region gets one representation for the whole
 //! region ([`Rep`]): a double (every value it takes there is a float), a tagged SmallInt word,
@@ -146,6 +149,19 @@ pub(super) struct Cell {
     /// to fail ([`Tr::force`]); empty otherwise.
     forced: Box<[u8]>,
     mem: Option<CodeMemory>,
+    /// Arrivals at the header still to come before the loop is compiled ([`first_entry`]).
+    heat: u32,
+    /// Arrivals for which a hot loop still leaves its compilation to `outer`, the nearest
+    /// loop of the function around it that tier 2 translates (its cell's address, 0 if none;
+    /// an address as tier 1's code holds the cells': the regions move with the `Jit` to the
+    /// thread that runs them): a region entered at the outer header runs the whole nest, with
+    /// one entry instead of one per outer lap.
+    patience: u32,
+    outer: usize,
+    /// The registers live at the header (computed at the first compilation), and the
+    /// arrivals a compilation again has waited for values of a kind not seen before.
+    live_h: Vec<bool>,
+    waited: u32,
 }
 
 impl Cell {
@@ -173,6 +189,11 @@ impl Cell {
             stress,
             forced,
             mem: None,
+            heat: 0,
+            patience: 0,
+            outer: 0,
+            live_h: Vec::new(),
+            waited: 0,
         }
     }
 }
@@ -202,9 +223,23 @@ impl Region {
     }
 }
 
-/// The loops of `func` whose ops tier 2 translates, by header pc, each to be compiled when tier
-/// 1 first jumps back to its header ([`first_entry`]): then the registers' values are there to
-/// say what the loop computes on (the feedback the static kinds lack for arguments and fields).
+/// Arrivals of tier-1 code at a loop's header after which the loop is compiled
+/// (`--jit=opt`): enough that a loop of a function called a few times (nbody's `energy`) stays
+/// in tier 1, and few beside the laps of any loop worth compiling.
+pub(super) const HOT_ARRIVALS: u32 = 64;
+
+/// Arrivals for which a hot inner loop waits for the loop around it to be compiled instead
+/// (`Cell::patience`): after them it is compiled alone (the outer loop may not come back to
+/// its header for a long time).
+const PATIENCE: u32 = 16 * HOT_ARRIVALS;
+
+/// The loops of `func` whose ops tier 2 translates, by header pc, each to be compiled once tier
+/// 1 has arrived at its header [`HOT_ARRIVALS`] times ([`first_entry`]): then the registers'
+/// values are there to say what the loop computes on (the feedback the static kinds lack for
+/// arguments and fields). A loop inside another one of them first leaves its compilation to
+/// the outer loop ([`Cell::patience`]). Under the stress mode both counts are small and drawn
+/// from the seed per loop (0 compiles at the first arrival), so that the suites' short loops
+/// get compiled, inner loops alone as well as inside outer ones.
 /// With `count` (`--stats`' flavour), the regions' code counts the instructions it completes.
 pub(super) fn regions(
     prog: &Program,
@@ -214,14 +249,30 @@ pub(super) fn regions(
     plain: bool,
 ) -> Vec<(usize, Region)> {
     let code = unfused(&prog.funcs[func as usize].code);
-    let mut out = Vec::new();
+    let mut out: Vec<(usize, Region)> = Vec::new();
     for (h, end) in loops(&code) {
         if !translatable(&code[h..=end], plain) {
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
-        let cell = Box::new(Cell::new(entry, func, h, end, stress, count, plain));
+        let mut cell = Box::new(Cell::new(entry, func, h, end, stress, count, plain));
+        (cell.heat, cell.patience) = match stress {
+            Some(seed) => {
+                let draw = |salt: u64| (super::stress_draw(seed ^ salt, func, h) % 3) as u32;
+                (draw(0x4845_4154), draw(0x5041_5449))
+            }
+            None => (HOT_ARRIVALS, PATIENCE),
+        };
         out.push((h, Region { cell }));
+    }
+    // `loops` sorts by header: a loop's outer loops come before it, the nearest last.
+    for i in 0..out.len() {
+        let (h, end) = (out[i].1.cell.h, out[i].1.cell.end);
+        let outer = out[..i].iter_mut().rev().find(|(_, r)| r.cell.h < h && end <= r.cell.end);
+        // The cells are boxed and live as long as the vector (`Jit::regions`): the pointer stays
+        // valid for as long as the inner cell is used.
+        let outer = outer.map_or(0, |(_, r)| &mut *r.cell as *mut Cell as usize);
+        out[i].1.cell.outer = outer;
     }
     out
 }
@@ -237,6 +288,28 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     let (cx, cell) = unsafe { (&*ctx, &mut *cell) };
     // SAFETY: as above.
     let prog = unsafe { &*cx.prog };
+    if cell.compiles == 0 {
+        if cell.heat > 0 {
+            cell.heat -= 1;
+            return cell.h as u64;
+        }
+        // SAFETY: `outer` is null or a cell of the same function's regions, which live as long
+        // as this one ([`regions`]), on the same thread; tier 1 is not running its code (the
+        // outer region runs no other code, and it is not running: this was called from tier 1).
+        if let Some(outer) = unsafe { (cell.outer as *mut Cell).as_mut() } {
+            // The outer region runs this loop when it is compiled (tier 1 comes here after it
+            // left inside this loop, at the end of a budget say); while it is still to be
+            // compiled, it is at its next arrival, unless this loop has waited long enough.
+            let pending = outer.entry == first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
+            if outer.entry != 0 && !(pending && cell.patience == 0) {
+                if pending {
+                    cell.patience -= 1;
+                    outer.heat = 0;
+                }
+                return cell.h as u64;
+            }
+        }
+    }
     let code = unfused(&prog.funcs[cell.func as usize].code);
     // Compiled before: again only when most of the failed guesses since were at the entry
     // (a register of another kind), the one guess a new compilation does not make again.
@@ -249,20 +322,39 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
         }
     }
     let started = std::time::Instant::now();
-    let live = liveness(prog, &code);
-    let live_h = &live[cell.h];
+    if cell.live_h.is_empty() {
+        cell.live_h = liveness(prog, &code).swap_remove(cell.h);
+    }
+    let live_h = std::mem::take(&mut cell.live_h);
     let value = |r: usize| {
         // SAFETY: `r` is a register of the function (liveness has one entry per register the
         // code names, [verify.reg-range]), inside the window.
         unsafe { *cx.regs.add(r) }
     };
-    let now = observed(live_h, value);
-    cell.seen = if cell.seen.is_empty() { now } else { seen_join(&cell.seen, &now, live_h) };
-    let compiled = compile(prog, &code, cell, live_h, &cell.seen).and_then(|Translated { bytes, clif }| {
+    let now = observed(&live_h, value);
+    if cell.seen.is_empty() {
+        cell.seen = now;
+    } else {
+        // The kind that failed the entry is seen again only at some arrivals (a register still
+        // nil when tier 1 comes from before the loop, a number on the laps after): compiled for
+        // the kinds seen before, the region would fail as often again. Wait for an arrival
+        // that shows something new, for a while.
+        let joined = seen_join(&cell.seen, &now, &live_h);
+        if joined == cell.seen && cell.waited < HOT_ARRIVALS {
+            cell.waited += 1;
+            cell.live_h = live_h;
+            cell.compile_time += started.elapsed();
+            return cell.h as u64;
+        }
+        cell.seen = joined;
+    }
+    cell.waited = 0;
+    let compiled = compile(prog, &code, cell, &live_h, &cell.seen).and_then(|Translated { bytes, clif }| {
         let mem = CodeMemory::new(&bytes).ok()?;
         perf_map(prog, cell, &mem, &bytes, clif.as_deref());
         Some((mem, bytes.len() as u64))
     });
+    cell.live_h = live_h;
     cell.compile_time += started.elapsed();
     let Some((mem, len)) = compiled else {
         (cell.entry, cell.retry) = (0, 0);
@@ -362,7 +454,10 @@ fn seen_join(before: &[Option<Rep>], now: &[Option<Rep>], live_h: &[bool]) -> Ve
 }
 
 /// The representation each register live at the header arrives in: the kind of the value it
-/// holds (`value(r)`) when the region is compiled.
+/// holds (`value(r)`) when the region is compiled, a word when it is neither a SmallInt nor a
+/// SmallFloat. (A register that is still nil when tier 1 first arrives from before the loop,
+/// and a number on the laps after, is a word: a guess of a number would fail at every entry
+/// from before the loop, and compiling again would see the nil again.)
 fn observed(live_h: &[bool], value: impl Fn(usize) -> u64) -> Vec<Option<Rep>> {
     (0..live_h.len())
         .map(|r| {
@@ -374,7 +469,7 @@ fn observed(live_h: &[bool], value: impl Fn(usize) -> u64) -> Vec<Option<Rep>> {
             } else if is_small_float(w) {
                 Some(Rep::F)
             } else {
-                None
+                Some(Rep::W)
             }
         })
         .collect()

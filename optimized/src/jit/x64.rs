@@ -187,7 +187,7 @@ fn assemble(
     let code = &prog.funcs[func as usize].code;
     let kinds = super::kinds::analyse(prog, func, guesses, self_classes[func as usize]);
     let mut e = Emitter::new(prog, func, code.len(), flavour, kinds, self_classes);
-    e.regions = regions;
+    e.regions = regions.into_iter().map(|(h, cell)| (h, (cell, e.a.new_dynamic_label()))).collect();
     e.poison = stress.is_some();
     e.prologue();
     for (pc, op) in code.iter().enumerate() {
@@ -269,8 +269,9 @@ struct Emitter<'p> {
     send_targets: HashMap<(u32, u16), Option<SendTargets>>,
     /// Per function: its self class (`jit::self_classes`).
     self_classes: &'p [Option<u32>],
-    /// The function's tier-2 loops: header pc to its cell (`tier2::Region`).
-    regions: HashMap<usize, usize>,
+    /// The function's tier-2 loops: header pc to its cell (`tier2::Region`) and the label where
+    /// compiled code's own paths arrive at the header ([`Emitter::start`]).
+    regions: HashMap<usize, (usize, DynamicLabel)>,
     /// The stress modes: every way into compiled code from outside fills the float homes with
     /// [`POISON`] first ([`Emitter::poison_homes`]).
     poison: bool,
@@ -389,7 +390,16 @@ impl<'p> Emitter<'p> {
         );
     }
 
+    /// The start of op `pc`'s code. At a tier-2 loop's header, compiled code's own ways in
+    /// (falling through from the op before, a jump to it, the loop's back edge) arrive first at
+    /// the region's entry ([`Emitter::enter_region`]); the ways in from outside (the resume
+    /// table, the entry checks, a region leaving there) go straight to the op, so that a region
+    /// that leaves at its own header does not enter itself again.
     fn start(&mut self, pc: usize) {
+        if let Some(&(cell, arrive)) = self.regions.get(&pc) {
+            dynasm!(self.a ; .arch x64 ; =>arrive);
+            self.enter_region(pc, cell);
+        }
         let l = self.labels[pc];
         self.ops.push(self.a.offset().0 as u32);
         dynasm!(self.a ; .arch x64 ; =>l);
@@ -610,7 +620,7 @@ impl<'p> Emitter<'p> {
     /// Continue at op `pc` (the code of the next op is not always next in memory: a fused op
     /// continues after the op it absorbed).
     fn goto(&mut self, pc: usize) {
-        let l = self.labels[pc];
+        let l = self.regions.get(&pc).map_or(self.labels[pc], |&(_, arrive)| arrive);
         dynasm!(self.a ; .arch x64 ; jmp =>l);
     }
 
@@ -1605,14 +1615,11 @@ impl<'p> Emitter<'p> {
             dynasm!(self.a ; .arch x64 ; mov QWORD [r12 + ctx::SEG_START], to as i32);
         }
         self.count(1);
-        if let (true, true, Some(&cell)) = (back, taken, self.regions.get(&to)) {
-            self.enter_region(to, cell);
-        }
         self.goto(to);
     }
 
-    /// A taken backward jump to `h`, a tier-2 loop's header, after its accounting: calls the
-    /// loop's code while its cell has an address (an ordinary System V call: the stack is
+    /// Compiled code arriving at `h`, a tier-2 loop's header (after a backward jump's
+    /// accounting, [`Emitter::edge`]): calls the loop's code while its cell has an address (an ordinary System V call: the stack is
     /// 16-byte aligned between templates, and the pinned registers are callee-saved), with the
     /// counters in sync before and the budget register reloaded after, then continues at the
     /// op whose pc it returns, through that op's entry check (its resume table entry). The
