@@ -2,7 +2,7 @@
 //! the baseline JIT forced, in each flavour (`--stm=off`, a thread alone, with barriers), as
 //! `JitMode::Always` and as `JitMode::Stress(seed)` with the seed from the input (compiled code
 //! leaves before a pseudo-random quarter of the ops and resumes after them), and with tier 2 as
-//! `JitMode::Opt` and `JitMode::OptStress(seed)` (its loops also leave before a quarter of their
+//! `JitMode::OptAlways` and `JitMode::OptStress(seed)` (its loops also leave before a quarter of their
 //! ops, and each guard fails once). Every outcome must
 //! be the reference's, judged as `differential` judges: same behaviour (stdout, end, a trap's
 //! location, message and detail) and the same schedule. The collection threshold also comes
@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
         .unwrap_or_else(|e| panic!("reference: {e}\n{}", lockstep_spec::disasm::disassemble(&g.module)));
     // (stm, stm_solo): serial, parallel alone, parallel with barriers.
     for (stm, stm_solo) in [(false, true), (true, true), (true, false)] {
-        for jit in [JitMode::Always, JitMode::Stress(seed), JitMode::Opt, JitMode::OptStress(seed)] {
+        for jit in [JitMode::Always, JitMode::Stress(seed), JitMode::OptAlways, JitMode::OptStress(seed)] {
             let config = Config { fuel: g.fuel, stm, stm_solo, jit, gc_threshold_bytes, ..Config::default() };
             let run = std::panic::catch_unwind(AssertUnwindSafe(|| lockstep_optimized::run(&module, &config)));
             let optimized = match run {

@@ -79,7 +79,8 @@ pub enum Engine {
     /// `--stm=off --jit=stress:1`: compiled code that leaves for the interpreter before a
     /// pseudo-random quarter of the ops and resumes after them.
     OptimizedSerialJitStress,
-    /// `--stm=off --jit=opt`: loops in tier 2 (Cranelift, unboxed values), entered from tier 1.
+    /// `--stm=off --jit=opt-always`: loops in tier 2 (Cranelift, unboxed values), entered from
+    /// tier 1, each compiled at its first lap (under `--jit=opt` a loop must get hot first).
     OptimizedSerialOpt,
     /// `--stm=barriers --jit=opt-stress:1`: tier 2 leaves before a pseudo-random quarter of its
     /// ops and tier 1 before another, so that every exit's write-back runs; with the barriers
@@ -101,7 +102,7 @@ fn optimized_setup(e: Engine) -> Option<(bool, bool, lockstep_optimized::JitMode
         Engine::OptimizedSerialJit => (false, true, Always),
         Engine::OptimizedBarriersJit => (true, false, Always),
         Engine::OptimizedSerialJitStress => (false, true, Stress(1)),
-        Engine::OptimizedSerialOpt => (false, true, Opt),
+        Engine::OptimizedSerialOpt => (false, true, OptAlways),
         Engine::OptimizedOptStress => (true, false, OptStress(1)),
     })
 }

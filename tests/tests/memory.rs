@@ -105,7 +105,7 @@ fn compiled_loops_write_back_registers_written_on_some_laps() {
     let interpreted = gc(lockstep_optimized::JitMode::Off);
     assert!(interpreted.0 >= 2, "the program collects after the loop: {interpreted:?}");
     assert!(interpreted.1 < 1 << 20, "the array is garbage after the loop: {interpreted:?}");
-    for jit in [lockstep_optimized::JitMode::Opt, lockstep_optimized::JitMode::OptStress(3)] {
+    for jit in [lockstep_optimized::JitMode::OptAlways, lockstep_optimized::JitMode::OptStress(3)] {
         assert_eq!(gc(jit), interpreted, "{jit:?}: (collections, live after the last)");
     }
 }

@@ -51,9 +51,13 @@ pub enum JitMode {
     /// (chosen by the seed, the function and the op) and is re-entered after the interpreter ran
     /// them: every resume path gets exercised. For the test suites.
     Stress(u64),
-    /// `Always`, and tier 2 too: each loop that tier 2 translates is compiled by Cranelift with
-    /// the function (`tier2.rs`) and entered from tier 1 at its header.
+    /// `Always`, and tier 2 too: each loop that tier 2 translates is compiled by Cranelift once
+    /// it is hot (`tier2.rs`) and entered from tier 1 at its header.
     Opt,
+    /// `Opt` with every loop compiled at its first lap (the second arrival at its header),
+    /// inner loops of a nest alone as well as inside their outer loop: the suites' tier-2
+    /// engine with `--stm=off`, whose short loops would not get hot.
+    OptAlways,
     /// `Opt` with `Stress`'s exits in tier 1, and tier 2 leaving before a pseudo-random quarter
     /// of its ops (other ones than tier 1's), so that every exit writes its state back, and
     /// failing each of its guards the first time it is reached.
@@ -68,11 +72,12 @@ impl JitMode {
             "on" => Ok(JitMode::On),
             "always" => Ok(JitMode::Always),
             "opt" => Ok(JitMode::Opt),
+            "opt-always" => Ok(JitMode::OptAlways),
             _ => match (s.strip_prefix("stress:"), s.strip_prefix("opt-stress:")) {
                 (Some(seed), _) if seed.parse::<u64>().is_ok() => Ok(JitMode::Stress(seed.parse().unwrap_or(0))),
                 (_, Some(seed)) if seed.parse::<u64>().is_ok() => Ok(JitMode::OptStress(seed.parse().unwrap_or(0))),
                 _ => Err(format!(
-                    "`{s}` is not a JIT mode: expected off, on, always, stress:SEED, opt or opt-stress:SEED"
+                    "`{s}` is not a JIT mode: expected off, on, always, stress:SEED, opt, opt-always or opt-stress:SEED"
                 )),
             },
         }
@@ -459,10 +464,11 @@ impl Jit {
         let guesses: Vec<Guess> = guesses.iter().map(|g| g.0).collect();
         #[cfg(all(target_arch = "x86_64", not(loom)))]
         let cells: HashMap<usize, usize> = {
-            let tier2 = matches!(self.mode, JitMode::Opt | JitMode::OptStress(_));
+            let tier2 = matches!(self.mode, JitMode::Opt | JitMode::OptAlways | JitMode::OptStress(_));
+            let eager = self.mode == JitMode::OptAlways;
             let set = self.regions[func as usize][flavour.index()].get_or_insert_with(|| {
                 if tier2 {
-                    tier2::regions(prog, func, stress, flavour.stats, flavour.plain_memory)
+                    tier2::regions(prog, func, stress, eager, flavour.stats, flavour.plain_memory)
                 } else {
                     Vec::new()
                 }
@@ -614,6 +620,7 @@ mod tests {
         assert_eq!(JitMode::parse("always"), Ok(JitMode::Always));
         assert_eq!(JitMode::parse("stress:42"), Ok(JitMode::Stress(42)));
         assert_eq!(JitMode::parse("opt"), Ok(JitMode::Opt));
+        assert_eq!(JitMode::parse("opt-always"), Ok(JitMode::OptAlways));
         assert_eq!(JitMode::parse("opt-stress:7"), Ok(JitMode::OptStress(7)));
         assert!(JitMode::parse("opt-stress:").is_err());
         assert!(JitMode::parse("stress:x").unwrap_err().contains("stress:x"));

@@ -239,12 +239,15 @@ const PATIENCE: u32 = 16 * HOT_ARRIVALS;
 /// arguments and fields). A loop inside another one of them first leaves its compilation to
 /// the outer loop ([`Cell::patience`]). Under the stress mode both counts are small and drawn
 /// from the seed per loop (0 compiles at the first arrival), so that the suites' short loops
-/// get compiled, inner loops alone as well as inside outer ones.
+/// get compiled, inner loops alone as well as inside outer ones; `eager` (`--jit=opt-always`)
+/// compiles every loop at its second arrival (the first lap's backward jump, with a lap's
+/// values in the registers) and makes no inner loop wait.
 /// With `count` (`--stats`' flavour), the regions' code counts the instructions it completes.
 pub(super) fn regions(
     prog: &Program,
     func: u32,
     stress: Option<u64>,
+    eager: bool,
     count: bool,
     plain: bool,
 ) -> Vec<(usize, Region)> {
@@ -261,6 +264,7 @@ pub(super) fn regions(
                 let draw = |salt: u64| (super::stress_draw(seed ^ salt, func, h) % 3) as u32;
                 (draw(0x4845_4154), draw(0x5041_5449))
             }
+            None if eager => (1, 0),
             None => (HOT_ARRIVALS, PATIENCE),
         };
         out.push((h, Region { cell }));
@@ -2027,6 +2031,6 @@ mod tests {
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
         let cell = Cell::new(0, 0, h, end, None, true, true);
         compile(&p, &code, &cell, &live[h], &observed(&live[h], |r| values[r])).expect("compiles");
-        assert_eq!(regions(&p, 0, None, false, true).len(), 1);
+        assert_eq!(regions(&p, 0, None, false, false, true).len(), 1);
     }
 }
