@@ -12,6 +12,18 @@ fn lockstep(args: &[&str]) -> Output {
         .expect("the lockstep binary runs")
 }
 
+/// `lockstep` with tier 2 compiling on the running thread (`LOCKSTEP_TIER2_BACKGROUND=0`), for
+/// tests that count what happens at each arrival at a loop (with the compiler thread, how many
+/// arrivals tier 1 runs before the code is ready depends on the machine's load).
+fn lockstep_tier2_here(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(args)
+        .env("LOCKSTEP_TIER2_BACKGROUND", "0")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the lockstep binary runs")
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -216,7 +228,7 @@ fn both_engines_run_programs_and_the_optimized_one_reports_statistics() {
 #[test]
 fn tier_two_reports_its_loops_and_counts_instructions_as_the_interpreter() {
     let figures = |jit: &str| {
-        let o = lockstep(&["run", "--stats", "--outcome", "json", jit, "bench/mandelbrot.lsa", "40", "30"]);
+        let o = lockstep_tier2_here(&["run", "--stats", "--outcome", "json", jit, "bench/mandelbrot.lsa", "40", "30"]);
         assert_eq!(o.status.code(), Some(0), "{jit}: {}", stderr(&o));
         let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
         doc["stats"].clone()
@@ -243,7 +255,7 @@ fn tier_two_compiles_a_loop_again_without_the_entry_guess_that_failed() {
     let dir = scratch("recompile");
     let file = dir.join("last.lsa");
     std::fs::write(&file, LAST).unwrap();
-    let o = lockstep(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
+    let o = lockstep_tier2_here(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     let jit = &doc["stats"]["jit"];
@@ -273,13 +285,29 @@ fn tier_two_compiles_again_for_the_kinds_that_failed_its_entry() {
     );
     assert_ne!(program, LAST);
     std::fs::write(&file, program).unwrap();
-    let o = lockstep(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
+    let o = lockstep_tier2_here(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     let jit = &doc["stats"]["jit"];
     assert_eq!(doc["end"]["value"], "31250.0", "{doc}");
     assert_eq!(jit["region_recompiles"], 2, "{jit}");
     assert_eq!(jit["region_deopts"]["entry"], 128, "{jit}");
+}
+
+/// Under `--jit=opt` tier 2 compiles on its compiler thread while tier 1 runs the loop, and the
+/// first arrival at the header after it has finished installs the code: loop_sum's loop, 30
+/// million laps (a tenth of a second in tier 1 alone, its compilation about a millisecond),
+/// is compiled once and entered, and the sum is right. With the installation left out, no
+/// region is ever compiled.
+#[test]
+fn tier_two_compiles_on_its_own_thread_while_tier_one_runs_the_loop() {
+    let o = lockstep(&["run", "--stats", "--outcome", "json", "--jit=opt", "bench/loop_sum.lsa", "30000000"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let jit = &doc["stats"]["jit"];
+    assert_eq!(doc["stdout"], "449999985000000\n", "{doc}");
+    assert_eq!(jit["regions_compiled"], 1, "{jit}");
+    assert!(jit["region_entries"].as_u64().unwrap() >= 1, "{jit}");
 }
 
 const LAST: &str = "func last(x, n) {

@@ -44,7 +44,7 @@ impl Context {
         config: &crate::Config,
         mut heap: Heap,
     ) -> Result<(Arc<Program>, Context, Thread), OutOfMemory> {
-        let prog = predecode(module, &mut heap)?;
+        let prog = Arc::new(predecode(module, &mut heap)?);
         let mut type_names = [0; 9];
         for (slot, name) in type_names.iter_mut().zip(ops::TYPE_NAMES) {
             *slot = heap.new_string(name.as_bytes())?;
@@ -63,12 +63,12 @@ impl Context {
         }
         let main = Thread::new(&prog, prog.entry, &main_args, config.fuel);
         let cx = Context::worker(&prog, heap, type_names, config.fuel, config.jit);
-        Ok((Arc::new(prog), Context { stream_stdout: config.stream_stdout, ..cx }, main))
+        Ok((prog, Context { stream_stdout: config.stream_stdout, ..cx }, main))
     }
 
     /// The context of one more OS thread of a parallel run of `prog`: its own heap and inline
     /// caches.
-    pub fn worker(prog: &Program, heap: Heap, type_names: [Value; 9], fuel: u64, jit: JitMode) -> Context {
+    pub fn worker(prog: &Arc<Program>, heap: Heap, type_names: [Value; 9], fuel: u64, jit: JitMode) -> Context {
         Context {
             ic: InlineCaches::new(prog.sites.len()),
             heap,

@@ -311,6 +311,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
     /// reloaded from the top frame.
     #[inline(never)]
     fn run_compiled(&mut self) {
+        self.cx.jit.settle();
         let atomic = self.th.atomic != 0;
         let back_jumps = self.mode.jit_back_jumps(&self.cx.heap);
         let boundaries = if atomic { u64::MAX } else { self.mode.jit_boundaries(self.left) };

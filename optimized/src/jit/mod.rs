@@ -347,6 +347,12 @@ pub(crate) struct Jit {
     /// pc it returns through that op's entry check).
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     regions: Vec<[Option<Regions>; 4]>,
+    /// The program, for tier 2's compilations on another thread (`tier2::Job`), and how many
+    /// of them are under way ([`Jit::settle`]).
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    prog: std::sync::Arc<Program>,
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    tier2_jobs: usize,
     pub stats: JitStats,
 }
 
@@ -362,7 +368,28 @@ impl Jit {
         s
     }
 
-    pub fn new(mode: JitMode, prog: &Program) -> Jit {
+    /// Publishes the tier-2 code the compiler thread has finished since the last call (`--jit=opt`
+    /// compiles there while tier 1 runs the loop): called by the interpreter before it enters
+    /// compiled code, when none runs. One branch when no compilation is under way.
+    #[inline(always)]
+    pub fn settle(&mut self) {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        if self.tier2_jobs != 0 {
+            self.settle_slow();
+        }
+    }
+
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    #[inline(never)]
+    fn settle_slow(&mut self) {
+        for (_, r) in self.regions.iter_mut().flatten().flatten().flatten() {
+            if r.settle(&self.prog) {
+                self.tier2_jobs -= 1;
+            }
+        }
+    }
+
+    pub fn new(mode: JitMode, prog: &std::sync::Arc<Program>) -> Jit {
         let mode = if AVAILABLE { mode } else { JitMode::Off };
         let slots = if mode == JitMode::Off {
             Vec::new()
@@ -381,6 +408,10 @@ impl Jit {
             guesses: vec![Vec::new(); n],
             #[cfg(all(target_arch = "x86_64", not(loom)))]
             regions: (0..n).map(|_| Default::default()).collect(),
+            #[cfg(all(target_arch = "x86_64", not(loom)))]
+            prog: prog.clone(),
+            #[cfg(all(target_arch = "x86_64", not(loom)))]
+            tier2_jobs: 0,
             stats: JitStats::default(),
         }
     }
@@ -465,10 +496,12 @@ impl Jit {
         #[cfg(all(target_arch = "x86_64", not(loom)))]
         let cells: HashMap<usize, usize> = {
             let tier2 = matches!(self.mode, JitMode::Opt | JitMode::OptAlways | JitMode::OptStress(_));
-            let eager = self.mode == JitMode::OptAlways;
+            let (eager, background) =
+                (self.mode == JitMode::OptAlways, self.mode == JitMode::Opt && tier2::background());
             let set = self.regions[func as usize][flavour.index()].get_or_insert_with(|| {
                 if tier2 {
-                    tier2::regions(prog, func, stress, eager, flavour.stats, flavour.plain_memory)
+                    let how = tier2::Policy { stress, eager, background };
+                    tier2::regions(&self.prog, func, how, flavour.stats, flavour.plain_memory)
                 } else {
                     Vec::new()
                 }

@@ -53,7 +53,9 @@ use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Exits for failed guesses after which a region stops being entered.
 pub(super) const GIVE_UP: usize = 64;
@@ -134,7 +136,7 @@ pub(super) struct Cell {
     deopts: [u64; 4],
     /// How long compiling the region took, and the bytes of code made, every compilation
     /// counted (`--stats`' compile time and code bytes).
-    compile_time: std::time::Duration,
+    compile_time: Duration,
     code_bytes: u64,
     /// Whether the code counts the instructions it completes in the context (`--stats`).
     count: bool,
@@ -162,9 +164,31 @@ pub(super) struct Cell {
     /// arrivals a compilation again has waited for values of a kind not seen before.
     live_h: Vec<bool>,
     waited: u32,
+    /// The program when the region is compiled on the compiler thread ([`Policy::background`]),
+    /// and the compilation under way there.
+    prog: Option<Arc<Program>>,
+    job: Option<Arc<Done>>,
 }
 
 impl Cell {
+    /// What a compilation reads of the cell, copied for the compiler thread.
+    fn target(&self) -> Target {
+        Target {
+            addr: self as *const Cell as usize,
+            func: self.func,
+            h: self.h,
+            end: self.end,
+            stress: self.stress,
+            count: self.count,
+            plain: self.plain,
+            forced: if self.forced.is_empty() {
+                None
+            } else {
+                Some((self.forced.as_ptr() as usize, self.forced.len()))
+            },
+        }
+    }
+
     fn new(entry: usize, func: u32, h: usize, end: usize, stress: Option<u64>, count: bool, plain: bool) -> Cell {
         // At most [`GUARDS_PER_OP`] guards an op, and the entry's.
         let forced = vec![0; if stress.is_some() { GUARDS_PER_OP * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
@@ -194,6 +218,8 @@ impl Cell {
             outer: 0,
             live_h: Vec::new(),
             waited: 0,
+            prog: None,
+            job: None,
         }
     }
 }
@@ -206,6 +232,24 @@ pub(super) struct Region {
 impl Region {
     pub fn cell(&self) -> *const usize {
         &self.cell.entry
+    }
+
+    /// When the compiler thread has finished the region's compilation: publishes the code (or
+    /// leaves the loop to tier 1 when it did not translate) and returns true. Called by the
+    /// thread that owns the region while no compiled code runs (the interpreter, before it
+    /// enters compiled code: `Jit::settle`).
+    pub fn settle(&mut self, prog: &Program) -> bool {
+        let c = &mut *self.cell;
+        let Some(done) = &c.job else { return false };
+        if !done.ready.load(Ordering::Acquire) {
+            return false;
+        }
+        let out = done.out.lock().unwrap_or_else(|e| e.into_inner()).take();
+        c.job = None;
+        let Some((compiled, took)) = out else { return true };
+        c.compile_time += took;
+        publish(prog, c, compiled);
+        true
     }
 
     /// Adds the region's figures to `s` (`--stats`): whether it was compiled and how long that
@@ -221,6 +265,81 @@ impl Region {
             *x += y;
         }
     }
+}
+
+/// How a function's loops get hot and where they are compiled ([`regions`]).
+pub(super) struct Policy {
+    /// The stress mode's seed: hotness drawn from it per loop.
+    pub stress: Option<u64>,
+    /// Every loop compiled at its first lap (`--jit=opt-always`).
+    pub eager: bool,
+    /// Compiled on the compiler thread ([`submit`]) while tier 1 goes on running the loop
+    /// (`--jit=opt`, unless `LOCKSTEP_TIER2_BACKGROUND=0`); otherwise on the running thread,
+    /// at the arrival that made it hot, as the suites' modes do, whose runs must not depend
+    /// on how fast another thread is.
+    pub background: bool,
+}
+
+/// What a compilation reads of a cell, copied so that it can run on the compiler thread: the
+/// cell's address and its `forced` bytes' are constants in the code, not read while compiling.
+#[derive(Clone, Copy)]
+struct Target {
+    addr: usize,
+    func: u32,
+    h: usize,
+    end: usize,
+    stress: Option<u64>,
+    count: bool,
+    plain: bool,
+    forced: Option<(usize, usize)>,
+}
+
+/// A compilation's result (`None`: the region does not translate) and how long it took, once
+/// the compiler thread has finished it; `ready` says so without taking the lock (tier 1 asks
+/// at every arrival at the header while the compilation runs, every lap of the loop).
+#[derive(Default)]
+struct Done {
+    ready: AtomicBool,
+    out: Mutex<Option<(Option<Translated>, Duration)>>,
+}
+
+/// A region to compile on the compiler thread: everything it reads, owned.
+struct Job {
+    prog: Arc<Program>,
+    code: Vec<Op>,
+    live_h: Vec<bool>,
+    seen: Vec<Option<Rep>>,
+    target: Target,
+    done: Arc<Done>,
+}
+
+/// Hands `job` to the compiler thread (one for the process, started with the first job), or
+/// gives it back when there is none (it could not be started).
+fn submit(job: Box<Job>) -> Result<(), Box<Job>> {
+    static QUEUE: OnceLock<Option<mpsc::Sender<Box<Job>>>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Box<Job>>();
+        let compiler = move || {
+            for job in rx {
+                let started = Instant::now();
+                let out = compile(&job.prog, &job.code, &job.target, &job.live_h, &job.seen);
+                *job.done.out.lock().unwrap_or_else(|e| e.into_inner()) = Some((out, started.elapsed()));
+                job.done.ready.store(true, Ordering::Release);
+            }
+        };
+        std::thread::Builder::new().name("lockstep-tier2".into()).spawn(compiler).ok()?;
+        Some(tx)
+    });
+    match queue {
+        Some(tx) => tx.send(job).map_err(|e| e.0),
+        None => Err(job),
+    }
+}
+
+/// Whether `--jit=opt` compiles on the compiler thread: yes unless `LOCKSTEP_TIER2_BACKGROUND`
+/// is `0` (for a test that counts what happens at each arrival).
+pub(super) fn background() -> bool {
+    std::env::var_os("LOCKSTEP_TIER2_BACKGROUND").is_none_or(|v| v != "0")
 }
 
 /// Arrivals of tier-1 code at a loop's header after which the loop is compiled
@@ -243,14 +362,8 @@ const PATIENCE: u32 = 16 * HOT_ARRIVALS;
 /// compiles every loop at its second arrival (the first lap's backward jump, with a lap's
 /// values in the registers) and makes no inner loop wait.
 /// With `count` (`--stats`' flavour), the regions' code counts the instructions it completes.
-pub(super) fn regions(
-    prog: &Program,
-    func: u32,
-    stress: Option<u64>,
-    eager: bool,
-    count: bool,
-    plain: bool,
-) -> Vec<(usize, Region)> {
+pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, plain: bool) -> Vec<(usize, Region)> {
+    let Policy { stress, eager, background } = how;
     let code = unfused(&prog.funcs[func as usize].code);
     let mut out: Vec<(usize, Region)> = Vec::new();
     for (h, end) in loops(&code) {
@@ -259,6 +372,7 @@ pub(super) fn regions(
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
         let mut cell = Box::new(Cell::new(entry, func, h, end, stress, count, plain));
+        cell.prog = background.then(|| prog.clone());
         (cell.heat, cell.patience) = match stress {
             Some(seed) => {
                 let draw = |salt: u64| (super::stress_draw(seed ^ salt, func, h) % 3) as u32;
@@ -281,9 +395,14 @@ pub(super) fn regions(
     out
 }
 
-/// Tier 1's first jump back to a region's header: compiles the region for the kinds of the
-/// values its live registers hold now, publishes it in the cell and runs it; or, when it does
-/// not compile, clears the cell's entry (tier 1 keeps the loop) and returns the header.
+/// The cell's entry until the region is compiled: tier 1 arriving at the header calls it.
+/// While the loop is not hot, or waits for its outer loop, it returns the header (tier 1 runs
+/// the loop). Once hot, it compiles the region for the kinds of the values its live registers
+/// hold now, publishes it in the cell and runs it; or, when it does not compile, clears the
+/// cell's entry (tier 1 keeps the loop) and returns the header. With [`Policy::background`]
+/// it hands the compilation to the compiler thread instead and clears the cell's entry: tier
+/// 1 runs the loop at full speed meanwhile, and the interpreter publishes the code when it
+/// next enters compiled code after the compiler thread has finished ([`Region::settle`]).
 extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     // SAFETY: tier 1 calls this with its own context and a cell of the running function's code
     // (`x64.rs`, `enter_region`), both live and used by no one else while it runs: compiled code
@@ -292,6 +411,10 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     let (cx, cell) = unsafe { (&*ctx, &mut *cell) };
     // SAFETY: as above.
     let prog = unsafe { &*cx.prog };
+    if cell.job.is_some() {
+        // (Not reached: the entry is 0 while the compiler thread works on the region.)
+        return cell.h as u64;
+    }
     if cell.compiles == 0 {
         if cell.heat > 0 {
             cell.heat -= 1;
@@ -302,8 +425,12 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
         // outer region runs no other code, and it is not running: this was called from tier 1).
         if let Some(outer) = unsafe { (cell.outer as *mut Cell).as_mut() } {
             // The outer region runs this loop when it is compiled (tier 1 comes here after it
-            // left inside this loop, at the end of a budget say); while it is still to be
-            // compiled, it is at its next arrival, unless this loop has waited long enough.
+            // left inside this loop, at the end of a budget say), or once the compiler thread
+            // has compiled it; while it is still to be compiled, it is at its next arrival,
+            // unless this loop has waited long enough.
+            if outer.job.is_some() {
+                return cell.h as u64;
+            }
             let pending = outer.entry == first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
             if outer.entry != 0 && !(pending && cell.patience == 0) {
                 if pending {
@@ -325,7 +452,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
             return cell.h as u64;
         }
     }
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     if cell.live_h.is_empty() {
         cell.live_h = liveness(prog, &code).swap_remove(cell.h);
     }
@@ -353,41 +480,93 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
         cell.seen = joined;
     }
     cell.waited = 0;
-    let compiled = compile(prog, &code, cell, &live_h, &cell.seen).and_then(|Translated { bytes, clif }| {
-        let mem = CodeMemory::new(&bytes).ok()?;
-        perf_map(prog, cell, &mem, &bytes, clif.as_deref());
-        Some((mem, bytes.len() as u64))
-    });
+    let target = cell.target();
+    let compiled = match cell.prog.clone() {
+        Some(prog) => {
+            let done = Arc::new(Done::default());
+            let job = Box::new(Job {
+                prog,
+                code,
+                live_h: live_h.clone(),
+                seen: cell.seen.clone(),
+                target,
+                done: done.clone(),
+            });
+            match submit(job) {
+                Ok(()) => {
+                    // Tier 1 runs the loop meanwhile, without calling here;
+                    // [`Region::settle`] publishes the code.
+                    cell.job = Some(done);
+                    cell.entry = 0;
+                    cell.live_h = live_h;
+                    cell.compile_time += started.elapsed();
+                    // SAFETY: `ctx.jit` is the `Jit` that owns the cell (tier 1's code runs on
+                    // its thread); only its count of jobs is touched, not the regions.
+                    unsafe { *std::ptr::addr_of_mut!((*cx.jit).tier2_jobs) += 1 };
+                    return cell.h as u64;
+                }
+                Err(job) => compile(&job.prog, &job.code, &target, &live_h, &cell.seen),
+            }
+        }
+        None => compile(prog, &code, &target, &live_h, &cell.seen),
+    };
     cell.live_h = live_h;
     cell.compile_time += started.elapsed();
-    let Some((mem, len)) = compiled else {
-        (cell.entry, cell.retry) = (0, 0);
+    install(ctx, prog, cell, compiled)
+}
+
+/// Puts the code compiled for `cell` in executable memory, makes it the cell's entry and runs
+/// it; or, when there is none, clears the cell's entry (tier 1 keeps the loop) and returns the
+/// header.
+fn install(ctx: *mut JitCtx, prog: &Program, cell: &mut Cell, compiled: Option<Translated>) -> u64 {
+    if !publish(prog, cell, compiled) {
         return cell.h as u64;
-    };
-    cell.compiles += 1;
-    cell.code_bytes += len;
-    (cell.failures, cell.deopts_then) = (0, cell.deopts);
-    cell.entry = mem.ptr() as usize;
-    // The code this replaces is not running: regions call nothing, and tier 1 calls this only
-    // from its own code, on the thread that owns the cell.
-    cell.mem = Some(mem);
+    }
     // SAFETY: the code just compiled for this signature, in read-execute memory the cell owns.
     let f: extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 = unsafe { std::mem::transmute(cell.entry) };
     f(ctx, cell)
 }
 
+/// Puts the code compiled for `cell` in executable memory and makes it the cell's entry; or,
+/// when there is none, clears the entry (tier 1 keeps the loop). Returns whether there is code.
+/// The code it replaces is not running: regions call nothing, and this runs on the thread that
+/// owns the cell, called from tier 1 ([`first_entry`]) or the interpreter ([`Region::settle`]).
+fn publish(prog: &Program, cell: &mut Cell, compiled: Option<Translated>) -> bool {
+    let compiled = compiled.and_then(|Translated { bytes, clif }| {
+        let mem = CodeMemory::new(&bytes).ok()?;
+        perf_map(prog, cell, &mem, &bytes, clif.as_deref());
+        Some((mem, bytes.len() as u64))
+    });
+    let Some((mem, len)) = compiled else {
+        (cell.entry, cell.retry) = (0, 0);
+        return false;
+    };
+    cell.compiles += 1;
+    cell.code_bytes += len;
+    (cell.failures, cell.deopts_then) = (0, cell.deopts);
+    cell.entry = mem.ptr() as usize;
+    cell.mem = Some(mem);
+    true
+}
+
 /// The region of `cell` compiled for the values its registers live at the header hold now
 /// (`value(r)`; `live_h`, the registers live there): its webs ([`webs`]), their
 /// representations, and the machine code; `None` when it does not translate.
-fn compile(prog: &Program, code: &[Op], cell: &Cell, live_h: &[bool], seed_regs: &[Option<Rep>]) -> Option<Translated> {
-    let (h, end) = (cell.h, cell.end);
+fn compile(
+    prog: &Program,
+    code: &[Op],
+    target: &Target,
+    live_h: &[bool],
+    seed_regs: &[Option<Rep>],
+) -> Option<Translated> {
+    let (h, end) = (target.h, target.end);
     let webs = webs::webs(code, h, end, live_h.len())?;
     let nwebs = webs.reg.len();
     // A web is live at the header when it holds its register's entry value and the register is.
     let live_w: Vec<bool> = (0..nwebs).map(|w| webs.entry[w] && live_h[webs.reg[w] as usize]).collect();
     let seed: Vec<Option<Rep>> =
         (0..nwebs).map(|w| if live_w[w] { seed_regs[webs.reg[w] as usize] } else { None }).collect();
-    let mut reps = representations(&webs.code, h, end, &live_w, &seed, cell.plain)?;
+    let mut reps = representations(&webs.code, h, end, &live_w, &seed, target.plain)?;
     // Every web of a register the region writes has a variable, for the exits that write the
     // register back: one the ops do not use (an entry value never read) is a word.
     for (k, &r) in reps.iter_mut().zip(&webs.reg) {
@@ -395,7 +574,7 @@ fn compile(prog: &Program, code: &[Op], cell: &Cell, live_h: &[bool], seed_regs:
             *k = Some(Rep::W);
         }
     }
-    translate(prog, code, &webs, cell.func, h, end, &reps, live_h, &live_w, cell, cell.stress).ok()
+    translate(prog, code, &webs, &reps, live_h, &live_w, target).ok()
 }
 
 /// With `LOCKSTEP_PERF_MAP` set (as for tier 1, `x64.rs`): a symbol for the region's code in
@@ -1357,7 +1536,8 @@ impl Tr<'_, '_> {
         }
     }
 
-    fn entry(&mut self, cell: &Cell) {
+    /// `cell`: the region's cell's address.
+    fn entry(&mut self, cell: usize) {
         let b = &mut self.b;
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -1375,7 +1555,7 @@ impl Tr<'_, '_> {
         let zero = b.ins().iconst(types::I64, 0);
         let budget0 = b.ins().select(sp, m, zero);
         let seg = b.ins().load(types::I64, TRUSTED, ctxv, ctx::SEG_START);
-        let cellv = b.ins().iconst(types::I64, cell as *const Cell as i64);
+        let cellv = b.ins().iconst(types::I64, cell as i64);
         b.def_var(self.budget, budget0);
         b.def_var(self.untaken, zero);
         b.def_var(self.seg, seg);
@@ -1846,15 +2026,12 @@ fn translate(
     prog: &Program,
     orig: &[Op],
     webs: &Webs,
-    func: u32,
-    h: usize,
-    end: usize,
     rep: &[Option<Rep>],
     live_h: &[bool],
     live_w: &[bool],
-    cell: &Cell,
-    stress: Option<u64>,
+    target: &Target,
 ) -> Result<Translated, String> {
+    let Target { func, h, end, stress, .. } = *target;
     let code = &webs.code[..];
     let isa = isa().ok_or("no Cranelift target for this machine")?;
     let mut cx = cranelift_codegen::Context::new();
@@ -1886,7 +2063,7 @@ fn translate(
     let written = if dynamic != 0 { Some(b.declare_var(types::I64)) } else { None };
     let budget = b.declare_var(types::I64);
     let untaken = b.declare_var(types::I64);
-    let icount = if cell.count { Some(b.declare_var(types::I64)) } else { None };
+    let icount = if target.count { Some(b.declare_var(types::I64)) } else { None };
     let seg = b.declare_var(types::I64);
     // What each backward jump sets the segment start to: its target when taken, the next op
     // when not.
@@ -1905,7 +2082,7 @@ fn translate(
     let mut t = Tr {
         b,
         prog,
-        plain: cell.plain,
+        plain: target.plain,
         code,
         orig,
         webs,
@@ -1929,7 +2106,7 @@ fn translate(
         f: None,
         last_cmp: None,
         checked: Vec::new(),
-        forced: if cell.forced.is_empty() { None } else { Some((cell.forced.as_ptr() as usize, cell.forced.len())) },
+        forced: target.forced,
         next_guard: 0,
         icount,
     };
@@ -1945,7 +2122,7 @@ fn translate(
             }
         }
     }
-    t.entry(cell);
+    t.entry(target.addr);
     let mut open = false;
     for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
         if let Some(&blk) = t.blocks.get(&pc) {
@@ -2030,7 +2207,10 @@ mod tests {
             representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r]), true).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
         let cell = Cell::new(0, 0, h, end, None, true, true);
-        compile(&p, &code, &cell, &live[h], &observed(&live[h], |r| values[r])).expect("compiles");
-        assert_eq!(regions(&p, 0, None, false, false, true).len(), 1);
+        compile(&p, &code, &cell.target(), &live[h], &observed(&live[h], |r| values[r])).expect("compiles");
+        assert_eq!(
+            regions(&Arc::new(p), 0, Policy { stress: None, eager: false, background: false }, false, true).len(),
+            1
+        );
     }
 }
