@@ -310,6 +310,57 @@ fn tier_two_compiles_on_its_own_thread_while_tier_one_runs_the_loop() {
     assert!(jit["region_entries"].as_u64().unwrap() >= 1, "{jit}");
 }
 
+/// A loop that runs one lap each time `walk` is called: tier 2 compiles it once hot, and after
+/// 1024 entries that ran fewer than 4 laps each on average it stops entering it (the entry's
+/// checks and the exit's write-back cost more than one lap gains; richards' list walk ran 0.04
+/// laps an entry). Tier 1 runs the other calls' laps: without the give-up the region would be
+/// entered at every one of the last 4968 calls.
+#[test]
+fn tier_two_stops_entering_a_loop_that_runs_few_laps_an_entry() {
+    let dir = scratch("short-trips");
+    let file = dir.join("walk.lsa");
+    std::fs::write(&file, WALK).unwrap();
+    let o = lockstep_tier2_here(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let jit = &doc["stats"]["jit"];
+    assert_eq!(doc["end"]["value"], "5000", "{doc}");
+    assert_eq!(jit["regions_compiled"], 1, "{jit}");
+    assert_eq!(jit["region_entries"], 1024, "{jit}");
+    assert_eq!(jit["region_laps"], 1024, "{jit}");
+}
+
+const WALK: &str = "func walk(n) {
+    local i, one, t
+    ldi i, 0
+    ldi one, 1
+loop:
+    lt t, i, n
+    jmpifnot t, done
+    add i, i, one
+    jmp loop
+done:
+    ret i
+}
+func main() {
+    local k, m, n, one, t, s, r
+    ldi k, 0
+    ldi m, 5000
+    ldi one, 1
+    ldi n, 1
+    ldi s, 0
+outer:
+    lt t, k, m
+    jmpifnot t, fin
+    call r, walk, (n)
+    add s, s, r
+    add k, k, one
+    jmp outer
+fin:
+    ret s
+}
+";
+
 const LAST: &str = "func last(x, n) {
     local y, i, one, t
     ldi i, 0

@@ -194,6 +194,8 @@ pub struct JitStats {
     pub region_recompiles: u64,
     /// Calls of tier-2 loops' code.
     pub region_entries: u64,
+    /// Backward jumps (taken or not) run by tier-2 loops' code: laps, besides the entries.
+    pub region_laps: u64,
     /// Tier-2 exits for failed guesses, by kind ([`DEOPT_KINDS`]); each leaves for tier 1
     /// before the op whose guess failed.
     pub region_deopts: [u64; 4],
@@ -214,6 +216,7 @@ impl JitStats {
         self.regions_compiled += o.regions_compiled;
         self.region_recompiles += o.region_recompiles;
         self.region_entries += o.region_entries;
+        self.region_laps += o.region_laps;
         for (x, y) in self.region_deopts.iter_mut().zip(o.region_deopts) {
             *x += y;
         }

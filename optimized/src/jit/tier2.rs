@@ -60,6 +60,12 @@ use std::time::{Duration, Instant};
 /// Exits for failed guesses after which a region stops being entered.
 pub(super) const GIVE_UP: usize = 64;
 
+/// Entries after which a region whose loop runs few laps an entry stops being entered: fewer
+/// than [`SHORT_LAPS`] on average, the entry's checks and the exit's write-back cost more than
+/// the laps gain over tier 1 (richards' list walk: 0.04 laps an entry).
+const SHORT_TRIP_ENTRIES: u64 = 1024;
+const SHORT_LAPS: u64 = 4;
+
 /// How many times a region is compiled at most: the first time, then again without the entry
 /// guesses that failed.
 const RECOMPILES: u32 = 3;
@@ -134,6 +140,9 @@ pub(super) struct Cell {
     /// Calls of the region's code, and its failed guesses by kind ([`super::DEOPT_KINDS`]), for `--stats`.
     entries: u64,
     deopts: [u64; 4],
+    /// Backward jumps the region's code has run (taken or not), for `--stats` and
+    /// [`SHORT_TRIP_ENTRIES`].
+    laps: u64,
     /// How long compiling the region took, and the bytes of code made, every compilation
     /// counted (`--stats`' compile time and code bytes).
     compile_time: Duration,
@@ -203,6 +212,7 @@ impl Cell {
             deopts_then: [0; 4],
             entries,
             deopts,
+            laps: 0,
             compile_time,
             code_bytes,
             count,
@@ -261,6 +271,7 @@ impl Region {
         s.compile_time += c.compile_time;
         s.code_bytes += c.code_bytes;
         s.region_entries += c.entries;
+        s.region_laps += c.laps;
         for (x, y) in s.region_deopts.iter_mut().zip(c.deopts) {
             *x += y;
         }
@@ -1770,6 +1781,21 @@ impl Tr<'_, '_> {
         }
         let b = &mut self.b;
         let spent = b.ins().isub(budget0, budgetp);
+        // The laps, and a region that runs too few of them an entry given up
+        // ([`SHORT_TRIP_ENTRIES`]): its entry cleared once, at the exit of that many entries.
+        let cell = self.f.as_ref().expect("entry made the frame").cell;
+        let laps_at = std::mem::offset_of!(Cell, laps) as i32;
+        let laps = b.ins().load(types::I64, TRUSTED, cell, laps_at);
+        let laps = b.ins().iadd(laps, spent);
+        b.ins().store(TRUSTED, laps, cell, laps_at);
+        let entries = b.ins().load(types::I64, TRUSTED, cell, std::mem::offset_of!(Cell, entries) as i32);
+        let at_count = b.ins().icmp_imm_u(IntCC::Equal, entries, SHORT_TRIP_ENTRIES as i64);
+        let few = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, laps, (SHORT_TRIP_ENTRIES * SHORT_LAPS) as i64);
+        let short = b.ins().band(at_count, few);
+        let entry = b.ins().load(types::I64, TRUSTED, cell, 0);
+        let zero = b.ins().iconst(types::I64, 0);
+        let entry = b.ins().select(short, zero, entry);
+        b.ins().store(TRUSTED, entry, cell, 0);
         let taken = b.ins().isub(spent, untakenp);
         let bj = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BACK_JUMPS);
         let bj = b.ins().isub(bj, taken);
