@@ -1,19 +1,19 @@
-//! Diagnostics for people: the one renderer of assembler errors, verifier errors, traps and
-//! errors at a byte of a binary file (a hex dump with the byte marked), in the form rustc made
-//! familiar (`error[...]: ...`, ` --> file:line:col`, the source line with the whole token
-//! underlined, `help:` and `note:` lines), drawn by `annotate-snippets`, the renderer rustc and
-//! cargo use.
+//! Diagnostics for people: the one renderer of assembler errors, verifier errors, traps,
+//! deadlocks and errors at a byte of a binary file (a hex dump with the byte marked), in the
+//! form rustc made familiar (`error[...]: ...`, ` --> file:line:col`, the source line with the
+//! whole token underlined, `help:` and `note:` lines), drawn by `annotate-snippets`, the
+//! renderer rustc and cargo use.
 //!
 //! `lockstep-spec` hands out the facts (positions, widths, suggestions, the source map, the
-//! trap report); this module only lays them out. Everything quoted from the input or from the
-//! guest (source lines, names, trap messages) goes through [`printable`] first, so a hostile
-//! file cannot drive the terminal. Colour is used when stderr is a terminal, or when
+//! trap report, a deadlock's blocked threads); this module only lays them out. Everything
+//! quoted from the input or from the guest (source lines, names, trap messages) goes through
+//! [`printable`] first, so a hostile file cannot drive the terminal. Colour is used when stderr is a terminal, or when
 //! `CLICOLOR_FORCE` is set and not `0`, and never when `NO_COLOR` is set and not empty
 //! (<https://no-color.org>, <https://bixense.com/clicolors/>).
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use lockstep_spec::asm::{printable, AsmError, SourceMap, Span};
-use lockstep_spec::outcome::{StackFrame, TrapInfo};
+use lockstep_spec::outcome::{BlockedThread, StackFrame, TrapInfo};
 use lockstep_spec::verify::VerifyError;
 use std::io::IsTerminal;
 
@@ -21,6 +21,8 @@ use std::io::IsTerminal;
 const STACK_ENDS: usize = 8;
 /// Joined threads' traps shown at each end of a long chain of `thread_trapped`.
 const CHAIN_ENDS: usize = 2;
+/// Blocked threads shown at each end of a long list of them in a deadlock.
+const BLOCKED_ENDS: usize = 4;
 
 /// The program a diagnostic is about: how to name it, and its text when it is `.lsa`.
 pub struct Source<'a> {
@@ -173,6 +175,40 @@ pub fn trap(trap: &TrapInfo, source: &Source, map: Option<&SourceMap>, colour: b
         report.push(group);
     }
     renderer(colour).render(&report)
+}
+
+/// A deadlock ([thread.deadlock]): for each blocked thread (a long list cut in the middle), the
+/// `join` it waits at, as a source line on text input, and the thread it waits for.
+pub fn deadlock(blocked: &[BlockedThread], source: &Source, map: Option<&SourceMap>, colour: bool) -> String {
+    let title = match blocked.len() {
+        1 => "no thread can run: 1 thread waits in a join".to_string(),
+        n => format!("no thread can run: {n} threads wait in joins"),
+    };
+    let mut group = Group::with_title(Level::ERROR.primary_title(title).id("deadlock"));
+    let n = blocked.len();
+    for (i, b) in blocked.iter().enumerate() {
+        if n > 2 * BLOCKED_ENDS + 1 && i == BLOCKED_ENDS {
+            group = group.element(Level::NOTE.message(format!("{} more threads wait in joins", n - 2 * BLOCKED_ENDS)));
+        }
+        if n > 2 * BLOCKED_ENDS + 1 && (BLOCKED_ENDS..n - BLOCKED_ENDS).contains(&i) {
+            continue;
+        }
+        let itself = if b.waits_for == b.thread { " (itself)" } else { "" };
+        let here = format!(
+            "thread {} waits here for thread {}{itself}, in `{}` at instruction {}",
+            b.thread,
+            b.waits_for,
+            printable(&b.function_name),
+            b.pc
+        );
+        let span = map.and_then(|m| m.instruction(b.function, b.pc));
+        group = match span.and_then(|span| snippet(source, span, here.clone())) {
+            Some(snippet) => group.element(snippet),
+            None if i == 0 => group.element(Origin::path(source.name.to_string())).element(Level::NOTE.message(here)),
+            None => group.element(Level::NOTE.message(here)),
+        };
+    }
+    renderer(colour).render(&[group])
 }
 
 /// The call stack at a trap, innermost first, numbered from the trapping frame (0), one frame

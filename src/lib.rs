@@ -6,9 +6,10 @@
 //! [`Vm::invoke`] any function with arguments. Guest output streams to any [`std::io::Write`]
 //! as the program prints; the result is a [`Report`] holding the typed [`Outcome`] (how the run
 //! ended: [`End::Finished`] with main's value, [`End::Trapped`] with the [`TrapInfo`], or
-//! [`End::Deadlock`]), or an [`Error`] when the run could not complete (a limit, the output, an
-//! interrupt). Another thread stops a run with an [`InterruptHandle`]. [`compare`] runs a program
-//! on two configurations and says what differs ([`Comparison::difference`]);
+//! [`End::Deadlock`] with each [`BlockedThread`]), or an [`Error`] when the run could not
+//! complete (a limit, the output, an interrupt). Another thread stops a run with an
+//! [`InterruptHandle`]. [`compare`] runs a program on two configurations and says what differs
+//! ([`Comparison::difference`]);
 //! [`compare_replaying`] is the schedule-replay oracle of `lockstep diff`.
 //!
 //! ```
@@ -62,7 +63,7 @@ pub use compare::{compare, compare_replaying, CompareError, Comparison, Differen
 pub use config::{Config, Engine, JitMode, Scheduler, Stm};
 pub use lockstep_optimized::{Stats, StmReport};
 pub use lockstep_spec::invoke::{invocation, Arg, ArgError, InvokeError, INVOKE_FUNCTION};
-pub use lockstep_spec::outcome::{End, Outcome, StackFrame, TrapInfo, Value};
+pub use lockstep_spec::outcome::{BlockedThread, End, Outcome, StackFrame, TrapInfo, Value};
 pub use lockstep_spec::program::{LoadError, Program};
 pub use lockstep_spec::schedule::{Schedule, ThreadId};
 pub use lockstep_spec::trap::TrapKind;

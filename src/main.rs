@@ -620,8 +620,8 @@ fn report(
             ExitCode::from(EXIT_TRAP)
         }
         End::Deadlock { blocked } => {
-            let threads: Vec<String> = blocked.iter().map(ToString::to_string).collect();
-            eprintln!("deadlock: no thread can run; blocked in join: {}", threads.join(", "));
+            let map = program.source_map.as_ref();
+            eprintln!("{}", diagnostic::deadlock(blocked, source, map, diagnostic::colour()));
             ExitCode::from(EXIT_TRAP)
         }
     }

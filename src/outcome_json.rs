@@ -5,7 +5,7 @@
 
 use lockstep_spec::outcome::Outcome;
 
-/// The document: `{"version":2,"stdout":...,"end":...,"schedule":[...]` then `,"stats":{...}`
+/// The document: `{"version":3,"stdout":...,"end":...,"schedule":[...]` then `,"stats":{...}`
 /// and `,"stm_report":{...}` when present, then `}` and a newline.
 pub fn document(outcome: &Outcome, stats: Option<&str>, stm_report: Option<&str>) -> String {
     let mut json = outcome.to_json();
@@ -34,7 +34,7 @@ mod tests {
             end: End::Finished { value: lockstep_spec::outcome::Value::Int(1) },
             schedule: Schedule::default(),
         };
-        let base = r#"{"version":2,"stdout":"x","end":{"kind":"finished","value":"1"},"schedule":[]"#;
+        let base = r#"{"version":3,"stdout":"x","end":{"kind":"finished","value":"1"},"schedule":[]"#;
         assert_eq!(document(&o, None, None), format!("{base}}}\n"));
         assert_eq!(document(&o, Some("{\"a\":1}"), None), format!("{base},\"stats\":{{\"a\":1}}}}\n"));
         assert_eq!(

@@ -513,7 +513,7 @@ fn every_conformance_case_exits_with_its_status_and_streams_its_output() {
             };
             let status = match expect {
                 Expect::Finished { .. } => 0,
-                Expect::Trapped { .. } | Expect::Deadlock => 1,
+                Expect::Trapped { .. } | Expect::Deadlock { .. } => 1,
                 Expect::Invalid { .. }
                 | Expect::MalformedText { .. }
                 | Expect::MalformedBytes { .. }
@@ -823,7 +823,7 @@ fn outcome_json_is_all_of_stdout() {
             let what = format!("{engine:?} {file}");
             assert_eq!(o.status.code(), Some(status), "{what}: {}", stderr(&o));
             let doc = one_json_line(&o.stdout, &what);
-            assert_eq!(doc["version"], 2, "{what}");
+            assert_eq!(doc["version"], 3, "{what}");
             assert_eq!(doc["stdout"], "no newline", "{what}");
             assert_eq!(doc["end"]["kind"], kind, "{what}");
         }
@@ -905,7 +905,7 @@ fn the_documented_json_forms_are_the_ones_written() {
         template_json(&top.replace(":E,", &format!(":{form},")))
     };
     let documented = template_json(&top.replace(":E,", ":{\"kind\":\"finished\",\"value\":S},"));
-    assert_eq!(documented["version"], 2, "the spec's version");
+    assert_eq!(documented["version"], 3, "the spec's version");
 
     let dir = scratch("json-forms");
     let deadlock = "func self_join(box) {\n local h, t, zero\n ldi zero, 0\nwait:\n aget h, box, zero\n ldnil t\n \

@@ -1,8 +1,9 @@
 //! The rendered diagnostics, as a person sees them without colour (`NO_COLOR`): assembler
 //! errors with did-you-mean, a verifier error pointing at its source line, a trap with its call
 //! stack (a long one cut in the middle), a trap in a child thread (in text and in the JSON
-//! outcome; a long chain of joins cut in the middle), a malformed binary's bytes, and when colour
-//! is used.
+//! outcome; a long chain of joins cut in the middle), a deadlock with where each thread waits
+//! (in text and in the JSON outcome; a long list cut in the middle), a malformed binary's bytes,
+//! and when colour is used.
 //! Each expectation is the whole of stderr, so any change in layout shows up here.
 
 use std::path::PathBuf;
@@ -195,6 +196,177 @@ fn a_trap_in_a_child_thread_says_where_in_the_child() {
     let (_, reference, _) = diagnose("prog.lsa", CHILD, &["run", "--engine", "reference", "--outcome", "json"], PLAIN);
     let end = |out: &str| serde_json::from_str::<serde_json::Value>(out).expect("one JSON document")["end"].clone();
     assert_eq!(end(&optimized), end(&reference));
+}
+
+/// Two workers wait for each other, one of them in a function it called; main waits for the
+/// first. The handles are published inside one atomic block, so every schedule deadlocks alike.
+const PAIR: &str = "\
+; Two workers wait for each other; main waits for the first.
+class Pair {
+    field left
+    field right
+}
+func wait_for(t) {
+    local r
+    join r, t
+    ret r
+}
+func left(pair) {
+    local t
+    getf t, pair, Pair.right
+    call t, wait_for, (t)
+    ret t
+}
+func right(pair) {
+    local t
+    getf t, pair, Pair.left
+    join t, t
+    ret t
+}
+func main() {
+    local pair, a, b
+    new pair, Pair
+    atomic_begin
+    spawn a, left, (pair)
+    spawn b, right, (pair)
+    setf pair, Pair.left, a
+    setf pair, Pair.right, b
+    atomic_end
+    join a, a
+    ret a
+}
+";
+
+/// The README shows this report: it must be the real one.
+const PAIR_REPORT: &str = "\
+error[deadlock]: no thread can run: 3 threads wait in joins
+  --> prog.lsa:32:5
+   |
+32 |     join a, a
+   |     ^^^^^^^^^ thread 0 waits here for thread 0.0, in `main` at instruction 7
+   |
+  ::: prog.lsa:8:5
+   |
+ 8 |     join r, t
+   |     ^^^^^^^^^ thread 0.0 waits here for thread 0.1, in `wait_for` at instruction 0
+   |
+  ::: prog.lsa:20:5
+   |
+20 |     join t, t
+   |     ^^^^^^^^^ thread 0.1 waits here for thread 0.0, in `right` at instruction 1
+";
+
+/// [thread.deadlock] A deadlock says, for each blocked thread, the `join` it waits at (its
+/// source line, function and instruction) and the thread it waits for, the same on every
+/// engine; the JSON outcome carries the same facts in `waiting`.
+#[test]
+fn a_deadlock_says_where_each_thread_waits() {
+    let engines: [&[&str]; 4] =
+        [&["run", "--engine", "reference"], &["run"], &["run", "--stm=off"], &["run", "--stm=off", "--jit=always"]];
+    for args in engines {
+        let (status, out, err) = diagnose("prog.lsa", PAIR, args, PLAIN);
+        assert_eq!((status, out.as_str(), err.as_str()), (1, "", PAIR_REPORT), "{args:?}");
+    }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let shown = format!("```text\n$ lockstep run prog.lsa\n{PAIR_REPORT}```\n");
+    assert!(readme.contains(&shown), "README.md's deadlock example is stale");
+
+    for engine in ["reference", "optimized"] {
+        let (status, out, _) = diagnose("prog.lsa", PAIR, &["run", "--engine", engine, "--outcome", "json"], PLAIN);
+        assert_eq!(status, 1, "{engine}");
+        let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+        assert_eq!(doc["end"]["kind"], "deadlock", "{engine}");
+        assert_eq!(doc["end"]["blocked"], serde_json::json!(["0", "0.0", "0.1"]), "{engine}");
+        let waiting = serde_json::json!([
+            {"thread": "0", "waits_for": "0.0", "function": 3, "function_name": "main", "pc": 7},
+            {"thread": "0.0", "waits_for": "0.1", "function": 0, "function_name": "wait_for", "pc": 0},
+            {"thread": "0.1", "waits_for": "0.0", "function": 2, "function_name": "right", "pc": 1},
+        ]);
+        assert_eq!(doc["end"]["waiting"], waiting, "{engine}");
+    }
+
+    // Without source text (a binary module) each thread is a note; the facts are the same.
+    let dir = std::env::temp_dir().join(format!("lockstep-diag-{}-pair-lsb", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("prog.lsa"), PAIR).unwrap();
+    let asm = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["asm", "prog.lsa", "-o", "prog.lsb"])
+        .current_dir(&dir)
+        .status();
+    assert!(asm.expect("the lockstep binary runs").success());
+    let binary = std::fs::read(dir.join("prog.lsb")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (status, _, err) = diagnose("prog.lsb", binary, &["run"], PLAIN);
+    let expected = "\
+error[deadlock]: no thread can run: 3 threads wait in joins
+ --> prog.lsb
+  = note: thread 0 waits here for thread 0.0, in `main` at instruction 7
+  = note: thread 0.0 waits here for thread 0.1, in `wait_for` at instruction 0
+  = note: thread 0.1 waits here for thread 0.0, in `right` at instruction 1
+";
+    assert_eq!((status, err.as_str()), (1, expected));
+}
+
+/// A deadlock of many threads shows the first four and the last four blocked threads and says
+/// how many it leaves out.
+#[test]
+fn a_long_list_of_blocked_threads_is_cut_in_the_middle() {
+    let source = "\
+; Ten workers join the last of them, which joins itself; so does main.
+func worker(box) {
+    local t, zero
+    ldi zero, 0
+    aget t, box, zero
+    join t, t
+    ret t
+}
+func main() {
+    local box, i, n, t, one, zero, more
+    ldi one, 1
+    ldi zero, 0
+    anew box, one
+    ldi i, 0
+    ldi n, 10
+    atomic_begin
+again:
+    spawn t, worker, (box)
+    aset box, zero, t
+    add i, i, one
+    lt more, i, n
+    jmpif more, again
+    atomic_end
+    join t, t
+    ret t
+}
+";
+    let worker = |id: u32, itself: &str| {
+        format!(
+            "   |\n  ::: many.lsa:6:5\n   |\n 6 |     join t, t\n   |     ^^^^^^^^^ thread 0.{id} waits here for \
+             thread 0.9{itself}, in `worker` at instruction 2\n"
+        )
+    };
+    let expected = format!(
+        "\
+error[deadlock]: no thread can run: 11 threads wait in joins
+  --> many.lsa:24:5
+   |
+24 |     join t, t
+   |     ^^^^^^^^^ thread 0 waits here for thread 0.9, in `main` at instruction 12
+{}{}{}   |
+   = note: 3 more threads wait in joins
+{}{}{}{}",
+        worker(0, ""),
+        worker(1, ""),
+        worker(2, ""),
+        worker(6, ""),
+        worker(7, ""),
+        worker(8, ""),
+        worker(9, " (itself)")
+    );
+    for args in [&["run", "--engine", "reference"][..], &["run"], &["run", "--stm=off"]] {
+        let (status, _, err) = diagnose("many.lsa", source, args, PLAIN);
+        assert_eq!((status, err.as_str()), (1, expected.as_str()), "{args:?}");
+    }
 }
 
 /// `down(n)` recurses to `down(0)`, which adds a string to a number: a trap under `depth + 1`

@@ -1,13 +1,13 @@
 //! How a run ends, decided in one place for both drivers (`serial.rs` and `par.rs`): main's end
-//! as the outcome states it, the deadlock outcome, and the thread a thread stopped at a `join`
-//! waits for.
+//! as the outcome states it, the deadlock outcome, and where a thread stopped at a `join` waits
+//! and for which thread.
 
 use crate::code::{Op, Program};
 use crate::heap::Heap;
 use crate::ops::{self, ThreadNames};
 use crate::thread::{Thread, ThreadState, TrapRecord};
 use crate::value::as_thread;
-use lockstep_spec::outcome::{End, StackFrame, TrapInfo};
+use lockstep_spec::outcome::{BlockedThread, End, StackFrame, TrapInfo};
 use lockstep_spec::schedule::ThreadId;
 use std::sync::Arc;
 
@@ -50,19 +50,39 @@ fn trap_info(prog: &Program, names: &dyn ThreadNames, thread: ThreadId, t: &Trap
     }
 }
 
-/// [thread.deadlock] The outcome when every live thread is blocked: all of them, sorted.
-pub(crate) fn deadlock(blocked: impl Iterator<Item = ThreadId>) -> End {
-    let mut blocked: Vec<ThreadId> = blocked.collect();
-    blocked.sort();
+/// Where a thread stopped at a `join` of a thread handle is, and the thread it waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct JoinWait {
+    /// The joined thread's index.
+    pub target: u32,
+    /// The function and pc of the `join` (the thread's top frame).
+    pub func: u32,
+    pub pc: u32,
+}
+
+/// [thread.deadlock] The outcome when every live thread is blocked: all of them, sorted by id,
+/// each at its `join` with the thread it waits for (`ids`: every thread's id, by index).
+pub(crate) fn deadlock(prog: &Program, ids: &[ThreadId], blocked: impl Iterator<Item = (u32, JoinWait)>) -> End {
+    let mut blocked: Vec<BlockedThread> = blocked
+        .map(|(thread, wait)| BlockedThread {
+            thread: ids[thread as usize].clone(),
+            waits_for: ids[wait.target as usize].clone(),
+            function: wait.func,
+            function_name: prog.funcs[wait.func as usize].name.clone(),
+            pc: wait.pc,
+        })
+        .collect();
+    blocked.sort_by(|a, b| a.thread.cmp(&b.thread));
     End::Deadlock { blocked }
 }
 
-/// The thread that `th`, stopped at a `join`, waits for (`None` when its next instruction is
-/// not a `join` on a thread handle).
-pub(crate) fn join_target(prog: &Program, th: &Thread) -> Option<u32> {
+/// Where `th` waits when it is stopped at a `join` of a thread handle (`None` when its next
+/// instruction is not a `join` on a thread handle).
+pub(crate) fn join_wait(prog: &Program, th: &Thread) -> Option<JoinWait> {
     let top = th.frames.last()?;
     let Some(Op::Join { t, .. }) = prog.funcs[top.func as usize].code.get(top.pc as usize).copied() else {
         return None;
     };
-    as_thread(th.regs.get(top.base as usize + t as usize).copied().unwrap_or(0))
+    let target = as_thread(th.regs.get(top.base as usize + t as usize).copied().unwrap_or(0))?;
+    Some(JoinWait { target, func: top.func, pc: top.pc })
 }

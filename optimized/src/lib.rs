@@ -41,7 +41,7 @@
 //! - `context`: one OS thread's heap, caches and output; `thread`: guest threads and frames.
 //! - `serial`: `--stm=off`, the round-robin scheduler on one OS thread and its `Serial` mode.
 //! - `par`: parallel runs, one OS thread per guest thread, and the STM's `TxMode`.
-//! - `end`: how a run ends (main's end, deadlock, join targets), for both drivers.
+//! - `end`: how a run ends (main's end, deadlock, where joins wait), for both drivers.
 //! - [`stm`]: the transactional core, model-checked by `lockstep-model-checks`.
 //! - `report`: `--stm-report`'s figures.
 //!

@@ -17,7 +17,7 @@
 
 use crate::code::Program;
 use crate::context::{write_stdout, Context, STREAM_CHUNK};
-use crate::end::{deadlock, join_target, main_end};
+use crate::end::{deadlock, join_wait, main_end, JoinWait};
 use crate::heap::{cell_word, Budget, Heap};
 use crate::inline_cache::IcStats;
 use crate::interp::run_thread;
@@ -49,8 +49,8 @@ type OrderKey = (u64, bool);
 struct Table {
     ids: Vec<ThreadId>,
     states: Vec<ThreadState>,
-    /// The thread each thread is blocked joining, if any.
-    waiting: Vec<Option<u32>>,
+    /// Where each thread is blocked in a join, and the thread it joins, if it is.
+    waiting: Vec<Option<JoinWait>>,
     /// Threads that have not ended, and how many of them are blocked in a join.
     live: usize,
     blocked: usize,
@@ -506,6 +506,9 @@ pub(crate) fn run(module: &VerifiedModule, config: &crate::Config) -> Result<cra
     if let Some(e) = lock(&sh.error).take() {
         return Err(e.into_run_error(config));
     }
+    // Every run without an error has an end: the OS threads leave only once the run is over
+    // (`finish`, or `fail`, handled above) or when their guest thread ended, and main's end
+    // finishes the run. The fallback is never taken.
     let (end, end_key) = lock(&sh.end).take().unwrap_or((End::Deadlock { blocked: Vec::new() }, None));
     let table = lock(&sh.table);
     let schedule = if sh.record {
@@ -786,7 +789,7 @@ fn worker<'scope, const STATS: bool>(
                 table.live -= 1;
                 let mut woken = 0;
                 for w in table.waiting.iter_mut() {
-                    if *w == Some(ti) {
+                    if w.is_some_and(|w| w.target == ti) {
                         *w = None;
                         woken += 1;
                     }
@@ -795,14 +798,15 @@ fn worker<'scope, const STATS: bool>(
                 if ti == 0 {
                     // Displayed here, in main's commit hook: under the commit lock the heap holds
                     // exactly the state at main's serialization point (an array's length shown
-                    // is the length then).
+                    // is the length then). Main ended, so `main_end` has an end: the fallback is
+                    // never taken.
                     let end = main_end(&sh.prog, &cx.heap, &*table, &th_ref.state)
                         .unwrap_or(End::Deadlock { blocked: Vec::new() });
                     drop(table);
                     sh.finish(end, Some(info.order_key()));
                 } else if table.live > 0 && table.blocked == table.live {
                     // [thread.deadlock] This end left only threads blocked on each other.
-                    let end = deadlock_of(&table);
+                    let end = deadlock_of(&sh.prog, &table);
                     drop(table);
                     sh.finish(end, None);
                 } else {
@@ -864,10 +868,10 @@ fn worker<'scope, const STATS: bool>(
             break;
         }
         if stop == Stop::Blocked {
-            let target = join_target(&sh.prog, th);
+            let wait = join_wait(&sh.prog, th);
             drop(g);
-            if let Some(target) = target {
-                block(sh, ti, target);
+            if let Some(wait) = wait {
+                block(sh, ti, wait);
             }
         }
     }
@@ -906,25 +910,24 @@ fn worker<'scope, const STATS: bool>(
     sh.sp.unregister();
 }
 
-/// [thread.deadlock] Every live thread of `table` is blocked.
-fn deadlock_of(table: &Table) -> End {
-    deadlock(
-        (0..table.ids.len()).filter(|&j| matches!(table.states[j], ThreadState::Running)).map(|j| table.ids[j].clone()),
-    )
+/// [thread.deadlock] Every live thread of `table` is blocked: each waits where `waiting` says.
+fn deadlock_of(prog: &Program, table: &Table) -> End {
+    let live = (0..table.ids.len()).filter(|&j| matches!(table.states[j], ThreadState::Running));
+    deadlock(prog, &table.ids, live.filter_map(|j| Some((j as u32, table.waiting[j]?))))
 }
 
-/// Blocks thread `ti` in a `join` of `target` until the target ends or the run is over; the
-/// last thread to block when every live thread is blocked declares the deadlock (item 9), as
-/// does a thread whose end leaves only blocked threads (in its commit hook).
-fn block(sh: &Shared, ti: u32, target: u32) {
+/// Blocks thread `ti` in a `join` (`wait`) until the joined thread ends or the run is over;
+/// the last thread to block when every live thread is blocked declares the deadlock (item 9),
+/// as does a thread whose end leaves only blocked threads (in its commit hook).
+fn block(sh: &Shared, ti: u32, wait: JoinWait) {
     sh.sp.park();
     let mut table = lock(&sh.table);
-    let ended = |t: &Table| !matches!(t.states.get(target as usize), Some(ThreadState::Running) | None);
+    let ended = |t: &Table| !matches!(t.states.get(wait.target as usize), Some(ThreadState::Running) | None);
     if !ended(&table) && !sh.over() {
-        table.waiting[ti as usize] = Some(target);
+        table.waiting[ti as usize] = Some(wait);
         table.blocked += 1;
         if table.blocked == table.live {
-            let end = deadlock_of(&table);
+            let end = deadlock_of(&sh.prog, &table);
             drop(table);
             sh.finish(end, None);
             sh.sp.unpark();

@@ -11,7 +11,7 @@
 use crate::code::Program;
 use crate::context::write_stdout;
 use crate::context::Context;
-use crate::end::{deadlock, join_target, main_end};
+use crate::end::{deadlock, join_wait, main_end};
 use crate::heap::{cell_word, Heap};
 use crate::interp::run_thread;
 use crate::mode::{Loc, Mode, Spawned, Undelivered};
@@ -213,8 +213,8 @@ impl RoundRobin {
     }
 
     fn blocked(&self, j: usize) -> bool {
-        match join_target(&self.prog, &self.threads[j]) {
-            Some(target) => target as usize == j || !self.threads[target as usize].ended(),
+        match join_wait(&self.prog, &self.threads[j]) {
+            Some(wait) => wait.target as usize == j || !self.threads[wait.target as usize].ended(),
             None => false,
         }
     }
@@ -314,8 +314,15 @@ impl RoundRobin {
                 .map(|&(t, segments)| ScheduleEntry { thread: self.ids[t].clone(), segments })
                 .collect(),
         };
+        // Main has not ended only when no thread could run: each live thread is blocked at a
+        // `join` of a live thread.
         let end = main_end(&self.prog, &self.cx.heap, &self.ids, &self.threads[0].state).unwrap_or_else(|| {
-            deadlock((0..self.threads.len()).filter(|&j| !self.threads[j].ended()).map(|j| self.ids[j].clone()))
+            let live = (0..self.threads.len()).filter(|&j| !self.threads[j].ended());
+            deadlock(
+                &self.prog,
+                &self.ids,
+                live.filter_map(|j| Some((j as u32, join_wait(&self.prog, &self.threads[j])?))),
+            )
         });
         Outcome { stdout: self.cx.out.clone(), end, schedule }
     }

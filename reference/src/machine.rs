@@ -17,7 +17,7 @@ use crate::value::{self, ArrayRef, Object, ThreadHandle, Value};
 use crate::{Config, RunError, Scheduler, Stdout};
 use lockstep_spec::host::{Interrupt, Sink};
 use lockstep_spec::limits::{MAX_ARRAY_LEN, MAX_CALL_DEPTH, MAX_STRING_LEN, MAX_THREADS};
-use lockstep_spec::outcome::{End, Outcome, StackFrame, TrapInfo};
+use lockstep_spec::outcome::{BlockedThread, End, Outcome, StackFrame, TrapInfo};
 use lockstep_spec::schedule::{Schedule, ThreadId};
 use lockstep_spec::trap::detail;
 use lockstep_spec::{ClassIdx, Constant, Flags, FuncIdx, Instr, Label, Module, Reg, TrapKind};
@@ -228,9 +228,7 @@ impl<'m> Machine<'m> {
             }
             // [thread.deadlock]
             if !self.live.iter().any(|&t| self.is_runnable(t)) {
-                let mut blocked: Vec<ThreadId> = self.live.iter().map(|&t| (*self.threads[t].id).clone()).collect();
-                blocked.sort();
-                break End::Deadlock { blocked };
+                break self.deadlock();
             }
             // `decisions`: how many consecutive decisions choose `chosen`, one for round-robin
             // and a seed, and what is left of the current entry for a replay ([schedule.replay]:
@@ -349,17 +347,44 @@ impl<'m> Machine<'m> {
     /// ended. [thread.runnable]
     #[inline]
     fn is_runnable(&self, t: usize) -> bool {
-        let th = &self.threads[t];
-        if !matches!(th.state, ThreadState::Live) {
-            return false;
-        }
-        match &th.frame.code[th.frame.pc as usize] {
-            Instr::Join { thread, .. } => match &th.frame.regs[thread.0 as usize] {
-                Value::Thread(h) => !matches!(self.threads[h.index].state, ThreadState::Live),
-                _ => true,
+        matches!(self.threads[t].state, ThreadState::Live)
+            && self.join_target(t).is_none_or(|target| !matches!(self.threads[target].state, ThreadState::Live))
+    }
+
+    /// The thread that thread `t`'s current instruction joins, when it is a `join` of a thread
+    /// handle.
+    fn join_target(&self, t: usize) -> Option<usize> {
+        let frame = &self.threads[t].frame;
+        match &frame.code[frame.pc as usize] {
+            Instr::Join { thread, .. } => match &frame.regs[thread.0 as usize] {
+                Value::Thread(h) => Some(h.index),
+                _ => None,
             },
-            _ => true,
+            _ => None,
         }
+    }
+
+    /// [thread.deadlock] The end when no thread is runnable: every thread that has not ended,
+    /// sorted by id, each at its `join` (no thread is runnable, so every one is at a `join` of
+    /// a thread that has not ended) with the thread it waits for.
+    fn deadlock(&self) -> End {
+        let mut blocked: Vec<BlockedThread> = self
+            .live
+            .iter()
+            .map(|&t| {
+                let th = &self.threads[t];
+                let target = self.join_target(t).expect("a thread that is not runnable is at a join");
+                BlockedThread {
+                    thread: (*th.id).clone(),
+                    waits_for: (*self.threads[target].id).clone(),
+                    function: th.frame.func.0,
+                    function_name: self.module.functions[th.frame.func.0 as usize].name.clone(),
+                    pc: th.frame.pc,
+                }
+            })
+            .collect();
+        blocked.sort_by(|a, b| a.thread.cmp(&b.thread));
+        End::Deadlock { blocked }
     }
 
     /// Runs one segment of thread `t`: instructions up to the next boundary, or to the

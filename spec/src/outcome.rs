@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 /// The `version` of the outcome's JSON form ([exec.outcome-json]). It changes when a key is
 /// added, renamed, removed or changes meaning; a tool that reads the form checks it.
-/// 2: a trap's `callers` and `joined`.
-pub const OUTCOME_JSON_VERSION: u32 = 2;
+/// 2: a trap's `callers` and `joined`. 3: a deadlock's `waiting`.
+pub const OUTCOME_JSON_VERSION: u32 = 3;
 
 /// Everything a run produced.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,11 +37,28 @@ pub enum End {
     /// The main thread trapped.
     Trapped(TrapInfo),
     /// The main thread had not ended and no thread could run; `blocked` lists every thread
-    /// that had not ended, sorted by id.
+    /// that had not ended, sorted by id, each with where it waits ([thread.deadlock]).
     Deadlock {
         /// The threads that had not ended, sorted by id.
-        blocked: Vec<ThreadId>,
+        blocked: Vec<BlockedThread>,
     },
+}
+
+/// A thread left blocked by a deadlock: the `join` it is stopped at and the thread that `join`
+/// waits for ([thread.deadlock]). Part of the outcome: every engine reports it, exactly, and
+/// the suites compare it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockedThread {
+    /// The blocked thread.
+    pub thread: ThreadId,
+    /// The thread its `join` waits for (which has not ended either; maybe itself).
+    pub waits_for: ThreadId,
+    /// Index of the function of its executing frame, in the module.
+    pub function: u32,
+    /// That function's name, so a report needs no module to be read.
+    pub function_name: String,
+    /// Index of the `join` in that function.
+    pub pc: u32,
 }
 
 /// A trap: its kind and where it arose, and how it came about ([exec.trap-report]).
@@ -214,6 +231,7 @@ impl End {
         match (self, other) {
             (End::Finished { value: a }, End::Finished { value: b }) => a == b,
             (End::Trapped(a), End::Trapped(b)) => a.same_trap(b),
+            // Every blocked thread, with its `join` and the thread it waits for.
             (End::Deadlock { blocked: a }, End::Deadlock { blocked: b }) => a == b,
             _ => false,
         }
@@ -230,13 +248,15 @@ impl Outcome {
 
     /// The outcome as one line of JSON, in the stable form `[exec.outcome-json]` documents:
     ///
-    /// `{"version":2,"stdout":S,"end":E,"schedule":[["0",3],["0.1",1]]}` where `version` is
+    /// `{"version":3,"stdout":S,"end":E,"schedule":[["0",3],["0.1",1]]}` where `version` is
     /// [`OUTCOME_JSON_VERSION`] and `E` is one of
     /// `{"kind":"finished","value":S}`,
     /// `{"kind":"trapped","trap":S,"thread":S,"function":N,"function_name":S,"pc":N,"message":S|null,"detail":S,"callers":[F,...]|null,"joined":T|null}`
     /// (`F` is `{"function":N,"function_name":S,"pc":N}`, `T` the same keys as the trapped
     /// end from `"trap"` on),
-    /// `{"kind":"deadlock","blocked":[S,...]}`.
+    /// `{"kind":"deadlock","blocked":[S,...],"waiting":[W,...]}` (`W` is
+    /// `{"thread":S,"waits_for":S,"function":N,"function_name":S,"pc":N}`, one per blocked
+    /// thread, in the order of `blocked`).
     pub fn to_json(&self) -> String {
         let mut out = format!("{{\"version\":{OUTCOME_JSON_VERSION},\"stdout\":");
         json_bytes(&mut out, &self.stdout);
@@ -254,11 +274,24 @@ impl Outcome {
             }
             End::Deadlock { blocked } => {
                 out.push_str("{\"kind\":\"deadlock\",\"blocked\":[");
-                for (i, id) in blocked.iter().enumerate() {
+                for (i, b) in blocked.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
-                    json_bytes(&mut out, id.to_string().as_bytes());
+                    json_bytes(&mut out, b.thread.to_string().as_bytes());
+                }
+                out.push_str("],\"waiting\":[");
+                for (i, b) in blocked.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str("{\"thread\":");
+                    json_bytes(&mut out, b.thread.to_string().as_bytes());
+                    out.push_str(",\"waits_for\":");
+                    json_bytes(&mut out, b.waits_for.to_string().as_bytes());
+                    let _ = write!(out, ",\"function\":{},\"function_name\":", b.function);
+                    json_bytes(&mut out, b.function_name.as_bytes());
+                    let _ = write!(out, ",\"pc\":{}}}", b.pc);
                 }
                 out.push_str("]}");
             }
@@ -372,6 +405,17 @@ mod tests {
         }
     }
 
+    /// Thread `thread` blocked in `main` at `pc`, joining `waits_for`.
+    fn blocked(thread: &[u32], waits_for: &[u32], pc: u32) -> BlockedThread {
+        BlockedThread {
+            thread: ThreadId(thread.to_vec()),
+            waits_for: ThreadId(waits_for.to_vec()),
+            function: 1,
+            function_name: "main".to_string(),
+            pc,
+        }
+    }
+
     fn outcome(stdout: &[u8], end: End) -> Outcome {
         let schedule = Schedule {
             entries: vec![
@@ -387,15 +431,15 @@ mod tests {
         let cases = [
             (
                 outcome(b"hi\n", End::Finished { value: Value::Int(42) }),
-                r#"{"version":2,"stdout":"hi\n","end":{"kind":"finished","value":"42"},"schedule":[["0",3],["0.1",1]]}"#,
+                r#"{"version":3,"stdout":"hi\n","end":{"kind":"finished","value":"42"},"schedule":[["0",3],["0.1",1]]}"#,
             ),
             (
                 outcome(b"", End::Trapped(trap("d"))),
-                r#"{"version":2,"stdout":"","end":{"kind":"trapped","trap":"assertion_failed","thread":"0.1","function":2,"function_name":"check","pc":7,"message":"x \"big\"","detail":"d","callers":null,"joined":null},"schedule":[["0",3],["0.1",1]]}"#,
+                r#"{"version":3,"stdout":"","end":{"kind":"trapped","trap":"assertion_failed","thread":"0.1","function":2,"function_name":"check","pc":7,"message":"x \"big\"","detail":"d","callers":null,"joined":null},"schedule":[["0",3],["0.1",1]]}"#,
             ),
             (
-                outcome(b"", End::Deadlock { blocked: vec![ThreadId(vec![0]), ThreadId(vec![0, 0])] }),
-                r#"{"version":2,"stdout":"","end":{"kind":"deadlock","blocked":["0","0.0"]},"schedule":[["0",3],["0.1",1]]}"#,
+                outcome(b"", End::Deadlock { blocked: vec![blocked(&[0], &[0, 0], 7), blocked(&[0, 0], &[0, 0], 3)] }),
+                r#"{"version":3,"stdout":"","end":{"kind":"deadlock","blocked":["0","0.0"],"waiting":[{"thread":"0","waits_for":"0.0","function":1,"function_name":"main","pc":7},{"thread":"0.0","waits_for":"0.0","function":1,"function_name":"main","pc":3}]},"schedule":[["0",3],["0.1",1]]}"#,
             ),
         ];
         for (o, want) in cases {
@@ -474,5 +518,20 @@ mod tests {
         // The same display form, another type: a different end.
         assert!(!fin(Value::Int(1)).same_behaviour(&fin(Value::Str(b"1".to_vec()))));
         assert!(!fin(Value::Int(1)).same_behaviour(&outcome(b"", End::Deadlock { blocked: vec![] })));
+    }
+
+    /// [thread.deadlock] Where each blocked thread waits is part of the end: the same threads
+    /// blocked at another `join`, or waiting for another thread, are another end.
+    #[test]
+    fn deadlocks_differ_by_where_each_thread_waits() {
+        let dead = |blocked: Vec<BlockedThread>| outcome(b"", End::Deadlock { blocked });
+        let a = dead(vec![blocked(&[0], &[0, 0], 7), blocked(&[0, 0], &[0], 3)]);
+        assert!(a.same_behaviour(&dead(vec![blocked(&[0], &[0, 0], 7), blocked(&[0, 0], &[0], 3)])));
+        assert!(!a.same_behaviour(&dead(vec![blocked(&[0], &[0, 0], 8), blocked(&[0, 0], &[0], 3)])));
+        assert!(!a.same_behaviour(&dead(vec![blocked(&[0], &[0, 0], 7), blocked(&[0, 0], &[0, 0], 3)])));
+        let mut other_function = blocked(&[0], &[0, 0], 7);
+        (other_function.function, other_function.function_name) = (2, "wait".to_string());
+        assert!(!a.same_behaviour(&dead(vec![other_function, blocked(&[0, 0], &[0], 3)])));
+        assert!(!a.same_behaviour(&dead(vec![blocked(&[0], &[0, 0], 7)])));
     }
 }

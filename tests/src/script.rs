@@ -30,7 +30,9 @@
 //! Expectations:
 //! - `finished VALUE`: main returned a value whose display form is VALUE (rest of the line);
 //! - `trapped KIND at FUNCTION PC [thread ID] [message TEXT]`: the run trapped;
-//! - `deadlock`;
+//! - `deadlock [THREAD at FUNCTION PC joins THREAD, ...]`: the run deadlocked; with the list,
+//!   exactly these threads were blocked, each at that `join` waiting for that thread, in the
+//!   order of their ids;
 //! - `invalid RULE`: the program loads but the verifier rejects it under RULE;
 //! - `malformed LINE:COLUMN TEXT`: the assembler rejects it at that position, message containing TEXT;
 //! - `malformed byte OFFSET TEXT`: the decoder rejects the bytes at OFFSET (decimal), message containing TEXT;
@@ -93,7 +95,11 @@ pub enum Expect {
         thread: Option<String>,
         message: Option<Option<String>>,
     },
-    Deadlock,
+    /// `waiting`: `None` when the case does not check where the threads wait; else one
+    /// `THREAD at FUNCTION PC joins THREAD` per blocked thread, single spaces.
+    Deadlock {
+        waiting: Option<Vec<String>>,
+    },
     Invalid {
         rule: String,
     },
@@ -172,7 +178,7 @@ fn parse_case(name: &str, body: &[&str], file: &str, first: usize) -> Result<Cas
         runs: 1,
         input: Input::Text(String::new()),
         stdout: Vec::new(),
-        expect: Expect::Deadlock,
+        expect: Expect::Deadlock { waiting: None },
         json: None,
     };
     let mut have_input = false;
@@ -260,7 +266,20 @@ fn parse_expect(line: &str) -> Result<Expect, String> {
     let rest = rest.trim();
     match word {
         "finished" => Ok(Expect::Finished { value: rest.to_string() }),
-        "deadlock" if rest.is_empty() => Ok(Expect::Deadlock),
+        "deadlock" if rest.is_empty() => Ok(Expect::Deadlock { waiting: None }),
+        "deadlock" => {
+            let waiting = rest
+                .split(',')
+                .map(|item| {
+                    let words: Vec<&str> = item.split_whitespace().collect();
+                    match words[..] {
+                        [_, "at", _, pc, "joins", _] if pc.parse::<u32>().is_ok() => Ok(words.join(" ")),
+                        _ => Err(format!("expected `THREAD at FUNCTION PC joins THREAD`, found `{}`", item.trim())),
+                    }
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Expect::Deadlock { waiting: Some(waiting) })
+        }
         "out-of-memory-or" => Ok(Expect::OutOfMemoryOr(Box::new(parse_expect(rest)?))),
         "diverged" => {
             let (entry, fragment) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -465,6 +484,13 @@ malformed byte 4 version
             parse_expect("diverged 3 not runnable").unwrap(),
             Expect::Diverged { entry: 3, fragment: "not runnable".into() }
         );
+        assert_eq!(parse_expect("deadlock").unwrap(), Expect::Deadlock { waiting: None });
+        assert_eq!(
+            parse_expect("deadlock 0 at main 9 joins 0.0,  0.0 at child  1 joins 0.0").unwrap(),
+            Expect::Deadlock { waiting: Some(vec!["0 at main 9 joins 0.0".into(), "0.0 at child 1 joins 0.0".into()]) }
+        );
+        assert!(parse_expect("deadlock 0 at main x joins 0.0").unwrap_err().contains("THREAD at FUNCTION PC"));
+        assert!(parse_expect("deadlock 0 at main 9").is_err());
         assert_eq!(
             parse_expect("out-of-memory-or finished 1").unwrap(),
             Expect::OutOfMemoryOr(Box::new(Expect::Finished { value: "1".into() }))

@@ -180,7 +180,11 @@ fn compare(case: &Case, expect: &Expect, outcome: &Outcome) -> Result<(), String
     }
     let ok = match (expect, &outcome.end) {
         (Expect::Finished { value }, End::Finished { value: v }) => v.to_string() == *value,
-        (Expect::Deadlock, End::Deadlock { .. }) => true,
+        (Expect::Deadlock { waiting }, End::Deadlock { blocked }) => waiting.as_ref().is_none_or(|waiting| {
+            let got =
+                blocked.iter().map(|b| format!("{} at {} {} joins {}", b.thread, b.function_name, b.pc, b.waits_for));
+            got.eq(waiting.iter().cloned())
+        }),
         (Expect::Trapped { kind, function, pc, thread, message }, End::Trapped(t)) => {
             t.kind.name() == kind
                 && &t.function_name == function

@@ -13,9 +13,13 @@ fn replay(module: &Module, schedule_text: &str) -> Result<Outcome, RunError> {
     with_scheduler(module, Scheduler::Replay(schedule))
 }
 
+/// Each blocked thread as `THREAD at FUNCTION PC joins THREAD`.
 fn deadlock_of(o: &Outcome) -> Vec<String> {
     match &o.end {
-        End::Deadlock { blocked } => blocked.iter().map(ToString::to_string).collect(),
+        End::Deadlock { blocked } => blocked
+            .iter()
+            .map(|b| format!("{} at {} {} joins {}", b.thread, b.function_name, b.pc, b.waits_for))
+            .collect(),
         other => panic!("expected a deadlock, got {other:?}"),
     }
 }
@@ -398,17 +402,19 @@ fn joiners(targets: &[i64]) -> Module {
 
 #[test]
 fn deadlocks() {
-    // A thread joining itself.
+    // A thread joining itself; each blocked thread is reported at its `join`, with the thread
+    // it waits for.
     let o = run(&joiners(&[0]));
-    assert_eq!(deadlock_of(&o), vec!["0", "0.0"]);
+    assert_eq!(deadlock_of(&o), vec!["0 at main 9 joins 0.0", "0.0 at child 1 joins 0.0"]);
     // Two threads joining each other.
     let m = joiners(&[1, 0]);
     let o = run(&m);
-    assert_eq!(deadlock_of(&o), vec!["0", "0.0", "0.1"]);
+    let want = vec!["0 at main 13 joins 0.0", "0.0 at child 1 joins 0.1", "0.1 at child 1 joins 0.0"];
+    assert_eq!(deadlock_of(&o), want);
     // Under every seed too, and the recorded schedule of a deadlock replays.
     for seed in 0..8 {
         let o = with_scheduler(&m, Scheduler::Seed(seed)).expect("run");
-        assert_eq!(deadlock_of(&o), vec!["0", "0.0", "0.1"]);
+        assert_eq!(deadlock_of(&o), want);
         assert_eq!(replay(&m, &o.schedule.to_text()).expect("replay"), o);
     }
 }
