@@ -311,7 +311,7 @@ fn tier_two_compiles_on_its_own_thread_while_tier_one_runs_the_loop() {
 }
 
 /// A loop that runs one lap each time `walk` is called: tier 2 compiles it once hot, and after
-/// 1024 entries that ran fewer than 4 laps each on average it stops entering it (the entry's
+/// 1024 entries that ran fewer than 16 laps each on average it stops entering it (the entry's
 /// checks and the exit's write-back cost more than one lap gains; richards' list walk ran 0.04
 /// laps an entry). Tier 1 runs the other calls' laps: without the give-up the region would be
 /// entered at every one of the last 4968 calls.

@@ -62,9 +62,10 @@ pub(super) const GIVE_UP: usize = 64;
 
 /// Entries after which a region whose loop runs few laps an entry stops being entered: fewer
 /// than [`SHORT_LAPS`] on average, the entry's checks and the exit's write-back cost more than
-/// the laps gain over tier 1 (richards' list walk: 0.04 laps an entry).
+/// the laps gain over tier 1 (richards' list walk: 0.04 laps an entry; nbody's loops, 10 laps
+/// an entry, ran 5-10% slower than tier 1 alone).
 const SHORT_TRIP_ENTRIES: u64 = 1024;
-const SHORT_LAPS: u64 = 4;
+const SHORT_LAPS: u64 = 16;
 
 /// How many times a region is compiled at most: the first time, then again without the entry
 /// guesses that failed.

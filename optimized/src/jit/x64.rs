@@ -200,6 +200,7 @@ fn assemble(
     }
     let stubs = e.a.offset().0;
     e.entry_checks(code.len());
+    e.region_stubs();
     e.miss_stubs(code.len());
     e.exit_stubs(code.len());
     let (ops, resume) = (e.ops, e.resume);
@@ -272,6 +273,9 @@ struct Emitter<'p> {
     /// The function's tier-2 loops: header pc to its cell (`tier2::Region`) and the label where
     /// compiled code's own paths arrive at the header ([`Emitter::start`]).
     regions: HashMap<usize, (usize, DynamicLabel)>,
+    /// The calls of tier-2 loops, out of line after the ops ([`Emitter::region_stubs`]): their
+    /// labels and cells.
+    region_calls: Vec<(DynamicLabel, usize)>,
     /// The stress modes: every way into compiled code from outside fills the float homes with
     /// [`POISON`] first ([`Emitter::poison_homes`]).
     poison: bool,
@@ -312,6 +316,7 @@ impl<'p> Emitter<'p> {
             send_targets: HashMap::new(),
             self_classes,
             regions: HashMap::new(),
+            region_calls: Vec::new(),
             poison: false,
         }
     }
@@ -397,8 +402,18 @@ impl<'p> Emitter<'p> {
     /// that leaves at its own header does not enter itself again.
     fn start(&mut self, pc: usize) {
         if let Some(&(cell, arrive)) = self.regions.get(&pc) {
-            dynasm!(self.a ; .arch x64 ; =>arrive);
-            self.enter_region(pc, cell);
+            // While the cell has no entry (the loop not compiled, given up, or on the compiler
+            // thread), arriving costs a load and an untaken branch: the call is out of line.
+            let call = self.a.new_dynamic_label();
+            self.region_calls.push((call, cell));
+            dynasm!(self.a
+                ; .arch x64
+                ; =>arrive
+                ; mov rax, QWORD cell as i64
+                ; mov rax, QWORD [rax]
+                ; test rax, rax
+                ; jnz =>call
+            );
         }
         let l = self.labels[pc];
         self.ops.push(self.a.offset().0 as u32);
@@ -1618,22 +1633,26 @@ impl<'p> Emitter<'p> {
         self.goto(to);
     }
 
-    /// Compiled code arriving at `h`, a tier-2 loop's header (after a backward jump's
-    /// accounting, [`Emitter::edge`]): calls the loop's code while its cell has an address (an ordinary System V call: the stack is
-    /// 16-byte aligned between templates, and the pinned registers are callee-saved), with the
+    /// The calls of tier-2 loops ([`Emitter::start`] jumps to one with the cell's entry address
+    /// in `rax` when compiled code arrives at a loop's header and the cell has one).
+    fn region_stubs(&mut self) {
+        for (call, cell) in std::mem::take(&mut self.region_calls) {
+            dynasm!(self.a ; .arch x64 ; =>call);
+            self.enter_region(cell);
+        }
+    }
+
+    /// Compiled code arriving at `h`, a tier-2 loop's header, whose cell has an entry address
+    /// (in `rax`): calls the loop's code (an ordinary System V call: the stack is 16-byte
+    /// aligned between templates, and the pinned registers are callee-saved), with the
     /// counters in sync before and the budget register reloaded after, then continues at the
     /// op whose pc it returns, through that op's entry check (its resume table entry). The
     /// context's `regs` is set to the window first (planted bug: `tier2_stale_window`).
-    fn enter_region(&mut self, h: usize, cell: usize) {
+    fn enter_region(&mut self, cell: usize) {
         let resumes = ctx::RESUMES;
         let func = self.func as i32 * 8;
-        let l = self.labels[h];
         dynasm!(self.a
             ; .arch x64
-            ; mov rax, QWORD cell as i64
-            ; mov rax, QWORD [rax]
-            ; test rax, rax
-            ; jz =>l
             ; call ->sync
         );
         if !cfg!(lockstep_mutant = "tier2_stale_window") {
