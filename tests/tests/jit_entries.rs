@@ -31,3 +31,70 @@ fn compiled_code_calls_compiled_code() {
         assert!(s.jit.entries < 1000, "stm {stm}: compiled code left at calls: {:?}", s.jit);
     }
 }
+
+/// A loop that copies a float into a float register and an int into an int register (`mov`
+/// between registers of one kind, unboxed): tier 2 translates it (`tier2.rs`,
+/// `representations`: a `mov` is admitted when its destination holds its source's kind or a
+/// word) and runs its laps. When the check rejects a `mov` of one kind to the same kind, the
+/// loop stays in tier 1: the same outcome, no region compiled.
+#[test]
+fn tier_two_compiles_a_loop_that_copies_registers_of_one_kind() {
+    const COPIES: &str = "func main() {\n local i, n, one, t, j, x, y, h\n ldi i, 0\n ldi n, 1000\n ldi one, 1\n \
+ldi j, 0\n ldk x, 0.0\n ldk h, 0.5\nloop:\n lt t, i, n\n jmpifnot t, done\n mov y, x\n add x, y, h\n add i, i, one\n \
+mov j, i\n jmp loop\ndone:\n add x, x, h\n ret x\n}\n";
+    let program = lockstep_spec::program::load_program(COPIES.as_bytes(), "copies.lsa").unwrap();
+    let config = opt::Config { stm: false, jit: opt::JitMode::OptAlways, stats: true, ..opt::Config::default() };
+    let report = opt::run_with_stats(&program.module, &config).expect("runs");
+    let s = report.stats.expect("stats were asked for");
+    assert!(
+        matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Float(500.5)),
+        "{:?}",
+        report.outcome.end
+    );
+    assert!(s.jit.regions_compiled >= 1, "the loop was not compiled by tier 2: {:?}", s.jit);
+    // 1000 laps, the first in tier 1 (a loop is compiled at its first lap).
+    assert!(s.jit.region_laps >= 900, "the loop's laps ran in tier 1: {:?}", s.jit);
+}
+
+/// `--jit=opt-always` (the suites' tier-2 engine) compiles a loop at its first lap: a loop of
+/// ten laps, which `--jit=opt` would leave to tier 1 (not hot), is compiled by tier 2 and
+/// entered (`tier2.rs`, `regions`: an eager region waits one arrival, not `HOT_ARRIVALS`).
+#[test]
+fn tier_two_under_opt_always_compiles_a_short_loop_at_its_first_lap() {
+    const SHORT: &str = "func main() {\n local i, n, one, t, x, h\n ldi i, 0\n ldi n, 10\n ldi one, 1\n \
+ldk x, 0.0\n ldk h, 0.5\nloop:\n lt t, i, n\n jmpifnot t, done\n add x, x, h\n add i, i, one\n jmp loop\ndone:\n ret x\n}\n";
+    let program = lockstep_spec::program::load_program(SHORT.as_bytes(), "short.lsa").unwrap();
+    let config = opt::Config { stm: false, jit: opt::JitMode::OptAlways, stats: true, ..opt::Config::default() };
+    let report = opt::run_with_stats(&program.module, &config).expect("runs");
+    let s = report.stats.expect("stats were asked for");
+    assert!(
+        matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Float(5.0)),
+        "{:?}",
+        report.outcome.end
+    );
+    assert_eq!(s.jit.regions_compiled, 1, "{:?}", s.jit);
+    assert!(s.jit.region_entries >= 1, "{:?}", s.jit);
+}
+
+/// Tier 2 counts its failed guesses by kind (`--stats`' `region_deopts`, in the order of
+/// `DEOPT_KINDS`): a loop that doubles an int past 61 bits (the unboxed int's range) fails the
+/// overflow guess and leaves for tier 1, and that exit is counted as `overflow`, not as another
+/// kind (`tier2.rs`, `count_failure`: the counter's address from the exit's kind).
+#[test]
+fn tier_two_counts_an_overflow_exit_as_overflow() {
+    const DOUBLING: &str = "func main() {\n local i, n, one, t, x\n ldi i, 0\n ldi n, 62\n ldi one, 1\n ldi x, 1\n\
+loop:\n lt t, i, n\n jmpifnot t, done\n add x, x, x\n add i, i, one\n jmp loop\ndone:\n ret x\n}\n";
+    let program = lockstep_spec::program::load_program(DOUBLING.as_bytes(), "doubling.lsa").unwrap();
+    let config = opt::Config { stm: false, jit: opt::JitMode::OptAlways, stats: true, ..opt::Config::default() };
+    let report = opt::run_with_stats(&program.module, &config).expect("runs");
+    let s = report.stats.expect("stats were asked for");
+    assert!(
+        matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Int(1 << 62)),
+        "{:?}",
+        report.outcome.end
+    );
+    let overflow = opt::DEOPT_KINDS.iter().position(|k| *k == "overflow").unwrap();
+    assert!(s.jit.region_deopts[overflow] >= 1, "{:?}", s.jit);
+    let others: u64 = (0..4).filter(|&k| k != overflow).map(|k| s.jit.region_deopts[k]).sum();
+    assert_eq!(others, 0, "{:?}", s.jit);
+}
