@@ -20,10 +20,12 @@
 //! **Exactness** (the tier-1 rule, `DESIGN.md`): the code never executes an op's exceptional
 //! path. Before an op that would overflow, produce a float without a SmallFloat encoding, meet an
 //! operand of an unexpected kind, or pass a boundary the counters do not allow, it *leaves*: it
-//! writes every register the region changed back to the window (boxing nothing: a double held
-//! here always has its encoding, because every op that makes one checks it), brings the counters
+//! writes every register the region changed back to the window (boxing nothing: a double an
+//! exit needs has its encoding, because it was checked where it was made), brings the counters
 //! up to date and returns that op's pc. So the guest state at every exit is the one the
-//! interpreter would have before that op, and the op runs in tier 1 or the interpreter.
+//! interpreter would have before that op, and the op runs in tier 1 or the interpreter. Inside a
+//! run of float ops ([`spans`]) only the doubles that outlive it are checked; when one fails, the
+//! region leaves before the run's first op instead, with the registers as they were there.
 //! Registers not live at `H` are written back only when the region wrote them on the way to the
 //! exit (a bit per register in a mask, `written`), so that a register the interpreter would not have
 //! touched keeps its word.
@@ -1204,6 +1206,18 @@ struct Tr<'a, 'b> {
     next_guard: usize,
     /// Instructions completed since the entry (`--stats`' flavour only).
     icount: Option<Variable>,
+    /// Spans ([`spans`]): per op of the region, the first op of its span, and whether a float
+    /// it defines is range-checked (outside spans always); per window register, whether some
+    /// def of it skips the check (its write-back then encodes a double without an encoding as
+    /// 0.0: such a register is dead wherever it is written back).
+    span_of: Vec<Option<usize>>,
+    checked_def: Vec<bool>,
+    unchecked_reg: Vec<bool>,
+    /// The span of the op being translated, when it has one: its guards leave to the span's
+    /// start with the registers as they were there (`shadows`, by the span's first op).
+    restart: Option<usize>,
+    shadows: HashMap<usize, Vec<(usize, Variable)>>,
+    restart_exits: HashMap<(usize, Why), ir::Block>,
 }
 
 /// Accesses to the window, the context, the cell and heap cells the guards have checked:
@@ -1252,6 +1266,18 @@ impl Tr<'_, '_> {
         (word, ok)
     }
 
+    /// The word an exit writes back for window register `r` holding the double `f`: its
+    /// SmallFloat, or, for a register some span writes without the range check, 0.0 when it
+    /// has none (the register is dead there: [`spans`]).
+    fn word_of_double(&mut self, f: ir::Value, r: usize) -> ir::Value {
+        let (word, ok) = self.encode(f);
+        if !self.unchecked_reg[r] {
+            return word;
+        }
+        let zero = self.b.ins().iconst(types::I64, crate::value::encode_float(0.0).expect("0.0 is small") as i64);
+        self.b.ins().select(ok, word, zero)
+    }
+
     /// The exit block that leaves before op `pc` (`why`: [`LEAVE`], or a failed guess, counted).
     /// From the op being translated: before it when `pc` is that op, else after it (a jump or
     /// the fall through past the region).
@@ -1275,10 +1301,54 @@ impl Tr<'_, '_> {
 
     /// The exit of a guard before op `pc` that fails (`counted`: a failed guess).
     fn guard_exit(&mut self, pc: usize, why: Why) -> ir::Block {
+        if let Some(start) = self.restart {
+            return self.restart_exit(start, why);
+        }
         if cfg!(lockstep_mutant = "tier2_guard_exits_past_the_op") {
             return self.exit(pc + 1, why);
         }
         self.exit(pc, why)
+    }
+
+    /// The exit of a failed range check in the span that starts at op `start`: it leaves
+    /// before `start` with every register the span writes as it was there ([`Tr::snapshot`]),
+    /// so that tier 1 or the interpreter runs the whole span again, each value it makes checked
+    /// (and boxed) where it is made.
+    fn restart_exit(&mut self, start: usize, why: Why) -> ir::Block {
+        let b = &mut self.b;
+        *self.restart_exits.entry((start, why)).or_insert_with(|| {
+            let blk = b.create_block();
+            b.set_cold_block(blk);
+            blk
+        })
+    }
+
+    /// At the first op of a span: the values of the registers the span writes, in variables of
+    /// their own that nothing redefines, for the span's restart exits.
+    fn snapshot(&mut self, start: usize) {
+        let (mut last, mut regs) = (start, Vec::new());
+        while last < self.end && self.span_of[last + 1 - self.h] == Some(start) {
+            last += 1;
+        }
+        for pc in start..=last {
+            if let Some(r) = writes(&self.orig[pc]) {
+                if !regs.contains(&(r as usize)) {
+                    regs.push(r as usize);
+                }
+            }
+        }
+        let at = &self.webs.before[start - self.h];
+        let mut shadows = Vec::new();
+        for r in regs {
+            let web = at[r];
+            let Some(var) = self.vars[web as usize] else { continue };
+            let ty = if self.rep[web as usize] == Some(Rep::F) { types::F64 } else { types::I64 };
+            let shadow = self.b.declare_var(ty);
+            let v = self.b.use_var(var);
+            self.b.def_var(shadow, v);
+            shadows.push((r, shadow));
+        }
+        self.shadows.insert(start, shadows);
     }
 
     /// Under the stress mode, the next guard fails the first time it is reached: it leaves as
@@ -1473,6 +1543,15 @@ impl Tr<'_, '_> {
             self.def(d, word);
             return;
         }
+        if self.checked_def[pc - self.h] {
+            self.range_check(pc, f);
+        }
+        self.def(d, f);
+    }
+
+    /// Leaves before op `pc` (or, in a span, before the span) unless the double `f` has a
+    /// SmallFloat encoding.
+    fn range_check(&mut self, pc: usize, f: ir::Value) {
         // The range check alone, common case first. Hot: the exponents 2^-126..2^128, from the
         // low half of the bits rotated right by 31 (the exponent over the mantissa's top 21
         // bits, the sign rotated out of it): one 32-bit compare with immediates, five machine
@@ -1503,7 +1582,6 @@ impl Tr<'_, '_> {
             self.b.seal_block(cont);
             self.b.switch_to_block(cont);
         }
-        self.def(d, f);
     }
 
     fn block(&mut self, pc: usize) -> ir::Block {
@@ -1698,18 +1776,30 @@ impl Tr<'_, '_> {
         let untakenp = i64p(&mut self.b, wb);
         let segp = if self.seg_only.is_none() { Some(i64p(&mut self.b, wb)) } else { None };
         let icountp = if self.icount.is_some() { Some(i64p(&mut self.b, wb)) } else { None };
-        let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v)).collect();
-        exits.sort_by(|a, b| a.0.cmp(&b.0));
-        for ((pc, why, at, _), (blk, must, may)) in exits {
+        let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v, None)).collect();
+        // A span's restart exits: before its first op, the registers it writes as they were
+        // there (`shadows`).
+        let mut restarts: Vec<_> = self.restart_exits.iter().map(|(&k, &blk)| (k, blk)).collect();
+        restarts.sort_by_key(|&(k, _)| k);
+        for ((start, why), blk) in restarts {
+            let i = start - self.h;
+            let (must, may) = (self.wr.fresh[i], self.wr.may[i]);
+            exits.push(((start, why, self.webs.before[i].clone(), must), (blk, must, may), Some(start)));
+        }
+        exits.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
+        for ((pc, why, at, _), (blk, must, may), span) in exits {
             self.b.switch_to_block(blk);
             self.b.seal_block(blk);
             let mut args =
                 vec![self.b.ins().iconst(types::I64, pc as i64), self.b.ins().iconst(types::I64, why as i64)];
+            let shadows = span.map(|start| self.shadows[&start].clone()).unwrap_or_default();
             for &r in &written_regs {
                 let web = at[r];
-                let v = self.b.use_var(self.var(web));
+                let shadow = shadows.iter().find(|s| s.0 == r).map(|s| s.1);
+                let shadow = shadow.filter(|_| !cfg!(lockstep_mutant = "tier2_restart_keeps_current_values"));
+                let v = self.b.use_var(shadow.unwrap_or(self.var(web)));
                 let v = match (self.rep[web as usize], wb_rep[r]) {
-                    (Some(Rep::F), Some(Rep::W)) => self.encode(v).0,
+                    (Some(Rep::F), Some(Rep::W)) => self.word_of_double(v, r),
                     (Some(Rep::I), Some(Rep::W)) => self.b.ins().bor_imm_u(v, 1),
                     _ => v,
                 };
@@ -1766,7 +1856,7 @@ impl Tr<'_, '_> {
                 continue;
             }
             let word = match wb_rep[r] {
-                Some(Rep::F) => self.encode(v).0,
+                Some(Rep::F) => self.word_of_double(v, r),
                 Some(Rep::I) => self.b.ins().bor_imm_u(v, 1),
                 _ => v,
             };
@@ -1888,6 +1978,10 @@ impl Tr<'_, '_> {
                     (Some(Rep::I), Some(Rep::W)) => self.b.ins().bor_imm_u(v, 1),
                     _ => v,
                 };
+                // A span's output may be a copy of a double made without the check.
+                if self.restart.is_some() && self.checked_def[pc - self.h] {
+                    self.range_check(pc, v);
+                }
                 self.def(d, v);
             }
             Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
@@ -2048,6 +2142,96 @@ impl Tr<'_, '_> {
     }
 }
 
+/// Spans: runs of consecutive ops inside one guest block that only compute on doubles
+/// (arithmetic and `sqrt` on floats and ints into a double, moves and comparisons of doubles,
+/// constants), so that no guard but a range check can leave inside one. In a span only the
+/// doubles that outlive it are range-checked: the last write of each register live after it
+/// ([`Tr::def_float`], [`Tr::range_check`]). A double made and used up inside the span, which
+/// the interpreter would box when it has no SmallFloat encoding, stays unboxed here: the box
+/// would be garbage at once, and garbage is not part of the outcome ([limit.memory]); the
+/// arithmetic is the same on it either way. When a checked double has no encoding the region
+/// leaves before the span's first op with the registers as they were there
+/// ([`Tr::restart_exit`]), and the span runs again op by op in tier 1 or the interpreter. A
+/// register written with an unchecked double is dead after the span; an exit that still
+/// writes it back (it was written) writes 0.0 if the double has no encoding
+/// ([`Tr::word_of_double`]).
+///
+/// Returns, per op of `h..=end`, the first op of its span (only spans where some check is
+/// saved), whether the double it defines is checked, and per window register whether some def
+/// of it is not.
+#[allow(clippy::too_many_arguments)]
+fn spans(
+    code: &[Op],
+    orig: &[Op],
+    rep: &[Option<Rep>],
+    live: &[Vec<bool>],
+    h: usize,
+    end: usize,
+    block_start: &dyn Fn(usize) -> bool,
+    stressed: &dyn Fn(usize) -> bool,
+    nregs: usize,
+) -> (Vec<Option<usize>>, Vec<bool>, Vec<bool>) {
+    let n = end + 1 - h;
+    let (mut span_of, mut checked, mut unchecked_reg) = (vec![None; n], vec![true; n], vec![false; nregs]);
+    let r = |x: u16| rep[x as usize];
+    let num = |x: u16| matches!(r(x), Some(Rep::F) | Some(Rep::I));
+    let pure = |pc: usize| match code[pc] {
+        Op::Nop | Op::Ld { .. } => true,
+        Op::Mov { d, s } => r(s) == Some(Rep::F) && r(d) == Some(Rep::F),
+        Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
+            arith_rep(r(a), r(b)) == Rep::F && num(a) && num(b) && r(d) == Some(Rep::F)
+        }
+        Op::Div { d, a, b } => num(a) && num(b) && r(d) == Some(Rep::F),
+        Op::Sqrt { d, a } => num(a) && r(d) == Some(Rep::F),
+        Op::Lt { a, b, .. } | Op::Le { a, b, .. } | Op::Gt { a, b, .. } | Op::Ge { a, b, .. } => {
+            r(a) == Some(Rep::F) && r(b) == Some(Rep::F)
+        }
+        _ => false,
+    };
+    let double = |pc: usize| {
+        matches!(
+            code[pc],
+            Op::Mov { .. } | Op::Add { .. } | Op::Sub { .. } | Op::Mul { .. } | Op::Div { .. } | Op::Sqrt { .. }
+        )
+    };
+    let mut pc = h;
+    while pc <= end {
+        if stressed(pc) || !pure(pc) {
+            pc += 1;
+            continue;
+        }
+        let start = pc;
+        let mut last = pc;
+        while last < end && !block_start(last + 1) && !stressed(last + 1) && pure(last + 1) {
+            last += 1;
+        }
+        let after = live.get(last + 1);
+        let live_after = |x: usize| after.is_none_or(|l| l.get(x).copied().unwrap_or(false));
+        let mut seen = vec![false; nregs];
+        let mut skipped = Vec::new();
+        for k in (start..=last).rev() {
+            let Some(d) = writes(&orig[k]) else { continue };
+            let d = d as usize;
+            let output = !seen[d] && live_after(d);
+            seen[d] = true;
+            if double(k) && (!output || cfg!(lockstep_mutant = "tier2_span_output_unchecked")) {
+                skipped.push((k, d));
+            }
+        }
+        if !skipped.is_empty() {
+            for k in start..=last {
+                span_of[k - h] = Some(start);
+            }
+            for (k, d) in skipped {
+                checked[k - h] = false;
+                unchecked_reg[d] = true;
+            }
+        }
+        pc = last + 1;
+    }
+    (span_of, checked, unchecked_reg)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn translate(
     prog: &Program,
@@ -2136,6 +2320,12 @@ fn translate(
         forced: target.forced,
         next_guard: 0,
         icount,
+        span_of: Vec::new(),
+        checked_def: vec![true; end + 1 - h],
+        unchecked_reg: vec![false; nregs],
+        restart: None,
+        shadows: HashMap::new(),
+        restart_exits: HashMap::new(),
     };
     // Blocks begin at the header, at every jump target inside the region and after every jump.
     t.block(h);
@@ -2148,6 +2338,16 @@ fn translate(
                 t.block(pc + 1);
             }
         }
+    }
+    let stressed = |pc: usize| stress.is_some_and(|seed| stress_exit(seed ^ 0x0074_6965_7232, func, pc));
+    // Spans, but not under `--stats`' flavour (it counts instructions op by op). A span does
+    // not cross a block's start or an op the stress mode leaves before.
+    t.span_of = vec![None; end + 1 - h];
+    if t.icount.is_none() {
+        let live = liveness(prog, orig);
+        let block_start = |pc: usize| t.blocks.contains_key(&pc);
+        (t.span_of, t.checked_def, t.unchecked_reg) =
+            spans(code, orig, rep, &live, h, end, &block_start, &stressed, nregs);
     }
     t.entry(target.addr);
     let mut open = false;
@@ -2170,8 +2370,12 @@ fn translate(
             t.pending = 0;
             t.checked.clear();
         }
-        let s = stress.is_some_and(|seed| stress_exit(seed ^ 0x0074_6965_7232, func, pc));
+        let s = stressed(pc);
         t.cur = pc;
+        t.restart = t.span_of[pc - h];
+        if t.restart == Some(pc) {
+            t.snapshot(pc);
+        }
         t.op(pc, s);
         // Whether the block is still open: it falls through into the next op's code, or leaves
         // when that op is past the region.
