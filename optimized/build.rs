@@ -57,6 +57,8 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_div_skips_zero_check", "suites"),
     ("jit_call_skips_room_check", "suites"),
     ("jit_enters_unreached_op", "suites"),
+    // The barrier flavour's helpers (src/jit/barriers.rs).
+    ("jit_load_without_barrier", "suites"),
     // Tier 2 (src/jit/tier2.rs).
     ("tier2_float_skips_range_check", "suites"),
     ("tier2_exit_skips_write_back", "suites"),

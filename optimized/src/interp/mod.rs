@@ -322,7 +322,10 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         let regs = self.th.regs.as_mut_ptr_range();
         let frames = self.th.frames.as_mut_ptr();
         let (frames_len, frames_cap) = (self.th.frames.len() as u64, self.th.frames.capacity() as u64);
+        let private_tag = self.mode.jit_private_tag();
         let cx = &mut *self.cx;
+        // (The helpers of `jit::barriers` use the mode through this while the code runs.)
+        let mode: *mut M = &mut *self.mode;
         let mut ctx = JitCtx {
             regs: self.w.base(),
             thread: &mut *self.th,
@@ -346,8 +349,10 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             ic_sites: cx.ic.sites.as_mut_ptr(),
             funcs: tables.funcs,
             spec_miss: 0,
-            private_tag: self.mode.jit_private_tag(),
+            private_tag,
             bodies: tables.bodies,
+            mode: mode as *mut (),
+            barriers: crate::jit::barriers_of::<M>(),
         };
         // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
         // this mode's flavour; the window is that function's frame; `pc` is an op of it; the

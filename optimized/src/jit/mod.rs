@@ -4,7 +4,7 @@
 //!
 //! The exactness rule (`DESIGN.md`, "The JIT"): compiled code never executes an instruction's
 //! exceptional path. When an op would trap, run out of fuel, end the segment budget, meet a
-//! requested collection, need the mode (a validation every 64th backward jump, a barrier), take
+//! requested collection, need the mode (a validation every 64th backward jump), take
 //! a slow path (boxing, strings, allocation), or when the template does not handle it at all
 //! (`print`, `call`, `spawn`, ...), the code leaves *before* that op with its pc, and the
 //! interpreter executes it. Every op index is an entry point (a resume table per function), so
@@ -18,6 +18,8 @@
 //! across an exit: every value is in the thread's registers, so collections and rollbacks see
 //! everything.
 
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+mod barriers;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod calls;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
@@ -147,6 +149,20 @@ pub(crate) struct JitCtx {
     /// compiled); for sends that know the receiver is of the function's self class
     /// ([`self_classes`]).
     pub bodies: *const usize,
+    /// The interpreter's mode (a `*mut M`) and its STM barriers for compiled code of the barrier
+    /// flavour ([`barriers_of`]), which calls them for the fields and elements of objects not
+    /// private to the transaction.
+    pub mode: *mut (),
+    pub barriers: *const (),
+}
+
+/// The table of `barriers::Barriers` helpers for mode `M` (null where there is no code
+/// generator).
+pub(crate) fn barriers_of<M: crate::mode::Mode>() -> *const () {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    return barriers::Barriers::of::<M>() as *const barriers::Barriers as *const ();
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    return std::ptr::null();
 }
 
 /// Field offsets of [`JitCtx`] for the templates.
@@ -174,6 +190,8 @@ pub(crate) mod ctx {
     pub const SPEC_MISS: i32 = 168;
     pub const PRIVATE_TAG: i32 = 176;
     pub const BODIES: i32 = 184;
+    pub const MODE: i32 = 192;
+    pub const BARRIERS: i32 = 200;
 }
 
 /// What `--stats` reports about the JIT.
@@ -646,6 +664,8 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, funcs) as i32, ctx::FUNCS);
         assert_eq!(offset_of!(JitCtx, spec_miss) as i32, ctx::SPEC_MISS);
         assert_eq!(offset_of!(JitCtx, private_tag) as i32, ctx::PRIVATE_TAG);
+        assert_eq!(offset_of!(JitCtx, mode) as i32, ctx::MODE);
+        assert_eq!(offset_of!(JitCtx, barriers) as i32, ctx::BARRIERS);
         assert_eq!(offset_of!(JitCtx, bodies) as i32, ctx::BODIES);
     }
 

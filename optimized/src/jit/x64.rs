@@ -30,6 +30,7 @@
 // dynasm's expansion of dynamic registers (`Rq(r)`) converts the number with `.into()`.
 #![allow(clippy::useless_conversion)]
 
+use super::barriers;
 use super::kinds::{arith_kind, Kind, Kinds};
 use super::{ctx, Flavour, Guess, JitCtx};
 use crate::code::{Op, Program};
@@ -1068,20 +1069,105 @@ impl<'p> Emitter<'p> {
             Op::LdAdd { t, d, a, k } => self.ld_arith(pc, t, d, a, k, false),
             Op::LdSub { t, d, a, k } => self.ld_arith(pc, t, d, a, k, true),
             Op::GetF { d, o, slot, class } => {
+                let word = HEADER_WORDS + slot as usize;
                 self.object_of_class(pc, o, class);
-                self.private_unless_plain(pc, false);
-                dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rax + slot_offset(HEADER_WORDS + slot as usize)]);
+                let shared = self.shared_unless_plain(false);
+                dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rax + slot_offset(word)]);
+                if let Some((shared, done)) = shared {
+                    dynasm!(self.a ; .arch x64 ; jmp =>done ; =>shared ; mov rsi, rax ; mov edx, word as i32);
+                    self.location_in(RCX, pc);
+                    self.call_barrier(barriers::at::LOAD);
+                    let e = self.exits[pc];
+                    dynasm!(self.a ; .arch x64 ; test rdx, rdx ; jnz =>e ; =>done);
+                }
                 self.store(d);
                 self.count(1);
             }
             Op::SetF { o, s, slot, class } => {
+                let word = HEADER_WORDS + slot as usize;
                 self.object_of_class(pc, o, class);
-                self.private_unless_plain(pc, true);
+                let shared = self.shared_unless_plain(true);
                 dynasm!(self.a
                     ; .arch x64
                     ; mov rcx, QWORD [rbx + reg(s)]
-                    ; mov QWORD [rax + slot_offset(HEADER_WORDS + slot as usize)], rcx
+                    ; mov QWORD [rax + slot_offset(word)], rcx
                 );
+                if let Some((shared, done)) = shared {
+                    dynasm!(self.a
+                        ; .arch x64
+                        ; jmp =>done
+                        ; =>shared
+                        ; mov rsi, rax
+                        ; mov edx, word as i32
+                        ; mov rcx, QWORD [rbx + reg(s)]
+                    );
+                    self.location_in(8, pc);
+                    self.call_barrier(barriers::at::STORE);
+                    dynasm!(self.a ; .arch x64 ; =>done);
+                }
+                self.count(1);
+            }
+            // The barrier flavour: the array's words through the helpers unless the array and
+            // its storage are private to the transaction.
+            Op::ALen { d, a } if !self.flavour.plain_memory => {
+                let (shared, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
+                self.array(pc, a);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rdx, QWORD [rax + 8]
+                    ; cmp rdx, QWORD [r12 + ctx::PRIVATE_TAG]
+                    ; jne =>shared
+                    ; mov rax, QWORD [rax + slot_offset(ARRAY_LEN)]
+                    ; jmp =>done
+                    ; =>shared
+                    ; mov rsi, rax
+                );
+                self.location_in(RDX, pc);
+                self.call_barrier(barriers::at::ALEN);
+                let e = self.exits[pc];
+                dynasm!(self.a
+                    ; .arch x64
+                    ; test rdx, rdx
+                    ; jnz =>e
+                    ; =>done
+                    ; lea rax, [rax * 8 + 1] // a length (at most MAX_ARRAY_LEN) is a SmallInt
+                );
+                self.store(d);
+                self.count(1);
+            }
+            Op::AGet { d, a, i } if !self.flavour.plain_memory => {
+                let (shared, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
+                self.private_element(pc, a, i, shared);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, QWORD [rax + rcx * 8 + slot_offset(HEADER_WORDS)]
+                    ; jmp =>done
+                    ; =>shared
+                    ; mov rdx, rcx
+                );
+                self.location_in(RCX, pc);
+                self.call_barrier(barriers::at::AGET);
+                let e = self.exits[pc];
+                dynasm!(self.a ; .arch x64 ; test rdx, rdx ; jnz =>e ; =>done);
+                self.store(d);
+                self.count(1);
+            }
+            Op::ASet { a, i, s } if !self.flavour.plain_memory => {
+                let (shared, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
+                self.private_element(pc, a, i, shared);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rdx, QWORD [rbx + reg(s)]
+                    ; mov QWORD [rax + rcx * 8 + slot_offset(HEADER_WORDS)], rdx
+                    ; jmp =>done
+                    ; =>shared
+                    ; mov rdx, rcx
+                    ; mov rcx, QWORD [rbx + reg(s)]
+                );
+                self.location_in(8, pc);
+                self.call_barrier(barriers::at::ASET);
+                let e = self.exits[pc];
+                dynasm!(self.a ; .arch x64 ; test rax, rax ; jnz =>e ; =>done);
                 self.count(1);
             }
             Op::ALen { d, a } if self.flavour.plain_memory => {
@@ -1958,20 +2044,84 @@ impl<'p> Emitter<'p> {
         }
     }
 
-    /// In the barrier flavour, leaves before op `pc` unless the object in `rax` is private to
-    /// the running transaction (its STM word, word 1, is the transaction's tag): its fields are
-    /// then read and written plainly, as the barriers do; a shared object's go through the
-    /// STM's read and write paths, in the interpreter. (`store`: the op writes.)
-    fn private_unless_plain(&mut self, pc: usize, store: bool) {
+    /// In the barrier flavour, a jump to the first label returned unless the object in `rax`
+    /// is private to the running transaction (its STM word, word 1, is the transaction's tag):
+    /// its fields are then read and written plainly, as the barriers do. The caller's code at
+    /// that label has a shared object's field go through the STM's read or write path (a
+    /// helper of `barriers.rs`) and continues at the second. `None` in the plain flavour.
+    /// (`store`: the op writes.)
+    fn shared_unless_plain(&mut self, store: bool) -> Option<(DynamicLabel, DynamicLabel)> {
         if self.flavour.plain_memory || (store && cfg!(lockstep_mutant = "jit_store_without_barrier")) {
-            return;
+            return None;
         }
-        let e = self.exits[pc];
+        let (shared, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
         dynasm!(self.a
             ; .arch x64
             ; mov rdx, QWORD [rax + 8]
             ; cmp rdx, QWORD [r12 + ctx::PRIVATE_TAG]
-            ; jne =>e
+            ; jne =>shared
+        );
+        Some((shared, done))
+    }
+
+    /// Register `r` (a number for dynasm) = op `pc`'s location for the barrier helpers
+    /// (`func << 32 | pc`: conflict reports name it).
+    fn location_in(&mut self, r: u8, pc: usize) {
+        let at = (i64::from(self.func) << 32) | pc as i64;
+        dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD at);
+    }
+
+    /// Calls the barrier helper at `offset` in `JitCtx::barriers` with the mode as its first
+    /// argument (its others already in `rsi`, `rdx`, `rcx`, `r8`), keeping the float homes
+    /// (`xmm2`-`xmm15`, which the System V convention lets it clobber) on the stack across it.
+    /// The stack is 16-byte aligned at every op (the entry stub's pushes), and stays so.
+    fn call_barrier(&mut self, offset: i32) {
+        let mut homes: Vec<u8> = self.kinds.home.iter().flatten().copied().collect();
+        homes.sort_unstable();
+        homes.dedup();
+        let frame = (homes.len() as i32 * 8 + 15) & !15;
+        if frame > 0 {
+            dynasm!(self.a ; .arch x64 ; sub rsp, frame);
+        }
+        for (j, &h) in homes.iter().enumerate() {
+            dynasm!(self.a ; .arch x64 ; movsd QWORD [rsp + 8 * j as i32], Rx(h));
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rdi, QWORD [r12 + ctx::MODE]
+            ; mov rax, QWORD [r12 + ctx::BARRIERS]
+            ; call QWORD [rax + offset]
+        );
+        for (j, &h) in homes.iter().enumerate() {
+            dynasm!(self.a ; .arch x64 ; movsd Rx(h), QWORD [rsp + 8 * j as i32]);
+        }
+        if frame > 0 {
+            dynasm!(self.a ; .arch x64 ; add rsp, frame);
+        }
+    }
+
+    /// For the barrier flavour's `aget` and `aset`: `rsi` = register `a` if it is an array and
+    /// `rcx` = register `i`'s SmallInt (else leave); then, when the array and its storage are
+    /// private to the transaction and the index inside the length, `rax` = the storage; else a
+    /// jump to `shared` (the helper checks the bounds through the barriers).
+    fn private_element(&mut self, pc: usize, a: u16, i: u16, shared: DynamicLabel) {
+        let e = self.exits[pc];
+        self.array(pc, a);
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rsi, rax
+            ; mov rcx, QWORD [rbx + reg(i)]
+            ; test cl, 1
+            ; jz =>e
+            ; sar rcx, 3
+            ; mov rdx, QWORD [r12 + ctx::PRIVATE_TAG]
+            ; cmp rdx, QWORD [rax + 8]
+            ; jne =>shared
+            ; cmp rcx, QWORD [rax + slot_offset(ARRAY_LEN)] // unsigned: a negative index is huge
+            ; jae =>e
+            ; mov rax, QWORD [rax + slot_offset(ARRAY_STORAGE)]
+            ; cmp rdx, QWORD [rax + 8]
+            ; jne =>shared
         );
     }
 
