@@ -126,3 +126,29 @@ done:\n getf x, b, Box.v\n aget t, a, k\n add x, x, t\n add x, x, len\n ret x\n}
     );
     assert!(s.jit.entries < 2000, "shared accesses left compiled code: {:?}", s.jit);
 }
+
+/// Tier 2 in the barrier flavour: a loop that reads and writes a field of an object an earlier
+/// transaction allocated (shared: not private to the running one) runs its laps in its region,
+/// the field through the STM's barriers by helper calls (`tier2.rs`, `Tr::load_field`,
+/// `Tr::store_field`). When a shared object fails a guard instead, the region leaves at every
+/// entry (64 failed operand guesses, no lap) and tier 1 runs the loop: the same outcome.
+#[test]
+fn tier_two_reads_and_writes_shared_fields_through_the_barriers() {
+    const SHARED: &str = "class Box {\n field v\n}\n\
+func main() {\n local b, i, n, one, t, x\n new b, Box\n ldi x, 0\n setf b, Box.v, x\n atomic_begin\n atomic_end\n \
+ldi i, 0\n ldi n, 1000\n ldi one, 1\n\
+loop:\n lt t, i, n\n jmpifnot t, done\n getf x, b, Box.v\n add x, x, one\n setf b, Box.v, x\n add i, i, one\n jmp loop\n\
+done:\n getf x, b, Box.v\n ret x\n}\n";
+    let program = lockstep_spec::program::load_program(SHARED.as_bytes(), "shared2.lsa").unwrap();
+    let config =
+        opt::Config { stm: true, stm_solo: false, jit: opt::JitMode::OptAlways, stats: true, ..opt::Config::default() };
+    let report = opt::run_with_stats(&program.module, &config).expect("runs");
+    let s = report.stats.expect("stats were asked for");
+    assert!(
+        matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Int(1000)),
+        "{:?}",
+        report.outcome.end
+    );
+    assert!(s.jit.region_laps >= 900, "the loop's laps ran in tier 1: {:?}", s.jit);
+    assert_eq!(s.jit.region_deopts, [0; 4], "{:?}", s.jit);
+}

@@ -1151,6 +1151,7 @@ struct Tr<'a, 'b> {
     b: FunctionBuilder<'b>,
     prog: &'a Program,
     plain: bool,
+    func: u32,
     /// The code with the region's registers renamed to their webs ([`webs`]); `rep`, `live_w`
     /// and `vars` are per web.
     code: &'a [Op],
@@ -1496,9 +1497,8 @@ impl Tr<'_, '_> {
     }
 
     /// Register `o` as an object of class `class` or one of its first subclasses (tier 1's
-    /// test, `x64.rs`, `check_object_of_class`), private to the running transaction unless heap
-    /// words are plain; else the op at `pc` leaves.
-    fn object_of_class(&mut self, pc: usize, o: u16, class: u32, store: bool) -> ir::Value {
+    /// test, `x64.rs`, `check_object_of_class`); else the op at `pc` leaves.
+    fn object_of_class(&mut self, pc: usize, o: u16, class: u32) -> ir::Value {
         if self.checked.iter().any(|c| (c.0, c.1) == (o, class)) {
             return self.b.use_var(self.var(o));
         }
@@ -1523,14 +1523,89 @@ impl Tr<'_, '_> {
             let ok = ok.expect("a class is under itself");
             self.guard(ok, pc, OPERAND);
         }
-        let elided = store && cfg!(lockstep_mutant = "tier2_store_without_private_check");
-        if let (Some(private), false) = (self.fr().private, elided) {
-            let tag = self.b.ins().load(types::I64, TRUSTED, obj, 8);
-            let ok = self.b.ins().icmp(IntCC::Equal, tag, private);
-            self.guard(ok, pc, OPERAND);
-        }
         self.checked.push((o, class, header));
         obj
+    }
+
+    /// Whether heap words need the barriers: not plain, and the object `obj` (whose class the
+    /// guards checked) not private to the running transaction. Branches to `shared` when they
+    /// do, else continues in a new block. Tier 1's test (`x64.rs`, `shared_unless_plain`).
+    fn branch_if_shared(&mut self, obj: ir::Value, shared: ir::Block) {
+        let private = self.fr().private.expect("the barrier flavour");
+        let tag = self.b.ins().load(types::I64, TRUSTED, obj, 8);
+        let mine = self.b.ins().icmp(IntCC::Equal, tag, private);
+        let cont = self.b.create_block();
+        self.b.ins().brif(mine, cont, &[], shared, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+    }
+
+    /// A call of the barrier helper at `offset` of `JitCtx::barriers` (`barriers.rs`) with the
+    /// mode, `args` and op `pc`'s location, returning `returns` words.
+    fn call_barrier(&mut self, offset: i32, args: &[ir::Value], pc: usize, returns: usize) -> Vec<ir::Value> {
+        let mut sig = ir::Signature::new(CallConv::SystemV);
+        for _ in 0..args.len() + 2 {
+            sig.params.push(AbiParam::new(types::I64));
+        }
+        for _ in 0..returns {
+            sig.returns.push(AbiParam::new(types::I64));
+        }
+        let sig = self.b.import_signature(sig);
+        let ctxv = self.fr().ctx;
+        let table = self.b.ins().load(types::I64, TRUSTED, ctxv, ctx::BARRIERS);
+        let f = self.b.ins().load(types::I64, TRUSTED, table, offset);
+        let mode = self.b.ins().load(types::I64, TRUSTED, ctxv, ctx::MODE);
+        let at = self.b.ins().iconst(types::I64, (i64::from(self.func) << 32) | pc as i64);
+        let mut all = vec![mode];
+        all.extend_from_slice(args);
+        all.push(at);
+        let call = self.b.ins().call_indirect(sig, f, &all);
+        self.b.inst_results(call).to_vec()
+    }
+
+    /// Word `word` of object `obj` for the op at `pc`: a plain load when heap words are plain
+    /// or the object is private to the transaction, else the STM's read barrier (a helper
+    /// call; the op leaves when it refuses: the transaction is doomed).
+    fn load_field(&mut self, pc: usize, obj: ir::Value, word: usize) -> ir::Value {
+        if self.fr().private.is_none() || cfg!(lockstep_mutant = "tier2_load_without_barrier") {
+            return self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(word));
+        }
+        let (shared, join) = (self.b.create_block(), self.b.create_block());
+        let v = self.b.append_block_param(join, types::I64);
+        self.branch_if_shared(obj, shared);
+        let plain = self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(word));
+        self.b.ins().jump(join, &[plain.into()]);
+        self.b.switch_to_block(shared);
+        self.b.seal_block(shared);
+        let w = self.b.ins().iconst(types::I64, word as i64);
+        let r = self.call_barrier(super::barriers::at::LOAD, &[obj, w], pc, 2);
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, r[1], 0);
+        self.guard(ok, pc, LEAVE);
+        self.b.ins().jump(join, &[r[0].into()]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        v
+    }
+
+    /// Word `word` of object `obj` := `v`: plainly or through the STM's write barrier, as
+    /// [`Tr::load_field`] reads it.
+    fn store_field(&mut self, obj: ir::Value, word: usize, v: ir::Value, pc: usize) {
+        let elided = cfg!(lockstep_mutant = "tier2_store_without_private_check");
+        if self.fr().private.is_none() || elided {
+            self.b.ins().store(TRUSTED, v, obj, slot_offset(word));
+            return;
+        }
+        let (shared, join) = (self.b.create_block(), self.b.create_block());
+        self.branch_if_shared(obj, shared);
+        self.b.ins().store(TRUSTED, v, obj, slot_offset(word));
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(shared);
+        self.b.seal_block(shared);
+        let w = self.b.ins().iconst(types::I64, word as i64);
+        self.call_barrier(super::barriers::at::STORE, &[obj, w, v], pc, 0);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
     }
 
     /// A double result for `d` at `pc`: leaves before the op when it has no SmallFloat encoding.
@@ -2110,14 +2185,14 @@ impl Tr<'_, '_> {
                 self.def_float(pc, d, r);
             }
             Op::GetF { d, o, slot, class } => {
-                let obj = self.object_of_class(pc, o, class, false);
-                let v = self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(HEADER_WORDS + slot as usize));
+                let obj = self.object_of_class(pc, o, class);
+                let v = self.load_field(pc, obj, HEADER_WORDS + slot as usize);
                 self.def(d, v);
             }
             Op::SetF { o, s, slot, class } => {
-                let obj = self.object_of_class(pc, o, class, true);
+                let obj = self.object_of_class(pc, o, class);
                 let v = self.word_of(s);
-                self.b.ins().store(TRUSTED, v, obj, slot_offset(HEADER_WORDS + slot as usize));
+                self.store_field(obj, HEADER_WORDS + slot as usize, v, pc);
             }
             Op::AGet { d, a, i } => {
                 let arr = self.cell_of_kind(pc, a, KIND_ARRAY).0;
@@ -2294,6 +2369,7 @@ fn translate(
         b,
         prog,
         plain: target.plain,
+        func,
         code,
         orig,
         webs,
