@@ -30,6 +30,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("safepoint_ignores_parked", "model:safepoint_handshake"),
     ("unpark_ignores_stop", "model:safepoint_handshake"),
     ("register_by_running_skips_count", "model:spawn_during_stop"),
+    ("handoff_ready_before_result", "model:compiled_code_handoff"),
     // The baseline JIT (src/jit/x64.rs, src/interp/mod.rs).
     ("jit_add_skips_overflow_check", "suites"),
     ("jit_mul_skips_overflow_check", "suites"),

@@ -392,3 +392,28 @@ fn spawn_during_stop() {
         assert_eq!(world.lock().expect("world lock").collections, 1, "the collection did not happen");
     });
 }
+
+/// Tier 2's compiler thread hands a finished compilation to the thread that owns the loop's
+/// region (`stm::handoff`, the JIT's one step across OS threads). The owner polls without
+/// blocking, as tier 1 does at each arrival at the loop's header while the compilation runs,
+/// and once told the result is there it finds it, exactly once; the compiler may finish before
+/// or after any of the owner's polls.
+/// Catches: handoff_ready_before_result.
+#[test]
+fn compiled_code_handoff() {
+    use lockstep_optimized::stm::handoff::Handoff;
+    check(3, || {
+        let h = Arc::new(Handoff::<u64>::new());
+        let h2 = h.clone();
+        let compiler = thread::spawn(move || h2.put(42));
+        let got = loop {
+            match h.take() {
+                Some(r) => break r,
+                None => thread::yield_now(),
+            }
+        };
+        assert_eq!(got, Some(42), "told that the compilation was ready, the owner found no result");
+        assert_eq!(h.take(), Some(None), "a result taken twice");
+        compiler.join().expect("compiler panicked");
+    });
+}

@@ -55,8 +55,7 @@ use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Exits for failed guesses after which a region stops being entered.
@@ -254,10 +253,7 @@ impl Region {
     pub fn settle(&mut self, prog: &Program) -> bool {
         let c = &mut *self.cell;
         let Some(done) = &c.job else { return false };
-        if !done.ready.load(Ordering::Acquire) {
-            return false;
-        }
-        let out = done.out.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(out) = done.take() else { return false };
         c.job = None;
         let Some((compiled, took)) = out else { return true };
         c.compile_time += took;
@@ -309,13 +305,10 @@ struct Target {
 }
 
 /// A compilation's result (`None`: the region does not translate) and how long it took, once
-/// the compiler thread has finished it; `ready` says so without taking the lock (tier 1 asks
-/// at every arrival at the header while the compilation runs, every lap of the loop).
-#[derive(Default)]
-struct Done {
-    ready: AtomicBool,
-    out: Mutex<Option<(Option<Translated>, Duration)>>,
-}
+/// the compiler thread has finished it (`stm::handoff`, whose flag says so without taking the
+/// lock: the owner asks at every arrival at the header while the compilation runs, every lap of
+/// the loop).
+type Done = crate::stm::handoff::Handoff<(Option<Translated>, Duration)>;
 
 /// A region to compile on the compiler thread: everything it reads, owned.
 struct Job {
@@ -337,8 +330,7 @@ fn submit(job: Box<Job>) -> Result<(), Box<Job>> {
             for job in rx {
                 let started = Instant::now();
                 let out = compile(&job.prog, &job.code, &job.target, &job.live_h, &job.seen);
-                *job.done.out.lock().unwrap_or_else(|e| e.into_inner()) = Some((out, started.elapsed()));
-                job.done.ready.store(true, Ordering::Release);
+                job.done.put((out, started.elapsed()));
             }
         };
         std::thread::Builder::new().name("lockstep-tier2".into()).spawn(compiler).ok()?;

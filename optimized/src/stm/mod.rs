@@ -1,6 +1,8 @@
 //! The concurrency core of the optimized engine: software transactional memory (NOrec-style:
 //! one global sequence lock held only for write-back, value-validated read logs, redo logs),
-//! the inevitable token, contention management and the safepoint handshake for collections.
+//! the inevitable token, contention management and the safepoint handshake for collections;
+//! and the hand-off of compiled code from tier 2's compiler thread ([`handoff`]), the JIT's one
+//! step across OS threads, here so that the same loom harness checks it.
 //!
 //! It is generic over "a word of shared memory" (`&sync::AtomicU64`) and `u64` values, so it
 //! knows nothing of the heap layout, and it is written against the [`sync`] facade so that
@@ -12,6 +14,7 @@
 
 mod clock;
 mod contention;
+pub mod handoff;
 mod read_filter;
 mod redo_index;
 mod retry;
