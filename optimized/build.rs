@@ -72,6 +72,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_field_skips_class_check", "suites"),
     ("tier2_store_without_private_check", "suites"),
     ("tier2_load_without_barrier", "suites"),
+    ("tier2_element_without_barrier", "suites"),
     ("tier2_span_output_unchecked", "suites"),
     ("tier2_restart_keeps_current_values", "suites"),
 ];

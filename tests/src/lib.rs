@@ -88,6 +88,11 @@ pub enum Engine {
     /// both tiers (a field access in a region tests that its object is private to the
     /// transaction), which `OptimizedSerialOpt` does not.
     OptimizedOptStress,
+    /// `--stm=barriers --jit=opt-always`: loops in tier 2 from their first lap in the barrier
+    /// flavour, also for a thread alone: a region's field and element accesses of shared
+    /// objects go through the STM's barriers (helper calls) for whole laps, which the stress
+    /// engine's regions, leaving early and often, rarely reach.
+    OptimizedBarriersOpt,
 }
 
 /// How an optimized engine is configured: (`stm`, `stm_solo`, `jit`).
@@ -104,6 +109,7 @@ fn optimized_setup(e: Engine) -> Option<(bool, bool, lockstep_optimized::JitMode
         Engine::OptimizedSerialJitStress => (false, true, Stress(1)),
         Engine::OptimizedSerialOpt => (false, true, OptAlways),
         Engine::OptimizedOptStress => (true, false, OptStress(1)),
+        Engine::OptimizedBarriersOpt => (true, false, OptAlways),
     })
 }
 
@@ -119,6 +125,7 @@ impl Engine {
         Engine::OptimizedSerialJitStress,
         Engine::OptimizedSerialOpt,
         Engine::OptimizedOptStress,
+        Engine::OptimizedBarriersOpt,
     ];
 
     /// Whether the engine can be told which schedule to follow (`seed:N`, `replay:FILE`). An

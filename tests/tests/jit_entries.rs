@@ -152,3 +152,32 @@ done:\n getf x, b, Box.v\n ret x\n}\n";
     assert!(s.jit.region_laps >= 900, "the loop's laps ran in tier 1: {:?}", s.jit);
     assert_eq!(s.jit.region_deopts, [0; 4], "{:?}", s.jit);
 }
+
+/// Tier 2 takes an `add` of two words (two elements of an array, of no kind it knows) for
+/// floats; when that guess fails, it compiles the loop again taking that `add` for ints
+/// (`tier2.rs`, `Cell::int_ops`), and the laps of a loop over an int array then run in the
+/// region. Without the second compilation every lap fails the float guess and leaves for tier
+/// 1 (the region is given up after 64 of them): the same outcome, almost no laps in tier 2.
+#[test]
+fn tier_two_compiles_again_an_add_of_elements_that_hold_ints() {
+    const SUM: &str =
+        "func main() {\n local a, n, i, one, t, x, y, s\n ldi n, 2000\n anew a, n\n ldi one, 1\n ldi i, 0\n\
+fill:\n lt t, i, n\n jmpifnot t, filled\n aset a, i, i\n add i, i, one\n jmp fill\n\
+filled:\n ldi s, 0\n ldi i, 1\n\
+sum:\n lt t, i, n\n jmpifnot t, done\n aget x, a, i\n sub t, i, one\n aget y, a, t\n add x, x, y\n add s, s, x\n \
+add i, i, one\n jmp sum\n\
+done:\n ret s\n}\n";
+    let program = lockstep_spec::program::load_program(SUM.as_bytes(), "sum.lsa").unwrap();
+    let config = opt::Config { stm: false, jit: opt::JitMode::OptAlways, stats: true, ..opt::Config::default() };
+    let report = opt::run_with_stats(&program.module, &config).expect("runs");
+    let s = report.stats.expect("stats were asked for");
+    // The sum of (i + i - 1) for i in 1..2000: 1999^2.
+    assert!(
+        matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Int(1999 * 1999)),
+        "{:?}",
+        report.outcome.end
+    );
+    assert!(s.jit.region_recompiles >= 1, "the loop was not compiled again: {:?}", s.jit);
+    // 2000 laps of the fill loop and about 1900 of the sum loop after its first 64 failures.
+    assert!(s.jit.region_laps >= 3500, "the sum loop's laps ran in tier 1: {:?}", s.jit);
+}

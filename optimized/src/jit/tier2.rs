@@ -139,6 +139,11 @@ pub(super) struct Cell {
     seen: Vec<Option<Rep>>,
     /// `deopts` when the region was last compiled.
     deopts_then: [u64; 4],
+    /// The op of the last failed guess, + 1 (0: none), written by the exits.
+    last_miss: u64,
+    /// The arithmetic ops on two words (of no known number kind) that the region takes for
+    /// ints rather than floats ([`arith_guess`]): each added when its float guess failed.
+    int_ops: Vec<usize>,
     /// Calls of the region's code, and its failed guesses by kind ([`super::DEOPT_KINDS`]), for `--stats`.
     entries: u64,
     deopts: [u64; 4],
@@ -212,6 +217,8 @@ impl Cell {
             compiles: 0,
             seen: Vec::new(),
             deopts_then: [0; 4],
+            last_miss: 0,
+            int_ops: Vec::new(),
             entries,
             deopts,
             laps: 0,
@@ -316,6 +323,7 @@ struct Job {
     code: Vec<Op>,
     live_h: Vec<bool>,
     seen: Vec<Option<Rep>>,
+    int_ops: Vec<usize>,
     target: Target,
     done: Arc<Done>,
 }
@@ -329,7 +337,7 @@ fn submit(job: Box<Job>) -> Result<(), Box<Job>> {
         let compiler = move || {
             for job in rx {
                 let started = Instant::now();
-                let out = compile(&job.prog, &job.code, &job.target, &job.live_h, &job.seen);
+                let out = compile(&job.prog, &job.code, &job.target, &job.live_h, &job.seen, &job.int_ops);
                 job.done.put((out, started.elapsed()));
             }
         };
@@ -373,7 +381,7 @@ pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, 
     let code = unfused(&prog.funcs[func as usize].code);
     let mut out: Vec<(usize, Region)> = Vec::new();
     for (h, end) in loops(&code) {
-        if !translatable(&code[h..=end], plain) {
+        if !translatable(&code[h..=end]) {
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
@@ -449,13 +457,28 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     }
     let code = unfused(&prog.funcs[cell.func as usize].code);
     // Compiled before: again only when most of the failed guesses since were at the entry
-    // (a register of another kind), the one guess a new compilation does not make again.
+    // (a register of another kind), or were operand guesses of which the last was at an
+    // `add`, `sub` or `mul` (two words taken for floats that held ints, say two elements of an
+    // int array): the guesses a new compilation does not make again.
+    let mut flipped = false;
     if cell.compiles > 0 {
         let since: Vec<u64> = cell.deopts.iter().zip(cell.deopts_then).map(|(n, then)| n - then).collect();
         let (at_entry, all) = (since[usize::from(ENTRY) - 1], since.iter().sum::<u64>());
-        if cell.compiles >= RECOMPILES || 2 * at_entry <= all {
+        let operand = since[usize::from(OPERAND) - 1];
+        let miss = cell.last_miss.checked_sub(1).map(|p| p as usize);
+        let flip = miss.filter(|&p| {
+            2 * operand > all
+                && (cell.h..=cell.end).contains(&p)
+                && matches!(code[p], Op::Add { .. } | Op::Sub { .. } | Op::Mul { .. })
+                && !cell.int_ops.contains(&p)
+        });
+        if cell.compiles >= RECOMPILES || (flip.is_none() && 2 * at_entry <= all) {
             (cell.entry, cell.retry) = (0, 0);
             return cell.h as u64;
+        }
+        if let Some(p) = flip {
+            cell.int_ops.push(p);
+            flipped = true;
         }
     }
     let started = Instant::now();
@@ -471,7 +494,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     let now = observed(&live_h, value);
     if cell.seen.is_empty() {
         cell.seen = now;
-    } else {
+    } else if !flipped {
         // The kind that failed the entry is seen again only at some arrivals (a register still
         // nil when tier 1 comes from before the loop, a number on the laps after): compiled for
         // the kinds seen before, the region would fail as often again. Wait for an arrival
@@ -495,6 +518,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
                 code,
                 live_h: live_h.clone(),
                 seen: cell.seen.clone(),
+                int_ops: cell.int_ops.clone(),
                 target,
                 done: done.clone(),
             });
@@ -511,10 +535,10 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
                     unsafe { *std::ptr::addr_of_mut!((*cx.jit).tier2_jobs) += 1 };
                     return cell.h as u64;
                 }
-                Err(job) => compile(&job.prog, &job.code, &target, &live_h, &cell.seen),
+                Err(job) => compile(&job.prog, &job.code, &target, &live_h, &cell.seen, &cell.int_ops),
             }
         }
-        None => compile(prog, &code, &target, &live_h, &cell.seen),
+        None => compile(prog, &code, &target, &live_h, &cell.seen, &cell.int_ops),
     };
     cell.live_h = live_h;
     cell.compile_time += started.elapsed();
@@ -564,6 +588,7 @@ fn compile(
     target: &Target,
     live_h: &[bool],
     seed_regs: &[Option<Rep>],
+    int_ops: &[usize],
 ) -> Option<Translated> {
     let (h, end) = (target.h, target.end);
     let webs = webs::webs(code, h, end, live_h.len())?;
@@ -572,7 +597,7 @@ fn compile(
     let live_w: Vec<bool> = (0..nwebs).map(|w| webs.entry[w] && live_h[webs.reg[w] as usize]).collect();
     let seed: Vec<Option<Rep>> =
         (0..nwebs).map(|w| if live_w[w] { seed_regs[webs.reg[w] as usize] } else { None }).collect();
-    let mut reps = representations(&webs.code, h, end, &live_w, &seed, target.plain)?;
+    let mut reps = representations(&webs.code, h, end, &live_w, &seed, int_ops)?;
     // Every web of a register the region writes has a variable, for the exits that write the
     // register back: one the ops do not use (an entry value never read) is a word.
     for (k, &r) in reps.iter_mut().zip(&webs.reg) {
@@ -580,7 +605,7 @@ fn compile(
             *k = Some(Rep::W);
         }
     }
-    translate(prog, code, &webs, &reps, live_h, &live_w, target).ok()
+    translate(prog, code, &webs, &reps, live_h, &live_w, target, int_ops).ok()
 }
 
 /// With `LOCKSTEP_PERF_MAP` set (as for tier 1, `x64.rs`): a symbol for the region's code in
@@ -604,6 +629,15 @@ fn perf_map(prog: &Program, cell: &Cell, mem: &CodeMemory, bytes: &[u8], clif: O
             let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}-{}.clif", cell.h)), clif);
         }
     }
+}
+
+/// [`arith_rep`] for op `pc`, unless it is one of `int_ops` and neither operand is a float:
+/// then ints (two words whose float guess failed there).
+fn arith_guess(a: Option<Rep>, b: Option<Rep>, pc: usize, int_ops: &[usize]) -> Rep {
+    if a != Some(Rep::F) && b != Some(Rep::F) && int_ops.contains(&pc) {
+        return Rep::I;
+    }
+    arith_rep(a, b)
 }
 
 /// What an `add`, `sub` or `mul` computes on: floats beside a float ([value.mixed-arith]),
@@ -905,53 +939,53 @@ fn written_before(code: &[Op], h: usize, end: usize, bit: &[Option<u32>]) -> Wri
     Written { fresh, may, every_lap }
 }
 
-/// The representation of each register of the region `h..=end` (`None`: not used there), or
-/// `None` when the region has an op this tier does not translate.
 /// Whether tier 2 translates every op of `region`.
-fn translatable(region: &[Op], plain: bool) -> bool {
+fn translatable(region: &[Op]) -> bool {
     region.iter().all(|op| {
-        // Arrays with plain loads only, as in tier 1 (an array's storage is a cell of its own,
-        // which the private-object test of a field access does not cover).
-        matches!(op, Op::AGet { .. }) && plain
-            || matches!(
-                op,
-                Op::Nop
-                    | Op::Sqrt { .. }
-                    | Op::GetF { .. }
-                    | Op::SetF { .. }
-                    | Op::Jmp { .. }
-                    | Op::JmpBack { .. }
-                    | Op::JmpIf { .. }
-                    | Op::JmpIfBack { .. }
-                    | Op::JmpIfNot { .. }
-                    | Op::JmpIfNotBack { .. }
-                    | Op::Mov { .. }
-                    | Op::Ld { .. }
-                    | Op::Add { .. }
-                    | Op::Sub { .. }
-                    | Op::Mul { .. }
-                    | Op::Div { .. }
-                    | Op::Lt { .. }
-                    | Op::Le { .. }
-                    | Op::Gt { .. }
-                    | Op::Ge { .. }
-                    | Op::Eq { .. }
-                    | Op::Ne { .. }
-            )
+        matches!(
+            op,
+            Op::Nop
+                | Op::Sqrt { .. }
+                | Op::GetF { .. }
+                | Op::SetF { .. }
+                | Op::AGet { .. }
+                | Op::ASet { .. }
+                | Op::ALen { .. }
+                | Op::Jmp { .. }
+                | Op::JmpBack { .. }
+                | Op::JmpIf { .. }
+                | Op::JmpIfBack { .. }
+                | Op::JmpIfNot { .. }
+                | Op::JmpIfNotBack { .. }
+                | Op::Mov { .. }
+                | Op::Ld { .. }
+                | Op::Add { .. }
+                | Op::Sub { .. }
+                | Op::Mul { .. }
+                | Op::Div { .. }
+                | Op::Lt { .. }
+                | Op::Le { .. }
+                | Op::Gt { .. }
+                | Op::Ge { .. }
+                | Op::Eq { .. }
+                | Op::Ne { .. }
+        )
     })
 }
 
+/// The representation of each register of the region `h..=end` (`None`: not used there), or
+/// `None` when the region has an op this tier does not translate.
 fn representations(
     code: &[Op],
     h: usize,
     end: usize,
     live_h: &[bool],
     seed: &[Option<Rep>],
-    plain: bool,
+    int_ops: &[usize],
 ) -> Option<Vec<Option<Rep>>> {
     let region = &code[h..=end];
     let nregs = live_h.len();
-    if !translatable(region, plain) {
+    if !translatable(region) {
         return None;
     }
     let mut written = vec![false; nregs];
@@ -981,8 +1015,8 @@ fn representations(
                 }
             })
             .collect();
-        for op in region {
-            let arith = |a: u16, b: u16| arith_rep(rep[a as usize], rep[b as usize]);
+        for (k, op) in region.iter().enumerate() {
+            let arith = |a: u16, b: u16| arith_guess(rep[a as usize], rep[b as usize], h + k, int_ops);
             let want = |r: u16, w: Rep, next: &mut Vec<Option<Rep>>| {
                 if !written[r as usize] && next[r as usize].is_none() {
                     next[r as usize] = Some(w);
@@ -1050,6 +1084,16 @@ fn representations(
                     want(i, rep[i as usize].unwrap_or(Rep::I), &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::W));
                 }
+                Op::ASet { a, i, s } => {
+                    want(a, Rep::W, &mut next);
+                    want(i, rep[i as usize].unwrap_or(Rep::I), &mut next);
+                    want(s, rep[s as usize].unwrap_or(Rep::W), &mut next);
+                }
+                // A length is a SmallInt.
+                Op::ALen { d, a } => {
+                    want(a, Rep::W, &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::I));
+                }
                 _ => {}
             }
         }
@@ -1061,13 +1105,14 @@ fn representations(
     // Division of ints is not translated; neither is a comparison of an int with a float (exact
     // mixed comparison, [value.compare-mixed]), nor a conditional jump on a number. An operand
     // held as a word is checked where it is used; a result goes into a word as its encoding.
-    for op in region {
+    for (k, op) in region.iter().enumerate() {
+        let pc = h + k;
         let r = |x: u16| rep[x as usize];
         let fits = |d: u16, k: Rep| r(d) == Some(k) || r(d) == Some(Rep::W);
         let ok = match *op {
             Op::Div { d, a, b } => (r(a) != Some(Rep::I) || r(b) != Some(Rep::I)) && fits(d, Rep::F),
             Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
-                let k = arith_rep(r(a), r(b));
+                let k = arith_guess(r(a), r(b), pc, int_ops);
                 fits(d, k) && (k == Rep::F || r(a) != Some(Rep::F) && r(b) != Some(Rep::F))
             }
             Op::Lt { d, a, b }
@@ -1090,6 +1135,8 @@ fn representations(
             Op::AGet { d, a, i } => {
                 r(a) == Some(Rep::W) && matches!(r(i), Some(Rep::I | Rep::W)) && r(d) == Some(Rep::W)
             }
+            Op::ASet { a, i, s } => r(a) == Some(Rep::W) && matches!(r(i), Some(Rep::I | Rep::W)) && r(s).is_some(),
+            Op::ALen { d, a } => r(a) == Some(Rep::W) && fits(d, Rep::I),
             Op::Ld { d, v } => match r(d) {
                 Some(Rep::F) => is_small_float(v),
                 Some(Rep::I) => is_small_int(v),
@@ -1143,6 +1190,8 @@ struct Tr<'a, 'b> {
     b: FunctionBuilder<'b>,
     prog: &'a Program,
     plain: bool,
+    /// [`Cell::int_ops`].
+    int_ops: &'a [usize],
     func: u32,
     /// The code with the region's registers renamed to their webs ([`webs`]); `rep`, `live_w`
     /// and `vars` are per web.
@@ -1600,6 +1649,84 @@ impl Tr<'_, '_> {
         self.b.seal_block(join);
     }
 
+    /// Element `i` (an untagged index) of the array `arr` at op `pc`: read, or written with
+    /// `store` (then the result is `store`). With plain heap words, or when the array and its
+    /// storage are private to the transaction, the length, the storage and the element are
+    /// plain loads (an index out of bounds fails an operand guard, as in the plain flavour);
+    /// otherwise the barrier helper does the access, bounds included (`barriers.rs`; the op
+    /// leaves when it refuses: out of bounds, or the transaction doomed).
+    fn element(&mut self, pc: usize, arr: ir::Value, i: ir::Value, store: Option<ir::Value>) -> ir::Value {
+        let barriers = self.fr().private.is_some() && !cfg!(lockstep_mutant = "tier2_element_without_barrier");
+        let shared = barriers.then(|| self.b.create_block());
+        if let Some(shared) = shared {
+            self.branch_if_shared(arr, shared);
+        }
+        let len = self.b.ins().load(types::I64, TRUSTED, arr, slot_offset(ARRAY_LEN));
+        // Unsigned: a negative index is huge.
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
+        self.guard(inside, pc, OPERAND);
+        let storage = self.b.ins().load(types::I64, TRUSTED, arr, slot_offset(ARRAY_STORAGE));
+        if let Some(shared) = shared {
+            self.branch_if_shared(storage, shared);
+        }
+        let at = self.b.ins().ishl_imm_u(i, 3);
+        let at = self.b.ins().iadd(storage, at);
+        let v = match store {
+            Some(v) => {
+                self.b.ins().store(TRUSTED, v, at, slot_offset(HEADER_WORDS));
+                v
+            }
+            None => self.b.ins().load(types::I64, TRUSTED, at, slot_offset(HEADER_WORDS)),
+        };
+        let Some(shared) = shared else { return v };
+        let join = self.b.create_block();
+        let out = self.b.append_block_param(join, types::I64);
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(shared);
+        self.b.switch_to_block(shared);
+        let v = match store {
+            Some(v) => {
+                let r = self.call_barrier(super::barriers::at::ASET, &[arr, i, v], pc, 1);
+                let ok = self.b.ins().icmp_imm_u(IntCC::Equal, r[0], 0);
+                self.guard(ok, pc, LEAVE);
+                v
+            }
+            None => {
+                let r = self.call_barrier(super::barriers::at::AGET, &[arr, i], pc, 2);
+                let ok = self.b.ins().icmp_imm_u(IntCC::Equal, r[1], 0);
+                self.guard(ok, pc, LEAVE);
+                r[0]
+            }
+        };
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        out
+    }
+
+    /// The length of the array `arr` (a word) at op `pc`: a plain load, or the barrier
+    /// helper's when heap words are not plain and the array is not private.
+    fn array_len(&mut self, pc: usize, arr: ir::Value) -> ir::Value {
+        let plain = self.b.ins().load(types::I64, TRUSTED, arr, slot_offset(ARRAY_LEN));
+        if self.fr().private.is_none() {
+            return plain;
+        }
+        let (shared, join) = (self.b.create_block(), self.b.create_block());
+        let out = self.b.append_block_param(join, types::I64);
+        // (The plain load above is of a word of a live array: harmless when it is not used.)
+        self.branch_if_shared(arr, shared);
+        self.b.ins().jump(join, &[plain.into()]);
+        self.b.seal_block(shared);
+        self.b.switch_to_block(shared);
+        let r = self.call_barrier(super::barriers::at::ALEN, &[arr], pc, 2);
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, r[1], 0);
+        self.guard(ok, pc, LEAVE);
+        self.b.ins().jump(join, &[r[0].into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        out
+    }
+
     /// A double result for `d` at `pc`: leaves before the op when it has no SmallFloat encoding.
     fn def_float(&mut self, pc: usize, d: u16, f: ir::Value) {
         if self.rep[d as usize] != Some(Rep::F) {
@@ -1781,16 +1908,19 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(fail);
         self.b.seal_block(fail);
         let why = self.b.ins().iconst(types::I64, ENTRY as i64);
-        self.count_failure(why);
+        let at = self.b.ins().iconst(types::I64, self.h as i64);
+        self.count_failure(why, at);
         let hv = self.b.ins().iconst(types::I64, self.h as i64);
         self.b.ins().return_(&[hv]);
     }
 
-    /// Counts a failed guess in the cell; the region disables itself after [`GIVE_UP`].
-    /// Counts a failed guess of kind `why` (an i64 value, 1 to 4) in the cell.
-    fn count_failure(&mut self, why: ir::Value) {
+    /// Counts a failed guess of kind `why` (an i64 value, 1 to 4) at op `pc` in the cell; the
+    /// region disables itself after [`GIVE_UP`].
+    fn count_failure(&mut self, why: ir::Value, pc: ir::Value) {
         let cell = self.fr().cell;
         let b = &mut self.b;
+        let miss = b.ins().iadd_imm_s(pc, 1);
+        b.ins().store(TRUSTED, miss, cell, std::mem::offset_of!(Cell, last_miss) as i32);
         let at = b.ins().ishl_imm_u(why, 3);
         let at = b.ins().iadd(cell, at);
         let off = std::mem::offset_of!(Cell, deopts) as i32 - 8;
@@ -1913,7 +2043,7 @@ impl Tr<'_, '_> {
         self.b.ins().brif(guardp, counted, &[], store, &[]);
         self.b.seal_block(counted);
         self.b.switch_to_block(counted);
-        self.count_failure(guardp);
+        self.count_failure(guardp, pcp);
         self.b.ins().jump(store, &[]);
         self.b.seal_block(store);
         self.b.switch_to_block(store);
@@ -2052,7 +2182,7 @@ impl Tr<'_, '_> {
                 self.def(d, v);
             }
             Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
-                if arith_rep(self.rep[a as usize], self.rep[b as usize]) == Rep::F {
+                if arith_guess(self.rep[a as usize], self.rep[b as usize], pc, self.int_ops) == Rep::F {
                     let (x, y) = (self.float_of(pc, a), self.float_of(pc, b));
                     let r = match op {
                         Op::Add { .. } => self.b.ins().fadd(x, y),
@@ -2190,15 +2320,21 @@ impl Tr<'_, '_> {
                 let arr = self.cell_of_kind(pc, a, KIND_ARRAY).0;
                 let i = self.int_of(pc, i);
                 let i = self.b.ins().sshr_imm_u(i, 3);
-                let len = self.b.ins().load(types::I64, TRUSTED, arr, slot_offset(ARRAY_LEN));
-                // Unsigned: a negative index is huge.
-                let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
-                self.guard(inside, pc, OPERAND);
-                let storage = self.b.ins().load(types::I64, TRUSTED, arr, slot_offset(ARRAY_STORAGE));
-                let at = self.b.ins().ishl_imm_u(i, 3);
-                let at = self.b.ins().iadd(storage, at);
-                let v = self.b.ins().load(types::I64, TRUSTED, at, slot_offset(HEADER_WORDS));
+                let v = self.element(pc, arr, i, None);
                 self.def(d, v);
+            }
+            Op::ASet { a, i, s } => {
+                let arr = self.cell_of_kind(pc, a, KIND_ARRAY).0;
+                let i = self.int_of(pc, i);
+                let i = self.b.ins().sshr_imm_u(i, 3);
+                let v = self.word_of(s);
+                self.element(pc, arr, i, Some(v));
+            }
+            Op::ALen { d, a } => {
+                let arr = self.cell_of_kind(pc, a, KIND_ARRAY).0;
+                let len = self.array_len(pc, arr);
+                let v = self.b.ins().ishl_imm_u(len, 3);
+                self.def_int(d, v);
             }
             _ => unreachable!("representations() admits only the ops above"),
         }
@@ -2308,6 +2444,7 @@ fn translate(
     live_h: &[bool],
     live_w: &[bool],
     target: &Target,
+    int_ops: &[usize],
 ) -> Result<Translated, String> {
     let Target { func, h, end, stress, .. } = *target;
     let code = &webs.code[..];
@@ -2361,6 +2498,7 @@ fn translate(
         b,
         prog,
         plain: target.plain,
+        int_ops,
         func,
         code,
         orig,
@@ -2503,10 +2641,10 @@ mod tests {
             crate::value::small_int(1).unwrap(),
         ];
         let reps =
-            representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r]), true).expect("translatable");
+            representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r]), &[]).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
         let cell = Cell::new(0, 0, h, end, None, true, true);
-        compile(&p, &code, &cell.target(), &live[h], &observed(&live[h], |r| values[r])).expect("compiles");
+        compile(&p, &code, &cell.target(), &live[h], &observed(&live[h], |r| values[r]), &[]).expect("compiles");
         assert_eq!(
             regions(&Arc::new(p), 0, Policy { stress: None, eager: false, background: false }, false, true).len(),
             1

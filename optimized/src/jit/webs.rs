@@ -88,6 +88,14 @@ pub(super) fn map_regs(op: &Op, f: &mut dyn FnMut(u16, bool) -> u16) -> Option<O
             let (a, i) = (f(a, false), f(i, false));
             Op::AGet { d: f(d, true), a, i }
         }
+        Op::ASet { a, i, s } => {
+            let (a, i, s) = (f(a, false), f(i, false), f(s, false));
+            Op::ASet { a, i, s }
+        }
+        Op::ALen { d, a } => {
+            let a = f(a, false);
+            Op::ALen { d: f(d, true), a }
+        }
         _ => return None,
     })
 }
