@@ -181,3 +181,29 @@ done:\n ret s\n}\n";
     // 2000 laps of the fill loop and about 1900 of the sum loop after its first 64 failures.
     assert!(s.jit.region_laps >= 3500, "the sum loop's laps ran in tier 1: {:?}", s.jit);
 }
+
+/// Tier 2's representations settle for a loop that adds two words into one register in a row
+/// (`add s, s, x` then `add s, s, y`, `x` and `y` elements of an int array): each op sees what
+/// the ops before it in the lap made of its operands (`tier2.rs`, `representations`), so both
+/// adds take `s` for an int, and the loop runs in its region. When each pass saw only the last
+/// pass's representations, the two `s` took turns being an int and a float, never settled,
+/// and the loop was not translated: the same outcome, every lap in tier 1.
+#[test]
+fn tier_two_translates_a_loop_that_adds_two_words_into_one_register() {
+    const TWO: &str = "func main() {\n local a, n, i, one, t, x, s, y, k\n ldi n, 100\n anew a, n\n ldi one, 1\n ldi i, 0\n\
+fill:\n lt t, i, n\n jmpifnot t, filled\n aset a, i, i\n add i, i, one\n jmp fill\n\
+filled:\n ldi k, 0\n ldi i, 0\n ldi s, 0\n\
+sum:\n lt t, i, n\n jmpifnot t, summed\n aget x, a, i\n add s, s, x\n aget y, a, k\n add s, s, y\n add i, i, one\n jmp sum\n\
+summed:\n ret s\n}\n";
+    let program = lockstep_spec::program::load_program(TWO.as_bytes(), "two.lsa").unwrap();
+    let config = opt::Config { stm: false, jit: opt::JitMode::OptAlways, stats: true, ..opt::Config::default() };
+    let report = opt::run_with_stats(&program.module, &config).expect("runs");
+    let s = report.stats.expect("stats were asked for");
+    assert!(
+        matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Int(4950)),
+        "{:?}",
+        report.outcome.end
+    );
+    assert_eq!(s.jit.regions_compiled, 2, "the sum loop was not translated: {:?}", s.jit);
+    assert!(s.jit.region_laps >= 190, "{:?}", s.jit);
+}

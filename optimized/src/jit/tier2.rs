@@ -1016,7 +1016,14 @@ fn representations(
             })
             .collect();
         for (k, op) in region.iter().enumerate() {
-            let arith = |a: u16, b: u16| arith_guess(rep[a as usize], rep[b as usize], h + k, int_ops);
+            // An operand's representation as this pass has made it so far, else as the last
+            // pass left it: an op sees what the ops before it in the lap defined (with the
+            // last pass's alone, `add s, s, x` then `add s, s, y` of words `x` and `y` took
+            // the second `s` for a float and the first for an int, by turns, and never settled).
+            let arith = |a: u16, b: u16, next: &[Option<Rep>]| {
+                let cur = |r: u16| next[r as usize].or(rep[r as usize]);
+                arith_guess(cur(a), cur(b), h + k, int_ops)
+            };
             let want = |r: u16, w: Rep, next: &mut Vec<Option<Rep>>| {
                 if !written[r as usize] && next[r as usize].is_none() {
                     next[r as usize] = Some(w);
@@ -1039,7 +1046,7 @@ fn representations(
                     }
                 }
                 Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
-                    let k = arith(a, b);
+                    let k = arith(a, b, &next);
                     let operand = |r: u16| rep[r as usize].unwrap_or(k);
                     let (ka, kb) = (operand(a), operand(b));
                     want(a, if k == Rep::F && ka == Rep::I { Rep::I } else { k }, &mut next);
