@@ -165,3 +165,23 @@ call:\n call r, last, (x, n)\n add s, s, r\n add k, k, one\n jmp outer\ndone:\n 
     // between the two.
     assert!(s.region_laps >= 5750, "{s:?}");
 }
+
+/// A loop that writes `v` before it reads it, in a function whose code after the loop reads a
+/// string's length (`slen`): `v` is dead at the loop's header, so the region compiled during
+/// the first call does not test its kind when it is entered (`tier2.rs`, `reads`: the registers
+/// `slen`, `stoi` and `stof` read). When the liveness takes `slen` for an op that may read any
+/// register, `v` is live at the header, the region expects the float it held there, and every
+/// later call, arriving from before the loop with `v` still nil, fails the region's entry.
+#[test]
+fn tier_two_knows_which_registers_slen_reads() {
+    const SLEN: &str = "func f(s) {\n local v, i, n, one, t, h, k\n ldi i, 0\n ldi n, 10\n ldi one, 1\n ldk h, 0.5\n\
+loop:\n lt t, i, n\n jmpifnot t, done\n mul v, h, h\n add i, i, one\n jmp loop\n\
+done:\n slen k, s\n add k, k, i\n ret k\n}\n\
+func main() {\n local s, j, m, one, t, r, a\n ldk s, \"abc\"\n ldi j, 0\n ldi m, 8\n ldi one, 1\n ldi a, 0\n\
+outer:\n lt t, j, m\n jmpifnot t, done\n call r, f, (s)\n add a, a, r\n add j, j, one\n jmp outer\ndone:\n ret a\n}\n";
+    let (end, s) = opt_always_stats(SLEN, "slen.lsa");
+    assert_eq!(end, End::Finished { value: Value::Int(104) });
+    let entry = opt::DEOPT_KINDS.iter().position(|k| *k == "entry").unwrap();
+    assert_eq!(s.region_deopts[entry], 0, "{s:?}");
+    assert!(s.region_entries >= 8, "{s:?}");
+}
