@@ -185,3 +185,41 @@ outer:\n lt t, j, m\n jmpifnot t, done\n call r, f, (s)\n add a, a, r\n add j, j
     assert_eq!(s.region_deopts[entry], 0, "{s:?}");
     assert!(s.region_entries >= 8, "{s:?}");
 }
+
+/// `--stm-report`'s count of transactions that started inevitable (`par.rs`, `worker`:
+/// `fig.inevitable += 1` when a retry begins holding the token). Two threads each run an atomic
+/// block that prints 76 KiB (past the 64 KiB at which output is delivered, which makes the
+/// transaction inevitable mid-way) and then counts to 20 million: the first to print holds the
+/// token while it counts, the other, printing meanwhile, finds the token busy, aborts and
+/// retries inevitable. Whether they overlap depends on the machine (7 runs of 10 did with a
+/// count of 3 million on the 2-core machine, under load), so the run is repeated until one
+/// does, 20 times at most; in every run a thread starts at most one inevitable transaction
+/// per abort. With `-=` for `+=` the count wraps below zero.
+#[test]
+fn a_transaction_that_found_the_token_busy_is_counted_as_started_inevitable() {
+    let line = "x".repeat(95);
+    let text = format!(
+        "func block() {{\n local s, i, n, one, t\n ldk s, \"{line}\"\n ldi i, 0\n ldi n, 800\n ldi one, 1\n atomic_begin\n\
+loop:\n lt t, i, n\n jmpifnot t, spin\n println s\n add i, i, one\n jmp loop\n\
+spin:\n ldi n, 20000000\nwait:\n lt t, i, n\n jmpifnot t, done\n add i, i, one\n jmp wait\n\
+done:\n atomic_end\n ret i\n}}\n\
+func main() {{\n local a, b, th\n spawn th, block, ()\n call a, block, ()\n join b, th\n add a, a, b\n ret a\n}}\n"
+    );
+    let module = load(&text, "inevitable-busy.lsa");
+    let config =
+        opt::Config { stm: true, stm_solo: false, stm_report: true, jit: opt::JitMode::On, ..opt::Config::default() };
+    let mut overlapped = 0;
+    for _ in 0..20 {
+        let report = opt::run_with_stats(&module, &config).expect("runs");
+        assert_eq!(finished_int(&report.outcome.end), Some(40_000_000), "{:?}", report.outcome.end);
+        let r = report.stm.expect("the report was asked for");
+        for t in &r.threads {
+            assert!(t.inevitable <= t.aborted, "thread {}: {} started inevitable, {} aborted", t.id, t.inevitable, t.aborted);
+        }
+        if r.threads.iter().any(|t| t.inevitable > 0) {
+            overlapped += 1;
+            break;
+        }
+    }
+    assert_eq!(overlapped, 1, "no run of 20 had a thread find the token busy");
+}
