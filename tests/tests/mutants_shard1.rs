@@ -88,7 +88,8 @@ func main() {{\n local a, b, th\n spawn th, block, ()\n call a, block, ()\n join
             let _ = tx.send(opt::run(&m, &config).map(|o| (o.end, o.stdout.len())));
         });
         let got = rx.recv_timeout(std::time::Duration::from_secs(60));
-        let (end, out) = got.expect("the run hung (a second inevitable transaction never got the token)").expect("runs");
+        let (end, out) =
+            got.expect("the run hung (a second inevitable transaction never got the token)").expect("runs");
         assert_eq!(finished_int(&end), Some(2048), "solo {stm_solo}: {end:?}");
         assert_eq!(out, 3 * 1024 * 96, "solo {stm_solo}");
     }
@@ -124,7 +125,8 @@ ldk x, 0.0\n ldk h, 0.5\nloop:\n lt t, i, n\n jmpifnot t, done\n add x, x, h\n a
 /// alone: one region, and the first outer lap runs in tier 1.
 #[test]
 fn tier_two_compiles_an_inner_loop_alone_when_its_outer_loop_is_not_compiled_yet() {
-    const NESTED: &str = "func main() {\n local i, j, n, m, one, t, s\n ldi j, 0\n ldi m, 2\n ldi n, 1000\n ldi one, 1\n ldi s, 0\n\
+    const NESTED: &str =
+        "func main() {\n local i, j, n, m, one, t, s\n ldi j, 0\n ldi m, 2\n ldi n, 1000\n ldi one, 1\n ldi s, 0\n\
 outer:\n lt t, j, m\n jmpifnot t, done\n ldi i, 0\n\
 inner:\n lt t, i, n\n jmpifnot t, next\n add s, s, one\n add i, i, one\n jmp inner\n\
 next:\n add j, j, one\n jmp outer\ndone:\n ret s\n}\n";
@@ -214,7 +216,13 @@ func main() {{\n local a, b, th\n spawn th, block, ()\n call a, block, ()\n join
         assert_eq!(finished_int(&report.outcome.end), Some(40_000_000), "{:?}", report.outcome.end);
         let r = report.stm.expect("the report was asked for");
         for t in &r.threads {
-            assert!(t.inevitable <= t.aborted, "thread {}: {} started inevitable, {} aborted", t.id, t.inevitable, t.aborted);
+            assert!(
+                t.inevitable <= t.aborted,
+                "thread {}: {} started inevitable, {} aborted",
+                t.id,
+                t.inevitable,
+                t.aborted
+            );
         }
         if r.threads.iter().any(|t| t.inevitable > 0) {
             overlapped += 1;
