@@ -207,3 +207,26 @@ summed:\n ret s\n}\n";
     assert_eq!(s.jit.regions_compiled, 2, "the sum loop was not translated: {:?}", s.jit);
     assert!(s.jit.region_laps >= 190, "{:?}", s.jit);
 }
+
+/// Two guest threads run the same hot loop under `--jit=opt`: each thread's cell of the loop
+/// gets code, and the compiler thread compiles it once; the second thread's code is a copy of
+/// the first's (`tier2.rs`, `Memo`). Without the memo, `region_copies` stays 0 and the
+/// compiler thread's work doubles with the threads.
+#[test]
+fn tier_two_compiles_a_loop_two_threads_run_once() {
+    const TWO: &str = "func partial(n, out, k) {\n local s, i, one, t\n ldi s, 0\n ldi i, 0\n ldi one, 1\n\
+loop:\n lt t, i, n\n jmpifnot t, done\n add s, s, i\n add i, i, one\n jmp loop\ndone:\n aset out, k, s\n ret s\n}\n\
+func main() {\n local n, out, k, two, a, b, x, y\n ldi n, 20000000\n ldi two, 2\n anew out, two\n ldi k, 0\n \
+spawn a, partial, (n, out, k)\n ldi k, 1\n spawn b, partial, (n, out, k)\n join x, a\n join y, b\n add x, x, y\n ret x\n}\n";
+    let program = lockstep_spec::program::load_program(TWO.as_bytes(), "two.lsa").unwrap();
+    let config = opt::Config { stm: true, jit: opt::JitMode::Opt, stats: true, ..opt::Config::default() };
+    let report = opt::run_with_stats(&program.module, &config).expect("runs");
+    let s = report.stats.expect("stats were asked for");
+    assert!(
+        matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Int(2 * 199_999_990_000_000)),
+        "{:?}",
+        report.outcome.end
+    );
+    assert!(s.jit.regions_compiled >= 2, "each thread's loop was not compiled: {:?}", s.jit);
+    assert!(s.jit.region_copies >= 1, "the second thread's loop was compiled again: {:?}", s.jit);
+}

@@ -210,6 +210,9 @@ pub struct JitStats {
     /// Compilations of tier-2 loops after the first, each without the entry guesses that
     /// failed before.
     pub region_recompiles: u64,
+    /// Of the compilations, those that were another thread's compilation of the same loop
+    /// with the same guesses, copied (`--jit=opt`'s compiler thread).
+    pub region_copies: u64,
     /// Calls of tier-2 loops' code.
     pub region_entries: u64,
     /// Backward jumps (taken or not) run by tier-2 loops' code: laps, besides the entries.
@@ -233,6 +236,7 @@ impl JitStats {
         self.entries += o.entries;
         self.regions_compiled += o.regions_compiled;
         self.region_recompiles += o.region_recompiles;
+        self.region_copies += o.region_copies;
         self.region_entries += o.region_entries;
         self.region_laps += o.region_laps;
         for (x, y) in self.region_deopts.iter_mut().zip(o.region_deopts) {

@@ -96,7 +96,7 @@ const RANGE: Why = 4;
 const EXP_OFFSET: i64 = 896 << 53;
 
 /// How a region holds a guest register.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Rep {
     /// A double: the register holds a SmallFloat wherever the region runs.
     F,
@@ -137,6 +137,8 @@ pub(super) struct Cell {
     /// at each of them ([`observed`]; empty before the first).
     compiles: u32,
     seen: Vec<Option<Rep>>,
+    /// Compilations that were another thread's, copied ([`Memo`]).
+    copies: u32,
     /// `deopts` when the region was last compiled.
     deopts_then: [u64; 4],
     /// The op of the last failed guess, + 1 (0: none), written by the exits.
@@ -183,6 +185,8 @@ pub(super) struct Cell {
     /// The program when the region is compiled on the compiler thread ([`Policy::background`]),
     /// and the compilation under way there.
     prog: Option<Arc<Program>>,
+    /// Whether [`Policy::background`] holds: compiled on the compiler thread.
+    background: bool,
     job: Option<Arc<Done>>,
 }
 
@@ -190,7 +194,6 @@ impl Cell {
     /// What a compilation reads of the cell, copied for the compiler thread.
     fn target(&self) -> Target {
         Target {
-            addr: self as *const Cell as usize,
             func: self.func,
             h: self.h,
             end: self.end,
@@ -215,6 +218,7 @@ impl Cell {
             zero: 0,
             retry: entry,
             compiles: 0,
+            copies: 0,
             seen: Vec::new(),
             deopts_then: [0; 4],
             last_miss: 0,
@@ -238,6 +242,7 @@ impl Cell {
             live_h: Vec::new(),
             waited: 0,
             prog: None,
+            background: false,
             job: None,
         }
     }
@@ -262,8 +267,9 @@ impl Region {
         let Some(done) = &c.job else { return false };
         let Some(out) = done.take() else { return false };
         c.job = None;
-        let Some((compiled, took)) = out else { return true };
+        let Some((compiled, took, copied)) = out else { return true };
         c.compile_time += took;
+        c.copies += u32::from(copied && compiled.is_some());
         publish(prog, c, compiled);
         true
     }
@@ -274,6 +280,7 @@ impl Region {
         let c = &self.cell;
         s.regions_compiled += u64::from(c.mem.is_some());
         s.region_recompiles += u64::from(c.compiles.saturating_sub(1));
+        s.region_copies += u64::from(c.copies);
         s.compile_time += c.compile_time;
         s.code_bytes += c.code_bytes;
         s.region_entries += c.entries;
@@ -298,10 +305,10 @@ pub(super) struct Policy {
 }
 
 /// What a compilation reads of a cell, copied so that it can run on the compiler thread: the
-/// cell's address and its `forced` bytes' are constants in the code, not read while compiling.
+/// address of its `forced` bytes is a constant in the code, not read while compiling (the
+/// cell's own address is the code's second argument).
 #[derive(Clone, Copy)]
 struct Target {
-    addr: usize,
     func: u32,
     h: usize,
     end: usize,
@@ -315,7 +322,8 @@ struct Target {
 /// the compiler thread has finished it (`stm::handoff`, whose flag says so without taking the
 /// lock: the owner asks at every arrival at the header while the compilation runs, every lap of
 /// the loop).
-type Done = crate::stm::handoff::Handoff<(Option<Translated>, Duration)>;
+/// The flag says whether the compilation was another thread's, copied ([`Memo`]).
+type Done = crate::stm::handoff::Handoff<(Option<Translated>, Duration, bool)>;
 
 /// A region to compile on the compiler thread: everything it reads, owned.
 struct Job {
@@ -337,8 +345,8 @@ fn submit(job: Box<Job>) -> Result<(), Box<Job>> {
         let compiler = move || {
             for job in rx {
                 let started = Instant::now();
-                let out = compile(&job.prog, &job.code, &job.target, &job.live_h, &job.seen, &job.int_ops);
-                job.done.put((out, started.elapsed()));
+                let (out, copied) = memo_compile(&job);
+                job.done.put((out, started.elapsed(), copied));
             }
         };
         std::thread::Builder::new().name("lockstep-tier2".into()).spawn(compiler).ok()?;
@@ -347,6 +355,83 @@ fn submit(job: Box<Job>) -> Result<(), Box<Job>> {
     match queue {
         Some(tx) => tx.send(job).map_err(|e| e.0),
         None => Err(job),
+    }
+}
+
+/// `job` compiled, or copied from a compilation of the same by any thread (then `true`):
+/// [`Memo`]. A thread that finds the same compilation under way waits for it (the suites'
+/// threads, compiling on their own threads, reach a loop's header at about the same time). The
+/// memo's lock is not held while compiling.
+fn memo_compile(job: &Job) -> (Option<Translated>, bool) {
+    static MEMO: OnceLock<std::sync::Mutex<Memo>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Default::default);
+    let t = &job.target;
+    let fresh = || compile(&job.prog, &job.code, t, &job.live_h, &job.seen, &job.int_ops);
+    let Some(key) = Memo::key(job) else { return (fresh(), false) };
+    // A poisoned lock (a panic while it was held) only loses the copies.
+    let Ok(mut m) = memo.lock() else { return (fresh(), false) };
+    if let Some((_, slot)) = m.done.get(&key) {
+        let slot = slot.clone();
+        drop(m);
+        return (slot.wait().clone(), true);
+    }
+    m.done.retain(|_, (prog, _)| prog.strong_count() > 0);
+    let slot = Arc::new(OnceLock::new());
+    m.done.insert(key, (Arc::downgrade(&job.prog), slot.clone()));
+    drop(m);
+    // Set even if the compilation panics, so that no thread waits for it forever.
+    struct Fill(Arc<Slot>);
+    impl Drop for Fill {
+        fn drop(&mut self) {
+            let _ = self.0.set(None);
+        }
+    }
+    let fill = Fill(slot);
+    let out = fresh();
+    let _ = fill.0.set(out.clone());
+    (out, false)
+}
+
+/// The compilations tier 2 has made, by everything they were made from. The threads of a
+/// parallel run each have their own cells for the same loops (a region's code runs on the thread
+/// that owns its cell), and mostly make the same guesses: a second thread's compilation of a
+/// loop is then the first one's bytes, copied into its own executable memory (the code takes
+/// its cell as an argument and holds nothing else of a thread's). mandelbrot at T=2 compiled
+/// each of its three loops twice: 7 ms of the compiler thread's time in a run of 30 ms on two
+/// busy cores.
+#[derive(Default)]
+struct Memo {
+    /// The program is held weakly: its allocation, so its address in the key, cannot be
+    /// another program's while the entry is here; entries of programs that ended are dropped.
+    /// A compilation's slot is empty while it is under way.
+    done: HashMap<MemoKey, (std::sync::Weak<Program>, Arc<Slot>)>,
+}
+
+/// A compilation in the memo: empty while it is under way.
+type Slot = OnceLock<Option<Translated>>;
+
+/// The program's address, the function, the header and the end, `--stats`' counting, plain
+/// memory, the kinds guessed at the header and the ops taken for ints.
+type MemoKey = (usize, u32, usize, usize, bool, bool, Vec<Option<Rep>>, Vec<usize>);
+
+impl Memo {
+    /// What `job`'s compilation is made from; `None` under the stress mode, whose code holds its
+    /// cell's `forced` bytes' address: never copied.
+    fn key(job: &Job) -> Option<MemoKey> {
+        let t = &job.target;
+        if t.stress.is_some() || t.forced.is_some() {
+            return None;
+        }
+        Some((
+            Arc::as_ptr(&job.prog) as usize,
+            t.func,
+            t.h,
+            t.end,
+            t.count,
+            t.plain,
+            job.seen.clone(),
+            job.int_ops.clone(),
+        ))
     }
 }
 
@@ -386,7 +471,7 @@ pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, 
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
         let mut cell = Box::new(Cell::new(entry, func, h, end, stress, count, plain));
-        cell.prog = background.then(|| prog.clone());
+        (cell.prog, cell.background) = (Some(prog.clone()), background);
         (cell.heat, cell.patience) = match stress {
             Some(seed) => {
                 let draw = |salt: u64| (super::stress_draw(seed ^ salt, func, h) % 3) as u32;
@@ -522,7 +607,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
                 target,
                 done: done.clone(),
             });
-            match submit(job) {
+            match if cell.background { submit(job) } else { Err(job) } {
                 Ok(()) => {
                     // Tier 1 runs the loop meanwhile, without calling here;
                     // [`Region::settle`] publishes the code.
@@ -535,11 +620,14 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
                     unsafe { *std::ptr::addr_of_mut!((*cx.jit).tier2_jobs) += 1 };
                     return cell.h as u64;
                 }
-                Err(job) => compile(&job.prog, &job.code, &target, &live_h, &cell.seen, &cell.int_ops),
+                Err(job) => memo_compile(&job),
             }
         }
-        None => compile(prog, &code, &target, &live_h, &cell.seen, &cell.int_ops),
+        // (Not reached: [`regions`] gives every cell its program.)
+        None => (compile(prog, &code, &target, &live_h, &cell.seen, &cell.int_ops), false),
     };
+    let (compiled, copied) = compiled;
+    cell.copies += u32::from(copied && compiled.is_some());
     cell.live_h = live_h;
     cell.compile_time += started.elapsed();
     install(ctx, prog, cell, compiled)
@@ -1827,8 +1915,9 @@ impl Tr<'_, '_> {
         }
     }
 
-    /// `cell`: the region's cell's address.
-    fn entry(&mut self, cell: usize) {
+    /// The cell comes in the second argument, not as a constant, so that the same code serves
+    /// every thread's cell of the region ([`Memo`]).
+    fn entry(&mut self) {
         let b = &mut self.b;
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -1846,7 +1935,7 @@ impl Tr<'_, '_> {
         let zero = b.ins().iconst(types::I64, 0);
         let budget0 = b.ins().select(sp, m, zero);
         let seg = b.ins().load(types::I64, TRUSTED, ctxv, ctx::SEG_START);
-        let cellv = b.ins().iconst(types::I64, cell as i64);
+        let cellv = b.block_params(entry)[1];
         b.def_var(self.budget, budget0);
         b.def_var(self.untaken, zero);
         b.def_var(self.seg, seg);
@@ -2562,7 +2651,7 @@ fn translate(
         (t.span_of, t.checked_def, t.unchecked_reg) =
             spans(code, orig, rep, &live, h, end, &block_start, &stressed, nregs);
     }
-    t.entry(target.addr);
+    t.entry();
     let mut open = false;
     for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
         if let Some(&blk) = t.blocks.get(&pc) {
@@ -2612,6 +2701,7 @@ fn translate(
 }
 
 /// A region's machine code, and its optimized CLIF when `LOCKSTEP_TIER2_DUMP` asks for it.
+#[derive(Clone)]
 struct Translated {
     bytes: Vec<u8>,
     clif: Option<String>,
