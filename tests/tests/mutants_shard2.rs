@@ -1,0 +1,53 @@
+//! Tests for survivors of the `cargo mutants` sample of shard 2/19 (tests/README.md, "Mutation
+//! testing"): behaviour that no suite pinned, each named after what it keeps. The figures
+//! asserted are `--stats` figures or outcomes that do not depend on timing.
+
+use lockstep_optimized as opt;
+use lockstep_spec::outcome::{End, Value};
+
+/// Tier 1 has a template for every comparison fused with the conditional jump on its result
+/// (`LtJmp` ... `NeJmpBack`, `x64.rs`, `Emitter::op`), forward and backward, on either
+/// polarity. A loop of 5,000 laps built on each stays in compiled code, entered a handful of
+/// times; an op without its template (its arm deleted: the shard-2 survivor was `GtJmp`'s)
+/// leaves compiled code at every lap for the interpreter, the same outcome with about 5,000
+/// entries.
+#[test]
+fn tier_one_keeps_every_fused_comparison_and_jump_in_compiled_code() {
+    // (comparison, jump, backward, the loop's result): forward loops test at the top and leave
+    // on the jump, backward ones count at the top and jump back while the test holds.
+    let cases = [
+        ("lt", "jmpifnot", false, 5000),
+        ("le", "jmpifnot", false, 5001),
+        ("gt", "jmpif", false, 5001),
+        ("ge", "jmpif", false, 5000),
+        ("eq", "jmpif", false, 5000),
+        ("ne", "jmpifnot", false, 5000),
+        ("lt", "jmpif", true, 5000),
+        ("le", "jmpif", true, 5001),
+        ("gt", "jmpifnot", true, 5001),
+        ("ge", "jmpifnot", true, 5000),
+        ("eq", "jmpifnot", true, 5000),
+        ("ne", "jmpif", true, 5000),
+    ];
+    for (cmp, jmp, back, want) in cases {
+        let body = if back {
+            format!("loop:\n add i, i, one\n {cmp} t, i, n\n {jmp} t, loop\n ret i\n")
+        } else {
+            format!("loop:\n {cmp} t, i, n\n {jmp} t, done\n add i, i, one\n jmp loop\ndone:\n ret i\n")
+        };
+        let text = format!("func main() {{\n local i, n, one, t\n ldi i, 0\n ldi n, 5000\n ldi one, 1\n{body}}}\n");
+        let name = format!("{cmp}-{jmp}-{}", if back { "back" } else { "forward" });
+        let module = lockstep_spec::program::load_program(text.as_bytes(), &name).expect("loads").module;
+        for stm in [false, true] {
+            let config = opt::Config { stm, jit: opt::JitMode::Always, stats: true, ..opt::Config::default() };
+            let report = opt::run_with_stats(&module, &config).expect("runs");
+            assert!(
+                matches!(report.outcome.end, End::Finished { value: Value::Int(n) } if n == want),
+                "{name}, stm {stm}: {:?}",
+                report.outcome.end
+            );
+            let s = report.stats.expect("stats were asked for");
+            assert!(s.jit.entries < 100, "{name}, stm {stm}: compiled code left at every lap: {:?}", s.jit);
+        }
+    }
+}
