@@ -1253,7 +1253,7 @@ fn isa() -> Option<&'static OwnedTargetIsa> {
         flags.set("opt_level", "speed").ok()?;
         // Cranelift's IR verifier checks every function this tier builds when
         // `LOCKSTEP_VERIFY_CLIF` is set, as `.cargo/config.toml` does for cargo's tests and runs
-        // (a malformed function is refused, and the loop stays in tier 1). It costs about as
+        // (a malformed function is a panic: [`translate`]). It costs about as
         // much as the compilation itself, so a release run without it does not pay.
         let verify = std::env::var_os("LOCKSTEP_VERIFY_CLIF").is_some_and(|v| v != "0");
         flags.set("enable_verifier", if verify { "true" } else { "false" }).ok()?;
@@ -2691,7 +2691,22 @@ fn translate(
     t.exits();
     t.b.seal_all_blocks();
     t.b.finalize(isa.frontend_config());
-    let compiled = cx.compile(&**isa, &mut Default::default()).map_err(|e| format!("{:?}", e.inner))?;
+    let compiled = match cx.compile(&**isa, &mut Default::default()) {
+        Ok(compiled) => compiled,
+        // Only with `LOCKSTEP_VERIFY_CLIF` ([`isa`]): a function the verifier rejects is a bug
+        // of this translator, which the suites must see rather than have the loop quietly stay
+        // in tier 1 (a shard-2 mutant that mixed up a restart exit's saved registers survived
+        // every suite that way). Other errors (a limit of Cranelift's) leave the loop to tier 1.
+        Err(e) if matches!(e.inner, cranelift_codegen::CodegenError::Verifier(_)) => {
+            // Written straight to the process's stderr: the panic, inside a call from compiled
+            // code, aborts the process, and a test harness would swallow its message.
+            let text =
+                format!("tier 2 built a function Cranelift's verifier rejects: {:?}\n{}", e.inner, cx.func.display());
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
+            panic!("{text}")
+        }
+        Err(e) => return Err(format!("{:?}", e.inner)),
+    };
     if !compiled.buffer.relocs().is_empty() {
         return Err("relocations".into());
     }
