@@ -51,3 +51,37 @@ fn tier_one_keeps_every_fused_comparison_and_jump_in_compiled_code() {
         }
     }
 }
+
+/// A loop that writes `v` before it reads it, in a function whose code after the loop reads an
+/// object with one op of each kind `reads` lists (`tier2.rs`: the registers an op reads, for
+/// the liveness at a loop's header): `v` is dead at the header, so the region compiled during
+/// the first call does not test its kind when it is entered. When the liveness takes such an op
+/// for one that may read any register (its arm of `reads` deleted: the shard-2 survivor was
+/// `getf`/`instanceof`'s), `v` is live at the header, the region expects the float it held
+/// there, and every later call, arriving from before the loop with `v` still nil, fails the
+/// region's entry check. (tests/tests/mutants_shard1.rs has the same for `slen`.)
+#[test]
+fn tier_two_knows_which_registers_field_ops_read() {
+    for op in ["getf k, o, C.f", "instanceof k, o, C"] {
+        let text = format!(
+            "class C {{\n field f\n}}\n\
+func f(o) {{\n local v, i, n, one, t, h, k\n ldi i, 0\n ldi n, 10\n ldi one, 1\n ldk h, 0.5\n\
+loop:\n lt t, i, n\n jmpifnot t, done\n mul v, h, h\n add i, i, one\n jmp loop\n\
+done:\n {op}\n ret i\n}}\n\
+func main() {{\n local o, j, m, one, t, r, a, seven\n new o, C\n ldi seven, 7\n setf o, C.f, seven\n ldi j, 0\n ldi m, 8\n ldi one, 1\n ldi a, 0\n\
+outer:\n lt t, j, m\n jmpifnot t, done\n call r, f, (o)\n add a, a, r\n add j, j, one\n jmp outer\ndone:\n ret a\n}}\n"
+        );
+        let module = lockstep_spec::program::load_program(text.as_bytes(), "fields.lsa").expect("loads").module;
+        let config = opt::Config { stm: false, jit: opt::JitMode::OptAlways, stats: true, ..opt::Config::default() };
+        let report = opt::run_with_stats(&module, &config).expect("runs");
+        assert!(
+            matches!(report.outcome.end, End::Finished { value: Value::Int(80) }),
+            "{op}: {:?}",
+            report.outcome.end
+        );
+        let s = report.stats.expect("stats were asked for").jit;
+        let entry = opt::DEOPT_KINDS.iter().position(|k| *k == "entry").unwrap();
+        assert_eq!(s.region_deopts[entry], 0, "{op}: {s:?}");
+        assert!(s.region_entries >= 8, "{op}: {s:?}");
+    }
+}
