@@ -85,3 +85,29 @@ outer:\n lt t, j, m\n jmpifnot t, done\n call r, f, (o)\n add a, a, r\n add j, j
         assert!(s.region_entries >= 8, "{op}: {s:?}");
     }
 }
+
+/// A hot inner loop waits for the loop around it to be compiled (`tier2.rs`, `PATIENCE`: up to
+/// 1,024 arrivals), so that a region entered at the outer header runs the whole nest, entered
+/// once instead of once per outer lap. Here the inner loop runs 200 laps an outer lap: it is
+/// hot at its 64th arrival, the outer loop comes back to its header 136 arrivals later and is
+/// compiled, and the inner loop is never compiled alone. With a patience of 80 arrivals (`16 *
+/// HOT_ARRIVALS` made `16 + HOT_ARRIVALS`, a shard-2 survivor) it gives up waiting first and
+/// is compiled alone as well: two regions.
+#[test]
+fn tier_two_compiles_a_nest_once_at_its_outer_loop() {
+    const NEST: &str =
+        "func main() {\n local i, j, n, m, one, t, s\n ldi i, 0\n ldi n, 20\n ldi m, 200\n ldi one, 1\n ldi s, 0\n\
+outer:\n lt t, i, n\n jmpifnot t, done\n ldi j, 0\n\
+inner:\n lt t, j, m\n jmpifnot t, next\n add s, s, j\n add j, j, one\n jmp inner\n\
+next:\n add i, i, one\n jmp outer\ndone:\n ret s\n}\n";
+    // `--jit=opt` compiling on the running thread (as tests/cli.rs runs it): the counts then do
+    // not depend on how fast another thread is. No other test of this file runs `JitMode::Opt`.
+    std::env::set_var("LOCKSTEP_TIER2_BACKGROUND", "0");
+    let module = lockstep_spec::program::load_program(NEST.as_bytes(), "nest.lsa").expect("loads").module;
+    let config = opt::Config { stm: false, jit: opt::JitMode::Opt, stats: true, ..opt::Config::default() };
+    let report = opt::run_with_stats(&module, &config).expect("runs");
+    assert!(matches!(report.outcome.end, End::Finished { value: Value::Int(398_000) }), "{:?}", report.outcome.end);
+    let s = report.stats.expect("stats were asked for").jit;
+    assert_eq!(s.regions_compiled, 1, "{s:?}");
+    assert!(s.region_laps >= 3000, "the nest did not run in its region: {s:?}");
+}
