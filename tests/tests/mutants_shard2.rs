@@ -111,3 +111,29 @@ next:\n add i, i, one\n jmp outer\ndone:\n ret s\n}\n";
     assert_eq!(s.regions_compiled, 1, "{s:?}");
     assert!(s.region_laps >= 3000, "the nest did not run in its region: {s:?}");
 }
+
+/// `apush` on a full array doubles its storage (`interp/memory.rs`, `apush`), so 20,000 pushes
+/// allocate about 320 KB of storages in all, under one collection at a 1 MiB threshold. Grown by
+/// two elements at a time (`cap * 2` made `cap + 2`, a shard-2 survivor) the same pushes
+/// allocate about 800 MB of storages that at once become garbage: the same outcome, quadratic
+/// time, hundreds of collections.
+#[test]
+fn apush_doubles_a_full_array() {
+    const PUSH: &str =
+        "func main() {\n local a, i, n, one, t, z\n ldi z, 0\n anew a, z\n ldi i, 0\n ldi n, 20000\n ldi one, 1\n\
+loop:\n apush a, i\n add i, i, one\n lt t, i, n\n jmpif t, loop\n alen t, a\n ret t\n}\n";
+    let module = lockstep_spec::program::load_program(PUSH.as_bytes(), "push.lsa").expect("loads").module;
+    for stm in [false, true] {
+        let config = opt::Config {
+            stm,
+            jit: opt::JitMode::Off,
+            stats: true,
+            gc_threshold_bytes: 1 << 20,
+            ..opt::Config::default()
+        };
+        let report = opt::run_with_stats(&module, &config).expect("runs");
+        assert!(matches!(report.outcome.end, End::Finished { value: Value::Int(20000) }), "{:?}", report.outcome.end);
+        let gc = report.stats.expect("stats were asked for").gc;
+        assert!(gc.collections <= 2, "stm {stm}: {gc:?}");
+    }
+}

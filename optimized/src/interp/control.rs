@@ -298,3 +298,25 @@ fn grow_registers(th: &mut Thread, heap: &mut Heap, words: usize) -> Result<(), 
     th.regs.resize(grown, NIL);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The register stack grows by doubling, so that deep recursion copies the registers a
+    /// logarithmic number of times, not once per few calls (a shard-2 survivor grew it by two
+    /// words: the same outcomes, quadratic time). The growth is counted against the heap limit.
+    #[test]
+    fn the_register_stack_grows_by_doubling() {
+        let m = lockstep_spec::asm::assemble("func main() {\n local a\n ldi a, 1\n ret a\n}\n", "t.lsa")
+            .expect("assembles");
+        let v = lockstep_spec::verify::verify(m.module).expect("verifies");
+        let mut heap = Heap::new(1 << 30, 1 << 20);
+        let prog = crate::code::predecode(&v, &mut heap).expect("predecodes");
+        let mut th = Thread::new(&prog, prog.entry, &[], u64::MAX);
+        let before = th.regs.len();
+        grow_registers(&mut th, &mut heap, before + 1).expect("room under the limit");
+        assert!(th.regs.len() >= 2 * before, "{} words after {before}", th.regs.len());
+        assert_eq!(th.stack_bytes, (th.regs.len() - before) * std::mem::size_of::<Value>());
+    }
+}
