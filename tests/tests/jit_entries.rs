@@ -230,3 +230,32 @@ spawn a, partial, (n, out, k)\n ldi k, 1\n spawn b, partial, (n, out, k)\n join 
     assert!(s.jit.regions_compiled >= 2, "each thread's loop was not compiled: {:?}", s.jit);
     assert!(s.jit.region_copies >= 1, "the second thread's loop was compiled again: {:?}", s.jit);
 }
+
+/// A counted loop's step (`tier2.rs`, `counted_steps`) whose bound leaves no room for one more
+/// step in a SmallInt: the region's entry test fails (a failed guess at the entry), and after
+/// 64 of them the loop is compiled again with the step checked at each lap, so that its laps
+/// run in tier 2 from then on. `up` runs 1001 laps a call from `2^60 - 1 - 3001` by 3, its last
+/// step past the SmallInt range. (Compiled again without the step's check, the entry would fail
+/// as before, and after three compilations the laps would all run in tier 1.)
+#[test]
+fn tier_two_compiles_again_a_counted_loop_whose_bound_leaves_no_room() {
+    const UP: &str = "func up(i, n, c) {\n local t\nloop:\n lt t, i, n\n jmpifnot t, done\n add i, i, c\n jmp loop\n\
+done:\n ret i\n}\n\
+func main() {\n local k, calls, one, t, top, a, c, r\n ldi calls, 150\n ldi one, 1\n ldi k, 0\n \
+ldi top, 1152921504606846975\n ldi c, 3001\n sub a, top, c\n ldi c, 3\n\
+calls:\n lt t, k, calls\n jmpifnot t, out\n call r, up, (a, top, c)\n add k, k, one\n jmp calls\n\
+out:\n ret r\n}\n";
+    let program = lockstep_spec::program::load_program(UP.as_bytes(), "up.lsa").unwrap();
+    let config = opt::Config { stm: false, jit: opt::JitMode::OptAlways, stats: true, ..opt::Config::default() };
+    let report = opt::run_with_stats(&program.module, &config).expect("runs");
+    let s = report.stats.expect("stats were asked for");
+    assert!(
+        matches!(&report.outcome.end, lockstep_spec::outcome::End::Finished { value } if *value == lockstep_spec::outcome::Value::Int((1 << 60) + 1)),
+        "{:?}",
+        report.outcome.end
+    );
+    let entry = opt::DEOPT_KINDS.iter().position(|k| *k == "entry").unwrap();
+    assert!(s.jit.region_deopts[entry] >= 64, "the entry's test of the bound did not fail: {:?}", s.jit);
+    assert!(s.jit.region_recompiles >= 1, "the loop was not compiled again: {:?}", s.jit);
+    assert!(s.jit.region_laps >= 50_000, "the loop's laps ran in tier 1: {:?}", s.jit);
+}

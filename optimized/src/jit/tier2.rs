@@ -146,6 +146,9 @@ pub(super) struct Cell {
     /// The arithmetic ops on two words (of no known number kind) that the region takes for
     /// ints rather than floats ([`arith_guess`]): each added when its float guess failed.
     int_ops: Vec<usize>,
+    /// The counted loops' steps ([`Step`]) whose test at the entry failed: compiled again, the
+    /// region checks them at each lap instead.
+    kept: Vec<usize>,
     /// Calls of the region's code, and its failed guesses by kind ([`super::DEOPT_KINDS`]), for `--stats`.
     entries: u64,
     deopts: [u64; 4],
@@ -223,6 +226,7 @@ impl Cell {
             deopts_then: [0; 4],
             last_miss: 0,
             int_ops: Vec::new(),
+            kept: Vec::new(),
             entries,
             deopts,
             laps: 0,
@@ -332,6 +336,7 @@ struct Job {
     live_h: Vec<bool>,
     seen: Vec<Option<Rep>>,
     int_ops: Vec<usize>,
+    kept: Vec<usize>,
     target: Target,
     done: Arc<Done>,
 }
@@ -366,7 +371,7 @@ fn memo_compile(job: &Job) -> (Option<Translated>, bool) {
     static MEMO: OnceLock<std::sync::Mutex<Memo>> = OnceLock::new();
     let memo = MEMO.get_or_init(Default::default);
     let t = &job.target;
-    let fresh = || compile(&job.prog, &job.code, t, &job.live_h, &job.seen, &job.int_ops);
+    let fresh = || compile(&job.prog, &job.code, t, &job.live_h, &job.seen, &job.int_ops, &job.kept);
     let Some(key) = Memo::key(job) else { return (fresh(), false) };
     // A poisoned lock (a panic while it was held) only loses the copies.
     let Ok(mut m) = memo.lock() else { return (fresh(), false) };
@@ -411,8 +416,8 @@ struct Memo {
 type Slot = OnceLock<Option<Translated>>;
 
 /// The program's address, the function, the header and the end, `--stats`' counting, plain
-/// memory, the kinds guessed at the header and the ops taken for ints.
-type MemoKey = (usize, u32, usize, usize, bool, bool, Vec<Option<Rep>>, Vec<usize>);
+/// memory, the kinds guessed at the header, the ops taken for ints and the steps checked.
+type MemoKey = (usize, u32, usize, usize, bool, bool, Vec<Option<Rep>>, Vec<usize>, Vec<usize>);
 
 impl Memo {
     /// What `job`'s compilation is made from; `None` under the stress mode, whose code holds its
@@ -431,6 +436,7 @@ impl Memo {
             t.plain,
             job.seen.clone(),
             job.int_ops.clone(),
+            job.kept.clone(),
         ))
     }
 }
@@ -565,6 +571,14 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
             cell.int_ops.push(p);
             flipped = true;
         }
+        // A counted loop's step whose test at the entry failed last (counted at the step's
+        // op, not the header): compiled again with its check at each lap.
+        if let Some(p) = miss.filter(|&p| p != cell.h && 2 * at_entry > all && (cell.h..=cell.end).contains(&p)) {
+            if !cell.kept.contains(&p) {
+                cell.kept.push(p);
+                flipped = true;
+            }
+        }
     }
     let started = Instant::now();
     if cell.live_h.is_empty() {
@@ -604,6 +618,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
                 live_h: live_h.clone(),
                 seen: cell.seen.clone(),
                 int_ops: cell.int_ops.clone(),
+                kept: cell.kept.clone(),
                 target,
                 done: done.clone(),
             });
@@ -624,7 +639,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
             }
         }
         // (Not reached: [`regions`] gives every cell its program.)
-        None => (compile(prog, &code, &target, &live_h, &cell.seen, &cell.int_ops), false),
+        None => (compile(prog, &code, &target, &live_h, &cell.seen, &cell.int_ops, &cell.kept), false),
     };
     let (compiled, copied) = compiled;
     cell.copies += u32::from(copied && compiled.is_some());
@@ -677,8 +692,25 @@ fn compile(
     live_h: &[bool],
     seed_regs: &[Option<Rep>],
     int_ops: &[usize],
+    kept: &[usize],
 ) -> Option<Translated> {
     let (h, end) = (target.h, target.end);
+    let (webs, live_w, reps) = shape(code, h, end, live_h, seed_regs, int_ops)?;
+    let steps = counted_steps(&webs.code, h, end, &reps, &live_w, kept);
+    translate(prog, code, &webs, &reps, live_h, &live_w, target, int_ops, &steps).ok()
+}
+
+/// The region `h..=end`'s webs, which of them are live at the header, and their
+/// representations (`seed_regs`: the kinds of the registers live there).
+#[allow(clippy::type_complexity)]
+fn shape(
+    code: &[Op],
+    h: usize,
+    end: usize,
+    live_h: &[bool],
+    seed_regs: &[Option<Rep>],
+    int_ops: &[usize],
+) -> Option<(Webs, Vec<bool>, Vec<Option<Rep>>)> {
     let webs = webs::webs(code, h, end, live_h.len())?;
     let nwebs = webs.reg.len();
     // A web is live at the header when it holds its register's entry value and the register is.
@@ -693,7 +725,7 @@ fn compile(
             *k = Some(Rep::W);
         }
     }
-    translate(prog, code, &webs, &reps, live_h, &live_w, target, int_ops).ok()
+    Some((webs, live_w, reps))
 }
 
 /// With `LOCKSTEP_PERF_MAP` set (as for tier 1, `x64.rs`): a symbol for the region's code in
@@ -829,6 +861,94 @@ fn loops(code: &[Op]) -> Vec<(usize, usize)> {
     let mut v: Vec<_> = ends.into_iter().collect();
     v.sort_unstable();
     v
+}
+
+/// A counted loop's step whose overflow check the region's entry makes once for every lap
+/// ([`counted_steps`]): the `add i, i, c` (or `add i, c, i`, or `sub i, i, c`) of a loop whose
+/// header tests `i` against a bound `n`, where `c` and `n` do not change in the region. Going on
+/// past the header means `i < n` (or `i <= n`; `i > n`, `i >= n` for a `sub`), and `i` changes
+/// nowhere else in that loop, so once `c > 0` and `n + c` (less one step of the tag, for a strict
+/// test) does not overflow, the step cannot: the region tests that at its entry and compiles
+/// the step as a plain machine add. loop_sum's `add i, i, one` and mandelbrot's iteration
+/// counter; the check of `add s, s, i` stays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Step {
+    pc: usize,
+    /// The webs of the bound `n` and the step `c`.
+    bound: u16,
+    step: u16,
+    /// `add` under an upper bound, or `sub` under a lower one; whether the test is strict.
+    up: bool,
+    strict: bool,
+}
+
+/// The counted loops' steps of the region `h..=end` ([`Step`]) of `code` (renamed to webs), but
+/// not those of `kept` (a compilation whose entry test of such a step failed keeps its check).
+fn counted_steps(code: &[Op], h: usize, end: usize, rep: &[Option<Rep>], live_w: &[bool], kept: &[usize]) -> Vec<Step> {
+    let region = h..=end;
+    let written = |w: u16, within: std::ops::RangeInclusive<usize>| -> Vec<usize> {
+        within.filter(|&pc| writes(&code[pc]) == Some(w)).collect()
+    };
+    let int = |w: u16| rep.get(w as usize).copied().flatten() == Some(Rep::I);
+    // An invariant: live at the entry, an int there, and written nowhere in the region.
+    let invariant = |w: u16| int(w) && live_w[w as usize] && written(w, region.clone()).is_empty();
+    // The loops inside the region (the region's own among them), by the jumps of the region.
+    let jumps: Vec<(usize, usize)> = region.clone().filter_map(|pc| jump(&code[pc]).map(|(t, _, _)| (pc, t))).collect();
+    let mut inner: HashMap<usize, usize> = HashMap::new();
+    for &(pc, t) in &jumps {
+        if region.contains(&t) && t <= pc {
+            let e = inner.entry(t).or_insert(pc);
+            *e = (*e).max(pc);
+        }
+    }
+    let mut steps = Vec::new();
+    for (&lh, &le) in &inner {
+        // The header's test, and the jump out of the loop when it does not hold.
+        let (Some(test), Some(exit)) = (code.get(lh), code.get(lh + 1)) else { continue };
+        let (t_if, x, when) = match *exit {
+            Op::JmpIfNot { c, t } | Op::JmpIfNotBack { c, t } => (c, t as usize, true),
+            Op::JmpIf { c, t } | Op::JmpIfBack { c, t } => (c, t as usize, false),
+            _ => continue,
+        };
+        if lh + 1 > le || (lh..=le).contains(&x) {
+            continue;
+        }
+        // `a < b` (etc.) holds past the jump, as (less, strict).
+        let (d, a, b, less, strict) = match *test {
+            Op::Lt { d, a, b } => (d, a, b, when, when),
+            Op::Le { d, a, b } => (d, a, b, when, !when),
+            Op::Gt { d, a, b } => (d, a, b, !when, when),
+            Op::Ge { d, a, b } => (d, a, b, !when, !when),
+            _ => continue,
+        };
+        if d != t_if {
+            continue;
+        }
+        // No jump from the rest of the region into the loop but to its header.
+        if jumps.iter().any(|&(pc, t)| !(lh..=le).contains(&pc) && t > lh && t <= le) {
+            continue;
+        }
+        for (i, n, up) in [(a, b, less), (b, a, !less)] {
+            if !int(i) || !invariant(n) {
+                continue;
+            }
+            let [p] = written(i, lh..=le)[..] else { continue };
+            let c = match code[p] {
+                Op::Add { d, a, b } if up && d == i && a == i => b,
+                Op::Add { d, a, b } if up && d == i && b == i => a,
+                Op::Sub { d, a, b } if !up && d == i && a == i => b,
+                _ => continue,
+            };
+            // Once a lap: not inside a loop nested in this one.
+            let nested = jumps.iter().any(|&(q, t)| t <= q && t > lh && t <= p && p <= q);
+            if c != i && invariant(c) && !nested && !kept.contains(&p) {
+                steps.push(Step { pc: p, bound: n, step: c, up, strict });
+            }
+        }
+    }
+    steps.sort_by_key(|s| s.pc);
+    steps.dedup_by_key(|s| s.pc);
+    steps
 }
 
 /// The registers op `op` reads, or `None` when it may read any (an op this does not list).
@@ -1287,6 +1407,8 @@ struct Tr<'a, 'b> {
     plain: bool,
     /// [`Cell::int_ops`].
     int_ops: &'a [usize],
+    /// The counted loops' steps whose overflow check the entry makes ([`counted_steps`]).
+    steps: &'a [Step],
     func: u32,
     /// The code with the region's registers renamed to their webs ([`webs`]); `rep`, `live_w`
     /// and `vars` are per web.
@@ -1998,6 +2120,36 @@ impl Tr<'_, '_> {
             };
             self.b.def_var(var, v);
         }
+        // Each counted loop's step ([`Step`]): `c > 0`, and `n + c` (`n - c` under a lower
+        // bound) less one tag step when the test is strict, without overflow: then every step
+        // taken past the header's test stays inside the ints. When that does not hold, the
+        // region leaves at once, a failed guess at the entry counted at the step's op, which a
+        // compilation again then checks as any other ([`Cell::kept`]).
+        for s in self.steps {
+            let n = self.b.use_var(self.var(s.bound));
+            let c = self.b.use_var(self.var(s.step));
+            let positive = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, c, 0);
+            let room = if s.strict { self.b.ins().iadd_imm_s(c, -8) } else { c };
+            let (_, of) = if s.up { self.b.ins().sadd_overflow(n, room) } else { self.b.ins().ssub_overflow(n, room) };
+            let fits = self.b.ins().bxor_imm_u(of, 1);
+            let ok = if cfg!(lockstep_mutant = "tier2_counted_step_unchecked") {
+                positive
+            } else {
+                self.b.ins().band(positive, fits)
+            };
+            let (cont, bad) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(ok, cont, &[], bad, &[]);
+            self.b.seal_block(bad);
+            self.b.switch_to_block(bad);
+            self.b.set_cold_block(bad);
+            let why = self.b.ins().iconst(types::I64, ENTRY as i64);
+            let at = self.b.ins().iconst(types::I64, s.pc as i64);
+            self.count_failure(why, at);
+            let hv = self.b.ins().iconst(types::I64, self.h as i64);
+            self.b.ins().return_(&[hv]);
+            self.b.seal_block(cont);
+            self.b.switch_to_block(cont);
+        }
         let hb = self.block(self.h);
         self.b.ins().jump(hb, &[]);
         // A register of the wrong kind at entry: nothing changed, the header runs in tier 1.
@@ -2291,15 +2443,26 @@ impl Tr<'_, '_> {
                     let y = self.int_of(pc, b);
                     // On `i << 3` ([`Rep::I`]), the i64 operation overflows exactly when the
                     // 61-bit one does; a product takes one operand unshifted.
+                    // A counted loop's step cannot overflow: the entry tested its bound.
+                    let counted = self.steps.iter().any(|s| s.pc == pc);
                     let (r, of) = match op {
-                        Op::Add { .. } => self.b.ins().sadd_overflow(x, y),
-                        Op::Sub { .. } => self.b.ins().ssub_overflow(x, y),
+                        Op::Add { .. } if counted => (self.b.ins().iadd(x, y), None),
+                        Op::Sub { .. } if counted => (self.b.ins().isub(x, y), None),
+                        Op::Add { .. } => {
+                            let (r, of) = self.b.ins().sadd_overflow(x, y);
+                            (r, Some(of))
+                        }
+                        Op::Sub { .. } => {
+                            let (r, of) = self.b.ins().ssub_overflow(x, y);
+                            (r, Some(of))
+                        }
                         _ => {
                             let y1 = self.b.ins().sshr_imm_u(y, 3);
-                            self.b.ins().smul_overflow(x, y1)
+                            let (r, of) = self.b.ins().smul_overflow(x, y1);
+                            (r, Some(of))
                         }
                     };
-                    if !cfg!(lockstep_mutant = "tier2_int_skips_overflow_check") {
+                    if let Some(of) = of.filter(|_| !cfg!(lockstep_mutant = "tier2_int_skips_overflow_check")) {
                         self.guard_not(of, pc, OVERFLOW);
                     }
                     self.def_int(d, r);
@@ -2541,6 +2704,7 @@ fn translate(
     live_w: &[bool],
     target: &Target,
     int_ops: &[usize],
+    steps: &[Step],
 ) -> Result<Translated, String> {
     let Target { func, h, end, stress, .. } = *target;
     let code = &webs.code[..];
@@ -2595,6 +2759,7 @@ fn translate(
         prog,
         plain: target.plain,
         int_ops,
+        steps,
         func,
         code,
         orig,
@@ -2756,10 +2921,66 @@ mod tests {
             representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r]), &[]).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
         let cell = Cell::new(0, 0, h, end, None, true, true);
-        compile(&p, &code, &cell.target(), &live[h], &observed(&live[h], |r| values[r]), &[]).expect("compiles");
+        compile(&p, &code, &cell.target(), &live[h], &observed(&live[h], |r| values[r]), &[], &[]).expect("compiles");
         assert_eq!(
             regions(&Arc::new(p), 0, Policy { stress: None, eager: false, background: false }, false, true).len(),
             1
         );
+    }
+
+    /// The pcs of the counted steps ([`counted_steps`]) of `body`'s loops, the outermost one the
+    /// region, every register live at its header an int; `kept` as a cell's.
+    fn steps_of(body: &str, kept: &[usize]) -> Vec<usize> {
+        let src = format!("func main() {{\n local i, j, n, m, s, t, one\n ldi i, 0\n ldi j, 0\n ldi n, 10\n ldi m, 10\n ldi s, 0\n ldi one, 1\n{body}\n ret s\n}}\n");
+        let p = prog(&src);
+        let code = unfused(&p.funcs[0].code);
+        let (h, end) = loops(&code)[0];
+        let live = liveness(&p, &code);
+        let seen = observed(&live[h], |_| crate::value::small_int(1).unwrap());
+        let (webs, live_w, reps) = shape(&code, h, end, &live[h], &seen, &[]).expect("translatable");
+        counted_steps(&webs.code, h, end, &reps, &live_w, kept).iter().map(|s| s.pc).collect()
+    }
+
+    /// The ops of `main`'s prologue in [`steps_of`]: the body's first op is at 6.
+    const B: usize = 6;
+
+    #[test]
+    fn a_counted_loops_step_is_found_and_its_other_adds_are_not() {
+        let sum = "loop:\n lt t, i, n\n jmpifnot t, done\n add s, s, i\n add i, i, one\n jmp loop\ndone:";
+        assert_eq!(steps_of(sum, &[]), [B + 3]);
+        // The step, once its entry test failed, is checked at each lap instead.
+        assert_eq!(steps_of(sum, &[B + 3]), [] as [usize; 0]);
+        // Either operand order, the jump out on either outcome, a lower bound and `sub`.
+        let forms = "loop:\n ge t, i, n\n jmpif t, done\n add i, one, i\n jmp loop\ndone:";
+        assert_eq!(steps_of(forms, &[]), [B + 2]);
+        let down = "loop:\n lt t, n, i\n jmpifnot t, done\n sub i, i, one\n jmp loop\ndone:";
+        assert_eq!(steps_of(down, &[]), [B + 2]);
+        // A nest: each loop's own step.
+        let nest = "outer:\n lt t, i, n\n jmpifnot t, done\n ldi j, 0\ninner:\n lt t, j, m\n jmpifnot t, next\n add s, s, j\n add j, j, one\n jmp inner\nnext:\n add i, i, one\n jmp outer\ndone:";
+        assert_eq!(steps_of(nest, &[]), [B + 6, B + 8]);
+    }
+
+    #[test]
+    fn a_step_is_not_counted_when_the_header_test_does_not_bound_it() {
+        let none: [usize; 0] = [];
+        // A second write of `i` in the loop.
+        let twice = "loop:\n lt t, i, n\n jmpifnot t, done\n add i, i, one\n add i, i, one\n jmp loop\ndone:";
+        assert_eq!(steps_of(twice, &[]), none);
+        // The bound, or the step, changes in the region.
+        let moving = "loop:\n lt t, i, n\n jmpifnot t, done\n add n, n, one\n add i, i, one\n jmp loop\ndone:";
+        assert_eq!(steps_of(moving, &[]), none);
+        let growing = "loop:\n lt t, i, n\n jmpifnot t, done\n add one, one, one\n add i, i, one\n jmp loop\ndone:";
+        assert_eq!(steps_of(growing, &[]), none);
+        // An upper bound with `sub`, a lower one with `add`.
+        let wrong_way = "loop:\n lt t, i, n\n jmpifnot t, done\n sub i, i, one\n jmp loop\ndone:";
+        assert_eq!(steps_of(wrong_way, &[]), none);
+        let wrong_bound = "loop:\n gt t, i, n\n jmpifnot t, done\n add i, i, one\n jmp loop\ndone:";
+        assert_eq!(steps_of(wrong_bound, &[]), none);
+        // The outer loop's step inside the inner loop: taken many times between two tests.
+        let nested = "outer:\n lt t, i, n\n jmpifnot t, done\n ldi j, 0\ninner:\n lt t, j, m\n jmpifnot t, next\n add i, i, one\n add j, j, one\n jmp inner\nnext:\n jmp outer\ndone:";
+        assert_eq!(steps_of(nested, &[]), [B + 6]);
+        // The test's jump stays in the loop: past it, nothing is known.
+        let inside = "loop:\n lt t, i, n\n jmpifnot t, skip\n add s, s, one\nskip:\n add i, i, one\n jmp loop\ndone:";
+        assert_eq!(steps_of(inside, &[]), none);
     }
 }
