@@ -76,6 +76,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_span_output_unchecked", "suites"),
     ("tier2_restart_keeps_current_values", "suites"),
     ("tier2_counted_step_unchecked", "suites"),
+    ("tier2_undo_adds", "suites"),
 ];
 
 fn main() {

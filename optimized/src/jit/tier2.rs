@@ -95,6 +95,14 @@ const RANGE: Why = 4;
 /// The float encoding's exponent offset (`value.rs`).
 const EXP_OFFSET: i64 = 896 << 53;
 
+/// An operand's value before an overflowing op, from the result ([`Tr::undo`]): `p + q` or
+/// `p - q`.
+#[derive(Clone, Copy)]
+enum UndoOp {
+    Add(ir::Value, ir::Value),
+    Sub(ir::Value, ir::Value),
+}
+
 /// How a region holds a guest register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Rep {
@@ -1663,6 +1671,50 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(cont);
     }
 
+    /// For an int `add` or `sub` that writes one of its operands' registers (loop_sum's
+    /// `add s, s, i`), both held as ints: that operand's web and how to get its value back from
+    /// the wrapped result `r` (`r - y`, `r + y` or `x - r`: exact, the machine ops wrap), so that
+    /// the overflow exit recomputes it and nothing keeps the old value alive past the op (it
+    /// cost loop_sum two register copies a lap).
+    fn undo(&self, op: Op, r: ir::Value, x: ir::Value, y: ir::Value) -> Option<(u16, UndoOp)> {
+        let (d, a, b, add) = match op {
+            Op::Add { d, a, b } => (d, a, b, true),
+            Op::Sub { d, a, b } => (d, a, b, false),
+            _ => return None,
+        };
+        let reg = |w: u16| self.webs.reg[w as usize];
+        let int = |w: u16| self.rep[w as usize] == Some(Rep::I);
+        if self.restart.is_some() || !int(d) || reg(a) == reg(b) {
+            return None;
+        }
+        match (reg(d) == reg(a), reg(d) == reg(b)) {
+            (true, _) if int(a) => Some((a, if add { UndoOp::Sub(r, y) } else { UndoOp::Add(r, y) })),
+            (_, true) if int(b) => Some((b, if add { UndoOp::Sub(r, x) } else { UndoOp::Sub(x, r) })),
+            _ => None,
+        }
+    }
+
+    /// [`Tr::guard_not`] for an overflow whose exit first gives `web` its value before the op,
+    /// computed from the result ([`Tr::undo`]), in a block of its own on the way to the exit.
+    fn guard_not_undoing(&mut self, bad: ir::Value, pc: usize, web: u16, old: UndoOp) {
+        self.force(pc);
+        let e = self.guard_exit(pc, OVERFLOW);
+        let (undo, cont) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(undo);
+        self.b.ins().brif(bad, undo, &[], cont, &[]);
+        self.b.seal_block(undo);
+        self.b.switch_to_block(undo);
+        let v = match old {
+            UndoOp::Add(p, q) => self.b.ins().iadd(p, q),
+            UndoOp::Sub(p, q) if cfg!(lockstep_mutant = "tier2_undo_adds") => self.b.ins().iadd(p, q),
+            UndoOp::Sub(p, q) => self.b.ins().isub(p, q),
+        };
+        self.b.def_var(self.var(web), v);
+        self.b.ins().jump(e, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+    }
+
     /// Register `r` as a double for the op at `pc` (converting a SmallInt, [value.mixed-arith];
     /// a word must hold a SmallFloat, or the op leaves).
     fn float_of(&mut self, pc: usize, r: u16) -> ir::Value {
@@ -2463,7 +2515,10 @@ impl Tr<'_, '_> {
                         }
                     };
                     if let Some(of) = of.filter(|_| !cfg!(lockstep_mutant = "tier2_int_skips_overflow_check")) {
-                        self.guard_not(of, pc, OVERFLOW);
+                        match self.undo(op, r, x, y) {
+                            Some((web, old)) => self.guard_not_undoing(of, pc, web, old),
+                            None => self.guard_not(of, pc, OVERFLOW),
+                        }
                     }
                     self.def_int(d, r);
                 }
