@@ -56,6 +56,7 @@ const MUTANTS: &[(&str, &str)] = &[
     // Guards whose failure would corrupt memory or crash the host rather than a value.
     ("jit_element_skips_bounds_check", "suites"),
     ("jit_div_skips_zero_check", "suites"),
+    ("jit_ushr_keeps_the_sign", "suites"),
     ("jit_call_skips_room_check", "suites"),
     ("jit_enters_unreached_op", "suites"),
     // The barrier flavour's helpers (src/jit/barriers.rs).

@@ -998,7 +998,7 @@ impl<'p> Emitter<'p> {
                 self.store(d);
                 self.count(1);
             }
-            Op::Shl { d, a, b } | Op::Shr { d, a, b } => {
+            Op::Shl { d, a, b } | Op::Shr { d, a, b } | Op::UShr { d, a, b } => {
                 self.load_pair(a, b);
                 dynasm!(self.a
                     ; .arch x64
@@ -1007,17 +1007,26 @@ impl<'p> Emitter<'p> {
                     ; sar rcx, 3 // the amount: the hardware takes it mod 64, as `num::shift_amount`
                     ; sar rax, 3
                 );
-                if matches!(op, Op::Shl { .. }) {
-                    dynasm!(self.a
-                        ; .arch x64
-                        ; shl rax, cl
-                        ; lea rcx, [rax * 8]
-                        ; sar rcx, 3
-                        ; cmp rcx, rax
-                        ; jne =>e
-                    );
-                } else {
-                    dynasm!(self.a ; .arch x64 ; sar rax, cl);
+                match op {
+                    Op::Shr { .. } => dynasm!(self.a ; .arch x64 ; sar rax, cl),
+                    // The result of `shl`, and of `ushr` of a negative int, may need more than
+                    // 61 bits: then the op leaves (the interpreter boxes it).
+                    _ => {
+                        if matches!(op, Op::Shl { .. }) {
+                            dynasm!(self.a ; .arch x64 ; shl rax, cl);
+                        } else if cfg!(lockstep_mutant = "jit_ushr_keeps_the_sign") {
+                            dynasm!(self.a ; .arch x64 ; sar rax, cl);
+                        } else {
+                            dynasm!(self.a ; .arch x64 ; shr rax, cl);
+                        }
+                        dynasm!(self.a
+                            ; .arch x64
+                            ; lea rcx, [rax * 8]
+                            ; sar rcx, 3
+                            ; cmp rcx, rax
+                            ; jne =>e
+                        );
+                    }
                 }
                 dynasm!(self.a ; .arch x64 ; lea rax, [rax * 8 + 1]);
                 self.store(d);
