@@ -78,6 +78,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_restart_keeps_current_values", "suites"),
     ("tier2_counted_step_unchecked", "suites"),
     ("tier2_undo_adds", "suites"),
+    ("tier2_ushr_keeps_the_sign", "suites"),
 ];
 
 fn main() {

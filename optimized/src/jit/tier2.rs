@@ -4,7 +4,7 @@
 //! **Regions.** A region is a loop: the ops from a backward jump's target `H` (the header) to the
 //! last backward jump to it. It is compiled when all its ops are ones this tier translates
 //! (moves, constants, `add`/`sub`/`mul` on ints and floats, float `div`, ordering and equality
-//! comparisons of two ints or two floats, the jumps) and is entered only at `H`, from tier-1
+//! comparisons of two ints or two floats, the bit ops on ints, the jumps) and is entered only at `H`, from tier-1
 //! code: tier-1 code arriving at `H` (falling into it, jumping to it, or jumping back to it
 //! after the backward jump's accounting) calls the region (an ordinary System V call,
 //! `extern "sysv64" fn(*mut JitCtx) -> u64`) and continues at the op whose pc it returns,
@@ -1185,6 +1185,12 @@ fn translatable(region: &[Op]) -> bool {
                 | Op::Ge { .. }
                 | Op::Eq { .. }
                 | Op::Ne { .. }
+                | Op::And { .. }
+                | Op::Or { .. }
+                | Op::Xor { .. }
+                | Op::Shl { .. }
+                | Op::Shr { .. }
+                | Op::UShr { .. }
         )
     })
 }
@@ -1274,6 +1280,18 @@ fn representations(
                     want(b, rep[b as usize].unwrap_or(Rep::F), &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::F));
                 }
+                // Bit ops on ints (`and`, `or`, `xor` of two bools are left to tier 1: an
+                // operand held as a word is checked for an int where it is used).
+                Op::And { d, a, b }
+                | Op::Or { d, a, b }
+                | Op::Xor { d, a, b }
+                | Op::Shl { d, a, b }
+                | Op::Shr { d, a, b }
+                | Op::UShr { d, a, b } => {
+                    want(a, Rep::I, &mut next);
+                    want(b, Rep::I, &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::I));
+                }
                 Op::Lt { d, a, b }
                 | Op::Le { d, a, b }
                 | Op::Gt { d, a, b }
@@ -1334,6 +1352,15 @@ fn representations(
         let fits = |d: u16, k: Rep| r(d) == Some(k) || r(d) == Some(Rep::W);
         let ok = match *op {
             Op::Div { d, a, b } => (r(a) != Some(Rep::I) || r(b) != Some(Rep::I)) && fits(d, Rep::F),
+            Op::And { d, a, b }
+            | Op::Or { d, a, b }
+            | Op::Xor { d, a, b }
+            | Op::Shl { d, a, b }
+            | Op::Shr { d, a, b }
+            | Op::UShr { d, a, b } => {
+                let int = |x: u16| matches!(r(x), Some(Rep::I | Rep::W));
+                int(a) && int(b) && fits(d, Rep::I)
+            }
             Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
                 let k = arith_guess(r(a), r(b), pc, int_ops);
                 fits(d, k) && (k == Rep::F || r(a) != Some(Rep::F) && r(b) != Some(Rep::F))
@@ -2527,6 +2554,37 @@ impl Tr<'_, '_> {
                 let (x, y) = (self.float_of(pc, a), self.float_of(pc, b));
                 let r = self.b.ins().fdiv(x, y);
                 self.def_float(pc, d, r);
+            }
+            // On `i << 3`, `and`, `or` and `xor` are the machine ops (the low bits stay 0).
+            Op::And { d, a, b } | Op::Or { d, a, b } | Op::Xor { d, a, b } => {
+                let (x, y) = (self.int_of(pc, a), self.int_of(pc, b));
+                let r = match op {
+                    Op::And { .. } => self.b.ins().band(x, y),
+                    Op::Or { .. } => self.b.ins().bor(x, y),
+                    _ => self.b.ins().bxor(x, y),
+                };
+                self.def_int(d, r);
+            }
+            // Shifts on the ints themselves, by the amount mod 64 ([value.shift]: Cranelift's
+            // shifts take the amount mod the width). `shl`, and `ushr` of a negative int, may
+            // need more than 61 bits: then the op leaves, as an overflow, for the interpreter
+            // to box the result.
+            Op::Shl { d, a, b } | Op::Shr { d, a, b } | Op::UShr { d, a, b } => {
+                let (x, y) = (self.int_of(pc, a), self.int_of(pc, b));
+                let (x, k) = (self.b.ins().sshr_imm_u(x, 3), self.b.ins().sshr_imm_u(y, 3));
+                let r = match op {
+                    Op::Shl { .. } => self.b.ins().ishl(x, k),
+                    Op::Shr { .. } => self.b.ins().sshr(x, k),
+                    _ if cfg!(lockstep_mutant = "tier2_ushr_keeps_the_sign") => self.b.ins().sshr(x, k),
+                    _ => self.b.ins().ushr(x, k),
+                };
+                let scaled = self.b.ins().ishl_imm_u(r, 3);
+                if !matches!(op, Op::Shr { .. }) {
+                    let back = self.b.ins().sshr_imm_u(scaled, 3);
+                    let bad = self.b.ins().icmp(IntCC::NotEqual, back, r);
+                    self.guard_not(bad, pc, OVERFLOW);
+                }
+                self.def_int(d, scaled);
             }
             Op::Lt { d, a, b }
             | Op::Le { d, a, b }
