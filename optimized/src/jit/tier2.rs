@@ -193,9 +193,9 @@ pub(super) struct Cell {
     /// arrivals a compilation again has waited for values of a kind not seen before.
     live_h: Vec<bool>,
     waited: u32,
-    /// The program when the region is compiled on the compiler thread ([`Policy::background`]),
-    /// and the compilation under way there.
-    prog: Option<Arc<Program>>,
+    /// The program, which a compilation's job holds (on the compiler thread,
+    /// [`Policy::background`], or not), and the compilation under way there.
+    prog: Arc<Program>,
     /// Whether [`Policy::background`] holds: compiled on the compiler thread.
     background: bool,
     job: Option<Arc<Done>>,
@@ -219,7 +219,17 @@ impl Cell {
         }
     }
 
-    fn new(entry: usize, func: u32, h: usize, end: usize, stress: Option<u64>, count: bool, plain: bool) -> Cell {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        prog: Arc<Program>,
+        entry: usize,
+        func: u32,
+        h: usize,
+        end: usize,
+        stress: Option<u64>,
+        count: bool,
+        plain: bool,
+    ) -> Cell {
         // At most [`GUARDS_PER_OP`] guards an op, and the entry's.
         let forced = vec![0; if stress.is_some() { GUARDS_PER_OP * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
         let (entries, deopts, compile_time, code_bytes) = (0, [0; 4], Default::default(), 0);
@@ -253,7 +263,7 @@ impl Cell {
             outer: 0,
             live_h: Vec::new(),
             waited: 0,
-            prog: None,
+            prog,
             background: false,
             job: None,
         }
@@ -484,8 +494,8 @@ pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, 
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
-        let mut cell = Box::new(Cell::new(entry, func, h, end, stress, count, plain));
-        (cell.prog, cell.background) = (Some(prog.clone()), background);
+        let mut cell = Box::new(Cell::new(prog.clone(), entry, func, h, end, stress, count, plain));
+        cell.background = background;
         (cell.heat, cell.patience) = match stress {
             Some(seed) => {
                 let draw = |salt: u64| (super::stress_draw(seed ^ salt, func, h) % 3) as u32;
@@ -617,37 +627,31 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     }
     cell.waited = 0;
     let target = cell.target();
-    let compiled = match cell.prog.clone() {
-        Some(prog) => {
-            let done = Arc::new(Done::default());
-            let job = Box::new(Job {
-                prog,
-                code,
-                live_h: live_h.clone(),
-                seen: cell.seen.clone(),
-                int_ops: cell.int_ops.clone(),
-                kept: cell.kept.clone(),
-                target,
-                done: done.clone(),
-            });
-            match if cell.background { submit(job) } else { Err(job) } {
-                Ok(()) => {
-                    // Tier 1 runs the loop meanwhile, without calling here;
-                    // [`Region::settle`] publishes the code.
-                    cell.job = Some(done);
-                    cell.entry = 0;
-                    cell.live_h = live_h;
-                    cell.compile_time += started.elapsed();
-                    // SAFETY: `ctx.jit` is the `Jit` that owns the cell (tier 1's code runs on
-                    // its thread); only its count of jobs is touched, not the regions.
-                    unsafe { *std::ptr::addr_of_mut!((*cx.jit).tier2_jobs) += 1 };
-                    return cell.h as u64;
-                }
-                Err(job) => memo_compile(&job),
-            }
+    let done = Arc::new(Done::default());
+    let job = Box::new(Job {
+        prog: cell.prog.clone(),
+        code,
+        live_h: live_h.clone(),
+        seen: cell.seen.clone(),
+        int_ops: cell.int_ops.clone(),
+        kept: cell.kept.clone(),
+        target,
+        done: done.clone(),
+    });
+    let compiled = match if cell.background { submit(job) } else { Err(job) } {
+        Ok(()) => {
+            // Tier 1 runs the loop meanwhile, without calling here; [`Region::settle`]
+            // publishes the code.
+            cell.job = Some(done);
+            cell.entry = 0;
+            cell.live_h = live_h;
+            cell.compile_time += started.elapsed();
+            // SAFETY: `ctx.jit` is the `Jit` that owns the cell (tier 1's code runs on its
+            // thread); only its count of jobs is touched, not the regions.
+            unsafe { *std::ptr::addr_of_mut!((*cx.jit).tier2_jobs) += 1 };
+            return cell.h as u64;
         }
-        // (Not reached: [`regions`] gives every cell its program.)
-        None => (compile(prog, &code, &target, &live_h, &cell.seen, &cell.int_ops, &cell.kept), false),
+        Err(job) => memo_compile(&job),
     };
     let (compiled, copied) = compiled;
     cell.copies += u32::from(copied && compiled.is_some());
@@ -3033,10 +3037,11 @@ mod tests {
         let reps =
             representations(&code, h, end, &live[h], &observed(&live[h], |r| values[r]), &[]).expect("translatable");
         assert!(reps.contains(&Some(Rep::F)) && reps.contains(&Some(Rep::I)), "{reps:?}");
-        let cell = Cell::new(0, 0, h, end, None, true, true);
+        let p = Arc::new(p);
+        let cell = Cell::new(p.clone(), 0, 0, h, end, None, true, true);
         compile(&p, &code, &cell.target(), &live[h], &observed(&live[h], |r| values[r]), &[], &[]).expect("compiles");
         assert_eq!(
-            regions(&Arc::new(p), 0, Policy { stress: None, eager: false, background: false }, false, true).len(),
+            regions(&p, 0, Policy { stress: None, eager: false, background: false }, false, true).len(),
             1
         );
     }
