@@ -3040,10 +3040,7 @@ mod tests {
         let p = Arc::new(p);
         let cell = Cell::new(p.clone(), 0, 0, h, end, None, true, true);
         compile(&p, &code, &cell.target(), &live[h], &observed(&live[h], |r| values[r]), &[], &[]).expect("compiles");
-        assert_eq!(
-            regions(&p, 0, Policy { stress: None, eager: false, background: false }, false, true).len(),
-            1
-        );
+        assert_eq!(regions(&p, 0, Policy { stress: None, eager: false, background: false }, false, true).len(), 1);
     }
 
     /// The pcs of the counted steps ([`counted_steps`]) of `body`'s loops, the outermost one the
