@@ -2225,11 +2225,7 @@ impl Tr<'_, '_> {
             self.b.seal_block(bad);
             self.b.switch_to_block(bad);
             self.b.set_cold_block(bad);
-            let why = self.b.ins().iconst(types::I64, ENTRY as i64);
-            let at = self.b.ins().iconst(types::I64, s.pc as i64);
-            self.count_failure(why, at);
-            let hv = self.b.ins().iconst(types::I64, self.h as i64);
-            self.b.ins().return_(&[hv]);
+            self.fail_entry(s.pc);
             self.b.seal_block(cont);
             self.b.switch_to_block(cont);
         }
@@ -2238,8 +2234,15 @@ impl Tr<'_, '_> {
         // A register of the wrong kind at entry: nothing changed, the header runs in tier 1.
         self.b.switch_to_block(fail);
         self.b.seal_block(fail);
+        self.fail_entry(self.h);
+    }
+
+    /// A failed entry: counted as a failed guess at the entry, at op `at` (the header, or a
+    /// counted step whose bound leaves no room), and the code returns the header having
+    /// changed nothing.
+    fn fail_entry(&mut self, at: usize) {
         let why = self.b.ins().iconst(types::I64, ENTRY as i64);
-        let at = self.b.ins().iconst(types::I64, self.h as i64);
+        let at = self.b.ins().iconst(types::I64, at as i64);
         self.count_failure(why, at);
         let hv = self.b.ins().iconst(types::I64, self.h as i64);
         self.b.ins().return_(&[hv]);

@@ -2261,6 +2261,7 @@ func ops(n, f, p, arr) {
     not c, c
     shl c, c, b
     shr c, c, b
+    ushr c, c, b
     mul g, f, f
     add g, g, f
     div g, g, f
