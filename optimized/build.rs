@@ -79,6 +79,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_counted_step_unchecked", "suites"),
     ("tier2_undo_adds", "suites"),
     ("tier2_ushr_keeps_the_sign", "suites"),
+    ("tier2_dead_ignores_liveness", "suites"),
 ];
 
 fn main() {

@@ -245,6 +245,16 @@ fn tier_two_reports_its_loops_and_counts_instructions_as_the_interpreter() {
     assert_eq!(names, ["entry", "float_range", "operand", "overflow"]);
 }
 
+/// The JSON outcome, with `--stats`, of `program` (written to `name` in a scratch directory
+/// `dir`) run with `--jit=opt` compiling on the running thread.
+fn tier_two_outcome(dir: &str, name: &str, program: &str) -> serde_json::Value {
+    let file = scratch(dir).join(name);
+    std::fs::write(&file, program).unwrap();
+    let o = lockstep_tier2_here(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).expect("JSON")
+}
+
 /// A loop compiled by tier 2 for the kinds its registers held when it got hot (`x` and `y` ints)
 /// and then entered with another (floats): after 64 failed entry checks it is compiled again
 /// for both (`tier2.rs`, "Giving up, or compiling again") and runs the rest of the calls,
@@ -252,12 +262,7 @@ fn tier_two_reports_its_loops_and_counts_instructions_as_the_interpreter() {
 /// also the conformance case `x-calls-a-compiled-loop-compiled-again-for-another-kind`.
 #[test]
 fn tier_two_compiles_a_loop_again_without_the_entry_guess_that_failed() {
-    let dir = scratch("recompile");
-    let file = dir.join("last.lsa");
-    std::fs::write(&file, LAST).unwrap();
-    let o = lockstep_tier2_here(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let doc = tier_two_outcome("recompile", "last.lsa", LAST);
     let jit = &doc["stats"]["jit"];
     assert_eq!(doc["end"]["value"], "5450.0", "{doc}");
     assert_eq!(jit["regions_compiled"], 1, "{jit}");
@@ -276,18 +281,13 @@ fn tier_two_compiles_a_loop_again_without_the_entry_guess_that_failed() {
 /// loop compiled to the end. Compiling the same guess again would fail 64 more times and give up.
 #[test]
 fn tier_two_compiles_again_for_the_kinds_that_failed_its_entry() {
-    let dir = scratch("recompile-nil");
-    let file = dir.join("last-nil.lsa");
     let program = LAST.replacen("    ldi one, 1\n    mov y, x\n", "    ldi one, 1\n", 1).replacen(
         "ldi step, 100",
         "ldi step, 250",
         1,
     );
     assert_ne!(program, LAST);
-    std::fs::write(&file, program).unwrap();
-    let o = lockstep_tier2_here(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let doc = tier_two_outcome("recompile-nil", "last-nil.lsa", &program);
     let jit = &doc["stats"]["jit"];
     assert_eq!(doc["end"]["value"], "31250.0", "{doc}");
     assert_eq!(jit["region_recompiles"], 2, "{jit}");
@@ -318,12 +318,7 @@ fn tier_two_compiles_on_its_own_thread_while_tier_one_runs_the_loop() {
 /// entered at every one of the last 4968 calls.
 #[test]
 fn tier_two_stops_entering_a_loop_that_runs_few_laps_an_entry() {
-    let dir = scratch("short-trips");
-    let file = dir.join("walk.lsa");
-    std::fs::write(&file, WALK).unwrap();
-    let o = lockstep_tier2_here(&["run", "--stats", "--outcome", "json", "--jit=opt", file.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let doc = tier_two_outcome("short-trips", "walk.lsa", WALK);
     let jit = &doc["stats"]["jit"];
     assert_eq!(doc["end"]["value"], "5000", "{doc}");
     assert_eq!(jit["regions_compiled"], 1, "{jit}");
@@ -331,6 +326,30 @@ fn tier_two_stops_entering_a_loop_that_runs_few_laps_an_entry() {
     assert_eq!(jit["region_laps"], 1024, "{jit}");
 }
 
+/// The whole of `walk` is a tier-2 region when every op of it translates: then each call enters
+/// it once, whatever its loop's laps (`tier2::regions`), and it is not given up for running few
+/// laps an entry. With the short-trip test above (whose `walk` has a `neg`, an op tier 2 does
+/// not translate, to keep it a loop's region) this shows the two kinds of region apart.
+#[test]
+fn tier_two_enters_a_whole_function_once_a_call_however_few_laps_its_loop_runs() {
+    let program = WALK.replacen("    neg t, one\n", "", 1);
+    assert_ne!(program, WALK);
+    let doc = tier_two_outcome("whole-function", "walk.lsa", &program);
+    let jit = &doc["stats"]["jit"];
+    assert_eq!(doc["end"]["value"], "5000", "{doc}");
+    // The function, and its loop: hot at its 64th arrival, it does not wait for the function
+    // (which might not be called again) and runs the laps of the calls before the function's
+    // region is compiled.
+    assert_eq!(jit["regions_compiled"], 2, "{jit}");
+    assert_eq!(jit["region_functions"], 1, "{jit}");
+    // Every call after the first 64 (tier 1's, while the function got hot), one lap each.
+    let entries = jit["region_entries"].as_u64().unwrap();
+    assert!(entries >= 5000 - 65, "{jit}");
+    assert_eq!(jit["region_laps"], entries, "{jit}");
+}
+
+/// `walk` is a function whose loop runs one lap a call; the `neg` (an op tier 2 does not
+/// translate) keeps the function from being a region as a whole, so that its loop is one.
 const WALK: &str = "func walk(n) {
     local i, one, t
     ldi i, 0
@@ -341,6 +360,7 @@ loop:
     add i, i, one
     jmp loop
 done:
+    neg t, one
     ret i
 }
 func main() {
@@ -374,6 +394,7 @@ loop:
     add i, i, one
     jmp loop
 done:
+    neg t, one
     ret y
 }
 func main() {

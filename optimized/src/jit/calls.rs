@@ -70,7 +70,15 @@ pub(super) unsafe extern "sysv64" fn op<const PLAIN: bool, const STATS: bool>(ct
             } else {
                 // SAFETY: `code` is `func`'s compiled code (owned by the jit, not freed during the
                 // run) and `to` an op index of `func`.
-                unsafe { (*code).address(to) }
+                // A call (op 0) goes in where tier 1's own calls do: through the function's
+                // tier-2 region, if it has one.
+                unsafe {
+                    if to == 0 {
+                        (*code).entry()
+                    } else {
+                        (*code).address(to)
+                    }
+                }
             }
         }
     }

@@ -205,8 +205,10 @@ pub struct JitStats {
     pub compile_time: Duration,
     /// Entries into compiled code.
     pub entries: u64,
-    /// Tier-2 loops compiled (`--jit=opt`).
+    /// Tier-2 regions compiled (`--jit=opt`): loops, and whole functions.
     pub regions_compiled: u64,
+    /// Of them, whole functions (entered by calls).
+    pub region_functions: u64,
     /// Compilations of tier-2 loops after the first, each without the entry guesses that
     /// failed before.
     pub region_recompiles: u64,
@@ -235,6 +237,7 @@ impl JitStats {
         self.compile_time += o.compile_time;
         self.entries += o.entries;
         self.regions_compiled += o.regions_compiled;
+        self.region_functions += o.region_functions;
         self.region_recompiles += o.region_recompiles;
         self.region_copies += o.region_copies;
         self.region_entries += o.region_entries;
@@ -253,6 +256,7 @@ pub(crate) struct Compiled {
 
 impl Compiled {
     /// The address of op `pc`'s code (where a call helper continues).
+    #[cfg_attr(loom, allow(dead_code))]
     fn address(&self, pc: u32) -> *const u8 {
         #[cfg(all(target_arch = "x86_64", not(loom)))]
         return self.code.address(pc);
@@ -263,7 +267,17 @@ impl Compiled {
         }
     }
 
-    /// The address of op 0's code past its entry check.
+    /// The address where a call of the function goes in: op 0's entry check, or the call of
+    /// the function's tier-2 region.
+    fn entry(&self) -> *const u8 {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        return self.code.entry();
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        std::ptr::null()
+    }
+
+    /// The address of op 0's code past its entry check (through the tier-2 region of the
+    /// function, if it has one).
     fn body(&self) -> *const u8 {
         #[cfg(all(target_arch = "x86_64", not(loom)))]
         return self.code.body();
@@ -519,7 +533,7 @@ impl Jit {
         }
         let guesses: Vec<Guess> = guesses.iter().map(|g| g.0).collect();
         #[cfg(all(target_arch = "x86_64", not(loom)))]
-        let cells: HashMap<usize, usize> = {
+        let cells: Cells = {
             let tier2 = matches!(self.mode, JitMode::Opt | JitMode::OptAlways | JitMode::OptStress(_));
             let (eager, background) =
                 (self.mode == JitMode::OptAlways, self.mode == JitMode::Opt && tier2::background());
@@ -531,10 +545,13 @@ impl Jit {
                     Vec::new()
                 }
             });
-            set.iter().map(|(h, r)| (*h, r.cell() as usize)).collect()
+            Cells {
+                loops: set.iter().filter(|(_, r)| !r.whole()).map(|(h, r)| (*h, r.cell() as usize)).collect(),
+                function: set.iter().find(|(_, r)| r.whole()).map(|(_, r)| r.cell() as usize),
+            }
         };
         #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-        let cells = HashMap::new();
+        let cells = Cells::default();
         let slot = &mut self.slots[func as usize][flavour.index()];
         let compiled = compile(prog, func, flavour, stress, &guesses, &self.self_classes, cells);
         self.stats.compile_time += t.elapsed();
@@ -542,7 +559,7 @@ impl Jit {
             Some((c, bytes)) => {
                 self.stats.functions_compiled += 1;
                 self.stats.code_bytes += bytes as u64;
-                self.entries[flavour.index()][func as usize] = c.address(0) as usize;
+                self.entries[flavour.index()][func as usize] = c.entry() as usize;
                 self.resumes[flavour.index()][func as usize] = c.addresses() as usize;
                 self.bodies[flavour.index()][func as usize] = c.body() as usize;
                 *slot = Slot::Ready(Box::new(c));
@@ -567,7 +584,7 @@ fn compile(
     stress: Option<u64>,
     guesses: &[Guess],
     self_classes: &[Option<u32>],
-    cells: HashMap<usize, usize>,
+    cells: Cells,
 ) -> Option<(Compiled, usize)> {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
@@ -580,6 +597,15 @@ fn compile(
         let _ = (prog, func, flavour, stress, guesses, self_classes, cells);
         None
     }
+}
+
+/// A function's tier-2 cells, for its tier-1 code to call the regions through: each loop's by
+/// its header's pc, and the whole function's, if it is a region (`tier2::regions`).
+#[derive(Default)]
+#[cfg_attr(loom, allow(dead_code))]
+pub(super) struct Cells {
+    pub loops: HashMap<usize, usize>,
+    pub function: Option<usize>,
 }
 
 /// The tables compiled code of one flavour reads (`JitCtx`'s fields of the same names).

@@ -10,7 +10,10 @@
 //! `extern "sysv64" fn(*mut JitCtx) -> u64`) and continues at the op whose pc it returns,
 //! through that op's entry check (`x64.rs`, `Emitter::start`). A loop is compiled once it is
 //! hot ([`HOT_ARRIVALS`]); a hot loop inside another translatable loop first lets the outer one
-//! be compiled, so that a nest is entered once rather than once per outer lap.
+//! be compiled, so that a nest is entered once rather than once per outer lap. A function with
+//! a loop whose every op translates (`ret` too: the region leaves before it) is also a region
+//! as a whole ([`Cell::whole`]), entered at op 0 by calls (`x64.rs`, `Emitter::function_entry`):
+//! once a call, however few laps its loops run.
 //!
 //! **Representations.** Each guest register of a region gets one representation for the whole
 //! region ([`Rep`]): a double (every value it takes there is a float), a tagged SmallInt word,
@@ -28,7 +31,9 @@
 //! region leaves before the run's first op instead, with the registers as they were there.
 //! Registers not live at `H` are written back only when the region wrote them on the way to the
 //! exit (a bit per register in a mask, `written`), so that a register the interpreter would not have
-//! touched keeps its word.
+//! touched keeps its word. A register dead where the exit leaves (no op reads it before writing
+//! it) that the region holds as a number is written as 0.0 or 0 ([exec.dead-registers]), so
+//! that no number is kept alive for the exits past its last use.
 //!
 //! **Counters.** On entry, the budget is what tier 1's `reload` computes (the least of the
 //! context's `back_jumps` and `boundaries` and the fuel, 0 when `safepoints` is 0); each
@@ -103,6 +108,17 @@ enum UndoOp {
     Sub(ir::Value, ir::Value),
 }
 
+/// Whether an exit at `pc` writes register `r`, held in `web`, as a constant: `r` is dead
+/// there (`live`, per op of the function) and `web` holds a double or an int
+/// ([exec.dead-registers], [`Tr::exits`]).
+fn constant_at(live: &[Vec<bool>], rep: &[Option<Rep>], pc: usize, r: usize, web: u16) -> bool {
+    live.get(pc).is_some_and(|l| !l.get(r).copied().unwrap_or(false))
+        && matches!(rep[web as usize], Some(Rep::F | Rep::I))
+}
+
+/// 0.0 as a SmallFloat word (its bits rotated are 0: the tag alone).
+const FLOAT_ZERO: u64 = crate::value::TAG_FLOAT;
+
 /// How a region holds a guest register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Rep {
@@ -175,6 +191,8 @@ pub(super) struct Cell {
     func: u32,
     h: usize,
     end: usize,
+    /// Whether the region is the whole function ([`regions`]): entered by calls, at op 0.
+    whole: bool,
     stress: Option<u64>,
     /// Under the stress mode, a byte per guard of the region, set when the guard has been made
     /// to fail ([`Tr::force`]); empty otherwise.
@@ -208,6 +226,7 @@ impl Cell {
             func: self.func,
             h: self.h,
             end: self.end,
+            whole: self.whole,
             stress: self.stress,
             count: self.count,
             plain: self.plain,
@@ -255,6 +274,7 @@ impl Cell {
             func,
             h,
             end,
+            whole: false,
             stress,
             forced,
             mem: None,
@@ -280,6 +300,12 @@ impl Region {
         &self.cell.entry
     }
 
+    /// Whether the region is its whole function, entered at op 0 by calls rather than at a
+    /// loop's header.
+    pub fn whole(&self) -> bool {
+        self.cell.whole
+    }
+
     /// When the compiler thread has finished the region's compilation: publishes the code (or
     /// leaves the loop to tier 1 when it did not translate) and returns true. Called by the
     /// thread that owns the region while no compiled code runs (the interpreter, before it
@@ -301,6 +327,7 @@ impl Region {
     pub fn add_stats(&self, s: &mut super::JitStats) {
         let c = &self.cell;
         s.regions_compiled += u64::from(c.mem.is_some());
+        s.region_functions += u64::from(c.mem.is_some() && c.whole);
         s.region_recompiles += u64::from(c.compiles.saturating_sub(1));
         s.region_copies += u64::from(c.copies);
         s.compile_time += c.compile_time;
@@ -334,6 +361,7 @@ struct Target {
     func: u32,
     h: usize,
     end: usize,
+    whole: bool,
     stress: Option<u64>,
     count: bool,
     plain: bool,
@@ -489,13 +517,21 @@ pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, 
     let Policy { stress, eager, background } = how;
     let code = unfused(&prog.funcs[func as usize].code);
     let mut out: Vec<(usize, Region)> = Vec::new();
-    for (h, end) in loops(&code) {
+    let loops = loops(&code);
+    // The whole function, when it has a loop, every op translates and no jump goes to op 0 (a
+    // loop with its header there is the loop's region): entered by calls, so that a function
+    // whose loops run few laps a call (nbody's `advance`) is entered once a call instead of
+    // once per loop, and its straight-line code between the loops runs unboxed too.
+    let whole = !loops.is_empty() && loops[0].0 != 0 && translatable(&code);
+    let spans = whole.then_some((0, code.len() - 1)).into_iter().chain(loops);
+    for (h, end) in spans {
         if !translatable(&code[h..=end]) {
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
         let mut cell = Box::new(Cell::new(prog.clone(), entry, func, h, end, stress, count, plain));
         cell.background = background;
+        cell.whole = whole && h == 0;
         (cell.heat, cell.patience) = match stress {
             Some(seed) => {
                 let draw = |salt: u64| (super::stress_draw(seed ^ salt, func, h) % 3) as u32;
@@ -506,10 +542,13 @@ pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, 
         };
         out.push((h, Region { cell }));
     }
-    // `loops` sorts by header: a loop's outer loops come before it, the nearest last.
+    // `loops` sorts by header: a loop's outer loops come before it, the nearest last (the whole
+    // function, at op 0, first of all).
     for i in 0..out.len() {
         let (h, end) = (out[i].1.cell.h, out[i].1.cell.end);
-        let outer = out[..i].iter_mut().rev().find(|(_, r)| r.cell.h < h && end <= r.cell.end);
+        // Not the whole function's: it is compiled at a call, which may never come again (a
+        // `main` called once), so a loop does not wait for it.
+        let outer = out[..i].iter_mut().rev().find(|(_, r)| r.cell.h < h && end <= r.cell.end && !r.cell.whole);
         // The cells are boxed and live as long as the vector (`Jit::regions`): the pointer stays
         // valid for as long as the inner cell is used.
         let outer = outer.map_or(0, |(_, r)| &mut *r.cell as *mut Cell as usize);
@@ -832,7 +871,7 @@ fn observed(live_h: &[bool], value: impl Fn(usize) -> u64) -> Vec<Option<Rep>> {
 
 /// The code with each superinstruction replaced by its first instruction (the second keeps its
 /// own op at the next index, `code::fuse`).
-fn unfused(code: &[Op]) -> Vec<Op> {
+pub(super) fn unfused(code: &[Op]) -> Vec<Op> {
     code.iter()
         .map(|op| match *op {
             Op::LtJmp { d, a, b, .. } | Op::LtJmpBack { d, a, b, .. } => Op::Lt { d, a, b },
@@ -1068,7 +1107,7 @@ fn successors(op: &Op, pc: usize) -> Vec<usize> {
 
 /// Per op of the unfused code: the registers live before it (read on some path before being
 /// written). An op whose reads this does not know reads every register.
-fn liveness(prog: &Program, code: &[Op]) -> Vec<Vec<bool>> {
+pub(super) fn liveness(prog: &Program, code: &[Op]) -> Vec<Vec<bool>> {
     let n = code.len();
     let nregs = code
         .iter()
@@ -1195,6 +1234,7 @@ fn translatable(region: &[Op]) -> bool {
                 | Op::Shl { .. }
                 | Op::Shr { .. }
                 | Op::UShr { .. }
+                | Op::Ret { .. }
         )
     })
 }
@@ -1457,6 +1497,8 @@ struct Tr<'a, 'b> {
     webs: &'a Webs,
     h: usize,
     end: usize,
+    /// The region is the whole function (`Target::whole`).
+    whole: bool,
     rep: &'a [Option<Rep>],
     live_w: &'a [bool],
     vars: Vec<Option<Variable>>,
@@ -1515,7 +1557,12 @@ struct Tr<'a, 'b> {
     /// start with the registers as they were there (`shadows`, by the span's first op).
     restart: Option<usize>,
     shadows: HashMap<usize, Vec<(usize, Variable)>>,
-    restart_exits: HashMap<(usize, Why), ir::Block>,
+    /// By span start, kind of guess and the op whose guard failed (where the failure counts).
+    restart_exits: HashMap<(usize, Why, usize), ir::Block>,
+    /// Per op of the function, the registers live before it ([`liveness`]): an exit writes a
+    /// register dead at its pc that the region holds as a double or an int as a constant of
+    /// that kind ([`Tr::exits`]).
+    live: Vec<Vec<bool>>,
 }
 
 /// Accesses to the window, the context, the cell and heap cells the guards have checked:
@@ -1528,6 +1575,11 @@ fn slot_offset(i: usize) -> i32 {
 }
 
 impl Tr<'_, '_> {
+    /// [`constant_at`] for this region.
+    fn constant_at(&self, pc: usize, r: usize, web: u16) -> bool {
+        constant_at(&self.live, self.rep, pc, r, web)
+    }
+
     fn fr(&self) -> &Frame {
         self.f.as_ref().expect("entry built first")
     }
@@ -1600,7 +1652,7 @@ impl Tr<'_, '_> {
     /// The exit of a guard before op `pc` that fails (`counted`: a failed guess).
     fn guard_exit(&mut self, pc: usize, why: Why) -> ir::Block {
         if let Some(start) = self.restart {
-            return self.restart_exit(start, why);
+            return self.restart_exit(start, why, pc);
         }
         if cfg!(lockstep_mutant = "tier2_guard_exits_past_the_op") {
             return self.exit(pc + 1, why);
@@ -1612,9 +1664,9 @@ impl Tr<'_, '_> {
     /// before `start` with every register the span writes as it was there ([`Tr::snapshot`]),
     /// so that tier 1 or the interpreter runs the whole span again, each value it makes checked
     /// (and boxed) where it is made.
-    fn restart_exit(&mut self, start: usize, why: Why) -> ir::Block {
+    fn restart_exit(&mut self, start: usize, why: Why, at: usize) -> ir::Block {
         let b = &mut self.b;
-        *self.restart_exits.entry((start, why)).or_insert_with(|| {
+        *self.restart_exits.entry((start, why, at)).or_insert_with(|| {
             let blk = b.create_block();
             b.set_cold_block(blk);
             blk
@@ -2295,6 +2347,7 @@ impl Tr<'_, '_> {
         let i64p = |b: &mut FunctionBuilder, blk| b.append_block_param(blk, types::I64);
         let pcp = i64p(&mut self.b, wb);
         let guardp = i64p(&mut self.b, wb);
+        let missp = i64p(&mut self.b, wb);
         let regp: Vec<ir::Value> = written_regs
             .iter()
             .map(|&r| {
@@ -2307,25 +2360,49 @@ impl Tr<'_, '_> {
         let untakenp = i64p(&mut self.b, wb);
         let segp = if self.seg_only.is_none() { Some(i64p(&mut self.b, wb)) } else { None };
         let icountp = if self.icount.is_some() { Some(i64p(&mut self.b, wb)) } else { None };
-        let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v, None)).collect();
+        let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v, None, k.0)).collect();
         // A span's restart exits: before its first op, the registers it writes as they were
         // there (`shadows`).
         let mut restarts: Vec<_> = self.restart_exits.iter().map(|(&k, &blk)| (k, blk)).collect();
         restarts.sort_by_key(|&(k, _)| k);
-        for ((start, why), blk) in restarts {
+        // A failed guess in a span counts at its own op (`Cell::last_miss`, which a compilation
+        // again reads to take an op's words for ints), not at the span's start.
+        for ((start, why, miss), blk) in restarts {
             let i = start - self.h;
             let (must, may) = (self.wr.fresh[i], self.wr.may[i]);
-            exits.push(((start, why, self.webs.before[i].clone(), must), (blk, must, may), Some(start)));
+            exits.push(((start, why, self.webs.before[i].clone(), must), (blk, must, may), Some(start), miss));
         }
-        exits.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
-        for ((pc, why, at, _), (blk, must, may), span) in exits {
+        exits.sort_by(|a, b| (&a.0, a.2, a.3).cmp(&(&b.0, b.2, b.3)));
+        for ((pc, why, at, _), (blk, must, may), span, miss) in exits {
             self.b.switch_to_block(blk);
             self.b.seal_block(blk);
-            let mut args =
-                vec![self.b.ins().iconst(types::I64, pc as i64), self.b.ins().iconst(types::I64, why as i64)];
+            let mut args = vec![
+                self.b.ins().iconst(types::I64, pc as i64),
+                self.b.ins().iconst(types::I64, why as i64),
+                self.b.ins().iconst(types::I64, miss as i64),
+            ];
             let shadows = span.map(|start| self.shadows[&start].clone()).unwrap_or_default();
+            // A register dead at the exit's pc (no op reads it before writing it, here or after
+            // the region leaves) whose web holds a double or an int gets 0.0 or 0, not its
+            // value ([exec.dead-registers]), where the region has written it (the mask still
+            // says whether: a register not live at the header keeps the word it had, which may
+            // be a reference). The interpreter's word is no reference either, so the collector
+            // sees the same, and no value is kept alive to the exits past its last use (which
+            // kept every number a region writes alive to the end of every lap).
             for &r in &written_regs {
                 let web = at[r];
+                let constant = self.constant_at(pc, r, web)
+                    || cfg!(lockstep_mutant = "tier2_dead_ignores_liveness") && self.rep[web as usize] == Some(Rep::F);
+                if constant {
+                    let v = match (self.rep[web as usize], wb_rep[r]) {
+                        (Some(Rep::F), Some(Rep::F)) => self.b.ins().f64const(0.0),
+                        (Some(Rep::F), _) => self.b.ins().iconst(types::I64, FLOAT_ZERO as i64),
+                        (_, Some(Rep::I)) => self.b.ins().iconst(types::I64, 0),
+                        _ => self.b.ins().iconst(types::I64, 1),
+                    };
+                    args.push(v);
+                    continue;
+                }
                 let shadow = shadows.iter().find(|s| s.0 == r).map(|s| s.1);
                 let shadow = shadow.filter(|_| !cfg!(lockstep_mutant = "tier2_restart_keeps_current_values"));
                 let v = self.b.use_var(shadow.unwrap_or(self.var(web)));
@@ -2336,7 +2413,8 @@ impl Tr<'_, '_> {
                 };
                 args.push(v);
             }
-            // Which registers not live at the header to write back ([`written_before`]).
+            // Which registers not live at the header to write back ([`written_before`]): a
+            // dead word only when it was written on every path here (else it keeps its word).
             let mut mask = self.b.ins().iconst(types::I64, must as i64);
             let lap = self.wr.every_lap & !must & may;
             if lap != 0 {
@@ -2377,7 +2455,7 @@ impl Tr<'_, '_> {
         self.b.ins().brif(guardp, counted, &[], store, &[]);
         self.b.seal_block(counted);
         self.b.switch_to_block(counted);
-        self.count_failure(guardp, pcp);
+        self.count_failure(guardp, missp);
         self.b.ins().jump(store, &[]);
         self.b.seal_block(store);
         self.b.switch_to_block(store);
@@ -2410,14 +2488,18 @@ impl Tr<'_, '_> {
         let laps = b.ins().load(types::I64, TRUSTED, cell, laps_at);
         let laps = b.ins().iadd(laps, spent);
         b.ins().store(TRUSTED, laps, cell, laps_at);
-        let entries = b.ins().load(types::I64, TRUSTED, cell, std::mem::offset_of!(Cell, entries) as i32);
-        let at_count = b.ins().icmp_imm_u(IntCC::Equal, entries, SHORT_TRIP_ENTRIES as i64);
-        let few = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, laps, (SHORT_TRIP_ENTRIES * SHORT_LAPS) as i64);
-        let short = b.ins().band(at_count, few);
-        let entry = b.ins().load(types::I64, TRUSTED, cell, 0);
-        let zero = b.ins().iconst(types::I64, 0);
-        let entry = b.ins().select(short, zero, entry);
-        b.ins().store(TRUSTED, entry, cell, 0);
+        // Not a whole function's: it is entered once a call, where tier 1 has a call's work to
+        // do anyway.
+        if !self.whole {
+            let entries = b.ins().load(types::I64, TRUSTED, cell, std::mem::offset_of!(Cell, entries) as i32);
+            let at_count = b.ins().icmp_imm_u(IntCC::Equal, entries, SHORT_TRIP_ENTRIES as i64);
+            let few = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, laps, (SHORT_TRIP_ENTRIES * SHORT_LAPS) as i64);
+            let short = b.ins().band(at_count, few);
+            let entry = b.ins().load(types::I64, TRUSTED, cell, 0);
+            let zero = b.ins().iconst(types::I64, 0);
+            let entry = b.ins().select(short, zero, entry);
+            b.ins().store(TRUSTED, entry, cell, 0);
+        }
         let taken = b.ins().isub(spent, untakenp);
         let bj = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BACK_JUMPS);
         let bj = b.ins().isub(bj, taken);
@@ -2493,6 +2575,13 @@ impl Tr<'_, '_> {
         }
         match op {
             Op::Nop => {}
+            // The region leaves before a return, which tier 1 does (the caller's code is not
+            // the region's).
+            Op::Ret { .. } => {
+                let e = self.exit(pc, LEAVE);
+                self.b.ins().jump(e, &[]);
+                return;
+            }
             Op::Ld { d, v } => {
                 let x = match self.rep[d as usize] {
                     Some(Rep::F) => self.b.ins().f64const(decode_float(v)),
@@ -2756,7 +2845,9 @@ fn spans(
     let n = end + 1 - h;
     let (mut span_of, mut checked, mut unchecked_reg) = (vec![None; n], vec![true; n], vec![false; nregs]);
     let r = |x: u16| rep[x as usize];
-    let num = |x: u16| matches!(r(x), Some(Rep::F) | Some(Rep::I));
+    // An operand held as a word is tested for a number where it is used: a failed test inside
+    // a span leaves before the span, like a failed range check ([`Tr::guard_exit`]).
+    let num = |x: u16| matches!(r(x), Some(Rep::F) | Some(Rep::I) | Some(Rep::W));
     let pure = |pc: usize| match code[pc] {
         Op::Nop | Op::Ld { .. } => true,
         Op::Mov { d, s } => r(s) == Some(Rep::F) && r(d) == Some(Rep::F),
@@ -2854,7 +2945,8 @@ fn translate(
     let wr = written_before(orig, h, end, &written_bit);
     // An exit after an op may add its write to `must` and `may` alike, so the points' own sets
     // bound what any exit asks the mask.
-    let dynamic = wr.may.iter().zip(&wr.fresh).fold(0, |acc, (may, fresh)| acc | (may & !fresh)) & !wr.every_lap;
+    let dynamic = wr.may.iter().zip(&wr.fresh).fold(0, |acc, (may, fresh)| acc | (may & !fresh));
+    let dynamic = dynamic & !wr.every_lap;
     let written = if dynamic != 0 { Some(b.declare_var(types::I64)) } else { None };
     let budget = b.declare_var(types::I64);
     let untaken = b.declare_var(types::I64);
@@ -2886,6 +2978,7 @@ fn translate(
         webs,
         h,
         end,
+        whole: target.whole,
         rep,
         live_w,
         vars,
@@ -2913,6 +3006,7 @@ fn translate(
         restart: None,
         shadows: HashMap::new(),
         restart_exits: HashMap::new(),
+        live: liveness(prog, orig),
     };
     // Blocks begin at the header, at every jump target inside the region and after every jump.
     t.block(h);
@@ -2931,10 +3025,9 @@ fn translate(
     // not cross a block's start or an op the stress mode leaves before.
     t.span_of = vec![None; end + 1 - h];
     if t.icount.is_none() {
-        let live = liveness(prog, orig);
         let block_start = |pc: usize| t.blocks.contains_key(&pc);
         (t.span_of, t.checked_def, t.unchecked_reg) =
-            spans(code, orig, rep, &live, h, end, &block_start, &stressed, nregs);
+            spans(code, orig, rep, &t.live, h, end, &block_start, &stressed, nregs);
     }
     t.entry();
     let mut open = false;
@@ -2966,7 +3059,7 @@ fn translate(
         t.op(pc, s);
         // Whether the block is still open: it falls through into the next op's code, or leaves
         // when that op is past the region.
-        open = !(s || jump(op).is_some());
+        open = !(s || jump(op).is_some() || matches!(op, Op::Ret { .. }));
         if open && pc == end {
             let e = t.exit(end + 1, LEAVE);
             t.b.ins().jump(e, &[]);
@@ -3043,7 +3136,28 @@ mod tests {
         let p = Arc::new(p);
         let cell = Cell::new(p.clone(), 0, 0, h, end, None, true, true);
         compile(&p, &code, &cell.target(), &live[h], &observed(&live[h], |r| values[r]), &[], &[]).expect("compiles");
-        assert_eq!(regions(&p, 0, Policy { stress: None, eager: false, background: false }, false, true).len(), 1);
+        // The loop's region, and the whole function's (every op of it translates): first, at 0.
+        let rs = regions(&p, 0, Policy { stress: None, eager: false, background: false }, false, true);
+        assert_eq!(rs.iter().map(|(h, r)| (*h, r.whole())).collect::<Vec<_>>(), [(0, true), (h, false)]);
+    }
+
+    /// Which functions are a region as a whole: with a loop, every op translated, and no jump
+    /// back to op 0 (a loop whose header is op 0 is only the loop's region).
+    #[test]
+    fn a_function_is_a_region_when_it_has_a_loop_and_every_op_translates() {
+        let wholes = |body: &str| {
+            let p = Arc::new(prog(&format!("func main() {{\n local i, n, t, one\n{body}\n}}\n")));
+            let rs = regions(&p, 0, Policy { stress: None, eager: false, background: false }, false, true);
+            (rs.iter().filter(|(_, r)| r.whole()).count(), rs.len())
+        };
+        let counted = " ldi i, 0\n ldi n, 10\n ldi one, 1\nloop:\n lt t, i, n\n jmpifnot t, done\n add i, i, one\n jmp loop\ndone:\n";
+        assert_eq!(wholes(&format!("{counted} ret i")), (1, 2));
+        // An op tier 2 does not translate, outside the loop: the loop alone.
+        assert_eq!(wholes(&format!("{counted} neg i, i\n ret i")), (0, 1));
+        // No loop: no region.
+        assert_eq!(wholes(" ldi i, 0\n ret i"), (0, 0));
+        // The loop's header is op 0.
+        assert_eq!(wholes("loop:\n ldi i, 0\n lt t, i, i\n jmpif t, loop\n ret i"), (0, 1));
     }
 
     /// The pcs of the counted steps ([`counted_steps`]) of `body`'s loops, the outermost one the

@@ -78,6 +78,7 @@ pub(super) fn map_regs(op: &Op, f: &mut dyn FnMut(u16, bool) -> u16) -> Option<O
             let s = f(s, false);
             Op::Mov { d: f(d, true), s }
         }
+        Op::Ret { s } => Op::Ret { s: f(s, false) },
         Op::Sqrt { d, a } => {
             let a = f(a, false);
             Op::Sqrt { d: f(d, true), a }
@@ -128,6 +129,7 @@ fn successors_in(code: &[Op], pc: usize, h: usize, end: usize) -> Vec<usize> {
         Op::JmpIf { t, .. } | Op::JmpIfBack { t, .. } | Op::JmpIfNot { t, .. } | Op::JmpIfNotBack { t, .. } => {
             v.extend([t as usize, pc + 1])
         }
+        Op::Ret { .. } => {}
         _ => v.push(pc + 1),
     }
     v.retain(|s| (h..=end).contains(s));
@@ -201,7 +203,10 @@ pub(super) fn webs(code: &[Op], h: usize, end: usize, nregs: usize) -> Option<We
             }
         }
     }
-    // Definitions that reach one point together are one web.
+    // Definitions that reach one point together are one web, also where their register is
+    // dead: an exit there writes a word back as it is, so that the collector sees what the
+    // interpreter's window holds (`tests/tests/memory.rs`), and it needs the one variable that
+    // holds it.
     let mut parent: Vec<u32> = (0..ndefs as u32).collect();
     for (i, set) in reaching.iter().enumerate() {
         let mut first: Vec<Option<u32>> = vec![None; nregs];

@@ -80,8 +80,11 @@ pub(super) struct Code {
     resume: Vec<u32>,
     /// The same as addresses (for returns from compiled code, `JitCtx::resumes`).
     absolute: Box<[usize]>,
-    /// Byte offset of op 0's code itself (past its entry check: `JitCtx::bodies`).
+    /// Byte offset of op 0's code itself (past its entry check: `JitCtx::bodies`), and of the
+    /// way in of a call (`JitCtx::entries`): op 0's entry check, or, when the function is a
+    /// tier-2 region ([`Emitter::function_entry`]), the stubs that call it first.
     body: u32,
+    entry: u32,
     len: usize,
 }
 
@@ -94,6 +97,12 @@ impl Code {
         // SAFETY: a function has at least one op [verify.code-nonempty], and `body` is the
         // offset of op 0's code, inside the code.
         unsafe { self.mem.ptr().add(self.body as usize) }
+    }
+
+    pub fn entry(&self) -> *const u8 {
+        // SAFETY: `entry` is the offset of op 0's entry check or of the function's region stub,
+        // inside the code.
+        unsafe { self.mem.ptr().add(self.entry as usize) }
     }
 
     pub fn addresses(&self) -> *const usize {
@@ -130,14 +139,15 @@ pub(super) fn compile(
     stress: Option<u64>,
     guesses: &[Guess],
     self_classes: &[Option<u32>],
-    cells: HashMap<usize, usize>,
+    cells: super::Cells,
 ) -> Option<Code> {
-    let Assembled { bytes, resume, ops, stubs } = assemble(prog, func, flavour, stress, guesses, self_classes, cells)?;
+    let Assembled { bytes, resume, ops, stubs, function_entry } =
+        assemble(prog, func, flavour, stress, guesses, self_classes, cells)?;
     let mem = super::code_memory::CodeMemory::new(&bytes).ok()?;
     perf_map(prog, func, mem.ptr() as usize, &ops, stubs, bytes.len());
     let absolute = resume.iter().map(|&o| mem.ptr() as usize + o as usize).collect();
-    let body = ops.first().copied().unwrap_or(0);
-    Some(Code { mem, resume, absolute, body, len: bytes.len() })
+    let (entry, body) = function_entry.unwrap_or((resume[0], ops[0]));
+    Some(Code { mem, resume, absolute, body, entry, len: bytes.len() })
 }
 
 /// With `LOCKSTEP_PERF_MAP` set, appends a symbol per op of the new code to
@@ -172,6 +182,9 @@ struct Assembled {
     ops: Vec<u32>,
     resume: Vec<u32>,
     stubs: usize,
+    /// The offsets of a tier-2 function region's stubs (a call's way in, and a send's past
+    /// op 0's entry check: [`Emitter::function_entry`]).
+    function_entry: Option<(u32, u32)>,
 }
 
 /// The machine code of function `func` (position-independent but for the helper's address),
@@ -183,12 +196,12 @@ fn assemble(
     stress: Option<u64>,
     guesses: &[Guess],
     self_classes: &[Option<u32>],
-    regions: HashMap<usize, usize>,
+    cells: super::Cells,
 ) -> Option<Assembled> {
     let code = &prog.funcs[func as usize].code;
     let kinds = super::kinds::analyse(prog, func, guesses, self_classes[func as usize]);
     let mut e = Emitter::new(prog, func, code.len(), flavour, kinds, self_classes);
-    e.regions = regions.into_iter().map(|(h, cell)| (h, (cell, e.a.new_dynamic_label()))).collect();
+    e.regions = cells.loops.into_iter().map(|(h, cell)| (h, (cell, e.a.new_dynamic_label()))).collect();
     e.poison = stress.is_some();
     e.prologue();
     for (pc, op) in code.iter().enumerate() {
@@ -201,12 +214,13 @@ fn assemble(
     }
     let stubs = e.a.offset().0;
     e.entry_checks(code.len());
+    let function_entry = cells.function.map(|cell| e.function_entry(cell));
     e.region_stubs();
     e.miss_stubs(code.len());
     e.exit_stubs(code.len());
     let (ops, resume) = (e.ops, e.resume);
     let bytes = e.a.finalize().ok()?;
-    Some(Assembled { bytes, ops, resume, stubs })
+    Some(Assembled { bytes, ops, resume, stubs, function_entry })
 }
 
 /// Byte offset of register `r` in the window.
@@ -277,6 +291,11 @@ struct Emitter<'p> {
     /// The calls of tier-2 loops, out of line after the ops ([`Emitter::region_stubs`]): their
     /// labels and cells.
     region_calls: Vec<(DynamicLabel, usize)>,
+    /// Op 0's entry check, when it has one ([`Emitter::entry_checks`]).
+    check0: Option<DynamicLabel>,
+    /// Per op, the registers live before it (`tier2::liveness`): the entry checks test the
+    /// facts of those only.
+    live: Vec<Vec<bool>>,
     /// The stress modes: every way into compiled code from outside fills the float homes with
     /// [`POISON`] first ([`Emitter::poison_homes`]).
     poison: bool,
@@ -318,6 +337,8 @@ impl<'p> Emitter<'p> {
             self_classes,
             regions: HashMap::new(),
             region_calls: Vec::new(),
+            check0: None,
+            live: super::tier2::liveness(prog, &super::tier2::unfused(&prog.funcs[func as usize].code)),
             poison: false,
         }
     }
@@ -435,13 +456,21 @@ impl<'p> Emitter<'p> {
                 dynasm!(self.a ; .arch x64 ; jmp =>e);
                 continue;
             }
+            // Only the facts of registers live there: a dead one (no op reads it before
+            // writing it) may hold anything, as a tier-2 region leaves it ([exec.dead-registers]).
+            let live = &self.live[pc];
             let facts: Vec<(u16, Kind)> = (0..self.kinds.at[pc].len() as u16)
+                .filter(|&r| live.get(r as usize).copied().unwrap_or(false))
                 .map(|r| (r, self.kinds.of(pc, r)))
                 .filter(|&(_, k)| k != Kind::Any)
                 .collect();
             if facts.is_empty() {
                 self.resume.push(self.ops[pc]);
                 continue;
+            }
+            if pc == 0 {
+                self.check0 = Some(self.a.new_dynamic_label());
+                dynasm!(self.a ; .arch x64 ; =>self.check0.expect("just made"));
             }
             self.resume.push(self.a.offset().0 as u32);
             let (e, l) = (self.exits[pc], self.labels[pc]);
@@ -1737,6 +1766,33 @@ impl<'p> Emitter<'p> {
         }
     }
 
+    /// The ways into a function that is a tier-2 region (`tier2::regions`, a whole function):
+    /// a call's (`JitCtx::entries`, and the helpers' calls) and a send's past op 0's entry
+    /// check (`JitCtx::bodies`). Each calls the region when its cell has an entry address, as
+    /// a loop's header does ([`Emitter::start`]), and otherwise goes on to op 0 as it would
+    /// without the region. Returns their offsets. Only calls come here: a region leaving at
+    /// op 0 (its entry failed) continues through the resume table, which does not.
+    fn function_entry(&mut self, cell: usize) -> (u32, u32) {
+        let call = self.a.new_dynamic_label();
+        self.region_calls.push((call, cell));
+        let check0 = self.check0.unwrap_or(self.labels[0]);
+        let way_in = |a: &mut VecAssembler<X64Relocation>, to: DynamicLabel| {
+            let at = a.offset().0 as u32;
+            dynasm!(a
+                ; .arch x64
+                ; mov rax, QWORD cell as i64
+                ; mov rax, QWORD [rax]
+                ; test rax, rax
+                ; jnz =>call
+                ; jmp =>to
+            );
+            at
+        };
+        let entry = way_in(&mut self.a, check0);
+        let body = way_in(&mut self.a, self.labels[0]);
+        (entry, body)
+    }
+
     /// Compiled code arriving at `h`, a tier-2 loop's header, whose cell has an entry address
     /// (in `rax`): calls the loop's code (an ordinary System V call: the stack is 16-byte
     /// aligned between templates, and the pinned registers are callee-saved), with the
@@ -2317,7 +2373,8 @@ func main(args) {
         for (f, func) in prog.funcs.iter().enumerate() {
             let guesses = vec![Guess::Float; func.code.len()];
             let Assembled { bytes, ops: resume, stubs: stubs_start, .. } =
-                assemble(&prog, f as u32, flavour, None, &guesses, &self_classes, HashMap::new()).expect("assembles");
+                assemble(&prog, f as u32, flavour, None, &guesses, &self_classes, Default::default())
+                    .expect("assembles");
             let insns: Vec<Instruction> = Decoder::with_ip(64, &bytes, 0, DecoderOptions::NONE).into_iter().collect();
             // The exit stubs follow the last op: each is `mov eax, pc` and a jump to `leave`,
             // which the entry stub ends with (`ret`, then the first op).
