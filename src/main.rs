@@ -153,8 +153,9 @@ struct RunArgs {
     /// Optimized engine: when functions run as x86-64 machine code (the baseline JIT): `on`
     /// (default) once a function is hot, `always` before any function first runs, `off` never,
     /// `stress:SEED` as `always` but leaving compiled code before a pseudo-random quarter of the
-    /// ops (to test every way back into it); `opt` adds tier 2, experimental (loops compiled by
-    /// Cranelift once hot), `opt-always` compiles every loop at its first lap, `opt-stress:SEED`
+    /// ops (to test every way back into it); `opt` adds tier 2, experimental (loops, and functions
+    /// of loops, compiled by Cranelift once hot), `opt-always` compiles every loop at its first
+    /// lap, `opt-stress:SEED`
     /// is `opt` leaving both tiers at pseudo-random ops. Never changes a program's outcome.
     #[arg(long, value_name = "MODE", default_value = "on", value_parser = lockstep_optimized::JitMode::parse)]
     jit: lockstep_optimized::JitMode,
