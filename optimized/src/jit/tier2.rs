@@ -108,14 +108,6 @@ enum UndoOp {
     Sub(ir::Value, ir::Value),
 }
 
-/// Whether an exit at `pc` writes register `r`, held in `web`, as a constant: `r` is dead
-/// there (`live`, per op of the function) and `web` holds a double or an int
-/// ([exec.dead-registers], [`Tr::exits`]).
-fn constant_at(live: &[Vec<bool>], rep: &[Option<Rep>], pc: usize, r: usize, web: u16) -> bool {
-    live.get(pc).is_some_and(|l| !l.get(r).copied().unwrap_or(false))
-        && matches!(rep[web as usize], Some(Rep::F | Rep::I))
-}
-
 /// 0.0 as a SmallFloat word (its bits rotated are 0: the tag alone).
 const FLOAT_ZERO: u64 = crate::value::TAG_FLOAT;
 
@@ -1575,9 +1567,11 @@ fn slot_offset(i: usize) -> i32 {
 }
 
 impl Tr<'_, '_> {
-    /// [`constant_at`] for this region.
+    /// Whether an exit at `pc` writes register `r`, held in `web`, as a constant: `r` is dead
+    /// there (`live`) and `web` holds a double or an int ([exec.dead-registers], [`Tr::exits`]).
     fn constant_at(&self, pc: usize, r: usize, web: u16) -> bool {
-        constant_at(&self.live, self.rep, pc, r, web)
+        self.live.get(pc).is_some_and(|l| !l.get(r).copied().unwrap_or(false))
+            && matches!(self.rep[web as usize], Some(Rep::F | Rep::I))
     }
 
     fn fr(&self) -> &Frame {
@@ -2949,8 +2943,7 @@ fn translate(
     let wr = written_before(orig, h, end, &written_bit);
     // An exit after an op may add its write to `must` and `may` alike, so the points' own sets
     // bound what any exit asks the mask.
-    let dynamic = wr.may.iter().zip(&wr.fresh).fold(0, |acc, (may, fresh)| acc | (may & !fresh));
-    let dynamic = dynamic & !wr.every_lap;
+    let dynamic = wr.may.iter().zip(&wr.fresh).fold(0, |acc, (may, fresh)| acc | (may & !fresh)) & !wr.every_lap;
     let written = if dynamic != 0 { Some(b.declare_var(types::I64)) } else { None };
     let budget = b.declare_var(types::I64);
     let untaken = b.declare_var(types::I64);
