@@ -80,6 +80,8 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_undo_adds", "suites"),
     ("tier2_ushr_keeps_the_sign", "suites"),
     ("tier2_dead_ignores_liveness", "suites"),
+    ("tier2_lift_ignores_stores", "suites"),
+    ("tier2_lift_written_object", "suites"),
 ];
 
 fn main() {

@@ -350,6 +350,62 @@ fn tier_two_enters_a_whole_function_once_a_call() {
     assert!(jit["region_laps"].as_u64().unwrap() >= 20 * (5000 - 64), "{jit}");
 }
 
+/// `scan`'s loop never writes `b`, a nil it reads only on a path no lap takes: tier 2 tests an
+/// object the loop does not write once where the loop is entered only when an op of every lap
+/// tests it (`tier2::lifts`). So both regions (the function, its loop) run every lap without a
+/// failed guess; testing `b` where the loop is entered would fail at each of the entries and
+/// give the regions up after 64 each.
+#[test]
+fn tier_two_tests_an_invariant_object_once_only_where_every_lap_does() {
+    let doc = tier_two_outcome("every-lap", "scan.lsa", SCAN);
+    let jit = &doc["stats"]["jit"];
+    assert_eq!(doc["end"]["value"], "0.0", "{doc}");
+    assert_eq!(jit["regions_compiled"], 2, "{jit}");
+    assert_eq!(jit["region_deopts"]["operand"], 0, "{jit}");
+    // 2,000 calls of 100 laps, less those of the calls before the regions were hot.
+    assert!(jit["region_laps"].as_u64().unwrap() >= 190_000, "{jit}");
+}
+
+const SCAN: &str = "class Box {
+    field x
+}
+func scan(b, n, use) {
+    local i, one, t, s, x
+    ldi i, 0
+    ldi one, 1
+    ldk s, 0.0
+loop:
+    lt t, i, n
+    jmpifnot t, done
+    jmpifnot use, skip
+    getf x, b, Box.x
+    add s, s, x
+skip:
+    add i, i, one
+    jmp loop
+done:
+    ret s
+}
+func main() {
+    local b, k, m, n, one, t, s, r, use
+    ldi k, 0
+    ldi m, 2000
+    ldi n, 100
+    ldi one, 1
+    lt use, one, k
+    ldk s, 0.0
+calls:
+    lt t, k, m
+    jmpifnot t, called
+    call r, scan, (b, n, use)
+    add s, s, r
+    add k, k, one
+    jmp calls
+called:
+    ret s
+}
+";
+
 /// `walk` is a function whose loop runs one lap a call; the `neg` (an op tier 2 does not
 /// translate) keeps the function from being a region as a whole, so that its loop is one.
 const WALK: &str = "func walk(n) {

@@ -768,6 +768,13 @@ fn shape(
             *k = Some(Rep::W);
         }
     }
+    if std::env::var_os("LOCKSTEP_TIER2_REPS").is_some() {
+        for pc in h..=end {
+            let op = &webs.code[pc];
+            let w = writes(op);
+            eprintln!("{pc:3} {:?} {:?}", op, w.map(|w| (webs.reg[w as usize], reps[w as usize])));
+        }
+    }
     Some((webs, live_w, reps))
 }
 
@@ -992,6 +999,92 @@ fn counted_steps(code: &[Op], h: usize, end: usize, rep: &[Option<Rep>], live_w:
     steps.sort_by_key(|s| s.pc);
     steps.dedup_by_key(|s| s.pc);
     steps
+}
+
+/// A loop inside a region whose loop-invariant heap cells are tested, and whose fields no op of
+/// the loop writes are loaded, once where the loop is entered (its preheader, [`Tr::preheader`])
+/// rather than at every lap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Lift {
+    h: usize,
+    e: usize,
+    /// Webs the loop reads and never writes that some op of every lap tests as a heap cell:
+    /// (web, class, or `u32::MAX` for an array).
+    cells: Vec<(u16, u32)>,
+    /// The `getf` ops of the loop whose object is one of `cells` and whose field (by slot) no
+    /// `setf` of the loop writes: their word is loaded once.
+    loads: Vec<usize>,
+}
+
+/// The loops of the region `h..=end` (of webs' code) with something to lift ([`Lift`]). A loop
+/// qualifies when the rest of the region enters it only at its header, so that its preheader
+/// comes before every lap. A cell is tested there only when an op that tests it runs on every
+/// lap (every path from the header to a backward jump to it passes the op): a loop whose
+/// invariant object is nil where a test of it is not reached would otherwise leave at each
+/// entry. Loads are lifted only when heap words are plain (`plain`): no other code writes the
+/// heap while a region runs, and no barrier has to see the read.
+fn lifts(code: &[Op], h: usize, end: usize, plain: bool) -> Vec<Lift> {
+    let region = h..=end;
+    let jumps: Vec<(usize, usize)> = region.clone().filter_map(|pc| jump(&code[pc]).map(|(t, _, _)| (pc, t))).collect();
+    let mut out = Vec::new();
+    for (lh, le) in loops(code) {
+        if lh < h || le > end || jumps.iter().any(|&(pc, t)| !(lh..=le).contains(&pc) && t > lh && t <= le) {
+            continue;
+        }
+        let body = lh..=le;
+        let written: Vec<u16> = body.clone().filter_map(|pc| writes(&code[pc])).collect();
+        let stored: Vec<u16> = body
+            .clone()
+            .filter_map(|pc| if let Op::SetF { slot, .. } = code[pc] { Some(slot) } else { None })
+            .collect();
+        // Whether op `p` runs on every lap: no path from the header (not through `p`) reaches
+        // a backward jump to it.
+        let every_lap = |p: usize| {
+            if p == lh {
+                return true;
+            }
+            let (mut seen, mut todo) = (vec![false; le + 1 - lh], vec![lh]);
+            while let Some(q) = todo.pop() {
+                if q == p || seen[q - lh] {
+                    continue;
+                }
+                seen[q - lh] = true;
+                for s in successors(&code[q], q) {
+                    if s == lh {
+                        return false;
+                    }
+                    if body.contains(&s) {
+                        todo.push(s);
+                    }
+                }
+            }
+            true
+        };
+        let mut lift = Lift { h: lh, e: le, cells: Vec::new(), loads: Vec::new() };
+        for pc in body.clone() {
+            let cell = match code[pc] {
+                Op::GetF { o, class, .. } | Op::SetF { o, class, .. } => (o, class),
+                Op::AGet { a, .. } | Op::ASet { a, .. } | Op::ALen { a, .. } => (a, u32::MAX),
+                _ => continue,
+            };
+            let invariant = !written.contains(&cell.0) || cfg!(lockstep_mutant = "tier2_lift_written_object");
+            if invariant && !lift.cells.contains(&cell) && every_lap(pc) {
+                lift.cells.push(cell);
+            }
+        }
+        for pc in body.clone() {
+            if let Op::GetF { o, class, slot, .. } = code[pc] {
+                let unwritten = !stored.contains(&slot) || cfg!(lockstep_mutant = "tier2_lift_ignores_stores");
+                if plain && lift.cells.contains(&(o, class)) && unwritten {
+                    lift.loads.push(pc);
+                }
+            }
+        }
+        if !lift.cells.is_empty() {
+            out.push(lift);
+        }
+    }
+    out
 }
 
 /// The registers op `op` reads, or `None` when it may read any (an op this does not list).
@@ -1555,6 +1648,16 @@ struct Tr<'a, 'b> {
     /// register dead at its pc that the region holds as a double or an int as a constant of
     /// that kind ([`Tr::exits`]).
     live: Vec<Vec<bool>>,
+    /// The loops whose invariants their preheader tests and loads ([`lifts`]), and per such
+    /// loop's header the block its backward jumps go to (every other edge into the loop goes
+    /// to the header's block, the preheader).
+    lifts: Vec<Lift>,
+    bodies: HashMap<usize, ir::Block>,
+    /// What preheaders made, each valid from its loop's header to its end: cells tested (loop
+    /// header, loop end, web, class), and doubles decoded from fields (by web: a web whose one
+    /// definition is a `getf` of the loop, [`Lift::loads`]), in stack slots.
+    lifted_cells: Vec<(usize, usize, u16, u32)>,
+    lifted_floats: HashMap<u16, (usize, usize, ir::StackSlot)>,
 }
 
 /// Accesses to the window, the context, the cell and heap cells the guards have checked:
@@ -1805,7 +1908,12 @@ impl Tr<'_, '_> {
             _ => {
                 let t = self.b.ins().band_imm_u(v, 4);
                 self.guard(t, pc, OPERAND);
-                self.decode(v)
+                match self.lifted_floats.get(&r) {
+                    Some(&(lh, le, slot)) if (lh..=le).contains(&self.cur) => {
+                        self.b.ins().stack_load(types::I64, types::F64, slot, 0)
+                    }
+                    _ => self.decode(v),
+                }
             }
         }
     }
@@ -1859,15 +1967,19 @@ impl Tr<'_, '_> {
         }
     }
 
+    /// Register `r` (a word) as the address of an array; the op at `pc` leaves when it is not.
+    /// Tested once a guest block, or once where a loop is entered ([`Tr::preheader`]).
+    fn array_of(&mut self, pc: usize, r: u16) -> ir::Value {
+        if self.checked.iter().any(|c| (c.0, c.1) == (r, u32::MAX)) || self.lifted(r, u32::MAX) {
+            return self.b.use_var(self.var(r));
+        }
+        self.cell_of_kind(pc, r, KIND_ARRAY).0
+    }
+
     /// Register `r` (a word) as the address of a heap cell of kind `kind`, and its header; the
     /// op at `pc` leaves when it is not (nil, an immediate, another kind).
     fn cell_of_kind(&mut self, pc: usize, r: u16, kind: i64) -> (ir::Value, ir::Value) {
         let w = self.b.use_var(self.var(r));
-        if kind == KIND_ARRAY {
-            if let Some(&(_, _, header)) = self.checked.iter().find(|c| (c.0, c.1) == (r, u32::MAX)) {
-                return (w, header);
-            }
-        }
         let tag = self.b.ins().band_imm_u(w, 7);
         let is_ref = self.b.ins().icmp_imm_u(IntCC::Equal, tag, 0);
         self.guard(is_ref, pc, OPERAND);
@@ -1886,7 +1998,7 @@ impl Tr<'_, '_> {
     /// Register `o` as an object of class `class` or one of its first subclasses (tier 1's
     /// test, `x64.rs`, `check_object_of_class`); else the op at `pc` leaves.
     fn object_of_class(&mut self, pc: usize, o: u16, class: u32) -> ir::Value {
-        if self.checked.iter().any(|c| (c.0, c.1) == (o, class)) {
+        if self.checked.iter().any(|c| (c.0, c.1) == (o, class)) || self.lifted(o, class) {
             return self.b.use_var(self.var(o));
         }
         let (obj, header) = self.cell_of_kind(pc, o, KIND_OBJECT);
@@ -2153,8 +2265,64 @@ impl Tr<'_, '_> {
             }
         }
         self.completed();
-        let target = if (self.h..=self.end).contains(&to) { self.block(to) } else { self.exit(to, LEAVE) };
+        let target = match self.bodies.get(&to) {
+            Some(&body) if back => body,
+            _ if (self.h..=self.end).contains(&to) => self.block(to),
+            _ => self.exit(to, LEAVE),
+        };
         self.b.ins().jump(target, &[]);
+    }
+
+    /// The preheader of loop `l`, in its header's block: tests the loop's invariant cells and
+    /// decodes the doubles of its invariant fields ([`lifts`]), leaving before the header when
+    /// a test fails (a failed guess, counted there), then goes to the loop's body, the block
+    /// its backward jumps go to. What it makes stands for the ops of the loop, which its block
+    /// dominates. A lifted `getf` still loads its word (a load, where Cranelift would keep a
+    /// word loaded here in a register or spill it), without its object's test; an op using it
+    /// as a double tests its tag and takes the double decoded here.
+    fn preheader(&mut self, l: &Lift) {
+        self.cur = l.h;
+        self.restart = None;
+        for &(web, class) in &l.cells {
+            if self.lifted(web, class) {
+                continue;
+            }
+            if class == u32::MAX {
+                self.array_of(l.h, web);
+            } else {
+                self.object_of_class(l.h, web, class);
+            }
+            self.lifted_cells.push((l.h, l.e, web, class));
+        }
+        for &pc in &l.loads {
+            let Op::GetF { d, o, slot, .. } = self.code[pc] else { unreachable!("lifts() loads only getf") };
+            let defs = (self.h..=self.end).filter(|&q| writes(&self.code[q]) == Some(d)).count();
+            if self.rep[d as usize] == Some(Rep::W) && !self.webs.entry[d as usize] && defs == 1 {
+                let obj = self.b.use_var(self.var(o));
+                let w = self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(HEADER_WORDS + slot as usize));
+                // Whatever the word holds: an op using it as a double tests its tag first. In a
+                // stack slot, not a variable: Cranelift's elaborator would put the decoding, a
+                // pure computation, back at each use inside the loop (it hoists nothing out of
+                // a loop once it has visited an exit, [`Tr::edge_never_taken`]).
+                let f = self.decode(w);
+                let slot =
+                    self.b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, 8, 3));
+                self.b.ins().stack_store(types::I64, f, slot, 0);
+                self.lifted_floats.insert(d, (l.h, l.e, slot));
+            }
+        }
+        let body = self.b.create_block();
+        self.b.ins().jump(body, &[]);
+        self.b.switch_to_block(body);
+        self.bodies.insert(l.h, body);
+        self.checked.clear();
+    }
+
+    /// Whether the preheader of a loop the op being translated is in tested `web` as a cell of
+    /// `class` (`u32::MAX`: an array).
+    fn lifted(&self, web: u16, class: u32) -> bool {
+        let cur = self.cur;
+        self.lifted_cells.iter().any(|c| c.0 <= cur && cur <= c.1 && (c.2, c.3) == (web, class))
     }
 
     /// One more instruction completed (counted under `--stats`' flavour only).
@@ -2559,6 +2727,7 @@ impl Tr<'_, '_> {
         for v in [self.budget, self.untaken, self.seg].into_iter().chain(self.icount).chain(self.written) {
             self.b.def_var(v, z64);
         }
+
         let hb = self.block(self.h);
         self.b.ins().jump(hb, &[]);
         self.b.switch_to_block(ret);
@@ -2783,21 +2952,21 @@ impl Tr<'_, '_> {
                 self.store_field(obj, HEADER_WORDS + slot as usize, v, pc);
             }
             Op::AGet { d, a, i } => {
-                let arr = self.cell_of_kind(pc, a, KIND_ARRAY).0;
+                let arr = self.array_of(pc, a);
                 let i = self.int_of(pc, i);
                 let i = self.b.ins().sshr_imm_u(i, 3);
                 let v = self.element(pc, arr, i, None);
                 self.def(d, v);
             }
             Op::ASet { a, i, s } => {
-                let arr = self.cell_of_kind(pc, a, KIND_ARRAY).0;
+                let arr = self.array_of(pc, a);
                 let i = self.int_of(pc, i);
                 let i = self.b.ins().sshr_imm_u(i, 3);
                 let v = self.word_of(s);
                 self.element(pc, arr, i, Some(v));
             }
             Op::ALen { d, a } => {
-                let arr = self.cell_of_kind(pc, a, KIND_ARRAY).0;
+                let arr = self.array_of(pc, a);
                 let len = self.array_len(pc, arr);
                 let v = self.b.ins().ishl_imm_u(len, 3);
                 self.def_int(d, v);
@@ -3004,6 +3173,10 @@ fn translate(
         shadows: HashMap::new(),
         restart_exits: HashMap::new(),
         live: liveness(prog, orig),
+        lifts: lifts(code, h, end, target.plain),
+        bodies: HashMap::new(),
+        lifted_cells: Vec::new(),
+        lifted_floats: HashMap::new(),
     };
     // Blocks begin at the header, at every jump target inside the region and after every jump.
     t.block(h);
@@ -3046,6 +3219,9 @@ fn translate(
             t.last_cmp = None;
             t.pending = 0;
             t.checked.clear();
+        }
+        if let Some(l) = t.lifts.iter().find(|l| l.h == pc).cloned() {
+            t.preheader(&l);
         }
         let s = stressed(pc);
         t.cur = pc;
@@ -3159,6 +3335,40 @@ mod tests {
 
     /// The pcs of the counted steps ([`counted_steps`]) of `body`'s loops, the outermost one the
     /// region, every register live at its header an int; `kept` as a cell's.
+    /// The lifts of the loop of `body` (between `loop:` and `jmp loop`, `o` an object of class
+    /// `P`), as (cells tested, `getf` ops whose double is decoded) where the loop is entered.
+    fn lifts_of(body: &str, plain: bool) -> Vec<(usize, Vec<usize>)> {
+        let src = format!("class P {{\n field x\n field v\n}}\nfunc f(o, n, u) {{\n local i, t, x, v, one\n ldi i, 0\n ldi one, 1\nloop:\n lt t, i, n\n jmpifnot t, done\n{body}\n add i, i, one\n jmp loop\ndone:\n ret i\n}}\nfunc main() {{\n local r\n ret r\n}}\n");
+        let p = prog(&src);
+        let code = unfused(&p.funcs[0].code);
+        let end = code.len() - 1;
+        let live = liveness(&p, &code);
+        // Every argument nil at the entry: words.
+        let seen = observed(&live[0], |_| 0);
+        let (webs, _, _) = shape(&code, 0, end, &live[0], &seen, &[]).expect("translatable");
+        lifts(&webs.code, 0, end, plain).into_iter().map(|l| (l.cells.len(), l.loads)).collect()
+    }
+
+    /// What a loop tests and decodes once where it is entered ([`lifts`]): an object it reads
+    /// and never writes, tested by an op of every lap; the fields of it no `setf` of the loop
+    /// writes, read by `getf` at ops 4 and 5 here (the loop's first op is 2), when heap words
+    /// are plain.
+    #[test]
+    fn a_loop_tests_an_invariant_object_once_and_decodes_the_fields_it_does_not_write() {
+        let nbody = " getf x, o, P.x\n getf v, o, P.v\n add v, v, x\n setf o, P.v, v";
+        assert_eq!(lifts_of(nbody, true), [(1, vec![4])]);
+        // Under the barriers, reads of shared objects are the STM's: the test alone.
+        assert_eq!(lifts_of(nbody, false), [(1, vec![])]);
+        // A field the loop writes through another object of the class (it may be `o`) is read
+        // at each lap; the other field is not written.
+        let other = " getf x, o, P.x\n getf v, u, P.v\n setf u, P.x, v";
+        assert_eq!(lifts_of(other, true), [(2, vec![5])]);
+        // An object the loop writes (a list's walk) is tested at every lap.
+        assert_eq!(lifts_of(" getf x, o, P.x\n getf o, o, P.v", true), []);
+        // Tested on one path of the lap only: nil there would fail at every entry.
+        assert_eq!(lifts_of(" jmpif u, skip\n getf x, o, P.x\nskip:\n nop", true), []);
+    }
+
     fn steps_of(body: &str, kept: &[usize]) -> Vec<usize> {
         let src = format!("func main() {{\n local i, j, n, m, s, t, one\n ldi i, 0\n ldi j, 0\n ldi n, 10\n ldi m, 10\n ldi s, 0\n ldi one, 1\n{body}\n ret s\n}}\n");
         let p = prog(&src);
