@@ -88,6 +88,12 @@ fn tier_two_keeps_what_the_interpreter_keeps(k: u32, name: &str) -> (u64, usize)
          ldi len, 1000\n ldi i, 0\n ldi n, 2000\nalloc:\n anew a, len\n add i, i, one\n \
          lt t, i, n\n jmpif t, alloc\n ret i\n}}\n"
     );
+    collects_as_the_interpreter(&text, name)
+}
+
+/// The (collections, live bytes after the last) of the program `text` on the interpreter,
+/// which each tier-2 engine's must equal.
+fn collects_as_the_interpreter(text: &str, name: &str) -> (u64, usize) {
     let program = load_program(text.as_bytes(), name).unwrap();
     let gc = |jit| {
         let config = lockstep_optimized::Config {
@@ -107,6 +113,24 @@ fn tier_two_keeps_what_the_interpreter_keeps(k: u32, name: &str) -> (u64, usize)
         assert_eq!(gc(jit), interpreted, "{jit:?}: (collections, live after the last)");
     }
     interpreted
+}
+
+/// A register dead at a region's exit that holds a reference (here `r`, the only reference
+/// left to a 4 MiB array once the loop is over) is written back as it is, not as a constant:
+/// only registers whose every value there is a number or a boolean may be (`webs.rs`,
+/// `Webs::free`, [exec.dead-registers]). The loop's last lap leaves at `add s, s, step`, whose
+/// int overflows, with `r` just read from `holder` and never read again; the collections after
+/// the loop keep the array, as the interpreter's do.
+#[test]
+fn compiled_loops_write_a_dead_reference_back_as_it_is() {
+    let text = "func main() {\n local holder, r, i, n, t, one, len, a, s, step, k\n ldi len, 500000\n \
+                anew a, len\n ldi one, 1\n anew holder, one\n ldi k, 0\n aset holder, k, a\n ldi a, 0\n \
+                ldi s, 0\n ldi step, 11529215046068470\n ldi i, 0\n ldi n, 100\nloop:\n lt t, i, n\n \
+                jmpifnot t, done\n aget r, holder, k\n add s, s, step\n add i, i, one\n jmp loop\ndone:\n \
+                aset holder, k, k\n ldi len, 1000\n ldi i, 0\n ldi n, 2000\nalloc:\n anew a, len\n \
+                add i, i, one\n lt t, i, n\n jmpif t, alloc\n ret i\n}\n";
+    let interpreted = collects_as_the_interpreter(text, "dead-reference.lsa");
+    assert!(interpreted.1 >= 4_000_000, "the array stays reachable from `r`: {interpreted:?}");
 }
 
 /// A tier-2 region writes back, when it leaves, every register it wrote, also one that only

@@ -738,7 +738,8 @@ fn compile(
     kept: &[usize],
 ) -> Option<Translated> {
     let (h, end) = (target.h, target.end);
-    let (webs, live_w, reps) = shape(code, h, end, live_h, seed_regs, int_ops)?;
+    let live = liveness(prog, code);
+    let (webs, live_w, reps) = shape(code, &live, h, end, live_h, seed_regs, int_ops)?;
     let steps = counted_steps(&webs.code, h, end, &reps, &live_w, kept);
     translate(prog, code, &webs, &reps, live_h, &live_w, target, int_ops, &steps).ok()
 }
@@ -748,13 +749,14 @@ fn compile(
 #[allow(clippy::type_complexity)]
 fn shape(
     code: &[Op],
+    live: &[Vec<bool>],
     h: usize,
     end: usize,
     live_h: &[bool],
     seed_regs: &[Option<Rep>],
     int_ops: &[usize],
 ) -> Option<(Webs, Vec<bool>, Vec<Option<Rep>>)> {
-    let webs = webs::webs(code, h, end, live_h.len())?;
+    let webs = webs::webs(code, h, end, live_h.len(), &|pc, r| !live[pc].get(r as usize).copied().unwrap_or(true))?;
     let nwebs = webs.reg.len();
     // A web is live at the header when it holds its register's entry value and the register is.
     let live_w: Vec<bool> = (0..nwebs).map(|w| webs.entry[w] && live_h[webs.reg[w] as usize]).collect();
@@ -1671,9 +1673,12 @@ fn slot_offset(i: usize) -> i32 {
 
 impl Tr<'_, '_> {
     /// Whether an exit at `pc` writes register `r`, held in `web`, as a constant: `r` is dead
-    /// there (`live`) and `web` holds a double or an int ([exec.dead-registers], [`Tr::exits`]).
+    /// there (`live`) and `web` holds a double or an int, or every definition of `r` reaching
+    /// there makes no reference (`Webs::free`: `web` need not hold its value there)
+    /// ([exec.dead-registers], [`Tr::exits`]).
     fn constant_at(&self, pc: usize, r: usize, web: u16) -> bool {
-        self.live.get(pc).is_some_and(|l| !l.get(r).copied().unwrap_or(false))
+        let free = (self.h..=self.end).contains(&pc) && self.webs.free[pc - self.h][r];
+        free || self.live.get(pc).is_some_and(|l| !l.get(r).copied().unwrap_or(false))
             && matches!(self.rep[web as usize], Some(Rep::F | Rep::I))
     }
 
@@ -3345,7 +3350,7 @@ mod tests {
         let live = liveness(&p, &code);
         // Every argument nil at the entry: words.
         let seen = observed(&live[0], |_| 0);
-        let (webs, _, _) = shape(&code, 0, end, &live[0], &seen, &[]).expect("translatable");
+        let (webs, _, _) = shape(&code, &live, 0, end, &live[0], &seen, &[]).expect("translatable");
         lifts(&webs.code, 0, end, plain).into_iter().map(|l| (l.cells.len(), l.loads)).collect()
     }
 
@@ -3376,7 +3381,7 @@ mod tests {
         let (h, end) = loops(&code)[0];
         let live = liveness(&p, &code);
         let seen = observed(&live[h], |_| crate::value::small_int(1).unwrap());
-        let (webs, live_w, reps) = shape(&code, h, end, &live[h], &seen, &[]).expect("translatable");
+        let (webs, live_w, reps) = shape(&code, &live, h, end, &live[h], &seen, &[]).expect("translatable");
         counted_steps(&webs.code, h, end, &reps, &live_w, kept).iter().map(|s| s.pc).collect()
     }
 

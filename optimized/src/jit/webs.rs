@@ -8,7 +8,10 @@
 //! ops that write it, and its value at the region's entry) closed under "reach the same point":
 //! two definitions that both reach some point of the region, a use or not, are in one web. So
 //! at every point each register is in exactly one web, whose variable holds its value there,
-//! and an exit knows which variable to write back for each register.
+//! and an exit knows which variable to write back for each register. Except at a point where
+//! the register is dead and every definition reaching it makes no reference (a boolean, a
+//! number): they need not be one web there ([`Webs::free`]), and an exit there writes the
+//! register as a constant.
 //!
 //! Reaching definitions are computed over the region's ops (`h..=end`), entered only at `h`
 //! with every register's entry definition; edges that leave the region do not matter.
@@ -28,6 +31,12 @@ pub(super) struct Webs {
     pub before: Vec<Vec<u16>>,
     /// Per op of the region: the web of the register it writes, if it writes one.
     pub def: Vec<Option<u16>>,
+    /// Per op of the region, per register: whether the register is dead before the op and
+    /// every definition of it that reaches there makes no reference. Its definitions there
+    /// need not be one web, and an exit there writes it as a constant ([exec.dead-registers]):
+    /// the web `before` names need not hold its value, and may hold a reference another of its
+    /// definitions made elsewhere.
+    pub free: Vec<Vec<bool>>,
 }
 
 impl Webs {
@@ -155,10 +164,39 @@ fn find(parent: &mut [u32], x: u32) -> u32 {
     r
 }
 
+/// Whether op `op` writes a value that is no reference to a heap cell in a region (a
+/// comparison's boolean, an arithmetic result, a constant that is not a string): definitions
+/// that only meet where their register is dead need not be one web ([`webs`]).
+fn makes_no_reference(op: &Op) -> bool {
+    match *op {
+        Op::Ld { v, .. } => !crate::value::is_heap(v),
+        Op::Lt { .. }
+        | Op::Le { .. }
+        | Op::Gt { .. }
+        | Op::Ge { .. }
+        | Op::Eq { .. }
+        | Op::Ne { .. }
+        | Op::Add { .. }
+        | Op::Sub { .. }
+        | Op::Mul { .. }
+        | Op::Div { .. }
+        | Op::Sqrt { .. }
+        | Op::And { .. }
+        | Op::Or { .. }
+        | Op::Xor { .. }
+        | Op::Shl { .. }
+        | Op::Shr { .. }
+        | Op::UShr { .. }
+        | Op::ALen { .. } => true,
+        Op::GetF { .. } | Op::AGet { .. } => cfg!(lockstep_mutant = "tier2_free_takes_fields_for_numbers"),
+        _ => false,
+    }
+}
+
 /// The webs of the region `h..=end` of `code`, whose ops all name registers below `nregs`; or
 /// `None` when an op of the region is not one tier 2 translates, or there are more webs than
-/// register numbers.
-pub(super) fn webs(code: &[Op], h: usize, end: usize, nregs: usize) -> Option<Webs> {
+/// register numbers. `dead(pc, r)`: whether register `r` is dead before op `pc`.
+pub(super) fn webs(code: &[Op], h: usize, end: usize, nregs: usize, dead: &dyn Fn(usize, u16) -> bool) -> Option<Webs> {
     let n = end + 1 - h;
     let ops: Vec<(Vec<u16>, Option<u16>)> = code[h..=end].iter().map(operands).collect();
     for (op, (reads, write)) in code[h..=end].iter().zip(&ops) {
@@ -207,20 +245,26 @@ pub(super) fn webs(code: &[Op], h: usize, end: usize, nregs: usize) -> Option<We
     // dead: an exit there writes a word back as it is, so that the collector sees what the
     // interpreter's window holds (`tests/tests/memory.rs`), and it needs the one variable that
     // holds it.
+    let no_reference = |d: usize| d >= nregs && makes_no_reference(&code[h + d - nregs]);
     let mut parent: Vec<u32> = (0..ndefs as u32).collect();
+    let mut free = vec![vec![false; nregs]; n];
     for (i, set) in reaching.iter().enumerate() {
-        let mut first: Vec<Option<u32>> = vec![None; nregs];
+        let mut by_reg: Vec<Vec<u32>> = vec![Vec::new(); nregs];
         for d in defs_at(set, ndefs) {
             let r = reg_of(d) as usize;
             if cfg!(lockstep_mutant = "tier2_webs_join_only_at_uses") && !ops[i].0.contains(&(r as u16)) {
                 continue;
             }
-            match first[r] {
-                None => first[r] = Some(d as u32),
-                Some(f) => {
-                    let (a, b) = (find(&mut parent, f), find(&mut parent, d as u32));
-                    parent[a as usize] = b;
-                }
+            by_reg[r].push(d as u32);
+        }
+        for (r, defs) in by_reg.iter().enumerate() {
+            free[i][r] = !defs.is_empty() && dead(h + i, r as u16) && defs.iter().all(|&d| no_reference(d as usize));
+            if defs.len() < 2 || free[i][r] {
+                continue;
+            }
+            for &d in &defs[1..] {
+                let (a, b) = (find(&mut parent, defs[0]), find(&mut parent, d));
+                parent[a as usize] = b;
             }
         }
     }
@@ -264,7 +308,7 @@ pub(super) fn webs(code: &[Op], h: usize, end: usize, nregs: usize) -> Option<We
         renamed[h + i] = map_regs(&code[h + i], &mut |r, w| if w { def[i].expect("a write") } else { at[r as usize] })
             .expect("checked above");
     }
-    Some(Webs { code: renamed, reg, entry, before, def })
+    Some(Webs { code: renamed, reg, entry, before, def, free })
 }
 
 #[cfg(test)]
@@ -286,7 +330,7 @@ mod tests {
             Op::JmpBack { t: 0 },         // 7
             Op::Nop,                      // 8
         ];
-        let w = webs(&code, 0, 7, 5).expect("translatable");
+        let w = webs(&code, 0, 7, 5, &|_, _| false).expect("translatable");
         let web = |pc: usize, r: usize| w.before[pc][r];
         // The comparison at 0 and the float at 2 are different webs of `t`.
         let (Op::Lt { d: t0, .. }, Op::Mul { d: t2, .. }, Op::Gt { d: t4, .. }) = (w.code[0], w.code[2], w.code[4])
@@ -306,5 +350,57 @@ mod tests {
         // After the multiply, `t` is its web; before the next op too.
         assert_eq!(w.after(0, 2)[2], t2);
         assert_eq!(web(3, 2), t2);
+        assert!(!w.free.iter().flatten().any(|&f| f), "no register is dead here");
+    }
+
+    /// nbody's `t`, reduced: a comparison at the loop's header, a product at the end of the lap
+    /// that reaches the header along the back edge. `t` is dead at the header (the comparison
+    /// writes it before any op reads it): the two are webs of their own, so that the product is
+    /// a double and not a word (it was encoded and decoded again), and an exit at the header
+    /// writes `t` as a constant.
+    #[test]
+    fn a_comparison_and_a_number_meeting_only_where_the_register_is_dead_are_two_webs() {
+        // registers: 0 i, 1 n, 2 t, 3 x, 4 one
+        let code = [
+            Op::Lt { d: 2, a: 0, b: 1 },  // 0: t = i < n       (header)
+            Op::JmpIfNot { c: 2, t: 6 },  // 1
+            Op::Mul { d: 2, a: 3, b: 3 }, // 2: t = x * x
+            Op::Add { d: 3, a: 3, b: 2 }, // 3: x = x + t
+            Op::Add { d: 0, a: 0, b: 4 }, // 4
+            Op::JmpBack { t: 0 },         // 5
+            Op::Nop,                      // 6
+        ];
+        // Registers live before each op: `t` is dead at 0 and at 4, 5.
+        let live = |pc: usize, r: u16| match r {
+            2 => pc == 1 || pc == 3,
+            _ => true,
+        };
+        let w = webs(&code, 0, 5, 5, &|pc, r| !live(pc, r)).expect("translatable");
+        let (Op::Lt { d: t0, .. }, Op::Mul { d: t2, .. }) = (w.code[0], w.code[2]) else {
+            panic!("renamed ops keep their kinds")
+        };
+        assert_ne!(t0, t2);
+        // At the header `t` may hold its entry value, which may be a reference: not free there.
+        assert!(!w.free[0][2]);
+        // Where only the product reaches (past the add), `t` is dead and free.
+        assert!(w.free[4][2] && w.free[5][2]);
+        // Whole-function shape: with the entry value killed before the header, both meet there.
+        let whole = [Op::Ld { d: 2, v: crate::value::FALSE }, Op::Nop];
+        let code: Vec<Op> = whole.iter().chain(&code).copied().map(|op| shift(op, 2)).collect();
+        let w = webs(&code, 0, 7, 5, &|pc, r| pc < 2 || !live(pc - 2, r)).expect("translatable");
+        let (Op::Lt { d: t0, .. }, Op::Mul { d: t2, .. }) = (w.code[2], w.code[4]) else {
+            panic!("renamed ops keep their kinds")
+        };
+        assert_ne!(t0, t2, "the comparison and the product meet only at the dead header");
+        assert!(w.free[2][2]);
+    }
+
+    /// `op` with its jump target moved by `by` ops.
+    fn shift(op: Op, by: u32) -> Op {
+        match op {
+            Op::JmpIfNot { c, t } => Op::JmpIfNot { c, t: t + by },
+            Op::JmpBack { t } => Op::JmpBack { t: t + by },
+            other => other,
+        }
     }
 }
