@@ -2270,8 +2270,10 @@ impl Tr<'_, '_> {
             }
         }
         self.completed();
+        // A taken backward jump to a lifted loop's header goes to its body; every other edge
+        // there (a fall through, a backward jump not taken just before it) to its preheader.
         let target = match self.bodies.get(&to) {
-            Some(&body) if back => body,
+            Some(&body) if back && to <= pc => body,
             _ if (self.h..=self.end).contains(&to) => self.block(to),
             _ => self.exit(to, LEAVE),
         };
