@@ -1003,9 +1003,9 @@ fn counted_steps(code: &[Op], h: usize, end: usize, rep: &[Option<Rep>], live_w:
     steps
 }
 
-/// A loop inside a region whose loop-invariant heap cells are tested, and whose fields no op of
-/// the loop writes are loaded, once where the loop is entered (its preheader, [`Tr::preheader`])
-/// rather than at every lap.
+/// A loop inside a region whose loop-invariant heap cells are tested, and the doubles of whose
+/// fields no op of the loop writes are decoded, once where the loop is entered (its preheader,
+/// [`Tr::preheader`]) rather than at every lap.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Lift {
     h: usize,
@@ -1014,7 +1014,7 @@ struct Lift {
     /// (web, class, or `u32::MAX` for an array).
     cells: Vec<(u16, u32)>,
     /// The `getf` ops of the loop whose object is one of `cells` and whose field (by slot) no
-    /// `setf` of the loop writes: their word is loaded once.
+    /// `setf` of the loop writes: their double is decoded once (the op still loads the word).
     loads: Vec<usize>,
 }
 
