@@ -741,7 +741,7 @@ fn compile(
     let live = liveness(prog, code);
     let (webs, live_w, reps) = shape(code, &live, h, end, live_h, seed_regs, int_ops)?;
     let steps = counted_steps(&webs.code, h, end, &reps, &live_w, kept);
-    translate(prog, code, &webs, &reps, live_h, &live_w, target, int_ops, &steps).ok()
+    translate(prog, code, live, &webs, &reps, live_h, &live_w, target, int_ops, &steps).ok()
 }
 
 /// The region `h..=end`'s webs, which of them are live at the header, and their
@@ -3079,10 +3079,12 @@ fn spans(
     (span_of, checked, unchecked_reg)
 }
 
+/// `live`: [`liveness`] of `orig`, which `compile` computed for the webs.
 #[allow(clippy::too_many_arguments)]
 fn translate(
     prog: &Program,
     orig: &[Op],
+    live: Vec<Vec<bool>>,
     webs: &Webs,
     rep: &[Option<Rep>],
     live_h: &[bool],
@@ -3179,7 +3181,7 @@ fn translate(
         restart: None,
         shadows: HashMap::new(),
         restart_exits: HashMap::new(),
-        live: liveness(prog, orig),
+        live,
         lifts: lifts(code, h, end, target.plain),
         bodies: HashMap::new(),
         lifted_cells: Vec::new(),
