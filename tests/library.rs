@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 fn engines() -> Vec<Engine> {
     let mut all = vec![Engine::reference()];
     for stm in [Stm::On, Stm::Off, Stm::Barriers] {
-        for jit in [JitMode::On, JitMode::Off, JitMode::Always] {
+        for jit in [JitMode::On, JitMode::Off, JitMode::Always, JitMode::Opt, JitMode::OptAlways] {
             all.push(Engine::Optimized { stm, jit });
         }
     }
@@ -246,6 +246,16 @@ fn an_interrupt_stops_unbounded_recursion_free_calls_and_threads() {
         "func noop() {\n local r\n ret r\n}\n",
         "func worker() {\n local r\nspin:\n call r, noop, ()\n jmp spin\n}\n",
         "func main() {\n local r, t\n call r, say, ()\n spawn t, worker, ()\n join r, t\n ret r\n}"
+    ));
+}
+
+#[test]
+fn an_interrupt_stops_nested_loops_that_compute() {
+    // The inner loop is short: tier 2 compiles the nest as one region and enters it again and
+    // again from the outer loop's backward jump.
+    interrupts(after_a_line!(
+        "func main() {\n local r, j, n, one, c, s\n call r, say, ()\n ldi n, 300\n ldi one, 1\n ldi s, 0\n",
+        "outer:\n ldi j, 0\ninner:\n add j, j, one\n add s, s, j\n lt c, j, n\n jmpif c, inner\n jmp outer\n}"
     ));
 }
 

@@ -1627,6 +1627,10 @@ struct Tr<'a, 'b> {
     /// block, and a web's value changes only where the block writes it (an object's class
     /// never changes, nor its transaction's tag inside a region).
     checked: Vec<(u16, u32, ir::Value)>,
+    /// The SmallFloat words of doubles the current guest block made, range-checked and
+    /// encoded in one go because a store of the block takes them ([`Tr::checked_word`]), by
+    /// web; a web's entry goes where the block writes it again.
+    words: Vec<(u16, ir::Value)>,
     /// Under the stress mode: the cell's `forced` bytes (address, length) and the next guard's
     /// index there.
     forced: Option<(usize, usize)>,
@@ -1846,6 +1850,13 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(cont);
     }
 
+    /// Marks the block being built cold: the rest of a cold path after a guard, which Cranelift
+    /// would otherwise lay out inline, to be jumped over.
+    fn cold_here(&mut self) {
+        let blk = self.b.current_block().expect("a block is being built");
+        self.b.set_cold_block(blk);
+    }
+
     /// Branches to the exit before `pc` if `bad` (an i8 condition).
     fn guard_not(&mut self, bad: ir::Value, pc: usize, why: Why) {
         self.force(pc);
@@ -1944,6 +1955,7 @@ impl Tr<'_, '_> {
     fn def(&mut self, d: u16, v: ir::Value) {
         self.b.def_var(self.var(d), v);
         self.checked.retain(|c| c.0 != d);
+        self.words.retain(|c| c.0 != d);
         if let Some(bit) = self.written_bit[self.webs.reg[d as usize] as usize] {
             self.pending |= 1 << bit;
         }
@@ -1966,7 +1978,10 @@ impl Tr<'_, '_> {
     fn word_of(&mut self, r: u16) -> ir::Value {
         let v = self.b.use_var(self.var(r));
         match self.rep[r as usize] {
-            Some(Rep::F) => self.encode(v).0,
+            Some(Rep::F) => match self.words.iter().find(|c| c.0 == r) {
+                Some(&(_, w)) => w,
+                None => self.encode(v).0,
+            },
             Some(Rep::I) => self.b.ins().bor_imm_u(v, 1),
             _ => v,
         }
@@ -2200,10 +2215,69 @@ impl Tr<'_, '_> {
             self.def(d, word);
             return;
         }
-        if self.checked_def[pc - self.h] {
+        if !self.checked_def[pc - self.h] {
+            self.def(d, f);
+        } else if self.stored_next(pc, d) {
+            let w = self.checked_word(pc, f);
+            self.def(d, f);
+            self.words.push((d, w));
+        } else {
             self.range_check(pc, f);
+            self.def(d, f);
         }
-        self.def(d, f);
+    }
+
+    /// Whether an op of the guest block after `pc`, before any write of web `d`, stores it
+    /// into a field or an element (nbody's `sub v, v, t; setf bi, Body.vx, v`): then its
+    /// range check and its encoding are one ([`Tr::checked_word`]).
+    fn stored_next(&self, pc: usize, d: u16) -> bool {
+        for q in pc + 1..=self.end {
+            if self.blocks.contains_key(&q) {
+                return false;
+            }
+            match self.code[q] {
+                Op::SetF { s, .. } | Op::ASet { s, .. } if s == d => return true,
+                op if writes(&op) == Some(d) || jump(&op).is_some() => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// The SmallFloat word of the double `f` (`value::encode_float`), leaving before op `pc`
+    /// (or its span) when it has none: [`Tr::range_check`] and [`Tr::encode`] in one. Hot,
+    /// [`Tr::range_check`]'s 32-bit test of the exponent, then the common case's word
+    /// `(rot - EXP_OFFSET) << 3 | 4` (`rot` the bits rotated left by one), which is
+    /// `rot << 3 | 4` with bit 63 flipped (`EXP_OFFSET << 3` is `1 << 63` modulo `2^64`): no
+    /// select. Cold, the exact test and [`Tr::encode`]'s word.
+    fn checked_word(&mut self, pc: usize, f: ir::Value) -> ir::Value {
+        if cfg!(lockstep_mutant = "tier2_float_skips_range_check") {
+            return self.encode(f).0;
+        }
+        let b = &mut self.b;
+        let bits = b.ins().bitcast(types::I64, MemFlagsData::new(), f);
+        let r31 = b.ins().iconst(types::I64, 31);
+        let hi = b.ins().rotr(bits, r31);
+        let hi = b.ins().ireduce(types::I32, hi);
+        let off = b.ins().iadd_imm_s(hi, -(897 << 21));
+        let common = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, 255 << 21);
+        let one = b.ins().iconst(types::I64, 1);
+        let rot = b.ins().rotl(bits, one);
+        let sh = b.ins().ishl_imm_u(rot, 3);
+        let word = b.ins().bxor_imm_u(sh, i64::MIN | 4);
+        let (join, rare) = (b.create_block(), b.create_block());
+        let out = b.append_block_param(join, types::I64);
+        b.ins().brif(common, join, &[word.into()], rare, &[]);
+        b.seal_block(rare);
+        b.switch_to_block(rare);
+        b.set_cold_block(rare);
+        let (word, ok) = self.encode(f);
+        self.guard(ok, pc, RANGE);
+        self.cold_here();
+        self.b.ins().jump(join, &[word.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        out
     }
 
     /// Leaves before op `pc` (or, in a span, before the span) unless the double `f` has a
@@ -2235,6 +2309,7 @@ impl Tr<'_, '_> {
             let is_zero = b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, rot, 1);
             let ok = b.ins().bor(exact, is_zero);
             self.guard(ok, pc, RANGE);
+            self.cold_here();
             self.b.ins().jump(cont, &[]);
             self.b.seal_block(cont);
             self.b.switch_to_block(cont);
@@ -2323,6 +2398,7 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(body);
         self.bodies.insert(l.h, body);
         self.checked.clear();
+        self.words.clear();
     }
 
     /// Whether the preheader of a loop the op being translated is in tested `web` as a cell of
@@ -2412,7 +2488,19 @@ impl Tr<'_, '_> {
                     self.b.ins().brif(t, cont, &[], fail, &[]);
                     self.b.seal_block(cont);
                     self.b.switch_to_block(cont);
-                    if rep == Rep::F {
+                    if rep == Rep::F && self.whole {
+                        // Through a stack slot, as [`Tr::preheader`]'s doubles: a whole
+                        // function has no [`Tr::edge_never_taken`], and Cranelift's elaborator
+                        // put the decoding back at each use inside its loops (nbody's `dt`).
+                        let f = self.decode(w);
+                        let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
+                            ir::StackSlotKind::ExplicitSlot,
+                            8,
+                            3,
+                        ));
+                        self.b.ins().stack_store(types::I64, f, slot, 0);
+                        self.b.ins().stack_load(types::I64, types::F64, slot, 0)
+                    } else if rep == Rep::F {
                         self.decode(w)
                     } else {
                         // `w - (w & 1)`, not `w ^ 1`: Cranelift rematerializes an op with a
@@ -3172,6 +3260,7 @@ fn translate(
         f: None,
         last_cmp: None,
         checked: Vec::new(),
+        words: Vec::new(),
         forced: target.forced,
         next_guard: 0,
         icount,
@@ -3220,6 +3309,7 @@ fn translate(
             t.last_cmp = None;
             t.pending = 0;
             t.checked.clear();
+            t.words.clear();
         } else if !open {
             // After an op that always leaves (the stress mode's): the ops up to the next block
             // are unreachable, in a block of their own.
@@ -3228,6 +3318,7 @@ fn translate(
             t.last_cmp = None;
             t.pending = 0;
             t.checked.clear();
+            t.words.clear();
         }
         if let Some(l) = t.lifts.iter().find(|l| l.h == pc).cloned() {
             t.preheader(&l);
