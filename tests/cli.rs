@@ -366,6 +366,48 @@ fn tier_two_tests_an_invariant_object_once_only_where_every_lap_does() {
     assert!(jit["region_laps"].as_u64().unwrap() >= 190_000, "{jit}");
 }
 
+/// A loop with a call on one lap in 65,536 is compiled by tier 2 (`tier2::left_before`): the
+/// region leaves before the call, and the laps without it run in the region. Before, a loop
+/// with any op tier 2 does not translate stayed in tier 1.
+#[test]
+fn tier_two_compiles_a_loop_with_a_rare_call() {
+    let doc = tier_two_outcome("rare-call", "rare.lsa", RARE_CALL);
+    let jit = &doc["stats"]["jit"];
+    assert_eq!(doc["end"]["value"], "5", "{doc}");
+    assert_eq!(jit["regions_compiled"], 1, "{jit}");
+    // 300,000 laps, less those before the loop got hot and the five with the call.
+    assert!(jit["region_laps"].as_u64().unwrap() >= 290_000, "{jit}");
+}
+
+const RARE_CALL: &str = "func count(c) {
+    local one
+    ldi one, 1
+    add c, c, one
+    ret c
+}
+func main() {
+    local i, n, one, m, k, z, t, c
+    ldi i, 0
+    ldi n, 300000
+    ldi one, 1
+    ldi m, 65535
+    ldi z, 0
+    ldi c, 0
+loop:
+    lt t, i, n
+    jmpifnot t, done
+    and k, i, m
+    eq t, k, z
+    jmpifnot t, skip
+    call c, count, (c)
+skip:
+    add i, i, one
+    jmp loop
+done:
+    ret c
+}
+";
+
 const SCAN: &str = "class Box {
     field x
 }

@@ -517,7 +517,7 @@ pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, 
     let whole = !loops.is_empty() && loops[0].0 != 0 && translatable(&code);
     let spans = whole.then_some((0, code.len() - 1)).into_iter().chain(loops);
     for (h, end) in spans {
-        if !translatable(&code[h..=end]) {
+        if !enterable(&code, h, end) {
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
@@ -739,6 +739,7 @@ fn compile(
 ) -> Option<Translated> {
     let (h, end) = (target.h, target.end);
     let live = liveness(prog, code);
+    let code = &left_before(code, h, end);
     let (webs, live_w, reps) = shape(code, &live, h, end, live_h, seed_regs, int_ops)?;
     let steps = counted_steps(&webs.code, h, end, &reps, &live_w, kept);
     translate(prog, code, live, &webs, &reps, live_h, &live_w, target, int_ops, &steps).ok()
@@ -1286,6 +1287,47 @@ fn written_before(code: &[Op], h: usize, end: usize, bit: &[Option<u32>]) -> Wri
 }
 
 /// Whether tier 2 translates every op of `region`.
+/// The code a region `h..=end` is translated from: each op of it that tier 2 does not
+/// translate (a call, a send, `new`, a print...) becomes a `trap`, which the region leaves
+/// before, as it leaves before a `ret`: tier 1 runs the op and the rest of the lap, and enters
+/// the region again at its header on the next lap. The analyses then see an op that ends the
+/// region's path, reads nothing and writes nothing; the exit writes back the registers the
+/// function's liveness, computed on the code as it is, says the op reads.
+fn left_before(code: &[Op], h: usize, end: usize) -> Vec<Op> {
+    let mut out = code.to_vec();
+    for op in &mut out[h..=end] {
+        if !translatable(std::slice::from_ref(op)) {
+            *op = Op::Trap { msg: u32::MAX };
+        }
+    }
+    out
+}
+
+/// Whether the loop `h..=end` is worth a region: every op translates, or some lap runs
+/// through ops that translate only, from the header back to it ([`left_before`]: a lap that
+/// meets another op leaves the region there).
+fn enterable(code: &[Op], h: usize, end: usize) -> bool {
+    if translatable(&code[h..=end]) {
+        return true;
+    }
+    let (mut seen, mut todo) = (vec![false; end + 1 - h], vec![h]);
+    while let Some(pc) = todo.pop() {
+        if seen[pc - h] || !translatable(&code[pc..=pc]) {
+            continue;
+        }
+        seen[pc - h] = true;
+        for s in successors(&code[pc], pc) {
+            if s == h {
+                return true;
+            }
+            if (h..=end).contains(&s) {
+                todo.push(s);
+            }
+        }
+    }
+    false
+}
+
 fn translatable(region: &[Op]) -> bool {
     region.iter().all(|op| {
         matches!(
@@ -1322,6 +1364,7 @@ fn translatable(region: &[Op]) -> bool {
                 | Op::Shr { .. }
                 | Op::UShr { .. }
                 | Op::Ret { .. }
+                | Op::Trap { .. }
         )
     })
 }
@@ -2838,9 +2881,10 @@ impl Tr<'_, '_> {
         match op {
             Op::Nop => {}
             // The region leaves before a return, which tier 1 does (the caller's code is not
-            // the region's).
-            Op::Ret { .. } => {
-                let e = self.exit(pc, LEAVE);
+            // the region's), and before an op it does not translate ([`left_before`]).
+            Op::Ret { .. } | Op::Trap { .. } => {
+                let skip = cfg!(lockstep_mutant = "tier2_left_op_skipped") && matches!(op, Op::Trap { .. });
+                let e = self.exit(if skip { pc + 1 } else { pc }, LEAVE);
                 self.b.ins().jump(e, &[]);
                 return;
             }
@@ -3332,7 +3376,7 @@ fn translate(
         t.op(pc, s);
         // Whether the block is still open: it falls through into the next op's code, or leaves
         // when that op is past the region.
-        open = !(s || jump(op).is_some() || matches!(op, Op::Ret { .. }));
+        open = !(s || jump(op).is_some() || matches!(op, Op::Ret { .. } | Op::Trap { .. }));
         if open && pc == end {
             let e = t.exit(end + 1, LEAVE);
             t.b.ins().jump(e, &[]);
@@ -3431,6 +3475,28 @@ mod tests {
         assert_eq!(wholes(" ldi i, 0\n ret i"), (0, 0));
         // The loop's header is op 0.
         assert_eq!(wholes("loop:\n ldi i, 0\n lt t, i, i\n jmpif t, loop\n ret i"), (0, 1));
+    }
+
+    /// A loop with an op tier 2 does not translate is a region when some lap runs without it
+    /// ([`enterable`]); the region's code has a `trap` in the op's place, which it leaves
+    /// before ([`left_before`]).
+    #[test]
+    fn a_loop_with_a_call_on_some_laps_is_a_region_that_leaves_before_the_call() {
+        let loops = |body: &str| {
+            let src = format!(
+                "func f(x) {{\n ret x\n}}\nfunc main() {{\n local i, n, t, one, r\n ldi i, 0\n ldi n, 10\n ldi one, 1\n\
+                 loop:\n lt t, i, n\n jmpifnot t, done\n{body}\n add i, i, one\n jmp loop\ndone:\n ret i\n}}\n"
+            );
+            let p = Arc::new(prog(&src));
+            regions(&p, 1, Policy { stress: None, eager: false, background: false }, false, true).len()
+        };
+        // On the laps where `t` is false only.
+        assert_eq!(loops(" jmpifnot t, skip\n call r, f, (i)\nskip:\n nop"), 1);
+        // On every lap: no region.
+        assert_eq!(loops(" call r, f, (i)"), 0);
+        let code = [Op::Nop, Op::Neg { d: 0, a: 0 }, Op::Nop];
+        assert_eq!(left_before(&code, 1, 2)[1], Op::Trap { msg: u32::MAX });
+        assert_eq!(left_before(&code, 2, 2)[1], code[1], "outside the region");
     }
 
     /// The pcs of the counted steps ([`counted_steps`]) of `body`'s loops, the outermost one the

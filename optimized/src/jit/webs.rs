@@ -88,6 +88,7 @@ pub(super) fn map_regs(op: &Op, f: &mut dyn FnMut(u16, bool) -> u16) -> Option<O
             Op::Mov { d: f(d, true), s }
         }
         Op::Ret { s } => Op::Ret { s: f(s, false) },
+        Op::Trap { msg } => Op::Trap { msg },
         Op::Sqrt { d, a } => {
             let a = f(a, false);
             Op::Sqrt { d: f(d, true), a }
@@ -138,7 +139,7 @@ fn successors_in(code: &[Op], pc: usize, h: usize, end: usize) -> Vec<usize> {
         Op::JmpIf { t, .. } | Op::JmpIfBack { t, .. } | Op::JmpIfNot { t, .. } | Op::JmpIfNotBack { t, .. } => {
             v.extend([t as usize, pc + 1])
         }
-        Op::Ret { .. } => {}
+        Op::Ret { .. } | Op::Trap { .. } => {}
         _ => v.push(pc + 1),
     }
     v.retain(|s| (h..=end).contains(s));
