@@ -327,12 +327,12 @@ fn tier_two_stops_entering_a_loop_that_runs_few_laps_an_entry() {
 }
 
 /// The whole of `walk` is a tier-2 region when every op of it translates (`tier2::regions`):
-/// each call enters it at op 0. Here without the `neg` (an op tier 2 does not translate) that
+/// each call enters it at op 0. Here without the `not` (an op tier 2 does not translate) that
 /// keeps it a loop's region in the short-trip test above, and with 20 laps a call.
 #[test]
 fn tier_two_enters_a_whole_function_once_a_call() {
-    let program = WALK.replacen("    neg t, one\n", "", 1).replacen("ldi n, 1\n", "ldi n, 20\n", 1);
-    assert_eq!(program.len(), WALK.len() - "    neg t, one\n".len() + 1);
+    let program = WALK.replacen("    not t, one\n", "", 1).replacen("ldi n, 1\n", "ldi n, 20\n", 1);
+    assert_eq!(program.len(), WALK.len() - "    not t, one\n".len() + 1);
     let doc = tier_two_outcome("whole-function", "walk.lsa", &program);
     let jit = &doc["stats"]["jit"];
     assert_eq!(doc["end"]["value"], "100000", "{doc}");
@@ -448,7 +448,7 @@ called:
 }
 ";
 
-/// `walk` is a function whose loop runs one lap a call; the `neg` (an op tier 2 does not
+/// `walk` is a function whose loop runs one lap a call; the `not` (an op tier 2 does not
 /// translate) keeps the function from being a region as a whole, so that its loop is one.
 const WALK: &str = "func walk(n) {
     local i, one, t
@@ -460,7 +460,7 @@ loop:
     add i, i, one
     jmp loop
 done:
-    neg t, one
+    not t, one
     ret i
 }
 func main() {
@@ -494,7 +494,7 @@ loop:
     add i, i, one
     jmp loop
 done:
-    neg t, one
+    not t, one
     ret y
 }
 func main() {

@@ -609,7 +609,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
         let flip = miss.filter(|&p| {
             2 * operand > all
                 && (cell.h..=cell.end).contains(&p)
-                && matches!(code[p], Op::Add { .. } | Op::Sub { .. } | Op::Mul { .. })
+                && matches!(code[p], Op::Add { .. } | Op::Sub { .. } | Op::Mul { .. } | Op::Neg { .. })
                 && !cell.int_ops.contains(&p)
         });
         if cell.compiles >= RECOMPILES || (flip.is_none() && 2 * at_entry <= all) {
@@ -1334,6 +1334,9 @@ fn translatable(region: &[Op]) -> bool {
             op,
             Op::Nop
                 | Op::Sqrt { .. }
+                | Op::Rem { .. }
+                | Op::Neg { .. }
+                | Op::IToF { .. }
                 | Op::GetF { .. }
                 | Op::SetF { .. }
                 | Op::AGet { .. }
@@ -1449,6 +1452,22 @@ fn representations(
                     want(b, if k == Rep::F && kb == Rep::I { Rep::I } else { k }, &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], k));
                 }
+                // Int remainders only (a float's, `fmod`, is not a Cranelift instruction).
+                Op::Rem { d, a, b } => {
+                    want(a, Rep::I, &mut next);
+                    want(b, Rep::I, &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::I));
+                }
+                // As `sub d, 0, a`: a float's negation, or an int's.
+                Op::Neg { d, a } => {
+                    let k = arith(a, a, &next);
+                    want(a, k, &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], k));
+                }
+                Op::IToF { d, a } => {
+                    want(a, Rep::I, &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::F));
+                }
                 Op::Div { d, a, b } => {
                     want(a, rep[a as usize].unwrap_or(Rep::F), &mut next);
                     want(b, rep[b as usize].unwrap_or(Rep::F), &mut next);
@@ -1526,6 +1545,15 @@ fn representations(
         let fits = |d: u16, k: Rep| r(d) == Some(k) || r(d) == Some(Rep::W);
         let ok = match *op {
             Op::Div { d, a, b } => (r(a) != Some(Rep::I) || r(b) != Some(Rep::I)) && fits(d, Rep::F),
+            Op::Rem { d, a, b } => {
+                let int = |x: u16| matches!(r(x), Some(Rep::I | Rep::W));
+                int(a) && int(b) && fits(d, Rep::I)
+            }
+            Op::Neg { d, a } => {
+                let k = arith_guess(r(a), r(a), pc, int_ops);
+                fits(d, k) && (k == Rep::F || r(a) != Some(Rep::F))
+            }
+            Op::IToF { d, a } => matches!(r(a), Some(Rep::I | Rep::W)) && fits(d, Rep::F),
             Op::And { d, a, b }
             | Op::Or { d, a, b }
             | Op::Xor { d, a, b }
@@ -2957,6 +2985,43 @@ impl Tr<'_, '_> {
                 let r = self.b.ins().fdiv(x, y);
                 self.def_float(pc, d, r);
             }
+            // On `i << 3`: `srem(8a, 8b)` is `8 * srem(a, b)`, which fits (its magnitude is less
+            // than `b`'s), and the divisor is never -1 (the machine's one overflow). A divisor
+            // of 0 leaves for the interpreter's trap ([exec.arith]).
+            Op::Rem { d, a, b } => {
+                let (x, y) = (self.int_of(pc, a), self.int_of(pc, b));
+                let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, y, 0);
+                self.guard(nonzero, pc, LEAVE);
+                let r = if cfg!(lockstep_mutant = "tier2_rem_unsigned") {
+                    self.b.ins().urem(x, y)
+                } else {
+                    self.b.ins().srem(x, y)
+                };
+                self.def_int(d, r);
+            }
+            // [exec.neg]: a float's sign flipped (its encoding's range is symmetric), or an
+            // int's negation, which overflows only for the least SmallInt.
+            Op::Neg { d, a } => {
+                if arith_guess(self.rep[a as usize], self.rep[a as usize], pc, self.int_ops) == Rep::F {
+                    let x = self.float_of(pc, a);
+                    let r = self.b.ins().fneg(x);
+                    self.def_float(pc, d, r);
+                } else {
+                    let x = self.int_of(pc, a);
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    let (r, of) = self.b.ins().ssub_overflow(zero, x);
+                    self.guard_not(of, pc, OVERFLOW);
+                    self.def_int(d, r);
+                }
+            }
+            // [value.itof]: exact for every SmallInt (61 bits round to a double, whose
+            // exponent is at most 2^60).
+            Op::IToF { d, a } => {
+                let x = self.int_of(pc, a);
+                let i = self.b.ins().sshr_imm_u(x, 3);
+                let r = self.b.ins().fcvt_from_sint(types::F64, i);
+                self.def_float(pc, d, r);
+            }
             // On `i << 3`, `and`, `or` and `xor` are the machine ops (the low bits stay 0).
             Op::And { d, a, b } | Op::Or { d, a, b } | Op::Xor { d, a, b } => {
                 let (x, y) = (self.int_of(pc, a), self.int_of(pc, b));
@@ -3470,7 +3535,7 @@ mod tests {
         let counted = " ldi i, 0\n ldi n, 10\n ldi one, 1\nloop:\n lt t, i, n\n jmpifnot t, done\n add i, i, one\n jmp loop\ndone:\n";
         assert_eq!(wholes(&format!("{counted} ret i")), (1, 2));
         // An op tier 2 does not translate, outside the loop: the loop alone.
-        assert_eq!(wholes(&format!("{counted} neg i, i\n ret i")), (0, 1));
+        assert_eq!(wholes(&format!("{counted} not i, i\n ret i")), (0, 1));
         // No loop: no region.
         assert_eq!(wholes(" ldi i, 0\n ret i"), (0, 0));
         // The loop's header is op 0.
@@ -3494,7 +3559,7 @@ mod tests {
         assert_eq!(loops(" jmpifnot t, skip\n call r, f, (i)\nskip:\n nop"), 1);
         // On every lap: no region.
         assert_eq!(loops(" call r, f, (i)"), 0);
-        let code = [Op::Nop, Op::Neg { d: 0, a: 0 }, Op::Nop];
+        let code = [Op::Nop, Op::Not { d: 0, a: 0 }, Op::Nop];
         assert_eq!(left_before(&code, 1, 2)[1], Op::Trap { msg: u32::MAX });
         assert_eq!(left_before(&code, 2, 2)[1], code[1], "outside the region");
     }

@@ -75,6 +75,15 @@ pub(super) fn map_regs(op: &Op, f: &mut dyn FnMut(u16, bool) -> u16) -> Option<O
         Op::Shl { d, a, b } => bin(d, a, b, |d, a, b| Op::Shl { d, a, b }),
         Op::Shr { d, a, b } => bin(d, a, b, |d, a, b| Op::Shr { d, a, b }),
         Op::UShr { d, a, b } => bin(d, a, b, |d, a, b| Op::UShr { d, a, b }),
+        Op::Rem { d, a, b } => bin(d, a, b, |d, a, b| Op::Rem { d, a, b }),
+        Op::Neg { d, a } => {
+            let a = f(a, false);
+            Op::Neg { d: f(d, true), a }
+        }
+        Op::IToF { d, a } => {
+            let a = f(a, false);
+            Op::IToF { d: f(d, true), a }
+        }
         Op::Nop => Op::Nop,
         Op::Jmp { t } => Op::Jmp { t },
         Op::JmpBack { t } => Op::JmpBack { t },
@@ -181,6 +190,9 @@ fn makes_no_reference(op: &Op) -> bool {
         | Op::Sub { .. }
         | Op::Mul { .. }
         | Op::Div { .. }
+        | Op::Rem { .. }
+        | Op::Neg { .. }
+        | Op::IToF { .. }
         | Op::Sqrt { .. }
         | Op::And { .. }
         | Op::Or { .. }
