@@ -1337,6 +1337,7 @@ fn translatable(region: &[Op]) -> bool {
                 | Op::Rem { .. }
                 | Op::Neg { .. }
                 | Op::IToF { .. }
+                | Op::FToI { .. }
                 | Op::GetF { .. }
                 | Op::SetF { .. }
                 | Op::AGet { .. }
@@ -1468,6 +1469,10 @@ fn representations(
                     want(a, Rep::I, &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::F));
                 }
+                Op::FToI { d, a } => {
+                    want(a, Rep::F, &mut next);
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::I));
+                }
                 Op::Div { d, a, b } => {
                     want(a, rep[a as usize].unwrap_or(Rep::F), &mut next);
                     want(b, rep[b as usize].unwrap_or(Rep::F), &mut next);
@@ -1554,6 +1559,7 @@ fn representations(
                 fits(d, k) && (k == Rep::F || r(a) != Some(Rep::F))
             }
             Op::IToF { d, a } => matches!(r(a), Some(Rep::I | Rep::W)) && fits(d, Rep::F),
+            Op::FToI { d, a } => matches!(r(a), Some(Rep::F | Rep::W)) && fits(d, Rep::I),
             Op::And { d, a, b }
             | Op::Or { d, a, b }
             | Op::Xor { d, a, b }
@@ -3021,6 +3027,26 @@ impl Tr<'_, '_> {
                 let i = self.b.ins().sshr_imm_u(x, 3);
                 let r = self.b.ins().fcvt_from_sint(types::F64, i);
                 self.def_float(pc, d, r);
+            }
+            // [value.ftoi]: truncation toward zero. Only for -2^60 <= f < 2^60, whose
+            // truncation is a SmallInt (and which Cranelift's trapping conversion takes); else,
+            // NaN included, the op leaves for the interpreter, which boxes a larger int or
+            // traps `invalid_conversion`.
+            Op::FToI { d, a } => {
+                let x = self.float_of(pc, a);
+                let lo = self.b.ins().f64const(-((1u64 << 60) as f64));
+                let hi = self.b.ins().f64const((1u64 << 60) as f64);
+                let above = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, lo);
+                let below = if cfg!(lockstep_mutant = "tier2_ftoi_range_inclusive") {
+                    self.b.ins().fcmp(FloatCC::LessThanOrEqual, x, hi)
+                } else {
+                    self.b.ins().fcmp(FloatCC::LessThan, x, hi)
+                };
+                let inside = self.b.ins().band(above, below);
+                self.guard(inside, pc, LEAVE);
+                let i = self.b.ins().fcvt_to_sint(types::I64, x);
+                let r = self.b.ins().ishl_imm_u(i, 3);
+                self.def_int(d, r);
             }
             // On `i << 3`, `and`, `or` and `xor` are the machine ops (the low bits stay 0).
             Op::And { d, a, b } | Op::Or { d, a, b } | Op::Xor { d, a, b } => {

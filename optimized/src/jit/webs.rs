@@ -84,6 +84,10 @@ pub(super) fn map_regs(op: &Op, f: &mut dyn FnMut(u16, bool) -> u16) -> Option<O
             let a = f(a, false);
             Op::IToF { d: f(d, true), a }
         }
+        Op::FToI { d, a } => {
+            let a = f(a, false);
+            Op::FToI { d: f(d, true), a }
+        }
         Op::Nop => Op::Nop,
         Op::Jmp { t } => Op::Jmp { t },
         Op::JmpBack { t } => Op::JmpBack { t },
@@ -193,6 +197,7 @@ fn makes_no_reference(op: &Op) -> bool {
         | Op::Rem { .. }
         | Op::Neg { .. }
         | Op::IToF { .. }
+        | Op::FToI { .. }
         | Op::Sqrt { .. }
         | Op::And { .. }
         | Op::Or { .. }
