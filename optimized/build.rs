@@ -85,6 +85,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_left_op_skipped", "suites"),
     ("tier2_rem_unsigned", "suites"),
     ("tier2_ftoi_range_inclusive", "suites"),
+    ("tier2_int_div_unchecked", "suites"),
     ("tier2_free_takes_fields_for_numbers", "suites"),
 ];
 

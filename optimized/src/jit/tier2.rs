@@ -1473,6 +1473,10 @@ fn representations(
                     want(a, Rep::F, &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::I));
                 }
+                // Two ints divide as ints ([value.int-div]); anything else as floats.
+                Op::Div { d, a, b } if rep[a as usize] == Some(Rep::I) && rep[b as usize] == Some(Rep::I) => {
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::I));
+                }
                 Op::Div { d, a, b } => {
                     want(a, rep[a as usize].unwrap_or(Rep::F), &mut next);
                     want(b, rep[b as usize].unwrap_or(Rep::F), &mut next);
@@ -1541,7 +1545,7 @@ fn representations(
             break;
         }
     }
-    // Division of ints is not translated; neither is a comparison of an int with a float (exact
+    // A comparison of an int with a float is not translated (exact
     // mixed comparison, [value.compare-mixed]), nor a conditional jump on a number. An operand
     // held as a word is checked where it is used; a result goes into a word as its encoding.
     for (k, op) in region.iter().enumerate() {
@@ -1549,7 +1553,8 @@ fn representations(
         let r = |x: u16| rep[x as usize];
         let fits = |d: u16, k: Rep| r(d) == Some(k) || r(d) == Some(Rep::W);
         let ok = match *op {
-            Op::Div { d, a, b } => (r(a) != Some(Rep::I) || r(b) != Some(Rep::I)) && fits(d, Rep::F),
+            Op::Div { d, a, b } if r(a) == Some(Rep::I) && r(b) == Some(Rep::I) => fits(d, Rep::I),
+            Op::Div { d, .. } => fits(d, Rep::F),
             Op::Rem { d, a, b } => {
                 let int = |x: u16| matches!(r(x), Some(Rep::I | Rep::W));
                 int(a) && int(b) && fits(d, Rep::I)
@@ -2985,6 +2990,23 @@ impl Tr<'_, '_> {
                     }
                     self.def_int(d, r);
                 }
+            }
+            // Two ints ([value.int-div]): on `i << 3`, `sdiv(8a, 8b)` is `a / b` truncated, and
+            // the divisor is never -1 (the machine's one overflow); the quotient leaves the
+            // SmallInts only for the least one over -1 (an overflow exit: the interpreter boxes
+            // 2^60). A divisor of 0 leaves for the interpreter's trap.
+            Op::Div { d, a, b } if self.rep[a as usize] == Some(Rep::I) && self.rep[b as usize] == Some(Rep::I) => {
+                let (x, y) = (self.int_of(pc, a), self.int_of(pc, b));
+                let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, y, 0);
+                self.guard(nonzero, pc, LEAVE);
+                let q = self.b.ins().sdiv(x, y);
+                let r = self.b.ins().ishl_imm_u(q, 3);
+                if !cfg!(lockstep_mutant = "tier2_int_div_unchecked") {
+                    let back = self.b.ins().sshr_imm_u(r, 3);
+                    let bad = self.b.ins().icmp(IntCC::NotEqual, back, q);
+                    self.guard_not(bad, pc, OVERFLOW);
+                }
+                self.def_int(d, r);
             }
             Op::Div { d, a, b } => {
                 let (x, y) = (self.float_of(pc, a), self.float_of(pc, b));
