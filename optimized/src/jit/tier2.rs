@@ -2336,13 +2336,8 @@ impl Tr<'_, '_> {
         if cfg!(lockstep_mutant = "tier2_float_skips_range_check") {
             return self.encode(f).0;
         }
+        let (bits, common) = self.common_exponent(f);
         let b = &mut self.b;
-        let bits = b.ins().bitcast(types::I64, MemFlagsData::new(), f);
-        let r31 = b.ins().iconst(types::I64, 31);
-        let hi = b.ins().rotr(bits, r31);
-        let hi = b.ins().ireduce(types::I32, hi);
-        let off = b.ins().iadd_imm_s(hi, -(897 << 21));
-        let common = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, 255 << 21);
         let one = b.ins().iconst(types::I64, 1);
         let rot = b.ins().rotl(bits, one);
         let sh = b.ins().ishl_imm_u(rot, 3);
@@ -2362,22 +2357,30 @@ impl Tr<'_, '_> {
         out
     }
 
+    /// The bits of the double `f`, and whether its exponent is one of 2^-126..2^128 (then it has
+    /// a SmallFloat, in `value::encode_float`'s common case): the low half of the bits rotated
+    /// right by 31 (the exponent over the mantissa's top 21 bits, the sign rotated out of it),
+    /// one 32-bit compare with immediates.
+    fn common_exponent(&mut self, f: ir::Value) -> (ir::Value, ir::Value) {
+        let b = &mut self.b;
+        let bits = b.ins().bitcast(types::I64, MemFlagsData::new(), f);
+        let r31 = b.ins().iconst(types::I64, 31);
+        let hi = b.ins().rotr(bits, r31);
+        let hi = b.ins().ireduce(types::I32, hi);
+        let off = b.ins().iadd_imm_s(hi, -(897 << 21));
+        let common = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, 255 << 21);
+        (bits, common)
+    }
+
     /// Leaves before op `pc` (or, in a span, before the span) unless the double `f` has a
     /// SmallFloat encoding.
     fn range_check(&mut self, pc: usize, f: ir::Value) {
-        // The range check alone, common case first. Hot: the exponents 2^-126..2^128, from the
-        // low half of the bits rotated right by 31 (the exponent over the mantissa's top 21
-        // bits, the sign rotated out of it): one 32-bit compare with immediates, five machine
+        // The range check alone, common case first. Hot: [`Tr::common_exponent`], five machine
         // instructions with the move out of the xmm register. Cold: `value::encode_float`'s
         // exact test (2^-127 with a mantissa, ±0.0), leaving the region if it fails.
         if !cfg!(lockstep_mutant = "tier2_float_skips_range_check") {
+            let (bits, common) = self.common_exponent(f);
             let b = &mut self.b;
-            let bits = b.ins().bitcast(types::I64, MemFlagsData::new(), f);
-            let r31 = b.ins().iconst(types::I64, 31);
-            let hi = b.ins().rotr(bits, r31);
-            let hi = b.ins().ireduce(types::I32, hi);
-            let off = b.ins().iadd_imm_s(hi, -(897 << 21));
-            let common = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, 255 << 21);
             let cont = b.create_block();
             let rare = b.create_block();
             b.ins().brif(common, cont, &[], rare, &[]);
