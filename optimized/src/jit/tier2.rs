@@ -1932,6 +1932,13 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(cont);
     }
 
+    /// What a guest block knows of its webs (cells tested, doubles encoded) ends where another
+    /// block, which other paths reach, begins.
+    fn forget_block_facts(&mut self) {
+        self.checked.clear();
+        self.words.clear();
+    }
+
     /// Marks the block being built cold: the rest of a cold path after a guard, which Cranelift
     /// would otherwise lay out inline, to be jumped over.
     fn cold_here(&mut self) {
@@ -2482,8 +2489,7 @@ impl Tr<'_, '_> {
         self.b.ins().jump(body, &[]);
         self.b.switch_to_block(body);
         self.bodies.insert(l.h, body);
-        self.checked.clear();
-        self.words.clear();
+        self.forget_block_facts();
     }
 
     /// Whether the preheader of a loop the op being translated is in tested `web` as a cell of
@@ -3468,8 +3474,7 @@ fn translate(
             t.b.switch_to_block(blk);
             t.last_cmp = None;
             t.pending = 0;
-            t.checked.clear();
-            t.words.clear();
+            t.forget_block_facts();
         } else if !open {
             // After an op that always leaves (the stress mode's): the ops up to the next block
             // are unreachable, in a block of their own.
@@ -3477,8 +3482,7 @@ fn translate(
             t.b.switch_to_block(blk);
             t.last_cmp = None;
             t.pending = 0;
-            t.checked.clear();
-            t.words.clear();
+            t.forget_block_facts();
         }
         if let Some(l) = t.lifts.iter().find(|l| l.h == pc).cloned() {
             t.preheader(&l);
