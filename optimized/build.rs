@@ -1,13 +1,12 @@
-//! Planted bugs (mutants): `LOCKSTEP_MUTANT=NAME` compiles this crate with
-//! `cfg(lockstep_mutant = "NAME")`, the known bug of that name (the `cfg`s sit in `src/ops.rs`,
-//! `src/inline_cache.rs`, `src/par.rs`, `src/stm/` and `src/jit/`). Only this crate and the crates above it
-//! rebuild; dependencies keep their flags, unlike `RUSTFLAGS="--cfg ..."`, which rebuilds them all.
-//!
-//! The environment variable is honoured only with the feature `mutant`
-//! (`--features lockstep-optimized/mutant`): a feature is part of cargo's artifact hash, so a
-//! mutant build gets artifacts of its own for this crate and its dependents and never overwrites
-//! the normal build's, while sharing every dependency with it. `tests/run-mutants` and
-//! `model-checks/run-mutants` do this for each mutant.
+//! Planted bugs (mutants). Each sits behind `mutant!(NAME)` (src/mutant.rs) in `src/ops.rs`,
+//! `src/inline_cache.rs`, `src/par.rs`, `src/stm/` and `src/jit/`; this script writes the `Id`
+//! enum the macro names, so a misspelt mutant does not compile. Without the feature `mutant`
+//! every `mutant!` is the constant `false`. With it (`--features lockstep-optimized/mutant`; a
+//! feature is part of cargo's artifact hash, so mutant builds get artifacts of their own and never
+//! overwrite the normal build's, while sharing every dependency with it) a mutant is chosen
+//! either when compiling, `LOCKSTEP_MUTANT=NAME` (a constant then: `model-checks/run-mutants`
+//! rebuilds per mutant, so that loom explores exactly the planted code), or when running,
+//! `LOCKSTEP_RUN_MUTANT=NAME` (`tests/run-mutants` builds once and runs the suites per mutant).
 
 /// Every planted bug, and what must catch it: `suites` means `tests/run-mutants` (the
 /// conformance, differential and stm suites of `lockstep-tests`; one of them must fail),
@@ -92,23 +91,33 @@ const MUTANTS: &[(&str, &str)] = &[
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=LOCKSTEP_MUTANT");
-    let values: Vec<String> = MUTANTS.iter().map(|(name, _)| format!("\"{name}\"")).collect();
-    println!("cargo::rustc-check-cfg=cfg(lockstep_mutant, values({}))", values.join(", "));
-
-    let Some(requested) = std::env::var_os("LOCKSTEP_MUTANT") else { return };
-    let requested = requested.to_string_lossy();
-    if requested.is_empty() {
-        return;
+    let mut compiled = "None".to_string();
+    if let Some(requested) = std::env::var_os("LOCKSTEP_MUTANT").filter(|r| !r.is_empty()) {
+        let requested = requested.to_string_lossy();
+        if std::env::var_os("CARGO_FEATURE_MUTANT").is_none() {
+            println!(
+                "cargo::error=LOCKSTEP_MUTANT={requested} needs `--features lockstep-optimized/mutant` \
+                 (so that mutant builds never overwrite the normal build); or unset LOCKSTEP_MUTANT"
+            );
+        } else if MUTANTS.iter().any(|(name, _)| *name == requested) {
+            compiled = format!("Some(Id::{requested})");
+        } else {
+            let known: Vec<&str> = MUTANTS.iter().map(|(name, _)| *name).collect();
+            println!("cargo::error=unknown mutant LOCKSTEP_MUTANT={requested}; the known ones: {}", known.join(", "));
+        }
     }
-    if std::env::var_os("CARGO_FEATURE_MUTANT").is_none() {
-        println!(
-            "cargo::error=LOCKSTEP_MUTANT={requested} needs `--features lockstep-optimized/mutant` \
-             (so that mutant builds never overwrite the normal build); or unset LOCKSTEP_MUTANT"
-        );
-    } else if MUTANTS.iter().any(|(name, _)| *name == requested) {
-        println!("cargo::rustc-cfg=lockstep_mutant=\"{requested}\"");
-    } else {
-        let known: Vec<&str> = MUTANTS.iter().map(|(name, _)| *name).collect();
-        println!("cargo::error=unknown mutant LOCKSTEP_MUTANT={requested}; the known ones: {}", known.join(", "));
+    // src/mutant.rs includes this: one `Id` variant per mutant (so `mutant!(NAME)` with an
+    // unknown NAME does not compile), their names, and the one compiled in, if any.
+    let mut out = String::from("/// One planted bug of build.rs's table.\n");
+    out += "#[allow(non_camel_case_types, dead_code)]\n#[derive(Clone, Copy, PartialEq, Eq, Debug)]\npub enum Id {\n";
+    for (name, _) in MUTANTS {
+        out += &format!("    {name},\n");
     }
+    out += "}\n\n/// Each mutant's name, as `LOCKSTEP_MUTANT` and `LOCKSTEP_RUN_MUTANT` spell it.\n#[allow(dead_code)]\npub const NAMES: &[(&str, Id)] = &[\n";
+    for (name, _) in MUTANTS {
+        out += &format!("    (\"{name}\", Id::{name}),\n");
+    }
+    out += &format!("];\n\n/// The mutant compiled in with `LOCKSTEP_MUTANT`, if any.\npub const COMPILED: Option<Id> = {compiled};\n");
+    let path = std::path::Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("mutants.rs");
+    std::fs::write(&path, out).expect("OUT_DIR is writable");
 }

@@ -1,5 +1,5 @@
 //! The loom models. Each asserts a property on observed values; `README.md` gives each one's
-//! bound, run time and the planted bug (`lockstep_mutant`) it must catch.
+//! bound, run time and the planted bug (`mutant!(NAME)`) it must catch.
 
 use lockstep_model_checks::check;
 use lockstep_optimized::stm::sync::{thread, Arc, AtomicU64, Mutex, Ordering};

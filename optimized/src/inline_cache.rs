@@ -101,7 +101,7 @@ impl InlineCaches {
         let s = &mut self.sites[site as usize];
         match s.state {
             // The planted bug `ic_skips_class_check` trusts a monomorphic entry for any class.
-            IcState::Mono { class: c, func } if c == class || cfg!(lockstep_mutant = "ic_skips_class_check") => {
+            IcState::Mono { class: c, func } if c == class || mutant!(ic_skips_class_check) => {
                 s.hits += 1;
                 return Some(func);
             }

@@ -59,6 +59,9 @@
 // Every public item says what it is and why (ARCHITECTURE.md, API boundary).
 #![warn(missing_docs)]
 
+// First: the `mutant!` macro is used by the modules below.
+#[macro_use]
+mod mutant;
 mod code;
 mod context;
 mod end;

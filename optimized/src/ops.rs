@@ -485,13 +485,13 @@ pub unsafe fn outcome_value(prog: &Program, heap: &Heap, names: &dyn ThreadNames
     }
 }
 
-// Planted bugs. Each `cfg(lockstep_mutant = "NAME")` below is a known bug that the differential
+// Planted bugs. Each `mutant!(NAME)` below is a known bug that the differential
 // suite must catch (`tests/run-mutants`, results in tests/README.md); normal builds never set it.
 
 /// `lt` on two small ints (the planted bug `lt_off_by_one` makes it `le`).
 #[inline(always)]
 pub fn small_int_lt(x: i64, y: i64) -> bool {
-    if cfg!(lockstep_mutant = "lt_off_by_one") {
+    if mutant!(lt_off_by_one) {
         x <= y
     } else {
         x < y
@@ -500,7 +500,7 @@ pub fn small_int_lt(x: i64, y: i64) -> bool {
 
 /// Int division (the planted bug `div_min_overflow` traps on `MIN div -1`, which wraps).
 fn int_div(x: i64, y: i64) -> Option<i64> {
-    if cfg!(lockstep_mutant = "div_min_overflow") {
+    if mutant!(div_min_overflow) {
         x.checked_div(y)
     } else {
         num::int_div(x, y)

@@ -301,10 +301,11 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
         if self.hot[0] != 0 && self.hot.contains(&(w as *const _ as usize)) {
             self.wrote_hot = true;
         }
-        #[cfg(not(lockstep_mutant = "missing_write_barrier"))]
-        self.tx.write_in(unsafe { cell_word(obj, 1) }, w, v);
-        #[cfg(lockstep_mutant = "missing_write_barrier")]
-        unsafe { cell_word(obj, i) }.store(v, Relaxed);
+        if mutant!(missing_write_barrier) {
+            w.store(v, Relaxed);
+        } else {
+            self.tx.write_in(unsafe { cell_word(obj, 1) }, w, v);
+        }
     }
 
     #[inline(always)]

@@ -212,22 +212,45 @@ fn compare(case: &Case, expect: &Expect, outcome: &Outcome) -> Result<(), String
     Ok(())
 }
 
+/// Every case on every engine, on as many threads as the machine has cores (each check is
+/// independent: its own program, engine and output). With `LOCKSTEP_FIRST_FAILURE` set (as
+/// `tests/run-mutants` does: one failure is all it needs), the workers stop at the first failure.
 #[test]
 fn every_conformance_case_passes_on_every_engine() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+    use std::sync::Mutex;
     let cases = all_cases();
     assert!(!cases.is_empty(), "no conformance cases found");
-    let mut failures = Vec::new();
-    for case in &cases {
-        for &engine in Engine::ALL {
-            for run in 1..=case.runs {
-                if let Err(why) = check(case, engine) {
-                    let n = if case.runs > 1 { format!(" (run {run} of {})", case.runs) } else { String::new() };
-                    failures.push(format!("{} `{}` on {engine:?}{n}: {why}", case.location, case.name));
-                    break;
+    let work: Vec<(usize, Engine)> = (0..cases.len()).flat_map(|c| Engine::ALL.iter().map(move |&e| (c, e))).collect();
+    let first_failure_only = std::env::var_os("LOCKSTEP_FIRST_FAILURE").is_some_and(|v| !v.is_empty());
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let failures = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while !stop.load(Relaxed) {
+                    let i = next.fetch_add(1, Relaxed);
+                    let Some(&(c, engine)) = work.get(i) else { break };
+                    let case = &cases[c];
+                    for run in 1..=case.runs {
+                        if let Err(why) = check(case, engine) {
+                            let n =
+                                if case.runs > 1 { format!(" (run {run} of {})", case.runs) } else { String::new() };
+                            let text = format!("{} `{}` on {engine:?}{n}: {why}", case.location, case.name);
+                            failures.lock().unwrap().push((i, text));
+                            stop.store(first_failure_only, Relaxed);
+                            break;
+                        }
+                    }
                 }
-            }
+            });
         }
-    }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
+    let failures: Vec<String> = failures.into_iter().map(|(_, text)| text).collect();
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 

@@ -376,7 +376,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         }
         self.w = unsafe { Window::new(self.th.regs.as_mut_ptr().add(top.base as usize), f.regs as usize) };
         let passed = boundaries - ctx.boundaries;
-        if (!atomic || cfg!(lockstep_mutant = "jit_boundary_in_atomic")) && passed > 0 {
+        if (!atomic || mutant!(jit_boundary_in_atomic)) && passed > 0 {
             self.left -= passed;
             // SAFETY: compiled code and its helpers store only op indices of the function that
             // runs after the last boundary there: every change of function is a boundary.

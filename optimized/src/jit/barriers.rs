@@ -82,7 +82,7 @@ fn loc(at: u64) -> impl FnOnce() -> Loc {
 unsafe extern "sysv64" fn load<M: Mode>(mode: *mut (), obj: Value, i: u64, at: u64) -> Loaded {
     // SAFETY: the contract above: the mode is ours, the object live with word `i`.
     let mode = unsafe { &mut *(mode as *mut M) };
-    if cfg!(lockstep_mutant = "jit_load_without_barrier") {
+    if mutant!(jit_load_without_barrier) {
         // SAFETY: as above.
         return Loaded::of(Some(
             unsafe { crate::heap::cell_word(obj, i as usize) }.load(std::sync::atomic::Ordering::Relaxed),

@@ -41,7 +41,7 @@ impl Kind {
     }
 
     fn join(self, other: Kind) -> Kind {
-        if self == other || cfg!(lockstep_mutant = "jit_kinds_join_keeps_first") {
+        if self == other || mutant!(jit_kinds_join_keeps_first) {
             self
         } else {
             Kind::Any

@@ -1070,14 +1070,14 @@ fn lifts(code: &[Op], h: usize, end: usize, plain: bool) -> Vec<Lift> {
                 Op::AGet { a, .. } | Op::ASet { a, .. } | Op::ALen { a, .. } => (a, u32::MAX),
                 _ => continue,
             };
-            let invariant = !written.contains(&cell.0) || cfg!(lockstep_mutant = "tier2_lift_written_object");
+            let invariant = !written.contains(&cell.0) || mutant!(tier2_lift_written_object);
             if invariant && !lift.cells.contains(&cell) && every_lap(pc) {
                 lift.cells.push(cell);
             }
         }
         for pc in body.clone() {
             if let Op::GetF { o, class, slot, .. } = code[pc] {
-                let unwritten = !stored.contains(&slot) || cfg!(lockstep_mutant = "tier2_lift_ignores_stores");
+                let unwritten = !stored.contains(&slot) || mutant!(tier2_lift_ignores_stores);
                 if plain && lift.cells.contains(&(o, class)) && unwritten {
                     lift.loads.push(pc);
                 }
@@ -1842,7 +1842,7 @@ impl Tr<'_, '_> {
         if let Some(start) = self.restart {
             return self.restart_exit(start, why, pc);
         }
-        if cfg!(lockstep_mutant = "tier2_guard_exits_past_the_op") {
+        if mutant!(tier2_guard_exits_past_the_op) {
             return self.exit(pc + 1, why);
         }
         self.exit(pc, why)
@@ -1991,7 +1991,7 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(undo);
         let v = match old {
             UndoOp::Add(p, q) => self.b.ins().iadd(p, q),
-            UndoOp::Sub(p, q) if cfg!(lockstep_mutant = "tier2_undo_adds") => self.b.ins().iadd(p, q),
+            UndoOp::Sub(p, q) if mutant!(tier2_undo_adds) => self.b.ins().iadd(p, q),
             UndoOp::Sub(p, q) => self.b.ins().isub(p, q),
         };
         self.b.def_var(self.var(web), v);
@@ -2052,7 +2052,7 @@ impl Tr<'_, '_> {
 
     /// At the end of a guest block: its writes into the `written` mask.
     fn flush_written(&mut self) {
-        if cfg!(lockstep_mutant = "tier2_written_mask_not_kept") {
+        if mutant!(tier2_written_mask_not_kept) {
             return;
         }
         let bits = self.pending & self.dynamic;
@@ -2111,7 +2111,7 @@ impl Tr<'_, '_> {
             return self.b.use_var(self.var(o));
         }
         let (obj, header) = self.cell_of_kind(pc, o, KIND_OBJECT);
-        if !cfg!(lockstep_mutant = "tier2_field_skips_class_check") {
+        if !mutant!(tier2_field_skips_class_check) {
             let n = self.prog.classes.len() as u32;
             // SAFETY: both are class indices of the program (`class` an operand the verifier
             // checked, [verify.class-range]).
@@ -2175,7 +2175,7 @@ impl Tr<'_, '_> {
     /// or the object is private to the transaction, else the STM's read barrier (a helper
     /// call; the op leaves when it refuses: the transaction is doomed).
     fn load_field(&mut self, pc: usize, obj: ir::Value, word: usize) -> ir::Value {
-        if self.fr().private.is_none() || cfg!(lockstep_mutant = "tier2_load_without_barrier") {
+        if self.fr().private.is_none() || mutant!(tier2_load_without_barrier) {
             return self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(word));
         }
         let (shared, join) = (self.b.create_block(), self.b.create_block());
@@ -2198,7 +2198,7 @@ impl Tr<'_, '_> {
     /// Word `word` of object `obj` := `v`: plainly or through the STM's write barrier, as
     /// [`Tr::load_field`] reads it.
     fn store_field(&mut self, obj: ir::Value, word: usize, v: ir::Value, pc: usize) {
-        let elided = cfg!(lockstep_mutant = "tier2_store_without_private_check");
+        let elided = mutant!(tier2_store_without_private_check);
         if self.fr().private.is_none() || elided {
             self.b.ins().store(TRUSTED, v, obj, slot_offset(word));
             return;
@@ -2223,7 +2223,7 @@ impl Tr<'_, '_> {
     /// otherwise the barrier helper does the access, bounds included (`barriers.rs`; the op
     /// leaves when it refuses: out of bounds, or the transaction doomed).
     fn element(&mut self, pc: usize, arr: ir::Value, i: ir::Value, store: Option<ir::Value>) -> ir::Value {
-        let barriers = self.fr().private.is_some() && !cfg!(lockstep_mutant = "tier2_element_without_barrier");
+        let barriers = self.fr().private.is_some() && !mutant!(tier2_element_without_barrier);
         let shared = barriers.then(|| self.b.create_block());
         if let Some(shared) = shared {
             self.branch_if_shared(arr, shared);
@@ -2298,7 +2298,7 @@ impl Tr<'_, '_> {
     fn def_float(&mut self, pc: usize, d: u16, f: ir::Value) {
         if self.rep[d as usize] != Some(Rep::F) {
             let (word, ok) = self.encode(f);
-            if !cfg!(lockstep_mutant = "tier2_float_skips_range_check") {
+            if !mutant!(tier2_float_skips_range_check) {
                 self.guard(ok, pc, RANGE);
             }
             self.def(d, word);
@@ -2340,7 +2340,7 @@ impl Tr<'_, '_> {
     /// `rot << 3 | 4` with bit 63 flipped (`EXP_OFFSET << 3` is `1 << 63` modulo `2^64`): no
     /// select. Cold, the exact test and [`Tr::encode`]'s word.
     fn checked_word(&mut self, pc: usize, f: ir::Value) -> ir::Value {
-        if cfg!(lockstep_mutant = "tier2_float_skips_range_check") {
+        if mutant!(tier2_float_skips_range_check) {
             return self.encode(f).0;
         }
         let (bits, common) = self.common_exponent(f);
@@ -2385,7 +2385,7 @@ impl Tr<'_, '_> {
         // The range check alone, common case first. Hot: [`Tr::common_exponent`], five machine
         // instructions with the move out of the xmm register. Cold: `value::encode_float`'s
         // exact test (2^-127 with a mantissa, ±0.0), leaving the region if it fails.
-        if !cfg!(lockstep_mutant = "tier2_float_skips_range_check") {
+        if !mutant!(tier2_float_skips_range_check) {
             let (bits, common) = self.common_exponent(f);
             let b = &mut self.b;
             let cont = b.create_block();
@@ -2426,7 +2426,7 @@ impl Tr<'_, '_> {
             self.b.switch_to_block(cont);
             let nb = self.b.ins().iadd_imm_s(budget, -1);
             self.b.def_var(self.budget, nb);
-            if !taken && !cfg!(lockstep_mutant = "tier2_untaken_back_jump_charged") {
+            if !taken && !mutant!(tier2_untaken_back_jump_charged) {
                 let u = self.b.use_var(self.untaken);
                 let u = self.b.ins().iadd_imm_s(u, 1);
                 self.b.def_var(self.untaken, u);
@@ -2615,11 +2615,7 @@ impl Tr<'_, '_> {
             let room = if s.strict { self.b.ins().iadd_imm_s(c, -8) } else { c };
             let (_, of) = if s.up { self.b.ins().sadd_overflow(n, room) } else { self.b.ins().ssub_overflow(n, room) };
             let fits = self.b.ins().bxor_imm_u(of, 1);
-            let ok = if cfg!(lockstep_mutant = "tier2_counted_step_unchecked") {
-                positive
-            } else {
-                self.b.ins().band(positive, fits)
-            };
+            let ok = if mutant!(tier2_counted_step_unchecked) { positive } else { self.b.ins().band(positive, fits) };
             let (cont, bad) = (self.b.create_block(), self.b.create_block());
             self.b.ins().brif(ok, cont, &[], bad, &[]);
             self.b.seal_block(bad);
@@ -2740,7 +2736,7 @@ impl Tr<'_, '_> {
             for &r in &written_regs {
                 let web = at[r];
                 let constant = self.constant_at(pc, r, web)
-                    || cfg!(lockstep_mutant = "tier2_dead_ignores_liveness") && self.rep[web as usize] == Some(Rep::F);
+                    || mutant!(tier2_dead_ignores_liveness) && self.rep[web as usize] == Some(Rep::F);
                 if constant {
                     let v = match (self.rep[web as usize], wb_rep[r]) {
                         (Some(Rep::F), Some(Rep::F)) => self.b.ins().f64const(0.0),
@@ -2752,7 +2748,7 @@ impl Tr<'_, '_> {
                     continue;
                 }
                 let shadow = shadows.iter().find(|s| s.0 == r).map(|s| s.1);
-                let shadow = shadow.filter(|_| !cfg!(lockstep_mutant = "tier2_restart_keeps_current_values"));
+                let shadow = shadow.filter(|_| !mutant!(tier2_restart_keeps_current_values));
                 let v = self.b.use_var(shadow.unwrap_or(self.var(web)));
                 let v = match (self.rep[web as usize], wb_rep[r]) {
                     (Some(Rep::F), Some(Rep::W)) => self.word_of_double(v, r),
@@ -2809,7 +2805,7 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(store);
         let Frame { ctx: ctxv, regs, thread, budget0, seg0, .. } = *self.fr();
         for (&r, &v) in written_regs.iter().zip(&regp) {
-            if cfg!(lockstep_mutant = "tier2_exit_skips_write_back") && wb_rep[r] == Some(Rep::I) {
+            if mutant!(tier2_exit_skips_write_back) && wb_rep[r] == Some(Rep::I) {
                 continue;
             }
             let word = match wb_rep[r] {
@@ -2931,7 +2927,7 @@ impl Tr<'_, '_> {
             // The region leaves before a return, which tier 1 does (the caller's code is not
             // the region's), and before an op it does not translate ([`left_before`]).
             Op::Ret { .. } | Op::Trap { .. } => {
-                let skip = cfg!(lockstep_mutant = "tier2_left_op_skipped") && matches!(op, Op::Trap { .. });
+                let skip = mutant!(tier2_left_op_skipped) && matches!(op, Op::Trap { .. });
                 let e = self.exit(if skip { pc + 1 } else { pc }, LEAVE);
                 self.b.ins().jump(e, &[]);
                 return;
@@ -2991,7 +2987,7 @@ impl Tr<'_, '_> {
                             (r, Some(of))
                         }
                     };
-                    if let Some(of) = of.filter(|_| !cfg!(lockstep_mutant = "tier2_int_skips_overflow_check")) {
+                    if let Some(of) = of.filter(|_| !mutant!(tier2_int_skips_overflow_check)) {
                         match self.undo(op, r, x, y) {
                             Some((web, old)) => self.guard_not_undoing(of, pc, web, old),
                             None => self.guard_not(of, pc, OVERFLOW),
@@ -3010,7 +3006,7 @@ impl Tr<'_, '_> {
                 self.guard(nonzero, pc, LEAVE);
                 let q = self.b.ins().sdiv(x, y);
                 let r = self.b.ins().ishl_imm_u(q, 3);
-                if !cfg!(lockstep_mutant = "tier2_int_div_unchecked") {
+                if !mutant!(tier2_int_div_unchecked) {
                     let back = self.b.ins().sshr_imm_u(r, 3);
                     let bad = self.b.ins().icmp(IntCC::NotEqual, back, q);
                     self.guard_not(bad, pc, OVERFLOW);
@@ -3029,11 +3025,7 @@ impl Tr<'_, '_> {
                 let (x, y) = (self.int_of(pc, a), self.int_of(pc, b));
                 let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, y, 0);
                 self.guard(nonzero, pc, LEAVE);
-                let r = if cfg!(lockstep_mutant = "tier2_rem_unsigned") {
-                    self.b.ins().urem(x, y)
-                } else {
-                    self.b.ins().srem(x, y)
-                };
+                let r = if mutant!(tier2_rem_unsigned) { self.b.ins().urem(x, y) } else { self.b.ins().srem(x, y) };
                 self.def_int(d, r);
             }
             // [exec.neg]: a float's sign flipped (its encoding's range is symmetric), or an
@@ -3068,7 +3060,7 @@ impl Tr<'_, '_> {
                 let lo = self.b.ins().f64const(-((1u64 << 60) as f64));
                 let hi = self.b.ins().f64const((1u64 << 60) as f64);
                 let above = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, lo);
-                let below = if cfg!(lockstep_mutant = "tier2_ftoi_range_inclusive") {
+                let below = if mutant!(tier2_ftoi_range_inclusive) {
                     self.b.ins().fcmp(FloatCC::LessThanOrEqual, x, hi)
                 } else {
                     self.b.ins().fcmp(FloatCC::LessThan, x, hi)
@@ -3099,7 +3091,7 @@ impl Tr<'_, '_> {
                 let r = match op {
                     Op::Shl { .. } => self.b.ins().ishl(x, k),
                     Op::Shr { .. } => self.b.ins().sshr(x, k),
-                    _ if cfg!(lockstep_mutant = "tier2_ushr_keeps_the_sign") => self.b.ins().sshr(x, k),
+                    _ if mutant!(tier2_ushr_keeps_the_sign) => self.b.ins().sshr(x, k),
                     _ => self.b.ins().ushr(x, k),
                 };
                 let scaled = self.b.ins().ishl_imm_u(r, 3);
@@ -3315,7 +3307,7 @@ fn spans(
             let d = d as usize;
             let output = !seen[d] && live_after(d);
             seen[d] = true;
-            if double(k) && (!output || cfg!(lockstep_mutant = "tier2_span_output_unchecked")) {
+            if double(k) && (!output || mutant!(tier2_span_output_unchecked)) {
                 skipped.push((k, d));
             }
         }

@@ -206,7 +206,7 @@ fn makes_no_reference(op: &Op) -> bool {
         | Op::Shr { .. }
         | Op::UShr { .. }
         | Op::ALen { .. } => true,
-        Op::GetF { .. } | Op::AGet { .. } => cfg!(lockstep_mutant = "tier2_free_takes_fields_for_numbers"),
+        Op::GetF { .. } | Op::AGet { .. } => mutant!(tier2_free_takes_fields_for_numbers),
         _ => false,
     }
 }
@@ -270,7 +270,7 @@ pub(super) fn webs(code: &[Op], h: usize, end: usize, nregs: usize, dead: &dyn F
         let mut by_reg: Vec<Vec<u32>> = vec![Vec::new(); nregs];
         for d in defs_at(set, ndefs) {
             let r = reg_of(d) as usize;
-            if cfg!(lockstep_mutant = "tier2_webs_join_only_at_uses") && !ops[i].0.contains(&(r as u16)) {
+            if mutant!(tier2_webs_join_only_at_uses) && !ops[i].0.contains(&(r as u16)) {
                 continue;
             }
             by_reg[r].push(d as u32);

@@ -448,7 +448,7 @@ impl<'p> Emitter<'p> {
     /// the float homes loaded; then the op's code.
     fn entry_checks(&mut self, n: usize) {
         for pc in 0..n {
-            if !self.kinds.reached[pc] && !cfg!(lockstep_mutant = "jit_enters_unreached_op") {
+            if !self.kinds.reached[pc] && !mutant!(jit_enters_unreached_op) {
                 // The ops after it rely on facts of compiled code's own paths, which do not
                 // pass here (`Kinds::reached`): the interpreter executes it.
                 self.resume.push(self.a.offset().0 as u32);
@@ -487,7 +487,7 @@ impl<'p> Emitter<'p> {
                     _ => {}
                 }
                 dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(r)]);
-                if cfg!(lockstep_mutant = "jit_entry_skips_kind_check") {
+                if mutant!(jit_entry_skips_kind_check) {
                     // (trusts the fact)
                 } else if k == Kind::Int {
                     dynasm!(self.a ; .arch x64 ; test al, 1 ; jz =>e);
@@ -532,7 +532,7 @@ impl<'p> Emitter<'p> {
         let e = self.test_exit(pc);
         dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(r)]);
         // (The planted bug converts the SmallInt's word, tag and all.)
-        let shift = if cfg!(lockstep_mutant = "jit_mixed_int_unscaled") { 0 } else { 3 };
+        let shift = if mutant!(jit_mixed_int_unscaled) { 0 } else { 3 };
         if self.kind(pc, r) == Kind::Int {
             dynasm!(self.a ; .arch x64 ; sar rax, shift ; cvtsi2sd Rx(scratch), rax);
             return scratch;
@@ -576,7 +576,7 @@ impl<'p> Emitter<'p> {
         } else {
             dynasm!(self.a ; .arch x64 ; add rax, rcx);
         }
-        if !cfg!(lockstep_mutant = "jit_add_skips_overflow_check") {
+        if !mutant!(jit_add_skips_overflow_check) {
             dynasm!(self.a ; .arch x64 ; jo =>e);
         }
     }
@@ -649,7 +649,7 @@ impl<'p> Emitter<'p> {
             dynasm!(self.a
                 ; .arch x64
                 ; =>e
-                ; mov eax, (pc + usize::from(cfg!(lockstep_mutant = "jit_exit_skips_the_op") && pc + 1 < n)) as i32
+                ; mov eax, (pc + usize::from(mutant!(jit_exit_skips_the_op) && pc + 1 < n)) as i32
                 ; jmp ->leave
             );
         }
@@ -708,7 +708,7 @@ impl<'p> Emitter<'p> {
             ; lea rdi, [rcx - 2]
             ; cmp rdi, r15
         );
-        if cfg!(lockstep_mutant = "jit_float_skips_range_check") {
+        if mutant!(jit_float_skips_range_check) {
             dynasm!(self.a ; .arch x64 ; stc); // ("below": never the zero-or-leave path)
         }
         dynasm!(self.a
@@ -756,7 +756,7 @@ impl<'p> Emitter<'p> {
                 dynasm!(self.a ; .arch x64 ; mov rax, QWORD [rbx + reg(s)]);
                 self.store(d);
                 if let (Kind::Float, Some(hd), false) =
-                    (self.kind(pc, s), self.kinds.home[d as usize], cfg!(lockstep_mutant = "jit_mov_skips_float_home"))
+                    (self.kind(pc, s), self.kinds.home[d as usize], mutant!(jit_mov_skips_float_home))
                 {
                     match self.kinds.home[s as usize] {
                         Some(hs) => dynasm!(self.a ; .arch x64 ; movapd Rx(hd), Rx(hs)),
@@ -779,7 +779,7 @@ impl<'p> Emitter<'p> {
             }
             Op::Add { d, a, b } | Op::Sub { d, a, b }
                 if self.kinds.arith(pc, a, b) != Kind::Any
-                    && !(cfg!(lockstep_mutant = "jit_guess_takes_both_paths")
+                    && !(mutant!(jit_guess_takes_both_paths)
                         && arith_kind(self.kind(pc, a), self.kind(pc, b)) == Kind::Any) =>
             {
                 let sub = matches!(op, Op::Sub { .. });
@@ -814,7 +814,7 @@ impl<'p> Emitter<'p> {
                     ; sar rcx, 3
                     ; imul rax, rcx
                 );
-                if !cfg!(lockstep_mutant = "jit_mul_skips_overflow_check") {
+                if !mutant!(jit_mul_skips_overflow_check) {
                     dynasm!(self.a ; .arch x64 ; jo =>e);
                 }
                 dynasm!(self.a ; .arch x64 ; or rax, 1);
@@ -881,7 +881,7 @@ impl<'p> Emitter<'p> {
                     ; sar rcx, 3
                     ; imul rax, rcx
                 );
-                if !cfg!(lockstep_mutant = "jit_mul_skips_overflow_check") {
+                if !mutant!(jit_mul_skips_overflow_check) {
                     dynasm!(self.a ; .arch x64 ; jo =>e);
                 }
                 dynasm!(self.a
@@ -902,7 +902,7 @@ impl<'p> Emitter<'p> {
                     ; test dl, 1
                     ; jz >not_ints
                 );
-                if !cfg!(lockstep_mutant = "jit_div_skips_zero_check") {
+                if !mutant!(jit_div_skips_zero_check) {
                     dynasm!(self.a ; .arch x64 ; cmp rcx, 1 ; je =>e); // a zero divisor: the interpreter traps
                 }
                 dynasm!(self.a
@@ -1043,7 +1043,7 @@ impl<'p> Emitter<'p> {
                     _ => {
                         if matches!(op, Op::Shl { .. }) {
                             dynasm!(self.a ; .arch x64 ; shl rax, cl);
-                        } else if cfg!(lockstep_mutant = "jit_ushr_keeps_the_sign") {
+                        } else if mutant!(jit_ushr_keeps_the_sign) {
                             dynasm!(self.a ; .arch x64 ; sar rax, cl);
                         } else {
                             dynasm!(self.a ; .arch x64 ; shr rax, cl);
@@ -1257,7 +1257,7 @@ impl<'p> Emitter<'p> {
                     ; call ->reload
                 );
                 // The callee's (or caller's) window, which the helper stored.
-                if !cfg!(lockstep_mutant = "jit_stale_window_after_call") {
+                if !mutant!(jit_stale_window_after_call) {
                     dynasm!(self.a ; .arch x64 ; mov rbx, QWORD [r12 + ctx::REGS]);
                 }
                 dynasm!(self.a ; .arch x64 ; jmp rax);
@@ -1295,7 +1295,7 @@ impl<'p> Emitter<'p> {
             ; mov rax, QWORD [r8 + layout::BYTES_SINCE_GC as i32]
             ; add rax, (words * 8) as i32
         );
-        if !cfg!(lockstep_mutant = "jit_new_skips_gc_threshold") {
+        if !mutant!(jit_new_skips_gc_threshold) {
             dynasm!(self.a ; .arch x64 ; cmp rax, QWORD [r8 + layout::THRESHOLD as i32] ; jae =>e);
         }
         dynasm!(self.a
@@ -1358,12 +1358,12 @@ impl<'p> Emitter<'p> {
             ; .arch x64
             ; lea rdx, [rbx + room]
         );
-        if !cfg!(lockstep_mutant = "jit_call_skips_room_check") {
+        if !mutant!(jit_call_skips_room_check) {
             dynasm!(self.a ; .arch x64 ; cmp rdx, QWORD [r12 + ctx::REGS_END] ; ja =>e);
         }
         // A send's receiver is of the callee's self class, if it has one (`jit::self_classes`):
         // its entry from here is op 0's code itself, past the check of that fact.
-        let past_check = (send_site.is_some() || cfg!(lockstep_mutant = "jit_call_enters_past_self_check"))
+        let past_check = (send_site.is_some() || mutant!(jit_call_enters_past_self_check))
             && self.self_classes[f as usize].is_some();
         let table = if past_check { ctx::BODIES } else { ctx::ENTRIES };
         dynasm!(self.a
@@ -1440,11 +1440,11 @@ impl<'p> Emitter<'p> {
             ; add QWORD [r12 + ctx::BACK_JUMPS], 1
             ; mov QWORD [r12 + ctx::SEG_START], 0
         );
-        if cfg!(lockstep_mutant = "jit_call_skips_fuel") {
+        if mutant!(jit_call_skips_fuel) {
             dynasm!(self.a ; .arch x64 ; add QWORD [r13], 1);
         }
         self.count(1);
-        if !cfg!(lockstep_mutant = "jit_stale_window_after_call") {
+        if !mutant!(jit_stale_window_after_call) {
             dynasm!(self.a ; .arch x64 ; add rbx, caller_regs * 8);
         }
         dynasm!(self.a ; .arch x64 ; jmp r9);
@@ -1477,7 +1477,7 @@ impl<'p> Emitter<'p> {
             let within = |runs: &[ClassRun]| {
                 under.iter().all(|u| runs.iter().any(|r| r.first <= u.first && u.first + u.len <= r.first + r.len))
             };
-            let mutant = cfg!(lockstep_mutant = "jit_send_known_receiver_skips_test");
+            let mutant = mutant!(jit_send_known_receiver_skips_test);
             if let Some(&(f, _)) = targets.iter().find(|t| within(&t.1) || mutant) {
                 self.enter(pc, d, f, Some(site), argc, args);
                 return;
@@ -1505,7 +1505,7 @@ impl<'p> Emitter<'p> {
         dynasm!(self.a ; .arch x64 ; shr rdx, 32); // the class
         if let Some(targets) = targets {
             let labels: Vec<DynamicLabel> = targets.iter().map(|_| self.a.new_dynamic_label()).collect();
-            if cfg!(lockstep_mutant = "jit_send_skips_class_test") {
+            if mutant!(jit_send_skips_class_test) {
                 dynasm!(self.a ; .arch x64 ; jmp =>labels[0]);
             }
             for (t, &l) in targets.iter().zip(&labels) {
@@ -1527,7 +1527,7 @@ impl<'p> Emitter<'p> {
             ; cmp esi, 1 // monomorphic
             ; jne >poly
         );
-        if !cfg!(lockstep_mutant = "jit_ic_hit_skips_class_check") {
+        if !mutant!(jit_ic_hit_skips_class_check) {
             dynasm!(self.a ; .arch x64 ; cmp DWORD [r11 + 4], edx ; jne =>e);
         }
         dynasm!(self.a
@@ -1806,7 +1806,7 @@ impl<'p> Emitter<'p> {
             ; .arch x64
             ; call ->sync
         );
-        if !cfg!(lockstep_mutant = "tier2_stale_window") {
+        if !mutant!(tier2_stale_window) {
             // The window is rbx: the context's copy lags behind after inline calls and
             // returns, and the region reads the registers through it.
             dynasm!(self.a ; .arch x64 ; mov QWORD [r12 + ctx::REGS], rbx);
@@ -1994,9 +1994,7 @@ impl<'p> Emitter<'p> {
             // An instance of `c` or below is one of `class` or below when `c` is.
             // SAFETY: both are class indices of the program ([verify.class-range]).
             Kind::Object(c) => {
-                c == class
-                    || unsafe { self.prog.is_subclass(c, class) }
-                    || cfg!(lockstep_mutant = "jit_object_fact_any_class")
+                c == class || unsafe { self.prog.is_subclass(c, class) } || mutant!(jit_object_fact_any_class)
             }
             _ => false,
         };
@@ -2025,7 +2023,7 @@ impl<'p> Emitter<'p> {
             ; cmp edx, KIND_OBJECT
             ; jne =>e
         );
-        if !cfg!(lockstep_mutant = "jit_field_skips_class_check") {
+        if !mutant!(jit_field_skips_class_check) {
             let ok = self.a.new_dynamic_label();
             dynasm!(self.a ; .arch x64 ; shr rcx, 32);
             let mut runs = self.classes_under(class);
@@ -2116,7 +2114,7 @@ impl<'p> Emitter<'p> {
     /// helper of `barriers.rs`) and continues at the second. `None` in the plain flavour.
     /// (`store`: the op writes.)
     fn shared_unless_plain(&mut self, store: bool) -> Option<(DynamicLabel, DynamicLabel)> {
-        if self.flavour.plain_memory || (store && cfg!(lockstep_mutant = "jit_store_without_barrier")) {
+        if self.flavour.plain_memory || (store && mutant!(jit_store_without_barrier)) {
             return None;
         }
         let (shared, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
@@ -2228,7 +2226,7 @@ impl<'p> Emitter<'p> {
             ; jz =>e
             ; sar rcx, 3
         );
-        if !cfg!(lockstep_mutant = "jit_element_skips_bounds_check") {
+        if !mutant!(jit_element_skips_bounds_check) {
             dynasm!(self.a
                 ; .arch x64
                 ; cmp rcx, QWORD [rax + slot_offset(ARRAY_LEN)] // unsigned: a negative index is huge

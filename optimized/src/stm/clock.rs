@@ -62,8 +62,7 @@ impl Stm {
     /// Takes a ticket and waits for it, calling `wait` between checks (the caller polls the
     /// safepoint there: this wait happens at a transaction boundary), then takes the token.
     pub(crate) fn acquire_token_queued(&self, wait: &mut dyn FnMut()) {
-        #[cfg(not(lockstep_mutant = "second_inevitable"))]
-        {
+        if !mutant!(second_inevitable) {
             let ticket = self.inev_next.fetch_add(1, Ordering::Relaxed);
             let mut spin = Spin::default();
             while self.inev_serving.load(Ordering::Acquire) != ticket {
@@ -77,8 +76,7 @@ impl Stm {
     /// Takes the token if nobody holds or waits for it (never blocks: used mid-transaction,
     /// where waiting could stall a safepoint).
     pub(crate) fn try_acquire_token(&self) -> bool {
-        #[cfg(not(lockstep_mutant = "second_inevitable"))]
-        {
+        if !mutant!(second_inevitable) {
             let serving = self.inev_serving.load(Ordering::Acquire);
             if self.inev_next.compare_exchange(serving, serving + 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
                 return false;
@@ -93,7 +91,7 @@ impl Stm {
     fn take_token(&self) {
         let prev = self.clock.fetch_or(INEVITABLE, Ordering::AcqRel);
         debug_assert!(
-            cfg!(lockstep_mutant = "second_inevitable") || prev & INEVITABLE == 0,
+            mutant!(second_inevitable) || prev & INEVITABLE == 0,
             "the ticket queue admitted a second inevitable transaction"
         );
         let mut spin = Spin::default();
@@ -109,7 +107,8 @@ impl Stm {
     }
 
     pub(crate) fn next_ticket(&self) {
-        #[cfg(not(lockstep_mutant = "second_inevitable"))]
-        self.inev_serving.fetch_add(1, Ordering::Release);
+        if !mutant!(second_inevitable) {
+            self.inev_serving.fetch_add(1, Ordering::Release);
+        }
     }
 }

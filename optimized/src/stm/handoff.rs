@@ -34,11 +34,13 @@ impl<T> Handoff<T> {
 
     /// The producer's side: the result, then the flag that says it is there.
     pub fn put(&self, v: T) {
-        #[cfg(lockstep_mutant = "handoff_ready_before_result")]
-        self.ready.store(true, Ordering::Release);
+        if mutant!(handoff_ready_before_result) {
+            self.ready.store(true, Ordering::Release);
+        }
         *self.out.lock().unwrap_or_else(|e| e.into_inner()) = Some(v);
-        #[cfg(not(lockstep_mutant = "handoff_ready_before_result"))]
-        self.ready.store(true, Ordering::Release);
+        if !mutant!(handoff_ready_before_result) {
+            self.ready.store(true, Ordering::Release);
+        }
     }
 
     /// The consumer's side, never blocking on the producer's work: `None` while the result is

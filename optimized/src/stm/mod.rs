@@ -9,7 +9,7 @@
 //! `lockstep-model-checks` runs this very code under loom. `optimized/STM.md` gives the
 //! algorithm, its correctness argument and the checklist the interpreter must follow.
 //!
-//! Planted bugs for the model checks live here too, behind `cfg(lockstep_mutant = "NAME")`;
+//! Planted bugs for the model checks live here too, behind `mutant!(NAME)`;
 //! a normal build contains none of them.
 
 mod clock;

@@ -19,7 +19,7 @@ struct State {
 
 /// A registered thread stops counting as running.
 fn one_fewer(running: &mut usize) {
-    if cfg!(lockstep_mutant = "register_by_running_skips_count") {
+    if mutant!(register_by_running_skips_count) {
         // That mutant leaves the count one short from a spawn on, so a later decrement would
         // underflow: saturating absorbs the missing one and keeps the model failing on the
         // property it checks (guest code during a collection), not on an overflow panic.
@@ -60,7 +60,7 @@ impl Safepoints {
     /// before running guest code.
     pub fn register_by_running(&self) {
         let mut st = lock(&self.state);
-        if !cfg!(lockstep_mutant = "register_by_running_skips_count") {
+        if !mutant!(register_by_running_skips_count) {
             st.running += 1;
         }
     }
@@ -130,7 +130,7 @@ impl Safepoints {
     /// until [`Self::unpark`], so collections proceed without it.
     pub fn park(&self) {
         let mut st = lock(&self.state);
-        if !cfg!(lockstep_mutant = "safepoint_ignores_parked") {
+        if !mutant!(safepoint_ignores_parked) {
             one_fewer(&mut st.running);
         }
         self.cv.notify_all();
@@ -139,10 +139,10 @@ impl Safepoints {
     /// After blocking: waits for a stop in progress to end before running guest code again.
     pub fn unpark(&self) {
         let mut st = lock(&self.state);
-        while st.stop && !cfg!(lockstep_mutant = "unpark_ignores_stop") {
+        while st.stop && !mutant!(unpark_ignores_stop) {
             st = wait(&self.cv, st);
         }
-        if !cfg!(lockstep_mutant = "safepoint_ignores_parked") {
+        if !mutant!(safepoint_ignores_parked) {
             st.running += 1;
         }
     }

@@ -81,13 +81,10 @@ impl TxThread {
     fn next_tag(&mut self) -> u64 {
         // [stm.private] A fresh tag per attempt: objects tagged by an earlier transaction of this
         // thread are shared from the moment it committed (publication costs nothing).
-        #[cfg(not(lockstep_mutant = "stale_private_tag"))]
-        {
-            self.epoch += 1;
-        }
-        #[cfg(lockstep_mutant = "stale_private_tag")]
-        {
+        if mutant!(stale_private_tag) {
             self.epoch = self.epoch.max(1);
+        } else {
+            self.epoch += 1;
         }
         // Epochs have 64 - SLOT_BITS = 47 bits and a slot is never reused within a run, so a tag
         // is unique for the whole run: 2^47 attempts of one thread take longer than any run.
@@ -231,8 +228,9 @@ impl<'s, 'w> Transaction<'s, 'w> {
     /// The write barrier of a shared word: buffers the value until commit.
     #[inline(never)]
     pub fn write(&mut self, w: &'w AtomicU64, v: u64) {
-        #[cfg(lockstep_mutant = "write_in_place")]
-        w.store(v, Ordering::Relaxed);
+        if mutant!(write_in_place) {
+            w.store(v, Ordering::Relaxed);
+        }
         match self.index.find_or_insert(addr(w), self.writes.len()) {
             Found::At(i) => self.writes[i].1 = v,
             Found::Inserted => self.writes.push((w, v)),
@@ -285,23 +283,23 @@ impl<'s, 'w> Transaction<'s, 'w> {
     fn revalidate(&self) -> Result<u64, Abort> {
         let mut spin = Spin::default();
         loop {
-            #[cfg(not(lockstep_mutant = "missing_acquire"))]
-            let t = self.stm.clock.load(Ordering::Acquire) & !INEVITABLE;
-            #[cfg(lockstep_mutant = "missing_acquire")]
-            let t = self.stm.clock.load(Ordering::Relaxed) & !INEVITABLE;
+            let acquire = if mutant!(missing_acquire) { Ordering::Relaxed } else { Ordering::Acquire };
+            let t = self.stm.clock.load(acquire) & !INEVITABLE;
             if t & WRITING != 0 {
                 spin.wait();
                 continue;
             }
             // (The planted bug `skip_read_validation` trusts the read log without checking it.)
-            #[cfg(not(lockstep_mutant = "skip_read_validation"))]
-            for &(w, v) in &self.reads {
-                if w.load(Ordering::Relaxed) != v {
-                    return Err(self.conflict(w));
+            if !mutant!(skip_read_validation) {
+                for &(w, v) in &self.reads {
+                    if w.load(Ordering::Relaxed) != v {
+                        return Err(self.conflict(w));
+                    }
                 }
             }
-            #[cfg(not(lockstep_mutant = "missing_acquire"))]
-            fence(Ordering::Acquire);
+            if !mutant!(missing_acquire) {
+                fence(Ordering::Acquire);
+            }
             if self.stm.clock.load(Ordering::Relaxed) & !INEVITABLE == t {
                 return Ok(t);
             }
@@ -371,10 +369,11 @@ impl<'s, 'w> Transaction<'s, 'w> {
         loop {
             // [stm.commit-lock] The lock is taken from our snapshot only: success proves no
             // commit happened since every read was validated.
-            #[cfg(not(lockstep_mutant = "writeback_before_validate"))]
-            let expected = self.snapshot;
-            #[cfg(lockstep_mutant = "writeback_before_validate")]
-            let expected = clock.load(Ordering::Acquire) & !(WRITING | INEVITABLE);
+            let expected = if mutant!(writeback_before_validate) {
+                clock.load(Ordering::Acquire) & !(WRITING | INEVITABLE)
+            } else {
+                self.snapshot
+            };
             match clock.compare_exchange(expected, expected | WRITING, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => {
                     self.snapshot = expected;
@@ -385,8 +384,9 @@ impl<'s, 'w> Transaction<'s, 'w> {
             }
         }
         let info = CommitInfo { serial: self.snapshot / UNIT + 1, read_only: false, inevitable: false };
-        #[cfg(lockstep_mutant = "release_before_writeback")]
-        clock.fetch_add(UNIT - WRITING, Ordering::Release);
+        if mutant!(release_before_writeback) {
+            clock.fetch_add(UNIT - WRITING, Ordering::Release);
+        }
         // [stm.writeback] Readers that see any of these stores also see WRITING (fence pair).
         fence(Ordering::Release);
         for &(w, v) in &self.writes {
@@ -394,8 +394,9 @@ impl<'s, 'w> Transaction<'s, 'w> {
         }
         let r = on_commit(&info);
         // Clears WRITING and counts the commit, keeping a token bit set meanwhile.
-        #[cfg(not(lockstep_mutant = "release_before_writeback"))]
-        clock.fetch_add(UNIT - WRITING, Ordering::Release);
+        if !mutant!(release_before_writeback) {
+            clock.fetch_add(UNIT - WRITING, Ordering::Release);
+        }
         Ok((info, r))
     }
 
@@ -408,18 +409,20 @@ impl<'s, 'w> Transaction<'s, 'w> {
             return (info, r);
         }
         let info = CommitInfo { serial: self.snapshot / UNIT + 1, read_only: false, inevitable: true };
-        #[cfg(not(lockstep_mutant = "inevitable_skips_writing"))]
-        clock.fetch_or(WRITING, Ordering::Relaxed);
+        if !mutant!(inevitable_skips_writing) {
+            clock.fetch_or(WRITING, Ordering::Relaxed);
+        }
         fence(Ordering::Release);
         for &(w, v) in &self.writes {
             w.store(v, Ordering::Relaxed);
         }
         let r = on_commit(&info);
         // snapshot | INEVITABLE | WRITING + 1 = snapshot + UNIT: counts the commit, clears both.
-        #[cfg(not(lockstep_mutant = "inevitable_skips_writing"))]
-        clock.fetch_add(1, Ordering::Release);
-        #[cfg(lockstep_mutant = "inevitable_skips_writing")]
-        clock.fetch_add(UNIT - INEVITABLE, Ordering::Release);
+        if mutant!(inevitable_skips_writing) {
+            clock.fetch_add(UNIT - INEVITABLE, Ordering::Release);
+        } else {
+            clock.fetch_add(1, Ordering::Release);
+        }
         self.stm.next_ticket();
         (info, r)
     }
