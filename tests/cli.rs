@@ -791,13 +791,16 @@ fn a_thread_the_os_refuses_is_status_3_not_a_panic() {
     let dir = scratch("thread-refused");
     let file = write(&dir, "many.lsa", MANY_THREADS.as_bytes());
     // When the address space runs out, it sometimes runs out first for an allocation that is
-    // not ours to handle (glibc's own, or one of a running thread's: Rust aborts then), about 1
+    // not ours to handle (glibc's own, one of a running thread's: Rust aborts then, or the
+    // signal stack Rust's runtime maps for each new thread: it panics then, in the new thread
+    // before any of our code runs, seen once in session 21 with a build beside it), about 1
     // run in 15 on a busy machine; such a run says so and is retried. Every other end must be
     // status 3 with the message, and one run of the five must end so.
     let mut o = lockstep_limited(150 << 10, &["run", &file]);
     for _ in 0..4 {
         let e = stderr(&o);
-        if !(e.contains("memory allocation of") || e.contains("Fatal glibc error")) {
+        let not_ours = ["memory allocation of", "Fatal glibc error", "alternative stack"];
+        if !not_ours.iter().any(|m| e.contains(m)) {
             break;
         }
         o = lockstep_limited(150 << 10, &["run", &file]);
