@@ -68,6 +68,10 @@ pub(crate) trait Mode {
     /// writes with plain loads and stores as the barriers would. Unused by the plain flavour.
     fn jit_private_tag(&self) -> u64;
 
+    /// For compiled code of the barrier flavour: the running transaction's address, read by
+    /// tier 2's inline read barrier (`stm::tx::InlineRead`); null where there is none.
+    fn jit_transaction(&self) -> *const ();
+
     /// Word `i` of the live cell `obj` (a mutable word).
     ///
     /// # Safety

@@ -176,6 +176,11 @@ struct TxMode<'s, const SOLO: bool> {
     back_jumps: u32,
 }
 
+/// Offset of the barrier flavour's `TxMode::hot` from the mode's address (`JitCtx::mode`): tier
+/// 2's inline write barrier takes its fast path only while the first hot word is 0 (none), so
+/// that `store`'s hot-word test, which it skips, could not have been true.
+pub(crate) const JIT_HOT_WORDS: i32 = std::mem::offset_of!(TxMode<'static, false>, hot) as i32;
+
 impl<'s, const SOLO: bool> TxMode<'s, SOLO> {
     fn new(tx: Transaction<'s, 's>, sh: &'s Shared, my_id: ThreadId, report: bool, hot: HotWords) -> Self {
         TxMode {
@@ -268,6 +273,12 @@ impl<'s, const SOLO: bool> Mode for TxMode<'s, SOLO> {
     /// policy's hot-word test of `store`: a policy, which no outcome depends on.)
     fn jit_private_tag(&self) -> u64 {
         self.tx.private_tag()
+    }
+
+    /// The transaction lives in this mode, which stays put while compiled code runs (its
+    /// barrier helpers use it through `JitCtx::mode`).
+    fn jit_transaction(&self) -> *const () {
+        &self.tx as *const Transaction as *const ()
     }
 
     #[inline(always)]

@@ -128,6 +128,11 @@ impl Mode for Serial<'_> {
         0
     }
 
+    /// (None: serial code is of the plain flavour.)
+    fn jit_transaction(&self) -> *const () {
+        std::ptr::null()
+    }
+
     #[inline(always)]
     unsafe fn load(&mut self, obj: Value, i: usize, _: impl FnOnce() -> Loc) -> Result<u64, Abort> {
         // SAFETY: the caller's contract is `cell_word`'s.

@@ -323,6 +323,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         let frames = self.th.frames.as_mut_ptr();
         let (frames_len, frames_cap) = (self.th.frames.len() as u64, self.th.frames.capacity() as u64);
         let private_tag = self.mode.jit_private_tag();
+        let tx = self.mode.jit_transaction();
         let cx = &mut *self.cx;
         // (The helpers of `jit::barriers` use the mode through this while the code runs.)
         let mode: *mut M = &mut *self.mode;
@@ -353,6 +354,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             bodies: tables.bodies,
             mode: mode as *mut (),
             barriers: crate::jit::barriers_of::<M>(),
+            tx,
         };
         // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
         // this mode's flavour; the window is that function's frame; `pc` is an op of it; the

@@ -154,6 +154,9 @@ pub(crate) struct JitCtx {
     /// private to the transaction.
     pub mode: *mut (),
     pub barriers: *const (),
+    /// The running transaction (`Mode::jit_transaction`), whose read barrier's fast path tier 2
+    /// takes inline (`stm::tx::InlineRead`); null in the plain flavour.
+    pub tx: *const (),
 }
 
 /// The table of `barriers::Barriers` helpers for mode `M` (null where there is no code
@@ -192,6 +195,7 @@ pub(crate) mod ctx {
     pub const BODIES: i32 = 184;
     pub const MODE: i32 = 192;
     pub const BARRIERS: i32 = 200;
+    pub const TX: i32 = 208;
 }
 
 /// What `--stats` reports about the JIT.
@@ -696,6 +700,7 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, private_tag) as i32, ctx::PRIVATE_TAG);
         assert_eq!(offset_of!(JitCtx, mode) as i32, ctx::MODE);
         assert_eq!(offset_of!(JitCtx, barriers) as i32, ctx::BARRIERS);
+        assert_eq!(offset_of!(JitCtx, tx) as i32, ctx::TX);
         assert_eq!(offset_of!(JitCtx, bodies) as i32, ctx::BODIES);
     }
 

@@ -1647,6 +1647,9 @@ struct Frame {
     /// The running transaction's tag for private objects (`JitCtx::private_tag`), when heap
     /// words are not plain ([`Cell::plain`]): a region runs inside one transaction.
     private: Option<ir::Value>,
+    /// The running transaction (`JitCtx::tx`), for the inline read barrier
+    /// ([`Tr::inline_read`]); with `private`.
+    tx: Option<ir::Value>,
 }
 
 struct Tr<'a, 'b> {
@@ -2172,8 +2175,9 @@ impl Tr<'_, '_> {
     }
 
     /// Word `word` of object `obj` for the op at `pc`: a plain load when heap words are plain
-    /// or the object is private to the transaction, else the STM's read barrier (a helper
-    /// call; the op leaves when it refuses: the transaction is doomed).
+    /// or the object is private to the transaction, else the STM's read barrier: its fast path
+    /// inline ([`Tr::inline_read`]), or a helper call (the op leaves when it refuses: the
+    /// transaction is doomed).
     fn load_field(&mut self, pc: usize, obj: ir::Value, word: usize) -> ir::Value {
         if self.fr().private.is_none() || mutant!(tier2_load_without_barrier) {
             return self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(word));
@@ -2185,6 +2189,7 @@ impl Tr<'_, '_> {
         self.b.ins().jump(join, &[plain.into()]);
         self.b.switch_to_block(shared);
         self.b.seal_block(shared);
+        self.inline_read_else(obj, word, join);
         let w = self.b.ins().iconst(types::I64, word as i64);
         let r = self.call_barrier(super::barriers::at::LOAD, &[obj, w], pc, 2);
         let ok = self.b.ins().icmp_imm_u(IntCC::Equal, r[1], 0);
@@ -2193,6 +2198,120 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(join);
         self.b.seal_block(join);
         v
+    }
+
+    /// The read barrier's fast path (`stm::tx::InlineRead` says which, and why it returns what
+    /// `Transaction::read` would): the word at address `a` of a shared cell, or a branch to
+    /// `slow` (the helper) when the word's home slot in the redo index holds another word, the
+    /// clock moved past the snapshot, or the word is not in the read filter. Reads only: the
+    /// branch to `slow` leaves no trace.
+    fn inline_read(&mut self, a: ir::Value, slow: ir::Block) -> ir::Value {
+        let l = crate::stm::Transaction::INLINE_READ;
+        let tx = self.fr().tx.expect("the barrier flavour");
+        let k = self.b.ins().ushr_imm_u(a, 3);
+        // Did this transaction write the word? Its home slot is empty: no.
+        let at = self.home_slot(k);
+        let written = self.b.ins().load(types::I64, TRUSTED, at, 0);
+        let (taken, free) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(written, taken, &[], free, &[]);
+        // Written (the slot holds the word: the redo log's value) or another word (the helper).
+        self.b.switch_to_block(taken);
+        self.b.seal_block(taken);
+        let other = self.b.ins().bxor(written, a);
+        self.continue_if_zero(other, slow);
+        let entry = self.redo_entry(at);
+        let buffered = self.b.ins().load(types::I64, TRUSTED, entry, l.write_value);
+        let done = self.b.create_block();
+        let out = self.b.append_block_param(done, types::I64);
+        self.b.ins().jump(done, &[buffered.into()]);
+        self.b.switch_to_block(free);
+        self.b.seal_block(free);
+        // The word, then the clock (atomic loads: kept, in this order, never merged with an
+        // earlier load of the same word), which must still be the snapshot.
+        let v = self.b.ins().atomic_load(types::I64, TRUSTED, a);
+        let stm = self.b.ins().load(types::I64, TRUSTED, tx, l.stm);
+        let clock_at = self.b.ins().iadd_imm_s(stm, i64::from(l.clock));
+        let clock = self.b.ins().atomic_load(types::I64, TRUSTED, clock_at);
+        let clock = self.b.ins().band_imm_s(clock, l.clock_mask as i64);
+        let snapshot = self.b.ins().load(types::I64, TRUSTED, tx, l.snapshot);
+        let moved = self.b.ins().bxor(clock, snapshot);
+        self.continue_if_zero(moved, slow);
+        // Logged already?
+        let filter = self.b.ins().load(types::I64, TRUSTED, tx, l.filter_base);
+        let i = self.b.ins().band_imm_s(k, l.filter_slots - 1);
+        let i = self.b.ins().ishl_imm_u(i, 3);
+        let i = self.b.ins().iadd(filter, i);
+        let logged = self.b.ins().load(types::I64, TRUSTED, i, 0);
+        let other = self.b.ins().bxor(logged, a);
+        if !mutant!(tier2_inline_read_skips_filter) {
+            self.continue_if_zero(other, slow);
+        }
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        out
+    }
+
+    /// The address of the redo index's home slot of the word whose address is `k << 3`.
+    fn home_slot(&mut self, k: ir::Value) -> ir::Value {
+        let l = crate::stm::Transaction::INLINE_READ;
+        let tx = self.fr().tx.expect("the barrier flavour");
+        let base = self.b.ins().load(types::I64, TRUSTED, tx, l.index_base);
+        let shift = self.b.ins().load(types::I32, TRUSTED, tx, l.index_shift);
+        let hash = self.b.ins().imul_imm_s(k, l.hash_mul as i64);
+        let home = self.b.ins().ushr(hash, shift);
+        let at = self.b.ins().imul_imm_s(home, l.index_slot_bytes);
+        self.b.ins().iadd(base, at)
+    }
+
+    /// The address of the redo log's entry the full index slot at `slot` points to.
+    fn redo_entry(&mut self, slot: ir::Value) -> ir::Value {
+        let l = crate::stm::Transaction::INLINE_READ;
+        let tx = self.fr().tx.expect("the barrier flavour");
+        let pos = self.b.ins().uload32(TRUSTED, slot, l.slot_pos);
+        let entry = self.b.ins().imul_imm_s(pos, l.write_bytes);
+        let writes = self.b.ins().load(types::I64, TRUSTED, tx, l.writes_base);
+        self.b.ins().iadd(writes, entry)
+    }
+
+    /// The write barrier's fast path (`stm::tx::InlineRead`'s layout): when this transaction
+    /// already wrote the word at address `a` of a shared cell (its home slot in the redo index
+    /// holds it), the redo log's entry := `v`, as `Transaction::write` does it; else, or while
+    /// the contention policy has hot words (whose test `TxMode::store` makes, and this skips),
+    /// a branch to `slow` (the helper), having changed nothing.
+    fn inline_write(&mut self, a: ir::Value, v: ir::Value, slow: ir::Block) {
+        let l = crate::stm::Transaction::INLINE_READ;
+        let ctxv = self.fr().ctx;
+        let mode = self.b.ins().load(types::I64, TRUSTED, ctxv, ctx::MODE);
+        let hot = self.b.ins().load(types::I64, TRUSTED, mode, crate::par::JIT_HOT_WORDS);
+        self.continue_if_zero(hot, slow);
+        let k = self.b.ins().ushr_imm_u(a, 3);
+        let at = self.home_slot(k);
+        let written = self.b.ins().load(types::I64, TRUSTED, at, 0);
+        let other = self.b.ins().bxor(written, a);
+        self.continue_if_zero(other, slow);
+        let entry = self.redo_entry(at);
+        self.b.ins().store(TRUSTED, v, entry, l.write_value);
+    }
+
+    /// Word `word` of the shared cell `cell` by the read barrier's fast path
+    /// ([`Tr::inline_read`]), to `join`; then goes on in the (cold) block for the helper's call.
+    fn inline_read_else(&mut self, cell: ir::Value, word: usize, join: ir::Block) {
+        let slow = self.b.create_block();
+        let a = self.b.ins().iadd_imm_s(cell, i64::from(slot_offset(word)));
+        let v = self.inline_read(a, slow);
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        self.b.set_cold_block(slow);
+    }
+
+    /// Goes on in a new block when `x` is zero, else to `to`.
+    fn continue_if_zero(&mut self, x: ir::Value, to: ir::Block) {
+        let cont = self.b.create_block();
+        self.b.ins().brif(x, to, &[], cont, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
     }
 
     /// Word `word` of object `obj` := `v`: plainly or through the STM's write barrier, as
@@ -2209,6 +2328,13 @@ impl Tr<'_, '_> {
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(shared);
         self.b.seal_block(shared);
+        let slow = self.b.create_block();
+        let a = self.b.ins().iadd_imm_s(obj, i64::from(slot_offset(word)));
+        self.inline_write(a, v, slow);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        self.b.set_cold_block(slow);
         let w = self.b.ins().iconst(types::I64, word as i64);
         self.call_barrier(super::barriers::at::STORE, &[obj, w, v], pc, 0);
         self.b.ins().jump(join, &[]);
@@ -2220,8 +2346,10 @@ impl Tr<'_, '_> {
     /// `store` (then the result is `store`). With plain heap words, or when the array and its
     /// storage are private to the transaction, the length, the storage and the element are
     /// plain loads (an index out of bounds fails an operand guard, as in the plain flavour);
-    /// otherwise the barrier helper does the access, bounds included (`barriers.rs`; the op
-    /// leaves when it refuses: out of bounds, or the transaction doomed).
+    /// otherwise the barriers' fast paths inline ([`Tr::inline_read`], [`Tr::inline_write`]),
+    /// the length, the storage, then the element, as the helper does them, or else the helper
+    /// (`barriers.rs`; bounds included: the op leaves when it refuses, out of bounds or the
+    /// transaction doomed).
     fn element(&mut self, pc: usize, arr: ir::Value, i: ir::Value, store: Option<ir::Value>) -> ir::Value {
         let barriers = self.fr().private.is_some() && !mutant!(tier2_element_without_barrier);
         let shared = barriers.then(|| self.b.create_block());
@@ -2251,6 +2379,30 @@ impl Tr<'_, '_> {
         self.b.ins().jump(join, &[v.into()]);
         self.b.seal_block(shared);
         self.b.switch_to_block(shared);
+        let slow = self.b.create_block();
+        let len_at = self.b.ins().iadd_imm_s(arr, i64::from(slot_offset(ARRAY_LEN)));
+        let len = self.inline_read(len_at, slow);
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
+        let cont = self.b.create_block();
+        self.b.ins().brif(inside, cont, &[], slow, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+        let storage_at = self.b.ins().iadd_imm_s(arr, i64::from(slot_offset(ARRAY_STORAGE)));
+        let storage = self.inline_read(storage_at, slow);
+        let at = self.b.ins().ishl_imm_u(i, 3);
+        let at = self.b.ins().iadd(storage, at);
+        let at = self.b.ins().iadd_imm_s(at, i64::from(slot_offset(HEADER_WORDS)));
+        let v = match store {
+            Some(v) => {
+                self.inline_write(at, v, slow);
+                v
+            }
+            None => self.inline_read(at, slow),
+        };
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        self.b.set_cold_block(slow);
         let v = match store {
             Some(v) => {
                 let r = self.call_barrier(super::barriers::at::ASET, &[arr, i, v], pc, 1);
@@ -2271,8 +2423,9 @@ impl Tr<'_, '_> {
         out
     }
 
-    /// The length of the array `arr` (a word) at op `pc`: a plain load, or the barrier
-    /// helper's when heap words are not plain and the array is not private.
+    /// The length of the array `arr` (a word) at op `pc`: a plain load, or, when heap words are
+    /// not plain and the array is not private, the read barrier's fast path inline or else
+    /// the helper.
     fn array_len(&mut self, pc: usize, arr: ir::Value) -> ir::Value {
         let plain = self.b.ins().load(types::I64, TRUSTED, arr, slot_offset(ARRAY_LEN));
         if self.fr().private.is_none() {
@@ -2285,6 +2438,7 @@ impl Tr<'_, '_> {
         self.b.ins().jump(join, &[plain.into()]);
         self.b.seal_block(shared);
         self.b.switch_to_block(shared);
+        self.inline_read_else(arr, ARRAY_LEN, join);
         let r = self.call_barrier(super::barriers::at::ALEN, &[arr], pc, 2);
         let ok = self.b.ins().icmp_imm_u(IntCC::Equal, r[1], 0);
         self.guard(ok, pc, LEAVE);
@@ -2543,7 +2697,8 @@ impl Tr<'_, '_> {
             b.def_var(w, zero);
         }
         let private = if self.plain { None } else { Some(b.ins().load(types::I64, TRUSTED, ctxv, ctx::PRIVATE_TAG)) };
-        self.f = Some(Frame { ctx: ctxv, regs, thread, budget0, seg0: seg, cell: cellv, private });
+        let tx = if self.plain { None } else { Some(b.ins().load(types::I64, TRUSTED, ctxv, ctx::TX)) };
+        self.f = Some(Frame { ctx: ctxv, regs, thread, budget0, seg0: seg, cell: cellv, private, tx });
         // Webs live at the header: their registers loaded and checked; the other webs of entry
         // values start as anything (their registers are written before they are read, and
         // written back only once written); the rest are defined before they are used.

@@ -16,23 +16,44 @@
 //! touches rather than to the reads it makes, and the log stays in cache.
 
 /// Entries: a power of two. Neighbouring words (fields of one object) take neighbouring slots.
-const SLOTS: usize = 256;
+pub(super) const SLOTS: usize = 256;
 
 pub(super) struct ReadFilter {
     /// `SLOTS` addresses (0: none), or none at all when moved out.
     slots: Vec<usize>,
     dirty: bool,
+    /// `slots.as_ptr()` as an address, for compiled code (tier 2's inline read barrier,
+    /// `Transaction::INLINE_READ`), which looks a word up through it rather than calling. The
+    /// slots are never reallocated but by replacing the whole filter. Safe code never
+    /// dereferences it.
+    #[cfg_attr(loom, allow(dead_code))] // (read by tier 2, which is not built under loom)
+    base: usize,
 }
+
+/// Offset of `base` in a `ReadFilter`.
+#[cfg_attr(loom, allow(dead_code))] // (read by tier 2, which is not built under loom)
+pub(super) const BASE_OFFSET: usize = std::mem::offset_of!(ReadFilter, base);
 
 impl ReadFilter {
     pub(super) fn new() -> ReadFilter {
-        ReadFilter { slots: vec![0; SLOTS], dirty: false }
+        let slots = vec![0; SLOTS];
+        ReadFilter { base: slots.as_ptr() as usize, slots, dirty: false }
     }
 
     /// A filter without slots, left behind when the filter moves from a `TxThread` to its
     /// running transaction and back; never used.
     pub(super) fn moved_out() -> ReadFilter {
-        ReadFilter { slots: Vec::new(), dirty: false }
+        ReadFilter { slots: Vec::new(), dirty: false, base: 0 }
+    }
+
+    /// `base`, and the address it must equal (for the tests).
+    #[cfg(test)]
+    pub(super) fn base(&self) -> usize {
+        self.base
+    }
+    #[cfg(test)]
+    pub(super) fn slots_address(&self) -> usize {
+        self.slots.as_ptr() as usize
     }
 
     pub(super) fn is_moved_out(&self) -> bool {

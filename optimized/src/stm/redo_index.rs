@@ -9,8 +9,10 @@
 //!
 //! Invariant: at most half of the slots are full, so a probe always reaches an empty slot.
 
-/// A slot: `addr` 0 is empty (no word lives at address 0).
+/// A slot: `addr` 0 is empty (no word lives at address 0). `repr(C)`: tier 2's inline read
+/// barrier loads `addr` at offset 0 of the slot `SLOT_BYTES * home` bytes past `base`.
 #[derive(Clone, Copy, Default)]
+#[repr(C)]
 struct Slot {
     addr: usize,
     pos: u32,
@@ -25,7 +27,26 @@ pub(super) struct RedoIndex {
     /// `64 - log2(slots.len())`: the hash's top bits pick the home slot.
     shift: u32,
     len: usize,
+    /// `slots.as_ptr()` as an address, kept with every change of `slots`, for compiled code
+    /// (tier 2's inline read barrier, `Transaction::INLINE_READ`): it reads the home slot of a
+    /// word through it rather than calling. Safe code never dereferences it.
+    #[cfg_attr(loom, allow(dead_code))] // (read by tier 2, which is not built under loom)
+    base: usize,
 }
+
+/// The multiplier of [`RedoIndex::home`]'s hash.
+pub(super) const HASH_MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+/// Bytes per slot.
+#[cfg_attr(loom, allow(dead_code))] // (read by tier 2, which is not built under loom)
+pub(super) const SLOT_BYTES: usize = std::mem::size_of::<Slot>();
+/// Offsets of `base` and `shift` (a `u32`) in a `RedoIndex`.
+#[cfg_attr(loom, allow(dead_code))] // (read by tier 2, which is not built under loom)
+pub(super) const BASE_OFFSET: usize = std::mem::offset_of!(RedoIndex, base);
+#[cfg_attr(loom, allow(dead_code))] // (read by tier 2, which is not built under loom)
+pub(super) const SHIFT_OFFSET: usize = std::mem::offset_of!(RedoIndex, shift);
+/// Offset of a slot's `pos` (a `u32`).
+#[cfg_attr(loom, allow(dead_code))] // (read by tier 2, which is not built under loom)
+pub(super) const POS_OFFSET: usize = std::mem::offset_of!(Slot, pos);
 
 /// What [`RedoIndex::find_or_insert`] did.
 pub(super) enum Found {
@@ -39,7 +60,7 @@ impl RedoIndex {
     /// A table without slots, to leave behind when the table moves from a `TxThread` to its
     /// running transaction and back; never probed.
     pub(super) fn moved_out() -> RedoIndex {
-        RedoIndex { slots: Vec::new(), shift: 64, len: 0 }
+        RedoIndex::with(Vec::new(), 64)
     }
 
     pub(super) fn is_moved_out(&self) -> bool {
@@ -47,14 +68,19 @@ impl RedoIndex {
     }
 
     pub(super) fn new() -> RedoIndex {
-        RedoIndex { slots: vec![Slot::default(); MIN_SLOTS], shift: 64 - MIN_SLOTS.trailing_zeros(), len: 0 }
+        RedoIndex::with(vec![Slot::default(); MIN_SLOTS], 64 - MIN_SLOTS.trailing_zeros())
+    }
+
+    /// An empty table of these slots (the one place `base` is computed but `grow`).
+    fn with(slots: Vec<Slot>, shift: u32) -> RedoIndex {
+        RedoIndex { base: slots.as_ptr() as usize, slots, shift, len: 0 }
     }
 
     /// Fibonacci hashing of the word index: words are 8-aligned, and neighbouring words (the
     /// fields of one object) land far apart.
     #[inline(always)]
     fn home(&self, addr: usize) -> usize {
-        ((addr as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+        ((addr as u64 >> 3).wrapping_mul(HASH_MUL) >> self.shift) as usize
     }
 
     /// The log position of the word at `addr`, if this transaction wrote it.
@@ -102,6 +128,7 @@ impl RedoIndex {
     fn grow(&mut self) {
         let doubled = vec![Slot::default(); self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
+        self.base = self.slots.as_ptr() as usize;
         self.shift -= 1;
         let mask = self.slots.len() - 1;
         for s in old.into_iter().filter(|s| s.addr != 0) {
@@ -154,6 +181,8 @@ mod tests {
                 }
                 let probe = 0x1000 + ((x >> 20) % 4096) as usize * 8;
                 assert_eq!(idx.get(probe), map.get(&probe).copied());
+                // What tier 2's inline barriers read instead of `slots` (through growth too).
+                assert_eq!(idx.base, idx.slots.as_ptr() as usize);
             }
             for (&a, &p) in &map {
                 assert_eq!(idx.get(a), Some(p));

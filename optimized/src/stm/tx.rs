@@ -3,8 +3,8 @@
 //! comments here name the step of that argument each line carries.
 
 use super::clock::{Stm, INEVITABLE, UNIT, WRITING};
-use super::read_filter::ReadFilter;
-use super::redo_index::{Found, RedoIndex};
+use super::read_filter::{self, ReadFilter};
+use super::redo_index::{self, Found, RedoIndex};
 use super::sync::{fence, AtomicU64, Ordering, Spin};
 
 /// Why a transaction must roll back. It has had no effect on shared memory; the caller
@@ -108,6 +108,11 @@ pub struct Transaction<'s, 'w> {
     reads: Vec<(&'w AtomicU64, u64)>,
     /// The redo log: the last value written to each word, in first-write order.
     writes: Vec<(&'w AtomicU64, u64)>,
+    /// `writes.as_ptr()` as an address, kept with every push, for compiled code (tier 2's
+    /// inline read barrier, [`InlineRead`]), which reads an entry's value through it. Safe code
+    /// never dereferences it.
+    #[cfg_attr(loom, allow(dead_code))] // (read by tier 2, which is not built under loom)
+    writes_base: usize,
     /// Word address → position in `writes`.
     index: RedoIndex,
     /// Words already in `reads` (some of them).
@@ -119,6 +124,68 @@ pub struct Transaction<'s, 'w> {
     done: bool,
 }
 
+/// What compiled code reads of a running transaction to take [`Transaction::read`]'s fast path
+/// itself, without a call (tier 2's inline read barrier, `jit/tier2.rs`, `Tr::load_field`):
+/// byte offsets from the transaction's address, and the constants of the tables. The fast path
+/// it may take, and nothing else: the word's home slot in the redo index is empty (so this
+/// transaction did not write it; any other slot content goes to the call), then the word's
+/// value, then the clock without the token bit equal to the snapshot (no commit since: the
+/// value is consistent [stm.read-consistent]; the loads in this order, as `read`'s fence
+/// orders them), then the read filter holding the word's address (it is in the read log
+/// already, so `log_read` would do nothing). Then the value is what `read` returns, and `read`
+/// would have changed nothing. Or the home slot holds the word's address: this transaction
+/// wrote it, and the value is the redo log's entry at the slot's position, as `read` returns it. (An inevitable transaction's `read` returns the word unlogged;
+/// the same value, as nothing commits while it holds the token.)
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(loom, allow(dead_code))] // (read by tier 2, which is not built under loom)
+pub(crate) struct InlineRead {
+    /// `snapshot`, a `u64`.
+    pub snapshot: i32,
+    /// The `&Stm`, and its `clock` (an `AtomicU64`, a plain word) inside it.
+    pub stm: i32,
+    pub clock: i32,
+    /// The redo index's slots' address, and its shift (a `u32`).
+    pub index_base: i32,
+    pub index_shift: i32,
+    /// The redo log's entries' address; an entry is `write_bytes` bytes, its value at
+    /// `write_value`; a slot's position (a `u32`) is at `slot_pos` in the slot.
+    pub writes_base: i32,
+    pub write_bytes: i64,
+    pub write_value: i32,
+    pub slot_pos: i32,
+    /// The read filter's slots' address.
+    pub filter_base: i32,
+    /// The index's hash: `((addr >> 3) * hash_mul) >> shift` is the home slot, of
+    /// `index_slot_bytes` bytes, its address word first (0: empty).
+    pub hash_mul: u64,
+    pub index_slot_bytes: i64,
+    /// The filter's slots (a power of two; words): `(addr >> 3) & (filter_slots - 1)`.
+    pub filter_slots: i64,
+    /// The clock's bits that are not the token's.
+    pub clock_mask: u64,
+}
+
+impl Transaction<'static, 'static> {
+    /// The layout [`InlineRead`] describes.
+    #[cfg_attr(loom, allow(dead_code))] // (read by tier 2, which is not built under loom)
+    pub(crate) const INLINE_READ: InlineRead = InlineRead {
+        snapshot: std::mem::offset_of!(Transaction<'static, 'static>, snapshot) as i32,
+        stm: std::mem::offset_of!(Transaction<'static, 'static>, stm) as i32,
+        clock: std::mem::offset_of!(Stm, clock) as i32,
+        index_base: (std::mem::offset_of!(Transaction<'static, 'static>, index) + redo_index::BASE_OFFSET) as i32,
+        index_shift: (std::mem::offset_of!(Transaction<'static, 'static>, index) + redo_index::SHIFT_OFFSET) as i32,
+        writes_base: std::mem::offset_of!(Transaction<'static, 'static>, writes_base) as i32,
+        write_bytes: std::mem::size_of::<(&AtomicU64, u64)>() as i64,
+        write_value: std::mem::offset_of!((&'static AtomicU64, u64), 1) as i32,
+        slot_pos: redo_index::POS_OFFSET as i32,
+        filter_base: (std::mem::offset_of!(Transaction<'static, 'static>, logged) + read_filter::BASE_OFFSET) as i32,
+        hash_mul: redo_index::HASH_MUL,
+        index_slot_bytes: redo_index::SLOT_BYTES as i64,
+        filter_slots: read_filter::SLOTS as i64,
+        clock_mask: !INEVITABLE,
+    };
+}
+
 fn addr(w: &AtomicU64) -> usize {
     w as *const AtomicU64 as usize
 }
@@ -127,11 +194,13 @@ impl<'s, 'w> Transaction<'s, 'w> {
     /// Starts a normal (optimistic) transaction.
     pub fn begin(stm: &'s Stm, th: &mut TxThread) -> Transaction<'s, 'w> {
         let snapshot = stm.stable_snapshot();
+        let writes = recycle(std::mem::take(&mut th.writes));
         Transaction {
             stm,
             snapshot,
             reads: recycle(std::mem::take(&mut th.reads)),
-            writes: recycle(std::mem::take(&mut th.writes)),
+            writes_base: writes.as_ptr() as usize,
+            writes,
             // (Left moved out only if the last transaction was dropped without commit or abort.)
             index: match std::mem::replace(&mut th.index, RedoIndex::moved_out()) {
                 i if i.is_moved_out() => RedoIndex::new(),
@@ -233,7 +302,10 @@ impl<'s, 'w> Transaction<'s, 'w> {
         }
         match self.index.find_or_insert(addr(w), self.writes.len()) {
             Found::At(i) => self.writes[i].1 = v,
-            Found::Inserted => self.writes.push((w, v)),
+            Found::Inserted => {
+                self.writes.push((w, v));
+                self.writes_base = self.writes.as_ptr() as usize;
+            }
         }
     }
 
@@ -504,6 +576,9 @@ mod tests {
             let mut tx = Transaction::begin(&stm, &mut t);
             for (i, x) in w.iter().take(n).enumerate() {
                 tx.write(x, i as u64 + 7);
+                // What tier 2's inline barriers read instead of `writes` (through growth too).
+                assert_eq!(tx.writes_base, tx.writes.as_ptr() as usize);
+                assert_eq!(tx.logged.base(), tx.logged.slots_address());
             }
             for (i, x) in w.iter().enumerate() {
                 let want = if i < n { i as u64 + 7 } else { x.load(Ordering::Relaxed) };
