@@ -1,4 +1,4 @@
-//! Planted bugs (mutants). Each sits behind `mutant!(NAME)` (src/mutant.rs) in `src/ops.rs`,
+//! Planted bugs (mutants). Each sits behind `mutant!(NAME)` (src/mutant.rs) in `src/ops.rs`, `src/value.rs`,
 //! `src/inline_cache.rs`, `src/par.rs`, `src/stm/` and `src/jit/`; this script writes the `Id`
 //! enum the macro names, so a misspelt mutant does not compile. Without the feature `mutant`
 //! every `mutant!` is the constant `false`. With it (`--features lockstep-optimized/mutant`; a
@@ -38,6 +38,8 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_store_without_barrier", "suites"),
     ("jit_field_skips_class_check", "suites"),
     ("jit_float_skips_range_check", "suites"),
+    // The float encoding (src/value.rs).
+    ("float_admits_exponent_896", "suites"),
     ("jit_exit_skips_the_op", "suites"),
     ("jit_stale_window_after_call", "suites"),
     ("jit_ic_hit_skips_class_check", "suites"),

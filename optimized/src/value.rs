@@ -2,14 +2,14 @@
 //! come) agrees on. See `optimized/DESIGN.md` for the rationale; in short, low-bit tagging in the
 //! style of the Cog/Spur VM, chosen over NaN-boxing because lockstep ints are full 64-bit and
 //! loop-style sums (loop_sum reaches ~5e15 > 2^52) must stay unboxed, while the common float
-//! exponent range (2^-127 .. 2^128, where mandelbrot and nbody live) is immediate too.
+//! exponent range (2^-126 .. 2^128, where mandelbrot and nbody live) is immediate too.
 //!
 //! | low 3 bits | meaning |
 //! |---|---|
 //! | `000` | heap reference (8-aligned address of a cell header), or `0` = `nil` |
 //! | `001` | SmallInt: a signed 61-bit integer in the upper bits |
 //! | `010` | other immediates: `false`, `true`, function references, thread handles |
-//! | `100` | SmallFloat: an IEEE double whose exponent fits in 8 bits (or ±0.0), rotated |
+//! | `100` | SmallFloat: an IEEE double whose exponent less 896 is 1..255 (or ±0.0), rotated |
 //!
 //! **Canonical form** (an invariant every constructor keeps): an int is a SmallInt exactly when
 //! it fits in 61 bits, otherwise a boxed int on the heap; a float is a SmallFloat exactly when
@@ -94,18 +94,28 @@ pub fn small_sub(a: Value, b: Value) -> Option<Value> {
 }
 
 // After rotating the IEEE bits left by one, the sign is bit 0 and the 11-bit exponent is bits
-// 53..64. Subtracting 896 from the exponent maps the exponents 896..1151 (2^-127 .. 2^128) to
-// 0..255, which leaves the top three bits clear for the tag shift.
+// 53..64. Subtracting 896 from the exponent maps the exponents 897..1151 (2^-126 .. 2^128) to
+// 1..255, which leaves the top three bits clear for the tag shift. That subtraction is the
+// double multiplied by 2^-896, exactly (the result is a normal double): so a SmallFloat's word,
+// shifted and rotated back, is the bits of `f * 2^-896`, and decoding is a multiply by 2^896,
+// which maps ±0.0 to itself (their words need no special case). Exponent 896 (2^-127 .. 2^-126)
+// would be 0 there, a subnormal that the multiply would not give back: those doubles are boxed.
 const EXP_OFFSET: u64 = 896 << 53;
 
-/// The SmallFloat for `f`, if its exponent is in the immediate range or it is ±0.0.
+/// 2^896 and 2^-896: decoding and encoding a SmallFloat multiply by them.
+const SCALE_UP: f64 = f64::from_bits((1023 + 896) << 52);
+
+/// The SmallFloat for `f`, if its exponent is in the immediate range (2^-126 .. 2^128) or it
+/// is ±0.0.
 #[inline(always)]
 pub fn encode_float(f: f64) -> Option<Value> {
     let rot = f.to_bits().rotate_left(1);
     let r = rot.wrapping_sub(EXP_OFFSET);
-    // The common case first, in one unsigned compare: 2 <= r < 2^61. (r <= 1 would collide
-    // with the encodings of ±0.0, that is ±2^-127 exactly: box those.)
-    if r.wrapping_sub(2) < (1 << 61) - 2 {
+    // The common case first, in one unsigned compare: 2^53 <= r < 2^61 (a biased exponent of
+    // 1..255 after the offset).
+    // (Planted bug: the least exponent is 896 again, as before session 22.)
+    let least = if mutant!(float_admits_exponent_896) { 2 } else { 1 << 53 };
+    if r.wrapping_sub(least) < (1 << 61) - least {
         Some((r << 3) | TAG_FLOAT)
     } else if rot <= 1 {
         Some((rot << 3) | TAG_FLOAT)
@@ -114,11 +124,13 @@ pub fn encode_float(f: f64) -> Option<Value> {
     }
 }
 
+/// The double of a SmallFloat: its word's bits rotated back, times 2^896 (exact: see
+/// `EXP_OFFSET`). Compiled code decodes the same way (`jit/tier2.rs`); tier 1's integer form
+/// (add the offset unless the value is ±0.0) gives the same bits on every SmallFloat, which
+/// `decodings_agree` checks.
 #[inline(always)]
 pub fn decode_float(v: Value) -> f64 {
-    let r = v >> 3;
-    let rot = if r > 1 { r.wrapping_add(EXP_OFFSET) } else { r };
-    f64::from_bits(rot.rotate_right(1))
+    f64::from_bits((v >> 3).rotate_right(1)) * SCALE_UP
 }
 
 #[inline(always)]
@@ -192,6 +204,35 @@ mod tests {
         }
     }
 
+    /// Tier 1's decoding (`jit/x64.rs`: add the exponent offset unless the word is ±0.0's, then
+    /// rotate back) and the multiply of [`decode_float`] agree on every SmallFloat, and both give
+    /// the encoded double back; exponent 896, where they would not, has no SmallFloat.
+    #[test]
+    fn decodings_agree() {
+        let integer_decode = |v: Value| {
+            let r = v >> 3;
+            f64::from_bits(if r > 1 { r.wrapping_add(EXP_OFFSET) } else { r }.rotate_right(1))
+        };
+        let mantissas = [0, 1, 0x8_0000_0000_0000, 0xF_FFFF_FFFF_FFFF, 0x5_5555_5555_5555];
+        let mut small = 0;
+        for exp in 0..2048u64 {
+            for m in mantissas {
+                for sign in [0, 1u64 << 63] {
+                    let f = f64::from_bits(sign | exp << 52 | m);
+                    let Some(v) = encode_float(f) else {
+                        assert!(f != 0.0 && !(897..=1151).contains(&exp), "{f:e} should be immediate");
+                        continue;
+                    };
+                    assert!(f == 0.0 || (897..=1151).contains(&exp), "{f:e} should be boxed");
+                    assert_eq!(decode_float(v).to_bits(), f.to_bits(), "{f:e}");
+                    assert_eq!(integer_decode(v).to_bits(), f.to_bits(), "{f:e}");
+                    small += 1;
+                }
+            }
+        }
+        assert_eq!(small, 255 * 5 * 2 + 2);
+    }
+
     #[test]
     fn floats_round_trip_bit_exactly_or_are_refused() {
         let cases = [
@@ -204,6 +245,9 @@ mod tests {
             1e38,
             -1e-38,
             f64::from_bits(0x3800_0000_0000_0001), // just above 2^-127
+            f64::from_bits(0x380F_FFFF_FFFF_FFFF), // just below 2^-126
+            f64::powi(2.0, -126),
+            -f64::powi(2.0, -126),
             f64::powi(2.0, 128) * 1.5,
             f64::powi(2.0, -127),
             -f64::powi(2.0, -127),
@@ -217,7 +261,7 @@ mod tests {
         ];
         for f in cases {
             let exp = ((f.to_bits() >> 52) & 0x7ff) as i64 - 1023;
-            let expect_small = f == 0.0 || ((-127..=128).contains(&exp) && f.abs() != f64::powi(2.0, -127));
+            let expect_small = f == 0.0 || (-126..=128).contains(&exp);
             match encode_float(f) {
                 Some(v) => {
                     assert!(expect_small, "{f:e} should be boxed");

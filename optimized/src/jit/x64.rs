@@ -2,8 +2,7 @@
 //!
 //! Pinned registers while compiled code runs: `r12` the [`JitCtx`], `rbx` the register window
 //! (register `r` at `[rbx + 8r]`), `r13` the thread (`fuel` at `[r13]`), `rbp` the budget
-//! register, and two constants of the float encoding, `r14` its exponent offset and `r15` the
-//! bound of its range check.
+//! register, and `r14` the float encoding's exponent offset (`r15` is saved and unused).
 //!
 //! **The budget register.** `rbp` holds how many more segment boundaries compiled code may pass
 //! without looking at the counters: the least of the context's `back_jumps` and `boundaries` and
@@ -369,7 +368,6 @@ impl<'p> Emitter<'p> {
             ; mov rbx, QWORD [r12 + ctx::REGS]
             ; mov r13, QWORD [r12 + ctx::THREAD]
             ; mov r14, QWORD EXP_OFFSET
-            ; mov r15, QWORD (1i64 << 61) - 2
             ; call ->reload
         );
         self.poison_homes();
@@ -696,17 +694,21 @@ impl<'p> Emitter<'p> {
     }
 
     /// `encode_float` of `xmm0` into `rax`, or leave before op `pc` when it has no SmallFloat
-    /// (the interpreter boxes it). Clobbers `rcx`, `rsi`, `rdi`.
+    /// (the interpreter boxes it). Clobbers `rcx`.
     fn encode(&mut self, pc: usize) {
         let e = self.exits[pc];
+        // The exponent over the mantissa's top 21 bits (the bits rotated right by 31, low half)
+        // must be one of 897..1151 (`value::encode_float`'s common case, 2^-126 .. 2^128); then
+        // the word is `(rot - EXP_OFFSET) << 3 | 4` (`rot` the bits rotated left by one), which
+        // is `rot << 3 | 4` with bit 63 flipped (`EXP_OFFSET << 3` is 2^63 modulo 2^64).
         dynasm!(self.a
             ; .arch x64
             ; movq rax, xmm0
-            ; rol rax, 1
             ; mov rcx, rax
-            ; sub rcx, r14
-            ; lea rdi, [rcx - 2]
-            ; cmp rdi, r15
+            ; ror rcx, 31
+            ; rol rax, 1
+            ; lea ecx, [rcx - (897 << 21)]
+            ; cmp ecx, 255 << 21
         );
         if mutant!(jit_float_skips_range_check) {
             dynasm!(self.a ; .arch x64 ; stc); // ("below": never the zero-or-leave path)
@@ -714,7 +716,8 @@ impl<'p> Emitter<'p> {
         dynasm!(self.a
             ; .arch x64
             ; jae >zero
-            ; lea rax, [rcx * 8 + 4]
+            ; lea rax, [rax * 8 + 4]
+            ; btc rax, 63
             ; jmp >done
             ; zero:
             // ±0.0 (rotated bits 0 or 1) encode without the offset; anything else leaves.
