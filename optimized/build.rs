@@ -89,6 +89,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_int_div_unchecked", "suites"),
     ("tier2_free_takes_fields_for_numbers", "suites"),
     ("tier2_inline_read_skips_filter", "suites"),
+    ("tier2_lifted_tag_untested", "suites"),
 ];
 
 fn main() {

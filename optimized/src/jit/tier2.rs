@@ -87,6 +87,8 @@ const GUARDS_PER_OP: usize = 5;
 const KIND_OBJECT: i64 = crate::heap::Kind::Object as i64;
 const KIND_ARRAY: i64 = crate::heap::Kind::Array as i64;
 const MAX_CLASS_RUNS: usize = 4;
+/// A header's class index (high half) and kind (low four bits).
+const CLASS_AND_KIND: i64 = !0xffff_fff0_i64;
 
 /// Why an exit leaves: [`LEAVE`], not for a failed guess, or a failed guess of the kind
 /// `DEOPT_KINDS[why - 1]` names (counted in the cell, `Cell::deopts`).
@@ -1746,9 +1748,10 @@ struct Tr<'a, 'b> {
     bodies: HashMap<usize, ir::Block>,
     /// What preheaders made, each valid from its loop's header to its end: cells tested (loop
     /// header, loop end, web, class), and doubles decoded from fields (by web: a web whose one
-    /// definition is a `getf` of the loop, [`Lift::loads`]), in stack slots.
+    /// definition is a `getf` of the loop, [`Lift::loads`]), in stack slots, each with the
+    /// constant that turns the preheader's test of its tag off ([`Tr::preheader`]).
     lifted_cells: Vec<(usize, usize, u16, u32)>,
-    lifted_floats: HashMap<u16, (usize, usize, ir::StackSlot)>,
+    lifted_floats: HashMap<u16, (usize, usize, ir::StackSlot, ir::Inst)>,
 }
 
 /// Accesses to the window, the context, the cell and heap cells the guards have checked:
@@ -2014,16 +2017,20 @@ impl Tr<'_, '_> {
                 let i = self.b.ins().sshr_imm_u(v, 3);
                 self.b.ins().fcvt_from_sint(types::F64, i)
             }
-            _ => {
-                let t = self.b.ins().band_imm_u(v, 4);
-                self.guard(t, pc, OPERAND);
-                match self.lifted_floats.get(&r) {
-                    Some(&(lh, le, slot)) if (lh..=le).contains(&self.cur) => {
-                        self.b.ins().stack_load(types::I64, types::F64, slot, 0)
+            _ => match self.lifted_floats.get(&r) {
+                // The word is the one the preheader loaded: its tag tested there, not here.
+                Some(&(lh, le, slot, off)) if (lh..=le).contains(&self.cur) => {
+                    if !mutant!(tier2_lifted_tag_untested) {
+                        self.b.func.replace(off).iconst(types::I64, 0);
                     }
-                    _ => self.decode(v),
+                    self.b.ins().stack_load(types::I64, types::F64, slot, 0)
                 }
-            }
+                _ => {
+                    let t = self.b.ins().band_imm_u(v, 4);
+                    self.guard(t, pc, OPERAND);
+                    self.decode(v)
+                }
+            },
         }
     }
 
@@ -2092,6 +2099,13 @@ impl Tr<'_, '_> {
     /// Register `r` (a word) as the address of a heap cell of kind `kind`, and its header; the
     /// op at `pc` leaves when it is not (nil, an immediate, another kind).
     fn cell_of_kind(&mut self, pc: usize, r: u16, kind: i64) -> (ir::Value, ir::Value) {
+        self.cell_with_header(pc, r, 0xf, kind)
+    }
+
+    /// Register `r` (a word) as the address of a heap cell whose header's bits `mask` are
+    /// `want`, and its header; the op at `pc` leaves when it is not.
+    fn cell_with_header(&mut self, pc: usize, r: u16, mask: i64, want: i64) -> (ir::Value, ir::Value) {
+        let kind = want & 0xf;
         let w = self.b.use_var(self.var(r));
         let tag = self.b.ins().band_imm_u(w, 7);
         let is_ref = self.b.ins().icmp_imm_u(IntCC::Equal, tag, 0);
@@ -2099,8 +2113,8 @@ impl Tr<'_, '_> {
         let not_nil = self.b.ins().icmp_imm_u(IntCC::NotEqual, w, 0);
         self.guard(not_nil, pc, OPERAND);
         let header = self.b.ins().load(types::I64, TRUSTED, w, 0);
-        let k = self.b.ins().band_imm_u(header, 0xf);
-        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, k, kind);
+        let k = self.b.ins().band_imm_u(header, mask);
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, k, want);
         self.guard(ok, pc, OPERAND);
         if kind == KIND_ARRAY {
             self.checked.push((r, u32::MAX, header));
@@ -2114,14 +2128,24 @@ impl Tr<'_, '_> {
         if self.checked.iter().any(|c| (c.0, c.1) == (o, class)) || self.lifted(o, class) {
             return self.b.use_var(self.var(o));
         }
+        let n = self.prog.classes.len() as u32;
+        // SAFETY: both are class indices of the program (`class` an operand the verifier
+        // checked, [verify.class-range]).
+        let under = (0..n).filter(|&c| c == class || unsafe { self.prog.is_subclass(c, class) });
+        let mut runs = super::x64::class_runs(under);
+        runs.truncate(MAX_CLASS_RUNS);
+        // A class without subclasses: its index and the kind in one test of the header (its
+        // other bits, the collector's, masked off), three instructions fewer.
+        if let ([run], false) = (&runs[..], mutant!(tier2_field_skips_class_check)) {
+            if run.len == 1 {
+                let want = (i64::from(run.first) << 32) | KIND_OBJECT;
+                let (obj, header) = self.cell_with_header(pc, o, CLASS_AND_KIND, want);
+                self.checked.push((o, class, header));
+                return obj;
+            }
+        }
         let (obj, header) = self.cell_of_kind(pc, o, KIND_OBJECT);
         if !mutant!(tier2_field_skips_class_check) {
-            let n = self.prog.classes.len() as u32;
-            // SAFETY: both are class indices of the program (`class` an operand the verifier
-            // checked, [verify.class-range]).
-            let under = (0..n).filter(|&c| c == class || unsafe { self.prog.is_subclass(c, class) });
-            let mut runs = super::x64::class_runs(under);
-            runs.truncate(MAX_CLASS_RUNS);
             let c = self.b.ins().ushr_imm_u(header, 32);
             let mut ok = None;
             for super::x64::ClassRun { first, len } in runs {
@@ -2605,7 +2629,7 @@ impl Tr<'_, '_> {
     /// its backward jumps go to. What it makes stands for the ops of the loop, which its block
     /// dominates. A lifted `getf` still loads its word (a load, where Cranelift would keep a
     /// word loaded here in a register or spill it), without its object's test; an op using it
-    /// as a double tests its tag and takes the double decoded here.
+    /// as a double takes the double decoded here, its tag tested here too.
     fn preheader(&mut self, l: &Lift) {
         self.cur = l.h;
         self.restart = None;
@@ -2626,7 +2650,7 @@ impl Tr<'_, '_> {
             if self.rep[d as usize] == Some(Rep::W) && !self.webs.entry[d as usize] && defs == 1 {
                 let obj = self.b.use_var(self.var(o));
                 let w = self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(HEADER_WORDS + slot as usize));
-                // Whatever the word holds: an op using it as a double tests its tag first. In a
+                // Whatever the word holds (its tag is tested below). In a
                 // stack slot, not a variable: Cranelift's elaborator would put the decoding, a
                 // pure computation, back at each use inside the loop (it hoists nothing out of
                 // a loop once it has visited an exit, [`Tr::edge_never_taken`]).
@@ -2634,7 +2658,17 @@ impl Tr<'_, '_> {
                 let slot =
                     self.b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, 8, 3));
                 self.b.ins().stack_store(types::I64, f, slot, 0);
-                self.lifted_floats.insert(d, (l.h, l.e, slot));
+                // Its tag tested here, once, for the ops that take the double ([`Tr::float_of`]),
+                // so the loop leaves before its header, a failed guess, when the word holds no
+                // SmallFloat. Only when some op does: `off` is 1, which passes every word, until
+                // the first such op makes it 0 (a field of ints the loop uses as ints must not
+                // make it leave).
+                let t = self.b.ins().band_imm_u(w, 4);
+                let off = self.b.ins().iconst(types::I64, 1);
+                let ok = self.b.ins().bor(t, off);
+                self.guard(ok, l.h, OPERAND);
+                let off = self.b.func.dfg.value_def(off).unwrap_inst();
+                self.lifted_floats.insert(d, (l.h, l.e, slot, off));
             }
         }
         let body = self.b.create_block();
