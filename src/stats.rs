@@ -32,7 +32,7 @@ pub fn stats_text(s: &Stats) -> String {
     format!(
         "instructions executed: {}\nthreads: {}\n\
          jit: {} functions compiled, {} of code, {} compiling, {} entries into compiled code\n\
-         tier 2: {} regions compiled ({} whole functions; {} compiled again, {} copied from another thread's), {} entries, {} laps, failed guesses: {}\n\
+         tier 2: {} regions compiled ({} whole functions; {} compiled again, {} copied from another thread's), {} compiling, {} entries, {} laps, failed guesses: {}\n\
          send sites: {} (uninitialized {}, monomorphic {}, polymorphic {}, megamorphic {}); hits {}, misses {}\n\
          gc: {} collections, {} total pause, live after last {}\npeak heap: {}",
         s.instructions,
@@ -45,6 +45,7 @@ pub fn stats_text(s: &Stats) -> String {
         jit.region_functions,
         jit.region_recompiles,
         jit.region_copies,
+        units::duration(jit.region_compile_time),
         jit.region_entries,
         jit.region_laps,
         deopts(jit, " ", ", "),
@@ -67,7 +68,7 @@ pub fn stats_json(s: &Stats) -> String {
     let (ic, jit) = (&s.inline_caches, &s.jit);
     format!(
         "{{\"instructions\":{},\"threads\":{},\"jit\":{{\"functions_compiled\":{},\"code_bytes\":{},\
-         \"compile_ns\":{},\"entries\":{},\"regions_compiled\":{},\"region_functions\":{},\"region_recompiles\":{},\"region_copies\":{},\"region_entries\":{},\"region_laps\":{},\"region_deopts\":{{{}}}}},\"send_sites\":{{\"sites\":{},\"uninitialized\":{},\"monomorphic\":{},\
+         \"compile_ns\":{},\"entries\":{},\"regions_compiled\":{},\"region_functions\":{},\"region_recompiles\":{},\"region_copies\":{},\"region_compile_ns\":{},\"region_entries\":{},\"region_laps\":{},\"region_deopts\":{{{}}}}},\"send_sites\":{{\"sites\":{},\"uninitialized\":{},\"monomorphic\":{},\
          \"polymorphic\":{},\"megamorphic\":{},\"hits\":{},\"misses\":{}}},\"gc\":{{\"collections\":{},\
          \"pause_ns\":{},\"live_bytes_after_last\":{},\"peak_heap_bytes\":{}}}}}",
         s.instructions,
@@ -80,6 +81,7 @@ pub fn stats_json(s: &Stats) -> String {
         jit.region_functions,
         jit.region_recompiles,
         jit.region_copies,
+        jit.region_compile_time.as_nanos(),
         jit.region_entries,
         jit.region_laps,
         deopts(jit, ":", ","),
@@ -263,13 +265,14 @@ mod tests {
         s.jit.compile_time = Duration::from_micros(250);
         s.jit.entries = 7;
         s.jit.regions_compiled = 1;
+        s.jit.region_compile_time = Duration::from_micros(200);
         s.jit.region_entries = 9;
         s.jit.region_laps = 90;
         s.jit.region_deopts = [0, 1, 2, 3];
         let text = stats_text(&s);
         assert!(
             text.contains(
-                "\ntier 2: 1 regions compiled (0 whole functions; 0 compiled again, 0 copied from another thread's), 9 entries, 90 laps, failed guesses: entry 0, operand 1, overflow 2, float_range 3\n"
+                "\ntier 2: 1 regions compiled (0 whole functions; 0 compiled again, 0 copied from another thread's), 200 us compiling, 9 entries, 90 laps, failed guesses: entry 0, operand 1, overflow 2, float_range 3\n"
             ),
             "{text}"
         );
@@ -287,7 +290,7 @@ mod tests {
         assert!(text.contains("\nsend sites: 4 (uninitialized 0, monomorphic 4, polymorphic 0,"), "{text}");
         assert_eq!(
             stats_json(&s),
-            r#"{"instructions":1234,"threads":2,"jit":{"functions_compiled":2,"code_bytes":5000,"compile_ns":250000,"entries":7,"regions_compiled":1,"region_functions":0,"region_recompiles":0,"region_copies":0,"region_entries":9,"region_laps":90,"region_deopts":{"entry":0,"operand":1,"overflow":2,"float_range":3}},"send_sites":{"sites":4,"uninitialized":0,"monomorphic":4,"polymorphic":0,"megamorphic":0,"hits":99,"misses":0},"gc":{"collections":3,"pause_ns":1500000,"live_bytes_after_last":2048,"peak_heap_bytes":3145728}}"#
+            r#"{"instructions":1234,"threads":2,"jit":{"functions_compiled":2,"code_bytes":5000,"compile_ns":250000,"entries":7,"regions_compiled":1,"region_functions":0,"region_recompiles":0,"region_copies":0,"region_compile_ns":200000,"region_entries":9,"region_laps":90,"region_deopts":{"entry":0,"operand":1,"overflow":2,"float_range":3}},"send_sites":{"sites":4,"uninitialized":0,"monomorphic":4,"polymorphic":0,"megamorphic":0,"hits":99,"misses":0},"gc":{"collections":3,"pause_ns":1500000,"live_bytes_after_last":2048,"peak_heap_bytes":3145728}}"#
         );
     }
 }

@@ -213,6 +213,9 @@ pub struct JitStats {
     pub regions_compiled: u64,
     /// Of them, whole functions (entered by calls).
     pub region_functions: u64,
+    /// Of `compile_time`, tier 2's (on the compiler thread, or on the running thread when it
+    /// compiles synchronously).
+    pub region_compile_time: Duration,
     /// Compilations of tier-2 loops after the first, each without the entry guesses that
     /// failed before.
     pub region_recompiles: u64,
@@ -239,6 +242,7 @@ impl JitStats {
         self.functions_compiled += o.functions_compiled;
         self.code_bytes += o.code_bytes;
         self.compile_time += o.compile_time;
+        self.region_compile_time += o.region_compile_time;
         self.entries += o.entries;
         self.regions_compiled += o.regions_compiled;
         self.region_functions += o.region_functions;

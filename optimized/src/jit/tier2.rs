@@ -325,6 +325,7 @@ impl Region {
         s.region_recompiles += u64::from(c.compiles.saturating_sub(1));
         s.region_copies += u64::from(c.copies);
         s.compile_time += c.compile_time;
+        s.region_compile_time += c.compile_time;
         s.code_bytes += c.code_bytes;
         s.region_entries += c.entries;
         s.region_laps += c.laps;
