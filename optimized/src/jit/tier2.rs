@@ -2651,10 +2651,10 @@ impl Tr<'_, '_> {
             if self.rep[d as usize] == Some(Rep::W) && !self.webs.entry[d as usize] && defs == 1 {
                 let obj = self.b.use_var(self.var(o));
                 let w = self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(HEADER_WORDS + slot as usize));
-                // Whatever the word holds (its tag is tested below). In a
-                // stack slot, not a variable: Cranelift's elaborator would put the decoding, a
-                // pure computation, back at each use inside the loop (it hoists nothing out of
-                // a loop once it has visited an exit, [`Tr::edge_never_taken`]).
+                // Whatever the word holds (its tag is tested below). In a stack slot, not a
+                // variable: Cranelift's elaborator would put the decoding, a pure computation,
+                // back at each use inside the loop (it hoists nothing out of a loop once it has
+                // visited an exit, [`Tr::edge_never_taken`]).
                 let f = self.decode(w);
                 let slot =
                     self.b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, 8, 3));
