@@ -102,8 +102,8 @@ pub fn small_sub(a: Value, b: Value) -> Option<Value> {
 // would be 0 there, a subnormal that the multiply would not give back: those doubles are boxed.
 const EXP_OFFSET: u64 = 896 << 53;
 
-/// 2^896 and 2^-896: decoding and encoding a SmallFloat multiply by them.
-const SCALE_UP: f64 = f64::from_bits((1023 + 896) << 52);
+/// 2^896: decoding a SmallFloat multiplies by it (`decode_float`, tier 2's `Tr::decode`).
+pub const SCALE_UP: f64 = f64::from_bits((1023 + 896) << 52);
 
 /// The SmallFloat for `f`, if its exponent is in the immediate range (2^-126 .. 2^128) or it
 /// is ±0.0.

@@ -1791,7 +1791,7 @@ impl Tr<'_, '_> {
         let one = b.ins().iconst(types::I64, 1);
         let bits = b.ins().rotr(r, one);
         let scaled = b.ins().bitcast(types::F64, MemFlagsData::new(), bits);
-        let k = b.ins().f64const(f64::from_bits(((1023 + 896) as u64) << 52));
+        let k = b.ins().f64const(crate::value::SCALE_UP);
         b.ins().fmul(scaled, k)
     }
 
