@@ -331,11 +331,17 @@ fn tier_two_stops_entering_a_loop_that_runs_few_laps_an_entry() {
 
 /// The whole of `walk` is a tier-2 region when every op of it translates (`tier2::regions`):
 /// each call enters it at op 0. Here without the `not` (an op tier 2 does not translate) that
-/// keeps it a loop's region in the short-trip test above, and with 20 laps a call.
+/// keeps it a loop's region in the short-trip test above, and with 20 laps a call; `main`'s
+/// loop gets the `not`, so that tier 1 makes the calls (the next test has them made by a
+/// region).
 #[test]
 fn tier_two_enters_a_whole_function_once_a_call() {
-    let program = WALK.replacen("    not t, one\n", "", 1).replacen("ldi n, 1\n", "ldi n, 20\n", 1);
-    assert_eq!(program.len(), WALK.len() - "    not t, one\n".len() + 1);
+    let program = WALK.replacen("    not t, one\n", "", 1).replacen("ldi n, 1\n", "ldi n, 20\n", 1).replacen(
+        "    add k, k, one\n",
+        "    add k, k, one\n    not t, one\n",
+        1,
+    );
+    assert_eq!(program.len(), WALK.len() + 1);
     let doc = tier_two_outcome("whole-function", "walk.lsa", &program);
     let jit = &doc["stats"]["jit"];
     assert_eq!(doc["end"]["value"], "100000", "{doc}");
@@ -353,6 +359,23 @@ fn tier_two_enters_a_whole_function_once_a_call() {
     assert!(jit["region_laps"].as_u64().unwrap() >= 20 * (5000 - 64), "{jit}");
 }
 
+/// As above, but `main`'s loop translates too, its `call` of `walk` included (`walk` is a
+/// region as a whole, `tier2::callable`): the loop's region calls `walk`'s directly
+/// (`tier2.rs`, "Calls"), so that tier 1 enters a region only for the calls before both
+/// regions were compiled, not once a call.
+#[test]
+fn tier_two_calls_a_whole_function_from_a_region() {
+    let program = WALK.replacen("    not t, one\n", "", 1).replacen("ldi n, 1\n", "ldi n, 20\n", 1);
+    let doc = tier_two_outcome("called-function", "walk.lsa", &program);
+    let jit = &doc["stats"]["jit"];
+    assert_eq!(doc["end"]["value"], "100000", "{doc}");
+    assert_eq!(jit["regions_compiled"], 3, "{jit}");
+    assert_eq!(jit["region_functions"], 1, "{jit}");
+    let entries = jit["region_entries"].as_u64().unwrap();
+    assert!(entries < 500, "{jit}");
+    assert_eq!(jit["region_deopts"]["entry"], 0, "{jit}");
+}
+
 /// `scan`'s loop never writes `b`, a nil it reads only on a path no lap takes: tier 2 tests an
 /// object the loop does not write once where the loop is entered only when an op of every lap
 /// tests it (`tier2::lifts`). So both regions (the function, its loop) run every lap without a
@@ -363,7 +386,8 @@ fn tier_two_tests_an_invariant_object_once_only_where_every_lap_does() {
     let doc = tier_two_outcome("every-lap", "scan.lsa", SCAN);
     let jit = &doc["stats"]["jit"];
     assert_eq!(doc["end"]["value"], "0.0", "{doc}");
-    assert_eq!(jit["regions_compiled"], 2, "{jit}");
+    // `scan`, its loop, and `main`'s loop, which calls `scan`'s region.
+    assert_eq!(jit["regions_compiled"], 3, "{jit}");
     assert_eq!(jit["region_deopts"]["operand"], 0, "{jit}");
     // 2,000 calls of 100 laps, less those of the calls before the regions were hot.
     assert!(jit["region_laps"].as_u64().unwrap() >= 190_000, "{jit}");

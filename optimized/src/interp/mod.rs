@@ -352,6 +352,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             spec_miss: 0,
             private_tag,
             bodies: tables.bodies,
+            wholes: tables.wholes,
             mode: mode as *mut (),
             barriers: crate::jit::barriers_of::<M>(),
             tx,

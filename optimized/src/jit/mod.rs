@@ -157,6 +157,9 @@ pub(crate) struct JitCtx {
     /// The running transaction (`Mode::jit_transaction`), whose read barrier's fast path tier 2
     /// takes inline (`stm::tx::InlineRead`); null in the plain flavour.
     pub tx: *const (),
+    /// Per function: the address of its whole-function tier-2 cell of this flavour, or 0 (none
+    /// yet): a region's `call` calls the callee's region through it (`tier2.rs`, "Calls").
+    pub wholes: *const usize,
 }
 
 /// The table of `barriers::Barriers` helpers for mode `M` (null where there is no code
@@ -196,6 +199,7 @@ pub(crate) mod ctx {
     pub const MODE: i32 = 192;
     pub const BARRIERS: i32 = 200;
     pub const TX: i32 = 208;
+    pub const WHOLES: i32 = 216;
 }
 
 /// What `--stats` reports about the JIT.
@@ -380,6 +384,9 @@ pub(crate) struct Jit {
     resumes: [Vec<usize>; 4],
     /// Per flavour, per function: for [`JitCtx::bodies`].
     bodies: [Vec<usize>; 4],
+    /// Per flavour, per function: for [`JitCtx::wholes`] (set when the function's regions are
+    /// made, kept as long as they are).
+    wholes: [Vec<usize>; 4],
     /// Per function: its self class ([`self_classes`]).
     self_classes: Vec<Option<u32>>,
     /// Per function: arity and register count (for [`JitCtx::funcs`]).
@@ -450,6 +457,7 @@ impl Jit {
             entries: std::array::from_fn(|_| vec![0; n]),
             resumes: std::array::from_fn(|_| vec![0; n]),
             bodies: std::array::from_fn(|_| vec![0; n]),
+            wholes: std::array::from_fn(|_| vec![0; n]),
             self_classes: self_classes(prog),
             funcs: prog.funcs.iter().map(|f| [f.arity, f.regs]).collect(),
             guesses: vec![Vec::new(); n],
@@ -472,6 +480,7 @@ impl Jit {
             resumes: self.resumes[f].as_ptr().cast(),
             funcs: self.funcs.as_ptr(),
             bodies: self.bodies[f].as_ptr(),
+            wholes: self.wholes[f].as_ptr(),
         }
     }
 
@@ -553,6 +562,9 @@ impl Jit {
                     Vec::new()
                 }
             });
+            if let Some((_, r)) = set.iter().find(|(_, r)| r.whole()) {
+                self.wholes[flavour.index()][func as usize] = r.cell() as usize;
+            }
             Cells {
                 loops: set.iter().filter(|(_, r)| !r.whole()).map(|(h, r)| (*h, r.cell() as usize)).collect(),
                 function: set.iter().find(|(_, r)| r.whole()).map(|(_, r)| r.cell() as usize),
@@ -622,6 +634,7 @@ pub(crate) struct Tables {
     pub resumes: *const *const usize,
     pub funcs: *const [u32; 2],
     pub bodies: *const usize,
+    pub wholes: *const usize,
 }
 
 /// Per function: the class every receiver of a `send` that calls it is an instance of (the
@@ -706,6 +719,7 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, barriers) as i32, ctx::BARRIERS);
         assert_eq!(offset_of!(JitCtx, tx) as i32, ctx::TX);
         assert_eq!(offset_of!(JitCtx, bodies) as i32, ctx::BODIES);
+        assert_eq!(offset_of!(JitCtx, wholes) as i32, ctx::WHOLES);
     }
 
     #[test]

@@ -15,6 +15,23 @@
 //! as a whole ([`Cell::whole`]), entered at op 0 by calls (`x64.rs`, `Emitter::function_entry`):
 //! once a call, however few laps its loops run.
 //!
+//! **Calls.** A function every op of which translates and whose calls are all of such
+//! functions ([`callable`]; fib, a tree walk) is a region as a whole, with or without a loop,
+//! and a region's `call` of one calls its code directly ([`Tr::call`]): an ordinary System V
+//! call of (context, cell, bound, window, frame index, budget) returning (word, budget), with
+//! no frame record pushed and only the callee's arguments (and the registers it reads before
+//! writing) written to its window. Frames are written lazily: a callee that leaves writes its
+//! registers, its frame record and the frame stack's length, and returns [`LEFT`] with its pc;
+//! its caller then writes the callee's destination register, its own registers as before the
+//! call and its own record, whose pc is the call's return address ([`CALLED`]), and so on out
+//! to the region tier 1 called, which returns the innermost pc with bit 32 set: tier 1 leaves
+//! to the interpreter, which continues in the top frame, another function's. So the interpreter
+//! finds every frame as its own calls would have left it. The call charges the boundary and
+//! the fuel of a function entry as tier 1's does, the callee's `ret` the return's boundary; a
+//! call leaves for tier 1's when the budget is spent (a safepoint due: no collection runs
+//! while regions are active), at the depth limit, at [`MAX_REGION_DEPTH`] region calls on the
+//! host stack, without room in the register stack, or while the callee has no code.
+//!
 //! **Representations.** Each guest register of a region gets one representation for the whole
 //! region ([`Rep`]): a double (every value it takes there is a float), a tagged SmallInt word,
 //! or any word. Entry loads and checks the registers live at `H` (a wrong kind: the region
@@ -53,12 +70,14 @@ use super::webs::{self, Webs};
 use super::{ctx, stress_exit, JitCtx};
 use crate::code::{Op, Program};
 use crate::heap::{ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
+use crate::interp::FILL_SLACK;
 use crate::value::{decode_float, is_small_float, is_small_int, FALSE, TRUE};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, MemFlagsData};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use lockstep_spec::limits::MAX_CALL_DEPTH;
 use std::collections::HashMap;
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -98,6 +117,13 @@ const ENTRY: Why = 1;
 const OPERAND: Why = 2;
 const OVERFLOW: Why = 3;
 const RANGE: Why = 4;
+/// Not a failed guess: a callee left ([`Tr::call`]); the exit is the call's, with its frame
+/// record's pc the call's return address.
+const CALLED: Why = 5;
+
+/// What a region called by another returns when it left instead of returning (no value's
+/// word: the tags are one-hot), with its status: the pc of the top frame.
+const LEFT: i64 = 6;
 
 /// The float encoding's exponent offset (`value.rs`).
 const EXP_OFFSET: i64 = 896 << 53;
@@ -148,6 +174,14 @@ pub(super) struct Cell {
     /// Always 0: the condition of the write-back's edge back to the header, which is never
     /// taken ([`Tr::exits`]).
     zero: usize,
+    /// A whole function's code as other regions call it ([`Tr::call`]): the code, or 0 until
+    /// it is compiled and once it has given up. Unlike `entry`, not cleared for running few
+    /// laps an entry from tier 1: a function without loops (fib) runs none.
+    callee: usize,
+    /// The region's code while it is published (its executable memory's address, kept when
+    /// it gives up): what its calls of its own function call, since the code is there for as
+    /// long as it runs.
+    code: usize,
     /// What the code puts in `entry` after [`GIVE_UP`] failed guesses: [`first_entry`], which
     /// compiles the region again, or 0.
     retry: usize,
@@ -250,6 +284,8 @@ impl Cell {
             entry,
             failures: 0,
             zero: 0,
+            callee: 0,
+            code: 0,
             retry: entry,
             compiles: 0,
             copies: 0,
@@ -510,17 +546,19 @@ const PATIENCE: u32 = 16 * HOT_ARRIVALS;
 /// With `count` (`--stats`' flavour), the regions' code counts the instructions it completes.
 pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, plain: bool) -> Vec<(usize, Region)> {
     let Policy { stress, eager, background } = how;
+    let callable = callable(prog);
     let code = unfused(&prog.funcs[func as usize].code);
     let mut out: Vec<(usize, Region)> = Vec::new();
     let loops = loops(&code);
-    // The whole function, when it has a loop, every op translates and no jump goes to op 0 (a
-    // loop with its header there is the loop's region): entered by calls, so that a function
-    // whose loops run few laps a call (nbody's `advance`) is entered once a call instead of
-    // once per loop, and its straight-line code between the loops runs unboxed too.
-    let whole = !loops.is_empty() && loops[0].0 != 0 && translatable(&code);
+    // The whole function, when every op translates, its calls call such functions, and no
+    // jump goes to op 0 ([`callable`]): entered by calls, so that a function whose loops run
+    // few laps a call (nbody's `advance`) is entered once a call instead of once per loop, its
+    // straight-line code between the loops runs unboxed too, and other regions call it
+    // directly ([`Tr::call`]).
+    let whole = callable[func as usize];
     let spans = whole.then_some((0, code.len() - 1)).into_iter().chain(loops);
     for (h, end) in spans {
-        if !enterable(&code, h, end) {
+        if !enterable(&code, h, end, &callable) {
             continue;
         }
         let entry = first_entry as extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 as usize;
@@ -551,6 +589,41 @@ pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, 
     }
     out
 }
+
+/// Per function: whether it is a region as a whole, which regions' `call`s call directly: every
+/// op of it translates, each `call` of it calls such a function, no jump goes to op 0 (a loop
+/// with its header there is the loop's region), and its frame is small enough to clear with a
+/// store per register ([`MAX_CALLEE_REGS`]). The greatest such set: recursion (fib) is in it.
+pub(super) fn callable(prog: &Program) -> Vec<bool> {
+    let codes: Vec<Vec<Op>> = prog.funcs.iter().map(|f| unfused(&f.code)).collect();
+    let mut ok: Vec<bool> = codes
+        .iter()
+        .zip(&prog.funcs)
+        .map(|(code, f)| {
+            translatable(code)
+                && f.regs as usize <= MAX_CALLEE_REGS
+                && !code.iter().any(|op| matches!(jump(op), Some((0, _, _))))
+        })
+        .collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (g, code) in codes.iter().enumerate() {
+            if ok[g] && code.iter().any(|op| matches!(*op, Op::Call { f, .. } if !ok[f as usize])) {
+                ok[g] = false;
+                changed = true;
+            }
+        }
+    }
+    ok
+}
+
+/// Registers of a function that regions call directly: the caller clears them in the callee's
+/// window, a store each.
+const MAX_CALLEE_REGS: usize = 64;
+
+/// Nested calls of regions on the host stack before a `call` leaves for tier 1's.
+const MAX_REGION_DEPTH: i64 = 200;
 
 /// The cell's entry until the region is compiled: tier 1 arriving at the header calls it.
 /// While the loop is not hot, or waits for its outer loop, it returns the header (tier 1 runs
@@ -701,10 +774,20 @@ fn install(ctx: *mut JitCtx, prog: &Program, cell: &mut Cell, compiled: Option<T
     if !publish(prog, cell, compiled) {
         return cell.h as u64;
     }
-    // SAFETY: the code just compiled for this signature, in read-execute memory the cell owns.
-    let f: extern "sysv64" fn(*mut JitCtx, *mut Cell) -> u64 = unsafe { std::mem::transmute(cell.entry) };
-    f(ctx, cell)
+    // SAFETY: the code just compiled for this signature ([`translate`]), in read-execute
+    // memory the cell owns. Depth 0: called as tier 1 calls it, the rest of the arguments unread.
+    let f: RegionFn = unsafe { std::mem::transmute(cell.entry) };
+    f(ctx, cell, 0, 0, 0, 0).0
 }
+
+/// What a region's code returns: a pc for tier 1, or a word or [`LEFT`] and a status for the
+/// region that called it ([`Tr::call`]); in `rax` and `rdx`.
+#[repr(C)]
+struct Pair(u64, u64);
+
+/// A region's code: (context, cell, depth, window, frame index, budget); the last three are
+/// read only at a depth over 0 ([`Tr::entry`]).
+type RegionFn = extern "sysv64" fn(*mut JitCtx, *mut Cell, u64, u64, u64, u64) -> Pair;
 
 /// Puts the code compiled for `cell` in executable memory and makes it the cell's entry; or,
 /// when there is none, clears the entry (tier 1 keeps the loop). Returns whether there is code.
@@ -724,6 +807,8 @@ fn publish(prog: &Program, cell: &mut Cell, compiled: Option<Translated>) -> boo
     cell.code_bytes += len;
     (cell.failures, cell.deopts_then) = (0, cell.deopts);
     cell.entry = mem.ptr() as usize;
+    cell.callee = cell.entry;
+    cell.code = cell.entry;
     cell.mem = Some(mem);
     true
 }
@@ -742,8 +827,8 @@ fn compile(
 ) -> Option<Translated> {
     let (h, end) = (target.h, target.end);
     let live = liveness(prog, code);
-    let code = &left_before(code, h, end);
-    let (webs, live_w, reps) = shape(code, &live, h, end, live_h, seed_regs, int_ops)?;
+    let code = &left_before(code, h, end, &callable(prog));
+    let (webs, live_w, reps) = shape(&prog.arg_pool, code, &live, h, end, live_h, seed_regs, int_ops)?;
     let steps = counted_steps(&webs.code, h, end, &reps, &live_w, kept);
     translate(prog, code, live, &webs, &reps, live_h, &live_w, target, int_ops, &steps).ok()
 }
@@ -751,7 +836,9 @@ fn compile(
 /// The region `h..=end`'s webs, which of them are live at the header, and their
 /// representations (`seed_regs`: the kinds of the registers live there).
 #[allow(clippy::type_complexity)]
+#[allow(clippy::too_many_arguments)]
 fn shape(
+    pool: &[u16],
     code: &[Op],
     live: &[Vec<bool>],
     h: usize,
@@ -767,6 +854,18 @@ fn shape(
     let seed: Vec<Option<Rep>> =
         (0..nwebs).map(|w| if live_w[w] { seed_regs[webs.reg[w] as usize] } else { None }).collect();
     let mut reps = representations(&webs.code, h, end, &live_w, &seed, int_ops)?;
+    // A call's arguments are read through `Webs::before` (the pool is not renamed): a web no
+    // other op uses goes to the call as a word.
+    for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
+        if let Op::Call { argc, args, .. } = *op {
+            for &a in &pool[args as usize..args as usize + argc as usize] {
+                let web = webs.before[pc - h][a as usize] as usize;
+                if reps[web].is_none() {
+                    reps[web] = Some(Rep::W);
+                }
+            }
+        }
+    }
     // Every web of a register the region writes has a variable, for the exits that write the
     // register back: one the ops do not use (an entry value never read) is a word.
     for (k, &r) in reps.iter_mut().zip(&webs.reg) {
@@ -1078,9 +1177,11 @@ fn lifts(code: &[Op], h: usize, end: usize, plain: bool) -> Vec<Lift> {
                 lift.cells.push(cell);
             }
         }
+        // A callee may store to any field.
+        let calls = body.clone().any(|pc| matches!(code[pc], Op::Call { .. }));
         for pc in body.clone() {
             if let Op::GetF { o, class, slot, .. } = code[pc] {
-                let unwritten = !stored.contains(&slot) || mutant!(tier2_lift_ignores_stores);
+                let unwritten = !calls && !stored.contains(&slot) || mutant!(tier2_lift_ignores_stores);
                 if plain && lift.cells.contains(&(o, class)) && unwritten {
                     lift.loads.push(pc);
                 }
@@ -1278,7 +1379,9 @@ fn written_before(code: &[Op], h: usize, end: usize, bit: &[Option<u32>]) -> Wri
             (fresh, may, changed) = (fresh_next, may_next, true);
         }
     }
-    let mut every_lap = u64::MAX;
+    // A call spends the budget too: a budget spent says a lap was run only without calls.
+    let calls = code[h..=end].iter().any(|op| matches!(op, Op::Call { .. }));
+    let mut every_lap = if calls { 0 } else { u64::MAX };
     for pc in h..=end {
         match jump(&code[pc]) {
             Some((to, true, _)) if to == h => every_lap &= fresh[pc - h],
@@ -1296,10 +1399,10 @@ fn written_before(code: &[Op], h: usize, end: usize, bit: &[Option<u32>]) -> Wri
 /// the region again at its header on the next lap. The analyses then see an op that ends the
 /// region's path, reads nothing and writes nothing; the exit writes back the registers the
 /// function's liveness, computed on the code as it is, says the op reads.
-fn left_before(code: &[Op], h: usize, end: usize) -> Vec<Op> {
+fn left_before(code: &[Op], h: usize, end: usize, callable: &[bool]) -> Vec<Op> {
     let mut out = code.to_vec();
     for op in &mut out[h..=end] {
-        if !translatable(std::slice::from_ref(op)) {
+        if !translates(op, callable) {
             *op = Op::Trap { msg: u32::MAX };
         }
     }
@@ -1309,13 +1412,13 @@ fn left_before(code: &[Op], h: usize, end: usize) -> Vec<Op> {
 /// Whether the loop `h..=end` is worth a region: every op translates, or some lap runs
 /// through ops that translate only, from the header back to it ([`left_before`]: a lap that
 /// meets another op leaves the region there).
-fn enterable(code: &[Op], h: usize, end: usize) -> bool {
-    if translatable(&code[h..=end]) {
+fn enterable(code: &[Op], h: usize, end: usize, callable: &[bool]) -> bool {
+    if code[h..=end].iter().all(|op| translates(op, callable)) {
         return true;
     }
     let (mut seen, mut todo) = (vec![false; end + 1 - h], vec![h]);
     while let Some(pc) = todo.pop() {
-        if seen[pc - h] || !translatable(&code[pc..=pc]) {
+        if seen[pc - h] || !translates(&code[pc], callable) {
             continue;
         }
         seen[pc - h] = true;
@@ -1331,6 +1434,17 @@ fn enterable(code: &[Op], h: usize, end: usize) -> bool {
     false
 }
 
+/// Whether tier 2 translates `op` in a region: one of the ops [`translatable`] names, and a
+/// `call` only of a function that is a region as a whole ([`callable`]); a region leaves
+/// before a call of another, for tier 1's call ([`left_before`]).
+fn translates(op: &Op, callable: &[bool]) -> bool {
+    match *op {
+        Op::Call { f, .. } => callable[f as usize],
+        _ => translatable(std::slice::from_ref(op)),
+    }
+}
+
+/// Whether every op of `region` is of a kind tier 2 translates (a `call` of any function).
 fn translatable(region: &[Op]) -> bool {
     region.iter().all(|op| {
         matches!(
@@ -1372,6 +1486,7 @@ fn translatable(region: &[Op]) -> bool {
                 | Op::UShr { .. }
                 | Op::Ret { .. }
                 | Op::Trap { .. }
+                | Op::Call { .. }
         )
     })
 }
@@ -1540,6 +1655,11 @@ fn representations(
                     want(a, Rep::W, &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::I));
                 }
+                // What a call returns is any word (its arguments' webs, in the pool, are words
+                // unless something else uses them: [`shape`]).
+                Op::Call { d, .. } => {
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::W));
+                }
                 _ => {}
             }
         }
@@ -1642,6 +1762,15 @@ type ExitKey = (usize, Why, Vec<u16>, u64);
 /// Cranelift values for the parts of the context and thread a region reads.
 struct Frame {
     ctx: ir::Value,
+    /// 0 when called by tier 1; called by a region ([`Tr::call`]), the bound a callee's frame
+    /// index must be below (the frame stack's capacity, the depth limit, and
+    /// [`MAX_REGION_DEPTH`] calls of regions on the host stack, taken where tier 1 called
+    /// the outermost). And the index of the region's frame in the frame stack, whether or
+    /// not its record is written there yet.
+    kmax: ir::Value,
+    /// Nonzero when called by a region (its `kmax`).
+    called: ir::Value,
+    k: ir::Value,
     regs: ir::Value,
     thread: ir::Value,
     budget0: ir::Value,
@@ -1698,6 +1827,13 @@ struct Tr<'a, 'b> {
     cur: usize,
     budget: Variable,
     untaken: Variable,
+    /// Calls made (each gives the backward jumps back their budget), and the status a callee
+    /// that left returned (its pc: the exit of [`CALLED`]); whether the region has a call, and
+    /// the calls' signature, the regions' own ([`translate`]).
+    calls: Variable,
+    inner: Variable,
+    has_calls: bool,
+    sig: Option<ir::SigRef>,
     /// The segment start (`JitCtx::seg_start`): a variable set at each backward jump, or, when
     /// every backward jump of the region sets it to the same pc, that pc (an exit then takes it
     /// if the budget was spent, the entry's value otherwise).
@@ -2703,9 +2839,33 @@ impl Tr<'_, '_> {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         b.seal_block(entry);
-        let ctxv = b.block_params(entry)[0];
-        let regs = b.ins().load(types::I64, TRUSTED, ctxv, ctx::REGS);
+        let params = b.block_params(entry).to_vec();
+        let (ctxv, cellv) = (params[0], params[1]);
         let thread = b.ins().load(types::I64, TRUSTED, ctxv, ctx::THREAD);
+        // Called by tier 1 (depth 0): the window, the budget and the segment start from the
+        // context, the frame the top one. Called by a region: all of it in the arguments, the
+        // segment starting at op 0 ([`Tr::call`]). A loop is only ever called by tier 1.
+        let (top, join) = (b.create_block(), b.create_block());
+        for _ in 0..6 {
+            b.append_block_param(join, types::I64);
+        }
+        if self.whole {
+            let called = b.create_block();
+            b.ins().brif(params[2], called, &[], top, &[]);
+            b.seal_block(called);
+            b.switch_to_block(called);
+            let zero = b.ins().iconst(types::I64, 0);
+            let args: Vec<ir::BlockArg> = [params[2], params[2], params[3], params[4], params[5], zero]
+                .into_iter()
+                .map(ir::BlockArg::Value)
+                .collect();
+            b.ins().jump(join, &args);
+        } else {
+            b.ins().jump(top, &[]);
+        }
+        b.seal_block(top);
+        b.switch_to_block(top);
+        let regs = b.ins().load(types::I64, TRUSTED, ctxv, ctx::REGS);
         let bj = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BACK_JUMPS);
         let bd = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BOUNDARIES);
         let fuel = b.ins().load(types::I64, TRUSTED, thread, 0);
@@ -2715,23 +2875,43 @@ impl Tr<'_, '_> {
         let zero = b.ins().iconst(types::I64, 0);
         let budget0 = b.ins().select(sp, m, zero);
         let seg = b.ins().load(types::I64, TRUSTED, ctxv, ctx::SEG_START);
-        let cellv = b.block_params(entry)[1];
-        b.def_var(self.budget, budget0);
-        b.def_var(self.untaken, zero);
-        b.def_var(self.seg, seg);
-        if let Some(c) = self.icount {
-            b.def_var(c, zero);
-        }
+        let (k, kmax) = if self.whole || self.has_calls {
+            let len = b.ins().load(types::I64, TRUSTED, ctxv, ctx::FRAMES_LEN);
+            let k = b.ins().iadd_imm_s(len, -1);
+            let cap = b.ins().load(types::I64, TRUSTED, ctxv, ctx::FRAMES_CAP);
+            let limit = b.ins().iconst(types::I64, i64::from(MAX_CALL_DEPTH));
+            let kmax = b.ins().umin(cap, limit);
+            let host = b.ins().iadd_imm_s(len, MAX_REGION_DEPTH);
+            (k, b.ins().umin(kmax, host))
+        } else {
+            (zero, zero)
+        };
         let off = std::mem::offset_of!(Cell, entries) as i32;
         let n = b.ins().load(types::I64, TRUSTED, cellv, off);
         let n = b.ins().iadd_imm_s(n, 1);
         b.ins().store(TRUSTED, n, cellv, off);
+        let args: Vec<ir::BlockArg> =
+            [zero, kmax, regs, k, budget0, seg].into_iter().map(ir::BlockArg::Value).collect();
+        b.ins().jump(join, &args);
+        b.seal_block(join);
+        b.switch_to_block(join);
+        let p = b.block_params(join).to_vec();
+        let (called, kmax, regs, k, budget0, seg) = (p[0], p[1], p[2], p[3], p[4], p[5]);
+        let zero = b.ins().iconst(types::I64, 0);
+        b.def_var(self.budget, budget0);
+        b.def_var(self.untaken, zero);
+        b.def_var(self.calls, zero);
+        b.def_var(self.inner, zero);
+        b.def_var(self.seg, seg);
+        if let Some(c) = self.icount {
+            b.def_var(c, zero);
+        }
         if let Some(w) = self.written {
             b.def_var(w, zero);
         }
         let private = if self.plain { None } else { Some(b.ins().load(types::I64, TRUSTED, ctxv, ctx::PRIVATE_TAG)) };
         let tx = if self.plain { None } else { Some(b.ins().load(types::I64, TRUSTED, ctxv, ctx::TX)) };
-        self.f = Some(Frame { ctx: ctxv, regs, thread, budget0, seg0: seg, cell: cellv, private, tx });
+        self.f = Some(Frame { ctx: ctxv, kmax, called, k, regs, thread, budget0, seg0: seg, cell: cellv, private, tx });
         // Webs live at the header: their registers loaded and checked; the other webs of entry
         // values start as anything (their registers are written before they are read, and
         // written back only once written); the rest are defined before they are used.
@@ -2740,8 +2920,7 @@ impl Tr<'_, '_> {
         if let Some((base, _)) = self.forced {
             self.next_guard = 1;
             let cont = self.first_time(base);
-            let hv = self.b.ins().iconst(types::I64, self.h as i64);
-            self.b.ins().return_(&[hv]);
+            self.leave_at_entry();
             self.b.seal_block(cont);
             self.b.switch_to_block(cont);
         }
@@ -2828,8 +3007,76 @@ impl Tr<'_, '_> {
         let why = self.b.ins().iconst(types::I64, ENTRY as i64);
         let at = self.b.ins().iconst(types::I64, at as i64);
         self.count_failure(why, at);
+        self.leave_at_entry();
+    }
+
+    /// Returns having changed nothing: the header's pc to tier 1; from a region's call (a
+    /// whole function's, depth over 0) with its frame written as the call left it, at op 0
+    /// ([`Tr::leave_called`]).
+    fn leave_at_entry(&mut self) {
         let hv = self.b.ins().iconst(types::I64, self.h as i64);
-        self.b.ins().return_(&[hv]);
+        if !self.whole {
+            let zero = self.b.ins().iconst(types::I64, 0);
+            self.b.ins().return_(&[hv, zero]);
+            return;
+        }
+        let called = self.fr().called;
+        let (deep, top) = self.split(called);
+        self.b.switch_to_block(top);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().return_(&[hv, zero]);
+        self.b.switch_to_block(deep);
+        let ctxv = self.fr().ctx;
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().store(TRUSTED, zero, ctxv, ctx::SEG_START);
+        self.leave_called(hv, None);
+    }
+
+    /// A whole function called by a region leaving before op `pc` (`inner`: or inside a
+    /// callee of its own, whose status that is) with its window written: writes its frame
+    /// record (the function, its window's base, the pc; the caller writes the destination
+    /// register, [`Tr::call`]), as the top frame unless a callee's is above it, and returns
+    /// [`LEFT`] and the status to its caller.
+    fn leave_called(&mut self, pc: ir::Value, inner: Option<ir::Value>) {
+        let Frame { ctx: ctxv, regs, k, .. } = *self.fr();
+        // The window's registers no op writes and the entry does not read are nil: the
+        // caller wrote only the arguments and the registers read before written.
+        let f = &self.prog.funcs[self.func as usize];
+        let b = &mut self.b;
+        let nil = b.ins().iconst(types::I64, 0);
+        for r in f.arity as usize..f.regs as usize {
+            let live = self
+                .webs
+                .entry
+                .iter()
+                .zip(&self.webs.reg)
+                .zip(self.live_w)
+                .any(|((&e, &reg), &l)| e && l && reg as usize == r);
+            let written = self.orig[self.h..=self.end].iter().any(|op| writes(op) == Some(r as u16));
+            if !live && !written {
+                b.ins().store(TRUSTED, nil, regs, r as i32 * 8);
+            }
+        }
+        let frames = b.ins().load(types::I64, TRUSTED, ctxv, ctx::FRAMES);
+        let at = b.ins().ishl_imm_u(k, 4);
+        let rec = b.ins().iadd(frames, at);
+        let lo = b.ins().load(types::I64, TRUSTED, ctxv, ctx::REGS_LO);
+        let base = b.ins().isub(regs, lo);
+        let base = b.ins().ushr_imm_u(base, 3);
+        let func = b.ins().iconst(types::I32, self.func as i64);
+        b.ins().store(TRUSTED, func, rec, 0);
+        b.ins().istore32(TRUSTED, base, rec, 4);
+        b.ins().istore32(TRUSTED, pc, rec, 8);
+        let status = match inner {
+            Some(inner) => inner,
+            None => {
+                let len = b.ins().iadd_imm_s(k, 1);
+                b.ins().store(TRUSTED, len, ctxv, ctx::FRAMES_LEN);
+                pc
+            }
+        };
+        let left = b.ins().iconst(types::I64, LEFT);
+        b.ins().return_(&[left, status]);
     }
 
     /// Counts a failed guess of kind `why` (an i64 value, 1 to 4) at op `pc` in the cell; the
@@ -2853,6 +3100,11 @@ impl Tr<'_, '_> {
         let retry = b.ins().load(types::I64, TRUSTED, cell, std::mem::offset_of!(Cell, retry) as i32);
         let e = b.ins().select(over, retry, entry);
         b.ins().store(TRUSTED, e, cell, 0);
+        let callee_at = std::mem::offset_of!(Cell, callee) as i32;
+        let callee = b.ins().load(types::I64, TRUSTED, cell, callee_at);
+        let zero = b.ins().iconst(types::I64, 0);
+        let callee = b.ins().select(over, zero, callee);
+        b.ins().store(TRUSTED, callee, cell, callee_at);
     }
 
     /// Every exit block: the registers the region changed back to the window, the counters,
@@ -2890,6 +3142,8 @@ impl Tr<'_, '_> {
         let writtenp = i64p(&mut self.b, wb);
         let budgetp = i64p(&mut self.b, wb);
         let untakenp = i64p(&mut self.b, wb);
+        let callsp = i64p(&mut self.b, wb);
+        let innerp = i64p(&mut self.b, wb);
         let segp = if self.seg_only.is_none() { Some(i64p(&mut self.b, wb)) } else { None };
         let icountp = if self.icount.is_some() { Some(i64p(&mut self.b, wb)) } else { None };
         let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v, None, k.0)).collect();
@@ -2908,9 +3162,13 @@ impl Tr<'_, '_> {
         for ((pc, why, at, _), (blk, must, may), span, miss) in exits {
             self.b.switch_to_block(blk);
             self.b.seal_block(blk);
+            // A callee left: the registers as before the call, whose frame's pc is its return
+            // address, and uncounted.
+            let resume = if mutant!(tier2_called_frame_resumes_at_the_call) { pc } else { pc + 1 };
+            let (pc_at, counted) = if why == CALLED { (resume, LEAVE) } else { (pc, why) };
             let mut args = vec![
-                self.b.ins().iconst(types::I64, pc as i64),
-                self.b.ins().iconst(types::I64, why as i64),
+                self.b.ins().iconst(types::I64, pc_at as i64),
+                self.b.ins().iconst(types::I64, counted as i64),
                 self.b.ins().iconst(types::I64, miss as i64),
             ];
             let shadows = span.map(|start| self.shadows[&start].clone()).unwrap_or_default();
@@ -2921,10 +3179,12 @@ impl Tr<'_, '_> {
             // be a reference). The interpreter's word is no reference either, so the collector
             // sees the same, and no value is kept alive to the exits past its last use (which
             // kept every number a region writes alive to the end of every lap).
+            let dropped = written_regs.iter().copied().find(|&r| self.live[pc].get(r).copied().unwrap_or(false));
             for &r in &written_regs {
                 let web = at[r];
                 let constant = self.constant_at(pc, r, web)
-                    || mutant!(tier2_dead_ignores_liveness) && self.rep[web as usize] == Some(Rep::F);
+                    || mutant!(tier2_dead_ignores_liveness) && self.rep[web as usize] == Some(Rep::F)
+                    || mutant!(tier2_called_exit_drops_a_register) && why == CALLED && dropped == Some(r);
                 if constant {
                     let v = match (self.rep[web as usize], wb_rep[r]) {
                         (Some(Rep::F), Some(Rep::F)) => self.b.ins().f64const(0.0),
@@ -2966,9 +3226,11 @@ impl Tr<'_, '_> {
                 mask = self.b.ins().bor(mask, m);
             }
             args.push(mask);
-            for v in [self.budget, self.untaken] {
+            for v in [self.budget, self.untaken, self.calls] {
                 args.push(self.b.use_var(v));
             }
+            let inner = if why == CALLED { self.b.use_var(self.inner) } else { self.b.ins().iconst(types::I64, -1) };
+            args.push(inner);
             if segp.is_some() {
                 args.push(self.b.use_var(self.seg));
             }
@@ -3005,6 +3267,15 @@ impl Tr<'_, '_> {
                 None => word,
                 Some(bit) => {
                     let old = self.b.ins().load(types::I64, TRUSTED, regs, r as i32 * 8);
+                    // Called by a region, a register past the arguments that the region did
+                    // not write is nil ([`Tr::call`] wrote only the arguments).
+                    let old = if self.whole && r >= self.prog.funcs[self.func as usize].arity as usize {
+                        let called = self.fr().called;
+                        let nil = self.b.ins().iconst(types::I64, 0);
+                        self.b.ins().select(called, nil, old)
+                    } else {
+                        old
+                    };
                     let t = self.b.ins().band_imm_u(writtenp, 1i64 << bit);
                     self.b.ins().select(t, word, old)
                 }
@@ -3030,9 +3301,12 @@ impl Tr<'_, '_> {
         let zero = b.ins().iconst(types::I64, 0);
         let entry = b.ins().select(short, zero, entry);
         b.ins().store(TRUSTED, entry, cell, 0);
+        // A backward jump not taken and a return charge neither fuel nor a backward jump, a
+        // call no backward jump.
         let taken = b.ins().isub(spent, untakenp);
+        let jumped = b.ins().isub(taken, callsp);
         let bj = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BACK_JUMPS);
-        let bj = b.ins().isub(bj, taken);
+        let bj = b.ins().isub(bj, jumped);
         b.ins().store(TRUSTED, bj, ctxv, ctx::BACK_JUMPS);
         let bd = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BOUNDARIES);
         let bd = b.ins().isub(bd, spent);
@@ -3048,6 +3322,14 @@ impl Tr<'_, '_> {
             }
             (None, None) => unreachable!("a segment start variable or constant"),
         };
+        // A callee that left wrote its segment's start, the current one.
+        let seg = if self.has_calls {
+            let called = b.ins().icmp_imm_s(IntCC::NotEqual, innerp, -1);
+            let now = b.ins().load(types::I64, TRUSTED, ctxv, ctx::SEG_START);
+            b.ins().select(called, now, seg)
+        } else {
+            seg
+        };
         b.ins().store(TRUSTED, seg, ctxv, ctx::SEG_START);
         if let Some(n) = icountp {
             let c = b.ins().load(types::I64, TRUSTED, ctxv, ctx::ICOUNT);
@@ -3061,7 +3343,62 @@ impl Tr<'_, '_> {
         if !self.whole {
             self.edge_never_taken();
         }
-        self.b.ins().return_(&[pcp]);
+        self.leave(pcp, innerp);
+    }
+
+    /// The end of the write-back: returns `pc` to tier 1, or, when a callee left (`inner` is
+    /// its status, not -1), writes the return address `pc` in the region's frame record and
+    /// returns the callee's pc with bit 32 set: the top frame is not this region's
+    /// (`x64.rs`, `enter_region`). Called by a region, writes its frame record
+    /// ([`Tr::leave_called`]).
+    fn leave(&mut self, pc: ir::Value, inner: ir::Value) {
+        let zero = self.b.ins().iconst(types::I64, 0);
+        if !self.whole && !self.has_calls {
+            self.b.ins().return_(&[pc, zero]);
+            return;
+        }
+        if self.whole {
+            let called = self.fr().called;
+            let (deep, top) = self.split(called);
+            self.b.switch_to_block(deep);
+            if self.has_calls {
+                let is_called = self.b.ins().icmp_imm_s(IntCC::NotEqual, inner, -1);
+                let (called, own) = self.split(is_called);
+                self.b.switch_to_block(called);
+                self.leave_called(pc, Some(inner));
+                self.b.switch_to_block(own);
+            }
+            self.leave_called(pc, None);
+            self.b.switch_to_block(top);
+        }
+        if !self.has_calls {
+            self.b.ins().return_(&[pc, zero]);
+            return;
+        }
+        let is_called = self.b.ins().icmp_imm_s(IntCC::NotEqual, inner, -1);
+        let (called, own) = self.split(is_called);
+        self.b.switch_to_block(own);
+        self.b.ins().return_(&[pc, zero]);
+        self.b.switch_to_block(called);
+        let Frame { ctx: ctxv, k, .. } = *self.fr();
+        let frames = self.b.ins().load(types::I64, TRUSTED, ctxv, ctx::FRAMES);
+        let at = self.b.ins().ishl_imm_u(k, 4);
+        let rec = self.b.ins().iadd(frames, at);
+        self.b.ins().istore32(TRUSTED, pc, rec, 8);
+        let deep = self.b.ins().bor_imm_u(inner, 1 << 32);
+        self.b.ins().return_(&[deep, zero]);
+    }
+
+    /// Two new cold blocks, sealed, which the current block branches to on `cond` (nonzero:
+    /// the first).
+    fn split(&mut self, cond: ir::Value) -> (ir::Block, ir::Block) {
+        let (yes, no) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(yes);
+        self.b.set_cold_block(no);
+        self.b.ins().brif(cond, yes, &[], no, &[]);
+        self.b.seal_block(yes);
+        self.b.seal_block(no);
+        (yes, no)
     }
 
     /// A branch from the write-back to the header on the cell's `zero`, which is never taken.
@@ -3094,13 +3431,162 @@ impl Tr<'_, '_> {
             self.b.def_var(var, z);
         }
         let z64 = self.b.ins().iconst(types::I64, 0);
-        for v in [self.budget, self.untaken, self.seg].into_iter().chain(self.icount).chain(self.written) {
+        for v in [self.budget, self.untaken, self.calls, self.inner, self.seg]
+            .into_iter()
+            .chain(self.icount)
+            .chain(self.written)
+        {
             self.b.def_var(v, z64);
         }
 
         let hb = self.block(self.h);
         self.b.ins().jump(hb, &[]);
         self.b.switch_to_block(ret);
+    }
+
+    /// `ret s` of a whole function: called by tier 1 (depth 0), the region leaves before it
+    /// and tier 1 returns; called by a region, it returns the word to it with the budget, the
+    /// return's boundary spent (leaving before it when the budget is spent). What its own
+    /// backward jumps not taken and calls give back to the fuel and the backward jumps goes to
+    /// the context here, as an exit would write it; the caller counts the return's.
+    fn ret(&mut self, pc: usize, s: u16) {
+        let e = self.exit(pc, LEAVE);
+        let (called, go) = (self.b.create_block(), self.b.create_block());
+        let depth = self.fr().called;
+        self.b.ins().brif(depth, called, &[], e, &[]);
+        self.b.seal_block(called);
+        self.b.switch_to_block(called);
+        let budget = self.b.use_var(self.budget);
+        self.b.ins().brif(budget, go, &[], e, &[]);
+        self.b.seal_block(go);
+        self.b.switch_to_block(go);
+        let word = self.word_of(s);
+        let budget = self.b.ins().iadd_imm_s(budget, -1);
+        let Frame { ctx: ctxv, thread, .. } = *self.fr();
+        let gives_back =
+            self.has_calls || self.code[self.h..=self.end].iter().any(|op| matches!(jump(op), Some((_, true, true))));
+        if gives_back {
+            let u = self.b.use_var(self.untaken);
+            let c = self.b.use_var(self.calls);
+            let b = &mut self.b;
+            let fuel = b.ins().load(types::I64, TRUSTED, thread, 0);
+            let fuel = b.ins().iadd(fuel, u);
+            b.ins().store(TRUSTED, fuel, thread, 0);
+            let bj = b.ins().load(types::I64, TRUSTED, ctxv, ctx::BACK_JUMPS);
+            let bj = b.ins().iadd(bj, u);
+            let bj = b.ins().iadd(bj, c);
+            b.ins().store(TRUSTED, bj, ctxv, ctx::BACK_JUMPS);
+        }
+        if let Some(c) = self.icount {
+            let n = self.b.use_var(c);
+            let n = self.b.ins().iadd_imm_s(n, 1);
+            let total = self.b.ins().load(types::I64, TRUSTED, ctxv, ctx::ICOUNT);
+            let total = self.b.ins().iadd(total, n);
+            self.b.ins().store(TRUSTED, total, ctxv, ctx::ICOUNT);
+        }
+        self.b.ins().return_(&[word, budget]);
+    }
+
+    /// `call d, f, args` of a whole-function region `f` ([`callable`]), called directly: the
+    /// checks of tier 1's call (the budget, room in the frame stack and below the depth limit,
+    /// room in the register stack) and of the host stack's depth ([`MAX_REGION_DEPTH`]), then
+    /// the callee's code from its cell (`JitCtx::wholes`; 0 until compiled: the region leaves
+    /// before the call, for tier 1's). Writes the callee's window (the arguments, then nil),
+    /// not its frame record: the callee writes that only if it leaves ([`Tr::leave_called`]).
+    /// The call's boundary is spent here (and its fuel, not a backward jump's), the return's
+    /// by the callee ([`Tr::ret`], a boundary without fuel). A callee that left returns
+    /// [`LEFT`]: this region writes the callee's destination register in its frame record,
+    /// then leaves as before the call, its own frame record's pc the call's return address
+    /// ([`CALLED`], [`Tr::leave`]), outermost last.
+    fn call(&mut self, pc: usize, d: u16, argc: u16, f: u32, args: u32) {
+        let caller_regs = self.prog.funcs[self.func as usize].regs as i64;
+        let callee_regs = self.prog.funcs[f as usize].regs as i64;
+        let Op::Call { d: dst, .. } = self.orig[pc] else { unreachable!("a call") };
+        let e = self.exit(pc, LEAVE);
+        let Frame { ctx: ctxv, kmax, k, regs, cell, .. } = *self.fr();
+        let budget = self.b.use_var(self.budget);
+        let b = &mut self.b;
+        let k1 = b.ins().iadd_imm_s(k, 1);
+        // Each check its own branch: Cranelift lowers a compare and branch to two
+        // instructions, but a conjunction of compares to a `set` and an `and` each.
+        let check = |b: &mut FunctionBuilder, ok: ir::Value| {
+            let next = b.create_block();
+            b.ins().brif(ok, next, &[], e, &[]);
+            b.seal_block(next);
+            b.switch_to_block(next);
+        };
+        if !mutant!(tier2_call_skips_budget_check) {
+            check(b, budget);
+        }
+        let frame_ok = b.ins().icmp(IntCC::UnsignedLessThan, k1, kmax);
+        check(b, frame_ok);
+        let end = b.ins().load(types::I64, TRUSTED, ctxv, ctx::REGS_END);
+        let need = b.ins().iadd_imm_s(regs, (caller_regs + callee_regs + FILL_SLACK as i64) * 8);
+        let room = b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, end);
+        check(b, room);
+        // A call of the region's own function calls its own code, there as long as it runs;
+        // another function's code is its cell's `callee`, 0 until compiled and once given up.
+        let (cellp, code) = if f == self.func {
+            (cell, b.ins().load(types::I64, TRUSTED, cell, std::mem::offset_of!(Cell, code) as i32))
+        } else {
+            let wholes = b.ins().load(types::I64, TRUSTED, ctxv, ctx::WHOLES);
+            let cellp = b.ins().load(types::I64, TRUSTED, wholes, f as i32 * 8);
+            check(b, cellp);
+            let code = b.ins().load(types::I64, TRUSTED, cellp, std::mem::offset_of!(Cell, callee) as i32);
+            check(b, code);
+            (cellp, code)
+        };
+        let pool = self.prog.arg_pool[args as usize..args as usize + argc as usize].to_vec();
+        let at = self.webs.before[pc - self.h].clone();
+        for (i, &a) in pool.iter().enumerate() {
+            let v = self.word_of(at[a as usize]);
+            self.b.ins().store(TRUSTED, v, regs, ((caller_regs + i as i64) * 8) as i32);
+        }
+        // The callee's other registers are nil; only those it reads before writing them are
+        // cleared here, its exits write the rest ([`Tr::leave_called`]).
+        let callee_live = liveness(self.prog, &unfused(&self.prog.funcs[f as usize].code)).swap_remove(0);
+        let b = &mut self.b;
+        let nil = b.ins().iconst(types::I64, 0);
+        for j in i64::from(argc)..callee_regs {
+            if callee_live.get(j as usize).copied().unwrap_or(false) {
+                b.ins().store(TRUSTED, nil, regs, ((caller_regs + j) * 8) as i32);
+            }
+        }
+        let spent = b.ins().iadd_imm_s(budget, -1);
+        b.def_var(self.budget, spent);
+        let c = b.use_var(self.calls);
+        let c = b.ins().iadd_imm_s(c, 1);
+        b.def_var(self.calls, c);
+        let window = b.ins().iadd_imm_s(regs, caller_regs * 8);
+        let sig = self.sig.expect("a region with a call has the calls' signature");
+        let call = b.ins().call_indirect(sig, code, &[ctxv, cellp, kmax, window, k1, spent]);
+        let (value, status) = (b.inst_results(call)[0], b.inst_results(call)[1]);
+        let left = b.ins().icmp_imm_s(IntCC::Equal, value, LEFT);
+        let (gone, back) = (b.create_block(), b.create_block());
+        b.set_cold_block(gone);
+        b.ins().brif(left, gone, &[], back, &[]);
+        b.seal_block(gone);
+        b.seal_block(back);
+        b.switch_to_block(gone);
+        let frames = b.ins().load(types::I64, TRUSTED, ctxv, ctx::FRAMES);
+        let at = b.ins().ishl_imm_u(k1, 4);
+        let rec = b.ins().iadd(frames, at);
+        let dst = b.ins().iconst(types::I16, i64::from(dst));
+        if !mutant!(tier2_callee_dst_unwritten) {
+            b.ins().store(TRUSTED, dst, rec, 12);
+        }
+        b.def_var(self.inner, status);
+        let e = self.exit(pc, CALLED);
+        self.b.ins().jump(e, &[]);
+        self.b.switch_to_block(back);
+        let b = &mut self.b;
+        b.def_var(self.budget, status);
+        let u = b.use_var(self.untaken);
+        let u = b.ins().iadd_imm_s(u, 1);
+        b.def_var(self.untaken, u);
+        let next = b.ins().iconst(types::I64, pc as i64 + 1);
+        b.def_var(self.seg, next);
+        self.def(d, value);
     }
 
     fn op(&mut self, pc: usize, stress: bool) {
@@ -3112,6 +3598,12 @@ impl Tr<'_, '_> {
         }
         match op {
             Op::Nop => {}
+            // A whole function called by a region returns to it ([`Tr::ret`]).
+            Op::Ret { s } if self.whole => {
+                self.ret(pc, s);
+                return;
+            }
+            Op::Call { d, argc, f, args } => self.call(pc, d, argc, f, args),
             // The region leaves before a return, which tier 1 does (the caller's code is not
             // the region's), and before an op it does not translate ([`left_before`]).
             Op::Ret { .. } | Op::Trap { .. } => {
@@ -3531,13 +4023,18 @@ fn translate(
     let code = &webs.code[..];
     let isa = isa().ok_or("no Cranelift target for this machine")?;
     let mut cx = cranelift_codegen::Context::new();
+    // (ctx, cell, depth, regs, k, budget) -> (pc or word, status): see [`Tr::call`].
     let mut sig = ir::Signature::new(CallConv::SystemV);
-    sig.params.push(AbiParam::new(types::I64));
-    sig.params.push(AbiParam::new(types::I64));
+    for _ in 0..6 {
+        sig.params.push(AbiParam::new(types::I64));
+    }
     sig.returns.push(AbiParam::new(types::I64));
-    cx.func.signature = sig;
+    sig.returns.push(AbiParam::new(types::I64));
+    cx.func.signature = sig.clone();
     let mut fcx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut cx.func, &mut fcx);
+    let has_calls = code[h..=end].iter().any(|op| matches!(op, Op::Call { .. }));
+    let sig = has_calls.then(|| b.import_signature(sig));
     let vars: Vec<Option<Variable>> =
         rep.iter().map(|k| k.map(|k| b.declare_var(if k == Rep::F { types::F64 } else { types::I64 }))).collect();
     let nregs = live_h.len();
@@ -3559,6 +4056,8 @@ fn translate(
     let written = if dynamic != 0 { Some(b.declare_var(types::I64)) } else { None };
     let budget = b.declare_var(types::I64);
     let untaken = b.declare_var(types::I64);
+    let calls = b.declare_var(types::I64);
+    let inner = b.declare_var(types::I64);
     let icount = if target.count { Some(b.declare_var(types::I64)) } else { None };
     let seg = b.declare_var(types::I64);
     // What each backward jump sets the segment start to: its target when taken, the next op
@@ -3574,7 +4073,8 @@ fn translate(
     }
     segs.sort_unstable();
     segs.dedup();
-    let seg_only = if segs.len() == 1 { Some(segs[0] as i64) } else { None };
+    // After a call, the segment starts after it (the callee's return).
+    let seg_only = if segs.len() == 1 && !has_calls { Some(segs[0] as i64) } else { None };
     let mut t = Tr {
         b,
         prog,
@@ -3599,6 +4099,10 @@ fn translate(
         cur: h,
         budget,
         untaken,
+        calls,
+        inner,
+        has_calls,
+        sig,
         seg,
         seg_only,
         blocks: HashMap::new(),
@@ -3758,8 +4262,8 @@ mod tests {
         assert_eq!(rs.iter().map(|(h, r)| (*h, r.whole())).collect::<Vec<_>>(), [(0, true), (h, false)]);
     }
 
-    /// Which functions are a region as a whole: with a loop, every op translated, and no jump
-    /// back to op 0 (a loop whose header is op 0 is only the loop's region).
+    /// Which functions are a region as a whole: every op translated, and no jump back to op 0
+    /// (a loop whose header is op 0 is only the loop's region).
     #[test]
     fn a_function_is_a_region_when_it_has_a_loop_and_every_op_translates() {
         let wholes = |body: &str| {
@@ -3771,8 +4275,8 @@ mod tests {
         assert_eq!(wholes(&format!("{counted} ret i")), (1, 2));
         // An op tier 2 does not translate, outside the loop: the loop alone.
         assert_eq!(wholes(&format!("{counted} not i, i\n ret i")), (0, 1));
-        // No loop: no region.
-        assert_eq!(wholes(" ldi i, 0\n ret i"), (0, 0));
+        // No loop: a region as a whole all the same, which other regions call ([`callable`]).
+        assert_eq!(wholes(" ldi i, 0\n ret i"), (1, 1));
         // The loop's header is op 0.
         assert_eq!(wholes("loop:\n ldi i, 0\n lt t, i, i\n jmpif t, loop\n ret i"), (0, 1));
     }
@@ -3782,21 +4286,27 @@ mod tests {
     /// before ([`left_before`]).
     #[test]
     fn a_loop_with_a_call_on_some_laps_is_a_region_that_leaves_before_the_call() {
+        // `f` is not a region as a whole (`not` does not translate), so its calls are not.
         let loops = |body: &str| {
             let src = format!(
-                "func f(x) {{\n ret x\n}}\nfunc main() {{\n local i, n, t, one, r\n ldi i, 0\n ldi n, 10\n ldi one, 1\n\
+                "func f(x) {{\n local t\n not t, x\n ret x\n}}\nfunc g(x) {{\n ret x\n}}\nfunc main() {{\n local i, n, t, one, r\n ldi i, 0\n ldi n, 10\n ldi one, 1\n\
                  loop:\n lt t, i, n\n jmpifnot t, done\n{body}\n add i, i, one\n jmp loop\ndone:\n ret i\n}}\n"
             );
             let p = Arc::new(prog(&src));
-            regions(&p, 1, Policy { stress: None, eager: false, background: false }, false, true).len()
+            regions(&p, 2, Policy { stress: None, eager: false, background: false }, false, true).len()
         };
         // On the laps where `t` is false only.
         assert_eq!(loops(" jmpifnot t, skip\n call r, f, (i)\nskip:\n nop"), 1);
         // On every lap: no region.
         assert_eq!(loops(" call r, f, (i)"), 0);
-        let code = [Op::Nop, Op::Not { d: 0, a: 0 }, Op::Nop];
-        assert_eq!(left_before(&code, 1, 2)[1], Op::Trap { msg: u32::MAX });
-        assert_eq!(left_before(&code, 2, 2)[1], code[1], "outside the region");
+        // `g` is: a call of it is translated, and `main`'s loop is a region, as is `main`.
+        assert_eq!(loops(" call r, g, (i)"), 2);
+        let code = [Op::Nop, Op::Not { d: 0, a: 0 }, Op::Call { d: 0, argc: 0, f: 0, args: 0 }, Op::Nop];
+        let callable = [false];
+        assert_eq!(left_before(&code, 1, 3, &callable)[1], Op::Trap { msg: u32::MAX });
+        assert_eq!(left_before(&code, 1, 3, &callable)[2], Op::Trap { msg: u32::MAX });
+        assert_eq!(left_before(&code, 1, 3, &[true])[2], code[2]);
+        assert_eq!(left_before(&code, 3, 3, &callable)[1], code[1], "outside the region");
     }
 
     /// The pcs of the counted steps ([`counted_steps`]) of `body`'s loops, the outermost one the
@@ -3811,7 +4321,7 @@ mod tests {
         let live = liveness(&p, &code);
         // Every argument nil at the entry: words.
         let seen = observed(&live[0], |_| 0);
-        let (webs, _, _) = shape(&code, &live, 0, end, &live[0], &seen, &[]).expect("translatable");
+        let (webs, _, _) = shape(&p.arg_pool, &code, &live, 0, end, &live[0], &seen, &[]).expect("translatable");
         lifts(&webs.code, 0, end, plain).into_iter().map(|l| (l.cells.len(), l.loads)).collect()
     }
 
@@ -3842,7 +4352,8 @@ mod tests {
         let (h, end) = loops(&code)[0];
         let live = liveness(&p, &code);
         let seen = observed(&live[h], |_| crate::value::small_int(1).unwrap());
-        let (webs, live_w, reps) = shape(&code, &live, h, end, &live[h], &seen, &[]).expect("translatable");
+        let (webs, live_w, reps) =
+            shape(&p.arg_pool, &code, &live, h, end, &live[h], &seen, &[]).expect("translatable");
         counted_steps(&webs.code, h, end, &reps, &live_w, kept).iter().map(|s| s.pc).collect()
     }
 

@@ -101,6 +101,9 @@ pub(super) fn map_regs(op: &Op, f: &mut dyn FnMut(u16, bool) -> u16) -> Option<O
             Op::Mov { d: f(d, true), s }
         }
         Op::Ret { s } => Op::Ret { s: f(s, false) },
+        // The arguments are in the program's pool, which is not renamed: the translation takes
+        // each one's web from `Webs::before` ([`super::tier2`], `Tr::call`).
+        Op::Call { d, argc, f: callee, args } => Op::Call { d: f(d, true), argc, f: callee, args },
         Op::Trap { msg } => Op::Trap { msg },
         Op::Sqrt { d, a } => {
             let a = f(a, false);

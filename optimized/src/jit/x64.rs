@@ -1814,12 +1814,23 @@ impl<'p> Emitter<'p> {
             // returns, and the region reads the registers through it.
             dynasm!(self.a ; .arch x64 ; mov QWORD [r12 + ctx::REGS], rbx);
         }
+        // The third argument, the depth of region calls, is 0: a region called from here is
+        // the outermost. A return of 2^32 or more says the region called another that left,
+        // and the top frame is another function's (`tier2.rs`, "Calls"): the driver continues
+        // there, at the pc in the low half.
         dynasm!(self.a
             ; .arch x64
             ; mov rdi, r12
             ; mov rsi, QWORD cell as i64
+            ; xor edx, edx
             ; call rax
             ; call ->reload
+            ; mov rcx, rax
+            ; shr rcx, 32
+            ; jz >same
+            ; mov eax, eax
+            ; jmp ->leave
+            ; same:
         );
         self.poison_homes();
         dynasm!(self.a
