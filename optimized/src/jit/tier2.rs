@@ -1487,6 +1487,7 @@ fn translatable(region: &[Op]) -> bool {
                 | Op::Ret { .. }
                 | Op::Trap { .. }
                 | Op::Call { .. }
+                | Op::New { .. }
         )
     })
 }
@@ -1657,7 +1658,7 @@ fn representations(
                 }
                 // What a call returns is any word (its arguments' webs, in the pool, are words
                 // unless something else uses them: [`shape`]).
-                Op::Call { d, .. } => {
+                Op::Call { d, .. } | Op::New { d, .. } => {
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::W));
                 }
                 _ => {}
@@ -3589,6 +3590,72 @@ impl Tr<'_, '_> {
         self.def(d, value);
     }
 
+    /// `new d, class` as tier 1's inline `new` does it (`x64.rs`, `new_object`; `Heap::alloc`'s
+    /// fast path): leaves before the op when the allocation would reach the collection
+    /// threshold (the interpreter allocates and requests the collection, which runs at a
+    /// safepoint once the regions have left) or the size class has neither a free cell nor room
+    /// in its chunk, and for an object too large for the size classes; else takes the free
+    /// list's first cell or bumps the pointer, counts the bytes, and writes the header and the
+    /// heap's tag (the running transaction's under the STM). The fields are nil already.
+    fn new_object(&mut self, pc: usize, d: u16, class: u32) {
+        use crate::heap::layout;
+        let e = self.exit(pc, LEAVE);
+        let words = HEADER_WORDS + self.prog.nfields[class as usize] as usize;
+        let Some((c, size)) = crate::heap::small_class(words) else {
+            self.b.ins().jump(e, &[]);
+            let dead = self.b.create_block();
+            self.b.switch_to_block(dead);
+            self.b.seal_block(dead);
+            let nil = self.b.ins().iconst(types::I64, 0);
+            self.def(d, nil);
+            return;
+        };
+        let ctxv = self.fr().ctx;
+        let b = &mut self.b;
+        let heap = b.ins().load(types::I64, TRUSTED, ctxv, ctx::HEAP);
+        let since = b.ins().load(types::I64, TRUSTED, heap, layout::BYTES_SINCE_GC as i32);
+        let since = b.ins().iadd_imm_s(since, (words * 8) as i64);
+        let threshold = b.ins().load(types::I64, TRUSTED, heap, layout::THRESHOLD as i32);
+        let below = b.ins().icmp(IntCC::UnsignedLessThan, since, threshold);
+        let below = if mutant!(tier2_new_skips_gc_threshold) { b.ins().iconst(types::I8, 1) } else { below };
+        let (fits, popped, bump, got) = (b.create_block(), b.create_block(), b.create_block(), b.create_block());
+        let cellp = b.append_block_param(got, types::I64);
+        b.ins().brif(below, fits, &[], e, &[]);
+        b.seal_block(fits);
+        b.switch_to_block(fits);
+        let free_at = (layout::FREE + c * 8) as i32;
+        let head = b.ins().load(types::I64, TRUSTED, heap, free_at);
+        b.ins().brif(head, popped, &[], bump, &[]);
+        b.seal_block(popped);
+        b.seal_block(bump);
+        b.switch_to_block(popped);
+        let next = b.ins().load(types::I64, TRUSTED, head, 8);
+        b.ins().store(TRUSTED, next, heap, free_at);
+        b.ins().jump(got, &[head.into()]);
+        b.switch_to_block(bump);
+        // (No chunk yet: both pointers are null, and null + size is past the end.)
+        let cur_at = (layout::BUMP + c * layout::BUMP_PAIR + layout::BUMP_CUR) as i32;
+        let end_at = (layout::BUMP + c * layout::BUMP_PAIR + layout::BUMP_END) as i32;
+        let cur = b.ins().load(types::I64, TRUSTED, heap, cur_at);
+        let after = b.ins().iadd_imm_s(cur, (size * 8) as i64);
+        let end = b.ins().load(types::I64, TRUSTED, heap, end_at);
+        let room = b.ins().icmp(IntCC::UnsignedLessThanOrEqual, after, end);
+        let take = b.create_block();
+        b.ins().brif(room, take, &[], e, &[]);
+        b.seal_block(take);
+        b.switch_to_block(take);
+        b.ins().store(TRUSTED, after, heap, cur_at);
+        b.ins().jump(got, &[cur.into()]);
+        b.seal_block(got);
+        b.switch_to_block(got);
+        b.ins().store(TRUSTED, since, heap, layout::BYTES_SINCE_GC as i32);
+        let tag = b.ins().load(types::I64, TRUSTED, heap, layout::TAG as i32);
+        b.ins().store(TRUSTED, tag, cellp, 8);
+        let header = b.ins().iconst(types::I64, (i64::from(class) << 32) | KIND_OBJECT);
+        b.ins().store(TRUSTED, header, cellp, 0);
+        self.def(d, cellp);
+    }
+
     fn op(&mut self, pc: usize, stress: bool) {
         let op = self.code[pc];
         if stress {
@@ -3604,6 +3671,7 @@ impl Tr<'_, '_> {
                 return;
             }
             Op::Call { d, argc, f, args } => self.call(pc, d, argc, f, args),
+            Op::New { d, class } => self.new_object(pc, d, class),
             // The region leaves before a return, which tier 1 does (the caller's code is not
             // the region's), and before an op it does not translate ([`left_before`]).
             Op::Ret { .. } | Op::Trap { .. } => {
