@@ -89,6 +89,8 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_callee_dst_unwritten", "suites"),
     ("tier2_call_skips_budget_check", "suites"),
     ("tier2_new_skips_gc_threshold", "suites"),
+    ("tier2_send_takes_the_first_method", "suites"),
+    ("tier2_send_counts_no_hit", "suites"),
     ("tier2_rem_unsigned", "suites"),
     ("tier2_ftoi_range_inclusive", "suites"),
     ("tier2_int_div_unchecked", "suites"),

@@ -75,7 +75,11 @@ fn compiled_code_allocates_toward_collections_as_the_interpreter_does() {
     assert!(interpreted.0 >= 20, "the program collects often: {interpreted:?}");
     assert_eq!(gc(lockstep_optimized::JitMode::Always), interpreted, "(collections, peak heap, live after the last)");
     // Tier 2's `new` (the loop is a region: `tier2.rs`, `Tr::new_object`) as tier 1's.
-    assert_eq!(gc(lockstep_optimized::JitMode::OptAlways), interpreted, "tier 2: (collections, peak, live after the last)");
+    assert_eq!(
+        gc(lockstep_optimized::JitMode::OptAlways),
+        interpreted,
+        "tier 2: (collections, peak, live after the last)"
+    );
 }
 
 /// The program of the two tests below: a loop of 100 laps whose lap `k` drops the only

@@ -555,7 +555,7 @@ pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, 
     // few laps a call (nbody's `advance`) is entered once a call instead of once per loop, its
     // straight-line code between the loops runs unboxed too, and other regions call it
     // directly ([`Tr::call`]).
-    let whole = callable[func as usize];
+    let whole = callable.funcs[func as usize];
     let spans = whole.then_some((0, code.len() - 1)).into_iter().chain(loops);
     for (h, end) in spans {
         if !enterable(&code, h, end, &callable) {
@@ -590,13 +590,30 @@ pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, 
     out
 }
 
-/// Per function: whether it is a region as a whole, which regions' `call`s call directly: every
-/// op of it translates, each `call` of it calls such a function, no jump goes to op 0 (a loop
-/// with its header there is the loop's region), and its frame is small enough to clear with a
-/// store per register ([`MAX_CALLEE_REGS`]). The greatest such set: recursion (fib) is in it.
-pub(super) fn callable(prog: &Program) -> Vec<bool> {
+/// Per function: whether it is a region as a whole, which regions' `call`s and `send`s call
+/// directly: every op of it translates, each `call` of it calls such a function and each `send`
+/// such methods (the class table's answers for its selector, [`x64::class_table_targets`]), no
+/// jump goes to op 0 (a loop with its header there is the loop's region), and its frame is
+/// small enough to clear with a store per register ([`MAX_CALLEE_REGS`]). The greatest such
+/// set: recursion (fib) is in it. And per send site, whether its methods are all such.
+pub(super) struct Callable {
+    pub funcs: Vec<bool>,
+    sites: Vec<bool>,
+}
+
+pub(super) fn callable(prog: &Program) -> Callable {
     let codes: Vec<Vec<Op>> = prog.funcs.iter().map(|f| unfused(&f.code)).collect();
-    let mut ok: Vec<bool> = codes
+    let targets: Vec<Option<Vec<u32>>> = (0..prog.sites.len())
+        .map(|site| {
+            let argc = codes.iter().flatten().find_map(|op| match *op {
+                Op::Send { site: s, argc, .. } if s as usize == site => Some(argc),
+                _ => None,
+            })?;
+            let t = super::x64::class_table_targets(prog, prog.sites[site].selector, argc)?;
+            Some(t.into_iter().map(|(f, _)| f).collect())
+        })
+        .collect();
+    let mut funcs: Vec<bool> = codes
         .iter()
         .zip(&prog.funcs)
         .map(|(code, f)| {
@@ -605,17 +622,29 @@ pub(super) fn callable(prog: &Program) -> Vec<bool> {
                 && !code.iter().any(|op| matches!(jump(op), Some((0, _, _))))
         })
         .collect();
+    let mut sites: Vec<bool> = targets.iter().map(Option::is_some).collect();
     let mut changed = true;
     while changed {
         changed = false;
+        for (site, t) in targets.iter().enumerate() {
+            if sites[site] && t.as_ref().is_some_and(|t| t.iter().any(|&f| !funcs[f as usize])) {
+                sites[site] = false;
+                changed = true;
+            }
+        }
         for (g, code) in codes.iter().enumerate() {
-            if ok[g] && code.iter().any(|op| matches!(*op, Op::Call { f, .. } if !ok[f as usize])) {
-                ok[g] = false;
+            let bad = |op: &Op| match *op {
+                Op::Call { f, .. } => !funcs[f as usize],
+                Op::Send { site, .. } => !sites[site as usize],
+                _ => false,
+            };
+            if funcs[g] && code.iter().any(bad) {
+                funcs[g] = false;
                 changed = true;
             }
         }
     }
-    ok
+    Callable { funcs, sites }
 }
 
 /// Registers of a function that regions call directly: the caller clears them in the callee's
@@ -857,7 +886,7 @@ fn shape(
     // A call's arguments are read through `Webs::before` (the pool is not renamed): a web no
     // other op uses goes to the call as a word.
     for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
-        if let Op::Call { argc, args, .. } = *op {
+        if let Op::Call { argc, args, .. } | Op::Send { argc, args, .. } = *op {
             for &a in &pool[args as usize..args as usize + argc as usize] {
                 let web = webs.before[pc - h][a as usize] as usize;
                 if reps[web].is_none() {
@@ -1178,7 +1207,7 @@ fn lifts(code: &[Op], h: usize, end: usize, plain: bool) -> Vec<Lift> {
             }
         }
         // A callee may store to any field.
-        let calls = body.clone().any(|pc| matches!(code[pc], Op::Call { .. }));
+        let calls = body.clone().any(|pc| matches!(code[pc], Op::Call { .. } | Op::Send { .. }));
         for pc in body.clone() {
             if let Op::GetF { o, class, slot, .. } = code[pc] {
                 let unwritten = !calls && !stored.contains(&slot) || mutant!(tier2_lift_ignores_stores);
@@ -1380,7 +1409,7 @@ fn written_before(code: &[Op], h: usize, end: usize, bit: &[Option<u32>]) -> Wri
         }
     }
     // A call spends the budget too: a budget spent says a lap was run only without calls.
-    let calls = code[h..=end].iter().any(|op| matches!(op, Op::Call { .. }));
+    let calls = code[h..=end].iter().any(|op| matches!(op, Op::Call { .. } | Op::Send { .. }));
     let mut every_lap = if calls { 0 } else { u64::MAX };
     for pc in h..=end {
         match jump(&code[pc]) {
@@ -1399,7 +1428,7 @@ fn written_before(code: &[Op], h: usize, end: usize, bit: &[Option<u32>]) -> Wri
 /// the region again at its header on the next lap. The analyses then see an op that ends the
 /// region's path, reads nothing and writes nothing; the exit writes back the registers the
 /// function's liveness, computed on the code as it is, says the op reads.
-fn left_before(code: &[Op], h: usize, end: usize, callable: &[bool]) -> Vec<Op> {
+fn left_before(code: &[Op], h: usize, end: usize, callable: &Callable) -> Vec<Op> {
     let mut out = code.to_vec();
     for op in &mut out[h..=end] {
         if !translates(op, callable) {
@@ -1412,7 +1441,7 @@ fn left_before(code: &[Op], h: usize, end: usize, callable: &[bool]) -> Vec<Op> 
 /// Whether the loop `h..=end` is worth a region: every op translates, or some lap runs
 /// through ops that translate only, from the header back to it ([`left_before`]: a lap that
 /// meets another op leaves the region there).
-fn enterable(code: &[Op], h: usize, end: usize, callable: &[bool]) -> bool {
+fn enterable(code: &[Op], h: usize, end: usize, callable: &Callable) -> bool {
     if code[h..=end].iter().all(|op| translates(op, callable)) {
         return true;
     }
@@ -1437,9 +1466,10 @@ fn enterable(code: &[Op], h: usize, end: usize, callable: &[bool]) -> bool {
 /// Whether tier 2 translates `op` in a region: one of the ops [`translatable`] names, and a
 /// `call` only of a function that is a region as a whole ([`callable`]); a region leaves
 /// before a call of another, for tier 1's call ([`left_before`]).
-fn translates(op: &Op, callable: &[bool]) -> bool {
+fn translates(op: &Op, callable: &Callable) -> bool {
     match *op {
-        Op::Call { f, .. } => callable[f as usize],
+        Op::Call { f, .. } => callable.funcs[f as usize],
+        Op::Send { site, .. } => callable.sites[site as usize],
         _ => translatable(std::slice::from_ref(op)),
     }
 }
@@ -1487,6 +1517,7 @@ fn translatable(region: &[Op]) -> bool {
                 | Op::Ret { .. }
                 | Op::Trap { .. }
                 | Op::Call { .. }
+                | Op::Send { .. }
                 | Op::New { .. }
         )
     })
@@ -1659,6 +1690,10 @@ fn representations(
                 // What a call returns is any word (its arguments' webs, in the pool, are words
                 // unless something else uses them: [`shape`]).
                 Op::Call { d, .. } | Op::New { d, .. } => {
+                    next[d as usize] = Some(Rep::join(next[d as usize], Rep::W));
+                }
+                Op::Send { d, recv, .. } => {
+                    want(recv, Rep::W, &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::W));
                 }
                 _ => {}
@@ -3500,9 +3535,80 @@ impl Tr<'_, '_> {
     /// then leaves as before the call, its own frame record's pc the call's return address
     /// ([`CALLED`], [`Tr::leave`]), outermost last.
     fn call(&mut self, pc: usize, d: u16, argc: u16, f: u32, args: u32) {
+        let words = self.argument_words(pc, argc, args);
+        self.call_words(pc, d, f, &words, None);
+    }
+
+    /// The words of a call's arguments (from the pool, each register's web before the op).
+    fn argument_words(&mut self, pc: usize, argc: u16, args: u32) -> Vec<ir::Value> {
+        let pool = self.prog.arg_pool[args as usize..args as usize + argc as usize].to_vec();
+        let at = self.webs.before[pc - self.h].clone();
+        pool.iter().map(|&a| self.word_of(at[a as usize])).collect()
+    }
+
+    /// `send d, recv.site(args)` of methods that are regions as a whole (the class table's
+    /// answers for the selector, [`callable`]): the receiver must be an object (else the region
+    /// leaves before the send: the interpreter traps), its class picks the method, run by run
+    /// of class indices (one of no run leaves: the interpreter looks it up, or traps), and the
+    /// method is called as by [`Tr::call`], the receiver its register 0, the site counting a
+    /// hit as tier 1's inline sends count theirs.
+    fn send(&mut self, pc: usize, d: u16, recv: u16, argc: u16, site: u32, args: u32) {
+        let targets = super::x64::class_table_targets(self.prog, self.prog.sites[site as usize].selector, argc)
+            .expect("callable() found the send's methods");
+        let receiver = self.word_of(recv);
+        let mut words = vec![receiver];
+        words.extend(self.argument_words(pc, argc, args));
+        let e = self.exit(pc, LEAVE);
+        let b = &mut self.b;
+        let tag = b.ins().band_imm_u(receiver, crate::value::TAG_MASK as i64);
+        let (tagged, cell) = (b.create_block(), b.create_block());
+        b.ins().brif(tag, e, &[], tagged, &[]);
+        b.seal_block(tagged);
+        b.switch_to_block(tagged);
+        b.ins().brif(receiver, cell, &[], e, &[]);
+        b.seal_block(cell);
+        b.switch_to_block(cell);
+        let header = b.ins().load(types::I64, TRUSTED, receiver, 0);
+        let kind = b.ins().band_imm_u(header, 0xf);
+        let object = b.ins().icmp_imm_u(IntCC::Equal, kind, KIND_OBJECT);
+        let known = b.create_block();
+        b.ins().brif(object, known, &[], e, &[]);
+        b.seal_block(known);
+        b.switch_to_block(known);
+        let class = b.ins().ushr_imm_u(header, 32);
+        let join = b.create_block();
+        for (f, runs) in targets {
+            let callee = self.b.create_block();
+            for run in runs {
+                let b = &mut self.b;
+                let off = b.ins().iadd_imm_s(class, -i64::from(run.first));
+                let inside = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, i64::from(run.len));
+                let inside =
+                    if mutant!(tier2_send_takes_the_first_method) { b.ins().iconst(types::I8, 1) } else { inside };
+                let next = b.create_block();
+                b.ins().brif(inside, callee, &[], next, &[]);
+                b.seal_block(next);
+                b.switch_to_block(next);
+            }
+            let not_this = self.b.current_block().expect("a block");
+            self.b.seal_block(callee);
+            self.b.switch_to_block(callee);
+            self.call_words(pc, d, f, &words, Some(site));
+            self.b.ins().jump(join, &[]);
+            self.b.switch_to_block(not_this);
+        }
+        self.b.ins().jump(e, &[]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+    }
+
+    /// A call of `f` with `words` its first registers, made by the op at `pc` ([`Tr::call`]),
+    /// its result to `d`; a `send`'s counts a hit at its site.
+    fn call_words(&mut self, pc: usize, d: u16, f: u32, words: &[ir::Value], site: Option<u32>) {
         let caller_regs = self.prog.funcs[self.func as usize].regs as i64;
         let callee_regs = self.prog.funcs[f as usize].regs as i64;
-        let Op::Call { d: dst, .. } = self.orig[pc] else { unreachable!("a call") };
+        let argc = words.len() as i64;
+        let (Op::Call { d: dst, .. } | Op::Send { d: dst, .. }) = self.orig[pc] else { unreachable!("a call") };
         let e = self.exit(pc, LEAVE);
         let Frame { ctx: ctxv, kmax, k, regs, cell, .. } = *self.fr();
         let budget = self.b.use_var(self.budget);
@@ -3537,18 +3643,23 @@ impl Tr<'_, '_> {
             check(b, code);
             (cellp, code)
         };
-        let pool = self.prog.arg_pool[args as usize..args as usize + argc as usize].to_vec();
-        let at = self.webs.before[pc - self.h].clone();
-        for (i, &a) in pool.iter().enumerate() {
-            let v = self.word_of(at[a as usize]);
+        for (i, &v) in words.iter().enumerate() {
             self.b.ins().store(TRUSTED, v, regs, ((caller_regs + i as i64) * 8) as i32);
+        }
+        if let Some(site) = site.filter(|_| !mutant!(tier2_send_counts_no_hit)) {
+            let b = &mut self.b;
+            let sites = b.ins().load(types::I64, TRUSTED, ctxv, ctx::IC_SITES);
+            let at = super::x64::site_offset(site) + super::x64::SITE_HITS;
+            let hits = b.ins().load(types::I64, TRUSTED, sites, at);
+            let hits = b.ins().iadd_imm_s(hits, 1);
+            b.ins().store(TRUSTED, hits, sites, at);
         }
         // The callee's other registers are nil; only those it reads before writing them are
         // cleared here, its exits write the rest ([`Tr::leave_called`]).
         let callee_live = liveness(self.prog, &unfused(&self.prog.funcs[f as usize].code)).swap_remove(0);
         let b = &mut self.b;
         let nil = b.ins().iconst(types::I64, 0);
-        for j in i64::from(argc)..callee_regs {
+        for j in argc..callee_regs {
             if callee_live.get(j as usize).copied().unwrap_or(false) {
                 b.ins().store(TRUSTED, nil, regs, ((caller_regs + j) * 8) as i32);
             }
@@ -3671,6 +3782,7 @@ impl Tr<'_, '_> {
                 return;
             }
             Op::Call { d, argc, f, args } => self.call(pc, d, argc, f, args),
+            Op::Send { d, recv, argc, site, args } => self.send(pc, d, recv, argc, site, args),
             Op::New { d, class } => self.new_object(pc, d, class),
             // The region leaves before a return, which tier 1 does (the caller's code is not
             // the region's), and before an op it does not translate ([`left_before`]).
@@ -4101,7 +4213,7 @@ fn translate(
     cx.func.signature = sig.clone();
     let mut fcx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut cx.func, &mut fcx);
-    let has_calls = code[h..=end].iter().any(|op| matches!(op, Op::Call { .. }));
+    let has_calls = code[h..=end].iter().any(|op| matches!(op, Op::Call { .. } | Op::Send { .. }));
     let sig = has_calls.then(|| b.import_signature(sig));
     let vars: Vec<Option<Variable>> =
         rep.iter().map(|k| k.map(|k| b.declare_var(if k == Rep::F { types::F64 } else { types::I64 }))).collect();
@@ -4370,10 +4482,11 @@ mod tests {
         // `g` is: a call of it is translated, and `main`'s loop is a region, as is `main`.
         assert_eq!(loops(" call r, g, (i)"), 2);
         let code = [Op::Nop, Op::Not { d: 0, a: 0 }, Op::Call { d: 0, argc: 0, f: 0, args: 0 }, Op::Nop];
-        let callable = [false];
+        let callable = Callable { funcs: vec![false], sites: vec![] };
         assert_eq!(left_before(&code, 1, 3, &callable)[1], Op::Trap { msg: u32::MAX });
         assert_eq!(left_before(&code, 1, 3, &callable)[2], Op::Trap { msg: u32::MAX });
-        assert_eq!(left_before(&code, 1, 3, &[true])[2], code[2]);
+        let yes = Callable { funcs: vec![true], sites: vec![] };
+        assert_eq!(left_before(&code, 1, 3, &yes)[2], code[2]);
         assert_eq!(left_before(&code, 3, 3, &callable)[1], code[1], "outside the region");
     }
 

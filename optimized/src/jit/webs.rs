@@ -105,6 +105,10 @@ pub(super) fn map_regs(op: &Op, f: &mut dyn FnMut(u16, bool) -> u16) -> Option<O
         // each one's web from `Webs::before` ([`super::tier2`], `Tr::call`).
         Op::Call { d, argc, f: callee, args } => Op::Call { d: f(d, true), argc, f: callee, args },
         Op::New { d, class } => Op::New { d: f(d, true), class },
+        Op::Send { d, recv, argc, site, args } => {
+            let recv = f(recv, false);
+            Op::Send { d: f(d, true), recv, argc, site, args }
+        }
         Op::Trap { msg } => Op::Trap { msg },
         Op::Sqrt { d, a } => {
             let a = f(a, false);

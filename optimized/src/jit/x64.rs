@@ -51,11 +51,11 @@ const RSI: u8 = 6;
 /// An inline-cache site's size and where its hit count lies in it (`inline_cache::Site`).
 const SITE: i32 = std::mem::size_of::<crate::inline_cache::Site>() as i32;
 const _: () = assert!(SITE == 56);
-const SITE_HITS: i32 = std::mem::offset_of!(crate::inline_cache::Site, hits) as i32;
+pub(super) const SITE_HITS: i32 = std::mem::offset_of!(crate::inline_cache::Site, hits) as i32;
 const _: () = assert!(SITE_HITS == 40);
 
 /// Where send site `site` lies in the table of sites.
-fn site_offset(site: u32) -> i32 {
+pub(super) fn site_offset(site: u32) -> i32 {
     site as i32 * SITE
 }
 const KIND_ARRAY: i32 = 2;
@@ -239,7 +239,7 @@ pub(super) struct ClassRun {
 }
 
 /// The methods a `send` calls from the class table, each with the classes that call it.
-type SendTargets = Vec<(u32, Vec<ClassRun>)>;
+pub(super) type SendTargets = Vec<(u32, Vec<ClassRun>)>;
 
 /// Increasing class indices as maximal runs of consecutive ones.
 pub(super) fn class_runs(classes: impl IntoIterator<Item = u32>) -> Vec<ClassRun> {
@@ -251,6 +251,38 @@ pub(super) fn class_runs(classes: impl IntoIterator<Item = u32>) -> Vec<ClassRun
         }
     }
     runs
+}
+
+/// The methods a `send` of `selector` with `argc` arguments calls, from the class table alone
+/// ([exec.method-lookup]), each with the runs of class indices that call it; a class whose
+/// method has another arity is left out (its receivers trap). `None` when no class has such a
+/// method, the classes that do make more than [`MAX_SEND_RUNS`] runs, or the program has more
+/// than [`MAX_SEND_SCAN`] classes. Tier 1's inline sends and tier 2's (`tier2.rs`, `Tr::send`).
+pub(super) fn class_table_targets(prog: &Program, selector: u32, argc: u16) -> Option<SendTargets> {
+    let classes = prog.classes.len();
+    if classes > MAX_SEND_SCAN {
+        return None;
+    }
+    let mut targets: Vec<(u32, Vec<u32>)> = Vec::new();
+    let mut runs = 0;
+    for c in 0..classes as u32 {
+        let Some(f) = prog.lookup(c, selector) else { continue };
+        if prog.funcs[f as usize].arity != u32::from(argc) + 1 {
+            continue;
+        }
+        match targets.iter_mut().find(|t| t.0 == f) {
+            Some(t) => {
+                runs += usize::from(t.1.last() != Some(&(c - 1)));
+                t.1.push(c);
+            }
+            None => {
+                runs += 1;
+                targets.push((f, vec![c]));
+            }
+        }
+    }
+    (runs <= MAX_SEND_RUNS && !targets.is_empty())
+        .then(|| targets.into_iter().map(|(f, cs)| (f, class_runs(cs))).collect())
 }
 
 /// The four orderings (`interp::arith`'s constants).
@@ -2059,35 +2091,11 @@ impl<'p> Emitter<'p> {
         if let Some(t) = self.send_targets.get(&(selector, argc)) {
             return t.clone();
         }
-        let classes = self.prog.classes.len();
-        let mut targets: Vec<(u32, Vec<u32>)> = Vec::new();
-        let mut runs = 0;
-        if classes <= MAX_SEND_SCAN {
-            for c in 0..classes as u32 {
-                let Some(f) = self.prog.lookup(c, selector) else { continue };
-                let callee = &self.prog.funcs[f as usize];
-                if callee.arity != u32::from(argc) + 1 {
-                    continue;
-                }
-                match targets.iter_mut().find(|t| t.0 == f) {
-                    Some(t) => {
-                        runs += usize::from(t.1.last() != Some(&(c - 1)));
-                        t.1.push(c);
-                    }
-                    None => {
-                        runs += 1;
-                        targets.push((f, vec![c]));
-                    }
-                }
-            }
-        }
-        let inline = classes <= MAX_SEND_SCAN
-            && runs <= MAX_SEND_RUNS
-            && !targets.is_empty()
-            && targets
+        let answer = class_table_targets(self.prog, selector, argc).filter(|targets| {
+            targets
                 .iter()
-                .all(|t| self.prog.funcs[t.0 as usize].regs.saturating_sub(u32::from(argc)) <= MAX_INLINE_CLEAR);
-        let answer = inline.then(|| targets.into_iter().map(|(f, cs)| (f, class_runs(cs))).collect());
+                .all(|t| self.prog.funcs[t.0 as usize].regs.saturating_sub(u32::from(argc)) <= MAX_INLINE_CLEAR)
+        });
         self.send_targets.insert((selector, argc), answer.clone());
         answer
     }
