@@ -330,15 +330,15 @@ fn tier_two_stops_entering_a_loop_that_runs_few_laps_an_entry() {
 }
 
 /// The whole of `walk` is a tier-2 region when every op of it translates (`tier2::regions`):
-/// each call enters it at op 0. Here without the `not` (an op tier 2 does not translate) that
+/// each call enters it at op 0. Here without the `typeof` (an op tier 2 does not translate) that
 /// keeps it a loop's region in the short-trip test above, and with 20 laps a call; `main`'s
-/// loop gets the `not`, so that tier 1 makes the calls (the next test has them made by a
+/// loop gets the `typeof`, so that tier 1 makes the calls (the next test has them made by a
 /// region).
 #[test]
 fn tier_two_enters_a_whole_function_once_a_call() {
-    let program = WALK.replacen("    not t, one\n", "", 1).replacen("ldi n, 1\n", "ldi n, 20\n", 1).replacen(
+    let program = WALK.replacen("    typeof t, one\n", "", 1).replacen("ldi n, 1\n", "ldi n, 20\n", 1).replacen(
         "    add k, k, one\n",
-        "    add k, k, one\n    not t, one\n",
+        "    add k, k, one\n    typeof t, one\n",
         1,
     );
     assert_eq!(program.len(), WALK.len() + 1);
@@ -365,7 +365,7 @@ fn tier_two_enters_a_whole_function_once_a_call() {
 /// regions were compiled, not once a call.
 #[test]
 fn tier_two_calls_a_whole_function_from_a_region() {
-    let program = WALK.replacen("    not t, one\n", "", 1).replacen("ldi n, 1\n", "ldi n, 20\n", 1);
+    let program = WALK.replacen("    typeof t, one\n", "", 1).replacen("ldi n, 1\n", "ldi n, 20\n", 1);
     let doc = tier_two_outcome("called-function", "walk.lsa", &program);
     let jit = &doc["stats"]["jit"];
     assert_eq!(doc["end"]["value"], "100000", "{doc}");
@@ -475,7 +475,7 @@ called:
 }
 ";
 
-/// `walk` is a function whose loop runs one lap a call; the `not` (an op tier 2 does not
+/// `walk` is a function whose loop runs one lap a call; the `typeof` (an op tier 2 does not
 /// translate) keeps the function from being a region as a whole, so that its loop is one.
 const WALK: &str = "func walk(n) {
     local i, one, t
@@ -487,7 +487,7 @@ loop:
     add i, i, one
     jmp loop
 done:
-    not t, one
+    typeof t, one
     ret i
 }
 func main() {
@@ -521,7 +521,7 @@ loop:
     add i, i, one
     jmp loop
 done:
-    not t, one
+    typeof t, one
     ret y
 }
 func main() {

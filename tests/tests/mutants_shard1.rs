@@ -149,7 +149,7 @@ next:\n add j, j, one\n jmp outer\ndone:\n ret s\n}\n";
 #[test]
 fn tier_two_compiles_again_at_the_first_arrival_that_shows_a_new_kind() {
     const LAST: &str = "func last(x, n) {\n local y, i, one, t\n ldi i, 0\n ldi one, 1\n\
-loop:\n lt t, i, n\n jmpifnot t, done\n mov y, x\n add i, i, one\n jmp loop\ndone:\n not t, one\n ret y\n}\n\
+loop:\n lt t, i, n\n jmpifnot t, done\n mov y, x\n add i, i, one\n jmp loop\ndone:\n typeof t, one\n ret y\n}\n\
 func main() {\n local k, m, x, n, one, t, s, r, step\n ldi k, 0\n ldi m, 300\n ldi one, 1\n ldi n, 20\n ldk s, 0.0\n ldi step, 250\n\
 outer:\n lt t, k, m\n jmpifnot t, done\n mov x, k\n lt t, k, step\n jmpif t, call\n ldk x, 2.5\n\
 call:\n call r, last, (x, n)\n add s, s, r\n add k, k, one\n jmp outer\ndone:\n ret s\n}\n";

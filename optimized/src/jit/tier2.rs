@@ -1519,6 +1519,7 @@ fn translatable(region: &[Op]) -> bool {
                 | Op::Call { .. }
                 | Op::Send { .. }
                 | Op::New { .. }
+                | Op::Not { .. }
         )
     })
 }
@@ -1632,14 +1633,23 @@ fn representations(
                     want(b, rep[b as usize].unwrap_or(Rep::F), &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::F));
                 }
-                // Bit ops on ints (`and`, `or`, `xor` of two bools are left to tier 1: an
-                // operand held as a word is checked for an int where it is used).
-                Op::And { d, a, b }
-                | Op::Or { d, a, b }
-                | Op::Xor { d, a, b }
-                | Op::Shl { d, a, b }
-                | Op::Shr { d, a, b }
-                | Op::UShr { d, a, b } => {
+                // `and`, `or`, `xor` of two ints, or of two bools when an operand is a word (its
+                // result a word: [`Tr::logic`]).
+                Op::And { d, a, b } | Op::Or { d, a, b } | Op::Xor { d, a, b } => {
+                    want(a, Rep::I, &mut next);
+                    want(b, Rep::I, &mut next);
+                    let cur = |r: u16| next[r as usize].or(rep[r as usize]);
+                    let k = if cur(a) == Some(Rep::I) && cur(b) == Some(Rep::I) { Rep::I } else { Rep::W };
+                    next[d as usize] = Some(Rep::join(next[d as usize], k));
+                }
+                // An int's complement, or a bool's negation.
+                Op::Not { d, a } => {
+                    want(a, Rep::W, &mut next);
+                    let k = if next[a as usize].or(rep[a as usize]) == Some(Rep::I) { Rep::I } else { Rep::W };
+                    next[d as usize] = Some(Rep::join(next[d as usize], k));
+                }
+                // Shifts of ints.
+                Op::Shl { d, a, b } | Op::Shr { d, a, b } | Op::UShr { d, a, b } => {
                     want(a, Rep::I, &mut next);
                     want(b, Rep::I, &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::I));
@@ -1724,12 +1734,17 @@ fn representations(
             }
             Op::IToF { d, a } => matches!(r(a), Some(Rep::I | Rep::W)) && fits(d, Rep::F),
             Op::FToI { d, a } => matches!(r(a), Some(Rep::F | Rep::W)) && fits(d, Rep::I),
-            Op::And { d, a, b }
-            | Op::Or { d, a, b }
-            | Op::Xor { d, a, b }
-            | Op::Shl { d, a, b }
-            | Op::Shr { d, a, b }
-            | Op::UShr { d, a, b } => {
+            Op::And { d, a, b } | Op::Or { d, a, b } | Op::Xor { d, a, b } => {
+                let int = |x: u16| matches!(r(x), Some(Rep::I | Rep::W));
+                let k = if r(a) == Some(Rep::I) && r(b) == Some(Rep::I) { Rep::I } else { Rep::W };
+                int(a) && int(b) && fits(d, k)
+            }
+            Op::Not { d, a } => match r(a) {
+                Some(Rep::I) => fits(d, Rep::I),
+                Some(Rep::W) => r(d) == Some(Rep::W),
+                _ => false,
+            },
+            Op::Shl { d, a, b } | Op::Shr { d, a, b } | Op::UShr { d, a, b } => {
                 let int = |x: u16| matches!(r(x), Some(Rep::I | Rep::W));
                 int(a) && int(b) && fits(d, Rep::I)
             }
@@ -3636,11 +3651,34 @@ impl Tr<'_, '_> {
         let (cellp, code) = if f == self.func {
             (cell, b.ins().load(types::I64, TRUSTED, cell, std::mem::offset_of!(Cell, code) as i32))
         } else {
+            // A callee without code yet leaves before the call, and tier 1's calls make it hot;
+            // meanwhile the entry does not count toward giving the region up for running few
+            // laps an entry ([`SHORT_TRIP_ENTRIES`]): a loop whose every lap calls would be given
+            // up before its callees are compiled (richards' scheduler).
             let wholes = b.ins().load(types::I64, TRUSTED, ctxv, ctx::WHOLES);
             let cellp = b.ins().load(types::I64, TRUSTED, wholes, f as i32 * 8);
-            check(b, cellp);
+            let (found, missing) = (b.create_block(), b.create_block());
+            b.set_cold_block(missing);
+            b.ins().brif(cellp, found, &[], missing, &[]);
+            b.seal_block(found);
+            b.switch_to_block(found);
             let code = b.ins().load(types::I64, TRUSTED, cellp, std::mem::offset_of!(Cell, callee) as i32);
-            check(b, code);
+            let ready = b.create_block();
+            b.ins().brif(code, ready, &[], missing, &[]);
+            b.seal_block(missing);
+            b.switch_to_block(missing);
+            let off = std::mem::offset_of!(Cell, entries) as i32;
+            let n = b.ins().load(types::I64, TRUSTED, cell, off);
+            let n = b.ins().iadd_imm_s(n, -1);
+            let called = self.fr().called;
+            let b = &mut self.b;
+            // (Entries are counted only when tier 1 calls.)
+            let n0 = b.ins().iadd_imm_s(n, 1);
+            let n = b.ins().select(called, n0, n);
+            b.ins().store(TRUSTED, n, cell, off);
+            b.ins().jump(e, &[]);
+            b.seal_block(ready);
+            b.switch_to_block(ready);
             (cellp, code)
         };
         for (i, &v) in words.iter().enumerate() {
@@ -3765,6 +3803,67 @@ impl Tr<'_, '_> {
         let header = b.ins().iconst(types::I64, (i64::from(class) << 32) | KIND_OBJECT);
         b.ins().store(TRUSTED, header, cellp, 0);
         self.def(d, cellp);
+    }
+
+    /// `and`, `or` or `xor` of two words (`interp::arith`): of two ints, the machine op on the
+    /// words (an `xor` tagged again); of two bools, the bool; of anything else, the region
+    /// leaves (a failed guess: the interpreter traps on an int beside a bool).
+    fn logic(&mut self, pc: usize, op: Op, d: u16, a: u16, b: u16) {
+        let (x, y) = (self.word_of(a), self.word_of(b));
+        let bx = self.is_bool(x);
+        let by = self.is_bool(y);
+        let b = &mut self.b;
+        let both = b.ins().band(x, y);
+        let ints = b.ins().band_imm_u(both, 1);
+        let ints = b.ins().icmp_imm_u(IntCC::NotEqual, ints, 0);
+        let bools = b.ins().band(bx, by);
+        let (t, f) = (b.ins().iconst(types::I64, TRUE as i64), b.ins().iconst(types::I64, FALSE as i64));
+        let (xt, yt) = (b.ins().icmp(IntCC::Equal, x, t), b.ins().icmp(IntCC::Equal, y, t));
+        let (int, truth) = match op {
+            Op::And { .. } => (b.ins().band(x, y), b.ins().band(xt, yt)),
+            Op::Or { .. } => (b.ins().bor(x, y), b.ins().bor(xt, yt)),
+            _ => {
+                let r = b.ins().bxor(x, y);
+                let r = if mutant!(tier2_logic_xor_untagged) { r } else { b.ins().bor_imm_u(r, 1) };
+                (r, b.ins().bxor(xt, yt))
+            }
+        };
+        let boolean = b.ins().select(truth, t, f);
+        let r = b.ins().select(ints, int, boolean);
+        let ok = b.ins().bor(ints, bools);
+        self.guard(ok, pc, OPERAND);
+        self.def(d, r);
+    }
+
+    /// Whether word `w` is `true` or `false` (an i8).
+    fn is_bool(&mut self, w: ir::Value) -> ir::Value {
+        const _: () = assert!(FALSE ^ TRUE == 0x18);
+        let b = &mut self.b;
+        let v = b.ins().bxor_imm_u(w, FALSE as i64);
+        let v = b.ins().band_imm_u(v, !0x18);
+        b.ins().icmp_imm_u(IntCC::Equal, v, 0)
+    }
+
+    /// `not d, a`: an int's complement (on `i << 3`, `x ^ !7`), or a bool's negation; a word of
+    /// another kind leaves (a failed guess).
+    fn not(&mut self, pc: usize, d: u16, a: u16) {
+        if self.rep[a as usize] == Some(Rep::I) {
+            let x = self.b.use_var(self.var(a));
+            let r = self.b.ins().bxor_imm_u(x, !7);
+            self.def_int(d, r);
+            return;
+        }
+        let w = self.word_of(a);
+        let bool_ok = self.is_bool(w);
+        let b = &mut self.b;
+        let int = b.ins().bxor_imm_u(w, !7);
+        let negated = b.ins().bxor_imm_u(w, (TRUE ^ FALSE) as i64);
+        let tag = b.ins().band_imm_u(w, 1);
+        let is_int = b.ins().icmp_imm_u(IntCC::NotEqual, tag, 0);
+        let r = b.ins().select(is_int, int, negated);
+        let ok = b.ins().bor(is_int, bool_ok);
+        self.guard(ok, pc, OPERAND);
+        self.def(d, r);
     }
 
     fn op(&mut self, pc: usize, stress: bool) {
@@ -3931,6 +4030,10 @@ impl Tr<'_, '_> {
                 let r = self.b.ins().ishl_imm_u(i, 3);
                 self.def_int(d, r);
             }
+            Op::And { d, a, b } | Op::Or { d, a, b } | Op::Xor { d, a, b } if self.rep[d as usize] == Some(Rep::W) => {
+                self.logic(pc, op, d, a, b);
+            }
+            Op::Not { d, a } => self.not(pc, d, a),
             // On `i << 3`, `and`, `or` and `xor` are the machine ops (the low bits stay 0).
             Op::And { d, a, b } | Op::Or { d, a, b } | Op::Xor { d, a, b } => {
                 let (x, y) = (self.int_of(pc, a), self.int_of(pc, b));
@@ -4454,7 +4557,7 @@ mod tests {
         let counted = " ldi i, 0\n ldi n, 10\n ldi one, 1\nloop:\n lt t, i, n\n jmpifnot t, done\n add i, i, one\n jmp loop\ndone:\n";
         assert_eq!(wholes(&format!("{counted} ret i")), (1, 2));
         // An op tier 2 does not translate, outside the loop: the loop alone.
-        assert_eq!(wholes(&format!("{counted} not i, i\n ret i")), (0, 1));
+        assert_eq!(wholes(&format!("{counted} typeof i, i\n ret i")), (0, 1));
         // No loop: a region as a whole all the same, which other regions call ([`callable`]).
         assert_eq!(wholes(" ldi i, 0\n ret i"), (1, 1));
         // The loop's header is op 0.
@@ -4466,10 +4569,10 @@ mod tests {
     /// before ([`left_before`]).
     #[test]
     fn a_loop_with_a_call_on_some_laps_is_a_region_that_leaves_before_the_call() {
-        // `f` is not a region as a whole (`not` does not translate), so its calls are not.
+        // `f` is not a region as a whole (`typeof` does not translate), so its calls are not.
         let loops = |body: &str| {
             let src = format!(
-                "func f(x) {{\n local t\n not t, x\n ret x\n}}\nfunc g(x) {{\n ret x\n}}\nfunc main() {{\n local i, n, t, one, r\n ldi i, 0\n ldi n, 10\n ldi one, 1\n\
+                "func f(x) {{\n local t\n typeof t, x\n ret x\n}}\nfunc g(x) {{\n ret x\n}}\nfunc main() {{\n local i, n, t, one, r\n ldi i, 0\n ldi n, 10\n ldi one, 1\n\
                  loop:\n lt t, i, n\n jmpifnot t, done\n{body}\n add i, i, one\n jmp loop\ndone:\n ret i\n}}\n"
             );
             let p = Arc::new(prog(&src));
@@ -4481,7 +4584,7 @@ mod tests {
         assert_eq!(loops(" call r, f, (i)"), 0);
         // `g` is: a call of it is translated, and `main`'s loop is a region, as is `main`.
         assert_eq!(loops(" call r, g, (i)"), 2);
-        let code = [Op::Nop, Op::Not { d: 0, a: 0 }, Op::Call { d: 0, argc: 0, f: 0, args: 0 }, Op::Nop];
+        let code = [Op::Nop, Op::TypeOf { d: 0, a: 0 }, Op::Call { d: 0, argc: 0, f: 0, args: 0 }, Op::Nop];
         let callable = Callable { funcs: vec![false], sites: vec![] };
         assert_eq!(left_before(&code, 1, 3, &callable)[1], Op::Trap { msg: u32::MAX });
         assert_eq!(left_before(&code, 1, 3, &callable)[2], Op::Trap { msg: u32::MAX });

@@ -88,6 +88,10 @@ pub(super) fn map_regs(op: &Op, f: &mut dyn FnMut(u16, bool) -> u16) -> Option<O
             let a = f(a, false);
             Op::FToI { d: f(d, true), a }
         }
+        Op::Not { d, a } => {
+            let a = f(a, false);
+            Op::Not { d: f(d, true), a }
+        }
         Op::Nop => Op::Nop,
         Op::Jmp { t } => Op::Jmp { t },
         Op::JmpBack { t } => Op::JmpBack { t },
@@ -213,7 +217,8 @@ fn makes_no_reference(op: &Op) -> bool {
         | Op::Shl { .. }
         | Op::Shr { .. }
         | Op::UShr { .. }
-        | Op::ALen { .. } => true,
+        | Op::ALen { .. }
+        | Op::Not { .. } => true,
         Op::GetF { .. } | Op::AGet { .. } => mutant!(tier2_free_takes_fields_for_numbers),
         _ => false,
     }
