@@ -178,6 +178,10 @@ pub(super) struct Cell {
     /// it is compiled and once it has given up. Unlike `entry`, not cleared for running few
     /// laps an entry from tier 1: a function without loops (fib) runs none.
     callee: usize,
+    /// 1 once the region will not be compiled (it did not translate, or was compiled
+    /// [`RECOMPILES`] times): a region's call of it then counts as an entry that ran no laps
+    /// ([`Tr::call_words`]), as a call of any function that is no region does.
+    gone: u64,
     /// The region's code while it is published (its executable memory's address, kept when
     /// it gives up): what its calls of its own function call, since the code is there for as
     /// long as it runs.
@@ -285,6 +289,7 @@ impl Cell {
             failures: 0,
             zero: 0,
             callee: 0,
+            gone: 0,
             code: 0,
             retry: entry,
             compiles: 0,
@@ -718,7 +723,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
                 && !cell.int_ops.contains(&p)
         });
         if cell.compiles >= RECOMPILES || (flip.is_none() && 2 * at_entry <= all) {
-            (cell.entry, cell.retry) = (0, 0);
+            (cell.entry, cell.retry, cell.gone) = (0, 0, 1);
             return cell.h as u64;
         }
         if let Some(p) = flip {
@@ -829,7 +834,7 @@ fn publish(prog: &Program, cell: &mut Cell, compiled: Option<Translated>) -> boo
         Some((mem, bytes.len() as u64))
     });
     let Some((mem, len)) = compiled else {
-        (cell.entry, cell.retry) = (0, 0);
+        (cell.entry, cell.retry, cell.gone) = (0, 0, 1);
         return false;
     };
     cell.compiles += 1;
@@ -3654,12 +3659,14 @@ impl Tr<'_, '_> {
             // A callee without code yet leaves before the call, and tier 1's calls make it hot;
             // meanwhile the entry does not count toward giving the region up for running few
             // laps an entry ([`SHORT_TRIP_ENTRIES`]): a loop whose every lap calls would be given
-            // up before its callees are compiled (richards' scheduler).
+            // up before its callees are compiled (richards' scheduler). A callee that will
+            // never have code (`Cell::gone`) is an op the region leaves before, and counts.
             let wholes = b.ins().load(types::I64, TRUSTED, ctxv, ctx::WHOLES);
             let cellp = b.ins().load(types::I64, TRUSTED, wholes, f as i32 * 8);
-            let (found, missing) = (b.create_block(), b.create_block());
+            let (found, pending, missing) = (b.create_block(), b.create_block(), b.create_block());
+            b.set_cold_block(pending);
             b.set_cold_block(missing);
-            b.ins().brif(cellp, found, &[], missing, &[]);
+            b.ins().brif(cellp, found, &[], pending, &[]);
             b.seal_block(found);
             b.switch_to_block(found);
             let code = b.ins().load(types::I64, TRUSTED, cellp, std::mem::offset_of!(Cell, callee) as i32);
@@ -3667,6 +3674,10 @@ impl Tr<'_, '_> {
             b.ins().brif(code, ready, &[], missing, &[]);
             b.seal_block(missing);
             b.switch_to_block(missing);
+            let gone = b.ins().load(types::I64, TRUSTED, cellp, std::mem::offset_of!(Cell, gone) as i32);
+            b.ins().brif(gone, e, &[], pending, &[]);
+            b.seal_block(pending);
+            b.switch_to_block(pending);
             let off = std::mem::offset_of!(Cell, entries) as i32;
             let n = b.ins().load(types::I64, TRUSTED, cell, off);
             let n = b.ins().iadd_imm_s(n, -1);
