@@ -92,6 +92,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_send_takes_the_first_method", "suites"),
     ("tier2_send_counts_no_hit", "suites"),
     ("tier2_logic_xor_untagged", "suites"),
+    ("tier2_loop_calls_itself_as_its_function", "suites"),
     ("tier2_rem_unsigned", "suites"),
     ("tier2_ftoi_range_inclusive", "suites"),
     ("tier2_int_div_unchecked", "suites"),

@@ -551,7 +551,7 @@ const PATIENCE: u32 = 16 * HOT_ARRIVALS;
 /// With `count` (`--stats`' flavour), the regions' code counts the instructions it completes.
 pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, plain: bool) -> Vec<(usize, Region)> {
     let Policy { stress, eager, background } = how;
-    let callable = callable(prog);
+    let callable = callable_of(prog);
     let code = unfused(&prog.funcs[func as usize].code);
     let mut out: Vec<(usize, Region)> = Vec::new();
     let loops = loops(&code);
@@ -604,6 +604,21 @@ pub(super) fn regions(prog: &Arc<Program>, func: u32, how: Policy, count: bool, 
 pub(super) struct Callable {
     pub funcs: Vec<bool>,
     sites: Vec<bool>,
+}
+
+/// [`callable`] of `prog`, computed once per program for the process (a scan of every
+/// function, which [`regions`] and each compilation need): kept while the program lives.
+fn callable_of(prog: &Arc<Program>) -> Arc<Callable> {
+    type Known = Vec<(std::sync::Weak<Program>, Arc<Callable>)>;
+    static KNOWN: std::sync::Mutex<Known> = std::sync::Mutex::new(Vec::new());
+    let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    known.retain(|(p, _)| p.strong_count() > 0);
+    if let Some((_, c)) = known.iter().find(|(p, _)| std::ptr::eq(p.as_ptr(), Arc::as_ptr(prog))) {
+        return c.clone();
+    }
+    let c = Arc::new(callable(prog));
+    known.push((Arc::downgrade(prog), c.clone()));
+    c
 }
 
 pub(super) fn callable(prog: &Program) -> Callable {
@@ -851,7 +866,7 @@ fn publish(prog: &Program, cell: &mut Cell, compiled: Option<Translated>) -> boo
 /// (`value(r)`; `live_h`, the registers live there): its webs ([`webs`]), their
 /// representations, and the machine code; `None` when it does not translate.
 fn compile(
-    prog: &Program,
+    prog: &Arc<Program>,
     code: &[Op],
     target: &Target,
     live_h: &[bool],
@@ -861,7 +876,7 @@ fn compile(
 ) -> Option<Translated> {
     let (h, end) = (target.h, target.end);
     let live = liveness(prog, code);
-    let code = &left_before(code, h, end, &callable(prog));
+    let code = &left_before(code, h, end, &callable_of(prog));
     let (webs, live_w, reps) = shape(&prog.arg_pool, code, &live, h, end, live_h, seed_regs, int_ops)?;
     let steps = counted_steps(&webs.code, h, end, &reps, &live_w, kept);
     translate(prog, code, live, &webs, &reps, live_h, &live_w, target, int_ops, &steps).ok()
@@ -3651,9 +3666,10 @@ impl Tr<'_, '_> {
         let need = b.ins().iadd_imm_s(regs, (caller_regs + callee_regs + FILL_SLACK as i64) * 8);
         let room = b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, end);
         check(b, room);
-        // A call of the region's own function calls its own code, there as long as it runs;
-        // another function's code is its cell's `callee`, 0 until compiled and once given up.
-        let (cellp, code) = if f == self.func {
+        // A whole function's call of itself calls its own code, there as long as it runs;
+        // another function's code (or a loop's call of its own function) is the callee's
+        // cell's `callee`, 0 until compiled and once given up.
+        let (cellp, code) = if f == self.func && (self.whole || mutant!(tier2_loop_calls_itself_as_its_function)) {
             (cell, b.ins().load(types::I64, TRUSTED, cell, std::mem::offset_of!(Cell, code) as i32))
         } else {
             // A callee without code yet leaves before the call, and tier 1's calls make it hot;
