@@ -96,6 +96,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_rem_unsigned", "suites"),
     ("tier2_ftoi_range_inclusive", "suites"),
     ("tier2_int_div_unchecked", "suites"),
+    ("tier2_int_div_guess_unchecked", "suites"),
     ("tier2_free_takes_fields_for_numbers", "suites"),
     ("tier2_inline_read_skips_filter", "suites"),
     ("tier2_lifted_tag_untested", "suites"),

@@ -393,6 +393,25 @@ fn tier_two_tests_an_invariant_object_once_only_where_every_lap_does() {
     assert!(jit["region_laps"].as_u64().unwrap() >= 190_000, "{jit}");
 }
 
+/// A loop that divides words (an int array's elements) by an int: tier 2 guesses a float
+/// division (nbody's and mandelbrot's case) and fails at the first lap of each entry. After 64
+/// failures the region is compiled again taking that `div` for an int division
+/// (`tier2::div_int`, the `int_ops` of `first_entry`), and runs the rest of the laps, instead of
+/// giving the loop up to tier 1. The program is also the conformance case
+/// `x-arith-a-compiled-loop-divides-words-that-hold-ints`.
+#[test]
+fn tier_two_compiles_a_division_of_words_again_as_an_int_division() {
+    let doc = tier_two_outcome("int-div", "halves.lsa", HALVES);
+    let jit = &doc["stats"]["jit"];
+    assert_eq!(doc["end"]["value"], "-750000", "{doc}");
+    // The inner loop's region and the outer loop's (which runs the inner loop), each compiled
+    // again once after its 64 failed guesses.
+    assert_eq!(jit["region_recompiles"], 2, "{jit}");
+    assert_eq!(jit["region_deopts"]["operand"], 128, "{jit}");
+    // 1,000 passes of 1,000 laps, less those before the regions were hot.
+    assert!(jit["region_laps"].as_u64().unwrap() >= 900_000, "{jit}");
+}
+
 /// A loop with a call on one lap in 65,536 is compiled by tier 2 (`tier2::left_before`): the
 /// region leaves before the call, and the laps without it run in the region. Before, a loop
 /// with any op tier 2 does not translate stayed in tier 1.
@@ -505,6 +524,42 @@ outer:
     add k, k, one
     jmp outer
 fin:
+    ret s
+}
+";
+
+const HALVES: &str = "func main() {
+    local a, n, i, one, two, x, q, s, t, three, k, r
+    ldi n, 1000
+    anew a, n
+    ldi i, 0
+    ldi one, 1
+    ldi two, 2
+    ldi three, 3
+    ldi k, -1500
+fill:
+    mul x, i, three
+    add x, x, k
+    aset a, i, x
+    add i, i, one
+    lt t, i, n
+    jmpif t, fill
+    ldi s, 0
+    ldi r, 0
+again:
+    ldi i, 0
+loop:
+    lt t, i, n
+    jmpifnot t, done
+    aget x, a, i
+    div q, x, two
+    add s, s, q
+    add i, i, one
+    jmp loop
+done:
+    add r, r, one
+    lt t, r, n
+    jmpif t, again
     ret s
 }
 ";

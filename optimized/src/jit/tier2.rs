@@ -3,7 +3,7 @@
 //!
 //! **Regions.** A region is a loop: the ops from a backward jump's target `H` (the header) to the
 //! last backward jump to it. It is compiled when all its ops are ones this tier translates
-//! (moves, constants, `add`/`sub`/`mul` on ints and floats, float `div`, ordering and equality
+//! (moves, constants, `add`/`sub`/`mul`/`div` on ints and floats, ordering and equality
 //! comparisons of two ints or two floats, the bit ops on ints, the jumps) and is entered only at `H`, from tier-1
 //! code: tier-1 code arriving at `H` (falling into it, jumping to it, or jumping back to it
 //! after the backward jump's accounting) calls the region (an ordinary System V call,
@@ -734,7 +734,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
         let flip = miss.filter(|&p| {
             2 * operand > all
                 && (cell.h..=cell.end).contains(&p)
-                && matches!(code[p], Op::Add { .. } | Op::Sub { .. } | Op::Mul { .. } | Op::Neg { .. })
+                && matches!(code[p], Op::Add { .. } | Op::Sub { .. } | Op::Mul { .. } | Op::Neg { .. } | Op::Div { .. })
                 && !cell.int_ops.contains(&p)
         });
         if cell.compiles >= RECOMPILES || (flip.is_none() && 2 * at_entry <= all) {
@@ -877,13 +877,14 @@ fn compile(
     let (h, end) = (target.h, target.end);
     let live = liveness(prog, code);
     let code = &left_before(code, h, end, &callable_of(prog));
-    let (webs, live_w, reps) = shape(&prog.arg_pool, code, &live, h, end, live_h, seed_regs, int_ops)?;
+    let (webs, live_w, reps, int_ops) = shape(&prog.arg_pool, code, &live, h, end, live_h, seed_regs, int_ops)?;
     let steps = counted_steps(&webs.code, h, end, &reps, &live_w, kept);
-    translate(prog, code, live, &webs, &reps, live_h, &live_w, target, int_ops, &steps).ok()
+    translate(prog, code, live, &webs, &reps, live_h, &live_w, target, &int_ops, &steps).ok()
 }
 
-/// The region `h..=end`'s webs, which of them are live at the header, and their
-/// representations (`seed_regs`: the kinds of the registers live there).
+/// The region `h..=end`'s webs, which of them are live at the header, their
+/// representations (`seed_regs`: the kinds of the registers live there), and the ops taken
+/// for ints: `int_ops` and [`int_divs`].
 #[allow(clippy::type_complexity)]
 #[allow(clippy::too_many_arguments)]
 fn shape(
@@ -895,14 +896,15 @@ fn shape(
     live_h: &[bool],
     seed_regs: &[Option<Rep>],
     int_ops: &[usize],
-) -> Option<(Webs, Vec<bool>, Vec<Option<Rep>>)> {
+) -> Option<(Webs, Vec<bool>, Vec<Option<Rep>>, Vec<usize>)> {
     let webs = webs::webs(code, h, end, live_h.len(), &|pc, r| !live[pc].get(r as usize).copied().unwrap_or(true))?;
     let nwebs = webs.reg.len();
     // A web is live at the header when it holds its register's entry value and the register is.
     let live_w: Vec<bool> = (0..nwebs).map(|w| webs.entry[w] && live_h[webs.reg[w] as usize]).collect();
     let seed: Vec<Option<Rep>> =
         (0..nwebs).map(|w| if live_w[w] { seed_regs[webs.reg[w] as usize] } else { None }).collect();
-    let mut reps = representations(&webs.code, h, end, &live_w, &seed, int_ops)?;
+    let int_ops = int_divs(&webs.code, h, end, int_ops);
+    let mut reps = representations(&webs.code, h, end, &live_w, &seed, &int_ops)?;
     // A call's arguments are read through `Webs::before` (the pool is not renamed): a web no
     // other op uses goes to the call as a word.
     for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
@@ -929,7 +931,7 @@ fn shape(
             eprintln!("{pc:3} {:?} {:?}", op, w.map(|w| (webs.reg[w as usize], reps[w as usize])));
         }
     }
-    Some((webs, live_w, reps))
+    Some((webs, live_w, reps, int_ops))
 }
 
 /// With `LOCKSTEP_PERF_MAP` set (as for tier 1, `x64.rs`): a symbol for the region's code in
@@ -962,6 +964,43 @@ fn arith_guess(a: Option<Rep>, b: Option<Rep>, pc: usize, int_ops: &[usize]) -> 
         return Rep::I;
     }
     arith_rep(a, b)
+}
+
+/// Whether the `div` at `pc` divides as ints: two ints ([value.int-div]), or two values
+/// neither of which is a float when `pc` is one of `int_ops` (a `div` of words, or of a word
+/// by an int, is otherwise guessed a float division: nbody's and mandelbrot's).
+fn div_int(a: Option<Rep>, b: Option<Rep>, pc: usize, int_ops: &[usize]) -> bool {
+    a == Some(Rep::I) && b == Some(Rep::I) || a != Some(Rep::F) && b != Some(Rep::F) && int_ops.contains(&pc)
+}
+
+/// The `div`s of the region `h..=end` of `code` (its webs) taken for int divisions besides
+/// `int_ops`: those an operand or the quotient of which an int op (`and`, `or`, `xor`, a shift,
+/// `rem`) uses too. Richards' idle task halves a field it tests with `and` and then `xor`s the
+/// quotient: guessed a float, the quotient would go to `xor`, which takes no float, and the
+/// function would never compile. A wrong guess leaves by the operand's check.
+fn int_divs(code: &[Op], h: usize, end: usize, int_ops: &[usize]) -> Vec<usize> {
+    let mut int_web = std::collections::HashSet::new();
+    for op in &code[h..=end] {
+        match *op {
+            Op::And { d, a, b }
+            | Op::Or { d, a, b }
+            | Op::Xor { d, a, b }
+            | Op::Shl { d, a, b }
+            | Op::Shr { d, a, b }
+            | Op::UShr { d, a, b }
+            | Op::Rem { d, a, b } => int_web.extend([d, a, b]),
+            _ => {}
+        }
+    }
+    let mut ops = int_ops.to_vec();
+    for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
+        if let Op::Div { d, a, b } = *op {
+            if [d, a, b].iter().any(|w| int_web.contains(w)) && !ops.contains(&pc) {
+                ops.push(pc);
+            }
+        }
+    }
+    ops
 }
 
 /// What an `add`, `sub` or `mul` computes on: floats beside a float ([value.mixed-arith]),
@@ -1644,8 +1683,11 @@ fn representations(
                     want(a, Rep::F, &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::I));
                 }
-                // Two ints divide as ints ([value.int-div]); anything else as floats.
-                Op::Div { d, a, b } if rep[a as usize] == Some(Rep::I) && rep[b as usize] == Some(Rep::I) => {
+                // Two ints divide as ints ([value.int-div]), and so do two words guessed ints
+                // ([`div_int`]); anything else as floats.
+                Op::Div { d, a, b } if div_int(rep[a as usize], rep[b as usize], h + k, int_ops) => {
+                    want(a, Rep::I, &mut next);
+                    want(b, Rep::I, &mut next);
                     next[d as usize] = Some(Rep::join(next[d as usize], Rep::I));
                 }
                 Op::Div { d, a, b } => {
@@ -1742,7 +1784,7 @@ fn representations(
         let r = |x: u16| rep[x as usize];
         let fits = |d: u16, k: Rep| r(d) == Some(k) || r(d) == Some(Rep::W);
         let ok = match *op {
-            Op::Div { d, a, b } if r(a) == Some(Rep::I) && r(b) == Some(Rep::I) => fits(d, Rep::I),
+            Op::Div { d, a, b } if div_int(r(a), r(b), pc, int_ops) => fits(d, Rep::I),
             Op::Div { d, .. } => fits(d, Rep::F),
             Op::Rem { d, a, b } => {
                 let int = |x: u16| matches!(r(x), Some(Rep::I | Rep::W));
@@ -3986,8 +4028,13 @@ impl Tr<'_, '_> {
             // the divisor is never -1 (the machine's one overflow); the quotient leaves the
             // SmallInts only for the least one over -1 (an overflow exit: the interpreter boxes
             // 2^60). A divisor of 0 leaves for the interpreter's trap.
-            Op::Div { d, a, b } if self.rep[a as usize] == Some(Rep::I) && self.rep[b as usize] == Some(Rep::I) => {
-                let (x, y) = (self.int_of(pc, a), self.int_of(pc, b));
+            Op::Div { d, a, b } if div_int(self.rep[a as usize], self.rep[b as usize], pc, self.int_ops) => {
+                let (x, y) = if mutant!(tier2_int_div_guess_unchecked) && self.rep[a as usize] == Some(Rep::W) {
+                    let v = self.b.use_var(self.var(a));
+                    (self.b.ins().bxor_imm_u(v, 1), self.int_of(pc, b))
+                } else {
+                    (self.int_of(pc, a), self.int_of(pc, b))
+                };
                 let nonzero = self.b.ins().icmp_imm_u(IntCC::NotEqual, y, 0);
                 self.guard(nonzero, pc, LEAVE);
                 let q = self.b.ins().sdiv(x, y);
@@ -4632,7 +4679,7 @@ mod tests {
         let live = liveness(&p, &code);
         // Every argument nil at the entry: words.
         let seen = observed(&live[0], |_| 0);
-        let (webs, _, _) = shape(&p.arg_pool, &code, &live, 0, end, &live[0], &seen, &[]).expect("translatable");
+        let (webs, _, _, _) = shape(&p.arg_pool, &code, &live, 0, end, &live[0], &seen, &[]).expect("translatable");
         lifts(&webs.code, 0, end, plain).into_iter().map(|l| (l.cells.len(), l.loads)).collect()
     }
 
@@ -4663,7 +4710,7 @@ mod tests {
         let (h, end) = loops(&code)[0];
         let live = liveness(&p, &code);
         let seen = observed(&live[h], |_| crate::value::small_int(1).unwrap());
-        let (webs, live_w, reps) =
+        let (webs, live_w, reps, _) =
             shape(&p.arg_pool, &code, &live, h, end, &live[h], &seen, &[]).expect("translatable");
         counted_steps(&webs.code, h, end, &reps, &live_w, kept).iter().map(|s| s.pc).collect()
     }
