@@ -356,6 +356,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             mode: mode as *mut (),
             barriers: crate::jit::barriers_of::<M>(),
             tx,
+            pending_left: 0,
         };
         // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
         // this mode's flavour; the window is that function's frame; `pc` is an op of it; the

@@ -160,6 +160,10 @@ pub(crate) struct JitCtx {
     /// Per function: the address of its whole-function tier-2 cell of this flavour, or 0 (none
     /// yet): a region's `call` calls the callee's region through it (`tier2.rs`, "Calls").
     pub wholes: *const usize,
+    /// Set by a region called by another that leaves before a call of a callee still to be
+    /// compiled; the outermost region's exit then does not count its entry toward giving it
+    /// up for running few laps an entry (`tier2.rs`, `Tr::call_words`).
+    pub pending_left: u64,
 }
 
 /// The table of `barriers::Barriers` helpers for mode `M` (null where there is no code
@@ -200,6 +204,7 @@ pub(crate) mod ctx {
     pub const BARRIERS: i32 = 200;
     pub const TX: i32 = 208;
     pub const WHOLES: i32 = 216;
+    pub const PENDING_LEFT: i32 = 224;
 }
 
 /// What `--stats` reports about the JIT.
@@ -720,6 +725,7 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, tx) as i32, ctx::TX);
         assert_eq!(offset_of!(JitCtx, bodies) as i32, ctx::BODIES);
         assert_eq!(offset_of!(JitCtx, wholes) as i32, ctx::WHOLES);
+        assert_eq!(offset_of!(JitCtx, pending_left) as i32, ctx::PENDING_LEFT);
     }
 
     #[test]

@@ -106,6 +106,9 @@ const GUARDS_PER_OP: usize = 5;
 const KIND_OBJECT: i64 = crate::heap::Kind::Object as i64;
 const KIND_ARRAY: i64 = crate::heap::Kind::Array as i64;
 const MAX_CLASS_RUNS: usize = 4;
+/// The class of a fact ([`Tr::checked`]) that a web holds an object of some class (a `send`
+/// dispatched on it); `u32::MAX` is an array's.
+const ANY_OBJECT: u32 = u32::MAX - 1;
 /// A header's class index (high half) and kind (low four bits).
 const CLASS_AND_KIND: i64 = !0xffff_fff0_i64;
 
@@ -239,6 +242,12 @@ pub(super) struct Cell {
     /// one entry instead of one per outer lap.
     patience: u32,
     outer: usize,
+    /// A loop inside this one waits for it ([`first_entry`]): it is compiled at its next
+    /// arrival, without waiting in turn for its own outer loop. Mandelbrot's pixel loop
+    /// waited for its row loop, which comes back once a row; its iteration loop, done
+    /// waiting first, was compiled alone, and the compiler thread's queue put the pixel loop's
+    /// region 3 ms later than it could have been.
+    wanted: bool,
     /// The registers live at the header (computed at the first compilation), and the
     /// arrivals a compilation again has waited for values of a kind not seen before.
     live_h: Vec<bool>,
@@ -316,6 +325,7 @@ impl Cell {
             heat: 0,
             patience: 0,
             outer: 0,
+            wanted: false,
             live_h: Vec::new(),
             waited: 0,
             prog,
@@ -702,7 +712,8 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
         // SAFETY: `outer` is null or a cell of the same function's regions, which live as long
         // as this one ([`regions`]), on the same thread; tier 1 is not running its code (the
         // outer region runs no other code, and it is not running: this was called from tier 1).
-        if let Some(outer) = unsafe { (cell.outer as *mut Cell).as_mut() } {
+        let outer = if cell.wanted { 0 } else { cell.outer };
+        if let Some(outer) = unsafe { (outer as *mut Cell).as_mut() } {
             // The outer region runs this loop when it is compiled (tier 1 comes here after it
             // left inside this loop, at the end of a budget say), or once the compiler thread
             // has compiled it; while it is still to be compiled, it is at its next arrival,
@@ -715,6 +726,7 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
                 if pending {
                     cell.patience -= 1;
                     outer.heat = 0;
+                    outer.wanted = true;
                 }
                 return cell.h as u64;
             }
@@ -1074,6 +1086,70 @@ pub(super) fn unfused(code: &[Op]) -> Vec<Op> {
             Op::NeJmp { d, a, b, .. } | Op::NeJmpBack { d, a, b, .. } => Op::Ne { d, a, b },
             Op::LdAdd { t, k, .. } | Op::LdSub { t, k, .. } => Op::Ld { d: t, v: k },
             op => op,
+        })
+        .collect()
+}
+
+/// Per block of the region `h..=end` of `code` (by its first op; `starts`, sorted, begins
+/// with `h`), the blocks that strictly dominate it: every path from the region's entry at `h`
+/// to the block runs through each of them to its end. A block that no path from `h` reaches
+/// has none. A block's successors are those of its first op that does not fall through to the
+/// next (a jump, `ret`, `trap`, which `left_before` puts where the region leaves), or its
+/// last's.
+fn dominators(code: &[Op], h: usize, end: usize, starts: &[usize]) -> HashMap<usize, Vec<usize>> {
+    let n = starts.len();
+    let index = |pc: usize| starts.binary_search(&pc).ok();
+    let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, &s) in starts.iter().enumerate() {
+        let last = starts.get(i + 1).map_or(end, |&next| next - 1);
+        for (pc, op) in code.iter().enumerate().take(last + 1).skip(s) {
+            let next = successors(op, pc);
+            if next != [pc + 1] || pc == last {
+                succ[i] = next.into_iter().filter(|t| (h..=end).contains(t)).filter_map(index).collect();
+                break;
+            }
+        }
+    }
+    let mut reached = vec![false; n];
+    let mut todo = vec![0];
+    while let Some(i) = todo.pop() {
+        if !std::mem::replace(&mut reached[i], true) {
+            todo.extend(succ[i].iter().copied());
+        }
+    }
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, ss) in succ.iter().enumerate() {
+        for &j in ss.iter().filter(|_| reached[i]) {
+            preds[j].push(i);
+        }
+    }
+    // dom(b) = {b} and the blocks that dominate every predecessor, to a fixed point down from
+    // "every block" (the entry's: itself).
+    let mut dom: Vec<Vec<bool>> = (0..n).map(|i| (0..n).map(|j| i != 0 || j == 0).collect()).collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in 1..n {
+            if !reached[i] {
+                continue;
+            }
+            let mut d = vec![true; n];
+            for &p in &preds[i] {
+                for (x, y) in d.iter_mut().zip(&dom[p]) {
+                    *x &= *y;
+                }
+            }
+            d[i] = true;
+            if d != dom[i] {
+                dom[i] = d;
+                changed = true;
+            }
+        }
+    }
+    (0..n)
+        .map(|i| {
+            let strict = (0..n).filter(|&j| reached[i] && j != i && dom[i][j]).map(|j| starts[j]).collect();
+            (starts[i], strict)
         })
         .collect()
 }
@@ -1960,10 +2036,18 @@ struct Tr<'a, 'b> {
     /// The last comparison of the current block: its destination and its condition.
     last_cmp: Option<(u16, ir::Value)>,
     /// The webs the current guest block has tested as heap cells (an object of a class, or
-    /// [`KIND_ARRAY`] as `u32::MAX`), with their headers: a test dominates the rest of its
-    /// block, and a web's value changes only where the block writes it (an object's class
-    /// never changes, nor its transaction's tag inside a region).
-    checked: Vec<(u16, u32, ir::Value)>,
+    /// [`KIND_ARRAY`] as `u32::MAX`): a test dominates the rest of its block, and a web's value
+    /// changes only where the block writes it (an object's class never changes, nor its
+    /// transaction's tag inside a region). A block starts with the tests of the blocks that
+    /// dominate it ([`dominators`]) of webs the region never writes (`invariant`): a method's
+    /// receiver is tested once, not in each block that reads a field or sends to it.
+    checked: Vec<(u16, u32)>,
+    /// Per block (by its first op), the blocks that strictly dominate it; per web, whether no
+    /// op of the region writes it; per block translated, the tests of invariant webs it knows at
+    /// its end.
+    doms: HashMap<usize, Vec<usize>>,
+    invariant: Vec<bool>,
+    end_facts: HashMap<usize, Vec<(u16, u32)>>,
     /// The SmallFloat words of doubles the current guest block made, range-checked and
     /// encoded in one go because a store of the block takes them ([`Tr::checked_word`]), by
     /// web; a web's entry goes where the block writes it again.
@@ -2196,6 +2280,35 @@ impl Tr<'_, '_> {
         self.words.clear();
     }
 
+    /// The tests of invariant webs that hold where the block at `pc` begins: those its
+    /// dominators knew at their ends (a test's header value is not kept: the facts are the
+    /// translator's, not values of the function).
+    fn inherit_facts(&mut self, pc: usize) {
+        if mutant!(tier2_facts_from_every_block) {
+            // The planted bug: the facts of every block translated so far, dominating or not.
+            let all: Vec<(u16, u32)> = self.end_facts.values().flatten().copied().collect();
+            self.checked.extend(all);
+            return;
+        }
+        for d in self.doms.get(&pc).into_iter().flatten() {
+            if let Some(facts) = self.end_facts.get(d) {
+                for &f in facts {
+                    if !self.checked.contains(&f) {
+                        self.checked.push(f);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Keeps what the block beginning at `start` knows now of its invariant webs, for the
+    /// blocks it dominates.
+    fn keep_facts(&mut self, start: usize) {
+        let invariant = &self.invariant;
+        let facts: Vec<(u16, u32)> = self.checked.iter().copied().filter(|f| invariant[f.0 as usize]).collect();
+        self.end_facts.insert(start, facts);
+    }
+
     /// Marks the block being built cold: the rest of a cold path after a guard, which Cranelift
     /// would otherwise lay out inline, to be jumped over.
     fn cold_here(&mut self) {
@@ -2367,7 +2480,7 @@ impl Tr<'_, '_> {
         let ok = self.b.ins().icmp_imm_u(IntCC::Equal, k, want);
         self.guard(ok, pc, OPERAND);
         if kind == KIND_ARRAY {
-            self.checked.push((r, u32::MAX, header));
+            self.checked.push((r, u32::MAX));
         }
         (w, header)
     }
@@ -2378,39 +2491,61 @@ impl Tr<'_, '_> {
         if self.checked.iter().any(|c| (c.0, c.1) == (o, class)) || self.lifted(o, class) {
             return self.b.use_var(self.var(o));
         }
-        let n = self.prog.classes.len() as u32;
-        // SAFETY: both are class indices of the program (`class` an operand the verifier
-        // checked, [verify.class-range]).
-        let under = (0..n).filter(|&c| c == class || unsafe { self.prog.is_subclass(c, class) });
-        let mut runs = super::x64::class_runs(under);
-        runs.truncate(MAX_CLASS_RUNS);
+        let runs = self.class_test_runs(class);
+        // An object already (a `send` to it dispatched): its class alone.
+        if self.checked.iter().any(|c| c.0 == o && c.1 != u32::MAX) && !mutant!(tier2_field_skips_class_check) {
+            let obj = self.b.use_var(self.var(o));
+            let header = self.b.ins().load(types::I64, TRUSTED, obj, 0);
+            let c = self.b.ins().ushr_imm_u(header, 32);
+            let ok = self.class_in_runs(c, &runs);
+            self.guard(ok, pc, OPERAND);
+            self.checked.push((o, class));
+            return obj;
+        }
         // A class without subclasses: its index and the kind in one test of the header (its
         // other bits, the collector's, masked off), three instructions fewer.
         if let ([run], false) = (&runs[..], mutant!(tier2_field_skips_class_check)) {
             if run.len == 1 {
                 let want = (i64::from(run.first) << 32) | KIND_OBJECT;
-                let (obj, header) = self.cell_with_header(pc, o, CLASS_AND_KIND, want);
-                self.checked.push((o, class, header));
+                let (obj, _) = self.cell_with_header(pc, o, CLASS_AND_KIND, want);
+                self.checked.push((o, class));
                 return obj;
             }
         }
         let (obj, header) = self.cell_of_kind(pc, o, KIND_OBJECT);
         if !mutant!(tier2_field_skips_class_check) {
             let c = self.b.ins().ushr_imm_u(header, 32);
-            let mut ok = None;
-            for super::x64::ClassRun { first, len } in runs {
-                let off = self.b.ins().iadd_imm_s(c, -i64::from(first));
-                let inside = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, i64::from(len));
-                ok = Some(match ok {
-                    None => inside,
-                    Some(x) => self.b.ins().bor(x, inside),
-                });
-            }
-            let ok = ok.expect("a class is under itself");
+            let ok = self.class_in_runs(c, &runs);
             self.guard(ok, pc, OPERAND);
         }
-        self.checked.push((o, class, header));
+        self.checked.push((o, class));
         obj
+    }
+
+    /// The runs of class indices [`Tr::object_of_class`] admits for `class`: it and its
+    /// subclasses, the first [`MAX_CLASS_RUNS`] runs of them.
+    fn class_test_runs(&self, class: u32) -> Vec<super::x64::ClassRun> {
+        let n = self.prog.classes.len() as u32;
+        // SAFETY: both are class indices of the program (`class` an operand the verifier
+        // checked, [verify.class-range]).
+        let under = (0..n).filter(|&c| c == class || unsafe { self.prog.is_subclass(c, class) });
+        let mut runs = super::x64::class_runs(under);
+        runs.truncate(MAX_CLASS_RUNS);
+        runs
+    }
+
+    /// Whether the class index `c` is in one of `runs` (an i8 condition).
+    fn class_in_runs(&mut self, c: ir::Value, runs: &[super::x64::ClassRun]) -> ir::Value {
+        let mut ok = None;
+        for &super::x64::ClassRun { first, len } in runs {
+            let off = self.b.ins().iadd_imm_s(c, -i64::from(first));
+            let inside = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, off, i64::from(len));
+            ok = Some(match ok {
+                None => inside,
+                Some(x) => self.b.ins().bor(x, inside),
+            });
+        }
+        ok.expect("a class is under itself")
     }
 
     /// Whether heap words need the barriers: not plain, and the object `obj` (whose class the
@@ -3406,7 +3541,26 @@ impl Tr<'_, '_> {
         b.ins().store(TRUSTED, laps, cell, laps_at);
         // A whole function's too: richards' `Packet_append_to`, a list walk of 0.04 laps a call,
         // ran 4% more instructions as a region entered at every call.
-        let entries = b.ins().load(types::I64, TRUSTED, cell, std::mem::offset_of!(Cell, entries) as i32);
+        let entries_at = std::mem::offset_of!(Cell, entries) as i32;
+        let entries = b.ins().load(types::I64, TRUSTED, cell, entries_at);
+        // The outermost region does not count an entry in which a region it called left before
+        // a call of a callee still to be compiled (`JitCtx::pending_left`, [`Tr::call_words`]).
+        let entries = if self.has_calls {
+            let flag = b.ins().load(types::I64, TRUSTED, ctxv, ctx::PENDING_LEFT);
+            let (zero, pending) = match self.f.as_ref().expect("entry made the frame").called {
+                called if self.whole => {
+                    let zero = b.ins().iconst(types::I64, 0);
+                    (b.ins().select(called, flag, zero), b.ins().select(called, zero, flag))
+                }
+                _ => (b.ins().iconst(types::I64, 0), flag),
+            };
+            b.ins().store(TRUSTED, zero, ctxv, ctx::PENDING_LEFT);
+            let entries = b.ins().isub(entries, pending);
+            b.ins().store(TRUSTED, entries, cell, entries_at);
+            entries
+        } else {
+            entries
+        };
         let at_count = b.ins().icmp_imm_u(IntCC::Equal, entries, SHORT_TRIP_ENTRIES as i64);
         let few = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, laps, (SHORT_TRIP_ENTRIES * SHORT_LAPS) as i64);
         let short = b.ins().band(at_count, few);
@@ -3635,8 +3789,40 @@ impl Tr<'_, '_> {
         let receiver = self.word_of(recv);
         let mut words = vec![receiver];
         words.extend(self.argument_words(pc, argc, args));
+        // A receiver tested as an object of a class (`getf` on it, [`Tr::object_of_class`])
+        // whose every class the test admits has one method here: a direct call. Tested as an
+        // object (an earlier `send`): its class is dispatched on without testing the rest.
+        let facts: Vec<u32> = self.checked.iter().filter(|c| c.0 == recv && c.1 != u32::MAX).map(|c| c.1).collect();
+        for &class in facts.iter().filter(|&&c| c != ANY_OBJECT) {
+            let admitted = self.class_test_runs(class);
+            let within = |runs: &[super::x64::ClassRun]| {
+                admitted.iter().all(|a| {
+                    (a.first..a.first + a.len).all(|c| runs.iter().any(|r| (r.first..r.first + r.len).contains(&c)))
+                })
+            };
+            if let Some((f, _)) = targets.iter().find(|(_, runs)| within(runs)) {
+                let f = if mutant!(tier2_send_fact_takes_the_first_method) { targets[0].0 } else { *f };
+                self.call_words(pc, d, f, &words, Some(site));
+                return;
+            }
+        }
         let e = self.exit(pc, LEAVE);
         let b = &mut self.b;
+        let receiver_known = !facts.is_empty();
+        let header = if receiver_known {
+            b.ins().load(types::I64, TRUSTED, receiver, 0)
+        } else {
+            Self::object_header(b, receiver, e)
+        };
+        self.dispatch(pc, d, header, &targets, &words, site, e);
+        if recv != d {
+            self.checked.push((recv, ANY_OBJECT));
+        }
+    }
+
+    /// The header of the heap object `receiver`; branches to `e` when it is not one (an
+    /// immediate, nil, another kind of cell).
+    fn object_header(b: &mut FunctionBuilder, receiver: ir::Value, e: ir::Block) -> ir::Value {
         let tag = b.ins().band_imm_u(receiver, crate::value::TAG_MASK as i64);
         let (tagged, cell) = (b.create_block(), b.create_block());
         b.ins().brif(tag, e, &[], tagged, &[]);
@@ -3652,8 +3838,24 @@ impl Tr<'_, '_> {
         b.ins().brif(object, known, &[], e, &[]);
         b.seal_block(known);
         b.switch_to_block(known);
-        let class = b.ins().ushr_imm_u(header, 32);
-        let join = b.create_block();
+        header
+    }
+
+    /// A send's call of the method of the receiver's class (its `header`'s) among `targets`;
+    /// to `e` for a class none of them is for.
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(
+        &mut self,
+        pc: usize,
+        d: u16,
+        header: ir::Value,
+        targets: &super::x64::SendTargets,
+        words: &[ir::Value],
+        site: u32,
+        e: ir::Block,
+    ) {
+        let class = self.b.ins().ushr_imm_u(header, 32);
+        let join = self.b.create_block();
         for (f, runs) in targets {
             let callee = self.b.create_block();
             for run in runs {
@@ -3670,7 +3872,7 @@ impl Tr<'_, '_> {
             let not_this = self.b.current_block().expect("a block");
             self.b.seal_block(callee);
             self.b.switch_to_block(callee);
-            self.call_words(pc, d, f, &words, Some(site));
+            self.call_words(pc, d, *f, words, Some(site));
             self.b.ins().jump(join, &[]);
             self.b.switch_to_block(not_this);
         }
@@ -3717,8 +3919,12 @@ impl Tr<'_, '_> {
             // A callee without code yet leaves before the call, and tier 1's calls make it hot;
             // meanwhile the entry does not count toward giving the region up for running few
             // laps an entry ([`SHORT_TRIP_ENTRIES`]): a loop whose every lap calls would be given
-            // up before its callees are compiled (richards' scheduler). A callee that will
-            // never have code (`Cell::gone`) is an op the region leaves before, and counts.
+            // up before its callees are compiled (richards' scheduler). Nor does the outermost
+            // region's entry when a region it called (at any depth) left so
+            // (`JitCtx::pending_left`, taken at its exit): compiling on the running thread,
+            // richards' methods were compiled before its scheduler loop, and the loop, whose
+            // callees left for theirs still to compile, was given up. A callee that will never
+            // have code (`Cell::gone`) is an op the region leaves before, and counts.
             let wholes = b.ins().load(types::I64, TRUSTED, ctxv, ctx::WHOLES);
             let cellp = b.ins().load(types::I64, TRUSTED, wholes, f as i32 * 8);
             let (found, pending, missing) = (b.create_block(), b.create_block(), b.create_block());
@@ -3745,6 +3951,10 @@ impl Tr<'_, '_> {
             let n0 = b.ins().iadd_imm_s(n, 1);
             let n = b.ins().select(called, n0, n);
             b.ins().store(TRUSTED, n, cell, off);
+            let flag = b.ins().load(types::I64, TRUSTED, ctxv, ctx::PENDING_LEFT);
+            let one = b.ins().iconst(types::I64, 1);
+            let flag = b.ins().select(called, one, flag);
+            b.ins().store(TRUSTED, flag, ctxv, ctx::PENDING_LEFT);
             b.ins().jump(e, &[]);
             b.seal_block(ready);
             b.switch_to_block(ready);
@@ -4467,6 +4677,9 @@ fn translate(
         f: None,
         last_cmp: None,
         checked: Vec::new(),
+        doms: HashMap::new(),
+        invariant: Vec::new(),
+        end_facts: HashMap::new(),
         words: Vec::new(),
         forced: target.forced,
         next_guard: 0,
@@ -4504,8 +4717,19 @@ fn translate(
         (t.span_of, t.checked_def, t.unchecked_reg) =
             spans(code, orig, rep, &t.live, h, end, &block_start, &stressed, nregs);
     }
+    let mut starts: Vec<usize> = t.blocks.keys().copied().collect();
+    starts.sort_unstable();
+    t.doms = dominators(code, h, end, &starts);
+    t.invariant = vec![true; webs.reg.len()];
+    for op in &code[h..=end] {
+        if let Some(w) = writes(op) {
+            t.invariant[w as usize] = false;
+        }
+    }
     t.entry();
     let mut open = false;
+    // The block being translated, by its first op (`None`: ops after one that always leaves).
+    let mut cur_block = None;
     for (pc, op) in code.iter().enumerate().take(end + 1).skip(h) {
         if let Some(&blk) = t.blocks.get(&pc) {
             if open {
@@ -4516,6 +4740,8 @@ fn translate(
             t.last_cmp = None;
             t.pending = 0;
             t.forget_block_facts();
+            t.inherit_facts(pc);
+            cur_block = Some(pc);
         } else if !open {
             // After an op that always leaves (the stress mode's): the ops up to the next block
             // are unreachable, in a block of their own.
@@ -4524,9 +4750,11 @@ fn translate(
             t.last_cmp = None;
             t.pending = 0;
             t.forget_block_facts();
+            cur_block = None;
         }
         if let Some(l) = t.lifts.iter().find(|l| l.h == pc).cloned() {
             t.preheader(&l);
+            t.inherit_facts(pc);
         }
         let s = stressed(pc);
         t.cur = pc;
@@ -4535,6 +4763,9 @@ fn translate(
             t.snapshot(pc);
         }
         t.op(pc, s);
+        if let Some(start) = cur_block {
+            t.keep_facts(start);
+        }
         // Whether the block is still open: it falls through into the next op's code, or leaves
         // when that op is past the region.
         open = !(s || jump(op).is_some() || matches!(op, Op::Ret { .. } | Op::Trap { .. }));
@@ -4713,6 +4944,26 @@ mod tests {
         let (webs, live_w, reps, _) =
             shape(&p.arg_pool, &code, &live, h, end, &live[h], &seen, &[]).expect("translatable");
         counted_steps(&webs.code, h, end, &reps, &live_w, kept).iter().map(|s| s.pc).collect()
+    }
+
+    /// The blocks that dominate each block ([`dominators`]): after a diamond, only the block
+    /// before it (neither arm), and inside a loop after it, the join too; a block no path
+    /// reaches has none.
+    #[test]
+    fn a_block_is_dominated_by_the_blocks_every_path_to_it_runs_through() {
+        let src = "func f(a, b) {\n local t\n jmpifnot a, other\n ldi t, 1\n jmp join\nother:\n ldi t, 2\njoin:\n add t, t, t\nloop:\n add t, t, t\n jmpif b, loop\n ret t\n ret t\n}\nfunc main() {\n local r\n ret r\n}\n";
+        let p = prog(src);
+        let code = unfused(&p.funcs[0].code);
+        let end = code.len() - 1;
+        let doms = dominators(&code, 0, end, &[0, 1, 3, 4, 5, 7, 8]);
+        let of = |b: usize| doms[&b].clone();
+        assert_eq!(of(0), [] as [usize; 0]);
+        assert_eq!(of(1), [0]);
+        assert_eq!(of(3), [0]);
+        assert_eq!(of(4), [0], "the join: neither arm");
+        assert_eq!(of(5), [0, 4], "the loop's header");
+        assert_eq!(of(7), [0, 4, 5]);
+        assert_eq!(of(8), [] as [usize; 0], "after a `ret`: unreachable");
     }
 
     /// The ops of `main`'s prologue in [`steps_of`]: the body's first op is at 6.
