@@ -4088,26 +4088,39 @@ impl Tr<'_, '_> {
     /// words (an `xor` tagged again); of two bools, the bool; of anything else, the region
     /// leaves (a failed guess: the interpreter traps on an int beside a bool).
     fn logic(&mut self, pc: usize, op: Op, d: u16, a: u16, b: u16) {
+        const _: () = assert!(TRUE == 0x12 && FALSE == 0x0a);
         let (x, y) = (self.word_of(a), self.word_of(b));
-        let bx = self.is_bool(x);
-        let by = self.is_bool(y);
         let b = &mut self.b;
+        // Two bools: `x ^ false` and `y ^ false` both within bit 4 (`true ^ false`), in one test.
+        let (fx, fy) = (b.ins().bxor_imm_u(x, FALSE as i64), b.ins().bxor_imm_u(y, FALSE as i64));
+        let f = b.ins().bor(fx, fy);
+        let f = b.ins().band_imm_u(f, !0x18);
+        let bools = b.ins().icmp_imm_u(IntCC::Equal, f, 0);
         let both = b.ins().band(x, y);
         let ints = b.ins().band_imm_u(both, 1);
         let ints = b.ins().icmp_imm_u(IntCC::NotEqual, ints, 0);
-        let bools = b.ins().band(bx, by);
-        let (t, f) = (b.ins().iconst(types::I64, TRUE as i64), b.ins().iconst(types::I64, FALSE as i64));
-        let (xt, yt) = (b.ins().icmp(IntCC::Equal, x, t), b.ins().icmp(IntCC::Equal, y, t));
-        let (int, truth) = match op {
-            Op::And { .. } => (b.ins().band(x, y), b.ins().band(xt, yt)),
-            Op::Or { .. } => (b.ins().bor(x, y), b.ins().bor(xt, yt)),
+        // The op on the words themselves: two ints' result (`xor` tagged again); for two bools,
+        // bit 4 (set in `true` alone) is the result's truth, which `false + 8` makes `true`.
+        let (raw, int) = match op {
+            Op::And { .. } => (both, both),
+            Op::Or { .. } => {
+                let r = b.ins().bor(x, y);
+                (r, r)
+            }
             _ => {
                 let r = b.ins().bxor(x, y);
-                let r = if mutant!(tier2_logic_xor_untagged) { r } else { b.ins().bor_imm_u(r, 1) };
-                (r, b.ins().bxor(xt, yt))
+                let int = if mutant!(tier2_logic_xor_untagged) { r } else { b.ins().bor_imm_u(r, 1) };
+                (r, int)
             }
         };
-        let boolean = b.ins().select(truth, t, f);
+        let truth = b.ins().ushr_imm_u(raw, 1);
+        let truth = b.ins().band_imm_u(truth, 8);
+        // (Added, not or-ed: `false` has bit 3 set already.)
+        let boolean = if mutant!(tier2_logic_truth_ored) {
+            b.ins().bor_imm_u(truth, FALSE as i64)
+        } else {
+            b.ins().iadd_imm_s(truth, FALSE as i64)
+        };
         let r = b.ins().select(ints, int, boolean);
         let ok = b.ins().bor(ints, bools);
         self.guard(ok, pc, OPERAND);
