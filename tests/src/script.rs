@@ -11,7 +11,8 @@
 //! args: 10 abc                              <- optional: main's arguments (split on spaces)
 //! invoke: NAME                              <- optional: run the invocation of function NAME
 //!                                              (exec.invoke), `args` its arguments as text
-//! fuel: 1000                                <- optional: fuel per thread
+//! fuel: 1000                                <- optional: fuel per thread (default 2^30 in
+//!                                              `tests/tests/conformance.rs`)
 //! schedule: seed:3                          <- optional: round-robin (default), seed:N
 //! runs: 24                                  <- optional: run it this many times on each engine
 //!                                              (every run must pass): for what an engine's

@@ -81,7 +81,7 @@ fn check(case: &Case, engine: Engine) -> Result<(), String> {
     };
     let settings = RunSettings {
         args,
-        fuel: case.fuel,
+        fuel: Some(case.fuel.unwrap_or(CASE_FUEL)),
         schedule: case.schedule.clone(),
         max_heap: case.max_heap,
         ..RunSettings::default()
@@ -211,6 +211,13 @@ fn compare(case: &Case, expect: &Expect, outcome: &Outcome) -> Result<(), String
     }
     Ok(())
 }
+
+/// Fuel per thread for a case that names none: far more than any case uses (the suite's
+/// largest loops run a few million laps), so that an engine that loops where it should not (a
+/// planted bug's stale register keeping a guest loop running, `tier2_callee_dst_unwritten`)
+/// fails the case as out of fuel within seconds instead of hanging the suite until
+/// `tests/run-mutants`' timeout.
+const CASE_FUEL: u64 = 1 << 30;
 
 /// Every case on every engine, on as many threads as the machine has cores (each check is
 /// independent: its own program, engine and output). With `LOCKSTEP_FIRST_FAILURE` set (as
