@@ -98,6 +98,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_int_div_unchecked", "suites"),
     ("tier2_int_div_guess_unchecked", "suites"),
     ("tier2_facts_from_every_block", "suites"),
+    ("tier2_constant_register_unchecked", "suites"),
     ("tier2_send_fact_takes_the_first_method", "suites"),
     ("tier2_logic_truth_ored", "suites"),
     ("tier2_free_takes_fields_for_numbers", "suites"),

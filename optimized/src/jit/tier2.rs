@@ -71,7 +71,7 @@ use super::{ctx, stress_exit, JitCtx};
 use crate::code::{Op, Program};
 use crate::heap::{ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
 use crate::interp::FILL_SLACK;
-use crate::value::{decode_float, is_small_float, is_small_int, FALSE, TRUE};
+use crate::value::{decode_float, is_small_float, is_small_int, Value, FALSE, TRUE};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, MemFlagsData};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
@@ -443,6 +443,7 @@ fn submit(job: Box<Job>) -> Result<(), Box<Job>> {
             for job in rx {
                 let started = Instant::now();
                 let (out, copied) = memo_compile(&job);
+                log_compile(&job, started, out.as_ref());
                 job.done.put((out, started.elapsed(), copied));
             }
         };
@@ -453,6 +454,25 @@ fn submit(job: Box<Job>) -> Result<(), Box<Job>> {
         Some(tx) => tx.send(job).map_err(|e| e.0),
         None => Err(job),
     }
+}
+
+/// With `LOCKSTEP_TIER2_LOG` set, a line on stderr per compilation on the compiler thread: the
+/// region, when it started (after the first one) and how long it took, and its code's size.
+/// A profiling aid, for what the warm-up of a run is made of.
+fn log_compile(job: &Job, started: Instant, out: Option<&Translated>) {
+    static FIRST: OnceLock<Instant> = OnceLock::new();
+    if std::env::var_os("LOCKSTEP_TIER2_LOG").is_none() {
+        return;
+    }
+    let first = *FIRST.get_or_init(|| started);
+    let name = &job.prog.funcs[job.target.func as usize].name;
+    let bytes = out.map_or(0, |t| t.bytes.len());
+    eprintln!(
+        "tier2: {name}:region:{} started at {:.1} ms, took {:.1} ms, {bytes} bytes",
+        job.target.h,
+        (started - first).as_secs_f64() * 1e3,
+        started.elapsed().as_secs_f64() * 1e3
+    );
 }
 
 /// `job` compiled, or copied from a compilation of the same by any thread (then `true`):
@@ -888,10 +908,11 @@ fn compile(
 ) -> Option<Translated> {
     let (h, end) = (target.h, target.end);
     let live = liveness(prog, code);
+    let consts = constant_regs(code, live_h.len(), prog.funcs[target.func as usize].arity as usize);
     let code = &left_before(code, h, end, &callable_of(prog));
     let (webs, live_w, reps, int_ops) = shape(&prog.arg_pool, code, &live, h, end, live_h, seed_regs, int_ops)?;
     let steps = counted_steps(&webs.code, h, end, &reps, &live_w, kept);
-    translate(prog, code, live, &webs, &reps, live_h, &live_w, target, &int_ops, &steps).ok()
+    translate(prog, code, live, &webs, &reps, live_h, &live_w, target, &int_ops, &steps, &consts).ok()
 }
 
 /// The region `h..=end`'s webs, which of them are live at the header, their
@@ -1556,6 +1577,43 @@ fn written_before(code: &[Op], h: usize, end: usize, bit: &[Option<u32>]) -> Wri
     Written { fresh, may, every_lap }
 }
 
+/// Per register of a function of `nregs` registers and `arity` parameters (`code`, [`unfused`]:
+/// every op's write is [`writes`]'):
+/// the constant every write of it writes, when it has writes and each is a `ld` of the same
+/// int or SmallFloat (mandelbrot's `two`, `four` and `ione`, loaded once before its loops).
+/// A region whose header such a register is live at tests it against the constant once, at
+/// its entry (a failed guess at the entry when it differs: the `ld` has not run yet), and
+/// uses the constant: an immediate in the ops, no machine register held through the loop.
+fn constant_regs(code: &[Op], nregs: usize, arity: usize) -> Vec<Option<Value>> {
+    // None: no write seen; Some(Some(v)): every write so far writes v; Some(None): another.
+    let mut seen: Vec<Option<Option<Value>>> = vec![None; nregs];
+    for op in code {
+        let (d, v) = match *op {
+            Op::Ld { d, v } if is_small_int(v) || is_small_float(v) => (d, Some(v)),
+            _ => match writes(op) {
+                Some(d) => (d, None),
+                None => continue,
+            },
+        };
+        let Some(slot) = seen.get_mut(d as usize) else { return vec![None; nregs] };
+        *slot = match (*slot, v) {
+            (None, v) => Some(v),
+            (Some(Some(a)), Some(b)) if a == b => Some(Some(a)),
+            _ => Some(None),
+        };
+    }
+    seen.into_iter().enumerate().map(|(r, s)| if r < arity { None } else { s.flatten() }).collect()
+}
+
+/// Whether constant `c` ([`constant_regs`]) is a value of representation `rep`.
+fn const_fits(c: Value, rep: Rep) -> bool {
+    match rep {
+        Rep::W => true,
+        Rep::I => is_small_int(c),
+        Rep::F => is_small_float(c),
+    }
+}
+
 /// Whether tier 2 translates every op of `region`.
 /// The code a region `h..=end` is translated from: each op of it that tier 2 does not
 /// translate (a call, a send, `new`, a print...) becomes a `trap`, which the region leaves
@@ -1994,6 +2052,9 @@ struct Tr<'a, 'b> {
     whole: bool,
     rep: &'a [Option<Rep>],
     live_w: &'a [bool],
+    /// Per window register: the constant every write of it in the function writes
+    /// ([`constant_regs`]).
+    consts: &'a [Option<Value>],
     vars: Vec<Option<Variable>>,
     /// Per window register, for those not live at the header: a bit number (`written_bit`),
     /// and per op whether it was written on every path / some path before it
@@ -3185,6 +3246,24 @@ impl Tr<'_, '_> {
                 continue;
             }
             let w = self.b.ins().load(types::I64, TRUSTED, regs, r as i32 * 8);
+            if let Some(c) = self.consts.get(r).copied().flatten().filter(|&c| const_fits(c, rep)) {
+                // The function's one constant for the register, tested once here: in the
+                // loop it is an immediate, and takes no machine register.
+                if !mutant!(tier2_constant_register_unchecked) {
+                    let ok = self.b.ins().icmp_imm_u(IntCC::Equal, w, c as i64);
+                    let cont = self.b.create_block();
+                    self.b.ins().brif(ok, cont, &[], fail, &[]);
+                    self.b.seal_block(cont);
+                    self.b.switch_to_block(cont);
+                }
+                let v = match rep {
+                    Rep::F => self.b.ins().f64const(decode_float(c)),
+                    Rep::I => self.b.ins().iconst(types::I64, (c ^ 1) as i64),
+                    Rep::W => self.b.ins().iconst(types::I64, c as i64),
+                };
+                self.b.def_var(var, v);
+                continue;
+            }
             let v = match rep {
                 Rep::W => w,
                 Rep::I | Rep::F => {
@@ -4598,6 +4677,7 @@ fn translate(
     target: &Target,
     int_ops: &[usize],
     steps: &[Step],
+    consts: &[Option<Value>],
 ) -> Result<Translated, String> {
     let Target { func, h, end, stress, .. } = *target;
     let code = &webs.code[..];
@@ -4670,6 +4750,7 @@ fn translate(
         whole: target.whole,
         rep,
         live_w,
+        consts,
         vars,
         written,
         pending: 0,
@@ -4977,6 +5058,19 @@ mod tests {
         assert_eq!(of(5), [0, 4], "the loop's header");
         assert_eq!(of(7), [0, 4, 5]);
         assert_eq!(of(8), [] as [usize; 0], "after a `ret`: unreachable");
+    }
+
+    #[test]
+    fn a_register_is_a_constant_when_every_write_of_it_loads_that_number() {
+        // r0: a parameter; r1: two loads of 2; r2: 2.5 then 3.5; r3: 1 and an add; r4: a
+        // string; r5: never written; r6: 0.5 once.
+        let src = "func f(a) {\n local k, x, y, s, u, h\n ldi k, 2\n ldk x, 2.5\n ldi y, 1\n ldk s, \"s\"\n ldk h, 0.5\n ldi k, 2\n ldk x, 3.5\n add y, y, k\n ldi a, 2\n ret a\n}\nfunc main() {\n local r\n ret r\n}\n";
+        let p = prog(src);
+        let code = unfused(&p.funcs[0].code);
+        let c = constant_regs(&code, 7, 1);
+        let half = crate::value::encode_float(0.5).unwrap();
+        assert_eq!(c[..6], [None, Some(2 << 3 | 1), None, None, None, None]);
+        assert_eq!(c[6], Some(half));
     }
 
     /// The ops of `main`'s prologue in [`steps_of`]: the body's first op is at 6.
