@@ -4278,8 +4278,11 @@ impl Tr<'_, '_> {
                     (Some(Rep::I), Some(Rep::W)) => self.b.ins().bor_imm_u(v, 1),
                     _ => v,
                 };
-                // A span's output may be a copy of a double made without the check.
-                if self.restart.is_some() && self.checked_def[pc - self.h] {
+                // A span's output may be a copy of a double made without the check; not a
+                // copy of a constant register's double, a SmallFloat (mandelbrot's `fzero`
+                // into `zr` at each pixel: Cranelift would not fold the check).
+                let constant = self.consts[self.webs.reg[s as usize] as usize].is_some_and(is_small_float);
+                if self.restart.is_some() && self.checked_def[pc - self.h] && !constant {
                     self.range_check(pc, v);
                 }
                 self.def(d, v);
