@@ -198,7 +198,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         }
         loop {
             if JIT && !self.jf.is_null() {
-                self.run_compiled();
+                run!(self.run_compiled());
             }
             // SAFETY: pc < code.len(): jump targets are in range [verify.label-range], the code
             // never runs off its end [verify.fall-through], and calls and returns set pc to 0 or
@@ -310,7 +310,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
     /// calls and returns (`jit::calls`), so the running function may have changed: the state is
     /// reloaded from the top frame.
     #[inline(never)]
-    fn run_compiled(&mut self) {
+    fn run_compiled(&mut self) -> Result<(), Exit> {
         self.cx.jit.settle();
         let atomic = self.th.atomic != 0;
         let back_jumps = self.mode.jit_back_jumps(&self.cx.heap);
@@ -357,6 +357,7 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
             barriers: crate::jit::barriers_of::<M>(),
             tx,
             pending_left: 0,
+            boxed: 0,
         };
         // SAFETY: `jf` is the code of the running function (looked up whenever it changes) for
         // this mode's flavour; the window is that function's frame; `pc` is an op of it; the
@@ -391,6 +392,13 @@ impl<const STATS: bool, const JIT: bool, M: Mode> Exec<'_, STATS, JIT, M> {
         }
         self.cx.jit.stats.entries += 1;
         self.goto(pc);
+        // A tier-2 exit found no room to box a double it wrote back (`JitCtx::boxed`): the
+        // registers are written, the pc is the op's, and the run stops as the interpreter's
+        // own allocation would have stopped it.
+        if ctx.boxed & 2 != 0 {
+            return Err(self.oom());
+        }
+        Ok(())
     }
 
     // ---- the primitives every handler uses -------------------------------------------------

@@ -164,6 +164,10 @@ pub(crate) struct JitCtx {
     /// compiled; the outermost region's exit then does not count its entry toward giving it
     /// up for running few laps an entry (`tier2.rs`, `Tr::call_words`).
     pub pending_left: u64,
+    /// Set by a tier-2 exit that boxed a double (1), or found the heap exhausted doing so (2)
+    /// (`tier2.rs`, `box_double`): the region then returns to tier 1 with bit 32 set, tier 1
+    /// leaves, and the interpreter stops the run on 2.
+    pub boxed: u64,
 }
 
 /// The table of `barriers::Barriers` helpers for mode `M` (null where there is no code
@@ -205,6 +209,7 @@ pub(crate) mod ctx {
     pub const TX: i32 = 208;
     pub const WHOLES: i32 = 216;
     pub const PENDING_LEFT: i32 = 224;
+    pub const BOXED: i32 = 232;
 }
 
 /// What `--stats` reports about the JIT.
@@ -726,6 +731,7 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, bodies) as i32, ctx::BODIES);
         assert_eq!(offset_of!(JitCtx, wholes) as i32, ctx::WHOLES);
         assert_eq!(offset_of!(JitCtx, pending_left) as i32, ctx::PENDING_LEFT);
+        assert_eq!(offset_of!(JitCtx, boxed) as i32, ctx::BOXED);
     }
 
     #[test]

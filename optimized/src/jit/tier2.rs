@@ -38,14 +38,18 @@
 //! returns `H` at once, having changed nothing); the ops then compute on machine values.
 //!
 //! **Exactness** (the tier-1 rule, `DESIGN.md`): the code never executes an op's exceptional
-//! path. Before an op that would overflow, produce a float without a SmallFloat encoding, meet an
-//! operand of an unexpected kind, or pass a boundary the counters do not allow, it *leaves*: it
-//! writes every register the region changed back to the window (boxing nothing: a double an
-//! exit needs has its encoding, because it was checked where it was made), brings the counters
-//! up to date and returns that op's pc. So the guest state at every exit is the one the
-//! interpreter would have before that op, and the op runs in tier 1 or the interpreter. Inside a
-//! run of float ops ([`spans`]) only the doubles that outlive it are checked; when one fails, the
-//! region leaves before the run's first op instead, with the registers as they were there.
+//! path. Before an op that would overflow, meet an operand of an unexpected kind, take a double
+//! without a SmallFloat encoding as a word (a store, a call's argument, a move into a word), or
+//! pass a boundary the counters do not allow, it *leaves*: it writes every register the region
+//! changed back to the window, brings the counters up to date and returns that op's pc. So the
+//! guest state at every exit is the one the interpreter would have before that op, and the op
+//! runs in tier 1 or the interpreter. A double held in a register is never checked where it is
+//! made: the write-back boxes one without an encoding ([`box_double`]), as the interpreter's
+//! arithmetic would have boxed it, and boxes nothing else (the doubles made and used up in the
+//! region, which the interpreter would have boxed too, are garbage, no part of an outcome:
+//! [limit.memory]). An exit that boxed returns with bit 32 set, so that tier 1 leaves for the
+//! interpreter, which sees the collection the allocation may have requested (and stops the run
+//! when the heap is exhausted).
 //! Registers not live at `H` are written back only when the region wrote them on the way to the
 //! exit (a bit per register in a mask, `written`), so that a register the interpreter would not have
 //! touched keeps its word. A register dead where the exit leaves (no op reads it before writing
@@ -72,7 +76,7 @@ use crate::code::{Op, Program};
 use crate::heap::{ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
 use crate::interp::FILL_SLACK;
 use crate::value::{decode_float, is_small_float, is_small_int, Value, FALSE, TRUE};
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::condcodes::{CondCode, FloatCC, IntCC};
 use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, MemFlagsData};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
@@ -703,6 +707,34 @@ const MAX_CALLEE_REGS: usize = 64;
 
 /// Nested calls of regions on the host stack before a `call` leaves for tier 1's.
 const MAX_REGION_DEPTH: i64 = 200;
+
+/// What an exit calls to write back a double without a SmallFloat encoding
+/// ([`Tr::box_raw`]): the register's bits become a boxed float from the thread's heap, as the interpreter's
+/// arithmetic would have made where the region made the double (fewer of them: the doubles a
+/// region makes and uses up are never boxed, and the boxes the interpreter would have made of
+/// them are garbage, which is no part of an outcome, [limit.memory]). The heap never collects
+/// while it allocates, so the words written back before this one stay valid. It notes in
+/// `JitCtx::boxed` that it allocated (1), or that the heap is exhausted (2, the word nil): the
+/// region that tier 1 called then returns with bit 32 set, so tier 1 leaves for the
+/// interpreter at once, which sees a collection the allocation requested at its next
+/// safepoint, and stops the run when the heap is exhausted (`interp::Exec::run_compiled`).
+extern "sysv64" fn box_double(ctx: *mut JitCtx, slot: *mut u64) {
+    // SAFETY: called by a region's write-back with the context tier 1 called it with, whose
+    // heap is the running thread's and used by no one else while compiled code runs, and the
+    // address of a register of the region's window, which holds a double's bits.
+    let (cx, slot) = unsafe { (&mut *ctx, &mut *slot) };
+    let heap = unsafe { &mut *cx.heap };
+    *slot = match heap.new_boxed_float(f64::from_bits(*slot)) {
+        Ok(v) => {
+            cx.boxed |= 1;
+            v
+        }
+        Err(crate::heap::OutOfMemory) => {
+            cx.boxed |= 2;
+            crate::value::NIL
+        }
+    };
+}
 
 /// The cell's entry until the region is compiled: tier 1 arriving at the header calls it.
 /// While the loop is not hot, or waits for its outer loop, it returns the header (tier 1 runs
@@ -2072,6 +2104,10 @@ struct Tr<'a, 'b> {
     pending: u64,
     dynamic: u64,
     written_bit: Vec<Option<u32>>,
+    /// Per window register the region writes and holds as a double somewhere, its bit in the
+    /// write-back's mask of registers whose double has no SmallFloat encoding, boxed after the
+    /// stores ([`Tr::word_of_double`], [`Tr::box_raw`]).
+    float_bit: Vec<Option<u32>>,
     wr: Written,
     /// The op being translated.
     cur: usize,
@@ -2119,19 +2155,6 @@ struct Tr<'a, 'b> {
     next_guard: usize,
     /// Instructions completed since the entry (`--stats`' flavour only).
     icount: Option<Variable>,
-    /// Spans ([`spans`]): per op of the region, the first op of its span, and whether a float
-    /// it defines is range-checked (outside spans always); per window register, whether some
-    /// def of it skips the check (its write-back then encodes a double without an encoding as
-    /// 0.0: such a register is dead wherever it is written back).
-    span_of: Vec<Option<usize>>,
-    checked_def: Vec<bool>,
-    unchecked_reg: Vec<bool>,
-    /// The span of the op being translated, when it has one: its guards leave to the span's
-    /// start with the registers as they were there (`shadows`, by the span's first op).
-    restart: Option<usize>,
-    shadows: HashMap<usize, Vec<(usize, Variable)>>,
-    /// By span start, kind of guess and the op whose guard failed (where the failure counts).
-    restart_exits: HashMap<(usize, Why, usize), ir::Block>,
     /// Per op of the function, the registers live before it ([`liveness`]): an exit writes a
     /// register dead at its pc that the region holds as a double or an int as a constant of
     /// that kind ([`Tr::exits`]).
@@ -2206,16 +2229,59 @@ impl Tr<'_, '_> {
         (word, ok)
     }
 
-    /// The word an exit writes back for window register `r` holding the double `f`: its
-    /// SmallFloat, or, for a register some span writes without the range check, 0.0 when it
-    /// has none (the register is dead there: [`spans`]).
-    fn word_of_double(&mut self, f: ir::Value, r: usize) -> ir::Value {
+    /// What an exit writes back for the double `f`: its SmallFloat word, or, when it has none,
+    /// its bits, to be boxed where they are stored ([`Tr::box_raw`]); and that flag (an i64, 1
+    /// for the bits). No call here: the doubles the write-back still has to store would have
+    /// to be spilled around it, and Cranelift spilled them in the loops instead.
+    fn word_of_double(&mut self, f: ir::Value) -> (ir::Value, ir::Value) {
         let (word, ok) = self.encode(f);
-        if !self.unchecked_reg[r] {
-            return word;
+        let b = &mut self.b;
+        if mutant!(tier2_exit_boxes_nothing) {
+            let zero = b.ins().iconst(types::I64, 0);
+            return (word, zero);
         }
-        let zero = self.b.ins().iconst(types::I64, crate::value::encode_float(0.0).expect("0.0 is small") as i64);
-        self.b.ins().select(ok, word, zero)
+        let bits = b.ins().bitcast(types::I64, MemFlagsData::new(), f);
+        let v = b.ins().select(ok, word, bits);
+        let raw = b.ins().bxor_imm_u(ok, 1);
+        let raw = b.ins().uextend(types::I64, raw);
+        (v, raw)
+    }
+
+    /// After the write-back's stores: each register whose bit is set in `raw` holds the bits of
+    /// a double without a SmallFloat encoding, which a call of [`box_double`] replaces by a
+    /// boxed float. Cold, and nothing but the window and the context is live across the calls.
+    fn box_raw(&mut self, raw: ir::Value, regs: ir::Value) {
+        let ctxv = self.fr().ctx;
+        let none = self.b.ins().icmp_imm_u(IntCC::Equal, raw, 0);
+        let (boxing, done) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(boxing);
+        self.branch_main(none, done, &[], boxing, &[]);
+        self.b.seal_block(boxing);
+        self.b.switch_to_block(boxing);
+        let mut sig = ir::Signature::new(CallConv::SystemV);
+        sig.params.push(AbiParam::new(types::I64));
+        sig.params.push(AbiParam::new(types::I64));
+        let sig = self.b.import_signature(sig);
+        for r in 0..self.float_bit.len() {
+            let Some(bit) = self.float_bit[r] else { continue };
+            let set = self.b.ins().band_imm_u(raw, 1i64 << bit);
+            let (call, next) = (self.b.create_block(), self.b.create_block());
+            self.b.set_cold_block(call);
+            self.b.set_cold_block(next);
+            self.b.ins().brif(set, call, &[], next, &[]);
+            self.b.seal_block(call);
+            self.b.switch_to_block(call);
+            let helper = box_double as extern "sysv64" fn(*mut JitCtx, *mut u64) as usize as i64;
+            let helper = self.b.ins().iconst(types::I64, helper);
+            let slot = self.b.ins().iadd_imm_s(regs, r as i64 * 8);
+            self.b.ins().call_indirect(sig, helper, &[ctxv, slot]);
+            self.b.ins().jump(next, &[]);
+            self.b.seal_block(next);
+            self.b.switch_to_block(next);
+        }
+        self.b.ins().jump(done, &[]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
     }
 
     /// The exit block that leaves before op `pc` (`why`: [`LEAVE`], or a failed guess, counted).
@@ -2241,54 +2307,10 @@ impl Tr<'_, '_> {
 
     /// The exit of a guard before op `pc` that fails (`counted`: a failed guess).
     fn guard_exit(&mut self, pc: usize, why: Why) -> ir::Block {
-        if let Some(start) = self.restart {
-            return self.restart_exit(start, why, pc);
-        }
         if mutant!(tier2_guard_exits_past_the_op) {
             return self.exit(pc + 1, why);
         }
         self.exit(pc, why)
-    }
-
-    /// The exit of a failed range check in the span that starts at op `start`: it leaves
-    /// before `start` with every register the span writes as it was there ([`Tr::snapshot`]),
-    /// so that tier 1 or the interpreter runs the whole span again, each value it makes checked
-    /// (and boxed) where it is made.
-    fn restart_exit(&mut self, start: usize, why: Why, at: usize) -> ir::Block {
-        let b = &mut self.b;
-        *self.restart_exits.entry((start, why, at)).or_insert_with(|| {
-            let blk = b.create_block();
-            b.set_cold_block(blk);
-            blk
-        })
-    }
-
-    /// At the first op of a span: the values of the registers the span writes, in variables of
-    /// their own that nothing redefines, for the span's restart exits.
-    fn snapshot(&mut self, start: usize) {
-        let (mut last, mut regs) = (start, Vec::new());
-        while last < self.end && self.span_of[last + 1 - self.h] == Some(start) {
-            last += 1;
-        }
-        for pc in start..=last {
-            if let Some(r) = writes(&self.orig[pc]) {
-                if !regs.contains(&(r as usize)) {
-                    regs.push(r as usize);
-                }
-            }
-        }
-        let at = &self.webs.before[start - self.h];
-        let mut shadows = Vec::new();
-        for r in regs {
-            let web = at[r];
-            let Some(var) = self.vars[web as usize] else { continue };
-            let ty = if self.rep[web as usize] == Some(Rep::F) { types::F64 } else { types::I64 };
-            let shadow = self.b.declare_var(ty);
-            let v = self.b.use_var(var);
-            self.b.def_var(shadow, v);
-            shadows.push((r, shadow));
-        }
-        self.shadows.insert(start, shadows);
     }
 
     /// Under the stress mode, the next guard fails the first time it is reached: it leaves as
@@ -2329,9 +2351,50 @@ impl Tr<'_, '_> {
         self.force(pc);
         let e = self.guard_exit(pc, why);
         let cont = self.b.create_block();
-        self.b.ins().brif(ok, cont, &[], e, &[]);
+        self.branch_main(ok, cont, &[], e, &[]);
         self.b.seal_block(cont);
         self.b.switch_to_block(cont);
+    }
+
+    /// Goes to `main` when `cond` is nonzero, else to `side` (an exit, a cold path): a `brif`
+    /// on the negated condition, `main` its second target, so that Cranelift elaborates the
+    /// main path before the side one. Its elaborator walks the dominator tree (children in the
+    /// CFG's reverse post-order, in which a `brif`'s second target comes first) keeping a stack
+    /// of the loops it is in; it pops a loop on reaching a block outside it, such as an exit,
+    /// and does not push it again for the loop's blocks it reaches after that, which are then
+    /// treated as outside the loop: nothing used there is hoisted out of it (mandelbrot's
+    /// `cr`, made once a pixel, was computed again on every lap of the iteration loop, a
+    /// division among its instructions, once no range check held it where it is made).
+    fn branch_main(
+        &mut self,
+        cond: ir::Value,
+        main: ir::Block,
+        main_args: &[ir::BlockArg],
+        side: ir::Block,
+        side_args: &[ir::BlockArg],
+    ) {
+        let not = self.negated(cond);
+        self.b.ins().brif(not, side, side_args, main, main_args);
+    }
+
+    /// The negation of the truth value `v` (nonzero: true), as a comparison that a branch
+    /// takes as its flags: the complement of the comparison that made `v`, or `v == 0`.
+    fn negated(&mut self, v: ir::Value) -> ir::Value {
+        let b = &mut self.b;
+        if let ir::ValueDef::Result(inst, 0) = b.func.dfg.value_def(v) {
+            match b.func.dfg.insts[inst] {
+                ir::InstructionData::IntCompare { cond, args, .. } => {
+                    return b.ins().icmp(cond.complement(), args[0], args[1]);
+                }
+                ir::InstructionData::FloatCompare { cond, args, .. } => {
+                    return b.ins().fcmp(cond.complement(), args[0], args[1]);
+                }
+                _ => {}
+            }
+        }
+        let ty = b.func.dfg.value_type(v);
+        let zero = b.ins().iconst(ty, 0);
+        b.ins().icmp(IntCC::Equal, v, zero)
     }
 
     /// What a guest block knows of its webs (cells tested, doubles encoded) ends where another
@@ -2400,7 +2463,7 @@ impl Tr<'_, '_> {
         };
         let reg = |w: u16| self.webs.reg[w as usize];
         let int = |w: u16| self.rep[w as usize] == Some(Rep::I);
-        if self.restart.is_some() || !int(d) || reg(a) == reg(b) {
+        if !int(d) || reg(a) == reg(b) {
             return None;
         }
         match (reg(d) == reg(a), reg(d) == reg(b)) {
@@ -2498,13 +2561,23 @@ impl Tr<'_, '_> {
         }
     }
 
-    /// Register `r` as a word (a double is encoded: it has an encoding, [`Tr::def_float`]).
+    /// Register `r` as a word, for the op being translated. A double is encoded, and the op
+    /// leaves when it has no SmallFloat encoding (a failed guess, [`Tr::checked_word`]): the
+    /// exit boxes it and the interpreter runs the op. The word is kept for the rest of the
+    /// guest block (`words`); a constant register's is a constant.
     fn word_of(&mut self, r: u16) -> ir::Value {
         let v = self.b.use_var(self.var(r));
         match self.rep[r as usize] {
             Some(Rep::F) => match self.words.iter().find(|c| c.0 == r) {
                 Some(&(_, w)) => w,
-                None => self.encode(v).0,
+                None => {
+                    let w = match self.consts[self.webs.reg[r as usize] as usize] {
+                        Some(c) if is_small_float(c) => self.b.ins().iconst(types::I64, c as i64),
+                        _ => self.checked_word(self.cur, v),
+                    };
+                    self.words.push((r, w));
+                    w
+                }
             },
             Some(Rep::I) => self.b.ins().bor_imm_u(v, 1),
             _ => v,
@@ -2919,7 +2992,10 @@ impl Tr<'_, '_> {
         out
     }
 
-    /// A double result for `d` at `pc`: leaves before the op when it has no SmallFloat encoding.
+    /// A double result for `d` at `pc`. Held as a double, it is kept whatever its value: the
+    /// exits box one without a SmallFloat encoding ([`Tr::word_of_double`]), and a use of it as
+    /// a word inside the region tests it there ([`Tr::word_of`]). Held as a word, the region
+    /// leaves before the op when it has no encoding (the interpreter then boxes it).
     fn def_float(&mut self, pc: usize, d: u16, f: ir::Value) {
         if self.rep[d as usize] != Some(Rep::F) {
             let (word, ok) = self.encode(f);
@@ -2929,38 +3005,12 @@ impl Tr<'_, '_> {
             self.def(d, word);
             return;
         }
-        if !self.checked_def[pc - self.h] {
-            self.def(d, f);
-        } else if self.stored_next(pc, d) {
-            let w = self.checked_word(pc, f);
-            self.def(d, f);
-            self.words.push((d, w));
-        } else {
-            self.range_check(pc, f);
-            self.def(d, f);
-        }
-    }
-
-    /// Whether an op of the guest block after `pc`, before any write of web `d`, stores it
-    /// into a field or an element (nbody's `sub v, v, t; setf bi, Body.vx, v`): then its
-    /// range check and its encoding are one ([`Tr::checked_word`]).
-    fn stored_next(&self, pc: usize, d: u16) -> bool {
-        for q in pc + 1..=self.end {
-            if self.blocks.contains_key(&q) {
-                return false;
-            }
-            match self.code[q] {
-                Op::SetF { s, .. } | Op::ASet { s, .. } if s == d => return true,
-                op if writes(&op) == Some(d) || jump(&op).is_some() => return false,
-                _ => {}
-            }
-        }
-        false
+        self.def(d, f);
     }
 
     /// The SmallFloat word of the double `f` (`value::encode_float`), leaving before op `pc`
-    /// (or its span) when it has none: [`Tr::range_check`] and [`Tr::encode`] in one. Hot,
-    /// [`Tr::range_check`]'s 32-bit test of the exponent, then the common case's word
+    /// when it has none (a failed guess, counted as `float_range`): the range check and
+    /// [`Tr::encode`] in one. Hot, [`Tr::common_exponent`]'s 32-bit test, then the common case's word
     /// `(rot - EXP_OFFSET) << 3 | 4` (`rot` the bits rotated left by one), which is
     /// `rot << 3 | 4` with bit 63 flipped (`EXP_OFFSET << 3` is `1 << 63` modulo `2^64`): no
     /// select. Cold, the exact test and [`Tr::encode`]'s word.
@@ -2976,7 +3026,8 @@ impl Tr<'_, '_> {
         let word = b.ins().bxor_imm_u(sh, i64::MIN | 4);
         let (join, rare) = (b.create_block(), b.create_block());
         let out = b.append_block_param(join, types::I64);
-        b.ins().brif(common, join, &[word.into()], rare, &[]);
+        self.branch_main(common, join, &[word.into()], rare, &[]);
+        let b = &mut self.b;
         b.seal_block(rare);
         b.switch_to_block(rare);
         b.set_cold_block(rare);
@@ -3004,32 +3055,6 @@ impl Tr<'_, '_> {
         (bits, common)
     }
 
-    /// Leaves before op `pc` (or, in a span, before the span) unless the double `f` has a
-    /// SmallFloat encoding.
-    fn range_check(&mut self, pc: usize, f: ir::Value) {
-        // The range check alone, common case first. Hot: [`Tr::common_exponent`], five machine
-        // instructions with the move out of the xmm register, which is `value::encode_float`'s
-        // whole range but ±0.0. Cold: ±0.0, else leave the region.
-        if !mutant!(tier2_float_skips_range_check) {
-            let (bits, common) = self.common_exponent(f);
-            let b = &mut self.b;
-            let cont = b.create_block();
-            let rare = b.create_block();
-            b.ins().brif(common, cont, &[], rare, &[]);
-            b.seal_block(rare);
-            b.switch_to_block(rare);
-            b.set_cold_block(rare);
-            let one = b.ins().iconst(types::I64, 1);
-            let rot = b.ins().rotl(bits, one);
-            let is_zero = b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, rot, 1);
-            self.guard(is_zero, pc, RANGE);
-            self.cold_here();
-            self.b.ins().jump(cont, &[]);
-            self.b.seal_block(cont);
-            self.b.switch_to_block(cont);
-        }
-    }
-
     fn block(&mut self, pc: usize) -> ir::Block {
         *self.blocks.entry(pc).or_insert_with(|| self.b.create_block())
     }
@@ -3043,7 +3068,7 @@ impl Tr<'_, '_> {
             let budget = self.b.use_var(self.budget);
             let e = self.exit(pc, LEAVE);
             let cont = self.b.create_block();
-            self.b.ins().brif(budget, cont, &[], e, &[]);
+            self.branch_main(budget, cont, &[], e, &[]);
             self.b.seal_block(cont);
             self.b.switch_to_block(cont);
             let nb = self.b.ins().iadd_imm_s(budget, -1);
@@ -3078,7 +3103,6 @@ impl Tr<'_, '_> {
     /// as a double takes the double decoded here, its tag tested here too.
     fn preheader(&mut self, l: &Lift) {
         self.cur = l.h;
-        self.restart = None;
         for &(web, class) in &l.cells {
             if self.lifted(web, class) {
                 continue;
@@ -3467,26 +3491,16 @@ impl Tr<'_, '_> {
             })
             .collect();
         let writtenp = i64p(&mut self.b, wb);
+        let rawp = i64p(&mut self.b, wb);
         let budgetp = i64p(&mut self.b, wb);
         let untakenp = i64p(&mut self.b, wb);
         let callsp = i64p(&mut self.b, wb);
         let innerp = i64p(&mut self.b, wb);
         let segp = if self.seg_only.is_none() { Some(i64p(&mut self.b, wb)) } else { None };
         let icountp = if self.icount.is_some() { Some(i64p(&mut self.b, wb)) } else { None };
-        let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v, None, k.0)).collect();
-        // A span's restart exits: before its first op, the registers it writes as they were
-        // there (`shadows`).
-        let mut restarts: Vec<_> = self.restart_exits.iter().map(|(&k, &blk)| (k, blk)).collect();
-        restarts.sort_by_key(|&(k, _)| k);
-        // A failed guess in a span counts at its own op (`Cell::last_miss`, which a compilation
-        // again reads to take an op's words for ints), not at the span's start.
-        for ((start, why, miss), blk) in restarts {
-            let i = start - self.h;
-            let (must, may) = (self.wr.fresh[i], self.wr.may[i]);
-            exits.push(((start, why, self.webs.before[i].clone(), must), (blk, must, may), Some(start), miss));
-        }
-        exits.sort_by(|a, b| (&a.0, a.2, a.3).cmp(&(&b.0, b.2, b.3)));
-        for ((pc, why, at, _), (blk, must, may), span, miss) in exits {
+        let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v)).collect();
+        exits.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((pc, why, at, _), (blk, must, may)) in exits {
             self.b.switch_to_block(blk);
             self.b.seal_block(blk);
             // A callee left: the registers as before the call, whose frame's pc is its return
@@ -3496,42 +3510,8 @@ impl Tr<'_, '_> {
             let mut args = vec![
                 self.b.ins().iconst(types::I64, pc_at as i64),
                 self.b.ins().iconst(types::I64, counted as i64),
-                self.b.ins().iconst(types::I64, miss as i64),
+                self.b.ins().iconst(types::I64, pc as i64),
             ];
-            let shadows = span.map(|start| self.shadows[&start].clone()).unwrap_or_default();
-            // A register dead at the exit's pc (no op reads it before writing it, here or after
-            // the region leaves) whose web holds a double or an int gets 0.0 or 0, not its
-            // value ([exec.dead-registers]), where the region has written it (the mask still
-            // says whether: a register not live at the header keeps the word it had, which may
-            // be a reference). The interpreter's word is no reference either, so the collector
-            // sees the same, and no value is kept alive to the exits past its last use (which
-            // kept every number a region writes alive to the end of every lap).
-            let dropped = written_regs.iter().copied().find(|&r| self.live[pc].get(r).copied().unwrap_or(false));
-            for &r in &written_regs {
-                let web = at[r];
-                let constant = self.constant_at(pc, r, web)
-                    || mutant!(tier2_dead_ignores_liveness) && self.rep[web as usize] == Some(Rep::F)
-                    || mutant!(tier2_called_exit_drops_a_register) && why == CALLED && dropped == Some(r);
-                if constant {
-                    let v = match (self.rep[web as usize], wb_rep[r]) {
-                        (Some(Rep::F), Some(Rep::F)) => self.b.ins().f64const(0.0),
-                        (Some(Rep::F), _) => self.b.ins().iconst(types::I64, FLOAT_ZERO as i64),
-                        (_, Some(Rep::I)) => self.b.ins().iconst(types::I64, 0),
-                        _ => self.b.ins().iconst(types::I64, 1),
-                    };
-                    args.push(v);
-                    continue;
-                }
-                let shadow = shadows.iter().find(|s| s.0 == r).map(|s| s.1);
-                let shadow = shadow.filter(|_| !mutant!(tier2_restart_keeps_current_values));
-                let v = self.b.use_var(shadow.unwrap_or(self.var(web)));
-                let v = match (self.rep[web as usize], wb_rep[r]) {
-                    (Some(Rep::F), Some(Rep::W)) => self.word_of_double(v, r),
-                    (Some(Rep::I), Some(Rep::W)) => self.b.ins().bor_imm_u(v, 1),
-                    _ => v,
-                };
-                args.push(v);
-            }
             // Which registers not live at the header to write back ([`written_before`]): a
             // dead word only when it was written on every path here (else it keeps its word).
             let mut mask = self.b.ins().iconst(types::I64, must as i64);
@@ -3552,7 +3532,51 @@ impl Tr<'_, '_> {
                 let m = self.b.ins().band_imm_u(m, dynamic as i64);
                 mask = self.b.ins().bor(mask, m);
             }
+            // A register dead at the exit's pc (no op reads it before writing it, here or after
+            // the region leaves) whose web holds a double or an int gets 0.0 or 0, not its
+            // value ([exec.dead-registers]), where the region has written it (the mask still
+            // says whether: a register not live at the header keeps the word it had, which may
+            // be a reference). The interpreter's word is no reference either, so the collector
+            // sees the same, and no value is kept alive to the exits past its last use (which
+            // kept every number a region writes alive to the end of every lap).
+            let dropped = written_regs.iter().copied().find(|&r| self.live[pc].get(r).copied().unwrap_or(false));
+            // The registers holding a double's bits rather than a word ([`Tr::word_of_double`]).
+            let mut raw = None;
+            for &r in &written_regs {
+                let web = at[r];
+                let constant = self.constant_at(pc, r, web)
+                    || mutant!(tier2_dead_ignores_liveness) && self.rep[web as usize] == Some(Rep::F)
+                    || mutant!(tier2_called_exit_drops_a_register) && why == CALLED && dropped == Some(r);
+                if constant {
+                    let v = match (self.rep[web as usize], wb_rep[r]) {
+                        (Some(Rep::F), Some(Rep::F)) => self.b.ins().f64const(0.0),
+                        (Some(Rep::F), _) => self.b.ins().iconst(types::I64, FLOAT_ZERO as i64),
+                        (_, Some(Rep::I)) => self.b.ins().iconst(types::I64, 0),
+                        _ => self.b.ins().iconst(types::I64, 1),
+                    };
+                    args.push(v);
+                    continue;
+                }
+                let v = self.b.use_var(self.var(web));
+                let v = match (self.rep[web as usize], wb_rep[r]) {
+                    (Some(Rep::F), Some(Rep::W)) => {
+                        let (v, flag) = self.word_of_double(v);
+                        let bit = self.float_bit[r].expect("a register written as a double");
+                        let flag = self.b.ins().ishl_imm_u(flag, i64::from(bit));
+                        raw = Some(match raw {
+                            Some(acc) => self.b.ins().bor(acc, flag),
+                            None => flag,
+                        });
+                        v
+                    }
+                    (Some(Rep::I), Some(Rep::W)) => self.b.ins().bor_imm_u(v, 1),
+                    _ => v,
+                };
+                args.push(v);
+            }
             args.push(mask);
+            let raw = raw.unwrap_or_else(|| self.b.ins().iconst(types::I64, 0));
+            args.push(raw);
             for v in [self.budget, self.untaken, self.calls] {
                 args.push(self.b.use_var(v));
             }
@@ -3581,18 +3605,35 @@ impl Tr<'_, '_> {
         self.b.seal_block(store);
         self.b.switch_to_block(store);
         let Frame { ctx: ctxv, regs, thread, budget0, seg0, .. } = *self.fr();
+        // The registers to box after the stores: those whose double has no SmallFloat
+        // encoding, where the write-back stores it (a register it keeps keeps its word).
+        let mut raw = rawp;
         for (&r, &v) in written_regs.iter().zip(&regp) {
             if mutant!(tier2_exit_skips_write_back) && wb_rep[r] == Some(Rep::I) {
                 continue;
             }
             let word = match wb_rep[r] {
-                Some(Rep::F) => self.word_of_double(v, r),
+                Some(Rep::F) => {
+                    let (v, flag) = self.word_of_double(v);
+                    let bit = self.float_bit[r].expect("a register written as a double");
+                    let flag = self.b.ins().ishl_imm_u(flag, i64::from(bit));
+                    raw = self.b.ins().bor(raw, flag);
+                    v
+                }
                 Some(Rep::I) => self.b.ins().bor_imm_u(v, 1),
                 _ => v,
             };
             let word = match self.written_bit[r] {
                 None => word,
-                Some(bit) => {
+                Some(wbit) => {
+                    let t = self.b.ins().band_imm_u(writtenp, 1i64 << wbit);
+                    if let Some(bit) = self.float_bit[r] {
+                        // Kept: not boxed.
+                        let keep = self.b.ins().icmp_imm_u(IntCC::Equal, t, 0);
+                        let clear = self.b.ins().bor_imm_u(raw, 1i64 << bit);
+                        let clear = self.b.ins().bxor_imm_u(clear, 1i64 << bit);
+                        raw = self.b.ins().select(keep, clear, raw);
+                    }
                     let old = self.b.ins().load(types::I64, TRUSTED, regs, r as i32 * 8);
                     // Called by a region, a register past the arguments that the region did
                     // not write is nil ([`Tr::call`] wrote only the arguments).
@@ -3603,12 +3644,12 @@ impl Tr<'_, '_> {
                     } else {
                         old
                     };
-                    let t = self.b.ins().band_imm_u(writtenp, 1i64 << bit);
                     self.b.ins().select(t, word, old)
                 }
             };
             self.b.ins().store(TRUSTED, word, regs, r as i32 * 8);
         }
+        self.box_raw(raw, regs);
         let b = &mut self.b;
         let spent = b.ins().isub(budget0, budgetp);
         // The laps, and a region that runs too few of them an entry given up
@@ -3699,8 +3740,9 @@ impl Tr<'_, '_> {
     /// ([`Tr::leave_called`]).
     fn leave(&mut self, pc: ir::Value, inner: ir::Value) {
         let zero = self.b.ins().iconst(types::I64, 0);
+        let top = self.top_pc(pc);
         if !self.whole && !self.has_calls {
-            self.b.ins().return_(&[pc, zero]);
+            self.b.ins().return_(&[top, zero]);
             return;
         }
         if self.whole {
@@ -3718,13 +3760,13 @@ impl Tr<'_, '_> {
             self.b.switch_to_block(top);
         }
         if !self.has_calls {
-            self.b.ins().return_(&[pc, zero]);
+            self.b.ins().return_(&[top, zero]);
             return;
         }
         let is_called = self.b.ins().icmp_imm_s(IntCC::NotEqual, inner, -1);
         let (called, own) = self.split(is_called);
         self.b.switch_to_block(own);
-        self.b.ins().return_(&[pc, zero]);
+        self.b.ins().return_(&[top, zero]);
         self.b.switch_to_block(called);
         let Frame { ctx: ctxv, k, .. } = *self.fr();
         let frames = self.b.ins().load(types::I64, TRUSTED, ctxv, ctx::FRAMES);
@@ -3733,6 +3775,17 @@ impl Tr<'_, '_> {
         self.b.ins().istore32(TRUSTED, pc, rec, 8);
         let deep = self.b.ins().bor_imm_u(inner, 1 << 32);
         self.b.ins().return_(&[deep, zero]);
+    }
+
+    /// The pc a region returns to tier 1, with bit 32 set when an exit boxed a double
+    /// (`JitCtx::boxed`, [`box_double`]): tier 1 then leaves for the interpreter at once.
+    fn top_pc(&mut self, pc: ir::Value) -> ir::Value {
+        let ctxv = self.fr().ctx;
+        let boxed = self.b.ins().load(types::I64, TRUSTED, ctxv, ctx::BOXED);
+        let boxed = self.b.ins().icmp_imm_u(IntCC::NotEqual, boxed, 0);
+        let boxed = self.b.ins().uextend(types::I64, boxed);
+        let bit = self.b.ins().ishl_imm_u(boxed, 32);
+        self.b.ins().bor(pc, bit)
     }
 
     /// Two new cold blocks, sealed, which the current block branches to on `cond` (nonzero:
@@ -4274,17 +4327,10 @@ impl Tr<'_, '_> {
                 let v = self.b.use_var(self.var(s));
                 // `representations` admits a move only into its own representation or a word.
                 let v = match (self.rep[s as usize], self.rep[d as usize]) {
-                    (Some(Rep::F), Some(Rep::W)) => self.encode(v).0,
+                    (Some(Rep::F), Some(Rep::W)) => self.word_of(s),
                     (Some(Rep::I), Some(Rep::W)) => self.b.ins().bor_imm_u(v, 1),
                     _ => v,
                 };
-                // A span's output may be a copy of a double made without the check; not a
-                // copy of a constant register's double, a SmallFloat (mandelbrot's `fzero`
-                // into `zr` at each pixel: Cranelift would not fold the check).
-                let constant = self.consts[self.webs.reg[s as usize] as usize].is_some_and(is_small_float);
-                if self.restart.is_some() && self.checked_def[pc - self.h] && !constant {
-                    self.range_check(pc, v);
-                }
                 self.def(d, v);
             }
             Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
@@ -4519,10 +4565,14 @@ impl Tr<'_, '_> {
                 };
                 let taken_blk = self.b.create_block();
                 let not_blk = self.b.create_block();
-                if on {
-                    self.b.ins().brif(cond, taken_blk, &[], not_blk, &[]);
+                // The way that stays in the loop second ([`Tr::branch_main`]): the fall
+                // through of a forward jump (a loop's test at its header, an exit from its
+                // body), the target of a backward one.
+                let taken = if on { cond } else { self.negated(cond) };
+                if back {
+                    self.branch_main(taken, taken_blk, &[], not_blk, &[]);
                 } else {
-                    self.b.ins().brif(cond, not_blk, &[], taken_blk, &[]);
+                    self.b.ins().brif(taken, taken_blk, &[], not_blk, &[]);
                 }
                 self.b.seal_block(taken_blk);
                 self.b.seal_block(not_blk);
@@ -4575,98 +4625,6 @@ impl Tr<'_, '_> {
     }
 }
 
-/// Spans: runs of consecutive ops inside one guest block that only compute on doubles
-/// (arithmetic and `sqrt` on floats and ints into a double, moves and comparisons of doubles,
-/// constants), so that no guard but a range check can leave inside one. In a span only the
-/// doubles that outlive it are range-checked: the last write of each register live after it
-/// ([`Tr::def_float`], [`Tr::range_check`]). A double made and used up inside the span, which
-/// the interpreter would box when it has no SmallFloat encoding, stays unboxed here: the box
-/// would be garbage at once, and garbage is not part of the outcome ([limit.memory]); the
-/// arithmetic is the same on it either way. When a checked double has no encoding the region
-/// leaves before the span's first op with the registers as they were there
-/// ([`Tr::restart_exit`]), and the span runs again op by op in tier 1 or the interpreter. A
-/// register written with an unchecked double is dead after the span; an exit that still
-/// writes it back (it was written) writes 0.0 if the double has no encoding
-/// ([`Tr::word_of_double`]).
-///
-/// Returns, per op of `h..=end`, the first op of its span (only spans where some check is
-/// saved), whether the double it defines is checked, and per window register whether some def
-/// of it is not.
-#[allow(clippy::too_many_arguments)]
-fn spans(
-    code: &[Op],
-    orig: &[Op],
-    rep: &[Option<Rep>],
-    live: &[Vec<bool>],
-    h: usize,
-    end: usize,
-    block_start: &dyn Fn(usize) -> bool,
-    stressed: &dyn Fn(usize) -> bool,
-    nregs: usize,
-) -> (Vec<Option<usize>>, Vec<bool>, Vec<bool>) {
-    let n = end + 1 - h;
-    let (mut span_of, mut checked, mut unchecked_reg) = (vec![None; n], vec![true; n], vec![false; nregs]);
-    let r = |x: u16| rep[x as usize];
-    // An operand held as a word is tested for a number where it is used: a failed test inside
-    // a span leaves before the span, like a failed range check ([`Tr::guard_exit`]).
-    let num = |x: u16| matches!(r(x), Some(Rep::F) | Some(Rep::I) | Some(Rep::W));
-    let pure = |pc: usize| match code[pc] {
-        Op::Nop | Op::Ld { .. } => true,
-        Op::Mov { d, s } => r(s) == Some(Rep::F) && r(d) == Some(Rep::F),
-        Op::Add { d, a, b } | Op::Sub { d, a, b } | Op::Mul { d, a, b } => {
-            arith_rep(r(a), r(b)) == Rep::F && num(a) && num(b) && r(d) == Some(Rep::F)
-        }
-        Op::Div { d, a, b } => num(a) && num(b) && r(d) == Some(Rep::F),
-        Op::Sqrt { d, a } => num(a) && r(d) == Some(Rep::F),
-        Op::Lt { a, b, .. } | Op::Le { a, b, .. } | Op::Gt { a, b, .. } | Op::Ge { a, b, .. } => {
-            r(a) == Some(Rep::F) && r(b) == Some(Rep::F)
-        }
-        _ => false,
-    };
-    let double = |pc: usize| {
-        matches!(
-            code[pc],
-            Op::Mov { .. } | Op::Add { .. } | Op::Sub { .. } | Op::Mul { .. } | Op::Div { .. } | Op::Sqrt { .. }
-        )
-    };
-    let mut pc = h;
-    while pc <= end {
-        if stressed(pc) || !pure(pc) {
-            pc += 1;
-            continue;
-        }
-        let start = pc;
-        let mut last = pc;
-        while last < end && !block_start(last + 1) && !stressed(last + 1) && pure(last + 1) {
-            last += 1;
-        }
-        let after = live.get(last + 1);
-        let live_after = |x: usize| after.is_none_or(|l| l.get(x).copied().unwrap_or(false));
-        let mut seen = vec![false; nregs];
-        let mut skipped = Vec::new();
-        for k in (start..=last).rev() {
-            let Some(d) = writes(&orig[k]) else { continue };
-            let d = d as usize;
-            let output = !seen[d] && live_after(d);
-            seen[d] = true;
-            if double(k) && (!output || mutant!(tier2_span_output_unchecked)) {
-                skipped.push((k, d));
-            }
-        }
-        if !skipped.is_empty() {
-            for k in start..=last {
-                span_of[k - h] = Some(start);
-            }
-            for (k, d) in skipped {
-                checked[k - h] = false;
-                unchecked_reg[d] = true;
-            }
-        }
-        pc = last + 1;
-    }
-    (span_of, checked, unchecked_reg)
-}
-
 /// `live`: [`liveness`] of `orig`, which `compile` computed for the webs.
 #[allow(clippy::too_many_arguments)]
 fn translate(
@@ -4710,6 +4668,21 @@ fn translate(
             }
             written_bit[r] = Some(nbits);
             nbits += 1;
+        }
+    }
+    let mut float_bit = vec![None; nregs];
+    let mut nfloats = 0;
+    for (web, &r) in webs.reg.iter().enumerate() {
+        let r = r as usize;
+        if rep[web] == Some(Rep::F)
+            && float_bit[r].is_none()
+            && orig[h..=end].iter().any(|op| writes(op) == Some(r as u16))
+        {
+            if nfloats == 64 {
+                return Err("more than 64 registers written as doubles".into());
+            }
+            float_bit[r] = Some(nfloats);
+            nfloats += 1;
         }
     }
     let wr = written_before(orig, h, end, &written_bit);
@@ -4759,6 +4732,7 @@ fn translate(
         pending: 0,
         dynamic,
         written_bit,
+        float_bit,
         wr,
         cur: h,
         budget,
@@ -4781,12 +4755,6 @@ fn translate(
         forced: target.forced,
         next_guard: 0,
         icount,
-        span_of: Vec::new(),
-        checked_def: vec![true; end + 1 - h],
-        unchecked_reg: vec![false; nregs],
-        restart: None,
-        shadows: HashMap::new(),
-        restart_exits: HashMap::new(),
         live,
         lifts: lifts(code, h, end, target.plain),
         bodies: HashMap::new(),
@@ -4806,14 +4774,6 @@ fn translate(
         }
     }
     let stressed = |pc: usize| stress.is_some_and(|seed| stress_exit(seed ^ 0x0074_6965_7232, func, pc));
-    // Spans, but not under `--stats`' flavour (it counts instructions op by op). A span does
-    // not cross a block's start or an op the stress mode leaves before.
-    t.span_of = vec![None; end + 1 - h];
-    if t.icount.is_none() {
-        let block_start = |pc: usize| t.blocks.contains_key(&pc);
-        (t.span_of, t.checked_def, t.unchecked_reg) =
-            spans(code, orig, rep, &t.live, h, end, &block_start, &stressed, nregs);
-    }
     let mut starts: Vec<usize> = t.blocks.keys().copied().collect();
     starts.sort_unstable();
     t.doms = dominators(code, h, end, &starts);
@@ -4855,10 +4815,6 @@ fn translate(
         }
         let s = stressed(pc);
         t.cur = pc;
-        t.restart = t.span_of[pc - h];
-        if t.restart == Some(pc) {
-            t.snapshot(pc);
-        }
         t.op(pc, s);
         if let Some(start) = cur_block {
             t.keep_facts(start);
@@ -4879,8 +4835,8 @@ fn translate(
         Ok(compiled) => compiled,
         // Only with `LOCKSTEP_VERIFY_CLIF` ([`isa`]): a function the verifier rejects is a bug
         // of this translator, which the suites must see rather than have the loop quietly stay
-        // in tier 1 (a shard-2 mutant that mixed up a restart exit's saved registers survived
-        // every suite that way). Other errors (a limit of Cranelift's) leave the loop to tier 1.
+        // in tier 1 (a shard-2 mutant that mixed up the saved registers of an exit, since
+        // removed, survived every suite that way). Other errors (a limit of Cranelift's) leave the loop to tier 1.
         Err(e) if matches!(e.inner, cranelift_codegen::CodegenError::Verifier(_)) => {
             // Written straight to the process's stderr: the panic, inside a call from compiled
             // code, aborts the process, and a test harness would swallow its message.
