@@ -1235,6 +1235,29 @@ fn loops(code: &[Op]) -> Vec<(usize, usize)> {
     v
 }
 
+/// The innermost loops of the region `h..=end` whose laps need no segment start of their own
+/// ([`Tr::seg_of_loop`]): entered only at the header, with no call, send or return (only its
+/// own backward jumps spend the budget in it), every backward jump in it to its header, and a
+/// conditional one only as its last op (one not taken elsewhere would start a segment inside
+/// the loop).
+fn seg_loops(code: &[Op], h: usize, end: usize) -> Vec<(usize, usize)> {
+    let region = h..=end;
+    let jumps: Vec<(usize, usize)> = region.clone().filter_map(|pc| jump(&code[pc]).map(|(t, _, _)| (pc, t))).collect();
+    loops(code)
+        .into_iter()
+        .filter(|&(lh, le)| {
+            lh >= h
+                && le <= end
+                && !jumps.iter().any(|&(pc, t)| !(lh..=le).contains(&pc) && t > lh && t <= le)
+                && code[lh..=le].iter().enumerate().all(|(i, op)| match (op, jump(op)) {
+                    (Op::Call { .. } | Op::Send { .. } | Op::Ret { .. }, _) => false,
+                    (_, Some((t, true, cond))) => t == lh && (!cond || lh + i == le),
+                    _ => true,
+                })
+        })
+        .collect()
+}
+
 /// A counted loop's step whose overflow check the region's entry makes once for every lap
 /// ([`counted_steps`]): the `add i, i, c` (or `add i, c, i`, or `sub i, i, c`) of a loop whose
 /// header tests `i` against a bound `n`, where `c` and `n` do not change in the region. Going on
@@ -2163,6 +2186,13 @@ struct Tr<'a, 'b> {
     /// loop's header the block its backward jumps go to (every other edge into the loop goes
     /// to the header's block, the preheader).
     lifts: Vec<Lift>,
+    /// The loops whose laps keep no segment start ([`seg_loops`], [`Tr::seg_of_loop`]): header
+    /// and last op; and the stack slot each one's preheader stores the budget in (one for all:
+    /// they do not nest, and a loop is left before another is entered; a slot, not a variable:
+    /// a value live through the loop for its exits alone took a register its laps needed, and
+    /// nbody's pair loop spilled more).
+    seg_loops: Vec<(usize, usize)>,
+    lap_slot: Option<ir::StackSlot>,
     bodies: HashMap<usize, ir::Block>,
     /// What preheaders made, each valid from its loop's header to its end: cells tested (loop
     /// header, loop end, web, class), and doubles decoded from fields (by web: a web whose one
@@ -2194,6 +2224,40 @@ impl Tr<'_, '_> {
 
     fn fr(&self) -> &Frame {
         self.f.as_ref().expect("entry built first")
+    }
+
+    /// The loop of [`seg_loops`] op `pc` is in, if any.
+    fn seg_loop_of(&self, pc: usize) -> Option<(usize, usize)> {
+        self.seg_loops.iter().copied().find(|&(lh, le)| (lh..=le).contains(&pc))
+    }
+
+    /// The segment start at op `pc`, inside the loop [`seg_loop_of`] gives (else the segment
+    /// variable's value). The loop's backward jumps do not set the variable, which would cost a
+    /// store a lap where it lives on the stack (mandelbrot's iteration loop, nbody's pair loop):
+    /// once the budget has gone down since the loop's preheader, a backward jump of the loop
+    /// was taken (nothing else in it spends the budget), so the segment started at the header;
+    /// until then it is what it was where the loop was entered. (No planted bug: the segment
+    /// start is observed only by a `join`, whose boundary before it is skipped when the
+    /// segment starts at it, and an exit inside such a loop after a lap is never before a
+    /// `join` at its header, which a region leaves before at every lap. Taking the value from
+    /// the loop's entry instead survived every suite, as it must.)
+    fn seg_of_loop(&mut self, pc: usize) -> ir::Value {
+        let seg = self.b.use_var(self.seg);
+        let Some((lh, _)) = self.seg_loop_of(pc) else { return seg };
+        let budget = self.b.use_var(self.budget);
+        let header = self.b.ins().iconst(types::I64, lh as i64);
+        self.seg_in_loop(seg, header, budget)
+    }
+
+    /// `seg_of_loop` from its parts: the segment start where the loop was entered, its header
+    /// (-1: not in such a loop), and the budget now.
+    fn seg_in_loop(&mut self, seg: ir::Value, header: ir::Value, budget: ir::Value) -> ir::Value {
+        let slot = self.lap_slot.expect("a loop whose laps keep no segment start");
+        let at_entry = self.b.ins().stack_load(types::I64, types::I64, slot, 0);
+        let lapped = self.b.ins().icmp(IntCC::NotEqual, budget, at_entry);
+        let inside = self.b.ins().icmp_imm_s(IntCC::NotEqual, header, -1);
+        let lapped = self.b.ins().band(lapped, inside);
+        self.b.ins().select(lapped, header, seg)
     }
 
     fn var(&self, w: u16) -> Variable {
@@ -3064,6 +3128,14 @@ impl Tr<'_, '_> {
     fn edge(&mut self, pc: usize, to: usize, back: bool, taken: bool) {
         // Both edges of a conditional jump end the block: `pending` stays for the second.
         self.flush_written();
+        // Out of a loop whose laps keep no segment start: the segment start it leaves with.
+        let lp = self.seg_loop_of(pc);
+        if let Some((lh, le)) = lp {
+            if !(lh..=le).contains(&to) {
+                let s = self.seg_of_loop(pc);
+                self.b.def_var(self.seg, s);
+            }
+        }
         if back {
             let budget = self.b.use_var(self.budget);
             let e = self.exit(pc, LEAVE);
@@ -3078,7 +3150,8 @@ impl Tr<'_, '_> {
                 let u = self.b.ins().iadd_imm_s(u, 1);
                 self.b.def_var(self.untaken, u);
             }
-            if self.seg_only.is_none() {
+            let lap = taken && lp.is_some_and(|l| l.0 == to);
+            if self.seg_only.is_none() && !lap {
                 let s = self.b.ins().iconst(types::I64, to as i64);
                 self.b.def_var(self.seg, s);
             }
@@ -3103,6 +3176,10 @@ impl Tr<'_, '_> {
     /// as a double takes the double decoded here, its tag tested here too.
     fn preheader(&mut self, l: &Lift) {
         self.cur = l.h;
+        if let (true, Some(slot)) = (self.seg_loops.iter().any(|s| s.0 == l.h), self.lap_slot) {
+            let budget = self.b.use_var(self.budget);
+            self.b.ins().stack_store(types::I64, budget, slot, 0);
+        }
         for &(web, class) in &l.cells {
             if self.lifted(web, class) {
                 continue;
@@ -3497,6 +3574,8 @@ impl Tr<'_, '_> {
         let callsp = i64p(&mut self.b, wb);
         let innerp = i64p(&mut self.b, wb);
         let segp = if self.seg_only.is_none() { Some(i64p(&mut self.b, wb)) } else { None };
+        // The header of the loop of [`seg_loops`] the exit is in, or -1.
+        let seg_loopp = if self.seg_loops.is_empty() { None } else { Some(i64p(&mut self.b, wb)) };
         let icountp = if self.icount.is_some() { Some(i64p(&mut self.b, wb)) } else { None };
         let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v)).collect();
         exits.sort_by(|a, b| a.0.cmp(&b.0));
@@ -3584,6 +3663,10 @@ impl Tr<'_, '_> {
             args.push(inner);
             if segp.is_some() {
                 args.push(self.b.use_var(self.seg));
+            }
+            if seg_loopp.is_some() {
+                let lh = self.seg_loop_of(pc).map_or(-1, |l| l.0 as i64);
+                args.push(self.b.ins().iconst(types::I64, lh));
             }
             if let Some(c) = self.icount {
                 args.push(self.b.use_var(c));
@@ -3709,6 +3792,11 @@ impl Tr<'_, '_> {
             }
             (None, None) => unreachable!("a segment start variable or constant"),
         };
+        let seg = match seg_loopp {
+            Some(lh) => self.seg_in_loop(seg, lh, budgetp),
+            None => seg,
+        };
+        let b = &mut self.b;
         // A callee that left wrote its segment's start, the current one.
         let seg = if self.has_calls {
             let called = b.ins().icmp_imm_s(IntCC::NotEqual, innerp, -1);
@@ -4757,6 +4845,8 @@ fn translate(
         icount,
         live,
         lifts: lifts(code, h, end, target.plain),
+        seg_loops: Vec::new(),
+        lap_slot: None,
         bodies: HashMap::new(),
         lifted_cells: Vec::new(),
         lifted_floats: HashMap::new(),
@@ -4770,6 +4860,20 @@ fn translate(
             }
             if pc < end {
                 t.block(pc + 1);
+            }
+        }
+    }
+    // The loops whose laps keep no segment start, each with a preheader to note the budget in
+    // (an empty [`Lift`] where it has nothing to lift).
+    if t.seg_only.is_none() {
+        for (lh, le) in seg_loops(code, h, end) {
+            if t.lap_slot.is_none() {
+                t.lap_slot =
+                    Some(t.b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, 8, 3)));
+            }
+            t.seg_loops.push((lh, le));
+            if !t.lifts.iter().any(|l| l.h == lh) {
+                t.lifts.push(Lift { h: lh, e: le, cells: Vec::new(), loads: Vec::new() });
             }
         }
     }
@@ -4997,6 +5101,27 @@ mod tests {
         let (webs, live_w, reps, _) =
             shape(&p.arg_pool, &code, &live, h, end, &live[h], &seen, &[]).expect("translatable");
         counted_steps(&webs.code, h, end, &reps, &live_w, kept).iter().map(|s| s.pc).collect()
+    }
+
+    /// The loops whose laps keep no segment start ([`seg_loops`]): an innermost loop, not the
+    /// loop around it, nor one with a call, nor one with a backward jump that may fall through
+    /// inside it.
+    #[test]
+    fn a_loop_keeps_no_segment_start_when_only_its_own_last_jumps_go_back() {
+        let of = |body: &str| {
+            let src = format!("func g() {{\n local r\n ret r\n}}\nfunc main() {{\n local i, j, n, m, s, t, one\n ldi i, 0\n ldi j, 0\n ldi n, 10\n ldi m, 10\n ldi s, 0\n ldi one, 1\n{body}\n ret s\n}}\n");
+            let p = prog(&src);
+            let code = unfused(&p.funcs[1].code);
+            seg_loops(&code, 0, code.len() - 1)
+        };
+        let nest = "outer:\n lt t, i, n\n jmpifnot t, done\n ldi j, 0\ninner:\n lt t, j, m\n jmpifnot t, next\n add s, s, j\n add j, j, one\n jmp inner\nnext:\n add i, i, one\n jmp outer\ndone:";
+        assert_eq!(of(nest), [(B + 3, B + 7)]);
+        let call = "loop:\n lt t, i, n\n jmpifnot t, done\n call t, g, ()\n add i, i, one\n jmp loop\ndone:";
+        assert_eq!(of(call), []);
+        let early = "loop:\n add i, i, one\n lt t, i, m\n jmpif t, loop\n lt t, i, n\n jmpif t, loop\ndone:";
+        assert_eq!(of(early), []);
+        let last = "loop:\n add i, i, one\n lt t, i, n\n jmpif t, loop\ndone:";
+        assert_eq!(of(last), [(B, B + 2)]);
     }
 
     /// The blocks that dominate each block ([`dominators`]): after a diamond, only the block
