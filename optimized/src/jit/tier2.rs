@@ -1258,13 +1258,14 @@ fn seg_loops(code: &[Op], h: usize, end: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// A counted loop's step whose overflow check the region's entry makes once for every lap
-/// ([`counted_steps`]): the `add i, i, c` (or `add i, c, i`, or `sub i, i, c`) of a loop whose
-/// header tests `i` against a bound `n`, where `c` and `n` do not change in the region. Going on
-/// past the header means `i < n` (or `i <= n`; `i > n`, `i >= n` for a `sub`), and `i` changes
-/// nowhere else in that loop, so once `c > 0` and `n + c` (less one step of the tag, for a strict
-/// test) does not overflow, the step cannot: the region tests that at its entry and compiles
-/// the step as a plain machine add. loop_sum's `add i, i, one` and mandelbrot's iteration
+/// A counted loop's step whose overflow check the region's entry (or the loop's preheader)
+/// makes once for every lap ([`counted_steps`]): the `add i, i, c` (or `add i, c, i`, or
+/// `sub i, i, c`) of a loop whose header tests `i` against a bound `n`, where `c` and `n` do
+/// not change in the loop. Going on past the header means `i < n` (or `i <= n`; `i > n`,
+/// `i >= n` for a `sub`), and `i` changes nowhere else in that loop, so once `c > 0` and `n + c`
+/// (less one step of the tag, for a strict test) does not overflow, the step cannot: the region
+/// tests that at its entry when `n` and `c` change nowhere in it, else each time the loop is
+/// entered ([`Step::pre`]), and compiles the step as a plain machine add. loop_sum's `add i, i, one` and mandelbrot's iteration
 /// counter; the check of `add s, s, i` stays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Step {
@@ -1275,6 +1276,12 @@ struct Step {
     /// `add` under an upper bound, or `sub` under a lower one; whether the test is strict.
     up: bool,
     strict: bool,
+    /// Where the test is made: `None` at the region's entry (the bound and the step are the
+    /// same all through the region), or the header of the loop, tested in its preheader
+    /// ([`Tr::preheader`]) each time the loop is entered, when they change in the region but
+    /// not in the loop (nbody's `alen n, bodies` at the start of `advance`, a whole-function
+    /// region, bounds its pair loop).
+    pre: Option<usize>,
 }
 
 /// The counted loops' steps of the region `h..=end` ([`Step`]) of `code` (renamed to webs), but
@@ -1287,6 +1294,8 @@ fn counted_steps(code: &[Op], h: usize, end: usize, rep: &[Option<Rep>], live_w:
     let int = |w: u16| rep.get(w as usize).copied().flatten() == Some(Rep::I);
     // An invariant: live at the entry, an int there, and written nowhere in the region.
     let invariant = |w: u16| int(w) && live_w[w as usize] && written(w, region.clone()).is_empty();
+    // Or an int written nowhere in the loop.
+    let in_loop = |w: u16, lh: usize, le: usize| int(w) && written(w, lh..=le).is_empty();
     // The loops inside the region (the region's own among them), by the jumps of the region.
     let jumps: Vec<(usize, usize)> = region.clone().filter_map(|pc| jump(&code[pc]).map(|(t, _, _)| (pc, t))).collect();
     let mut inner: HashMap<usize, usize> = HashMap::new();
@@ -1324,7 +1333,7 @@ fn counted_steps(code: &[Op], h: usize, end: usize, rep: &[Option<Rep>], live_w:
             continue;
         }
         for (i, n, up) in [(a, b, less), (b, a, !less)] {
-            if !int(i) || !invariant(n) {
+            if !int(i) || !in_loop(n, lh, le) {
                 continue;
             }
             let [p] = written(i, lh..=le)[..] else { continue };
@@ -1336,8 +1345,9 @@ fn counted_steps(code: &[Op], h: usize, end: usize, rep: &[Option<Rep>], live_w:
             };
             // Once a lap: not inside a loop nested in this one.
             let nested = jumps.iter().any(|&(q, t)| t <= q && t > lh && t <= p && p <= q);
-            if c != i && invariant(c) && !nested && !kept.contains(&p) {
-                steps.push(Step { pc: p, bound: n, step: c, up, strict });
+            if c != i && in_loop(c, lh, le) && !nested && !kept.contains(&p) {
+                let pre = if invariant(n) && invariant(c) { None } else { Some(lh) };
+                steps.push(Step { pc: p, bound: n, step: c, up, strict, pre });
             }
         }
     }
@@ -2059,7 +2069,9 @@ fn isa() -> Option<&'static OwnedTargetIsa> {
 /// An exit: the pc it leaves before, whether it is a failed guess, each window register's web
 /// there, and the registers written on every path to it (`Written::fresh`: points that share
 /// an exit agree on what the `written` mask need not say).
-type ExitKey = (usize, Why, Vec<u16>, u64);
+/// An exit's pc, why it leaves, the webs of the registers there, the registers surely written,
+/// and the op a failed guess counts at.
+type ExitKey = (usize, Why, Vec<u16>, u64, usize);
 
 /// Cranelift values for the parts of the context and thread a region reads.
 struct Frame {
@@ -2352,13 +2364,18 @@ impl Tr<'_, '_> {
     /// From the op being translated: before it when `pc` is that op, else after it (a jump or
     /// the fall through past the region).
     fn exit(&mut self, pc: usize, why: Why) -> ir::Block {
+        self.exit_counted_at(pc, why, pc)
+    }
+
+    /// [`Tr::exit`], a failed guess counted at op `miss` (`Cell::last_miss`).
+    fn exit_counted_at(&mut self, pc: usize, why: Why, miss: usize) -> ir::Block {
         let i = self.cur - self.h;
         let gen = writes(&self.orig[self.cur]).and_then(|d| self.written_bit[d as usize]).map_or(0, |b| 1u64 << b);
         let (fresh, may) = (self.wr.fresh[i], self.wr.may[i]);
         let (must, may) = if pc == self.cur { (fresh, may) } else { (fresh | gen, may | gen) };
         let at = if pc == self.cur { self.webs.before[i].clone() } else { self.webs.after(self.h, self.cur) };
         let b = &mut self.b;
-        let e = self.exits.entry((pc, why, at, must)).or_insert_with(|| {
+        let e = self.exits.entry((pc, why, at, must, miss)).or_insert_with(|| {
             // Laid out after the hot code, so that the ops of a loop follow each other.
             let blk = b.create_block();
             b.set_cold_block(blk);
@@ -3176,6 +3193,17 @@ impl Tr<'_, '_> {
     /// as a double takes the double decoded here, its tag tested here too.
     fn preheader(&mut self, l: &Lift) {
         self.cur = l.h;
+        // The loop's counted steps whose test is made here ([`Step::pre`]): a failure leaves
+        // before the header, counted as a failed guess at the entry at the step's op, which a
+        // compilation again then checks at each lap ([`Cell::kept`]).
+        for s in self.steps.iter().filter(|s| s.pre == Some(l.h)) {
+            let ok = self.step_fits(s);
+            let e = self.exit_counted_at(l.h, ENTRY, s.pc);
+            let cont = self.b.create_block();
+            self.branch_main(ok, cont, &[], e, &[]);
+            self.b.seal_block(cont);
+            self.b.switch_to_block(cont);
+        }
         if let (true, Some(slot)) = (self.seg_loops.iter().any(|s| s.0 == l.h), self.lap_slot) {
             let budget = self.b.use_var(self.budget);
             self.b.ins().stack_store(types::I64, budget, slot, 0);
@@ -3403,14 +3431,8 @@ impl Tr<'_, '_> {
         // taken past the header's test stays inside the ints. When that does not hold, the
         // region leaves at once, a failed guess at the entry counted at the step's op, which a
         // compilation again then checks as any other ([`Cell::kept`]).
-        for s in self.steps {
-            let n = self.b.use_var(self.var(s.bound));
-            let c = self.b.use_var(self.var(s.step));
-            let positive = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, c, 0);
-            let room = if s.strict { self.b.ins().iadd_imm_s(c, -8) } else { c };
-            let (_, of) = if s.up { self.b.ins().sadd_overflow(n, room) } else { self.b.ins().ssub_overflow(n, room) };
-            let fits = self.b.ins().bxor_imm_u(of, 1);
-            let ok = if mutant!(tier2_counted_step_unchecked) { positive } else { self.b.ins().band(positive, fits) };
+        for s in self.steps.iter().filter(|s| s.pre.is_none()) {
+            let ok = self.step_fits(s);
             let (cont, bad) = (self.b.create_block(), self.b.create_block());
             self.b.ins().brif(ok, cont, &[], bad, &[]);
             self.b.seal_block(bad);
@@ -3426,6 +3448,23 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(fail);
         self.b.seal_block(fail);
         self.fail_entry(self.h);
+    }
+
+    /// Whether counted step `s` stays inside the ints on every lap its loop's header test lets
+    /// through ([`Step`]): `c > 0`, and `n + c` (`n - c` under a lower bound), less one tag step
+    /// when the test is strict, without overflow.
+    fn step_fits(&mut self, s: &Step) -> ir::Value {
+        let n = self.b.use_var(self.var(s.bound));
+        let c = self.b.use_var(self.var(s.step));
+        let positive = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, c, 0);
+        let room = if s.strict { self.b.ins().iadd_imm_s(c, -8) } else { c };
+        let (_, of) = if s.up { self.b.ins().sadd_overflow(n, room) } else { self.b.ins().ssub_overflow(n, room) };
+        let fits = self.b.ins().bxor_imm_u(of, 1);
+        if mutant!(tier2_counted_step_unchecked) {
+            positive
+        } else {
+            self.b.ins().band(positive, fits)
+        }
     }
 
     /// A failed entry: counted as a failed guess at the entry, at op `at` (the header, or a
@@ -3579,7 +3618,7 @@ impl Tr<'_, '_> {
         let icountp = if self.icount.is_some() { Some(i64p(&mut self.b, wb)) } else { None };
         let mut exits: Vec<_> = self.exits.iter().map(|(k, &v)| (k.clone(), v)).collect();
         exits.sort_by(|a, b| a.0.cmp(&b.0));
-        for ((pc, why, at, _), (blk, must, may)) in exits {
+        for ((pc, why, at, _, miss), (blk, must, may)) in exits {
             self.b.switch_to_block(blk);
             self.b.seal_block(blk);
             // A callee left: the registers as before the call, whose frame's pc is its return
@@ -3589,7 +3628,7 @@ impl Tr<'_, '_> {
             let mut args = vec![
                 self.b.ins().iconst(types::I64, pc_at as i64),
                 self.b.ins().iconst(types::I64, counted as i64),
-                self.b.ins().iconst(types::I64, pc as i64),
+                self.b.ins().iconst(types::I64, miss as i64),
             ];
             // Which registers not live at the header to write back ([`written_before`]): a
             // dead word only when it was written on every path here (else it keeps its word).
@@ -4877,6 +4916,16 @@ fn translate(
             }
         }
     }
+    // The loops whose preheader tests a counted step ([`Step::pre`]), an empty [`Lift`] where
+    // nothing is lifted.
+    for st in steps {
+        if let Some(lh) = st.pre {
+            if !t.lifts.iter().any(|l| l.h == lh) {
+                let le = loops(code).into_iter().find(|l| l.0 == lh).map_or(lh, |l| l.1);
+                t.lifts.push(Lift { h: lh, e: le, cells: Vec::new(), loads: Vec::new() });
+            }
+        }
+    }
     let stressed = |pc: usize| stress.is_some_and(|seed| stress_exit(seed ^ 0x0074_6965_7232, func, pc));
     let mut starts: Vec<usize> = t.blocks.keys().copied().collect();
     starts.sort_unstable();
@@ -5092,6 +5141,11 @@ mod tests {
     }
 
     fn steps_of(body: &str, kept: &[usize]) -> Vec<usize> {
+        counted_of(body, kept).iter().map(|s| s.pc).collect()
+    }
+
+    /// The counted steps of `body` in `main` (as [`steps_of`]).
+    fn counted_of(body: &str, kept: &[usize]) -> Vec<Step> {
         let src = format!("func main() {{\n local i, j, n, m, s, t, one\n ldi i, 0\n ldi j, 0\n ldi n, 10\n ldi m, 10\n ldi s, 0\n ldi one, 1\n{body}\n ret s\n}}\n");
         let p = prog(&src);
         let code = unfused(&p.funcs[0].code);
@@ -5100,7 +5154,7 @@ mod tests {
         let seen = observed(&live[h], |_| crate::value::small_int(1).unwrap());
         let (webs, live_w, reps, _) =
             shape(&p.arg_pool, &code, &live, h, end, &live[h], &seen, &[]).expect("translatable");
-        counted_steps(&webs.code, h, end, &reps, &live_w, kept).iter().map(|s| s.pc).collect()
+        counted_steps(&webs.code, h, end, &reps, &live_w, kept)
     }
 
     /// The loops whose laps keep no segment start ([`seg_loops`]): an innermost loop, not the
@@ -5174,6 +5228,15 @@ mod tests {
         // A nest: each loop's own step.
         let nest = "outer:\n lt t, i, n\n jmpifnot t, done\n ldi j, 0\ninner:\n lt t, j, m\n jmpifnot t, next\n add s, s, j\n add j, j, one\n jmp inner\nnext:\n add i, i, one\n jmp outer\ndone:";
         assert_eq!(steps_of(nest, &[]), [B + 6, B + 8]);
+    }
+
+    /// A bound the region writes outside the loop it bounds: the step is tested in the loop's
+    /// preheader ([`Step::pre`]), the outer loop's at the entry.
+    #[test]
+    fn a_step_whose_bound_changes_outside_its_loop_is_tested_in_the_loops_preheader() {
+        let nest = "outer:\n lt t, i, n\n jmpifnot t, done\n add m, m, one\n ldi j, 0\ninner:\n lt t, j, m\n jmpifnot t, next\n add j, j, one\n jmp inner\nnext:\n add i, i, one\n jmp outer\ndone:";
+        let steps: Vec<(usize, Option<usize>)> = counted_of(nest, &[]).iter().map(|s| (s.pc, s.pre)).collect();
+        assert_eq!(steps, [(B + 6, Some(B + 4)), (B + 8, None)]);
     }
 
     #[test]
