@@ -76,6 +76,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_load_without_barrier", "suites"),
     ("tier2_element_without_barrier", "suites"),
     ("tier2_exit_boxes_nothing", "suites"),
+    ("tier2_box_oom_ignored", "suites"),
     ("tier2_counted_step_unchecked", "suites"),
     ("tier2_undo_adds", "suites"),
     ("tier2_ushr_keeps_the_sign", "suites"),

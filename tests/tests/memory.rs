@@ -201,3 +201,47 @@ fn the_live_bytes_after_a_collection_count_large_cells() {
         assert!(gc.live_bytes_after_last_gc >= 200_000 * 8, "stm {stm}: the array is live: {gc:?}");
     }
 }
+
+/// A tier-2 exit that boxes a double (`tier2.rs`, `box_double`) where the heap has no room left
+/// stops the run out of memory, as the interpreter's own boxing would, rather than writing back
+/// nil and going on. The program keeps `n` arrays of 2,000 elements, which leaves the heap (8
+/// MiB) with little room, then a loop multiplies `x` by 1e10 and stores it: from the fourth lap
+/// on it has no SmallFloat encoding, each store leaves the region (`aset` takes it as a word) and
+/// the exit boxes `x`, the first cells of their size. Over a range of `n` around where the last
+/// chunk runs out, each run of the tier-2 engine either stops out of memory or prints what the
+/// reference prints (with no limit): the elements as floats, never nil (the planted bug
+/// `tier2_box_oom_ignored`).
+#[test]
+fn a_compiled_exit_that_cannot_box_a_double_stops_out_of_memory() {
+    let text = "func main(args) {\n local keep, a, i, n, one, t, len, x, k, j, m, out, zero\n ldi zero, 0\n \
+                aget n, args, zero\n stoi n, n\n ldi i, 0\n anew keep, i\n ldi one, 1\n ldi len, 2000\nfill:\n \
+                lt t, i, n\n jmpifnot t, floats\n anew a, len\n apush keep, a\n add i, i, one\n jmp fill\n\
+                floats:\n ldi m, 12\n anew out, m\n ldk x, 1.0\n ldk k, 10000000000.0\n ldi j, 0\nloop:\n \
+                lt t, j, m\n jmpifnot t, done\n mul x, x, k\n aset out, j, x\n add j, j, one\n jmp loop\n\
+                done:\n ldi j, 0\nshow:\n lt t, j, m\n jmpifnot t, end\n aget x, out, j\n println x\n \
+                add j, j, one\n jmp show\nend:\n ret n\n}\n";
+    let program = load_program(text.as_bytes(), "box-oom.lsa").unwrap();
+    let (mut stopped, mut finished) = (0, 0);
+    for n in (380..470).step_by(2) {
+        let args = vec![n.to_string()];
+        let expected = Engine::Reference
+            .run_with(&program, &RunSettings { args: args.clone(), ..RunSettings::default() })
+            .expect("no limit");
+        let settings = RunSettings { args, max_heap: Some(LIMIT), ..RunSettings::default() };
+        match Engine::OptimizedSerialOpt.run_with(&program, &settings) {
+            Err(e) => {
+                assert!(e.contains("out of memory"), "n = {n}: {e}");
+                stopped += 1;
+            }
+            Ok(outcome) => {
+                assert_eq!(
+                    String::from_utf8_lossy(&outcome.stdout),
+                    String::from_utf8_lossy(&expected.stdout),
+                    "n = {n}"
+                );
+                finished += 1;
+            }
+        }
+    }
+    assert!(stopped > 0 && finished > 0, "the range crosses the limit: {stopped} stopped, {finished} finished");
+}

@@ -730,7 +730,9 @@ extern "sysv64" fn box_double(ctx: *mut JitCtx, slot: *mut u64) {
             v
         }
         Err(crate::heap::OutOfMemory) => {
-            cx.boxed |= 2;
+            if !mutant!(tier2_box_oom_ignored) {
+                cx.boxed |= 2;
+            }
             crate::value::NIL
         }
     };
