@@ -104,6 +104,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("tier2_free_takes_fields_for_numbers", "suites"),
     ("tier2_inline_read_skips_filter", "suites"),
     ("tier2_lifted_tag_untested", "suites"),
+    ("tier2_carried_field_aliased", "suites"),
 ];
 
 fn main() {

@@ -946,7 +946,8 @@ fn compile(
     let code = &left_before(code, h, end, &callable_of(prog));
     let (webs, live_w, reps, int_ops) = shape(&prog.arg_pool, code, &live, h, end, live_h, seed_regs, int_ops)?;
     let steps = counted_steps(&webs.code, h, end, &reps, &live_w, kept);
-    translate(prog, code, live, &webs, &reps, live_h, &live_w, target, &int_ops, &steps, &consts).ok()
+    let lifts = lifts(&webs.code, h, end, target.plain, &reps, kept);
+    translate(prog, code, live, &webs, &reps, live_h, &live_w, target, &int_ops, &steps, &consts, lifts).ok()
 }
 
 /// The region `h..=end`'s webs, which of them are live at the header, their
@@ -1371,6 +1372,28 @@ struct Lift {
     /// The `getf` ops of the loop whose object is one of `cells` and whose field (by slot) no
     /// `setf` of the loop writes: their double is decoded once (the op still loads the word).
     loads: Vec<usize>,
+    /// The fields of `cells` the loop reads and writes through the same object, whose double
+    /// the laps carry from each store to the next read instead of loading and decoding it
+    /// ([`Fwd`]).
+    fwd: Vec<Fwd>,
+}
+
+/// A field of a loop-invariant object `o` that an innermost loop reads and writes (nbody's
+/// `bi.vx` in its pair loop): the preheader decodes it once (its tag tested there) into a
+/// variable the laps carry, each `setf` of it through `o` (of a double) sets the variable to
+/// the double it stores, and each `getf` of it through `o` takes the variable's double instead
+/// of decoding the word it still loads (for the exits). Holds while no other code writes the
+/// field: heap words are plain, the loop calls nothing, and each `setf` of the slot through
+/// another object first tests that that object is not `o` (`guards`), a guess that leaves
+/// before the store when it fails, counted at the store, after which the region is compiled
+/// again without the variable ([`Cell::kept`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Fwd {
+    o: u16,
+    slot: u16,
+    loads: Vec<usize>,
+    stores: Vec<usize>,
+    guards: Vec<usize>,
 }
 
 /// The loops of the region `h..=end` (of webs' code) with something to lift ([`Lift`]). A loop
@@ -1380,7 +1403,7 @@ struct Lift {
 /// invariant object is nil where a test of it is not reached would otherwise leave at each
 /// entry. Loads are lifted only when heap words are plain (`plain`): no other code writes the
 /// heap while a region runs, and no barrier has to see the read.
-fn lifts(code: &[Op], h: usize, end: usize, plain: bool) -> Vec<Lift> {
+fn lifts(code: &[Op], h: usize, end: usize, plain: bool, rep: &[Option<Rep>], kept: &[usize]) -> Vec<Lift> {
     let region = h..=end;
     let jumps: Vec<(usize, usize)> = region.clone().filter_map(|pc| jump(&code[pc]).map(|(t, _, _)| (pc, t))).collect();
     let mut out = Vec::new();
@@ -1417,7 +1440,7 @@ fn lifts(code: &[Op], h: usize, end: usize, plain: bool) -> Vec<Lift> {
             }
             true
         };
-        let mut lift = Lift { h: lh, e: le, cells: Vec::new(), loads: Vec::new() };
+        let mut lift = Lift { h: lh, e: le, cells: Vec::new(), loads: Vec::new(), fwd: Vec::new() };
         for pc in body.clone() {
             let cell = match code[pc] {
                 Op::GetF { o, class, .. } | Op::SetF { o, class, .. } => (o, class),
@@ -1439,8 +1462,53 @@ fn lifts(code: &[Op], h: usize, end: usize, plain: bool) -> Vec<Lift> {
                 }
             }
         }
+        // Innermost: no backward jump in the body to another header.
+        let innermost = body.clone().all(|pc| !matches!(jump(&code[pc]), Some((t, true, _)) if t != lh));
+        if plain && !calls && innermost {
+            lift.fwd = forwarded(code, lh, le, &lift.cells, rep, kept);
+        }
         if !lift.cells.is_empty() {
             out.push(lift);
+        }
+    }
+    out
+}
+
+/// The fields the loop `lh..=le` carries from store to read ([`Fwd`]), of its invariant
+/// objects `cells`: every access of the slot through the object is of the object's class,
+/// every store through it stores a double (`rep`), and no store through another object is one
+/// whose test that it is not the object failed before (`kept`).
+fn forwarded(code: &[Op], lh: usize, le: usize, cells: &[(u16, u32)], rep: &[Option<Rep>], kept: &[usize]) -> Vec<Fwd> {
+    let body = lh..=le;
+    let mut out: Vec<Fwd> = Vec::new();
+    for &(o, class) in cells.iter().filter(|c| c.1 != u32::MAX) {
+        for pc in body.clone() {
+            let Op::GetF { o: g, slot, .. } = code[pc] else { continue };
+            if g != o || out.iter().any(|f| (f.o, f.slot) == (o, slot)) {
+                continue;
+            }
+            let (mut f, mut ok) = (Fwd { o, slot, loads: Vec::new(), stores: Vec::new(), guards: Vec::new() }, true);
+            for q in body.clone() {
+                match code[q] {
+                    Op::GetF { o: g, slot: s, class: c, .. } if g == o && s == slot => {
+                        ok &= c == class;
+                        f.loads.push(q);
+                    }
+                    Op::SetF { o: g, s: v, slot: s, class: c } if s == slot => {
+                        if g == o {
+                            ok &= c == class && rep[v as usize] == Some(Rep::F);
+                            f.stores.push(q);
+                        } else {
+                            ok &= !kept.contains(&q);
+                            f.guards.push(q);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if ok && !f.stores.is_empty() {
+                out.push(f);
+            }
         }
     }
     out
@@ -2214,6 +2282,17 @@ struct Tr<'a, 'b> {
     /// constant that turns the preheader's test of its tag off ([`Tr::preheader`]).
     lifted_cells: Vec<(usize, usize, u16, u32)>,
     lifted_floats: HashMap<u16, (usize, usize, ir::StackSlot, ir::Inst)>,
+    /// The fields preheaders carry through their loops ([`Fwd`]): (loop header, loop end, web
+    /// of the object, slot, the variable with the field's double, the constant that turns the
+    /// preheader's test of its tag off); per web defined by a `getf` of one, the double it
+    /// read (and that constant); and the pairs of webs the current guest block has tested to
+    /// hold different objects (a `setf` through the first, the second's field carried).
+    fwd_vars: Vec<(usize, usize, u16, u16, Variable, ir::Inst)>,
+    /// The words of the loops' `getf` ops whose field no op of the loop writes ([`Lift::loads`]),
+    /// loaded by the preheader, by op.
+    lifted_words: HashMap<usize, ir::Value>,
+    fwd_floats: HashMap<u16, (ir::Value, ir::Inst)>,
+    distinct: Vec<(u16, u16)>,
 }
 
 /// Accesses to the window, the context, the cell and heap cells the guards have checked:
@@ -2294,8 +2373,11 @@ impl Tr<'_, '_> {
     fn encode(&mut self, f: ir::Value) -> (ir::Value, ir::Value) {
         let b = &mut self.b;
         let bits = b.ins().bitcast(types::I64, MemFlagsData::new(), f);
-        let one = b.ins().iconst(types::I64, 1);
-        let rot = b.ins().rotl(bits, one);
+        // Rotated right by 63, not left by 1 as [`Tr::checked_word`]'s common case: not the same
+        // value to Cranelift, which would otherwise keep that one alive from the common case into
+        // the rare path (a copy of it in every store's hot path).
+        let k = b.ins().iconst(types::I64, 63);
+        let rot = b.ins().rotr(bits, k);
         let r = b.ins().iadd_imm_s(rot, -EXP_OFFSET);
         let r2 = b.ins().iadd_imm_s(r, -(1i64 << 53));
         let common = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, r2, (1i64 << 61) - (1i64 << 53));
@@ -2485,6 +2567,7 @@ impl Tr<'_, '_> {
     fn forget_block_facts(&mut self) {
         self.checked.clear();
         self.words.clear();
+        self.distinct.clear();
     }
 
     /// The tests of invariant webs that hold where the block at `pc` begins: those its
@@ -2595,6 +2678,14 @@ impl Tr<'_, '_> {
                     }
                     self.b.ins().stack_load(types::I64, types::F64, slot, 0)
                 }
+                // A carried field's double, its tag tested where the loop was entered.
+                _ if self.fwd_floats.contains_key(&r) => {
+                    let (f, off) = self.fwd_floats[&r];
+                    if !mutant!(tier2_lifted_tag_untested) {
+                        self.b.func.replace(off).iconst(types::I64, 0);
+                    }
+                    f
+                }
                 _ => {
                     let t = self.b.ins().band_imm_u(v, 4);
                     self.guard(t, pc, OPERAND);
@@ -2626,6 +2717,7 @@ impl Tr<'_, '_> {
         self.b.def_var(self.var(d), v);
         self.checked.retain(|c| c.0 != d);
         self.words.retain(|c| c.0 != d);
+        self.distinct.retain(|c| c.0 != d && c.1 != d);
         if let Some(bit) = self.written_bit[self.webs.reg[d as usize] as usize] {
             self.pending |= 1 << bit;
         }
@@ -3224,9 +3316,12 @@ impl Tr<'_, '_> {
         for &pc in &l.loads {
             let Op::GetF { d, o, slot, .. } = self.code[pc] else { unreachable!("lifts() loads only getf") };
             let defs = (self.h..=self.end).filter(|&q| writes(&self.code[q]) == Some(d)).count();
+            // The word every lap's `getf` reads (no op of the loop writes the field): loaded
+            // here, once, and only kept for the exits that write it back.
+            let obj = self.b.use_var(self.var(o));
+            let w = self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(HEADER_WORDS + slot as usize));
+            self.lifted_words.insert(pc, w);
             if self.rep[d as usize] == Some(Rep::W) && !self.webs.entry[d as usize] && defs == 1 {
-                let obj = self.b.use_var(self.var(o));
-                let w = self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(HEADER_WORDS + slot as usize));
                 // Whatever the word holds (its tag is tested below). In a stack slot, not a
                 // variable: Cranelift's elaborator would put the decoding, a pure computation,
                 // back at each use inside the loop (it hoists nothing out of a loop once it has
@@ -3248,6 +3343,21 @@ impl Tr<'_, '_> {
                 self.lifted_floats.insert(d, (l.h, l.e, slot, off));
             }
         }
+        for f in &l.fwd {
+            let obj = self.b.use_var(self.var(f.o));
+            let w = self.b.ins().load(types::I64, TRUSTED, obj, slot_offset(HEADER_WORDS + f.slot as usize));
+            // Whatever the word holds: tested as for a lifted load, once a `getf` takes the
+            // double ([`Tr::float_of`]).
+            let d = self.decode(w);
+            let var = self.b.declare_var(types::F64);
+            self.b.def_var(var, d);
+            let t = self.b.ins().band_imm_u(w, 4);
+            let off = self.b.ins().iconst(types::I64, 1);
+            let ok = self.b.ins().bor(t, off);
+            self.guard(ok, l.h, OPERAND);
+            let off = self.b.func.dfg.value_def(off).unwrap_inst();
+            self.fwd_vars.push((l.h, l.e, f.o, f.slot, var, off));
+        }
         let body = self.b.create_block();
         self.b.ins().jump(body, &[]);
         self.b.switch_to_block(body);
@@ -3260,6 +3370,12 @@ impl Tr<'_, '_> {
     fn lifted(&self, web: u16, class: u32) -> bool {
         let cur = self.cur;
         self.lifted_cells.iter().any(|c| c.0 <= cur && cur <= c.1 && (c.2, c.3) == (web, class))
+    }
+
+    /// The field `slot` of web `o` that a loop the op being translated is in carries ([`Fwd`]).
+    fn carried(&self, o: u16, slot: u16) -> Option<&(usize, usize, u16, u16, Variable, ir::Inst)> {
+        let cur = self.cur;
+        self.fwd_vars.iter().find(|c| c.0 <= cur && cur <= c.1 && (c.2, c.3) == (o, slot))
     }
 
     /// One more instruction completed (counted under `--stats`' flavour only).
@@ -4717,13 +4833,44 @@ impl Tr<'_, '_> {
             }
             Op::GetF { d, o, slot, class } => {
                 let obj = self.object_of_class(pc, o, class);
-                let v = self.load_field(pc, obj, HEADER_WORDS + slot as usize);
+                let v = match self.lifted_words.get(&pc) {
+                    Some(&w) => w,
+                    None => self.load_field(pc, obj, HEADER_WORDS + slot as usize),
+                };
                 self.def(d, v);
+                // The double of a carried field, for the ops that take `d` as one while it
+                // holds this word (its one definition, so this op is on every path to them).
+                let defs = (self.h..=self.end).filter(|&q| writes(&self.code[q]) == Some(d)).count();
+                if let (Some(&(.., var, off)), false, 1) = (self.carried(o, slot), self.webs.entry[d as usize], defs) {
+                    let f = self.b.use_var(var);
+                    self.fwd_floats.insert(d, (f, off));
+                }
             }
             Op::SetF { o, s, slot, class } => {
                 let obj = self.object_of_class(pc, o, class);
+                // A store that may write a carried field of another object: only when it is
+                // not that object (a failed guess otherwise, counted at this op).
+                let others: Vec<u16> = self
+                    .fwd_vars
+                    .iter()
+                    .filter(|c| c.0 <= pc && pc <= c.1 && c.3 == slot && c.2 != o)
+                    .map(|c| c.2)
+                    .collect();
+                for other in others {
+                    if self.distinct.contains(&(o, other)) || mutant!(tier2_carried_field_aliased) {
+                        continue;
+                    }
+                    let (p, q) = (self.b.use_var(self.var(o)), self.b.use_var(self.var(other)));
+                    let ne = self.b.ins().icmp(IntCC::NotEqual, p, q);
+                    self.guard(ne, pc, ENTRY);
+                    self.distinct.push((o, other));
+                }
                 let v = self.word_of(s);
                 self.store_field(obj, HEADER_WORDS + slot as usize, v, pc);
+                if let Some(&(.., var, _)) = self.carried(o, slot) {
+                    let f = self.b.use_var(self.var(s));
+                    self.b.def_var(var, f);
+                }
             }
             Op::AGet { d, a, i } => {
                 let arr = self.array_of(pc, a);
@@ -4768,6 +4915,7 @@ fn translate(
     int_ops: &[usize],
     steps: &[Step],
     consts: &[Option<Value>],
+    lifts: Vec<Lift>,
 ) -> Result<Translated, String> {
     let Target { func, h, end, stress, .. } = *target;
     let code = &webs.code[..];
@@ -4885,12 +5033,16 @@ fn translate(
         next_guard: 0,
         icount,
         live,
-        lifts: lifts(code, h, end, target.plain),
+        lifts,
         seg_loops: Vec::new(),
         lap_slot: None,
         bodies: HashMap::new(),
         lifted_cells: Vec::new(),
         lifted_floats: HashMap::new(),
+        lifted_words: HashMap::new(),
+        fwd_vars: Vec::new(),
+        fwd_floats: HashMap::new(),
+        distinct: Vec::new(),
     };
     // Blocks begin at the header, at every jump target inside the region and after every jump.
     t.block(h);
@@ -4914,7 +5066,7 @@ fn translate(
             }
             t.seg_loops.push((lh, le));
             if !t.lifts.iter().any(|l| l.h == lh) {
-                t.lifts.push(Lift { h: lh, e: le, cells: Vec::new(), loads: Vec::new() });
+                t.lifts.push(Lift { h: lh, e: le, cells: Vec::new(), loads: Vec::new(), fwd: Vec::new() });
             }
         }
     }
@@ -4924,7 +5076,7 @@ fn translate(
         if let Some(lh) = st.pre {
             if !t.lifts.iter().any(|l| l.h == lh) {
                 let le = loops(code).into_iter().find(|l| l.0 == lh).map_or(lh, |l| l.1);
-                t.lifts.push(Lift { h: lh, e: le, cells: Vec::new(), loads: Vec::new() });
+                t.lifts.push(Lift { h: lh, e: le, cells: Vec::new(), loads: Vec::new(), fwd: Vec::new() });
             }
         }
     }
@@ -5106,20 +5258,24 @@ mod tests {
         assert_eq!(left_before(&code, 3, 3, &callable)[1], code[1], "outside the region");
     }
 
-    /// The pcs of the counted steps ([`counted_steps`]) of `body`'s loops, the outermost one the
-    /// region, every register live at its header an int; `kept` as a cell's.
-    /// The lifts of the loop of `body` (between `loop:` and `jmp loop`, `o` an object of class
-    /// `P`), as (cells tested, `getf` ops whose double is decoded) where the loop is entered.
-    fn lifts_of(body: &str, plain: bool) -> Vec<(usize, Vec<usize>)> {
-        let src = format!("class P {{\n field x\n field v\n}}\nfunc f(o, n, u) {{\n local i, t, x, v, one\n ldi i, 0\n ldi one, 1\nloop:\n lt t, i, n\n jmpifnot t, done\n{body}\n add i, i, one\n jmp loop\ndone:\n ret i\n}}\nfunc main() {{\n local r\n ret r\n}}\n");
+    /// The webs and lifts ([`lifts`]) of the loop of `body` (between `loop:` and `jmp loop`,
+    /// after `prelude`; `o` an object of class `P`), every argument nil at the entry (words).
+    fn lifts_in(prelude: &str, body: &str, plain: bool, kept: &[usize]) -> (Webs, Vec<Lift>) {
+        let src = format!("class P {{\n field x\n field v\n}}\nfunc f(o, n, u) {{\n local i, t, x, v, one\n ldi i, 0\n ldi one, 1\n{prelude}loop:\n lt t, i, n\n jmpifnot t, done\n{body}\n add i, i, one\n jmp loop\ndone:\n ret i\n}}\nfunc main() {{\n local r\n ret r\n}}\n");
         let p = prog(&src);
         let code = unfused(&p.funcs[0].code);
         let end = code.len() - 1;
         let live = liveness(&p, &code);
-        // Every argument nil at the entry: words.
         let seen = observed(&live[0], |_| 0);
-        let (webs, _, _, _) = shape(&p.arg_pool, &code, &live, 0, end, &live[0], &seen, &[]).expect("translatable");
-        lifts(&webs.code, 0, end, plain).into_iter().map(|l| (l.cells.len(), l.loads)).collect()
+        let (webs, _, reps, _) = shape(&p.arg_pool, &code, &live, 0, end, &live[0], &seen, &[]).expect("translatable");
+        let lifts = lifts(&webs.code, 0, end, plain, &reps, kept);
+        (webs, lifts)
+    }
+
+    /// The lifts of the loop of `body` as (cells tested, `getf` ops whose double is decoded)
+    /// where the loop is entered.
+    fn lifts_of(body: &str, plain: bool) -> Vec<(usize, Vec<usize>)> {
+        lifts_in("", body, plain, &[]).1.into_iter().map(|l| (l.cells.len(), l.loads)).collect()
     }
 
     /// What a loop tests and decodes once where it is entered ([`lifts`]): an object it reads
@@ -5142,6 +5298,34 @@ mod tests {
         assert_eq!(lifts_of(" jmpif u, skip\n getf x, o, P.x\nskip:\n nop", true), []);
     }
 
+    /// The fields the loop of `body` carries ([`forwarded`]), each object a register (not a
+    /// web), with `kept` as a cell's.
+    fn carried_of(body: &str, kept: &[usize]) -> Vec<Fwd> {
+        let (webs, lifts) = lifts_in(" ldk x, 0.5\n", body, true, kept);
+        lifts.into_iter().flat_map(|l| l.fwd).map(|f| Fwd { o: webs.reg[f.o as usize], ..f }).collect()
+    }
+
+    /// Which fields a loop carries from store to read ([`Fwd`]): one it reads and writes
+    /// through the same invariant object, storing doubles (ops 5 and 7 here); a store of the
+    /// field through another object is guarded (op 9), unless that guard failed before
+    /// (`kept`); not a field stored as a word.
+    #[test]
+    fn a_loop_carries_a_field_it_reads_and_writes_through_an_invariant_object() {
+        let nbody = " getf v, o, P.v\n add v, v, x\n setf o, P.v, v";
+        let v =
+            |loads: Vec<usize>, stores: Vec<usize>, guards: Vec<usize>| Fwd { o: 0, slot: 1, loads, stores, guards };
+        assert_eq!(carried_of(nbody, &[]), [v(vec![5], vec![7], vec![])]);
+        let aliased = format!("{nbody}\n setf u, P.v, v");
+        assert_eq!(carried_of(&aliased, &[]), [v(vec![5], vec![7], vec![8])]);
+        assert_eq!(carried_of(&aliased, &[8]), []);
+        // Stores a word (`t`, a bool): the next read would decode no double.
+        assert_eq!(carried_of(" getf v, o, P.v\n add v, v, x\n setf o, P.v, t", &[]), []);
+        // Read only: decoded once by the preheader ([`Lift::loads`]), nothing to carry.
+        assert_eq!(carried_of(" getf v, o, P.v\n add v, v, x", &[]), []);
+    }
+
+    /// The pcs of the counted steps ([`counted_steps`]) of `body`'s loops, the outermost one the
+    /// region, every register live at its header an int; `kept` as a cell's.
     fn steps_of(body: &str, kept: &[usize]) -> Vec<usize> {
         counted_of(body, kept).iter().map(|s| s.pc).collect()
     }
