@@ -3061,7 +3061,7 @@ impl Tr<'_, '_> {
         self.b.seal_block(join);
     }
 
-    /// Element `i` (an untagged index) of the array `arr` at op `pc`: read, or written with
+    /// Element `scaled >> 3` (an int as `i << 3`, [`Rep::I`]) of the array `arr` at op `pc`: read, or written with
     /// `store` (then the result is `store`). With plain heap words, or when the array and its
     /// storage are private to the transaction, the length, the storage and the element are
     /// plain loads (an index out of bounds fails an operand guard, as in the plain flavour);
@@ -3069,7 +3069,10 @@ impl Tr<'_, '_> {
     /// the length, the storage, then the element, as the helper does them, or else the helper
     /// (`barriers.rs`; bounds included: the op leaves when it refuses, out of bounds or the
     /// transaction doomed).
-    fn element(&mut self, pc: usize, arr: ir::Value, i: ir::Value, store: Option<ir::Value>) -> ir::Value {
+    fn element(&mut self, pc: usize, arr: ir::Value, scaled: ir::Value, store: Option<ir::Value>) -> ir::Value {
+        // The index `i` for the bounds check and the helpers; the element's byte offset is
+        // `scaled` itself (no `(i >> 3) << 3`, a copy and a mask).
+        let i = self.b.ins().sshr_imm_u(scaled, 3);
         let barriers = self.fr().private.is_some() && !mutant!(tier2_element_without_barrier);
         let shared = barriers.then(|| self.b.create_block());
         if let Some(shared) = shared {
@@ -3083,8 +3086,7 @@ impl Tr<'_, '_> {
         if let Some(shared) = shared {
             self.branch_if_shared(storage, shared);
         }
-        let at = self.b.ins().ishl_imm_u(i, 3);
-        let at = self.b.ins().iadd(storage, at);
+        let at = self.b.ins().iadd(storage, scaled);
         let v = match store {
             Some(v) => {
                 self.b.ins().store(TRUSTED, v, at, slot_offset(HEADER_WORDS));
@@ -3108,8 +3110,7 @@ impl Tr<'_, '_> {
         self.b.switch_to_block(cont);
         let storage_at = self.b.ins().iadd_imm_s(arr, i64::from(slot_offset(ARRAY_STORAGE)));
         let storage = self.inline_read(storage_at, slow);
-        let at = self.b.ins().ishl_imm_u(i, 3);
-        let at = self.b.ins().iadd(storage, at);
+        let at = self.b.ins().iadd(storage, scaled);
         let at = self.b.ins().iadd_imm_s(at, i64::from(slot_offset(HEADER_WORDS)));
         let v = match store {
             Some(v) => {
@@ -3576,6 +3577,13 @@ impl Tr<'_, '_> {
         let c = self.b.use_var(self.var(s.step));
         let positive = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, c, 0);
         let room = if s.strict { self.b.ins().iadd_imm_s(c, -8) } else { c };
+        // A strict test's step of one (a constant): no room needed past the bound, which
+        // Cranelift does not see through an overflow check of `n + 0`.
+        let step_one = matches!(self.b.func.dfg.value_def(c), ir::ValueDef::Result(i, 0)
+            if matches!(self.b.func.dfg.insts[i], ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm } if imm.bits() == 8));
+        if s.strict && step_one && !mutant!(tier2_counted_step_unchecked) {
+            return self.b.ins().iconst(types::I8, 1);
+        }
         let (_, of) = if s.up { self.b.ins().sadd_overflow(n, room) } else { self.b.ins().ssub_overflow(n, room) };
         let fits = self.b.ins().bxor_imm_u(of, 1);
         if mutant!(tier2_counted_step_unchecked) {
@@ -4875,14 +4883,12 @@ impl Tr<'_, '_> {
             Op::AGet { d, a, i } => {
                 let arr = self.array_of(pc, a);
                 let i = self.int_of(pc, i);
-                let i = self.b.ins().sshr_imm_u(i, 3);
                 let v = self.element(pc, arr, i, None);
                 self.def(d, v);
             }
             Op::ASet { a, i, s } => {
                 let arr = self.array_of(pc, a);
                 let i = self.int_of(pc, i);
-                let i = self.b.ins().sshr_imm_u(i, 3);
                 let v = self.word_of(s);
                 self.element(pc, arr, i, Some(v));
             }
