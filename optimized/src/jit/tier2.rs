@@ -1002,6 +1002,49 @@ fn shape(
     Some((webs, live_w, reps, int_ops))
 }
 
+/// Removes the loads of `candidates` whose value nothing uses. A carried field's `getf` loads
+/// the word it defines for the exits that may write it back, and often none does (nbody's
+/// `getf v, bi, Body.vx` is followed by `sub v, v, t` before any exit); Cranelift 0.135 runs no
+/// dead-code pass over loads (its egraph keeps every load in place, and lowering emits a load
+/// whatever uses it). Only those loads: a scan for every load's uses cost more compile time
+/// (about a million instructions for nbody's `advance`) than it saved.
+fn drop_dead_loads(func: &mut ir::Function, candidates: &[ir::Inst]) {
+    if candidates.is_empty() {
+        return;
+    }
+    func.dfg.resolve_all_aliases();
+    let results: Vec<ir::Value> = candidates.iter().map(|&i| func.dfg.first_result(i)).collect();
+    let mut used = vec![false; candidates.len()];
+    let mut mark = |v: ir::Value| {
+        if let Some(k) = results.iter().position(|&r| r == v) {
+            used[k] = true;
+        }
+    };
+    // An instruction's arguments, and a block's last instruction's branch arguments (only a
+    // terminator branches); aliases resolved once, up front.
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            for &v in func.dfg.inst_args(inst) {
+                mark(v);
+            }
+        }
+        if let Some(last) = func.layout.last_inst(block) {
+            for call in func.dfg.insts[last].branch_destination(&func.dfg.jump_tables, &func.dfg.exception_tables) {
+                for arg in call.args(&func.dfg.value_lists) {
+                    if let Some(v) = arg.as_value() {
+                        mark(v);
+                    }
+                }
+            }
+        }
+    }
+    for (k, &inst) in candidates.iter().enumerate() {
+        if !used[k] {
+            func.layout.remove_inst(inst);
+        }
+    }
+}
+
 /// With `LOCKSTEP_PERF_MAP` set (as for tier 1, `x64.rs`): a symbol for the region's code in
 /// `/tmp/perf-PID.map`, `FUNC:region:H`; with `LOCKSTEP_TIER2_DUMP=DIR` also its bytes in
 /// `DIR/FUNC-H.bin` (for `objdump -D -b binary -mi386:x86-64`) and the function as Cranelift
@@ -2291,6 +2334,9 @@ struct Tr<'a, 'b> {
     /// The words of the loops' `getf` ops whose field no op of the loop writes ([`Lift::loads`]),
     /// loaded by the preheader, by op.
     lifted_words: HashMap<usize, ir::Value>,
+    /// The loads of the words of `getf`s whose double is a carried field's, which
+    /// [`drop_dead_loads`] removes when no exit uses the word.
+    carried_loads: Vec<ir::Inst>,
     fwd_floats: HashMap<u16, (ir::Value, ir::Inst)>,
     distinct: Vec<(u16, u16)>,
 }
@@ -4852,6 +4898,8 @@ impl Tr<'_, '_> {
                 if let (Some(&(.., var, off)), false, 1) = (self.carried(o, slot), self.webs.entry[d as usize], defs) {
                     let f = self.b.use_var(var);
                     self.fwd_floats.insert(d, (f, off));
+                    // Heap words are plain: the word is one load, which no exit may need.
+                    self.carried_loads.push(self.b.func.dfg.value_def(v).unwrap_inst());
                 }
             }
             Op::SetF { o, s, slot, class } => {
@@ -5046,6 +5094,7 @@ fn translate(
         lifted_cells: Vec::new(),
         lifted_floats: HashMap::new(),
         lifted_words: HashMap::new(),
+        carried_loads: Vec::new(),
         fwd_vars: Vec::new(),
         fwd_floats: HashMap::new(),
         distinct: Vec::new(),
@@ -5143,7 +5192,9 @@ fn translate(
     }
     t.exits();
     t.b.seal_all_blocks();
+    let carried_loads = std::mem::take(&mut t.carried_loads);
     t.b.finalize(isa.frontend_config());
+    drop_dead_loads(&mut cx.func, &carried_loads);
     let compiled = match cx.compile(&**isa, &mut Default::default()) {
         Ok(compiled) => compiled,
         // Only with `LOCKSTEP_VERIFY_CLIF` ([`isa`]): a function the verifier rejects is a bug
