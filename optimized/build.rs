@@ -62,7 +62,7 @@ const MUTANTS: &[(&str, &str)] = &[
     ("jit_enters_unreached_op", "suites"),
     // The barrier flavour's helpers (src/jit/barriers.rs).
     ("jit_load_without_barrier", "suites"),
-    // Tier 2 (src/jit/tier2.rs).
+    // Tier 2 (src/jit/tier2/).
     ("tier2_float_skips_range_check", "suites"),
     ("tier2_exit_skips_write_back", "suites"),
     ("tier2_stale_window", "suites"),

@@ -257,7 +257,7 @@ fn tier_two_outcome(dir: &str, name: &str, program: &str) -> serde_json::Value {
 
 /// A loop compiled by tier 2 for the kinds its registers held when it got hot (`x` and `y` ints)
 /// and then entered with another (floats): after 64 failed entry checks it is compiled again
-/// for both (`tier2.rs`, "Giving up, or compiling again") and runs the rest of the calls,
+/// for both (`tier2/`, "Giving up, or compiling again") and runs the rest of the calls,
 /// instead of giving up on the loop or failing 64 more times per compilation. The program is
 /// also the conformance case `x-calls-a-compiled-loop-compiled-again-for-another-kind`.
 #[test]
@@ -276,7 +276,7 @@ fn tier_two_compiles_a_loop_again_without_the_entry_guess_that_failed() {
 /// A loop whose register `y` is nil when tier 1 first arrives from before the loop and an int
 /// on the laps after: a region compiled at a back-edge arrival guesses an int and fails at every
 /// entry from before the loop. Compiled again, it must take `y` as a word (after waiting for an
-/// arrival that shows the nil, `tier2.rs`, `first_entry`), not guess the int again: then the
+/// arrival that shows the nil, `tier2/`, `first_entry`), not guess the int again: then the
 /// only other failures are the 64 of the later float `x`, and the third compilation keeps the
 /// loop compiled to the end. Compiling the same guess again would fail 64 more times and give up.
 #[test]
@@ -361,7 +361,7 @@ fn tier_two_enters_a_whole_function_once_a_call() {
 
 /// As above, but `main`'s loop translates too, its `call` of `walk` included (`walk` is a
 /// region as a whole, `tier2::callable`): the loop's region calls `walk`'s directly
-/// (`tier2.rs`, "Calls"), so that tier 1 enters a region only for the calls before both
+/// (`tier2/`, "Calls"), so that tier 1 enters a region only for the calls before both
 /// regions were compiled, not once a call.
 #[test]
 fn tier_two_calls_a_whole_function_from_a_region() {
@@ -425,7 +425,7 @@ fn tier_two_bench_stats(args: &[&str]) -> serde_json::Value {
 /// Richards' methods get hot, and are compiled, before its scheduler loop: the loop's region
 /// then calls them, and at first some of their own callees are still to be compiled, so they
 /// leave, and the loop's region with them. Those entries do not count toward giving the loop
-/// up for running few laps an entry (`JitCtx::pending_left`, `tier2.rs`, `Tr::call_words`),
+/// up for running few laps an entry (`JitCtx::pending_left`, `tier2/`, `Tr::call_words`),
 /// so it runs richards' laps: about 31 million in richards 30 (when they counted, the loop was
 /// given up after 1,024 entries and tier 2 ran 60 thousand laps).
 #[test]

@@ -125,7 +125,7 @@ pub fn encode_float(f: f64) -> Option<Value> {
 }
 
 /// The double of a SmallFloat: its word's bits rotated back, times 2^896 (exact: see
-/// `EXP_OFFSET`). Compiled code decodes the same way (`jit/tier2.rs`); tier 1's integer form
+/// `EXP_OFFSET`). Compiled code decodes the same way (`jit/tier2/`); tier 1's integer form
 /// (add the offset unless the value is ±0.0) gives the same bits on every SmallFloat, which
 /// `decodings_agree` checks.
 #[inline(always)]

@@ -33,7 +33,7 @@ fn compiled_code_calls_compiled_code() {
 }
 
 /// A loop that copies a float into a float register and an int into an int register (`mov`
-/// between registers of one kind, unboxed): tier 2 translates it (`tier2.rs`,
+/// between registers of one kind, unboxed): tier 2 translates it (`tier2/`,
 /// `representations`: a `mov` is admitted when its destination holds its source's kind or a
 /// word) and runs its laps. When the check rejects a `mov` of one kind to the same kind, the
 /// loop stays in tier 1: the same outcome, no region compiled.
@@ -58,7 +58,7 @@ mov j, i\n jmp loop\ndone:\n add x, x, h\n ret x\n}\n";
 
 /// `--jit=opt-always` (the suites' tier-2 engine) compiles a loop at its first lap: a loop of
 /// ten laps, which `--jit=opt` would leave to tier 1 (not hot), is compiled by tier 2 and
-/// entered (`tier2.rs`, `regions`: an eager region waits one arrival, not `HOT_ARRIVALS`).
+/// entered (`tier2/`, `regions`: an eager region waits one arrival, not `HOT_ARRIVALS`).
 #[test]
 fn tier_two_under_opt_always_compiles_a_short_loop_at_its_first_lap() {
     const SHORT: &str = "func main() {\n local i, n, one, t, x, h\n ldi i, 0\n ldi n, 10\n ldi one, 1\n \
@@ -79,7 +79,7 @@ ldk x, 0.0\n ldk h, 0.5\nloop:\n lt t, i, n\n jmpifnot t, done\n add x, x, h\n a
 /// Tier 2 counts its failed guesses by kind (`--stats`' `region_deopts`, in the order of
 /// `DEOPT_KINDS`): a loop that doubles an int past 61 bits (the unboxed int's range) fails the
 /// overflow guess and leaves for tier 1, and that exit is counted as `overflow`, not as another
-/// kind (`tier2.rs`, `count_failure`: the counter's address from the exit's kind).
+/// kind (`tier2/`, `count_failure`: the counter's address from the exit's kind).
 #[test]
 fn tier_two_counts_an_overflow_exit_as_overflow() {
     const DOUBLING: &str = "func main() {\n local i, n, one, t, x\n ldi i, 0\n ldi n, 62\n ldi one, 1\n ldi x, 1\n\
@@ -129,7 +129,7 @@ done:\n getf x, b, Box.v\n aget t, a, k\n add x, x, t\n add x, x, len\n ret x\n}
 
 /// Tier 2 in the barrier flavour: a loop that reads and writes a field of an object an earlier
 /// transaction allocated (shared: not private to the running one) runs its laps in its region,
-/// the field through the STM's barriers by helper calls (`tier2.rs`, `Tr::load_field`,
+/// the field through the STM's barriers by helper calls (`tier2/`, `Tr::load_field`,
 /// `Tr::store_field`). When a shared object fails a guard instead, the region leaves at every
 /// entry (64 failed operand guesses, no lap) and tier 1 runs the loop: the same outcome.
 #[test]
@@ -155,7 +155,7 @@ done:\n getf x, b, Box.v\n ret x\n}\n";
 
 /// Tier 2 takes an `add` of two words (two elements of an array, of no kind it knows) for
 /// floats; when that guess fails, it compiles the loop again taking that `add` for ints
-/// (`tier2.rs`, `Cell::int_ops`), and the laps of a loop over an int array then run in the
+/// (`tier2/`, `Cell::int_ops`), and the laps of a loop over an int array then run in the
 /// region. Without the second compilation every lap fails the float guess and leaves for tier
 /// 1 (the region is given up after 64 of them): the same outcome, almost no laps in tier 2.
 #[test]
@@ -184,7 +184,7 @@ done:\n ret s\n}\n";
 
 /// Tier 2's representations settle for a loop that adds two words into one register in a row
 /// (`add s, s, x` then `add s, s, y`, `x` and `y` elements of an int array): each op sees what
-/// the ops before it in the lap made of its operands (`tier2.rs`, `representations`), so both
+/// the ops before it in the lap made of its operands (`tier2/`, `representations`), so both
 /// adds take `s` for an int, and the loop runs in its region. When each pass saw only the last
 /// pass's representations, the two `s` took turns being an int and a float, never settled,
 /// and the loop was not translated: the same outcome, every lap in tier 1.
@@ -210,7 +210,7 @@ summed:\n ret s\n}\n";
 
 /// Two guest threads run the same hot loop under `--jit=opt`: each thread's cell of the loop
 /// gets code, and the compiler thread compiles it once; the second thread's code is a copy of
-/// the first's (`tier2.rs`, `Memo`). Without the memo, `region_copies` stays 0 and the
+/// the first's (`tier2/`, `Memo`). Without the memo, `region_copies` stays 0 and the
 /// compiler thread's work doubles with the threads.
 #[test]
 fn tier_two_compiles_a_loop_two_threads_run_once() {
@@ -231,7 +231,7 @@ spawn a, partial, (n, out, k)\n ldi k, 1\n spawn b, partial, (n, out, k)\n join 
     assert!(s.jit.region_copies >= 1, "the second thread's loop was compiled again: {:?}", s.jit);
 }
 
-/// A counted loop's step (`tier2.rs`, `counted_steps`) whose bound leaves no room for one more
+/// A counted loop's step (`tier2/`, `counted_steps`) whose bound leaves no room for one more
 /// step in a SmallInt: the region's entry test fails (a failed guess at the entry), and after
 /// 64 of them the loop is compiled again with the step checked at each lap, so that its laps
 /// run in tier 2 from then on. `up` runs 1001 laps a call from `2^60 - 1 - 3001` by 3, its last

@@ -74,7 +74,7 @@ fn compiled_code_allocates_toward_collections_as_the_interpreter_does() {
     let interpreted = gc(lockstep_optimized::JitMode::Off);
     assert!(interpreted.0 >= 20, "the program collects often: {interpreted:?}");
     assert_eq!(gc(lockstep_optimized::JitMode::Always), interpreted, "(collections, peak heap, live after the last)");
-    // Tier 2's `new` (the loop is a region: `tier2.rs`, `Tr::new_object`) as tier 1's.
+    // Tier 2's `new` (the loop is a region: `tier2/`, `Tr::new_object`) as tier 1's.
     assert_eq!(
         gc(lockstep_optimized::JitMode::OptAlways),
         interpreted,
@@ -141,7 +141,7 @@ fn compiled_loops_write_a_dead_reference_back_as_it_is() {
 
 /// A tier-2 region writes back, when it leaves, every register it wrote, also one that only
 /// some laps write and that is not live at the loop's header (a run-time mask says which:
-/// `tier2.rs`, `Tr::written`). Such a register is dead there, so no outcome shows it, but the
+/// `tier2/`, `Tr::written`). Such a register is dead there, so no outcome shows it, but the
 /// collector does: here lap 50 of the loop drops the only reference to a 4 MiB array by writing
 /// an int over it. A region that kept the old word in the window would keep the array alive
 /// through the collections after the loop, which the interpreter frees.
@@ -155,7 +155,7 @@ fn compiled_loops_write_back_registers_written_on_some_laps() {
 /// loop's header, and not written on the way to an exit, keeps its word when the region leaves
 /// there, as in the interpreter. Here the lap that would drop the 4 MiB array never comes, so
 /// the array stays reachable from the (dead) register through the collections after the loop.
-/// An exit that took every such register for written (`tier2.rs`, `Tr::exit`: the exits'
+/// An exit that took every such register for written (`tier2/`, `Tr::exit`: the exits'
 /// `must` masks joined with `|` instead of `&`, a shard-2 survivor) writes its unset variable
 /// over the word, and the collector frees the array.
 #[test]
@@ -202,7 +202,7 @@ fn the_live_bytes_after_a_collection_count_large_cells() {
     }
 }
 
-/// A tier-2 exit that boxes a double (`tier2.rs`, `box_double`) where the heap has no room left
+/// A tier-2 exit that boxes a double (`tier2/`, `box_double`) where the heap has no room left
 /// stops the run out of memory, as the interpreter's own boxing would, rather than writing back
 /// nil and going on. The program keeps `n` arrays of 2,000 elements, which leaves the heap (8
 /// MiB) with little room, then a loop multiplies `x` by 1e10 and stores it: from the fourth lap

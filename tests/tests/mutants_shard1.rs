@@ -104,7 +104,7 @@ fn opt_always_stats(text: &str, name: &str) -> (End, opt::JitStats) {
 
 /// Under `--jit=opt-always` a loop is compiled at its second arrival (the first lap's backward
 /// jump) and the region runs at once, from that arrival: of a loop of ten laps it runs the last
-/// nine (`tier2.rs`, `install`: it runs the code `publish` installed when that says there is
+/// nine (`tier2/`, `install`: it runs the code `publish` installed when that says there is
 /// some). When `publish` reports no code although it installed some, tier 1 runs one more lap
 /// and the region runs eight.
 #[test]
@@ -118,7 +118,7 @@ ldk x, 0.0\n ldk h, 0.5\nloop:\n lt t, i, n\n jmpifnot t, done\n add x, x, h\n a
 
 /// Two nested loops under `--jit=opt-always`: the outer loop is not compiled before its second
 /// arrival, after the first lap's thousand inner laps, so the inner loop does not wait for it
-/// (`tier2.rs`, `first_entry`: an eager region's patience is 0) and is compiled alone at its
+/// (`tier2/`, `first_entry`: an eager region's patience is 0) and is compiled alone at its
 /// own second arrival; the outer one is compiled later and runs the second lap. Two regions,
 /// and every lap of the inner loop but the first runs in one of them. An inner loop that
 /// waits for a pending outer loop (`outer.entry != 0 && ..` made `||`) is never compiled
@@ -141,7 +141,7 @@ next:\n add j, j, one\n jmp outer\ndone:\n ret s\n}\n";
 /// loop's `y` nil when tier 1 arrives from before the loop and a number on the laps after, and
 /// its argument an int for 250 calls, then a float. Compiled for the laps' kinds, the region
 /// fails at every entry from before the loop; after 64 failures it is compiled again as soon
-/// as an arrival shows a kind not seen before (`tier2.rs`, `first_entry`: `joined ==
+/// as an arrival shows a kind not seen before (`tier2/`, `first_entry`: `joined ==
 /// cell.seen && cell.waited < HOT_ARRIVALS`), and once more for the float. With `||` for `&&`
 /// it waits 64 arrivals even for a new kind: the same compilations, later, and fewer laps in
 /// the region. (The `not`, an op tier 2 does not translate, keeps `last` from being a region
@@ -171,7 +171,7 @@ call:\n call r, last, (x, n)\n add s, s, r\n add k, k, one\n jmp outer\ndone:\n 
 
 /// A loop that writes `v` before it reads it, in a function whose code after the loop reads a
 /// string's length (`slen`): `v` is dead at the loop's header, so the region compiled during
-/// the first call does not test its kind when it is entered (`tier2.rs`, `reads`: the registers
+/// the first call does not test its kind when it is entered (`tier2/`, `reads`: the registers
 /// `slen`, `stoi` and `stof` read). When the liveness takes `slen` for an op that may read any
 /// register, `v` is live at the header, the region expects the float it held there, and every
 /// later call, arriving from before the loop with `v` still nil, fails the region's entry.

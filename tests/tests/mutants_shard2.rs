@@ -53,7 +53,7 @@ fn tier_one_keeps_every_fused_comparison_and_jump_in_compiled_code() {
 }
 
 /// A loop that writes `v` before it reads it, in a function whose code after the loop reads an
-/// object with one op of each kind `reads` lists (`tier2.rs`: the registers an op reads, for
+/// object with one op of each kind `reads` lists (`tier2/`: the registers an op reads, for
 /// the liveness at a loop's header): `v` is dead at the header, so the region compiled during
 /// the first call does not test its kind when it is entered. When the liveness takes such an op
 /// for one that may read any register (its arm of `reads` deleted: the shard-2 survivor was
@@ -86,7 +86,7 @@ outer:\n lt t, j, m\n jmpifnot t, done\n call r, f, (o)\n add a, a, r\n add j, j
     }
 }
 
-/// A hot inner loop waits for the loop around it to be compiled (`tier2.rs`, `PATIENCE`: up to
+/// A hot inner loop waits for the loop around it to be compiled (`tier2/`, `PATIENCE`: up to
 /// 1,024 arrivals), so that a region entered at the outer header runs the whole nest, entered
 /// once instead of once per outer lap. Here the inner loop runs 200 laps an outer lap: it is
 /// hot at its 64th arrival, the outer loop comes back to its header 136 arrivals later and is

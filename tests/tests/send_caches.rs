@@ -133,7 +133,7 @@ fn the_stats_count_every_send_site_its_state_and_every_lookup() {
     }
 }
 
-/// A send that a tier-2 region makes (`tier2.rs`, `Tr::send`: the class table's methods called
+/// A send that a tier-2 region makes (`tier2/`, `Tr::send`: the class table's methods called
 /// directly) counts a hit at its site as the interpreter's and tier 1's sends do, so every send
 /// is one hit or one miss on each engine. The program is the conformance case
 /// `x-calls-a-compiled-loop-sends-to-methods-of-four-classes` (500 sends: 400 of `area`, 100

@@ -54,7 +54,7 @@ pub enum JitMode {
     /// them: every resume path gets exercised. For the test suites.
     Stress(u64),
     /// `Always`, and tier 2 too: each loop that tier 2 translates is compiled by Cranelift once
-    /// it is hot (`tier2.rs`) and entered from tier 1 at its header.
+    /// it is hot (`tier2/`) and entered from tier 1 at its header.
     Opt,
     /// `Opt` with every loop compiled at its first lap (the second arrival at its header),
     /// inner loops of a nest alone as well as inside their outer loop: the suites' tier-2
@@ -158,14 +158,14 @@ pub(crate) struct JitCtx {
     /// takes inline (`stm::tx::InlineRead`); null in the plain flavour.
     pub tx: *const (),
     /// Per function: the address of its whole-function tier-2 cell of this flavour, or 0 (none
-    /// yet): a region's `call` calls the callee's region through it (`tier2.rs`, "Calls").
+    /// yet): a region's `call` calls the callee's region through it (`tier2/`, "Calls").
     pub wholes: *const usize,
     /// Set by a region called by another that leaves before a call of a callee still to be
     /// compiled; the outermost region's exit then does not count its entry toward giving it
-    /// up for running few laps an entry (`tier2.rs`, `Tr::call_words`).
+    /// up for running few laps an entry (`tier2/`, `Tr::call_words`).
     pub pending_left: u64,
     /// Set by a tier-2 exit that boxed a double (1), or found the heap exhausted doing so (2)
-    /// (`tier2.rs`, `box_double`): the region then returns to tier 1 with bit 32 set, tier 1
+    /// (`tier2/`, `box_double`): the region then returns to tier 1 with bit 32 set, tier 1
     /// leaves, and the interpreter stops the run on 2.
     pub boxed: u64,
 }
@@ -404,7 +404,7 @@ pub(crate) struct Jit {
     /// Per function, per op: the current guess and the wrong guesses since it was made (empty
     /// until the function is first compiled: every guess `Float`).
     guesses: Vec<Vec<(Guess, u8)>>,
-    /// Per function, per flavour: its tier-2 loops (`tier2.rs`), made with its first code and
+    /// Per function, per flavour: its tier-2 loops (`tier2/`), made with its first code and
     /// kept when that code is dropped for a failed guess, so that a loop Cranelift compiled is
     /// not compiled again with the function's next tier-1 code (a region does not depend on
     /// tier 1's guesses: it checks what it relies on at its entry, and tier 1 continues at the

@@ -257,7 +257,7 @@ pub(super) fn class_runs(classes: impl IntoIterator<Item = u32>) -> Vec<ClassRun
 /// ([exec.method-lookup]), each with the runs of class indices that call it; a class whose
 /// method has another arity is left out (its receivers trap). `None` when no class has such a
 /// method, the classes that do make more than [`MAX_SEND_RUNS`] runs, or the program has more
-/// than [`MAX_SEND_SCAN`] classes. Tier 1's inline sends and tier 2's (`tier2.rs`, `Tr::send`).
+/// than [`MAX_SEND_SCAN`] classes. Tier 1's inline sends and tier 2's (`tier2/`, `Tr::send`).
 pub(super) fn class_table_targets(prog: &Program, selector: u32, argc: u16) -> Option<SendTargets> {
     let classes = prog.classes.len();
     if classes > MAX_SEND_SCAN {
@@ -1848,7 +1848,7 @@ impl<'p> Emitter<'p> {
         }
         // The third argument, the depth of region calls, is 0: a region called from here is
         // the outermost. A return of 2^32 or more says the region called another that left,
-        // and the top frame is another function's (`tier2.rs`, "Calls"): the driver continues
+        // and the top frame is another function's (`tier2/`, "Calls"): the driver continues
         // there, at the pc in the low half.
         dynasm!(self.a
             ; .arch x64

@@ -125,7 +125,7 @@ pub struct Transaction<'s, 'w> {
 }
 
 /// What compiled code reads of a running transaction to take [`Transaction::read`]'s fast path
-/// itself, without a call (tier 2's inline read barrier, `jit/tier2.rs`, `Tr::load_field`):
+/// itself, without a call (tier 2's inline read barrier, `jit/tier2/`, `Tr::load_field`):
 /// byte offsets from the transaction's address, and the constants of the tables. The fast path
 /// it may take, and nothing else: the word's home slot in the redo index is empty (so this
 /// transaction did not write it; any other slot content goes to the call), then the word's
