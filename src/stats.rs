@@ -268,11 +268,11 @@ mod tests {
         s.jit.region_compile_time = Duration::from_micros(200);
         s.jit.region_entries = 9;
         s.jit.region_laps = 90;
-        s.jit.region_deopts = [0, 1, 2, 3];
+        s.jit.region_deopts = [0, 1, 2, 3, 4];
         let text = stats_text(&s);
         assert!(
             text.contains(
-                "\ntier 2: 1 regions compiled (0 whole functions; 0 compiled again, 0 copied from another thread's), 200 us compiling, 9 entries, 90 laps, failed guesses: entry 0, operand 1, overflow 2, float_range 3\n"
+                "\ntier 2: 1 regions compiled (0 whole functions; 0 compiled again, 0 copied from another thread's), 200 us compiling, 9 entries, 90 laps, failed guesses: entry 0, operand 1, overflow 2, float_range 3, alias 4\n"
             ),
             "{text}"
         );
@@ -290,7 +290,7 @@ mod tests {
         assert!(text.contains("\nsend sites: 4 (uninitialized 0, monomorphic 4, polymorphic 0,"), "{text}");
         assert_eq!(
             stats_json(&s),
-            r#"{"instructions":1234,"threads":2,"jit":{"functions_compiled":2,"code_bytes":5000,"compile_ns":250000,"entries":7,"regions_compiled":1,"region_functions":0,"region_recompiles":0,"region_copies":0,"region_compile_ns":200000,"region_entries":9,"region_laps":90,"region_deopts":{"entry":0,"operand":1,"overflow":2,"float_range":3}},"send_sites":{"sites":4,"uninitialized":0,"monomorphic":4,"polymorphic":0,"megamorphic":0,"hits":99,"misses":0},"gc":{"collections":3,"pause_ns":1500000,"live_bytes_after_last":2048,"peak_heap_bytes":3145728}}"#
+            r#"{"instructions":1234,"threads":2,"jit":{"functions_compiled":2,"code_bytes":5000,"compile_ns":250000,"entries":7,"regions_compiled":1,"region_functions":0,"region_recompiles":0,"region_copies":0,"region_compile_ns":200000,"region_entries":9,"region_laps":90,"region_deopts":{"entry":0,"operand":1,"overflow":2,"float_range":3,"alias":4}},"send_sites":{"sites":4,"uninitialized":0,"monomorphic":4,"polymorphic":0,"megamorphic":0,"hits":99,"misses":0},"gc":{"collections":3,"pause_ns":1500000,"live_bytes_after_last":2048,"peak_heap_bytes":3145728}}"#
         );
     }
 }

@@ -242,7 +242,7 @@ fn tier_two_reports_its_loops_and_counts_instructions_as_the_interpreter() {
     let kinds = opt["jit"]["region_deopts"].as_object().expect("failed guesses by kind");
     let mut names: Vec<_> = kinds.keys().cloned().collect();
     names.sort();
-    assert_eq!(names, ["entry", "float_range", "operand", "overflow"]);
+    assert_eq!(names, ["alias", "entry", "float_range", "operand", "overflow"]);
 }
 
 /// The JSON outcome, with `--stats`, of `program` (written to `name` in a scratch directory

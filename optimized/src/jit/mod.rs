@@ -242,13 +242,14 @@ pub struct JitStats {
     pub region_laps: u64,
     /// Tier-2 exits for failed guesses, by kind ([`DEOPT_KINDS`]); each leaves for tier 1
     /// before the op whose guess failed.
-    pub region_deopts: [u64; 4],
+    pub region_deopts: [u64; DEOPT_KINDS.len()],
 }
 
 /// The kinds of tier-2 failed guesses, as `--stats` names them: a register of another kind at
 /// a loop's entry, an operand held as a word of another kind, an int result past 61 bits, a
-/// float result without a SmallFloat encoding.
-pub const DEOPT_KINDS: [&str; 4] = ["entry", "operand", "overflow", "float_range"];
+/// float result without a SmallFloat encoding, a store through an object that is the one whose
+/// field a loop carries (`tier2::Fwd`).
+pub const DEOPT_KINDS: [&str; 5] = ["entry", "operand", "overflow", "float_range", "alias"];
 
 impl JitStats {
     #[cfg_attr(loom, allow(dead_code))] // (parallel runs are not built under loom)

@@ -161,8 +161,8 @@ pub(super) struct Lift {
 /// of decoding the word it still loads (for the exits). Holds while no other code writes the
 /// field: heap words are plain, the loop calls nothing, and each `setf` of the slot through
 /// another object first tests that that object is not `o` (`guards`), a guess that leaves
-/// before the store when it fails, counted at the store, after which the region is compiled
-/// again without the variable ([`Cell::kept`]).
+/// before the store when it fails (counted as `alias`, at the store), after which the region is
+/// compiled again without the variable (`Cell::kept`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Fwd {
     pub(super) o: u16,

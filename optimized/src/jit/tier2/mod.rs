@@ -74,7 +74,7 @@ mod loop_plan;
 
 use super::code_memory::CodeMemory;
 use super::webs::{self, Webs};
-use super::{ctx, stress_exit, JitCtx};
+use super::{ctx, stress_exit, JitCtx, DEOPT_KINDS};
 use crate::code::{Op, Program};
 use crate::heap::{ARRAY_LEN, ARRAY_STORAGE, HEADER_WORDS};
 use crate::interp::FILL_SLACK;
@@ -131,9 +131,11 @@ const ENTRY: Why = 1;
 const OPERAND: Why = 2;
 const OVERFLOW: Why = 3;
 const RANGE: Why = 4;
+/// A `setf` through an object that is the one whose field the loop carries ([`Fwd`]).
+const ALIAS: Why = 5;
 /// Not a failed guess: a callee left ([`Tr::call`]); the exit is the call's, with its frame
 /// record's pc the call's return address.
-const CALLED: Why = 5;
+const CALLED: Why = 6;
 
 /// What a region called by another returns when it left instead of returning (no value's
 /// word: the tags are one-hot), with its status: the pc of the top frame.
@@ -210,7 +212,7 @@ pub(super) struct Cell {
     /// Compilations that were another thread's, copied ([`Memo`]).
     copies: u32,
     /// `deopts` when the region was last compiled.
-    deopts_then: [u64; 4],
+    deopts_then: [u64; DEOPT_KINDS.len()],
     /// The op of the last failed guess, + 1 (0: none), written by the exits.
     last_miss: u64,
     /// The arithmetic ops on two words (of no known number kind) that the region takes for
@@ -221,7 +223,7 @@ pub(super) struct Cell {
     kept: Vec<usize>,
     /// Calls of the region's code, and its failed guesses by kind ([`super::DEOPT_KINDS`]), for `--stats`.
     entries: u64,
-    deopts: [u64; 4],
+    deopts: [u64; DEOPT_KINDS.len()],
     /// Backward jumps the region's code has run (taken or not), for `--stats` and
     /// [`SHORT_TRIP_ENTRIES`].
     laps: u64,
@@ -303,7 +305,7 @@ impl Cell {
     ) -> Cell {
         // At most [`GUARDS_PER_OP`] guards an op, and the entry's.
         let forced = vec![0; if stress.is_some() { GUARDS_PER_OP * (end + 1 - h) + 1 } else { 0 }].into_boxed_slice();
-        let (entries, deopts, compile_time, code_bytes) = (0, [0; 4], Default::default(), 0);
+        let (entries, deopts, compile_time, code_bytes) = (0, [0; DEOPT_KINDS.len()], Default::default(), 0);
         Cell {
             entry,
             failures: 0,
@@ -315,7 +317,7 @@ impl Cell {
             compiles: 0,
             copies: 0,
             seen: Vec::new(),
-            deopts_then: [0; 4],
+            deopts_then: [0; DEOPT_KINDS.len()],
             last_miss: 0,
             int_ops: Vec::new(),
             kept: Vec::new(),
@@ -801,7 +803,10 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
     let mut flipped = false;
     if cell.compiles > 0 {
         let since: Vec<u64> = cell.deopts.iter().zip(cell.deopts_then).map(|(n, then)| n - then).collect();
-        let (at_entry, all) = (since[usize::from(ENTRY) - 1], since.iter().sum::<u64>());
+        // Guesses made for the whole loop at its entry: a register's kind, a counted step's
+        // room, and that no store writes a carried field through another object (`alias`).
+        let at_entry = since[usize::from(ENTRY) - 1] + since[usize::from(ALIAS) - 1];
+        let all = since.iter().sum::<u64>();
         let operand = since[usize::from(OPERAND) - 1];
         let miss = cell.last_miss.checked_sub(1).map(|p| p as usize);
         let flip = miss.filter(|&p| {
@@ -819,7 +824,8 @@ extern "sysv64" fn first_entry(ctx: *mut JitCtx, cell: *mut Cell) -> u64 {
             flipped = true;
         }
         // A counted loop's step whose test at the entry failed last (counted at the step's
-        // op, not the header): compiled again with its check at each lap.
+        // op, not the header): compiled again with its check at each lap; or a `setf` whose
+        // object was the carried field's: compiled again without carrying it ([`Fwd`]).
         if let Some(p) = miss.filter(|&p| p != cell.h && 2 * at_entry > all && (cell.h..=cell.end).contains(&p)) {
             if !cell.kept.contains(&p) {
                 cell.kept.push(p);
@@ -4330,7 +4336,7 @@ impl Tr<'_, '_> {
                     }
                     let (p, q) = (self.b.use_var(self.var(o)), self.b.use_var(self.var(other)));
                     let ne = self.b.ins().icmp(IntCC::NotEqual, p, q);
-                    self.guard(ne, pc, ENTRY);
+                    self.guard(ne, pc, ALIAS);
                     self.distinct.push((o, other));
                 }
                 let v = self.word_of(s);
