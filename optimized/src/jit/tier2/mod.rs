@@ -3041,10 +3041,12 @@ impl Tr<'_, '_> {
         let c = self.b.use_var(self.var(s.step));
         let positive = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, c, 0);
         let room = if s.strict { self.b.ins().iadd_imm_s(c, -8) } else { c };
-        // A strict test's step of one (a constant): no room needed past the bound, which
-        // Cranelift does not see through an overflow check of `n + 0`.
-        let step_one = matches!(self.b.func.dfg.value_def(c), ir::ValueDef::Result(i, 0)
-            if matches!(self.b.func.dfg.insts[i], ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm } if imm.bits() == 8));
+        // A strict test's step of one: no room needed past the bound (`i < n` makes
+        // `i + 1 <= n`), and Cranelift does not fold an overflow check of `n + 0`. The step is
+        // one when its register is a constant one ([`constant_regs`]: every write of it in
+        // the function loads 1, and the entry tests it if the region does not write it).
+        let step_one =
+            self.consts.get(self.webs.reg[s.step as usize] as usize).copied().flatten() == crate::value::small_int(1);
         if s.strict && step_one && !mutant!(tier2_counted_step_unchecked) {
             return self.b.ins().iconst(types::I8, 1);
         }
