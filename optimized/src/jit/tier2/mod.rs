@@ -4314,8 +4314,9 @@ impl Tr<'_, '_> {
                 self.def(d, v);
                 // The double of a carried field, for the ops that take `d` as one while it
                 // holds this word (its one definition, so this op is on every path to them).
-                let defs = (self.h..=self.end).filter(|&q| writes(&self.code[q]) == Some(d)).count();
-                if let (Some(&(.., var, off)), false, 1) = (self.carried(o, slot), self.webs.entry[d as usize], defs) {
+                let carried = self.carried(o, slot).map(|c| (c.4, c.5));
+                let one_def = || (self.h..=self.end).filter(|&q| writes(&self.code[q]) == Some(d)).count() == 1;
+                if let Some((var, off)) = carried.filter(|_| !self.webs.entry[d as usize] && one_def()) {
                     let f = self.b.use_var(var);
                     self.fwd_floats.insert(d, (f, off));
                     // Heap words are plain: the word is one load, which no exit may need.
